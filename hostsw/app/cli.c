@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* Option parsing and error reporting shared by the subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ht_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "hedgetrig %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see 'hedgetrig %s --help')\n", cmd);
+    return HT_EXIT_USAGE;
+}
+
+int ht_cli_fail(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "hedgetrig %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return HT_EXIT_FAIL;
+}
+
+bool ht_cli_parse_double(const char *cmd, const char *opt, const char *text, double min, double max, double *out)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = text ? strtod(text, &end) : NAN;
+    if (!text || end == text || *end != '\0' || errno == ERANGE || isnan(v)) {
+        ht_cli_usage_error(cmd, "%s expects a number, got '%s'", opt, text ? text : "");
+        return false;
+    }
+    if (v < min || v > max) {
+        ht_cli_usage_error(cmd, "%s must be between %g and %g, got %s", opt, min, max, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool ht_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    if (!text || *text == '\0' || *text == '-') {
+        ht_cli_usage_error(cmd, "%s expects a whole number, got '%s'", opt, text ? text : "");
+        return false;
+    }
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end != '\0' || errno == ERANGE) {
+        ht_cli_usage_error(cmd, "%s expects a whole number, got '%s'", opt, text);
+        return false;
+    }
+    if (v < min || v > max) {
+        ht_cli_usage_error(cmd, "%s must be between %" PRIu64 " and %" PRIu64 ", got %s", opt, min, max, text);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool ht_cli_wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+            return true;
+    return false;
+}

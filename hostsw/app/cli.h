@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers the subcommands share to parse their options and report usage errors (exit code 2). */
+#ifndef HEDGETRIG_APP_CLI_H
+#define HEDGETRIG_APP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hedgetrig/common.h"
+
+/* Prints "hedgetrig CMD: <message>" and a pointer to --help on stderr; returns HT_EXIT_USAGE. */
+int ht_cli_usage_error(const char *cmd, const char *fmt, ...) HT_PRINTF(2, 3);
+
+/* Prints "hedgetrig CMD: <message>" on stderr; returns HT_EXIT_FAIL. */
+int ht_cli_fail(const char *cmd, const char *fmt, ...) HT_PRINTF(2, 3);
+
+/* Strict number parsers for option values: the whole string must be a number in range.
+ * On failure they print which option and value were wrong and return false. */
+bool ht_cli_parse_double(const char *cmd, const char *opt, const char *text, double min, double max, double *out);
+bool ht_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max, uint64_t *out);
+
+/* True when argv holds -h or --help anywhere. */
+bool ht_cli_wants_help(int argc, char **argv);
+
+#endif
