@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh demo
-cmake --preset default -DHT_BUILD_TESTS=OFF >/dev/null
+cmake --preset default >/dev/null
 cmake --build --preset default
 ./build/default/hedgetrig demo
