@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh demo
 cmake --preset default >/dev/null
-cmake --build --preset default
+cmake --build --preset default --target hedgetrig
 ./build/default/hedgetrig demo
