@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: MIT */
+/* The optimizer object: per-underlying strategy and venues, and the decision (band, trigger, size, split). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hedgetrig/optimizer.h"
+
+/* Smallest margin by which a widened band clears the net delta (the pipeline's delta resolution is 2^-32). */
+#define BAND_MARGIN_COIN 1e-9
+
+/* Per-underlying configuration and state. */
+typedef struct ht_opt_underlying {
+    bool has_strategy;
+    ht_opt_strategy strategy;
+    uint32_t n_venues;
+    ht_opt_venue venues[HT_OPT_MAX_VENUES];
+    /* state */
+    bool hedged_once;
+    int64_t last_hedge_ns;
+    double ref_spot;        /* spot at the last hedge (MOVE) */
+    double tokens;          /* rate-limit bucket */
+    int64_t tokens_ns;
+    bool tokens_valid;
+} ht_opt_underlying;
+
+struct ht_opt {
+    ht_opt_config cfg;
+    ht_opt_underlying ul[HT_OPT_MAX_UNDERLYINGS];
+};
+
+/* One venue seen from one side at decision time. */
+typedef struct venue_view {
+    bool usable;
+    double mid;          /* USD */
+    double ref_px;       /* collar centre and inverse-contract conversion price */
+    double bound_px;     /* collar limit for this side */
+    double conv;         /* venue units per coin: 1 (linear) or ref_px (inverse) */
+    double depth_coin;   /* inside the collar (INFINITY when unlimited) */
+    ht_opt_venue_cost cost;
+} venue_view;
+
+void ht_opt_config_init(ht_opt_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->impact_y = 0.7;
+    cfg->impact_horizon_s = 60.0;
+    cfg->latency_s = 0.001;
+    cfg->adverse_coef = 0.4;
+    cfg->burst_orders = 5.0;
+    cfg->retry_ns = 100 * 1000 * 1000;
+}
+
+void ht_opt_venue_init(ht_opt_venue *v, const char *instrument, ht_opt_contract contract, double contract_size)
+{
+    memset(v, 0, sizeof *v);
+    if (instrument) {
+        strncpy(v->instrument, instrument, sizeof v->instrument - 1);
+        v->instrument[sizeof v->instrument - 1] = '\0';
+    }
+    v->contract = contract;
+    v->contract_size = contract_size;
+    v->lot_amount = contract_size;
+    v->min_amount = contract_size;
+    v->tick_size = 0.5;
+    v->maker_fee = 0.0;
+    v->taker_fee = 0.0005;
+    v->collar_frac = 0.005;
+}
+
+const char *ht_opt_reason_name(ht_opt_reason reason)
+{
+    switch (reason) {
+    case HT_OPT_HEDGED: return "hedged";
+    case HT_OPT_HEDGED_PARTIAL: return "hedged_partial";
+    case HT_OPT_INSIDE_BAND: return "inside_band";
+    case HT_OPT_NOT_DUE: return "not_due";
+    case HT_OPT_BELOW_MIN_HEDGE: return "below_min_hedge";
+    case HT_OPT_RATE_LIMITED: return "rate_limited";
+    case HT_OPT_NO_LIQUIDITY: return "no_liquidity";
+    case HT_OPT_BAD_INPUT: return "bad_input";
+    }
+    return "unknown";
+}
+
+/* True when x is a finite number >= lo. */
+static bool finite_at_least(double x, double lo)
+{
+    return isfinite(x) && x >= lo;
+}
+
+ht_opt *ht_opt_create(const ht_opt_config *cfg, ht_error *err)
+{
+    ht_opt_config c;
+    if (cfg)
+        c = *cfg;
+    else
+        ht_opt_config_init(&c);
+    if (!finite_at_least(c.impact_y, 0.0))
+        return ht_error_set(err, "optimizer config: impact_y must be >= 0, got %g", c.impact_y), NULL;
+    if (!finite_at_least(c.impact_horizon_s, 0.0))
+        return ht_error_set(err, "optimizer config: impact_horizon_s must be >= 0, got %g", c.impact_horizon_s), NULL;
+    if (!finite_at_least(c.latency_s, 0.0))
+        return ht_error_set(err, "optimizer config: latency_s must be >= 0, got %g", c.latency_s), NULL;
+    if (!finite_at_least(c.adverse_coef, 0.0))
+        return ht_error_set(err, "optimizer config: adverse_coef must be >= 0, got %g", c.adverse_coef), NULL;
+    if (!finite_at_least(c.fixed_cost_usd, 0.0))
+        return ht_error_set(err, "optimizer config: fixed_cost_usd must be >= 0, got %g", c.fixed_cost_usd), NULL;
+    if (!finite_at_least(c.min_hedge_coin, 0.0))
+        return ht_error_set(err, "optimizer config: min_hedge_coin must be >= 0, got %g", c.min_hedge_coin), NULL;
+    if (!finite_at_least(c.max_orders_per_s, 0.0))
+        return ht_error_set(err, "optimizer config: max_orders_per_s must be >= 0, got %g", c.max_orders_per_s), NULL;
+    if (c.max_orders_per_s > 0.0 && !finite_at_least(c.burst_orders, 1.0))
+        return ht_error_set(err, "optimizer config: burst_orders must be >= 1 with a rate limit, got %g",
+                            c.burst_orders), NULL;
+    if (c.min_interval_ns < 0 || c.retry_ns < 0)
+        return ht_error_set(err, "optimizer config: min_interval_ns and retry_ns must be >= 0"), NULL;
+    ht_opt *opt = calloc(1, sizeof *opt);
+    if (!opt)
+        return ht_error_set(err, "optimizer: out of memory"), NULL;
+    opt->cfg = c;
+    ht_opt_reset(opt);
+    return opt;
+}
+
+void ht_opt_destroy(ht_opt *opt)
+{
+    free(opt);
+}
+
+void ht_opt_reset(ht_opt *opt)
+{
+    for (size_t u = 0; u < HT_OPT_MAX_UNDERLYINGS; u++) {
+        ht_opt_underlying *ul = &opt->ul[u];
+        ul->hedged_once = false;
+        ul->last_hedge_ns = 0;
+        ul->ref_spot = 0.0;
+        ul->tokens = opt->cfg.burst_orders;
+        ul->tokens_ns = 0;
+        ul->tokens_valid = false;
+    }
+}
+
+int ht_opt_set_strategy(ht_opt *opt, uint32_t underlying, const ht_opt_strategy *s, ht_error *err)
+{
+    if (underlying >= HT_OPT_MAX_UNDERLYINGS)
+        return ht_error_set(err, "strategy: underlying %u out of range (0..%d)", underlying, HT_OPT_MAX_UNDERLYINGS - 1);
+    if ((unsigned)s->rule >= HT_OPT_RULE_COUNT)
+        return ht_error_set(err, "strategy: unknown rule %d", (int)s->rule);
+    bool timed = s->rule == HT_OPT_RULE_TIME || s->rule == HT_OPT_RULE_LELAND;
+    if (timed && s->interval_ns <= 0)
+        return ht_error_set(err, "strategy: interval_ns must be > 0 for a time-based rule, got %lld",
+                            (long long)s->interval_ns);
+    if (!timed && !(isfinite(s->param) && s->param > 0.0))
+        return ht_error_set(err, "strategy: param must be > 0, got %g", s->param);
+    if (s->rule == HT_OPT_RULE_FIXED_PCT && s->param > 10.0)
+        return ht_error_set(err, "strategy: fixed band of %g x gross delta is above the limit of 10", s->param);
+    if ((unsigned)s->target > HT_OPT_TARGET_INNER)
+        return ht_error_set(err, "strategy: unknown sizing target %d", (int)s->target);
+    if (s->target == HT_OPT_TARGET_INNER && !(s->inner_fraction >= 0.0 && s->inner_fraction <= 1.0))
+        return ht_error_set(err, "strategy: inner_fraction must be in [0, 1], got %g", s->inner_fraction);
+    if (!finite_at_least(s->cost_override, 0.0) || !finite_at_least(s->min_half_width_coin, 0.0) ||
+        !finite_at_least(s->max_half_width_coin, 0.0))
+        return ht_error_set(err, "strategy: cost_override, min_half_width_coin and max_half_width_coin must be >= 0");
+    if (s->max_half_width_coin > 0.0 && s->max_half_width_coin < s->min_half_width_coin)
+        return ht_error_set(err, "strategy: max_half_width_coin %g is below min_half_width_coin %g",
+                            s->max_half_width_coin, s->min_half_width_coin);
+    opt->ul[underlying].strategy = *s;
+    opt->ul[underlying].has_strategy = true;
+    return 0;
+}
+
+int ht_opt_add_venue(ht_opt *opt, uint32_t underlying, const ht_opt_venue *v, ht_error *err)
+{
+    if (underlying >= HT_OPT_MAX_UNDERLYINGS)
+        return ht_error_set(err, "venue: underlying %u out of range (0..%d)", underlying, HT_OPT_MAX_UNDERLYINGS - 1);
+    ht_opt_underlying *ul = &opt->ul[underlying];
+    const char *name = v->instrument[0] ? v->instrument : "(unnamed)";
+    if (ul->n_venues >= HT_OPT_MAX_VENUES)
+        return ht_error_set(err, "venue %s: underlying %u already has %d venues", name, underlying, HT_OPT_MAX_VENUES);
+    if (memchr(v->instrument, '\0', sizeof v->instrument) == NULL || v->instrument[0] == '\0')
+        return ht_error_set(err, "venue: instrument name must be 1..%zu characters", sizeof v->instrument - 1);
+    if (v->contract != HT_OPT_LINEAR && v->contract != HT_OPT_INVERSE)
+        return ht_error_set(err, "venue %s: contract must be linear or inverse", name);
+    if (!(isfinite(v->contract_size) && v->contract_size > 0.0))
+        return ht_error_set(err, "venue %s: contract_size must be > 0, got %g", name, v->contract_size);
+    if (!finite_at_least(v->lot_amount, 0.0) || !finite_at_least(v->min_amount, 0.0))
+        return ht_error_set(err, "venue %s: lot_amount and min_amount must be >= 0", name);
+    if (!(isfinite(v->tick_size) && v->tick_size > 0.0))
+        return ht_error_set(err, "venue %s: tick_size must be > 0, got %g", name, v->tick_size);
+    if (!finite_at_least(v->taker_fee, -0.01) || !finite_at_least(v->maker_fee, -0.01) || v->taker_fee > 0.1 ||
+        v->maker_fee > 0.1)
+        return ht_error_set(err, "venue %s: fees must be in [-0.01, 0.1] of notional (taker %g, maker %g)", name,
+                            v->taker_fee, v->maker_fee);
+    if (!finite_at_least(v->max_long_amount, 0.0) || !finite_at_least(v->max_short_amount, 0.0))
+        return ht_error_set(err, "venue %s: position limits must be >= 0 (0 = none)", name);
+    if (!(v->collar_frac > 0.0 && v->collar_frac < 0.5))
+        return ht_error_set(err, "venue %s: collar_frac must be in (0, 0.5), got %g", name, v->collar_frac);
+    ul->venues[ul->n_venues] = *v;
+    return (int)ul->n_venues++;
+}
+
+/* Builds the view of one venue from one side (side +1: we buy and lift asks; -1: we sell and hit bids). */
+static void view_venue(const ht_opt_venue *v, const ht_opt_quote *q, int side, double impact_sigma,
+                       double adverse_frac, double impact_y, venue_view *out)
+{
+    memset(out, 0, sizeof *out);
+    const double *px = side > 0 ? q->ask_px : q->bid_px;
+    const double *amt = side > 0 ? q->ask_amount : q->bid_amount;
+    unsigned n = side > 0 ? q->n_ask : q->n_bid;
+    if (n > HT_OPT_BOOK_LEVELS)
+        n = HT_OPT_BOOK_LEVELS;
+    if (n == 0 || !(isfinite(px[0]) && px[0] > 0.0))
+        return;
+    double best = px[0];
+    const double *other = side > 0 ? q->bid_px : q->ask_px;
+    unsigned n_other = side > 0 ? q->n_bid : q->n_ask;
+    double mid = best;
+    if (n_other > 0 && isfinite(other[0]) && other[0] > 0.0 && (side > 0 ? other[0] <= best : other[0] >= best))
+        mid = 0.5 * (best + other[0]);
+    double ref = isfinite(q->reference_px) && q->reference_px > 0.0 ? q->reference_px : mid;
+    double bound = side > 0 ? ref * (1.0 + v->collar_frac) : ref * (1.0 - v->collar_frac);
+    double depth_coin = 0.0;
+    if (side > 0 ? best > bound : best < bound)
+        return; /* the touch is already outside the collar */
+    if (q->unlimited_depth) {
+        depth_coin = INFINITY;
+    } else {
+        for (unsigned l = 0; l < n; l++) {
+            double p = px[l], a = amt[l];
+            if (!(isfinite(p) && p > 0.0 && isfinite(a) && a > 0.0) || (side > 0 ? p > bound : p < bound))
+                break;
+            depth_coin += v->contract == HT_OPT_INVERSE ? a / p : a;
+        }
+    }
+    double conv = v->contract == HT_OPT_INVERSE ? ref : 1.0;
+    double room = INFINITY;
+    double pos = isfinite(q->position_amount) ? q->position_amount : 0.0;
+    if (side > 0 && v->max_long_amount > 0.0)
+        room = fmax(v->max_long_amount - pos, 0.0) / conv;
+    if (side < 0 && v->max_short_amount > 0.0)
+        room = fmax(v->max_short_amount + pos, 0.0) / conv;
+    double half_spread = fabs(best - mid) / mid;
+    out->mid = mid;
+    out->ref_px = ref;
+    out->bound_px = bound;
+    out->conv = conv;
+    out->depth_coin = depth_coin;
+    out->cost.a_usd_per_coin = mid * (v->taker_fee + half_spread + adverse_frac);
+    out->cost.b_usd_per_coin =
+        isfinite(depth_coin) && depth_coin > 0.0 ? 1.5 * mid * impact_y * impact_sigma / sqrt(depth_coin) : 0.0;
+    out->cost.cap_coin = fmin(depth_coin, room);
+    out->usable = out->cost.cap_coin > 0.0;
+}
+
+/* The rule's band (centre and half-width, in net-delta coins) and the vol the centre's delta is taken at. */
+static void rule_band(const ht_opt_strategy *s, const ht_opt_event *ev, const ht_opt_book *book, double k,
+                      double *centre, double *half_width, double *hedge_vol)
+{
+    double gamma = ev->net_gamma, spot = ev->spot;
+    double h = 0.0, hv = book->vol;
+    switch (s->rule) {
+    case HT_OPT_RULE_FIXED: h = s->param; break;
+    case HT_OPT_RULE_FIXED_PCT: h = s->param * book->gross_delta_coin; break;
+    case HT_OPT_RULE_WW: h = ht_opt_ww_half_width(gamma, spot, book->tau_years, book->rate, k, s->param); break;
+    case HT_OPT_RULE_ZAK: {
+        ht_opt_zak_terms t;
+        h = ht_opt_zak(gamma, spot, book->tau_years, book->rate, book->vol, k, s->param, &t);
+        hv = t.vol_mod;
+        break;
+    }
+    case HT_OPT_RULE_MOVE: h = fabs(gamma) * spot * s->param; break;
+    case HT_OPT_RULE_LELAND:
+        hv = ht_opt_leland_vol(book->vol, k, (double)s->interval_ns * 1e-9 / HT_OPT_SECONDS_PER_YEAR, gamma);
+        h = s->max_half_width_coin > 0.0 ? s->max_half_width_coin : HT_OPT_WIDE_BAND_COIN; /* TIME's safety band */
+        break;
+    case HT_OPT_RULE_TIME:
+    default: h = s->max_half_width_coin > 0.0 ? s->max_half_width_coin : HT_OPT_WIDE_BAND_COIN; break;
+    }
+    if (h < s->min_half_width_coin)
+        h = s->min_half_width_coin;
+    if (s->max_half_width_coin > 0.0 && h > s->max_half_width_coin)
+        h = s->max_half_width_coin;
+    *centre = hv != book->vol ? -book->vanna * (hv - book->vol) : 0.0;
+    *half_width = h;
+    *hedge_vol = hv;
+}
+
+/* Checks the event and book; on failure fills err and returns false. */
+static bool valid_input(const ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book,
+                        const ht_opt_quote *quotes, ht_error *err)
+{
+    if (ev->underlying >= HT_OPT_MAX_UNDERLYINGS)
+        return ht_error_set(err, "event: underlying %u out of range", ev->underlying), false;
+    const ht_opt_underlying *ul = &opt->ul[ev->underlying];
+    if (!ul->has_strategy || ul->n_venues == 0)
+        return ht_error_set(err, "event: underlying %u has no strategy or no venue", ev->underlying), false;
+    if ((unsigned)ev->trigger > HT_OPT_TRIGGER_REFRESH)
+        return ht_error_set(err, "event: unknown trigger %d", (int)ev->trigger), false;
+    if (!(isfinite(ev->spot) && ev->spot > 0.0))
+        return ht_error_set(err, "event: spot must be > 0, got %g", ev->spot), false;
+    if (!isfinite(ev->net_delta_coin) || !isfinite(ev->net_gamma) || !isfinite(ev->inflight_delta_coin))
+        return ht_error_set(err, "event: net_delta_coin, net_gamma and inflight_delta_coin must be finite"), false;
+    if (!(isfinite(book->tau_years) && book->tau_years > 0.0))
+        return ht_error_set(err, "book: tau_years must be > 0, got %g", book->tau_years), false;
+    if (!(isfinite(book->vol) && book->vol > 0.0))
+        return ht_error_set(err, "book: vol must be > 0, got %g", book->vol), false;
+    if (!finite_at_least(book->realised_vol, 0.0) || !isfinite(book->rate) || !isfinite(book->vanna) ||
+        !finite_at_least(book->gross_delta_coin, 0.0))
+        return ht_error_set(err, "book: realised_vol and gross_delta_coin must be >= 0, rate and vanna finite"), false;
+    if (!quotes)
+        return ht_error_set(err, "event: no quotes for underlying %u's %u venues", ev->underlying, ul->n_venues),
+               false;
+    return true;
+}
+
+/* Widens [lo, hi] so that it holds x with a small margin (a decision must never re-fire at once). */
+static void band_hold(double *lo, double *hi, double x)
+{
+    if (x <= *lo)
+        *lo = x - BAND_MARGIN_COIN;
+    if (x >= *hi)
+        *hi = x + BAND_MARGIN_COIN;
+}
+
+/* Smallest order, in coins, that a venue can take: a lot, or the minimum amount (0 when continuous). */
+static double min_order_coin(const ht_opt_venue *v, const venue_view *w)
+{
+    double m = v->lot_amount;
+    if (v->min_amount > 0.0) {
+        double min_lots = v->lot_amount > 0.0 ? ceil(v->min_amount / v->lot_amount - 1e-9) * v->lot_amount
+                                              : v->min_amount;
+        m = fmax(m, min_lots);
+    }
+    return m / w->conv;
+}
+
+/* Walks a side of the book to the level that fills amount and returns the IOC limit: that level's price, held
+ * inside the collar and on the tick grid. */
+static double limit_price(const ht_opt_venue *v, const ht_opt_quote *q, int side, const venue_view *w, double amount)
+{
+    const double *px = side > 0 ? q->ask_px : q->bid_px;
+    const double *amt = side > 0 ? q->ask_amount : q->bid_amount;
+    unsigned n = side > 0 ? q->n_ask : q->n_bid;
+    if (n > HT_OPT_BOOK_LEVELS)
+        n = HT_OPT_BOOK_LEVELS;
+    double p = w->bound_px;
+    if (q->unlimited_depth) {
+        p = px[0];
+    } else {
+        double cum = 0.0;
+        for (unsigned l = 0; l < n; l++) {
+            cum += amt[l];
+            if (cum >= amount * (1.0 - 1e-12)) {
+                p = px[l];
+                break;
+            }
+        }
+    }
+    if (side > 0) {
+        p = fmin(p, w->bound_px);
+        return floor(p / v->tick_size + 1e-9) * v->tick_size;
+    }
+    p = fmax(p, w->bound_px);
+    return ceil(p / v->tick_size - 1e-9) * v->tick_size;
+}
+
+/* Rounds the continuous split q_coin to whole lots and minimum amounts, then places what rounding left over, a
+ * step (a lot, or a venue's minimum) at a time: the cheapest step at the margin that does not overshoot, and
+ * last the step that lands closest to the target. The total then misses the target by at most half the smallest
+ * step that has room. Writes amounts in venue units; returns the coins placed. */
+static double round_split(const ht_opt_underlying *ul, const venue_view *w, const double *q_coin, double target_coin,
+                          double *amount)
+{
+    uint32_t n = ul->n_venues;
+    double placed = 0.0;
+    for (uint32_t i = 0; i < n; i++) {
+        amount[i] = 0.0;
+        if (!w[i].usable || !(q_coin[i] > 0.0))
+            continue;
+        const ht_opt_venue *v = &ul->venues[i];
+        double a = q_coin[i] * w[i].conv;
+        if (v->lot_amount > 0.0)
+            a = floor(a / v->lot_amount + 1e-9) * v->lot_amount;
+        if (a < v->min_amount * (1.0 - 1e-12))
+            a = 0.0;
+        amount[i] = a;
+        placed += a / w[i].conv;
+    }
+    for (uint32_t iter = 0; iter < 4 * HT_OPT_MAX_VENUES + 8; iter++) {
+        double remaining = target_coin - placed;
+        uint32_t cheapest = n, closest = n;
+        double cheapest_cost = INFINITY, cheapest_step = 0.0, closest_miss = remaining, closest_step = 0.0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!w[i].usable)
+                continue;
+            const ht_opt_venue *v = &ul->venues[i];
+            double have = amount[i] / w[i].conv;
+            double room = w[i].cost.cap_coin - have;
+            double step;
+            if (v->lot_amount > 0.0)
+                step = amount[i] > 0.0 ? v->lot_amount / w[i].conv : min_order_coin(v, &w[i]);
+            else
+                step = fmin(remaining, room);
+            if (!(step > 0.0) || step > room * (1.0 + 1e-12) ||
+                (amount[i] == 0.0 && step * w[i].conv < v->min_amount * (1.0 - 1e-12)))
+                continue;
+            if (step <= remaining * (1.0 + 1e-12)) {
+                double mc = w[i].cost.a_usd_per_coin + w[i].cost.b_usd_per_coin * sqrt(have + step);
+                if (mc < cheapest_cost) {
+                    cheapest_cost = mc;
+                    cheapest = i;
+                    cheapest_step = step;
+                }
+            } else if (fabs(remaining - step) < closest_miss) {
+                closest_miss = fabs(remaining - step);
+                closest = i;
+                closest_step = step;
+            }
+        }
+        uint32_t pick = cheapest < n ? cheapest : closest;
+        if (pick == n)
+            break;
+        double step = cheapest < n ? cheapest_step : closest_step;
+        amount[pick] += step * w[pick].conv;
+        placed += step;
+        if (cheapest == n)
+            break; /* an overshooting step is the last one */
+    }
+    return placed;
+}
+
+/* The band to hand back when no order goes out: the rule's band, widened to hold the current net delta. */
+static void finish_without_trade(ht_opt_decision *out, ht_opt_reason reason, double lo, double hi, double eff)
+{
+    out->reason = reason;
+    out->band_lo_coin = lo;
+    out->band_hi_coin = hi;
+    band_hold(&out->band_lo_coin, &out->band_hi_coin, eff);
+    out->target_delta_coin = eff;
+}
+
+int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, const ht_opt_quote *quotes,
+                  ht_opt_decision *out, ht_error *err)
+{
+    out->reason = HT_OPT_BAD_INPUT;
+    out->n_orders = 0;
+    out->band_lo_coin = out->band_hi_coin = NAN;
+    out->centre_coin = out->half_width_coin = out->hedge_vol = out->k_eff = NAN;
+    out->target_delta_coin = NAN;
+    out->trade_delta_coin = 0.0;
+    out->expected_cost_usd = 0.0;
+    out->next_timer_ns = 0;
+    if (HT_UNLIKELY(!valid_input(opt, ev, book, quotes, err)))
+        return -1;
+
+    const ht_opt_config *cfg = &opt->cfg;
+    ht_opt_underlying *ul = &opt->ul[ev->underlying];
+    const ht_opt_strategy *s = &ul->strategy;
+    const uint32_t nv = ul->n_venues;
+    const double spot = ev->spot;
+    const double eff = ev->net_delta_coin + ev->inflight_delta_coin;
+    const bool timed = s->rule == HT_OPT_RULE_TIME || s->rule == HT_OPT_RULE_LELAND;
+
+    /* Cost model inputs: sigma over the impact horizon and the adverse move over the latency. */
+    double sigma = book->realised_vol > 0.0 ? book->realised_vol : book->vol;
+    double impact_sigma = sigma * sqrt(cfg->impact_horizon_s / HT_OPT_SECONDS_PER_YEAR);
+    double adverse_frac = cfg->adverse_coef * sigma * sqrt(cfg->latency_s / HT_OPT_SECONDS_PER_YEAR);
+    venue_view views[2][HT_OPT_MAX_VENUES]; /* [0] sell side (bids), [1] buy side (asks) */
+    for (uint32_t i = 0; i < nv; i++) {
+        view_venue(&ul->venues[i], &quotes[i], -1, impact_sigma, adverse_frac, cfg->impact_y, &views[0][i]);
+        view_venue(&ul->venues[i], &quotes[i], +1, impact_sigma, adverse_frac, cfg->impact_y, &views[1][i]);
+    }
+
+    /* The proportional cost k the band formulas use: the cheapest venue's fee + half-spread + adverse move, plus
+     * the impact and the fixed cost of a band-sized trade there (one fixed-point step; docs: "k_eff"). */
+    double k = s->cost_override;
+    double centre, half_width, hedge_vol;
+    if (!(k > 0.0)) {
+        double k0 = INFINITY, depth = INFINITY;
+        for (uint32_t i = 0; i < nv; i++)
+            for (int side = 0; side < 2; side++) {
+                const venue_view *w = &views[side][i];
+                if (w->usable && w->cost.a_usd_per_coin / w->mid < k0) {
+                    k0 = w->cost.a_usd_per_coin / w->mid;
+                    depth = w->depth_coin;
+                }
+            }
+        if (!isfinite(k0))
+            k0 = 0.0;
+        k = fmax(k0, 0.0);
+        bool cost_driven = s->rule == HT_OPT_RULE_WW || s->rule == HT_OPT_RULE_ZAK || s->rule == HT_OPT_RULE_LELAND;
+        if (cost_driven && (cfg->impact_y > 0.0 || cfg->fixed_cost_usd > 0.0)) {
+            rule_band(s, ev, book, k, &centre, &half_width, &hedge_vol);
+            double size = half_width;
+            if (timed) /* expected |change of delta| over one interval */
+                size = fabs(ev->net_gamma) * spot * sigma *
+                       sqrt((double)s->interval_ns * 1e-9 / HT_OPT_SECONDS_PER_YEAR);
+            if (size > 0.0 && isfinite(size)) {
+                if (isfinite(depth) && depth > 0.0)
+                    k += cfg->impact_y * impact_sigma * sqrt(size / depth);
+                k += cfg->fixed_cost_usd / (spot * size);
+            }
+        }
+    }
+    rule_band(s, ev, book, k, &centre, &half_width, &hedge_vol);
+    out->k_eff = k;
+    out->centre_coin = centre;
+    out->half_width_coin = half_width;
+    out->hedge_vol = hedge_vol;
+    double lo = centre - half_width, hi = centre + half_width;
+    if (s->rule == HT_OPT_RULE_MOVE && ul->hedged_once) {
+        /* The spot range [ref (1 - H), ref (1 + H)] in net-delta terms at today's gamma. */
+        double a = eff + ev->net_gamma * (ul->ref_spot * (1.0 - s->param) - spot);
+        double b = eff + ev->net_gamma * (ul->ref_spot * (1.0 + s->param) - spot);
+        lo = fmin(a, b);
+        hi = fmax(a, b);
+        if (hi - lo < 2.0 * s->min_half_width_coin) {
+            double c = 0.5 * (lo + hi);
+            lo = c - s->min_half_width_coin;
+            hi = c + s->min_half_width_coin;
+        }
+    }
+    if (timed)
+        out->next_timer_ns = ul->hedged_once ? ul->last_hedge_ns + s->interval_ns : ev->now_ns;
+
+    /* Is a hedge due? */
+    bool outside = eff < centre - half_width || eff > centre + half_width;
+    bool due;
+    if (timed)
+        due = ev->trigger == HT_OPT_TRIGGER_TIMER || !ul->hedged_once || outside;
+    else if (s->rule == HT_OPT_RULE_MOVE)
+        due = !ul->hedged_once || fabs(spot / ul->ref_spot - 1.0) >= s->param;
+    else
+        due = outside;
+    if (!due) {
+        finish_without_trade(out, timed || s->rule == HT_OPT_RULE_MOVE ? HT_OPT_NOT_DUE : HT_OPT_INSIDE_BAND, lo,
+                             hi, eff);
+        return 0;
+    }
+
+    /* Where to: the edge under proportional costs, the centre under a fixed cost per order. */
+    double dir = eff > centre ? 1.0 : -1.0;
+    ht_opt_target target_kind = s->target;
+    if (target_kind == HT_OPT_TARGET_AUTO)
+        target_kind = cfg->fixed_cost_usd > 0.0 ? HT_OPT_TARGET_CENTRE : HT_OPT_TARGET_EDGE;
+    double target = centre;
+    if (!timed) {
+        if (target_kind == HT_OPT_TARGET_EDGE)
+            target = outside ? centre + dir * half_width : eff;
+        else if (target_kind == HT_OPT_TARGET_INNER)
+            target = centre + dir * s->inner_fraction * half_width;
+    }
+    double trade = target - eff;
+    int side = trade > 0.0 ? 1 : -1;
+    venue_view *w = views[side > 0 ? 1 : 0];
+
+    /* Minimum size: the configured minimum hedge or the smallest order a usable venue takes. */
+    double min_trade = INFINITY;
+    for (uint32_t i = 0; i < nv; i++)
+        if (w[i].usable)
+            min_trade = fmin(min_trade, min_order_coin(&ul->venues[i], &w[i]));
+    if (!isfinite(min_trade)) {
+        finish_without_trade(out, HT_OPT_NO_LIQUIDITY, lo, hi, eff);
+        out->next_timer_ns = ev->now_ns + cfg->retry_ns;
+        return 0;
+    }
+    min_trade = fmax(min_trade, cfg->min_hedge_coin);
+    if (fabs(trade) < min_trade || trade == 0.0) {
+        if (min_trade > 0.0 && fabs(centre - eff) >= min_trade) {
+            trade = side * min_trade;
+        } else {
+            if (s->rule == HT_OPT_RULE_MOVE || timed) { /* the rebalance happened, with nothing worth sending */
+                ul->hedged_once = true;
+                ul->last_hedge_ns = ev->now_ns;
+                ul->ref_spot = spot;
+                if (timed)
+                    out->next_timer_ns = ev->now_ns + s->interval_ns;
+            }
+            finish_without_trade(out, trade == 0.0 ? HT_OPT_INSIDE_BAND : HT_OPT_BELOW_MIN_HEDGE, lo, hi, eff);
+            return 0;
+        }
+    }
+
+    /* Rate limit: minimum interval, then the token bucket (which also caps the number of child orders). */
+    uint32_t max_orders = nv;
+    if (cfg->min_interval_ns > 0 && ul->hedged_once && ev->now_ns - ul->last_hedge_ns < cfg->min_interval_ns) {
+        finish_without_trade(out, HT_OPT_RATE_LIMITED, lo, hi, eff);
+        out->next_timer_ns = ul->last_hedge_ns + cfg->min_interval_ns;
+        return 0;
+    }
+    if (cfg->max_orders_per_s > 0.0) {
+        if (ul->tokens_valid && ev->now_ns > ul->tokens_ns)
+            ul->tokens = fmin(cfg->burst_orders,
+                              ul->tokens + (double)(ev->now_ns - ul->tokens_ns) * 1e-9 * cfg->max_orders_per_s);
+        ul->tokens_ns = ev->now_ns;
+        ul->tokens_valid = true;
+        if (ul->tokens < 1.0) {
+            finish_without_trade(out, HT_OPT_RATE_LIMITED, lo, hi, eff);
+            /* +1 ns so that the refill at that time reaches a whole token despite rounding */
+            out->next_timer_ns = ev->now_ns + (int64_t)ceil((1.0 - ul->tokens) / cfg->max_orders_per_s * 1e9) + 1;
+            return 0;
+        }
+        max_orders = (uint32_t)fmin((double)nv, floor(ul->tokens));
+    }
+
+    /* Split over the venues at equal marginal cost, keep at most max_orders of them, round to lots. */
+    ht_opt_venue_cost costs[HT_OPT_MAX_VENUES];
+    double q[HT_OPT_MAX_VENUES], amount[HT_OPT_MAX_VENUES];
+    for (uint32_t i = 0; i < nv; i++)
+        costs[i] = w[i].cost;
+    double want = fabs(trade);
+    ht_opt_split(costs, nv, want, q);
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < nv; i++)
+        used += q[i] > 0.0;
+    if (used > max_orders) {
+        for (uint32_t drop = used - max_orders; drop > 0; drop--) {
+            uint32_t smallest = nv;
+            for (uint32_t i = 0; i < nv; i++)
+                if (q[i] > 0.0 && costs[i].cap_coin > 0.0 && (smallest == nv || q[i] < q[smallest]))
+                    smallest = i;
+            costs[smallest].cap_coin = 0.0;
+            q[smallest] = 0.0;
+        }
+        ht_opt_split(costs, nv, want, q);
+        for (uint32_t i = 0; i < nv; i++)
+            w[i].cost.cap_coin = costs[i].cap_coin;
+    }
+    double placed = round_split(ul, w, q, want, amount);
+    if (!(placed > 0.0)) {
+        double total_cap = 0.0;
+        for (uint32_t i = 0; i < nv; i++)
+            total_cap += w[i].usable ? w[i].cost.cap_coin : 0.0;
+        bool no_room = total_cap < min_trade * (1.0 - 1e-12);
+        finish_without_trade(out, no_room ? HT_OPT_NO_LIQUIDITY : HT_OPT_BELOW_MIN_HEDGE, lo, hi, eff);
+        if (no_room)
+            out->next_timer_ns = ev->now_ns + cfg->retry_ns;
+        return 0;
+    }
+
+    /* Orders. */
+    double cost_sum = 0.0, delta_sum = 0.0;
+    uint32_t n_orders = 0;
+    for (uint32_t i = 0; i < nv; i++) {
+        if (!(amount[i] > 0.0))
+            continue;
+        const ht_opt_venue *v = &ul->venues[i];
+        ht_opt_order *o = &out->orders[n_orders++];
+        double coins = amount[i] / w[i].conv;
+        o->venue = (uint8_t)i;
+        o->side = (int8_t)side;
+        o->amount = amount[i];
+        o->contracts = amount[i] / v->contract_size;
+        o->limit_px = limit_price(v, &quotes[i], side, &w[i], amount[i]);
+        o->delta_coin = side * coins;
+        o->expected_cost_usd = w[i].cost.a_usd_per_coin * coins +
+                               (2.0 / 3.0) * w[i].cost.b_usd_per_coin * coins * sqrt(coins) + cfg->fixed_cost_usd;
+        cost_sum += o->expected_cost_usd;
+        delta_sum += o->delta_coin;
+    }
+    out->n_orders = n_orders;
+    out->trade_delta_coin = delta_sum;
+    out->expected_cost_usd = cost_sum;
+    out->target_delta_coin = eff + trade;
+    bool partial = placed < want - 0.5 * min_trade;
+    out->reason = partial ? HT_OPT_HEDGED_PARTIAL : HT_OPT_HEDGED;
+
+    ul->hedged_once = true;
+    ul->last_hedge_ns = ev->now_ns;
+    ul->ref_spot = spot;
+    if (cfg->max_orders_per_s > 0.0)
+        ul->tokens -= (double)n_orders;
+
+    double after = eff + delta_sum;
+    if (s->rule == HT_OPT_RULE_MOVE) {
+        double h = fmax(fabs(ev->net_gamma) * spot * s->param, s->min_half_width_coin);
+        lo = after - h;
+        hi = after + h;
+    }
+    out->band_lo_coin = lo;
+    out->band_hi_coin = hi;
+    band_hold(&out->band_lo_coin, &out->band_hi_coin, after);
+    if (timed)
+        out->next_timer_ns = ev->now_ns + s->interval_ns;
+    if (partial)
+        out->next_timer_ns = ev->now_ns + cfg->retry_ns;
+    return 0;
+}
