@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: MIT */
+/* The sw backend: a C model of fpga/rtl, bit for bit and cycle for cycle at the API boundary. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipe_backend.h"
+#include "pipe_model.h"
+
+/* Every register of one underlying, and its filter state. */
+typedef struct sw_underlying {
+    /* The active book (swapped in one step when a fold completes). */
+    int64_t a, b, c, v, s0;
+    /* Settings written by the host. */
+    int64_t band_lo, band_hi, gamma_lo, gamma_hi, inventory, vol_move, s0_next;
+    int64_t iir_staged[5];
+    /* A + round(V * dsigma) + H, exact: recomputed whenever A, V, dsigma or H change. */
+    ht_fx_wide base;
+    ht_model_iir iir;
+    bool muted;
+} sw_underlying;
+
+typedef struct sw_pipe {
+    uint64_t now;
+    sw_underlying und[HT_PIPE_UNDERLYINGS];
+    ht_fx_entry *table;
+    uint32_t table_count;
+    /* The fold in progress: its result waits for its activation cycle. */
+    bool fold_pending;
+    uint64_t fold_activate_cycle;
+    ht_model_book fold_result;
+    /* Counter registers. */
+    uint64_t ticks, events, muted_ticks, bad_ticks, generation;
+    uint32_t flags;
+    /* AXI4-Lite 64-bit staging: the LO half of a pending write, the HI half of the last LO read. */
+    uint32_t write_lo;
+    uint32_t read_hi;
+    /* Events inside the pipeline (at most HT_PIPE_LATENCY_CYCLES), then the host queue. */
+    ht_fx_event in_flight[32];
+    uint32_t flight_head, flight_tail;
+    uint64_t last_tick_cycle;
+    bool any_tick;
+    ht_event_queue queue;
+} sw_pipe;
+
+_Static_assert(HT_PIPE_LATENCY_CYCLES < 32, "the in-flight ring holds one event per cycle of latency");
+
+/* Recomputes an underlying's constant part of net delta. */
+static void refresh_base(sw_underlying *u)
+{
+    u->base = ht_model_base(u->a, u->v, u->vol_move, u->inventory);
+}
+
+/* Puts an underlying's registers in their reset state. */
+static void reset_underlying(sw_underlying *u)
+{
+    memset(u, 0, sizeof *u);
+    u->band_lo = INT64_MIN;
+    u->band_hi = INT64_MAX;
+    u->gamma_lo = INT64_MIN;
+    u->gamma_hi = INT64_MAX;
+    refresh_base(u);
+}
+
+/* Moves events whose output cycle has come into the host queue. */
+static inline void retire_events(sw_pipe *s)
+{
+    while (s->flight_head != s->flight_tail && s->in_flight[s->flight_head & 31].cycle_out <= s->now) {
+        ht_event_queue_push(&s->queue, &s->in_flight[s->flight_head & 31]);
+        s->flight_head++;
+    }
+}
+
+/* Swaps in the folded book when the fold completed at or before `cycle`. */
+static inline void observe(sw_pipe *s, uint64_t cycle)
+{
+    if (HT_UNLIKELY(s->fold_pending) && cycle >= s->fold_activate_cycle) {
+        for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++) {
+            sw_underlying *und = &s->und[u];
+            und->a = s->fold_result.a[u];
+            und->b = s->fold_result.b[u];
+            und->c = s->fold_result.c[u];
+            und->v = s->fold_result.v[u];
+            und->s0 = s->fold_result.s0[u];
+            refresh_base(und);
+        }
+        s->flags |= s->fold_result.flags;
+        s->generation++;
+        s->fold_pending = false;
+    }
+}
+
+/* Advances the clock by n cycles. */
+static inline void advance(sw_pipe *s, uint64_t n)
+{
+    s->now += n;
+    retire_events(s);
+}
+
+static void *sw_open(const ht_pipe_config *cfg, ht_error *err)
+{
+    sw_pipe *s = calloc(1, sizeof *s);
+    if (!s) {
+        ht_error_set(err, "sw backend: out of memory");
+        return NULL;
+    }
+    s->table = calloc(HT_PIPE_TABLE_DEPTH, sizeof *s->table);
+    if (!s->table || ht_event_queue_init(&s->queue, cfg->event_capacity) != 0) {
+        free(s->table);
+        free(s);
+        ht_error_set(err, "sw backend: out of memory for the %d-entry table", HT_PIPE_TABLE_DEPTH);
+        return NULL;
+    }
+    for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++)
+        reset_underlying(&s->und[u]);
+    return s;
+}
+
+static void sw_close(void *be)
+{
+    sw_pipe *s = be;
+    if (!s)
+        return;
+    ht_event_queue_free(&s->queue);
+    free(s->table);
+    free(s);
+}
+
+static void sw_push_tick(void *be, const ht_fx_tick *tick)
+{
+    sw_pipe *s = be;
+    uint64_t c = s->now;
+    advance(s, 1);
+    observe(s, c + HT_PIPE_BOOK_READ_CYCLE);
+    s->last_tick_cycle = c;
+    s->any_tick = true;
+    if (HT_UNLIKELY(tick->underlying >= HT_PIPE_UNDERLYINGS)) {
+        s->bad_ticks++;
+        return;
+    }
+    s->ticks++;
+    sw_underlying *u = &s->und[tick->underlying];
+    ht_model_tick_out out;
+    ht_model_tick(&(ht_model_tick_in){.price = tick->price, .s0 = u->s0, .b = u->b, .c = u->c, .base = u->base,
+                                       .band_lo = u->band_lo, .band_hi = u->band_hi,
+                                       .gamma_lo = u->gamma_lo, .gamma_hi = u->gamma_hi},
+                  &u->iir, &out, &s->flags);
+    if (HT_LIKELY(out.side == 0))
+        return;
+    if (u->muted) {
+        s->muted_ticks++;
+        return;
+    }
+    u->muted = true;
+    s->events++;
+    ht_fx_event *ev = &s->in_flight[s->flight_tail & 31];
+    *ev = (ht_fx_event){.underlying = tick->underlying, .side = out.side, .seq = tick->seq, .price = out.price,
+                        .net_delta = out.net_delta, .net_gamma = out.net_gamma, .cycle_in = c,
+                        .cycle_out = c + HT_PIPE_LATENCY_CYCLES};
+    s->flight_tail++;
+}
+
+static bool sw_poll_event(void *be, ht_fx_event *ev)
+{
+    sw_pipe *s = be;
+    return ht_event_queue_pop(&s->queue, ev);
+}
+
+static bool sw_in_flight(void *be)
+{
+    sw_pipe *s = be;
+    return s->any_tick && s->now < s->last_tick_cycle + HT_PIPE_LATENCY_CYCLES;
+}
+
+static void sw_drain(void *be)
+{
+    sw_pipe *s = be;
+    if (sw_in_flight(s))
+        advance(s, s->last_tick_cycle + HT_PIPE_LATENCY_CYCLES - s->now);
+}
+
+static void sw_wait_fold(void *be)
+{
+    sw_pipe *s = be;
+    if (s->fold_pending && s->now < s->fold_activate_cycle)
+        advance(s, s->fold_activate_cycle - s->now);
+    observe(s, s->now);
+}
+
+static void sw_idle(void *be, uint64_t cycles)
+{
+    advance(be, cycles);
+}
+
+/* The register an underlying-block offset names, or NULL for a read-only / unmapped one. */
+static int64_t *underlying_reg(sw_underlying *u, uint32_t off)
+{
+    switch (off) {
+    case HT_PIPE_UREG_BAND_LO: return &u->band_lo;
+    case HT_PIPE_UREG_BAND_HI: return &u->band_hi;
+    case HT_PIPE_UREG_GBAND_LO: return &u->gamma_lo;
+    case HT_PIPE_UREG_GBAND_HI: return &u->gamma_hi;
+    case HT_PIPE_UREG_INVENTORY: return &u->inventory;
+    case HT_PIPE_UREG_VOL_MOVE: return &u->vol_move;
+    case HT_PIPE_UREG_S0_NEXT: return &u->s0_next;
+    case HT_PIPE_UREG_IIR_B0: return &u->iir_staged[0];
+    case HT_PIPE_UREG_IIR_B1: return &u->iir_staged[1];
+    case HT_PIPE_UREG_IIR_B2: return &u->iir_staged[2];
+    case HT_PIPE_UREG_IIR_A1: return &u->iir_staged[3];
+    case HT_PIPE_UREG_IIR_A2: return &u->iir_staged[4];
+    default: return NULL;
+    }
+}
+
+/* Starts a fold of the table into the next book (the whole result is computed now and held back until
+ * the cycle the RTL would swap it in). */
+static void start_fold(sw_pipe *s, uint64_t write_cycle)
+{
+    int64_t s0[HT_PIPE_UNDERLYINGS];
+    for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++)
+        s0[u] = s->und[u].s0_next;
+    ht_model_fold(s->table, s->table_count, s0, &s->fold_result);
+    s->fold_pending = true;
+    s->fold_activate_cycle = write_cycle + s->table_count + HT_PIPE_FOLD_EXTRA_CYCLES;
+}
+
+/* Applies one 32-bit write at cycle w. */
+static void write_register(sw_pipe *s, uint64_t w, uint32_t addr, uint32_t value)
+{
+    bool busy = s->fold_pending; /* observe(w) has already retired a finished fold */
+    switch (addr) {
+    case HT_PIPE_REG_CONTROL:
+        if (value & 1u) {
+            if (busy)
+                s->flags |= HT_PIPE_FLAG_TABLE_BUSY;
+            else
+                start_fold(s, w);
+        }
+        return;
+    case HT_PIPE_REG_TABLE_COUNT:
+        s->table_count = value > HT_PIPE_TABLE_DEPTH ? HT_PIPE_TABLE_DEPTH : value;
+        return;
+    case HT_PIPE_REG_REARM:
+        for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++)
+            if (value & (1u << u))
+                s->und[u].muted = false;
+        return;
+    case HT_PIPE_REG_FLAGS:
+        s->flags &= ~value;
+        return;
+    default:
+        break;
+    }
+    if (addr < HT_PIPE_REG_UND_BASE || addr >= HT_PIPE_REG_SPACE)
+        return;
+    sw_underlying *u = &s->und[(addr - HT_PIPE_REG_UND_BASE) / HT_PIPE_REG_UND_STRIDE];
+    uint32_t off = (addr - HT_PIPE_REG_UND_BASE) % HT_PIPE_REG_UND_STRIDE;
+    if (off == HT_PIPE_UREG_IIR_CTRL) {
+        s->flags |= ht_model_iir_load(&u->iir, u->iir_staged, (value & 1u) != 0);
+        return;
+    }
+    int64_t *reg = underlying_reg(u, off & ~4u);
+    if (!reg)
+        return;
+    if ((off & 4u) == 0) {
+        s->write_lo = value;
+        return;
+    }
+    *reg = (int64_t)(((uint64_t)value << 32) | s->write_lo);
+    switch (off & ~4u) {
+    case HT_PIPE_UREG_BAND_LO:
+    case HT_PIPE_UREG_BAND_HI:
+    case HT_PIPE_UREG_GBAND_LO:
+    case HT_PIPE_UREG_GBAND_HI:
+        u->muted = false;
+        break;
+    case HT_PIPE_UREG_INVENTORY:
+        u->muted = false;
+        refresh_base(u);
+        break;
+    case HT_PIPE_UREG_VOL_MOVE:
+        refresh_base(u);
+        break;
+    default:
+        break;
+    }
+}
+
+static void sw_reg_write(void *be, uint32_t addr, uint32_t value)
+{
+    sw_pipe *s = be;
+    uint64_t w = s->now;
+    observe(s, w);
+    write_register(s, w, addr, value);
+    advance(s, HT_PIPE_AXIL_CYCLES);
+}
+
+/* The 64-bit value at a register address (LO word address), or false when it is not a 64-bit register. */
+static bool read_register64(sw_pipe *s, uint64_t r, uint32_t addr, uint64_t *value)
+{
+    switch (addr) {
+    case HT_PIPE_REG_CYCLES: *value = r; return true;
+    case HT_PIPE_REG_TICKS: *value = s->ticks; return true;
+    case HT_PIPE_REG_EVENTS: *value = s->events; return true;
+    case HT_PIPE_REG_MUTED_TICKS: *value = s->muted_ticks; return true;
+    case HT_PIPE_REG_BAD_TICKS: *value = s->bad_ticks; return true;
+    case HT_PIPE_REG_GENERATION: *value = s->generation; return true;
+    default: break;
+    }
+    if (addr < HT_PIPE_REG_UND_BASE || addr >= HT_PIPE_REG_SPACE)
+        return false;
+    sw_underlying *u = &s->und[(addr - HT_PIPE_REG_UND_BASE) / HT_PIPE_REG_UND_STRIDE];
+    uint32_t off = (addr - HT_PIPE_REG_UND_BASE) % HT_PIPE_REG_UND_STRIDE;
+    switch (off) {
+    case HT_PIPE_UREG_A: *value = (uint64_t)u->a; return true;
+    case HT_PIPE_UREG_B: *value = (uint64_t)u->b; return true;
+    case HT_PIPE_UREG_C: *value = (uint64_t)u->c; return true;
+    case HT_PIPE_UREG_V: *value = (uint64_t)u->v; return true;
+    case HT_PIPE_UREG_S0: *value = (uint64_t)u->s0; return true;
+    default: break;
+    }
+    int64_t *reg = underlying_reg(u, off);
+    if (!reg)
+        return false;
+    *value = (uint64_t)*reg;
+    return true;
+}
+
+/* A 32-bit read at cycle r. */
+static uint32_t read_register(sw_pipe *s, uint64_t r, uint32_t addr)
+{
+    uint32_t mask = 0;
+    switch (addr) {
+    case HT_PIPE_REG_ID: return HT_PIPE_ID_MAGIC;
+    case HT_PIPE_REG_VERSION: return HT_PIPE_VERSION;
+    case HT_PIPE_REG_CAPS:
+        return HT_PIPE_UNDERLYINGS | (HT_PIPE_LATENCY_CYCLES << 8) | (HT_PIPE_TABLE_ADDR_BITS << 16);
+    case HT_PIPE_REG_STATUS: return s->fold_pending ? 1u : 0u;
+    case HT_PIPE_REG_TABLE_COUNT: return s->table_count;
+    case HT_PIPE_REG_MUTED:
+        for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++)
+            mask |= s->und[u].muted ? 1u << u : 0u;
+        return mask;
+    case HT_PIPE_REG_FLAGS: return s->flags;
+    case HT_PIPE_REG_IIR_ENABLE:
+        for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++)
+            mask |= s->und[u].iir.enabled ? 1u << u : 0u;
+        return mask;
+    default: break;
+    }
+    uint64_t v64;
+    if ((addr & 4u) == 0) {
+        if (!read_register64(s, r, addr, &v64))
+            return 0;
+        s->read_hi = (uint32_t)(v64 >> 32);
+        return (uint32_t)v64;
+    }
+    if (!read_register64(s, r, addr & ~4u, &v64))
+        return 0;
+    return s->read_hi;
+}
+
+static uint32_t sw_reg_read(void *be, uint32_t addr)
+{
+    sw_pipe *s = be;
+    uint64_t r = s->now;
+    observe(s, r);
+    uint32_t value = read_register(s, r, addr);
+    advance(s, HT_PIPE_AXIL_CYCLES);
+    return value;
+}
+
+static void sw_table_write(void *be, uint32_t index, const ht_fx_entry *entry)
+{
+    sw_pipe *s = be;
+    observe(s, s->now);
+    if (s->fold_pending)
+        s->flags |= HT_PIPE_FLAG_TABLE_BUSY;
+    else
+        s->table[index & (HT_PIPE_TABLE_DEPTH - 1)] = *entry;
+    advance(s, 1);
+}
+
+static uint64_t sw_now(void *be)
+{
+    return ((sw_pipe *)be)->now;
+}
+
+static uint64_t sw_events_dropped(void *be)
+{
+    return ((sw_pipe *)be)->queue.dropped;
+}
+
+const ht_pipe_backend_ops ht_pipe_sw_ops = {
+    .name = "sw",
+    .open = sw_open,
+    .close = sw_close,
+    .push_tick = sw_push_tick,
+    .poll_event = sw_poll_event,
+    .in_flight = sw_in_flight,
+    .drain = sw_drain,
+    .wait_fold = sw_wait_fold,
+    .idle = sw_idle,
+    .reg_write = sw_reg_write,
+    .reg_read = sw_reg_read,
+    .table_write = sw_table_write,
+    .now = sw_now,
+    .events_dropped = sw_events_dropped,
+};

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+// Language: SystemVerilog 2012
+// ht_pkg: the fixed-point formats and the hardware contract of the pipeline, mirrored from the C headers
+// include/hedgetrig/fixed.h (HT_FX_*) and include/hedgetrig/pipe_regs.h (HT_PIPE_*). The headers are the
+// source of truth: read them for ranges, rounding and saturation rules. tests/pipe/test_fixed.c parses this
+// file and the headers and fails when a constant differs or is missing on either side.
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+package ht_pkg;
+
+  // ---- Fixed-point formats (fixed.h) ----------------------------------------------------------------------
+  localparam int HT_FX_WORD_BITS = 64;
+  localparam int HT_FX_ACC_BITS = 80;
+  localparam int HT_FX_PRICE_FRAC = 32;
+  localparam int HT_FX_DELTA_FRAC = 32;
+  localparam int HT_FX_GAMMA_FRAC = 48;
+  localparam int HT_FX_SPEED_FRAC = 52;
+  localparam int HT_FX_VANNA_FRAC = 32;
+  localparam int HT_FX_VOL_FRAC = 56;
+  localparam int HT_FX_IIR_COEF_FRAC = 60;
+  localparam int HT_FX_IIR_COEF_LIMIT_LOG2 = 1;
+  localparam int HT_FX_BAND_FRAC = HT_FX_DELTA_FRAC;
+  localparam int HT_FX_INVENTORY_FRAC = HT_FX_DELTA_FRAC;
+
+  // ---- Sizes, cycle budget, register map, flags, stream layouts (pipe_regs.h) ----------------------------
+  localparam int unsigned HT_PIPE_UNDERLYINGS = 16;
+  localparam int unsigned HT_PIPE_TABLE_DEPTH = 65536;
+  localparam int unsigned HT_PIPE_TABLE_ADDR_BITS = 16;
+  localparam int unsigned HT_PIPE_LATENCY_CYCLES = 10;
+  localparam int unsigned HT_PIPE_BOOK_READ_CYCLE = 1;
+  localparam int unsigned HT_PIPE_FOLD_EXTRA_CYCLES = 10;
+  localparam int unsigned HT_PIPE_AXIL_CYCLES = 2;
+  localparam int unsigned HT_PIPE_REG_ID = 32'h000;
+  localparam int unsigned HT_PIPE_REG_VERSION = 32'h004;
+  localparam int unsigned HT_PIPE_REG_CAPS = 32'h008;
+  localparam int unsigned HT_PIPE_REG_CONTROL = 32'h00C;
+  localparam int unsigned HT_PIPE_REG_STATUS = 32'h010;
+  localparam int unsigned HT_PIPE_REG_TABLE_COUNT = 32'h014;
+  localparam int unsigned HT_PIPE_REG_REARM = 32'h018;
+  localparam int unsigned HT_PIPE_REG_MUTED = 32'h01C;
+  localparam int unsigned HT_PIPE_REG_FLAGS = 32'h020;
+  localparam int unsigned HT_PIPE_REG_IIR_ENABLE = 32'h024;
+  localparam int unsigned HT_PIPE_REG_CYCLES = 32'h030;
+  localparam int unsigned HT_PIPE_REG_TICKS = 32'h038;
+  localparam int unsigned HT_PIPE_REG_EVENTS = 32'h040;
+  localparam int unsigned HT_PIPE_REG_MUTED_TICKS = 32'h048;
+  localparam int unsigned HT_PIPE_REG_BAD_TICKS = 32'h050;
+  localparam int unsigned HT_PIPE_REG_GENERATION = 32'h058;
+  localparam int unsigned HT_PIPE_REG_UND_BASE = 32'h100;
+  localparam int unsigned HT_PIPE_REG_UND_STRIDE = 32'h100;
+  localparam int unsigned HT_PIPE_UREG_BAND_LO = 32'h00;
+  localparam int unsigned HT_PIPE_UREG_BAND_HI = 32'h08;
+  localparam int unsigned HT_PIPE_UREG_GBAND_LO = 32'h10;
+  localparam int unsigned HT_PIPE_UREG_GBAND_HI = 32'h18;
+  localparam int unsigned HT_PIPE_UREG_INVENTORY = 32'h20;
+  localparam int unsigned HT_PIPE_UREG_VOL_MOVE = 32'h28;
+  localparam int unsigned HT_PIPE_UREG_S0_NEXT = 32'h30;
+  localparam int unsigned HT_PIPE_UREG_IIR_B0 = 32'h38;
+  localparam int unsigned HT_PIPE_UREG_IIR_B1 = 32'h40;
+  localparam int unsigned HT_PIPE_UREG_IIR_B2 = 32'h48;
+  localparam int unsigned HT_PIPE_UREG_IIR_A1 = 32'h50;
+  localparam int unsigned HT_PIPE_UREG_IIR_A2 = 32'h58;
+  localparam int unsigned HT_PIPE_UREG_IIR_CTRL = 32'h60;
+  localparam int unsigned HT_PIPE_UREG_A = 32'h68;
+  localparam int unsigned HT_PIPE_UREG_B = 32'h70;
+  localparam int unsigned HT_PIPE_UREG_C = 32'h78;
+  localparam int unsigned HT_PIPE_UREG_V = 32'h80;
+  localparam int unsigned HT_PIPE_UREG_S0 = 32'h88;
+  localparam int unsigned HT_PIPE_REG_SPACE = 32'h1100;
+  localparam int unsigned HT_PIPE_ID_MAGIC = 32'h4854504C;
+  localparam int unsigned HT_PIPE_VERSION = 32'h00010000;
+  localparam int unsigned HT_PIPE_FLAG_FOLD_GAMMA = 32'h001;
+  localparam int unsigned HT_PIPE_FLAG_FOLD_DELTA = 32'h002;
+  localparam int unsigned HT_PIPE_FLAG_FOLD_SUM = 32'h004;
+  localparam int unsigned HT_PIPE_FLAG_TICK_DS = 32'h008;
+  localparam int unsigned HT_PIPE_FLAG_TICK_GAMMA = 32'h010;
+  localparam int unsigned HT_PIPE_FLAG_TICK_DELTA = 32'h020;
+  localparam int unsigned HT_PIPE_FLAG_IIR = 32'h040;
+  localparam int unsigned HT_PIPE_FLAG_TABLE_BUSY = 32'h080;
+  localparam int unsigned HT_PIPE_FLAG_IIR_COEF = 32'h100;
+  localparam int unsigned HT_PIPE_FLAG_ALL = 32'h1FF;
+  localparam int unsigned HT_PIPE_SIDE_DELTA_LO = 32'h1;
+  localparam int unsigned HT_PIPE_SIDE_DELTA_HI = 32'h2;
+  localparam int unsigned HT_PIPE_SIDE_GAMMA_LO = 32'h4;
+  localparam int unsigned HT_PIPE_SIDE_GAMMA_HI = 32'h8;
+  localparam int unsigned HT_PIPE_TICK_BITS = 192;
+  localparam int unsigned HT_PIPE_EVENT_BITS = 448;
+  localparam int unsigned HT_PIPE_ENTRY_WORDS = 6;
+
+  // ---- Types ---------------------------------------------------------------------------------------------
+  typedef logic signed [HT_FX_WORD_BITS-1:0] fx_t;     // any 64-bit format word
+  typedef logic signed [127:0] fx_wide_t;              // an exact product of two words
+  typedef logic [3:0] und_t;                           // underlying index 0..HT_PIPE_UNDERLYINGS-1
+
+  // One greek-table entry (fixed.h formats; the layout of pipe_regs.h, word 5 holding the underlying).
+  typedef struct packed {
+    logic [7:0] underlying;
+    fx_t ref_spot;
+    fx_t vanna;
+    fx_t speed;
+    fx_t gamma;
+    fx_t delta;
+  } entry_t;
+
+endpackage
+
+`resetall
