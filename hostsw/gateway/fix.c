@@ -1,0 +1,591 @@
+/* SPDX-License-Identifier: MIT */
+/* FIX 4.4 codec: framing checks (BeginString, BodyLength, CheckSum), field tokenising, allocation-free writer. */
+#include "hedgetrig/fix.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char k_begin[] = "8=FIX.4.4\001"; /* 10 bytes */
+#define BEGIN_LEN (sizeof k_begin - 1)
+
+/* Number of bytes to drop so that the buffer starts at the next possible "8=FIX" (at least one byte). */
+static size_t resync_length(const char *buf, size_t len)
+{
+    for (size_t i = 1; i < len; i++) {
+        size_t n = len - i < 5 ? len - i : 5;
+        if (memcmp(buf + i, "8=FIX", n) == 0)
+            return i;
+    }
+    return len ? len : 1;
+}
+
+/* Shows up to 12 bytes at p as printable text (SOH as '|') for error messages. */
+static const char *printable(const char *p, size_t n, char out[16])
+{
+    if (n > 12)
+        n = 12;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        out[i] = c == 1 ? '|' : (c >= 32 && c < 127 ? (char)c : '?');
+    }
+    out[n] = '\0';
+    return out;
+}
+
+unsigned ht_fix_checksum(const char *data, size_t len)
+{
+    unsigned sum = 0;
+    for (size_t i = 0; i < len; i++)
+        sum += (unsigned char)data[i];
+    return sum & 0xffu;
+}
+
+/* Length of a data field's value as announced by the length field just before it, or -1 if none applies. */
+static long data_field_length(const ht_fix_msg *msg, uint32_t tag, const char *buf)
+{
+    uint32_t len_tag = tag == HT_TAG_RAW_DATA ? HT_TAG_RAW_DATA_LENGTH : tag == HT_TAG_SIGNATURE ? HT_TAG_SIGNATURE_LENGTH : 0;
+    if (!len_tag || msg->n_fields == 0 || msg->fields[msg->n_fields - 1].tag != len_tag)
+        return -1;
+    const ht_fix_field *f = &msg->fields[msg->n_fields - 1];
+    long v = 0;
+    for (uint32_t i = 0; i < f->len; i++) {
+        char c = buf[f->off + i];
+        if (c < '0' || c > '9' || v > 1000000)
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    return v;
+}
+
+ht_fix_parse_status ht_fix_parse(const char *buf, size_t len, size_t max_msg, ht_fix_msg *msg, size_t *consumed,
+                                 ht_error *err)
+{
+    char shown[16];
+    *consumed = 0;
+    if (max_msg == 0)
+        max_msg = HT_FIX_DEFAULT_MAX_MSG;
+    if (max_msg > HT_FIX_HARD_MAX_MSG)
+        max_msg = HT_FIX_HARD_MAX_MSG;
+    if (len == 0)
+        return HT_FIX_PARSE_INCOMPLETE;
+    size_t n = len < BEGIN_LEN ? len : BEGIN_LEN;
+    if (memcmp(buf, k_begin, n) != 0) {
+        *consumed = resync_length(buf, len);
+        ht_error_set(err, "offset 0: expected BeginString '8=FIX.4.4|', found '%s' (%zu bytes skipped)",
+                     printable(buf, len, shown), *consumed);
+        return HT_FIX_PARSE_BAD;
+    }
+    if (len < BEGIN_LEN + 2)
+        return HT_FIX_PARSE_INCOMPLETE;
+    if (buf[BEGIN_LEN] != '9' || buf[BEGIN_LEN + 1] != '=') {
+        *consumed = resync_length(buf, len);
+        return ht_error_set(err, "offset %zu: expected BodyLength (9) as the second field, found '%s'", BEGIN_LEN,
+                            printable(buf + BEGIN_LEN, len - BEGIN_LEN, shown)),
+               HT_FIX_PARSE_BAD;
+    }
+    size_t p = BEGIN_LEN + 2;
+    size_t body_len = 0;
+    size_t digits = 0;
+    while (p < len && buf[p] >= '0' && buf[p] <= '9' && digits < 8) {
+        body_len = body_len * 10 + (size_t)(buf[p] - '0');
+        p++;
+        digits++;
+    }
+    if (p == len)
+        return HT_FIX_PARSE_INCOMPLETE;
+    if (digits == 0 || digits >= 8 || buf[p] != HT_FIX_SOH) {
+        *consumed = resync_length(buf, len);
+        return ht_error_set(err, "offset %zu: BodyLength (9) is not a number of at most 7 digits: '%s'",
+                            BEGIN_LEN + 2, printable(buf + BEGIN_LEN + 2, len - BEGIN_LEN - 2, shown)),
+               HT_FIX_PARSE_BAD;
+    }
+    size_t body_start = p + 1;
+    size_t total = body_start + body_len + HT_FIX_TRAILER_BYTES;
+    if (total > max_msg) {
+        *consumed = resync_length(buf, len);
+        return ht_error_set(err, "BodyLength %zu makes a %zu-byte message, over the %zu-byte limit", body_len,
+                            total, max_msg),
+               HT_FIX_PARSE_BAD;
+    }
+    if (len < total)
+        return HT_FIX_PARSE_INCOMPLETE;
+    const char *trailer = buf + body_start + body_len;
+    if (body_len == 0 || trailer[-1] != HT_FIX_SOH || memcmp(trailer, "10=", 3) != 0 || trailer[6] != HT_FIX_SOH ||
+        trailer[3] < '0' || trailer[3] > '9' || trailer[4] < '0' || trailer[4] > '9' || trailer[5] < '0' ||
+        trailer[5] > '9') {
+        *consumed = resync_length(buf, len);
+        return ht_error_set(err, "BodyLength %zu does not end at the CheckSum field: offset %zu holds '%s'", body_len,
+                            body_start + body_len, printable(trailer - 1, 8, shown)),
+               HT_FIX_PARSE_BAD;
+    }
+    unsigned want = (unsigned)((trailer[3] - '0') * 100 + (trailer[4] - '0') * 10 + (trailer[5] - '0'));
+    unsigned got = ht_fix_checksum(buf, body_start + body_len);
+    *consumed = total;
+    if (want != got)
+        return ht_error_set(err, "CheckSum (10) is %03u, the bytes sum to %03u", want, got), HT_FIX_PARSE_BAD;
+
+    msg->buf = buf;
+    msg->len = total;
+    msg->n_fields = 0;
+    msg->msg_type[0] = '\0';
+    size_t end = body_start + body_len;
+    p = body_start;
+    while (p < end) {
+        size_t tag_at = p;
+        uint32_t tag = 0;
+        while (p < end && buf[p] >= '0' && buf[p] <= '9' && tag < 100000000u) {
+            tag = tag * 10 + (uint32_t)(buf[p] - '0');
+            p++;
+        }
+        if (p == tag_at || p >= end || buf[p] != '=' || buf[tag_at] == '0')
+            return ht_error_set(err, "offset %zu: expected a field 'tag=value', found '%s'", tag_at,
+                                printable(buf + tag_at, end - tag_at, shown)),
+                   HT_FIX_PARSE_BAD;
+        p++;
+        size_t value_at = p;
+        long data_len = data_field_length(msg, tag, buf);
+        if (data_len >= 0) {
+            if (value_at + (size_t)data_len >= end || buf[value_at + (size_t)data_len] != HT_FIX_SOH)
+                return ht_error_set(err, "offset %zu: tag %u holds %ld bytes by its length field, not followed by SOH",
+                                    value_at, tag, data_len),
+                       HT_FIX_PARSE_BAD;
+            p = value_at + (size_t)data_len;
+        } else {
+            const char *soh = memchr(buf + p, HT_FIX_SOH, end - p);
+            p = (size_t)(soh - buf); /* the body ends with SOH (checked above), so soh is found */
+        }
+        if (p == value_at)
+            return ht_error_set(err, "offset %zu: tag %u has an empty value", tag_at, tag), HT_FIX_PARSE_BAD;
+        if (msg->n_fields == HT_FIX_MAX_FIELDS)
+            return ht_error_set(err, "offset %zu: more than %d fields", tag_at, HT_FIX_MAX_FIELDS), HT_FIX_PARSE_BAD;
+        if (msg->n_fields == 0 && tag != HT_TAG_MSG_TYPE)
+            return ht_error_set(err, "offset %zu: the first body field must be MsgType (35), found tag %u", tag_at, tag),
+                   HT_FIX_PARSE_BAD;
+        msg->fields[msg->n_fields++] = (ht_fix_field){tag, (uint32_t)value_at, (uint32_t)(p - value_at)};
+        p++;
+    }
+    const ht_fix_field *type = &msg->fields[0];
+    if (type->len > 2)
+        return ht_error_set(err, "offset %u: MsgType (35) '%.*s' is longer than 2 characters", type->off,
+                            (int)(type->len > 12 ? 12 : type->len), buf + type->off),
+               HT_FIX_PARSE_BAD;
+    memcpy(msg->msg_type, buf + type->off, type->len);
+    msg->msg_type[type->len] = '\0';
+    return HT_FIX_PARSE_OK;
+}
+
+const ht_fix_field *ht_fix_find(const ht_fix_msg *msg, uint32_t tag)
+{
+    for (uint32_t i = 0; i < msg->n_fields; i++)
+        if (msg->fields[i].tag == tag)
+            return &msg->fields[i];
+    return NULL;
+}
+
+const char *ht_fix_get(const ht_fix_msg *msg, uint32_t tag, size_t *len)
+{
+    const ht_fix_field *f = ht_fix_find(msg, tag);
+    *len = f ? f->len : 0;
+    return f ? msg->buf + f->off : NULL;
+}
+
+bool ht_fix_get_str(const ht_fix_msg *msg, uint32_t tag, char *out, size_t cap)
+{
+    size_t len;
+    const char *v = ht_fix_get(msg, tag, &len);
+    if (cap)
+        out[0] = '\0';
+    if (!v || cap == 0)
+        return false;
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return true;
+}
+
+bool ht_fix_get_u64(const ht_fix_msg *msg, uint32_t tag, uint64_t *out)
+{
+    size_t len;
+    const char *v = ht_fix_get(msg, tag, &len);
+    if (!v || len == 0 || len > 19)
+        return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return false;
+        x = x * 10 + (uint64_t)(v[i] - '0');
+    }
+    *out = x;
+    return true;
+}
+
+bool ht_fix_get_double(const ht_fix_msg *msg, uint32_t tag, double *out)
+{
+    size_t len;
+    const char *v = ht_fix_get(msg, tag, &len);
+    if (!v || len == 0 || len > 40)
+        return false;
+    char text[48];
+    size_t i = 0, digits = 0;
+    if (v[0] == '-')
+        i++;
+    while (i < len && v[i] >= '0' && v[i] <= '9')
+        i++, digits++;
+    if (i < len && v[i] == '.') {
+        i++;
+        while (i < len && v[i] >= '0' && v[i] <= '9')
+            i++, digits++;
+    }
+    if (i != len || digits == 0)
+        return false;
+    memcpy(text, v, len);
+    text[len] = '\0';
+    *out = strtod(text, NULL);
+    return true;
+}
+
+char ht_fix_get_char(const ht_fix_msg *msg, uint32_t tag)
+{
+    const ht_fix_field *f = ht_fix_find(msg, tag);
+    return f ? msg->buf[f->off] : '\0';
+}
+
+bool ht_fix_field_is(const ht_fix_msg *msg, uint32_t tag, const char *text)
+{
+    size_t len;
+    const char *v = ht_fix_get(msg, tag, &len);
+    return v && strlen(text) == len && memcmp(v, text, len) == 0;
+}
+
+/* ---- formatting ---- */
+
+static const char k_digit_pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                       "8081828384858687888990919293949596979899";
+
+size_t ht_fix_format_u64(char *out, uint64_t value)
+{
+    char tmp[20];
+    size_t i = sizeof tmp;
+    while (value >= 100) {
+        unsigned pair = (unsigned)(value % 100);
+        value /= 100;
+        i -= 2;
+        memcpy(tmp + i, k_digit_pairs + 2 * pair, 2);
+    }
+    if (value >= 10) {
+        i -= 2;
+        memcpy(tmp + i, k_digit_pairs + 2 * value, 2);
+    } else {
+        tmp[--i] = (char)('0' + value);
+    }
+    size_t n = sizeof tmp - i;
+    memcpy(out, tmp + i, n);
+    return n;
+}
+
+static const uint64_t k_pow10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+
+size_t ht_fix_format_decimal(char *out, double value, unsigned max_decimals)
+{
+    if (max_decimals > 9)
+        max_decimals = 9;
+    size_t n = 0;
+    double mag = value < 0 ? -value : value;
+    uint64_t scaled = (uint64_t)(mag * (double)k_pow10[max_decimals] + 0.5);
+    if (value < 0 && scaled)
+        out[n++] = '-';
+    uint64_t int_part = scaled / k_pow10[max_decimals];
+    uint64_t frac = scaled % k_pow10[max_decimals];
+    n += ht_fix_format_u64(out + n, int_part);
+    if (frac) {
+        unsigned d = max_decimals;
+        while (frac % 10 == 0) {
+            frac /= 10;
+            d--;
+        }
+        out[n++] = '.';
+        for (unsigned k = d; k-- > 0;) {
+            out[n + k] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        n += d;
+    }
+    return n;
+}
+
+/* Civil date (proleptic Gregorian) of a day count since 1970-01-01 (Hinnant's days-to-civil formula). */
+static void civil_from_days(int64_t z, int *year, unsigned *month, unsigned *day)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = (int)(y + (*month <= 2));
+}
+
+void ht_fix_format_time(char *out, uint64_t wall_ns)
+{
+    /* The "YYYYMMDD-HH:MM:SS" part changes once a second: keep it per thread. */
+    static __thread uint64_t cached_sec = UINT64_MAX;
+    static __thread char cached[17];
+    uint64_t sec = wall_ns / 1000000000u;
+    if (sec != cached_sec) {
+        int year;
+        unsigned month, day;
+        civil_from_days((int64_t)(sec / 86400u), &year, &month, &day);
+        unsigned sod = (unsigned)(sec % 86400u);
+        unsigned y = (unsigned)year;
+        memcpy(cached, k_digit_pairs + 2 * (y / 100 % 100), 2);
+        memcpy(cached + 2, k_digit_pairs + 2 * (y % 100), 2);
+        memcpy(cached + 4, k_digit_pairs + 2 * month, 2);
+        memcpy(cached + 6, k_digit_pairs + 2 * day, 2);
+        cached[8] = '-';
+        memcpy(cached + 9, k_digit_pairs + 2 * (sod / 3600), 2);
+        cached[11] = ':';
+        memcpy(cached + 12, k_digit_pairs + 2 * (sod / 60 % 60), 2);
+        cached[14] = ':';
+        memcpy(cached + 15, k_digit_pairs + 2 * (sod % 60), 2);
+        cached_sec = sec;
+    }
+    memcpy(out, cached, 17);
+    unsigned ms = (unsigned)(wall_ns / 1000000u % 1000u);
+    out[17] = '.';
+    out[18] = (char)('0' + ms / 100);
+    memcpy(out + 19, k_digit_pairs + 2 * (ms % 100), 2);
+}
+
+/* ---- writer ---- */
+
+/* Reserves n bytes at the writer's position; NULL (and the overflow flag) when they do not fit with the trailer. */
+static char *writer_reserve(ht_fix_writer *w, size_t n)
+{
+    if (w->overflow || w->pos + n + HT_FIX_TRAILER_BYTES > w->cap) {
+        w->overflow = true;
+        return NULL;
+    }
+    char *p = w->buf + w->pos;
+    w->pos += n;
+    return p;
+}
+
+/* Writes "tag=" and returns the position for the value (room for value_room bytes plus SOH is reserved). */
+static char *writer_tag(ht_fix_writer *w, uint32_t tag, size_t value_room)
+{
+    char tag_text[12];
+    size_t tag_len = ht_fix_format_u64(tag_text, tag);
+    char *p = writer_reserve(w, tag_len + 1 + value_room + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, tag_text, tag_len);
+    p[tag_len] = '=';
+    return p + tag_len + 1;
+}
+
+/* Ends a field whose value took used bytes of the room writer_tag reserved: gives back the rest, adds SOH. */
+static void writer_end_field(ht_fix_writer *w, char *value, size_t used, size_t room)
+{
+    value[used] = HT_FIX_SOH;
+    w->pos -= room - used;
+}
+
+void ht_fix_writer_begin(ht_fix_writer *w, char *buf, size_t cap, const char *msg_type)
+{
+    w->buf = buf;
+    w->cap = cap;
+    w->pos = HT_FIX_HEADER_ROOM;
+    w->overflow = cap < HT_FIX_HEADER_ROOM + HT_FIX_TRAILER_BYTES;
+    ht_fix_put_str(w, HT_TAG_MSG_TYPE, msg_type);
+}
+
+void ht_fix_put_raw(ht_fix_writer *w, const char *bytes, size_t len)
+{
+    char *p = writer_reserve(w, len);
+    if (p)
+        memcpy(p, bytes, len);
+}
+
+void ht_fix_put_bytes(ht_fix_writer *w, uint32_t tag, const char *value, size_t len)
+{
+    char *p = writer_tag(w, tag, len);
+    if (!p)
+        return;
+    memcpy(p, value, len);
+    writer_end_field(w, p, len, len);
+}
+
+void ht_fix_put_str(ht_fix_writer *w, uint32_t tag, const char *value)
+{
+    ht_fix_put_bytes(w, tag, value, strlen(value));
+}
+
+void ht_fix_put_u64(ht_fix_writer *w, uint32_t tag, uint64_t value)
+{
+    char *p = writer_tag(w, tag, 20);
+    if (p)
+        writer_end_field(w, p, ht_fix_format_u64(p, value), 20);
+}
+
+void ht_fix_put_char(ht_fix_writer *w, uint32_t tag, char value)
+{
+    ht_fix_put_bytes(w, tag, &value, 1);
+}
+
+void ht_fix_put_decimal(ht_fix_writer *w, uint32_t tag, double value, unsigned max_decimals)
+{
+    char *p = writer_tag(w, tag, 32);
+    if (p)
+        writer_end_field(w, p, ht_fix_format_decimal(p, value, max_decimals), 32);
+}
+
+void ht_fix_put_time(ht_fix_writer *w, uint32_t tag, uint64_t wall_ns)
+{
+    char *p = writer_tag(w, tag, 21);
+    if (!p)
+        return;
+    ht_fix_format_time(p, wall_ns);
+    writer_end_field(w, p, 21, 21);
+}
+
+const char *ht_fix_writer_finish(ht_fix_writer *w, size_t *len)
+{
+    if (w->overflow)
+        return NULL;
+    size_t body_len = w->pos - HT_FIX_HEADER_ROOM;
+    char digits[20];
+    size_t nd = ht_fix_format_u64(digits, body_len);
+    size_t header_len = sizeof k_begin - 1 + 2 + nd + 1;
+    if (header_len > HT_FIX_HEADER_ROOM)
+        return NULL;
+    char *start = w->buf + HT_FIX_HEADER_ROOM - header_len;
+    memcpy(start, k_begin, sizeof k_begin - 1);
+    memcpy(start + sizeof k_begin - 1, "9=", 2);
+    memcpy(start + sizeof k_begin + 1, digits, nd);
+    start[header_len - 1] = HT_FIX_SOH;
+    unsigned sum = ht_fix_checksum(start, header_len + body_len);
+    char *t = w->buf + w->pos;
+    t[0] = '1';
+    t[1] = '0';
+    t[2] = '=';
+    t[3] = (char)('0' + sum / 100);
+    t[4] = (char)('0' + sum / 10 % 10);
+    t[5] = (char)('0' + sum % 10);
+    t[6] = HT_FIX_SOH;
+    *len = header_len + body_len + HT_FIX_TRAILER_BYTES;
+    return start;
+}
+
+char *ht_fix_redact(const char *msg, size_t len, char *out, size_t cap)
+{
+    size_t o = 0;
+    size_t i = 0;
+    if (cap == 0)
+        return out;
+    while (i < len && o + 1 < cap) {
+        /* At the start of a field: is it one whose value must not be shown? */
+        bool secret = (len - i > 4 && memcmp(msg + i, "554=", 4) == 0) || (len - i > 3 && memcmp(msg + i, "96=", 3) == 0);
+        if (secret) {
+            while (i < len && msg[i] != '=' && o + 1 < cap)
+                out[o++] = msg[i++];
+            if (i < len && o + 1 < cap)
+                out[o++] = msg[i++];
+            while (i < len && msg[i] != HT_FIX_SOH)
+                i++;
+            for (int k = 0; k < 3 && o + 1 < cap; k++)
+                out[o++] = '*';
+        }
+        while (i < len && o + 1 < cap) {
+            char c = msg[i++];
+            out[o++] = c == HT_FIX_SOH ? '|' : (c >= 32 && c < 127 ? c : '?');
+            if (c == HT_FIX_SOH)
+                break;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* ---- NewOrderSingle fast path ---- */
+
+/* True when text is 1..max characters of printable ASCII other than '=' or SOH. */
+static bool valid_fix_value(const char *text, size_t min, size_t max)
+{
+    size_t n = strlen(text);
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)text[i] < 33 || (unsigned char)text[i] > 126)
+            return false;
+    return true;
+}
+
+int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *target, const char *clordid_prefix,
+                    unsigned qty_decimals, unsigned price_decimals, ht_error *err)
+{
+    if (!valid_fix_value(sender, 1, 31))
+        return ht_error_set(err, "SenderCompID '%s' must be 1..31 printable characters", sender);
+    if (!valid_fix_value(target, 1, 31))
+        return ht_error_set(err, "TargetCompID '%s' must be 1..31 printable characters", target);
+    if (!valid_fix_value(clordid_prefix, 0, 15))
+        return ht_error_set(err, "ClOrdID prefix '%s' must be 0..15 printable characters", clordid_prefix);
+    if (qty_decimals > 9 || price_decimals > 9)
+        return ht_error_set(err, "qty/price decimals must be 0..9, got %u/%u", qty_decimals, price_decimals);
+    int n = snprintf(enc->head, sizeof enc->head, "35=D\00149=%s\00156=%s\00134=", sender, target);
+    enc->head_len = (size_t)n;
+    snprintf(enc->clordid_prefix, sizeof enc->clordid_prefix, "%s", clordid_prefix);
+    enc->clordid_prefix_len = strlen(clordid_prefix);
+    enc->qty_decimals = qty_decimals;
+    enc->price_decimals = price_decimals;
+    return 0;
+}
+
+/* Appends a constant string literal at p (macro so the length is a compile-time constant). */
+#define PUT_LIT(p, lit)                     \
+    do {                                    \
+        memcpy((p), (lit), sizeof(lit) - 1); \
+        (p) += sizeof(lit) - 1;             \
+    } while (0)
+
+const char *ht_fix_encode_nos(const ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
+                              uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
+                              double price, size_t *len)
+{
+    char *body = buf + HT_FIX_HEADER_ROOM;
+    char *p = body;
+    memcpy(p, enc->head, enc->head_len);
+    p += enc->head_len;
+    p += ht_fix_format_u64(p, seq);
+    PUT_LIT(p, "\00152=");
+    char *sending_time = p;
+    ht_fix_format_time(p, wall_ns);
+    p += 21;
+    PUT_LIT(p, "\00111=");
+    memcpy(p, enc->clordid_prefix, enc->clordid_prefix_len);
+    p += enc->clordid_prefix_len;
+    p += ht_fix_format_u64(p, clordid);
+    PUT_LIT(p, "\00155=");
+    if (symbol_len > 31)
+        symbol_len = 31;
+    memcpy(p, symbol, symbol_len);
+    p += symbol_len;
+    PUT_LIT(p, "\00154=");
+    *p++ = side;
+    PUT_LIT(p, "\00138=");
+    p += ht_fix_format_decimal(p, qty, enc->qty_decimals);
+    PUT_LIT(p, "\00140=2\00144=");
+    p += ht_fix_format_decimal(p, price, enc->price_decimals);
+    PUT_LIT(p, "\00159=3\00160=");
+    memcpy(p, sending_time, 21);
+    p += 21;
+    *p++ = HT_FIX_SOH;
+    ht_fix_writer w = {buf, HT_FIX_NOS_BUFFER_BYTES, (size_t)(p - buf), false};
+    return ht_fix_writer_finish(&w, len);
+}

@@ -1,0 +1,1548 @@
+/* SPDX-License-Identifier: MIT */
+/* The FIX 4.4 initiator: session layer, order path, journal replay and resend, inventory and kill switch. */
+#include "hedgetrig/gateway.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hedgetrig/fix.h"
+#include "hedgetrig/tsc.h"
+
+/* Journal record types (payload layouts in docs/gateway.md). */
+enum {
+    JREC_HEADER = 1,   /* "sender\0target\0" */
+    JREC_OUT = 2,      /* u64 seq, u64 clordid, u8 kind, [message bytes for orders and cancels] */
+    JREC_IN = 3,       /* jrec_in */
+    JREC_RESERVE = 4,  /* u64: ClOrdIDs below this number are used */
+    JREC_SEQ_RESET = 5,/* u64 next_out, u64 next_in */
+    JREC_VOID = 6,     /* u64 clordid: gap-filled, never reached the venue */
+};
+
+/* Inbound record: enough to rebuild positions and open orders. */
+typedef struct jrec_in {
+    uint64_t seq;
+    uint64_t clordid;
+    double last_qty;
+    double last_px;
+    double cum_qty;
+    char msg_type[2];
+    char exec_type;
+    char ord_status;
+    int8_t side; /* +1 / -1 / 0 */
+    char symbol[HT_GW_SYMBOL_BYTES];
+} jrec_in;
+
+#define CLORDID_BLOCK 1024
+#define RX_CAP (1u << 21)
+#define TX_CAP (1u << 20)
+#define OUT_INDEX_INITIAL 4096
+#define MAX_BAD_IN_A_ROW 50
+
+typedef struct instrument {
+    char symbol[HT_GW_SYMBOL_BYTES];
+    size_t symbol_len;
+    double position;
+    double open_buy;  /* open quantity, >= 0 */
+    double open_sell; /* open quantity, >= 0 */
+} instrument;
+
+typedef struct open_order {
+    uint64_t clordid;   /* 0 = free slot */
+    uint64_t seq;
+    int inst;
+    int8_t side;
+    double qty;
+    double price;
+    double cum_qty;
+} open_order;
+
+/* Where an outbound message of a sequence number lives in the journal. */
+typedef struct out_entry {
+    uint64_t seq;
+    uint64_t clordid;
+    uint64_t offset;  /* record offset; 0 with len 0 for admin messages */
+    uint32_t len;     /* message bytes */
+    char kind;        /* 'A' admin, 'D' order, 'F' cancel */
+} out_entry;
+
+struct ht_gw {
+    ht_gw_config cfg;
+    ht_journal *journal;
+    ht_risk *risk;
+    ht_fix_nos_encoder nos;
+    FILE *log;
+    bool own_log;
+
+    ht_gw_state state;
+    int fd;
+    uint64_t next_out;
+    uint64_t next_in;
+    uint64_t next_clordid;
+    uint64_t reserved_clordid;
+
+    /* timers, CLOCK_MONOTONIC ns */
+    uint64_t state_since_ns;
+    uint64_t reconnect_at_ns;
+    uint32_t reconnect_delay_ms;
+    uint32_t failed_attempts;
+    uint64_t last_rx_ns;
+    uint64_t last_tx_ns;
+    uint64_t test_req_sent_ns;
+    uint64_t test_req_counter;
+    uint64_t kill_check_ns;
+    uint32_t heartbeat_s; /* negotiated */
+
+    bool resend_pending;
+    uint64_t resend_until;
+    uint64_t resend_asked_ns;
+    uint32_t bad_in_a_row;
+    bool logon_answered;
+    bool debug_skip_out;
+    bool debug_drop_in;
+
+    instrument inst[HT_GW_MAX_INSTRUMENTS];
+    int n_inst;
+    open_order orders[HT_GW_MAX_OPEN_ORDERS];
+    size_t n_open;
+
+    out_entry *out_index;
+    size_t out_count;
+    size_t out_cap;
+
+    ht_gw_fill_fn fill_fn;
+    void *fill_user;
+
+    char *rx;
+    size_t rx_len;
+    char *tx;
+    size_t tx_len;
+    char scratch[8192];
+    char nos_buf[HT_FIX_NOS_BUFFER_BYTES];
+};
+
+static volatile sig_atomic_t g_kill_signal;
+
+const char *ht_gw_state_name(ht_gw_state state)
+{
+    static const char *const names[] = {"disconnected", "connecting", "logon-sent", "active", "logout-sent", "stopped"};
+    return (unsigned)state < HT_ARRAY_LEN(names) ? names[state] : "unknown";
+}
+
+/* Writes one timestamped line to the session log. */
+static void gw_log(ht_gw *gw, const char *fmt, ...) HT_PRINTF(2, 3);
+static void gw_log(ht_gw *gw, const char *fmt, ...)
+{
+    char stamp[24];
+    ht_fix_format_time(stamp, ht_wall_ns());
+    stamp[21] = '\0';
+    fprintf(gw->log, "%s gateway %s: ", stamp, gw->cfg.sender_comp_id);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(gw->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', gw->log);
+    fflush(gw->log);
+}
+
+/* Adds an event to the caller's array if there is room. */
+static ht_gw_event *push_event(ht_gw_event *ev, int max, int *n, ht_gw_event_type type)
+{
+    if (!ev || *n >= max)
+        return NULL;
+    ht_gw_event *e = &ev[(*n)++];
+    memset(e, 0, sizeof *e);
+    e->type = type;
+    e->recv_tsc = ht_tsc_now();
+    return e;
+}
+
+/* Index of an instrument, creating it when create is set; -1 when unknown or the table is full. */
+static int find_instrument(ht_gw *gw, const char *symbol, size_t len, bool create)
+{
+    for (int i = 0; i < gw->n_inst; i++)
+        if (gw->inst[i].symbol_len == len && memcmp(gw->inst[i].symbol, symbol, len) == 0)
+            return i;
+    if (!create || gw->n_inst == HT_GW_MAX_INSTRUMENTS || len == 0 || len >= HT_GW_SYMBOL_BYTES)
+        return -1;
+    instrument *in = &gw->inst[gw->n_inst];
+    memset(in, 0, sizeof *in);
+    memcpy(in->symbol, symbol, len);
+    in->symbol_len = len;
+    return gw->n_inst++;
+}
+
+/* The open order with this ClOrdID number, or NULL. */
+static open_order *find_order(ht_gw *gw, uint64_t clordid)
+{
+    if (!clordid)
+        return NULL;
+    for (size_t i = 0; i < HT_GW_MAX_OPEN_ORDERS; i++)
+        if (gw->orders[i].clordid == clordid)
+            return &gw->orders[i];
+    return NULL;
+}
+
+/* Records a new open order and its quantity on the instrument's side. */
+static void add_order(ht_gw *gw, uint64_t clordid, uint64_t seq, int inst, int side, double qty, double price)
+{
+    for (size_t i = 0; i < HT_GW_MAX_OPEN_ORDERS; i++) {
+        open_order *o = &gw->orders[i];
+        if (o->clordid == 0) {
+            *o = (open_order){clordid, seq, inst, (int8_t)side, qty, price, 0};
+            if (side > 0)
+                gw->inst[inst].open_buy += qty;
+            else
+                gw->inst[inst].open_sell += qty;
+            gw->n_open++;
+            return;
+        }
+    }
+}
+
+/* Forgets an open order and releases what is left of its quantity. */
+static void remove_order(ht_gw *gw, open_order *o)
+{
+    double left = o->qty - o->cum_qty;
+    if (left < 0)
+        left = 0;
+    instrument *in = &gw->inst[o->inst];
+    if (o->side > 0)
+        in->open_buy = in->open_buy > left ? in->open_buy - left : 0;
+    else
+        in->open_sell = in->open_sell > left ? in->open_sell - left : 0;
+    o->clordid = 0;
+    gw->n_open--;
+}
+
+/* Parses our ClOrdID text (prefix + number); 0 when it is not one of ours. */
+static uint64_t parse_clordid(const ht_gw *gw, const char *text, size_t len)
+{
+    size_t plen = strlen(gw->cfg.clordid_prefix);
+    if (len <= plen || memcmp(text, gw->cfg.clordid_prefix, plen) != 0 || len - plen > 19)
+        return 0;
+    uint64_t v = 0;
+    for (size_t i = plen; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return 0;
+        v = v * 10 + (uint64_t)(text[i] - '0');
+    }
+    return v;
+}
+
+/* Remembers where the message of an outbound sequence number is (grows off the order path, geometrically). */
+static int index_out(ht_gw *gw, uint64_t seq, uint64_t clordid, char kind, uint64_t offset, uint32_t len)
+{
+    if (gw->out_count == gw->out_cap) {
+        size_t cap = gw->out_cap ? gw->out_cap * 2 : OUT_INDEX_INITIAL;
+        out_entry *grown = realloc(gw->out_index, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        gw->out_index = grown;
+        gw->out_cap = cap;
+    }
+    /* Sequence numbers only grow within a session; a reset starts the index again. */
+    if (gw->out_count && gw->out_index[gw->out_count - 1].seq >= seq)
+        gw->out_count = 0;
+    gw->out_index[gw->out_count++] = (out_entry){seq, clordid, offset, len, kind};
+    return 0;
+}
+
+/* The index entry of an outbound sequence number, or NULL (binary search: entries are in seq order). */
+static const out_entry *lookup_out(const ht_gw *gw, uint64_t seq)
+{
+    size_t lo = 0, hi = gw->out_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (gw->out_index[mid].seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < gw->out_count && gw->out_index[lo].seq == seq ? &gw->out_index[lo] : NULL;
+}
+
+/* Applies an inbound execution to positions and open orders (live and on replay). Returns the instrument. */
+static int apply_exec(ht_gw *gw, const jrec_in *r)
+{
+    size_t sym_len = strnlen(r->symbol, sizeof r->symbol);
+    open_order *o = find_order(gw, r->clordid);
+    int inst = o ? o->inst : find_instrument(gw, r->symbol, sym_len, true);
+    if (inst < 0)
+        return -1;
+    int side = r->side ? r->side : (o ? o->side : 0);
+    if (r->exec_type == 'F' && r->last_qty > 0 && side) {
+        gw->inst[inst].position += side * r->last_qty;
+        if (o) {
+            double before = o->cum_qty;
+            o->cum_qty = r->cum_qty > before ? r->cum_qty : before + r->last_qty;
+            double filled = o->cum_qty - before;
+            if (o->side > 0)
+                gw->inst[inst].open_buy = gw->inst[inst].open_buy > filled ? gw->inst[inst].open_buy - filled : 0;
+            else
+                gw->inst[inst].open_sell = gw->inst[inst].open_sell > filled ? gw->inst[inst].open_sell - filled : 0;
+        }
+    }
+    bool terminal = r->ord_status == '2' || r->ord_status == '4' || r->ord_status == '8' || r->ord_status == 'C' ||
+                    r->ord_status == '3';
+    if (o && terminal)
+        remove_order(gw, o);
+    return inst;
+}
+
+/* ---- journal ---- */
+
+/* Little-endian u64 from bytes. */
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* Replays one journal record into the gateway's state. */
+static int replay_record(void *user, uint8_t type, const uint8_t *payload, uint32_t len, uint64_t offset, ht_error *err)
+{
+    ht_gw *gw = user;
+    switch (type) {
+    case JREC_HEADER: {
+        const char *sender = (const char *)payload;
+        size_t sl = strnlen(sender, len);
+        const char *target = sl < len ? sender + sl + 1 : "";
+        if (sl == len || strncmp(sender, gw->cfg.sender_comp_id, len) != 0 ||
+            strncmp(target, gw->cfg.target_comp_id, len - sl - 1) != 0)
+            return ht_error_set(err, "journal %s belongs to another session (%.*s -> %.*s), not %s -> %s",
+                                gw->cfg.journal_path, (int)sl, sender, (int)(len > sl ? len - sl - 1 : 0), target,
+                                gw->cfg.sender_comp_id, gw->cfg.target_comp_id);
+        return 0;
+    }
+    case JREC_OUT: {
+        if (len < 17)
+            return ht_error_set(err, "journal %s: OUT record at offset %llu is %u bytes, expected >= 17",
+                                gw->cfg.journal_path, (unsigned long long)offset, len);
+        uint64_t seq = get_u64(payload), clordid = get_u64(payload + 8);
+        char kind = (char)payload[16];
+        gw->next_out = seq + 1;
+        if (index_out(gw, seq, clordid, kind, len > 17 ? offset : 0, len - 17) != 0)
+            return ht_error_set(err, "journal %s: out of memory", gw->cfg.journal_path);
+        if (kind == 'D' && len > 17) {
+            ht_fix_msg msg;
+            size_t used;
+            ht_error perr;
+            if (ht_fix_parse((const char *)payload + 17, len - 17, HT_FIX_HARD_MAX_MSG, &msg, &used, &perr) !=
+                HT_FIX_PARSE_OK)
+                return ht_error_set(err, "journal %s: order at offset %llu does not parse: %s", gw->cfg.journal_path,
+                                    (unsigned long long)offset, perr.msg);
+            size_t sym_len;
+            const char *sym = ht_fix_get(&msg, HT_TAG_SYMBOL, &sym_len);
+            double qty = 0, px = 0;
+            ht_fix_get_double(&msg, HT_TAG_ORDER_QTY, &qty);
+            ht_fix_get_double(&msg, HT_TAG_PRICE, &px);
+            int inst = sym ? find_instrument(gw, sym, sym_len, true) : -1;
+            if (inst >= 0 && gw->n_open < HT_GW_MAX_OPEN_ORDERS)
+                add_order(gw, clordid, seq, inst, ht_fix_get_char(&msg, HT_TAG_SIDE) == '2' ? -1 : 1, qty, px);
+        }
+        if (clordid >= gw->next_clordid)
+            gw->next_clordid = clordid + 1;
+        return 0;
+    }
+    case JREC_IN: {
+        if (len != sizeof(jrec_in))
+            return ht_error_set(err, "journal %s: IN record at offset %llu is %u bytes, expected %zu",
+                                gw->cfg.journal_path, (unsigned long long)offset, len, sizeof(jrec_in));
+        jrec_in r;
+        memcpy(&r, payload, sizeof r);
+        gw->next_in = r.seq + 1;
+        if (r.msg_type[0] == '8')
+            apply_exec(gw, &r);
+        return 0;
+    }
+    case JREC_RESERVE:
+        if (len != 8)
+            return ht_error_set(err, "journal %s: RESERVE record at offset %llu is %u bytes, expected 8",
+                                gw->cfg.journal_path, (unsigned long long)offset, len);
+        gw->reserved_clordid = get_u64(payload);
+        return 0;
+    case JREC_SEQ_RESET:
+        if (len != 16)
+            return ht_error_set(err, "journal %s: SEQ_RESET record at offset %llu is %u bytes, expected 16",
+                                gw->cfg.journal_path, (unsigned long long)offset, len);
+        gw->next_out = get_u64(payload);
+        gw->next_in = get_u64(payload + 8);
+        gw->out_count = 0;
+        return 0;
+    case JREC_VOID: {
+        if (len != 8)
+            return ht_error_set(err, "journal %s: VOID record at offset %llu is %u bytes, expected 8",
+                                gw->cfg.journal_path, (unsigned long long)offset, len);
+        open_order *o = find_order(gw, get_u64(payload));
+        if (o)
+            remove_order(gw, o);
+        return 0;
+    }
+    default:
+        return ht_error_set(err, "journal %s: unknown record type %u at offset %llu", gw->cfg.journal_path, type,
+                            (unsigned long long)offset);
+    }
+}
+
+/* Appends a record; on failure logs, closes the session and returns -1. */
+static int64_t journal_put(ht_gw *gw, uint8_t type, const void *head, size_t head_len, const void *body, size_t body_len);
+
+/* ---- socket ---- */
+
+static void close_socket(ht_gw *gw)
+{
+    if (gw->fd >= 0)
+        close(gw->fd);
+    gw->fd = -1;
+    gw->rx_len = 0;
+    gw->tx_len = 0;
+}
+
+static void set_state(ht_gw *gw, ht_gw_state s)
+{
+    gw->state = s;
+    gw->state_since_ns = ht_mono_ns();
+}
+
+/* Drops the connection and schedules a reconnect (unless stopping); reports HT_GW_EV_DISCONNECTED. */
+static void disconnect(ht_gw *gw, ht_gw_event *ev, int max, int *n, const char *why)
+{
+    bool was_up = gw->fd >= 0;
+    close_socket(gw);
+    gw->resend_pending = false;
+    gw->test_req_sent_ns = 0;
+    if (gw->state == HT_GW_LOGOUT_SENT || gw->state == HT_GW_STOPPED) {
+        set_state(gw, HT_GW_STOPPED);
+    } else {
+        gw->failed_attempts = gw->state == HT_GW_ACTIVE ? 0 : gw->failed_attempts + 1;
+        if (gw->cfg.reconnect_max_attempts && gw->failed_attempts >= gw->cfg.reconnect_max_attempts) {
+            set_state(gw, HT_GW_STOPPED);
+            gw_log(gw, "giving up after %u failed connection attempts: %s", gw->failed_attempts, why);
+            ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_GIVE_UP);
+            if (e)
+                snprintf(e->text, sizeof e->text, "gave up after %u attempts: %s", gw->failed_attempts, why);
+            return;
+        }
+        if (gw->failed_attempts == 0)
+            gw->reconnect_delay_ms = gw->cfg.reconnect_min_ms;
+        gw->reconnect_at_ns = ht_mono_ns() + (uint64_t)gw->reconnect_delay_ms * 1000000u;
+        set_state(gw, HT_GW_DISCONNECTED);
+        gw_log(gw, "disconnected (%s); reconnecting in %u ms", why, gw->reconnect_delay_ms);
+        gw->reconnect_delay_ms = gw->reconnect_delay_ms * 2 > gw->cfg.reconnect_max_ms ? gw->cfg.reconnect_max_ms
+                                                                                         : gw->reconnect_delay_ms * 2;
+    }
+    if (was_up) {
+        ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_DISCONNECTED);
+        if (e)
+            snprintf(e->text, sizeof e->text, "%s", why);
+    }
+}
+
+/* Writes bytes to the socket, queueing what the kernel does not take. 0, or -1 when the queue overflows. */
+static int send_bytes(ht_gw *gw, const char *bytes, size_t len)
+{
+    if (gw->fd < 0)
+        return -1;
+    size_t done = 0;
+    if (gw->tx_len == 0) {
+        ssize_t n = send(gw->fd, bytes, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        done = n > 0 ? (size_t)n : 0;
+    }
+    if (done < len) {
+        if (gw->tx_len + len - done > TX_CAP)
+            return -1;
+        memcpy(gw->tx + gw->tx_len, bytes + done, len - done);
+        gw->tx_len += len - done;
+    }
+    gw->last_tx_ns = ht_mono_ns();
+    return 0;
+}
+
+/* Sends what is queued. 0, or -1 when the socket failed. */
+static int flush_tx(ht_gw *gw)
+{
+    while (gw->tx_len) {
+        ssize_t n = send(gw->fd, gw->tx, gw->tx_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return 0;
+            return -1;
+        }
+        memmove(gw->tx, gw->tx + n, gw->tx_len - (size_t)n);
+        gw->tx_len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Starts a non-blocking TCP connect. 0, or -1 with why. */
+static int start_connect(ht_gw *gw, char *why, size_t why_cap)
+{
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    char port[8];
+    snprintf(port, sizeof port, "%u", gw->cfg.port);
+    int rc = getaddrinfo(gw->cfg.host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(why, why_cap, "resolving %s: %s", gw->cfg.host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(why, why_cap, "socket: %s", strerror(errno));
+        freeaddrinfo(res);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    rc = connect(fd, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    if (rc != 0 && errno != EINPROGRESS) {
+        snprintf(why, why_cap, "connect to %s:%u: %s", gw->cfg.host, gw->cfg.port, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    gw->fd = fd;
+    gw->rx_len = 0;
+    gw->tx_len = 0;
+    set_state(gw, HT_GW_CONNECTING);
+    return 0;
+}
+
+/* ---- outbound messages ---- */
+
+/* Starts an outbound message with the standard header for sequence number seq. */
+static void begin_msg(ht_gw *gw, ht_fix_writer *w, const char *type, uint64_t seq)
+{
+    ht_fix_writer_begin(w, gw->scratch, sizeof gw->scratch, type);
+    ht_fix_put_str(w, HT_TAG_SENDER_COMP_ID, gw->cfg.sender_comp_id);
+    ht_fix_put_str(w, HT_TAG_TARGET_COMP_ID, gw->cfg.target_comp_id);
+    ht_fix_put_u64(w, HT_TAG_MSG_SEQ_NUM, seq);
+    ht_fix_put_time(w, HT_TAG_SENDING_TIME, ht_wall_ns());
+}
+
+/* Finishes, journals (kind 'A': sequence only; else with the bytes) and sends a message at gw->next_out. */
+static int finish_and_send(ht_gw *gw, ht_fix_writer *w, char kind, uint64_t clordid)
+{
+    size_t len;
+    const char *bytes = ht_fix_writer_finish(w, &len);
+    if (!bytes) {
+        gw_log(gw, "outbound message does not fit %zu bytes", sizeof gw->scratch);
+        return -1;
+    }
+    uint8_t head[17];
+    uint64_t seq = gw->next_out;
+    memcpy(head, &seq, 8);
+    memcpy(head + 8, &clordid, 8);
+    head[16] = (uint8_t)kind;
+    bool with_bytes = kind != 'A';
+    int64_t at = journal_put(gw, JREC_OUT, head, sizeof head, with_bytes ? bytes : NULL, with_bytes ? len : 0);
+    if (at < 0)
+        return -1;
+    index_out(gw, seq, clordid, kind, with_bytes ? (uint64_t)at : 0, with_bytes ? (uint32_t)len : 0);
+    gw->next_out++;
+    if (gw->debug_skip_out && kind != 'A') {
+        gw->debug_skip_out = false;
+        gw_log(gw, "test hook: seq %llu journaled but not transmitted", (unsigned long long)seq);
+        return 0;
+    }
+    return send_bytes(gw, bytes, len);
+}
+
+static int send_logon(ht_gw *gw)
+{
+    ht_fix_writer w;
+    if (gw->cfg.reset_seq_on_logon) {
+        uint64_t seqs[2] = {1, 1};
+        if (journal_put(gw, JREC_SEQ_RESET, seqs, sizeof seqs, NULL, 0) < 0)
+            return -1;
+        gw->next_out = 1;
+        gw->next_in = 1;
+        gw->out_count = 0;
+    }
+    begin_msg(gw, &w, "A", gw->next_out);
+    ht_fix_put_u64(&w, HT_TAG_ENCRYPT_METHOD, 0);
+    ht_fix_put_u64(&w, HT_TAG_HEART_BT_INT, gw->cfg.heartbeat_s);
+    if (gw->cfg.reset_seq_on_logon)
+        ht_fix_put_char(&w, HT_TAG_RESET_SEQ_NUM_FLAG, 'Y');
+    if (gw->cfg.client_secret[0]) {
+        char raw[64], password[45];
+        ht_error err;
+        if (ht_gw_deribit_auth(ht_wall_ns() / 1000000u, gw->cfg.client_secret, raw, password, &err) != 0) {
+            gw_log(gw, "logon: %s", err.msg);
+            return -1;
+        }
+        ht_fix_put_u64(&w, HT_TAG_RAW_DATA_LENGTH, strlen(raw));
+        ht_fix_put_str(&w, HT_TAG_RAW_DATA, raw);
+        ht_fix_put_str(&w, HT_TAG_USERNAME, gw->cfg.client_id);
+        ht_fix_put_str(&w, HT_TAG_PASSWORD, password);
+        explicit_bzero(password, sizeof password);
+    }
+    ht_fix_put_char(&w, HT_TAG_CANCEL_ON_DISCONNECT, gw->cfg.cancel_on_disconnect ? 'Y' : 'N');
+    int rc = finish_and_send(gw, &w, 'A', 0);
+    explicit_bzero(gw->scratch, sizeof gw->scratch); /* the logon held the password */
+    if (rc == 0) {
+        set_state(gw, HT_GW_LOGON_SENT);
+        gw->logon_answered = false;
+        gw_log(gw, "logon sent to %s:%u as %s -> %s, seq %llu, expecting %llu%s", gw->cfg.host, gw->cfg.port,
+               gw->cfg.sender_comp_id, gw->cfg.target_comp_id, (unsigned long long)gw->next_out - 1,
+               (unsigned long long)gw->next_in, gw->cfg.client_secret[0] ? ", Deribit auth" : "");
+    }
+    return rc;
+}
+
+/* Sends an admin message with optional test request id / text. */
+static int send_simple_admin(ht_gw *gw, const char *type, const char *test_req_id, const char *text)
+{
+    ht_fix_writer w;
+    begin_msg(gw, &w, type, gw->next_out);
+    if (test_req_id)
+        ht_fix_put_str(&w, HT_TAG_TEST_REQ_ID, test_req_id);
+    if (text && text[0])
+        ht_fix_put_str(&w, HT_TAG_TEXT, text);
+    return finish_and_send(gw, &w, 'A', 0);
+}
+
+static int send_resend_request(ht_gw *gw, uint64_t begin)
+{
+    ht_fix_writer w;
+    begin_msg(gw, &w, "2", gw->next_out);
+    ht_fix_put_u64(&w, HT_TAG_BEGIN_SEQ_NO, begin);
+    ht_fix_put_u64(&w, HT_TAG_END_SEQ_NO, 0);
+    gw->resend_asked_ns = ht_mono_ns();
+    gw_log(gw, "gap: expected inbound seq %llu, asked for a resend up to %llu", (unsigned long long)begin,
+           (unsigned long long)gw->resend_until);
+    return finish_and_send(gw, &w, 'A', 0);
+}
+
+/* Sends a session Reject (35=3) of inbound seq ref_seq. */
+static int send_reject(ht_gw *gw, uint64_t ref_seq, uint32_t ref_tag, const char *ref_type, int reason, const char *text)
+{
+    ht_fix_writer w;
+    begin_msg(gw, &w, "3", gw->next_out);
+    ht_fix_put_u64(&w, HT_TAG_REF_SEQ_NUM, ref_seq);
+    if (ref_tag)
+        ht_fix_put_u64(&w, HT_TAG_REF_TAG_ID, ref_tag);
+    if (ref_type && ref_type[0])
+        ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, ref_type);
+    ht_fix_put_u64(&w, HT_TAG_SESSION_REJECT_REASON, (uint64_t)reason);
+    ht_fix_put_str(&w, HT_TAG_TEXT, text);
+    return finish_and_send(gw, &w, 'A', 0);
+}
+
+/* Sends a SequenceReset-GapFill covering [seq, new_seq) (a resent message: it is not journaled). */
+static int send_gap_fill(ht_gw *gw, uint64_t seq, uint64_t new_seq)
+{
+    ht_fix_writer w;
+    begin_msg(gw, &w, "4", seq);
+    ht_fix_put_char(&w, HT_TAG_POSS_DUP_FLAG, 'Y');
+    ht_fix_put_char(&w, HT_TAG_GAP_FILL_FLAG, 'Y');
+    ht_fix_put_u64(&w, HT_TAG_NEW_SEQ_NO, new_seq);
+    size_t len;
+    const char *bytes = ht_fix_writer_finish(&w, &len);
+    return bytes ? send_bytes(gw, bytes, len) : -1;
+}
+
+/* Resends a journaled application message with PossDupFlag=Y and OrigSendingTime. */
+static int resend_message(ht_gw *gw, const out_entry *e)
+{
+    char stored[4096];
+    if (e->len > sizeof stored - 17)
+        return -1;
+    ht_error err;
+    if (ht_journal_read_payload(gw->journal, e->offset, stored, 17 + e->len, &err) != 0) {
+        gw_log(gw, "resend of seq %llu: %s", (unsigned long long)e->seq, err.msg);
+        return -1;
+    }
+    ht_fix_msg msg;
+    size_t used;
+    if (ht_fix_parse(stored + 17, e->len, HT_FIX_HARD_MAX_MSG, &msg, &used, &err) != HT_FIX_PARSE_OK) {
+        gw_log(gw, "resend of seq %llu: the journaled message does not parse: %s", (unsigned long long)e->seq, err.msg);
+        return -1;
+    }
+    ht_fix_writer w;
+    begin_msg(gw, &w, msg.msg_type, e->seq);
+    ht_fix_put_char(&w, HT_TAG_POSS_DUP_FLAG, 'Y');
+    size_t tlen;
+    const char *orig_time = ht_fix_get(&msg, HT_TAG_SENDING_TIME, &tlen);
+    if (orig_time)
+        ht_fix_put_bytes(&w, HT_TAG_ORIG_SENDING_TIME, orig_time, tlen);
+    for (uint32_t i = 0; i < msg.n_fields; i++) {
+        const ht_fix_field *f = &msg.fields[i];
+        switch (f->tag) {
+        case HT_TAG_MSG_TYPE: case HT_TAG_SENDER_COMP_ID: case HT_TAG_TARGET_COMP_ID: case HT_TAG_MSG_SEQ_NUM:
+        case HT_TAG_SENDING_TIME: case HT_TAG_POSS_DUP_FLAG: case HT_TAG_ORIG_SENDING_TIME: case HT_TAG_POSS_RESEND:
+            continue;
+        default:
+            ht_fix_put_bytes(&w, f->tag, msg.buf + f->off, f->len);
+        }
+    }
+    size_t len;
+    const char *bytes = ht_fix_writer_finish(&w, &len);
+    return bytes ? send_bytes(gw, bytes, len) : -1;
+}
+
+/* Answers the venue's ResendRequest [begin, end] from the journal: orders are resent (resend_orders) or
+ * gap-filled and voided; admin messages are gap-filled. */
+static int answer_resend(ht_gw *gw, uint64_t begin, uint64_t end, ht_gw_event *ev, int max, int *n)
+{
+    uint64_t last = gw->next_out - 1;
+    if (end == 0 || end > last)
+        end = last;
+    gw_log(gw, "venue asked for a resend of %llu..%llu", (unsigned long long)begin, (unsigned long long)end);
+    uint64_t gap_start = 0;
+    unsigned resent = 0, voided = 0;
+    for (uint64_t s = begin; s <= end; s++) {
+        const out_entry *e = lookup_out(gw, s);
+        bool resend = e && e->len && (gw->cfg.resend_orders || e->kind == 'F');
+        if (!resend) {
+            if (!gap_start)
+                gap_start = s;
+            if (e && e->kind == 'D') {
+                open_order *o = find_order(gw, e->clordid);
+                if (o) {
+                    uint64_t id = e->clordid;
+                    if (journal_put(gw, JREC_VOID, &id, sizeof id, NULL, 0) < 0)
+                        return -1;
+                    remove_order(gw, o);
+                    voided++;
+                    ht_gw_event *v = push_event(ev, max, n, HT_GW_EV_ORDER_VOID);
+                    if (v) {
+                        v->clordid_num = id;
+                        snprintf(v->clordid, sizeof v->clordid, "%s%llu", gw->cfg.clordid_prefix, (unsigned long long)id);
+                        snprintf(v->text, sizeof v->text, "seq %llu gap-filled on the venue's resend request: the order "
+                                 "never reached the venue", (unsigned long long)s);
+                    }
+                }
+            }
+            continue;
+        }
+        if (gap_start && send_gap_fill(gw, gap_start, s) != 0)
+            return -1;
+        gap_start = 0;
+        if (resend_message(gw, e) != 0)
+            return -1;
+        resent++;
+    }
+    if (gap_start && send_gap_fill(gw, gap_start, end + 1) != 0)
+        return -1;
+    gw_log(gw, "resend answered: %u messages resent, %u orders voided, the rest gap-filled", resent, voided);
+    return 0;
+}
+
+/* ---- inbound ---- */
+
+/* Logs and reports a malformed or unexpected inbound message. */
+static void report_bad(ht_gw *gw, ht_gw_event *ev, int max, int *n, uint64_t seq, const char *why)
+{
+    gw_log(gw, "inbound message rejected: %s", why);
+    ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_BAD_MESSAGE);
+    if (e) {
+        e->seq = seq;
+        snprintf(e->text, sizeof e->text, "%s", why);
+    }
+}
+
+/* Fills an event from an ExecutionReport and applies it; journals it. */
+static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev,
+                               int max, int *n)
+{
+    static const uint32_t required[] = {HT_TAG_ORDER_ID, HT_TAG_EXEC_ID, HT_TAG_EXEC_TYPE, HT_TAG_ORD_STATUS,
+                                        HT_TAG_SIDE, HT_TAG_SYMBOL};
+    for (size_t i = 0; i < HT_ARRAY_LEN(required); i++) {
+        if (!ht_fix_find(m, required[i])) {
+            char why[128];
+            snprintf(why, sizeof why, "ExecutionReport seq %llu lacks required tag %u", (unsigned long long)seq,
+                     required[i]);
+            report_bad(gw, ev, max, n, seq, why);
+            return send_reject(gw, seq, required[i], "8", 1, why);
+        }
+    }
+    jrec_in r;
+    memset(&r, 0, sizeof r);
+    r.seq = seq;
+    r.msg_type[0] = '8';
+    r.exec_type = ht_fix_get_char(m, HT_TAG_EXEC_TYPE);
+    r.ord_status = ht_fix_get_char(m, HT_TAG_ORD_STATUS);
+    char side = ht_fix_get_char(m, HT_TAG_SIDE);
+    r.side = side == '1' ? 1 : side == '2' ? -1 : 0;
+    ht_fix_get_double(m, HT_TAG_LAST_QTY, &r.last_qty);
+    ht_fix_get_double(m, HT_TAG_LAST_PX, &r.last_px);
+    ht_fix_get_double(m, HT_TAG_CUM_QTY, &r.cum_qty);
+    ht_fix_get_str(m, HT_TAG_SYMBOL, r.symbol, sizeof r.symbol);
+    size_t idlen;
+    const char *id = ht_fix_get(m, HT_TAG_CL_ORD_ID, &idlen);
+    r.clordid = id ? parse_clordid(gw, id, idlen) : 0;
+    if (!find_order(gw, r.clordid)) {
+        /* A report on a cancel request names the order in OrigClOrdID. */
+        const char *orig = ht_fix_get(m, HT_TAG_ORIG_CL_ORD_ID, &idlen);
+        uint64_t orig_id = orig ? parse_clordid(gw, orig, idlen) : 0;
+        if (find_order(gw, orig_id))
+            r.clordid = orig_id;
+    }
+    if (journal_put(gw, JREC_IN, &r, sizeof r, NULL, 0) < 0)
+        return -1;
+    int inst = apply_exec(gw, &r);
+    double position = inst >= 0 ? gw->inst[inst].position : 0;
+    ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_EXEC);
+    if (e) {
+        e->recv_tsc = recv_tsc;
+        e->seq = seq;
+        ht_fix_get_str(m, HT_TAG_CL_ORD_ID, e->clordid, sizeof e->clordid);
+        e->clordid_num = r.clordid;
+        ht_fix_get_str(m, HT_TAG_ORDER_ID, e->order_id, sizeof e->order_id);
+        ht_fix_get_str(m, HT_TAG_EXEC_ID, e->exec_id, sizeof e->exec_id);
+        memcpy(e->symbol, r.symbol, sizeof e->symbol);
+        e->exec_type = r.exec_type;
+        e->ord_status = r.ord_status;
+        e->side = r.side < 0 ? HT_GW_SELL : HT_GW_BUY;
+        ht_fix_get_double(m, HT_TAG_ORDER_QTY, &e->order_qty);
+        e->last_qty = r.last_qty;
+        e->last_px = r.last_px;
+        e->cum_qty = r.cum_qty;
+        ht_fix_get_double(m, HT_TAG_LEAVES_QTY, &e->leaves_qty);
+        ht_fix_get_double(m, HT_TAG_AVG_PX, &e->avg_px);
+        ht_fix_get_double(m, HT_TAG_COMMISSION, &e->commission);
+        e->position_after = position;
+        uint64_t code = 0;
+        if (ht_fix_get_u64(m, HT_TAG_ORD_REJ_REASON, &code))
+            e->reason_code = (int)code;
+        ht_fix_get_str(m, HT_TAG_TEXT, e->text, sizeof e->text);
+    }
+    if (r.exec_type == 'F' && r.last_qty > 0 && gw->fill_fn && inst >= 0) {
+        ht_gw_fill f = {gw->inst[inst].symbol, r.side < 0 ? HT_GW_SELL : HT_GW_BUY, r.last_qty, r.last_px, position,
+                        r.clordid, recv_tsc};
+        gw->fill_fn(gw->fill_user, &f);
+    }
+    return 0;
+}
+
+/* Reports a reject-like message (35=3, 9, j) as an event; journals its sequence number. */
+static int on_reject(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, ht_gw_event_type type, ht_gw_event *ev, int max,
+                     int *n)
+{
+    ht_gw_event *e = push_event(ev, max, n, type);
+    char text[256] = "";
+    ht_fix_get_str(m, HT_TAG_TEXT, text, sizeof text);
+    uint64_t ref = 0, code = 0;
+    ht_fix_get_u64(m, HT_TAG_REF_SEQ_NUM, &ref);
+    if (type == HT_GW_EV_SESSION_REJECT)
+        ht_fix_get_u64(m, HT_TAG_SESSION_REJECT_REASON, &code);
+    else if (type == HT_GW_EV_BUSINESS_REJECT)
+        ht_fix_get_u64(m, HT_TAG_BUSINESS_REJECT_REASON, &code);
+    else
+        ht_fix_get_u64(m, HT_TAG_CXL_REJ_REASON, &code);
+    gw_log(gw, "%s from the venue: seq %llu, ref seq %llu, reason %llu: %s",
+           type == HT_GW_EV_SESSION_REJECT ? "Reject" : type == HT_GW_EV_BUSINESS_REJECT ? "BusinessMessageReject"
+                                                                                         : "OrderCancelReject",
+           (unsigned long long)seq, (unsigned long long)ref, (unsigned long long)code, text);
+    if (e) {
+        e->seq = seq;
+        e->ref_seq = ref;
+        e->reason_code = (int)code;
+        memcpy(e->text, text, sizeof e->text);
+        ht_fix_get_str(m, HT_TAG_CL_ORD_ID, e->clordid, sizeof e->clordid);
+    }
+    jrec_in r;
+    memset(&r, 0, sizeof r);
+    r.seq = seq;
+    memcpy(r.msg_type, m->msg_type, 2);
+    return journal_put(gw, JREC_IN, &r, sizeof r, NULL, 0) < 0 ? -1 : 0;
+}
+
+/* Journals that an inbound admin message's sequence number was consumed. */
+static int journal_in_seq(ht_gw *gw, const ht_fix_msg *m, uint64_t seq)
+{
+    jrec_in r;
+    memset(&r, 0, sizeof r);
+    r.seq = seq;
+    memcpy(r.msg_type, m->msg_type, 2);
+    return journal_put(gw, JREC_IN, &r, sizeof r, NULL, 0) < 0 ? -1 : 0;
+}
+
+/* Handles one well-formed inbound message. Returns -1 when the connection must close (after a logout). */
+static int handle_message(ht_gw *gw, const ht_fix_msg *m, uint64_t recv_tsc, ht_gw_event *ev, int max, int *n)
+{
+    uint64_t seq = 0;
+    const char *type = m->msg_type;
+    if (!ht_fix_get_u64(m, HT_TAG_MSG_SEQ_NUM, &seq) || seq == 0) {
+        report_bad(gw, ev, max, n, 0, "message without a valid MsgSeqNum (34): logging out");
+        send_simple_admin(gw, "5", NULL, "MsgSeqNum missing");
+        disconnect(gw, ev, max, n, "message without MsgSeqNum");
+        return -1;
+    }
+    if (!ht_fix_field_is(m, HT_TAG_SENDER_COMP_ID, gw->cfg.target_comp_id) ||
+        !ht_fix_field_is(m, HT_TAG_TARGET_COMP_ID, gw->cfg.sender_comp_id)) {
+        char why[160];
+        snprintf(why, sizeof why, "seq %llu: CompIDs do not match this session (%s -> %s expected): logging out",
+                 (unsigned long long)seq, gw->cfg.target_comp_id, gw->cfg.sender_comp_id);
+        report_bad(gw, ev, max, n, seq, why);
+        send_reject(gw, seq, HT_TAG_SENDER_COMP_ID, type, 9, "CompID problem");
+        send_simple_admin(gw, "5", NULL, "CompID problem");
+        disconnect(gw, ev, max, n, "CompID mismatch");
+        return -1;
+    }
+    bool poss_dup = ht_fix_get_char(m, HT_TAG_POSS_DUP_FLAG) == 'Y';
+    bool is_logon = strcmp(type, "A") == 0;
+    if (gw->state == HT_GW_LOGON_SENT && !is_logon) {
+        report_bad(gw, ev, max, n, seq, "first message from the venue is not a Logon: disconnecting");
+        disconnect(gw, ev, max, n, "no Logon answer");
+        return -1;
+    }
+    if (is_logon) {
+        uint64_t hb = 0;
+        if (ht_fix_get_u64(m, HT_TAG_HEART_BT_INT, &hb) && hb > 0 && hb <= 3600)
+            gw->heartbeat_s = (uint32_t)hb;
+        if (ht_fix_get_char(m, HT_TAG_RESET_SEQ_NUM_FLAG) == 'Y' && seq == 1)
+            gw->next_in = 1;
+        set_state(gw, HT_GW_ACTIVE);
+        gw->failed_attempts = 0;
+        gw->reconnect_delay_ms = gw->cfg.reconnect_min_ms;
+        ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_LOGON);
+        if (e) {
+            e->seq = seq;
+            snprintf(e->text, sizeof e->text, "logged on: out seq %llu, in seq %llu", (unsigned long long)gw->next_out,
+                     (unsigned long long)seq);
+        }
+        gw_log(gw, "logged on (venue seq %llu, expected %llu, heartbeat %u s)", (unsigned long long)seq,
+               (unsigned long long)gw->next_in, gw->heartbeat_s);
+    }
+    if (seq < gw->next_in) {
+        if (poss_dup)
+            return 0; /* already processed */
+        if (strcmp(type, "4") == 0 && ht_fix_get_char(m, HT_TAG_GAP_FILL_FLAG) != 'Y')
+            goto process; /* a SequenceReset-Reset ignores MsgSeqNum */
+        char why[160];
+        snprintf(why, sizeof why, "MsgSeqNum too low: got %llu, expected %llu", (unsigned long long)seq,
+                 (unsigned long long)gw->next_in);
+        report_bad(gw, ev, max, n, seq, why);
+        send_simple_admin(gw, "5", NULL, why);
+        set_state(gw, HT_GW_STOPPED);
+        disconnect(gw, ev, max, n, why);
+        return -1;
+    }
+    if (gw->debug_drop_in && seq == gw->next_in && strchr("8j93", type[0]) && !type[1]) {
+        gw->debug_drop_in = false;
+        gw_log(gw, "test hook: inbound seq %llu dropped as if lost", (unsigned long long)seq);
+        return 0;
+    }
+    if (seq > gw->next_in) {
+        if (strcmp(type, "4") == 0 && ht_fix_get_char(m, HT_TAG_GAP_FILL_FLAG) != 'Y')
+            goto process;
+        if (!gw->resend_pending || seq > gw->resend_until + 1) {
+            gw->resend_pending = true;
+            gw->resend_until = seq;
+            if (send_resend_request(gw, gw->next_in) != 0)
+                return -1;
+        }
+        if (is_logon)
+            return 0;
+        /* ResendRequest and Logout are acted on even out of order; the rest come again with the resend. */
+        if (strcmp(type, "2") != 0 && strcmp(type, "5") != 0)
+            return 0;
+        goto act;
+    }
+process:
+    if (strcmp(type, "4") == 0) {
+        uint64_t new_seq = 0;
+        if (!ht_fix_get_u64(m, HT_TAG_NEW_SEQ_NO, &new_seq)) {
+            report_bad(gw, ev, max, n, seq, "SequenceReset without NewSeqNo (36)");
+            gw->next_in = seq + 1;
+            return send_reject(gw, seq, HT_TAG_NEW_SEQ_NO, "4", 1, "NewSeqNo missing");
+        }
+        if (new_seq > gw->next_in) {
+            gw->next_in = new_seq;
+            uint64_t seqs[2] = {gw->next_out, gw->next_in};
+            if (journal_put(gw, JREC_SEQ_RESET, seqs, sizeof seqs, NULL, 0) < 0)
+                return -1;
+        } else if (new_seq < gw->next_in) {
+            report_bad(gw, ev, max, n, seq, "SequenceReset would lower the expected sequence number: rejected");
+            send_reject(gw, seq, HT_TAG_NEW_SEQ_NO, "4", 5, "NewSeqNo lower than expected");
+        }
+        if (gw->resend_pending && gw->next_in > gw->resend_until)
+            gw->resend_pending = false;
+        return 0;
+    }
+    gw->next_in = seq + 1;
+    if (gw->resend_pending && gw->next_in > gw->resend_until)
+        gw->resend_pending = false;
+act:
+    if (!is_logon && strcmp(type, "8") != 0 && strcmp(type, "3") != 0 && strcmp(type, "9") != 0 &&
+        strcmp(type, "j") != 0 && seq < gw->next_in && journal_in_seq(gw, m, seq) != 0)
+        return -1;
+    if (is_logon) {
+        return journal_in_seq(gw, m, seq);
+    } else if (strcmp(type, "0") == 0) {
+        if (ht_fix_find(m, HT_TAG_TEST_REQ_ID))
+            gw->test_req_sent_ns = 0;
+    } else if (strcmp(type, "1") == 0) {
+        char id[64] = "";
+        ht_fix_get_str(m, HT_TAG_TEST_REQ_ID, id, sizeof id);
+        return send_simple_admin(gw, "0", id[0] ? id : NULL, NULL);
+    } else if (strcmp(type, "2") == 0) {
+        uint64_t begin = 0, end = 0;
+        if (!ht_fix_get_u64(m, HT_TAG_BEGIN_SEQ_NO, &begin) || !ht_fix_get_u64(m, HT_TAG_END_SEQ_NO, &end) || begin == 0) {
+            report_bad(gw, ev, max, n, seq, "ResendRequest without valid BeginSeqNo (7) / EndSeqNo (16)");
+            return send_reject(gw, seq, begin ? HT_TAG_END_SEQ_NO : HT_TAG_BEGIN_SEQ_NO, "2", 1, "bad ResendRequest");
+        }
+        return answer_resend(gw, begin, end, ev, max, n);
+    } else if (strcmp(type, "5") == 0) {
+        char text[200] = "";
+        ht_fix_get_str(m, HT_TAG_TEXT, text, sizeof text);
+        gw_log(gw, "venue logged out: %s", text[0] ? text : "(no text)");
+        ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_LOGOUT);
+        if (e) {
+            e->seq = seq;
+            snprintf(e->text, sizeof e->text, "venue logged out: %s", text);
+        }
+        if (gw->state != HT_GW_LOGOUT_SENT)
+            send_simple_admin(gw, "5", NULL, NULL);
+        if (gw->state == HT_GW_LOGOUT_SENT)
+            set_state(gw, HT_GW_STOPPED);
+        disconnect(gw, ev, max, n, "logout");
+        return -1;
+    } else if (strcmp(type, "8") == 0) {
+        return on_execution_report(gw, m, seq, recv_tsc, ev, max, n);
+    } else if (strcmp(type, "3") == 0) {
+        return on_reject(gw, m, seq, HT_GW_EV_SESSION_REJECT, ev, max, n);
+    } else if (strcmp(type, "9") == 0) {
+        return on_reject(gw, m, seq, HT_GW_EV_CANCEL_REJECT, ev, max, n);
+    } else if (strcmp(type, "j") == 0) {
+        return on_reject(gw, m, seq, HT_GW_EV_BUSINESS_REJECT, ev, max, n);
+    } else {
+        char why[96];
+        snprintf(why, sizeof why, "unsupported MsgType '%s' (seq %llu)", type, (unsigned long long)seq);
+        report_bad(gw, ev, max, n, seq, why);
+        ht_fix_writer w;
+        begin_msg(gw, &w, "j", gw->next_out);
+        ht_fix_put_u64(&w, HT_TAG_REF_SEQ_NUM, seq);
+        ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, type);
+        ht_fix_put_u64(&w, HT_TAG_BUSINESS_REJECT_REASON, 3);
+        ht_fix_put_str(&w, HT_TAG_TEXT, "unsupported message type");
+        return finish_and_send(gw, &w, 'A', 0);
+    }
+    return 0;
+}
+
+/* Reads what the socket has and handles every complete message while there is room for events. */
+static void read_and_handle(ht_gw *gw, ht_gw_event *ev, int max, int *n)
+{
+    uint64_t recv_tsc = ht_tsc_now();
+    for (;;) {
+        if (gw->rx_len == RX_CAP) {
+            disconnect(gw, ev, max, n, "receive buffer full");
+            return;
+        }
+        ssize_t got = recv(gw->fd, gw->rx + gw->rx_len, RX_CAP - gw->rx_len, MSG_DONTWAIT);
+        if (got > 0) {
+            gw->rx_len += (size_t)got;
+            gw->last_rx_ns = ht_mono_ns();
+            if (gw->rx_len < RX_CAP)
+                break;
+            continue;
+        }
+        if (got == 0) {
+            disconnect(gw, ev, max, n, "the venue closed the connection");
+            return;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            break;
+        char why[128];
+        snprintf(why, sizeof why, "recv: %s", strerror(errno));
+        disconnect(gw, ev, max, n, why);
+        return;
+    }
+    size_t off = 0;
+    while (off < gw->rx_len && gw->fd >= 0 && *n < max) {
+        ht_fix_msg msg;
+        size_t used = 0;
+        ht_error err;
+        ht_fix_parse_status st = ht_fix_parse(gw->rx + off, gw->rx_len - off, gw->cfg.max_msg_bytes, &msg, &used, &err);
+        if (st == HT_FIX_PARSE_INCOMPLETE)
+            break;
+        off += used;
+        if (st == HT_FIX_PARSE_BAD) {
+            char why[300];
+            snprintf(why, sizeof why, "malformed FIX dropped: %s", err.msg);
+            report_bad(gw, ev, max, n, 0, why);
+            if (++gw->bad_in_a_row >= MAX_BAD_IN_A_ROW) {
+                send_simple_admin(gw, "5", NULL, "too many malformed messages");
+                set_state(gw, HT_GW_LOGOUT_SENT);
+                disconnect(gw, ev, max, n, "too many malformed messages in a row");
+                return;
+            }
+            continue;
+        }
+        gw->bad_in_a_row = 0;
+        if (handle_message(gw, &msg, recv_tsc, ev, max, n) != 0 && gw->fd < 0)
+            return;
+    }
+    if (gw->fd >= 0 && off) {
+        memmove(gw->rx, gw->rx + off, gw->rx_len - off);
+        gw->rx_len -= off;
+    }
+}
+
+/* Sends a cancel for one open order (kill switch and ht_gw_cancel). */
+static int send_cancel(ht_gw *gw, const open_order *o)
+{
+    if (gw->next_clordid >= gw->reserved_clordid) {
+        uint64_t reserve = gw->next_clordid + CLORDID_BLOCK;
+        if (journal_put(gw, JREC_RESERVE, &reserve, sizeof reserve, NULL, 0) < 0)
+            return -1;
+        gw->reserved_clordid = reserve;
+    }
+    uint64_t id = gw->next_clordid++;
+    char text[48];
+    ht_fix_writer w;
+    begin_msg(gw, &w, "F", gw->next_out);
+    snprintf(text, sizeof text, "%s%llu", gw->cfg.clordid_prefix, (unsigned long long)o->clordid);
+    ht_fix_put_str(&w, HT_TAG_ORIG_CL_ORD_ID, text);
+    snprintf(text, sizeof text, "%s%llu", gw->cfg.clordid_prefix, (unsigned long long)id);
+    ht_fix_put_str(&w, HT_TAG_CL_ORD_ID, text);
+    ht_fix_put_bytes(&w, HT_TAG_SYMBOL, gw->inst[o->inst].symbol, gw->inst[o->inst].symbol_len);
+    ht_fix_put_char(&w, HT_TAG_SIDE, o->side > 0 ? '1' : '2');
+    ht_fix_put_decimal(&w, HT_TAG_ORDER_QTY, o->qty, gw->cfg.qty_decimals);
+    ht_fix_put_time(&w, HT_TAG_TRANSACT_TIME, ht_wall_ns());
+    return finish_and_send(gw, &w, 'F', id);
+}
+
+/* Engages the kill switch if the signal arrived or the kill file appeared. */
+static void check_kill_sources(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max, int *n)
+{
+    if (ht_risk_killed(gw->risk, NULL))
+        return;
+    char reason[256] = "";
+    if (g_kill_signal) {
+        snprintf(reason, sizeof reason, "kill signal received");
+    } else if (gw->cfg.kill_file[0] && now - gw->kill_check_ns >= 100000000u) {
+        gw->kill_check_ns = now;
+        FILE *f = fopen(gw->cfg.kill_file, "r");
+        if (f) {
+            char line[160] = "";
+            if (!fgets(line, sizeof line, f))
+                line[0] = '\0';
+            fclose(f);
+            line[strcspn(line, "\r\n")] = '\0';
+            snprintf(reason, sizeof reason, "kill file %.100s: %.90s", gw->cfg.kill_file, line[0] ? line : "(empty)");
+        }
+    }
+    if (!reason[0])
+        return;
+    int before = *n;
+    ht_gw_kill(gw, reason);
+    (void)before;
+    ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_KILL);
+    if (e) {
+        const char *why = "";
+        ht_risk_killed(gw->risk, &why);
+        snprintf(e->text, sizeof e->text, "kill switch engaged: %s", why);
+    }
+}
+
+/* Heartbeat, TestRequest, logon and logout timeouts, resend retries. */
+static void run_timers(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max, int *n)
+{
+    uint64_t hb_ns = (uint64_t)gw->heartbeat_s * 1000000000u;
+    if (gw->state == HT_GW_LOGON_SENT && now - gw->state_since_ns > (uint64_t)gw->cfg.connect_timeout_ms * 1000000u) {
+        disconnect(gw, ev, max, n, "no Logon answer in time");
+        return;
+    }
+    if (gw->state == HT_GW_LOGOUT_SENT && now - gw->state_since_ns > 2000000000u) {
+        disconnect(gw, ev, max, n, "no Logout answer in 2 s");
+        return;
+    }
+    if (gw->state != HT_GW_ACTIVE)
+        return;
+    if (gw->test_req_sent_ns && now - gw->test_req_sent_ns > hb_ns) {
+        disconnect(gw, ev, max, n, "no answer to TestRequest");
+        return;
+    }
+    if (!gw->test_req_sent_ns && now - gw->last_rx_ns > hb_ns + hb_ns / 5) {
+        char id[32];
+        snprintf(id, sizeof id, "T%llu", (unsigned long long)++gw->test_req_counter);
+        gw->test_req_sent_ns = now;
+        send_simple_admin(gw, "1", id, NULL);
+    }
+    if (now - gw->last_tx_ns >= hb_ns)
+        send_simple_admin(gw, "0", NULL, NULL);
+    if (gw->resend_pending && now - gw->resend_asked_ns > hb_ns)
+        send_resend_request(gw, gw->next_in);
+}
+
+static int64_t journal_put(ht_gw *gw, uint8_t type, const void *head, size_t head_len, const void *body, size_t body_len)
+{
+    ht_error err;
+    int64_t at = ht_journal_append(gw->journal, type, head, head_len, body, body_len, &err);
+    if (at < 0) {
+        gw_log(gw, "JOURNAL FAILURE, stopping the session: %s", err.msg);
+        close_socket(gw);
+        set_state(gw, HT_GW_STOPPED);
+    }
+    return at;
+}
+
+/* ---- public API ---- */
+
+ht_gw *ht_gw_create(const ht_gw_config *cfg, ht_error *err)
+{
+    if (!cfg->host[0] || cfg->port == 0)
+        return ht_error_set(err, "gateway: host and port are required"), NULL;
+    if (cfg->heartbeat_s < 1 || cfg->heartbeat_s > 300)
+        return ht_error_set(err, "gateway: heartbeat_s must be 1..300, got %u", cfg->heartbeat_s), NULL;
+    if (cfg->reconnect_min_ms < 10 || cfg->reconnect_max_ms < cfg->reconnect_min_ms)
+        return ht_error_set(err, "gateway: reconnect_min_ms must be >= 10 and <= reconnect_max_ms"), NULL;
+    if (cfg->max_msg_bytes < 256 || cfg->max_msg_bytes > HT_FIX_HARD_MAX_MSG)
+        return ht_error_set(err, "gateway: max_msg_bytes must be 256..%u", HT_FIX_HARD_MAX_MSG), NULL;
+    if (cfg->client_secret[0] && !cfg->client_id[0])
+        return ht_error_set(err, "gateway: a client secret without a client id"), NULL;
+    if (!cfg->journal_path[0])
+        return ht_error_set(err, "gateway: a journal path is required (it keeps ClOrdIDs unique across restarts)"), NULL;
+    ht_gw *gw = calloc(1, sizeof *gw);
+    if (!gw)
+        return ht_error_set(err, "gateway: out of memory"), NULL;
+    gw->cfg = *cfg;
+    gw->fd = -1;
+    gw->next_out = 1;
+    gw->next_in = 1;
+    gw->next_clordid = 1;
+    gw->heartbeat_s = cfg->heartbeat_s;
+    gw->reconnect_delay_ms = cfg->reconnect_min_ms;
+    gw->log = stderr;
+    if (cfg->log_path[0] && strcmp(cfg->log_path, "-") == 0) {
+        gw->log = stdout;
+    } else if (cfg->log_path[0]) {
+        gw->log = fopen(cfg->log_path, "a");
+        if (!gw->log) {
+            ht_error_set(err, "gateway: log %s: %s", cfg->log_path, strerror(errno));
+            free(gw);
+            return NULL;
+        }
+        gw->own_log = true;
+    }
+    if (ht_fix_nos_init(&gw->nos, cfg->sender_comp_id, cfg->target_comp_id, cfg->clordid_prefix, cfg->qty_decimals,
+                        cfg->price_decimals, err) != 0 ||
+        !(gw->risk = ht_risk_create(&cfg->risk, err))) {
+        ht_gw_destroy(gw);
+        return NULL;
+    }
+    gw->rx = malloc(RX_CAP);
+    gw->tx = malloc(TX_CAP);
+    if (!gw->rx || !gw->tx) {
+        ht_gw_destroy(gw);
+        return ht_error_set(err, "gateway: out of memory for socket buffers"), NULL;
+    }
+    ht_journal_report rep;
+    gw->journal = ht_journal_open(cfg->journal_path, cfg->journal_fsync, cfg->journal_fsync_interval_ms, cfg->journal_tail,
+                                  replay_record, gw, &rep, err);
+    if (!gw->journal) {
+        ht_gw_destroy(gw);
+        return NULL;
+    }
+    if (rep.warning[0])
+        gw_log(gw, "WARNING: %s", rep.warning);
+    if (rep.records == 0) {
+        char head[80];
+        int len = snprintf(head, sizeof head, "%s%c%s", cfg->sender_comp_id, 0, cfg->target_comp_id);
+        if (journal_put(gw, JREC_HEADER, head, (size_t)len + 1, NULL, 0) < 0) {
+            ht_gw_destroy(gw);
+            return ht_error_set(err, "gateway: cannot write the journal %s", cfg->journal_path), NULL;
+        }
+    } else {
+        if (gw->reserved_clordid > gw->next_clordid)
+            gw->next_clordid = gw->reserved_clordid; /* skip the rest of the last block: never reuse */
+        gw_log(gw, "journal %s: %llu records; resuming at out seq %llu, in seq %llu, ClOrdID %llu, %zu open orders",
+               cfg->journal_path, (unsigned long long)rep.records, (unsigned long long)gw->next_out,
+               (unsigned long long)gw->next_in, (unsigned long long)gw->next_clordid, gw->n_open);
+    }
+    gw->state = HT_GW_DISCONNECTED;
+    gw->reconnect_at_ns = 0;
+    return gw;
+}
+
+void ht_gw_destroy(ht_gw *gw)
+{
+    if (!gw)
+        return;
+    close_socket(gw);
+    ht_journal_close(gw->journal);
+    ht_risk_destroy(gw->risk);
+    if (gw->own_log)
+        fclose(gw->log);
+    free(gw->rx);
+    free(gw->tx);
+    free(gw->out_index);
+    explicit_bzero(gw->cfg.client_secret, sizeof gw->cfg.client_secret);
+    explicit_bzero(gw->scratch, sizeof gw->scratch);
+    free(gw);
+}
+
+int ht_gw_poll(ht_gw *gw, ht_gw_event *events, int max_events)
+{
+    int n = 0;
+    uint64_t now = ht_mono_ns();
+    check_kill_sources(gw, now, events, max_events, &n);
+    if (gw->state == HT_GW_DISCONNECTED && now >= gw->reconnect_at_ns) {
+        char why[200];
+        if (start_connect(gw, why, sizeof why) != 0) {
+            set_state(gw, HT_GW_CONNECTING);
+            disconnect(gw, events, max_events, &n, why);
+            return n;
+        }
+    }
+    if (gw->state == HT_GW_CONNECTING) {
+        struct pollfd p = {gw->fd, POLLOUT, 0};
+        if (poll(&p, 1, 0) == 1) {
+            int so_err = 0;
+            socklen_t sl = sizeof so_err;
+            getsockopt(gw->fd, SOL_SOCKET, SO_ERROR, &so_err, &sl);
+            if (so_err) {
+                char why[200];
+                snprintf(why, sizeof why, "connect to %s:%u: %s", gw->cfg.host, gw->cfg.port, strerror(so_err));
+                disconnect(gw, events, max_events, &n, why);
+                return n;
+            }
+            gw->last_rx_ns = now;
+            if (send_logon(gw) != 0) {
+                disconnect(gw, events, max_events, &n, "could not send Logon");
+                return n;
+            }
+        } else if (now - gw->state_since_ns > (uint64_t)gw->cfg.connect_timeout_ms * 1000000u) {
+            disconnect(gw, events, max_events, &n, "TCP connect timed out");
+            return n;
+        }
+    }
+    if (gw->fd >= 0 && gw->state != HT_GW_CONNECTING) {
+        if (gw->tx_len && flush_tx(gw) != 0) {
+            disconnect(gw, events, max_events, &n, "send failed");
+            return n;
+        }
+        read_and_handle(gw, events, max_events, &n);
+        if (gw->fd >= 0)
+            run_timers(gw, ht_mono_ns(), events, max_events, &n);
+        if (gw->fd >= 0 && gw->tx_len && flush_tx(gw) != 0)
+            disconnect(gw, events, max_events, &n, "send failed");
+    }
+    if (gw->journal)
+        ht_journal_tick(gw->journal, now);
+    return n;
+}
+
+void ht_gw_wait(ht_gw *gw, int timeout_ms)
+{
+    if (gw->fd < 0) {
+        if (gw->state == HT_GW_DISCONNECTED) {
+            uint64_t now = ht_mono_ns();
+            if (gw->reconnect_at_ns > now) {
+                uint64_t ms = (gw->reconnect_at_ns - now) / 1000000u + 1;
+                if ((int)ms < timeout_ms)
+                    timeout_ms = (int)ms;
+            } else {
+                return;
+            }
+        }
+        if (timeout_ms > 0)
+            poll(NULL, 0, timeout_ms > 100 ? 100 : timeout_ms);
+        return;
+    }
+    struct pollfd p = {gw->fd, POLLIN, 0};
+    if (gw->state == HT_GW_CONNECTING || gw->tx_len)
+        p.events |= POLLOUT;
+    if (timeout_ms > 100)
+        timeout_ms = 100; /* timers and the kill file are checked at least every 100 ms */
+    poll(&p, 1, timeout_ms);
+}
+
+int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res)
+{
+    res->clordid = 0;
+    res->clordid_text[0] = '\0';
+    res->reason[0] = '\0';
+    res->rule = HT_RISK_OK;
+    res->ready_tsc = res->sent_tsc = 0;
+    size_t sym_len = order->symbol ? strnlen(order->symbol, HT_GW_SYMBOL_BYTES) : 0;
+    int side = order->side == HT_GW_BUY ? 1 : order->side == HT_GW_SELL ? -1 : 0;
+    ht_risk_order ro = {order->symbol ? order->symbol : "", side, order->qty, order->price};
+    int inst = sym_len < HT_GW_SYMBOL_BYTES ? find_instrument(gw, order->symbol, sym_len, true) : -1;
+    double position = inst >= 0 ? gw->inst[inst].position : 0;
+    double open_same = inst < 0 ? 0 : side > 0 ? gw->inst[inst].open_buy : -gw->inst[inst].open_sell;
+    uint64_t now = ht_mono_ns();
+    res->rule = ht_risk_check(gw->risk, &ro, position, open_same, now, res->reason, sizeof res->reason);
+    if (res->rule == HT_RISK_OK && inst < 0) {
+        res->rule = HT_RISK_BAD_ORDER;
+        snprintf(res->reason, sizeof res->reason, "risk rule bad_order: symbol '%.40s' is too long or the instrument "
+                 "table (%d) is full", ro.symbol, HT_GW_MAX_INSTRUMENTS);
+    }
+    if (HT_UNLIKELY(res->rule != HT_RISK_OK)) {
+        gw_log(gw, "ORDER REFUSED: %s", res->reason);
+        return HT_GW_ERR_RISK;
+    }
+    if (HT_UNLIKELY(gw->state != HT_GW_ACTIVE)) {
+        snprintf(res->reason, sizeof res->reason, "session is %s, not active", ht_gw_state_name(gw->state));
+        return HT_GW_ERR_NOT_READY;
+    }
+    if (HT_UNLIKELY(gw->n_open >= HT_GW_MAX_OPEN_ORDERS)) {
+        snprintf(res->reason, sizeof res->reason, "%d orders are open", HT_GW_MAX_OPEN_ORDERS);
+        return HT_GW_ERR_FULL;
+    }
+    if (HT_UNLIKELY(gw->next_clordid >= gw->reserved_clordid)) {
+        uint64_t reserve = gw->next_clordid + CLORDID_BLOCK;
+        if (journal_put(gw, JREC_RESERVE, &reserve, sizeof reserve, NULL, 0) < 0) {
+            snprintf(res->reason, sizeof res->reason, "journal write failed (see the log)");
+            return HT_GW_ERR_IO;
+        }
+        gw->reserved_clordid = reserve;
+    }
+    uint64_t id = gw->next_clordid++;
+    uint64_t seq = gw->next_out;
+    size_t len;
+    const char *bytes = ht_fix_encode_nos(&gw->nos, gw->nos_buf, seq, ht_wall_ns(), id, order->symbol, sym_len,
+                                          side > 0 ? '1' : '2', order->qty, order->price, &len);
+    res->ready_tsc = ht_tsc_now();
+    res->clordid = id;
+    res->seq = seq;
+    uint8_t head[17];
+    memcpy(head, &seq, 8);
+    memcpy(head + 8, &id, 8);
+    head[16] = 'D';
+    int64_t at = journal_put(gw, JREC_OUT, head, sizeof head, bytes, len);
+    if (HT_UNLIKELY(at < 0)) {
+        snprintf(res->reason, sizeof res->reason, "journal write failed (see the log)");
+        return HT_GW_ERR_IO;
+    }
+    gw->next_out++;
+    int rc = 0;
+    if (HT_UNLIKELY(gw->debug_skip_out)) {
+        gw->debug_skip_out = false;
+        gw_log(gw, "test hook: order seq %llu journaled but not transmitted", (unsigned long long)seq);
+    } else {
+        rc = send_bytes(gw, bytes, len);
+    }
+    res->sent_tsc = ht_tsc_now();
+    index_out(gw, seq, id, 'D', (uint64_t)at, (uint32_t)len);
+    add_order(gw, id, seq, inst, side, order->qty, order->price);
+    ht_risk_commit(gw->risk, &ro, now);
+    size_t plen = strlen(gw->cfg.clordid_prefix);
+    memcpy(res->clordid_text, gw->cfg.clordid_prefix, plen);
+    res->clordid_text[plen + ht_fix_format_u64(res->clordid_text + plen, id)] = '\0';
+    if (HT_UNLIKELY(rc != 0)) {
+        /* Journaled: the venue will ask for it (gap) after the reconnect, or it is voided then. */
+        snprintf(res->reason, sizeof res->reason, "socket send failed: %s", strerror(errno));
+        close_socket(gw);
+        set_state(gw, HT_GW_DISCONNECTED);
+        gw->reconnect_at_ns = ht_mono_ns() + (uint64_t)gw->cfg.reconnect_min_ms * 1000000u;
+        return HT_GW_ERR_IO;
+    }
+    return HT_GW_SENT;
+}
+
+int ht_gw_cancel(ht_gw *gw, uint64_t clordid_num, ht_error *err)
+{
+    open_order *o = find_order(gw, clordid_num);
+    if (!o)
+        return ht_error_set(err, "no open order %s%llu", gw->cfg.clordid_prefix, (unsigned long long)clordid_num);
+    if (gw->state != HT_GW_ACTIVE)
+        return ht_error_set(err, "session is %s, not active", ht_gw_state_name(gw->state));
+    if (send_cancel(gw, o) != 0)
+        return ht_error_set(err, "sending the cancel failed (see the log)");
+    return 0;
+}
+
+int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark)
+{
+    return ht_risk_set_mark(gw->risk, symbol, mark);
+}
+
+void ht_gw_kill(ht_gw *gw, const char *reason)
+{
+    if (ht_risk_killed(gw->risk, NULL))
+        return;
+    ht_risk_kill(gw->risk, reason);
+    unsigned sent = 0, open = 0;
+    for (size_t i = 0; i < HT_GW_MAX_OPEN_ORDERS; i++) {
+        if (!gw->orders[i].clordid)
+            continue;
+        open++;
+        if (gw->state == HT_GW_ACTIVE && send_cancel(gw, &gw->orders[i]) == 0)
+            sent++;
+    }
+    gw_log(gw, "KILL SWITCH ENGAGED: %s; %u open orders, %u cancels sent; no new orders until rearmed", reason, open,
+           sent);
+    fprintf(stderr, "hedgetrig gateway: KILL SWITCH ENGAGED: %s; %u cancels sent; new orders are refused\n", reason, sent);
+}
+
+bool ht_gw_killed(const ht_gw *gw)
+{
+    return ht_risk_killed(gw->risk, NULL);
+}
+
+/* The signal handler: only sets a flag that ht_gw_poll reads. */
+static void on_kill_signal(int signo)
+{
+    (void)signo;
+    g_kill_signal = 1;
+}
+
+int ht_gw_kill_on_signal(int signo)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_kill_signal;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(signo, &sa, NULL);
+}
+
+void ht_gw_logout(ht_gw *gw, const char *text)
+{
+    if (gw->state == HT_GW_ACTIVE || gw->state == HT_GW_LOGON_SENT) {
+        send_simple_admin(gw, "5", NULL, text);
+        set_state(gw, HT_GW_LOGOUT_SENT);
+        flush_tx(gw);
+    } else {
+        close_socket(gw);
+        set_state(gw, HT_GW_STOPPED);
+    }
+}
+
+void ht_gw_on_fill(ht_gw *gw, ht_gw_fill_fn fn, void *user)
+{
+    gw->fill_fn = fn;
+    gw->fill_user = user;
+}
+
+double ht_gw_position(const ht_gw *gw, const char *symbol)
+{
+    size_t len = strlen(symbol);
+    for (int i = 0; i < gw->n_inst; i++)
+        if (gw->inst[i].symbol_len == len && memcmp(gw->inst[i].symbol, symbol, len) == 0)
+            return gw->inst[i].position;
+    return 0;
+}
+
+size_t ht_gw_open_orders(const ht_gw *gw) { return gw->n_open; }
+ht_gw_state ht_gw_get_state(const ht_gw *gw) { return gw->state; }
+uint64_t ht_gw_next_out_seq(const ht_gw *gw) { return gw->next_out; }
+uint64_t ht_gw_next_in_seq(const ht_gw *gw) { return gw->next_in; }
+int ht_gw_fd(const ht_gw *gw) { return gw->fd; }
+
+void ht_gw_debug_gap(ht_gw *gw, bool skip_out, bool drop_in)
+{
+    gw->debug_skip_out = skip_out;
+    gw->debug_drop_in = drop_in;
+}

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/* Gateway configuration: defaults, the [gateway]/[risk] sections of a config file, secrets, Deribit logon proof. */
+#include "hedgetrig/gateway.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hedgetrig/digest.h"
+#include "hedgetrig/fix.h"
+
+void ht_gw_config_defaults(ht_gw_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
+    cfg->port = 9881;
+    snprintf(cfg->sender_comp_id, sizeof cfg->sender_comp_id, "HEDGETRIG");
+    snprintf(cfg->target_comp_id, sizeof cfg->target_comp_id, "DERIBITSERVER");
+    cfg->heartbeat_s = 30;
+    cfg->cancel_on_disconnect = true;
+    snprintf(cfg->journal_path, sizeof cfg->journal_path, "hedgetrig-gateway.journal");
+    cfg->journal_fsync = HT_JOURNAL_FSYNC_INTERVAL;
+    cfg->journal_fsync_interval_ms = 100;
+    cfg->journal_tail = HT_JOURNAL_TAIL_REFUSE;
+    snprintf(cfg->clordid_prefix, sizeof cfg->clordid_prefix, "ht");
+    cfg->qty_decimals = 8;
+    cfg->price_decimals = 8;
+    cfg->connect_timeout_ms = 5000;
+    cfg->reconnect_min_ms = 100;
+    cfg->reconnect_max_ms = 10000;
+    cfg->reconnect_max_attempts = 0;
+    cfg->max_msg_bytes = HT_FIX_DEFAULT_MAX_MSG;
+    ht_risk_limits_defaults(&cfg->risk);
+}
+
+/* Removes leading and trailing blanks in place; returns the trimmed start. */
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Parses an unsigned integer in [min, max]. */
+static bool parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)v[0]))
+        return false;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (*end || errno || x < min || x > max)
+        return false;
+    *out = (uint32_t)x;
+    return true;
+}
+
+/* Parses a finite number >= 0. */
+static bool parse_nonneg(const char *v, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(v, &end);
+    if (end == v || *end || errno || !isfinite(x) || x < 0)
+        return false;
+    *out = x;
+    return true;
+}
+
+/* Parses yes/no, true/false, on/off, 1/0. */
+static bool parse_bool(const char *v, bool *out)
+{
+    if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+        return *out = true, true;
+    if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+        return *out = false, true;
+    return false;
+}
+
+/* Copies a string value that must fit (cap-1 characters) and be non-empty unless allow_empty. */
+static bool copy_value(char *dst, size_t cap, const char *v, bool allow_empty)
+{
+    size_t n = strlen(v);
+    if (n >= cap || (!allow_empty && n == 0))
+        return false;
+    memcpy(dst, v, n + 1);
+    return true;
+}
+
+/* Applies one key of the [gateway] section; returns false with expected filled when the value is bad,
+ * and sets *known false when the key is not one of ours. */
+static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, bool *known, const char **expected)
+{
+    uint32_t u;
+    *known = true;
+    if (!strcmp(k, "host"))
+        return *expected = "a host name (1..127 characters)", copy_value(c->host, sizeof c->host, v, false);
+    if (!strcmp(k, "port"))
+        return *expected = "a port 1..65535", parse_u32(v, 1, 65535, &u) && (c->port = (uint16_t)u, true);
+    if (!strcmp(k, "sender_comp_id"))
+        return *expected = "1..31 characters", copy_value(c->sender_comp_id, sizeof c->sender_comp_id, v, false);
+    if (!strcmp(k, "target_comp_id"))
+        return *expected = "1..31 characters", copy_value(c->target_comp_id, sizeof c->target_comp_id, v, false);
+    if (!strcmp(k, "heartbeat_s"))
+        return *expected = "1..300", parse_u32(v, 1, 300, &c->heartbeat_s);
+    if (!strcmp(k, "cancel_on_disconnect"))
+        return *expected = "yes or no", parse_bool(v, &c->cancel_on_disconnect);
+    if (!strcmp(k, "reset_seq_on_logon"))
+        return *expected = "yes or no", parse_bool(v, &c->reset_seq_on_logon);
+    if (!strcmp(k, "journal"))
+        return *expected = "a file path (1..255 characters)", copy_value(c->journal_path, sizeof c->journal_path, v, false);
+    if (!strcmp(k, "journal_fsync")) {
+        *expected = "never, always or interval";
+        if (!strcmp(v, "never"))
+            return c->journal_fsync = HT_JOURNAL_FSYNC_NEVER, true;
+        if (!strcmp(v, "always"))
+            return c->journal_fsync = HT_JOURNAL_FSYNC_ALWAYS, true;
+        if (!strcmp(v, "interval"))
+            return c->journal_fsync = HT_JOURNAL_FSYNC_INTERVAL, true;
+        return false;
+    }
+    if (!strcmp(k, "journal_fsync_interval_ms"))
+        return *expected = "1..60000", parse_u32(v, 1, 60000, &c->journal_fsync_interval_ms);
+    if (!strcmp(k, "journal_tail")) {
+        *expected = "refuse or truncate";
+        if (!strcmp(v, "refuse"))
+            return c->journal_tail = HT_JOURNAL_TAIL_REFUSE, true;
+        if (!strcmp(v, "truncate"))
+            return c->journal_tail = HT_JOURNAL_TAIL_TRUNCATE, true;
+        return false;
+    }
+    if (!strcmp(k, "resend_orders"))
+        return *expected = "yes or no", parse_bool(v, &c->resend_orders);
+    if (!strcmp(k, "clordid_prefix"))
+        return *expected = "0..15 characters", copy_value(c->clordid_prefix, sizeof c->clordid_prefix, v, true);
+    if (!strcmp(k, "qty_decimals"))
+        return *expected = "0..9", parse_u32(v, 0, 9, &u) && (c->qty_decimals = u, true);
+    if (!strcmp(k, "price_decimals"))
+        return *expected = "0..9", parse_u32(v, 0, 9, &u) && (c->price_decimals = u, true);
+    if (!strcmp(k, "connect_timeout_ms"))
+        return *expected = "100..600000", parse_u32(v, 100, 600000, &c->connect_timeout_ms);
+    if (!strcmp(k, "reconnect_min_ms"))
+        return *expected = "10..600000", parse_u32(v, 10, 600000, &c->reconnect_min_ms);
+    if (!strcmp(k, "reconnect_max_ms"))
+        return *expected = "10..600000", parse_u32(v, 10, 600000, &c->reconnect_max_ms);
+    if (!strcmp(k, "reconnect_max_attempts"))
+        return *expected = "0..1000000", parse_u32(v, 0, 1000000, &c->reconnect_max_attempts);
+    if (!strcmp(k, "max_msg_bytes"))
+        return *expected = "256..1048576", parse_u32(v, 256, 1048576, &c->max_msg_bytes);
+    if (!strcmp(k, "kill_file"))
+        return *expected = "a file path (0..255 characters)", copy_value(c->kill_file, sizeof c->kill_file, v, true);
+    if (!strcmp(k, "log"))
+        return *expected = "a file path, - for stdout (0..255 characters)", copy_value(c->log_path, sizeof c->log_path, v, true);
+    *known = false;
+    return false;
+}
+
+/* Applies one key of the [risk] section (see apply_gateway_key). */
+static bool apply_risk_key(ht_risk_limits *r, const char *k, const char *v, bool *known, const char **expected)
+{
+    *known = true;
+    *expected = "a number >= 0";
+    if (!strcmp(k, "max_order_qty"))
+        return parse_nonneg(v, &r->max_order_qty);
+    if (!strcmp(k, "max_notional"))
+        return parse_nonneg(v, &r->max_notional);
+    if (!strcmp(k, "max_position"))
+        return parse_nonneg(v, &r->max_position);
+    if (!strcmp(k, "collar_bps"))
+        return parse_nonneg(v, &r->collar_bps);
+    if (!strcmp(k, "notional_interval_ms"))
+        return *expected = "1..86400000", parse_u32(v, 1, 86400000, &r->notional_interval_ms);
+    if (!strcmp(k, "max_orders_per_sec"))
+        return *expected = "0..100000", parse_u32(v, 0, HT_RISK_MAX_RATE, &r->max_orders_per_sec);
+    if (!strcmp(k, "duplicate_window_ms"))
+        return *expected = "0..3600000", parse_u32(v, 0, 3600000, &r->duplicate_window_ms);
+    *known = false;
+    return false;
+}
+
+int ht_conf_read(const char *path, const char *const *sections, ht_conf_apply_fn apply, void *user, ht_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ht_error_set(err, "config %s: %s", path, strerror(errno));
+    char line[1024];
+    char section[64] = "";
+    int line_no = 0;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        line_no++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            rc = ht_error_set(err, "config %s:%d: line longer than %zu characters", path, line_no, sizeof line - 2);
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        if (*s == '[') {
+            char *close = strchr(s, ']');
+            if (!close || close[1] || close - s - 1 >= (long)sizeof section) {
+                rc = ht_error_set(err, "config %s:%d: expected a section header like [gateway], got '%s'", path,
+                                  line_no, s);
+                break;
+            }
+            *close = '\0';
+            snprintf(section, sizeof section, "%s", s + 1);
+            continue;
+        }
+        bool ours = false;
+        for (size_t i = 0; sections[i]; i++)
+            ours |= strcmp(section, sections[i]) == 0;
+        if (!ours)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = ht_error_set(err, "config %s:%d: expected 'key = value', got '%s'", path, line_no, s);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s);
+        char *value = trim(eq + 1);
+        bool known = false;
+        const char *expected = "";
+        bool ok = apply(user, section, key, value, &known, &expected);
+        if (!known)
+            rc = ht_error_set(err, "config %s:%d: unknown key '%s' in [%s] (see docs/gateway.md)", path, line_no, key,
+                              section);
+        else if (!ok)
+            rc = ht_error_set(err, "config %s:%d: %s = '%s': expected %s", path, line_no, key, value, expected);
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Routes a [gateway] or [risk] key to its parser. */
+static bool apply_gw_key(void *user, const char *section, const char *key, const char *value, bool *known,
+                         const char **expected)
+{
+    ht_gw_config *cfg = user;
+    return strcmp(section, "gateway") == 0 ? apply_gateway_key(cfg, key, value, known, expected)
+                                           : apply_risk_key(&cfg->risk, key, value, known, expected);
+}
+
+int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err)
+{
+    static const char *const sections[] = {"gateway", "risk", NULL};
+    if (ht_conf_read(path, sections, apply_gw_key, cfg, err) != 0)
+        return -1;
+    if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)
+        return ht_error_set(err, "config %s: reconnect_max_ms %u is below reconnect_min_ms %u", path,
+                            cfg->reconnect_max_ms, cfg->reconnect_min_ms);
+    return 0;
+}
+
+bool ht_conf_u32(const char *value, uint32_t min, uint32_t max, uint32_t *out) { return parse_u32(value, min, max, out); }
+bool ht_conf_nonneg(const char *value, double *out) { return parse_nonneg(value, out); }
+bool ht_conf_bool(const char *value, bool *out) { return parse_bool(value, out); }
+bool ht_conf_str(char *dst, size_t cap, const char *value, bool allow_empty) { return copy_value(dst, cap, value, allow_empty); }
+
+
+int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *err)
+{
+    if (!secrets_path || !secrets_path[0]) {
+        const char *id = getenv("HT_DERIBIT_CLIENT_ID");
+        const char *secret = getenv("HT_DERIBIT_CLIENT_SECRET");
+        if (id && !copy_value(cfg->client_id, sizeof cfg->client_id, id, false))
+            return ht_error_set(err, "HT_DERIBIT_CLIENT_ID must be 1..127 characters");
+        if (secret && !copy_value(cfg->client_secret, sizeof cfg->client_secret, secret, false))
+            return ht_error_set(err, "HT_DERIBIT_CLIENT_SECRET must be 1..127 characters");
+        return 0;
+    }
+    int fd = open(secrets_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return ht_error_set(err, "secrets %s: %s", secrets_path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ht_error_set(err, "secrets %s: not a regular file", secrets_path);
+    }
+    if (st.st_mode & 077) {
+        close(fd);
+        return ht_error_set(err, "secrets %s: permissions are %04o; must be 0600 or 0400 (chmod 600 %s)", secrets_path,
+                            (unsigned)(st.st_mode & 07777), secrets_path);
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return ht_error_set(err, "secrets %s: %s", secrets_path, strerror(errno));
+    }
+    char line[512];
+    int line_no = 0;
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, f)) {
+        line_no++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = ht_error_set(err, "secrets %s:%d: expected 'client_id = ...' or 'client_secret = ...'", secrets_path,
+                              line_no);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s);
+        char *value = trim(eq + 1);
+        if (!strcmp(key, "client_id")) {
+            if (!copy_value(cfg->client_id, sizeof cfg->client_id, value, false))
+                rc = ht_error_set(err, "secrets %s:%d: client_id must be 1..127 characters", secrets_path, line_no);
+        } else if (!strcmp(key, "client_secret")) {
+            if (!copy_value(cfg->client_secret, sizeof cfg->client_secret, value, false))
+                rc = ht_error_set(err, "secrets %s:%d: client_secret must be 1..127 characters", secrets_path, line_no);
+        } else {
+            rc = ht_error_set(err, "secrets %s:%d: unknown key '%s' (client_id, client_secret)", secrets_path, line_no,
+                              key);
+        }
+    }
+    explicit_bzero(line, sizeof line);
+    fclose(f);
+    if (rc == 0 && (!cfg->client_id[0] || !cfg->client_secret[0]))
+        rc = ht_error_set(err, "secrets %s: needs both client_id and client_secret", secrets_path);
+    return rc;
+}
+
+int ht_gw_deribit_auth(uint64_t wall_ms, const char *secret, char raw_data[64], char password[45], ht_error *err)
+{
+    uint8_t nonce[32];
+    size_t got = 0;
+    while (got < sizeof nonce) {
+        ssize_t n = getrandom(nonce + got, sizeof nonce - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return ht_error_set(err, "getrandom for the logon nonce: %s", strerror(errno));
+        got += (size_t)n;
+    }
+    char nonce64[48];
+    ht_base64_encode(nonce, sizeof nonce, nonce64);
+    snprintf(raw_data, 64, "%llu.%s", (unsigned long long)wall_ms, nonce64);
+    ht_sha256 h;
+    ht_sha256_init(&h);
+    ht_sha256_update(&h, raw_data, strlen(raw_data));
+    ht_sha256_update(&h, secret, strlen(secret));
+    uint8_t digest[HT_SHA256_DIGEST_BYTES];
+    ht_sha256_final(&h, digest);
+    ht_base64_encode(digest, sizeof digest, password);
+    explicit_bzero(&h, sizeof h);
+    explicit_bzero(digest, sizeof digest);
+    return 0;
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* Exchange simulator: a FIX 4.4 acceptor that fills IOC limit orders against a pluggable book. */
+#ifndef HEDGETRIG_EXCHANGE_SIM_H
+#define HEDGETRIG_EXCHANGE_SIM_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hedgetrig/common.h"
+
+#define HT_XSIM_MAX_LEVELS 32
+#define HT_XSIM_MAX_SYMBOLS 128
+#define HT_XSIM_MAX_SESSIONS 8
+
+typedef struct ht_xsim_config {
+    char bind_host[64];        /* address to listen on (default 127.0.0.1) */
+    uint16_t port;             /* TCP port; 0 picks a free one (see ht_xsim_port) */
+    char comp_id[32];          /* the simulator's CompID (default DERIBITSERVER); clients must target it */
+    char client_id[128];       /* when client_secret is set: the expected Username (553) */
+    char client_secret[128];   /* when set, the Deribit logon proof (96/554) is verified */
+    uint32_t latency_us;       /* delay before each outbound message, 0..10000000 */
+    double fee_bps;            /* taker fee on filled notional, reported in Commission (12), >= 0 */
+    double max_fill_qty;       /* split each level's fill into executions of at most this (0 = whole level) */
+    double default_mid;        /* standalone book: mid price for any symbol (0 = unknown symbols are rejected) */
+    double default_spread;     /* standalone book: ask - bid, > 0 */
+    double default_level_qty;  /* standalone book: quantity per level, > 0 */
+    uint32_t default_levels;   /* standalone book: levels per side, 1..HT_XSIM_MAX_LEVELS */
+    char record_path[256];     /* append one CSV line per order received ("" = none) */
+    FILE *log;                 /* session log (NULL = none) */
+} ht_xsim_config;
+
+/* One price level. */
+typedef struct ht_xsim_level {
+    double price;
+    double qty;
+} ht_xsim_level;
+
+typedef struct ht_xsim_stats {
+    uint64_t orders;          /* NewOrderSingle messages processed */
+    uint64_t executions;      /* trade ExecutionReports sent */
+    uint64_t rejects;         /* order rejects (ExecType 8) */
+    uint64_t session_rejects; /* Reject (35=3) and BusinessMessageReject (35=j) sent */
+    uint64_t resend_requests; /* ResendRequests received */
+    uint64_t logons;
+    double filled_qty;
+} ht_xsim_stats;
+
+typedef struct ht_xsim ht_xsim;
+
+/* Defaults: 127.0.0.1, port 0, DERIBITSERVER, no auth, no latency, fee 5 bps, standalone book mid 50000,
+ * spread 1, 10 levels of 10000 contracts. */
+void ht_xsim_config_defaults(ht_xsim_config *cfg);
+
+/* Reads the [exchange_sim] section of a config file over cfg (keys in docs/gateway.md). 0 or -1 with err. */
+int ht_xsim_config_load(ht_xsim_config *cfg, const char *path, ht_error *err);
+
+/* Binds and listens (so ht_xsim_port is known at once). NULL with err on a bad config or a busy port. */
+ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err);
+
+/* The bound TCP port. */
+uint16_t ht_xsim_port(const ht_xsim *x);
+
+/* Runs the acceptor on a thread of its own. 0 or -1 with err. */
+int ht_xsim_start(ht_xsim *x, ht_error *err);
+/* Runs the acceptor in the calling thread until *stop becomes non-zero (or ht_xsim_stop). */
+int ht_xsim_run(ht_xsim *x, volatile sig_atomic_t *stop);
+/* Asks the loop to end and joins the thread if ht_xsim_start made one. */
+void ht_xsim_stop(ht_xsim *x);
+
+/* Book source interface (thread-safe; call from any thread, e.g. a market-data replay):
+ * replaces a symbol's top of book (one level per side; a qty of 0 empties that side). */
+int ht_xsim_set_top(ht_xsim *x, const char *symbol, double bid_px, double bid_qty, double ask_px, double ask_qty);
+/* Replaces one side's depth (is_bid true for bids). Levels best first, at most HT_XSIM_MAX_LEVELS. */
+int ht_xsim_set_depth(ht_xsim *x, const char *symbol, bool is_bid, const ht_xsim_level *levels, size_t n);
+/* Once a symbol has been set through this interface its book depletes as orders fill it, until the next set;
+ * symbols never set use the standalone book (default_*), fresh for every order. */
+
+/* Counters so far (thread-safe). */
+void ht_xsim_get_stats(ht_xsim *x, ht_xsim_stats *out);
+
+/* Test hooks: withhold the next outbound ExecutionReport (it takes a sequence number but is not sent, so
+ * the client sees a gap); close every client connection now (as a network drop would). */
+void ht_xsim_debug_drop_next_report(ht_xsim *x);
+void ht_xsim_debug_disconnect(ht_xsim *x);
+
+/* Stops, closes every socket and frees. NULL is ignored. */
+void ht_xsim_destroy(ht_xsim *x);
+
+#endif

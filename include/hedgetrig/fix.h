@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/* FIX 4.4 tag=value codec: a zero-copy validating parser and an allocation-free writer (BodyLength, CheckSum). */
+#ifndef HEDGETRIG_FIX_H
+#define HEDGETRIG_FIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hedgetrig/common.h"
+
+#define HT_FIX_SOH '\001'
+#define HT_FIX_BEGIN_STRING "FIX.4.4"
+/* Most fields one message may carry; a message with more is rejected. */
+#define HT_FIX_MAX_FIELDS 160
+/* Default and hard ceiling of the largest message the parser accepts (bytes, header to checksum). */
+#define HT_FIX_DEFAULT_MAX_MSG 16384
+#define HT_FIX_HARD_MAX_MSG (1u << 20)
+
+/* Tags the gateway and the exchange simulator use (FIX 4.4 numbers; 9001 is Deribit's). */
+enum ht_fix_tag {
+    HT_TAG_AVG_PX = 6, HT_TAG_BEGIN_SEQ_NO = 7, HT_TAG_BEGIN_STRING = 8, HT_TAG_BODY_LENGTH = 9,
+    HT_TAG_CHECKSUM = 10, HT_TAG_CL_ORD_ID = 11, HT_TAG_COMMISSION = 12, HT_TAG_COMM_TYPE = 13,
+    HT_TAG_CUM_QTY = 14, HT_TAG_END_SEQ_NO = 16, HT_TAG_EXEC_ID = 17, HT_TAG_LAST_PX = 31,
+    HT_TAG_LAST_QTY = 32, HT_TAG_MSG_SEQ_NUM = 34, HT_TAG_MSG_TYPE = 35, HT_TAG_NEW_SEQ_NO = 36,
+    HT_TAG_ORDER_ID = 37, HT_TAG_ORDER_QTY = 38, HT_TAG_ORD_STATUS = 39, HT_TAG_ORD_TYPE = 40,
+    HT_TAG_ORIG_CL_ORD_ID = 41, HT_TAG_POSS_DUP_FLAG = 43, HT_TAG_PRICE = 44, HT_TAG_REF_SEQ_NUM = 45,
+    HT_TAG_SENDER_COMP_ID = 49, HT_TAG_SENDING_TIME = 52, HT_TAG_SIDE = 54, HT_TAG_SYMBOL = 55,
+    HT_TAG_TARGET_COMP_ID = 56, HT_TAG_TEXT = 58, HT_TAG_TIME_IN_FORCE = 59, HT_TAG_TRANSACT_TIME = 60,
+    HT_TAG_SIGNATURE_LENGTH = 93, HT_TAG_SIGNATURE = 89, HT_TAG_RAW_DATA_LENGTH = 95, HT_TAG_RAW_DATA = 96,
+    HT_TAG_POSS_RESEND = 97, HT_TAG_ENCRYPT_METHOD = 98, HT_TAG_ORD_REJ_REASON = 103,
+    HT_TAG_HEART_BT_INT = 108, HT_TAG_TEST_REQ_ID = 112, HT_TAG_ORIG_SENDING_TIME = 122,
+    HT_TAG_GAP_FILL_FLAG = 123, HT_TAG_RESET_SEQ_NUM_FLAG = 141, HT_TAG_EXEC_TYPE = 150,
+    HT_TAG_LEAVES_QTY = 151, HT_TAG_CXL_REJ_REASON = 102, HT_TAG_CXL_REJ_RESPONSE_TO = 434,
+    HT_TAG_REF_TAG_ID = 371, HT_TAG_REF_MSG_TYPE = 372, HT_TAG_SESSION_REJECT_REASON = 373,
+    HT_TAG_BUSINESS_REJECT_REF_ID = 379, HT_TAG_BUSINESS_REJECT_REASON = 380, HT_TAG_USERNAME = 553,
+    HT_TAG_PASSWORD = 554, HT_TAG_CANCEL_ON_DISCONNECT = 9001,
+};
+
+/* One field of a parsed message: value is buf[off .. off+len) of the message (not NUL-terminated). */
+typedef struct ht_fix_field {
+    uint32_t tag;
+    uint32_t off;
+    uint32_t len;
+} ht_fix_field;
+
+/* A parsed message. It points into the caller's buffer, which must outlive it. */
+typedef struct ht_fix_msg {
+    const char *buf;      /* first byte of the message ("8=FIX.4.4") */
+    size_t len;           /* whole message, header through the checksum's SOH */
+    char msg_type[4];     /* tag 35, NUL-terminated (1 or 2 characters in FIX 4.4) */
+    uint32_t n_fields;    /* fields after BodyLength, up to and excluding CheckSum */
+    ht_fix_field fields[HT_FIX_MAX_FIELDS];
+} ht_fix_msg;
+
+/* Results of ht_fix_parse. */
+typedef enum ht_fix_parse_status {
+    HT_FIX_PARSE_BAD = -1,        /* malformed: err says why; *consumed bytes should be dropped to resync */
+    HT_FIX_PARSE_OK = 0,          /* one message parsed; *consumed is its length */
+    HT_FIX_PARSE_INCOMPLETE = 1,  /* more bytes are needed; *consumed is 0 */
+} ht_fix_parse_status;
+
+/* Parses the first message of buf[0..len). Checks, in order: BeginString 8=FIX.4.4 first; BodyLength (9)
+ * second, decimal, at most max_msg; the body ending exactly where "10=NNN<SOH>" starts; the CheckSum (sum of
+ * bytes mod 256); every field "tag=value<SOH>" with a positive decimal tag without leading zeros and a
+ * non-empty value; MsgType (35) as the first body field; RawData (96) and Signature (89) sized by their
+ * length tags (95, 93); at most HT_FIX_MAX_FIELDS fields.
+ * max_msg: largest acceptable message in bytes (0 means HT_FIX_DEFAULT_MAX_MSG; capped at HT_FIX_HARD_MAX_MSG).
+ * On HT_FIX_PARSE_BAD, *consumed is the number of bytes to discard: up to the next "8=FIX" that may start
+ * a message, or all of len. err (may be NULL) names the problem and its byte offset. */
+ht_fix_parse_status ht_fix_parse(const char *buf, size_t len, size_t max_msg, ht_fix_msg *msg, size_t *consumed,
+                                 ht_error *err);
+
+/* First field with this tag, or NULL. */
+const ht_fix_field *ht_fix_find(const ht_fix_msg *msg, uint32_t tag);
+/* Value of the first field with this tag and its length; NULL (and *len 0) when absent. */
+const char *ht_fix_get(const ht_fix_msg *msg, uint32_t tag, size_t *len);
+/* Copies a field's value into out (capacity cap, NUL-terminated, truncated to fit). Returns false if absent. */
+bool ht_fix_get_str(const ht_fix_msg *msg, uint32_t tag, char *out, size_t cap);
+/* Parses a field as an unsigned decimal. Returns false when absent or not a plain number. */
+bool ht_fix_get_u64(const ht_fix_msg *msg, uint32_t tag, uint64_t *out);
+/* Parses a field as a decimal number (FIX Qty/Price/float: optional '-', digits, optional '.digits').
+ * Returns false when absent or malformed. */
+bool ht_fix_get_double(const ht_fix_msg *msg, uint32_t tag, double *out);
+/* First character of a field (FIX char fields: Side, ExecType, ...), or '\0' when absent. */
+char ht_fix_get_char(const ht_fix_msg *msg, uint32_t tag);
+/* True when a field equals the NUL-terminated text. */
+bool ht_fix_field_is(const ht_fix_msg *msg, uint32_t tag, const char *text);
+
+/* ---- writer ---- */
+
+/* Room kept in front of the body for "8=FIX.4.4<SOH>9=NNNNNNN<SOH>". */
+#define HT_FIX_HEADER_ROOM 24
+/* Bytes of the trailer "10=NNN<SOH>". */
+#define HT_FIX_TRAILER_BYTES 7
+
+/* Builds one message in a caller-owned buffer, allocating nothing. The body is written from offset
+ * HT_FIX_HEADER_ROOM; ht_fix_writer_finish writes BeginString and BodyLength backwards in front of it and
+ * the CheckSum after it. If the buffer overflows, the writer records it and finish returns NULL. */
+typedef struct ht_fix_writer {
+    char *buf;
+    size_t cap;
+    size_t pos;
+    bool overflow;
+} ht_fix_writer;
+
+/* Starts a message of type msg_type (e.g. "D") in buf (capacity cap, at least 64 bytes). */
+void ht_fix_writer_begin(ht_fix_writer *w, char *buf, size_t cap, const char *msg_type);
+/* Appends raw bytes (already "tag=value<SOH>" formatted, e.g. a precomputed template). */
+void ht_fix_put_raw(ht_fix_writer *w, const char *bytes, size_t len);
+/* Appends tag=value for a NUL-terminated string (which must not contain SOH). */
+void ht_fix_put_str(ht_fix_writer *w, uint32_t tag, const char *value);
+/* Appends tag=value for len bytes of value. */
+void ht_fix_put_bytes(ht_fix_writer *w, uint32_t tag, const char *value, size_t len);
+/* Appends tag=<decimal>. */
+void ht_fix_put_u64(ht_fix_writer *w, uint32_t tag, uint64_t value);
+/* Appends tag=<one character>. */
+void ht_fix_put_char(ht_fix_writer *w, uint32_t tag, char value);
+/* Appends tag=<decimal number> with at most max_decimals (0..9) digits after the point, rounded half away
+ * from zero, trailing zeros removed ("12.5", "3", "-0.25"). |value| must be below 9e18 / 10^max_decimals. */
+void ht_fix_put_decimal(ht_fix_writer *w, uint32_t tag, double value, unsigned max_decimals);
+/* Appends tag=<UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss> for Unix time wall_ns. */
+void ht_fix_put_time(ht_fix_writer *w, uint32_t tag, uint64_t wall_ns);
+/* Writes the header and the checksum; returns the first byte of the finished message and its length in
+ * *len, or NULL when the buffer was too small. */
+const char *ht_fix_writer_finish(ht_fix_writer *w, size_t *len);
+
+/* ---- formatting helpers shared by the writer and the fast order encoder ---- */
+
+/* Writes value in decimal at out (room for 20 digits), returns the number of characters. */
+size_t ht_fix_format_u64(char *out, uint64_t value);
+/* Writes a signed decimal with at most max_decimals digits after the point (see ht_fix_put_decimal). */
+size_t ht_fix_format_decimal(char *out, double value, unsigned max_decimals);
+/* Writes the 21-character UTCTimestamp "YYYYMMDD-HH:MM:SS.sss" for wall_ns at out. */
+void ht_fix_format_time(char *out, uint64_t wall_ns);
+/* Sum of bytes mod 256 (the FIX CheckSum). */
+unsigned ht_fix_checksum(const char *data, size_t len);
+
+/* ---- the NewOrderSingle fast path ---- */
+
+/* Precomputed pieces of a NewOrderSingle (35=D) for one session: encoding then allocates nothing, calls no
+ * printf and formats integers and prices by hand. Build once with ht_fix_nos_init. */
+typedef struct ht_fix_nos_encoder {
+    char head[96];       /* "35=D<SOH>49=SENDER<SOH>56=TARGET<SOH>34=" */
+    size_t head_len;
+    char clordid_prefix[16];
+    size_t clordid_prefix_len;
+    unsigned qty_decimals;   /* 0..9 */
+    unsigned price_decimals; /* 0..9 */
+} ht_fix_nos_encoder;
+
+/* Prepares the encoder. sender/target: CompIDs (1..31 characters, no SOH); clordid_prefix: 0..15 characters
+ * put before the ClOrdID number; qty_decimals/price_decimals: digits kept after the point (0..9).
+ * Returns 0, or -1 with err naming the bad argument. */
+int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *target, const char *clordid_prefix,
+                    unsigned qty_decimals, unsigned price_decimals, ht_error *err);
+
+/* Largest message ht_fix_encode_nos can produce, plus header room: size buffers with it. */
+#define HT_FIX_NOS_BUFFER_BYTES 512
+
+/* Encodes a NewOrderSingle: limit (40=2), immediate-or-cancel (59=3), MsgSeqNum seq, SendingTime and
+ * TransactTime from wall_ns, ClOrdID prefix+clordid, Symbol symbol[0..symbol_len) (1..31 bytes), Side side
+ * (1 buy, 2 sell), OrderQty qty, Price price. buf must hold HT_FIX_NOS_BUFFER_BYTES.
+ * Returns the first byte of the message (inside buf) and its length in *len. */
+const char *ht_fix_encode_nos(const ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
+                              uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
+                              double price, size_t *len);
+
+/* Copies a message for logging with the values of secret-bearing tags (554 Password, 96 RawData) replaced
+ * by '*' and SOH shown as '|'. out has capacity cap (NUL-terminated, truncated). Returns out. */
+char *ht_fix_redact(const char *msg, size_t len, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/* The order gateway: a FIX 4.4 initiator in Deribit's dialect with pre-trade risk, a journal and a kill switch. */
+#ifndef HEDGETRIG_GATEWAY_H
+#define HEDGETRIG_GATEWAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hedgetrig/common.h"
+#include "hedgetrig/journal.h"
+#include "hedgetrig/risk.h"
+
+/* Threading: one ht_gw belongs to one thread. ht_gw_send_order and ht_gw_poll take no lock and never block;
+ * the order path allocates nothing (it does make the journal write and the socket send syscalls).
+ * ht_gw_wait is the only call that sleeps. */
+
+#define HT_GW_SYMBOL_BYTES 32
+#define HT_GW_MAX_INSTRUMENTS 64
+#define HT_GW_MAX_OPEN_ORDERS 1024
+
+/* Everything the gateway is configured with. Fill with ht_gw_config_defaults, then ht_gw_config_load
+ * (the [gateway] and [risk] sections of a config file) and ht_gw_secrets_load. Keys: docs/gateway.md. */
+typedef struct ht_gw_config {
+    char host[128];                 /* venue host name or address */
+    uint16_t port;                  /* venue TCP port, 1..65535 */
+    char sender_comp_id[32];        /* our CompID (49), 1..31 characters */
+    char target_comp_id[32];        /* the venue's CompID (56), 1..31 characters */
+    char client_id[128];            /* Deribit client id -> Username (553); from the secrets file or environment */
+    char client_secret[128];        /* Deribit client secret: signs the logon, never logged or journaled */
+    uint32_t heartbeat_s;           /* HeartBtInt (108), 1..300 */
+    bool cancel_on_disconnect;      /* CancelOnDisconnect (9001) */
+    bool reset_seq_on_logon;        /* send ResetSeqNumFlag (141=Y) and start both sequences at 1 */
+    char journal_path[256];         /* the journal file (required: it guarantees ClOrdIDs are never reused) */
+    ht_journal_fsync journal_fsync; /* never | always | interval */
+    uint32_t journal_fsync_interval_ms; /* 1..60000, for interval */
+    ht_journal_tail journal_tail;   /* refuse | truncate a corrupt journal tail */
+    bool resend_orders;             /* answer a ResendRequest by resending orders (PossDupFlag=Y) instead of gap-filling them */
+    char clordid_prefix[16];        /* put before the ClOrdID number, 0..15 characters */
+    unsigned qty_decimals;          /* digits after the point in OrderQty, 0..9 */
+    unsigned price_decimals;        /* digits after the point in Price, 0..9 */
+    uint32_t connect_timeout_ms;    /* TCP connect + logon answer, 100..600000 */
+    uint32_t reconnect_min_ms;      /* first reconnect delay, 10..600000; doubles on each failure */
+    uint32_t reconnect_max_ms;      /* ceiling of the delay, >= reconnect_min_ms */
+    uint32_t reconnect_max_attempts;/* give up after this many failed connects in a row (0 = never) */
+    uint32_t max_msg_bytes;         /* largest inbound message accepted, 256..1048576 */
+    char kill_file[256];            /* if this file appears, the kill switch engages (its first line is the reason) */
+    char log_path[256];             /* session log ("" = stderr; "-" = stdout) */
+    ht_risk_limits risk;            /* [risk] section */
+} ht_gw_config;
+
+/* Defaults: heartbeat 30 s, fsync interval 100 ms, reconnect 100 ms .. 10 s, prefix "ht", 8 decimals, ... */
+void ht_gw_config_defaults(ht_gw_config *cfg);
+
+/* Reads "key = value" lines of the [gateway] and [risk] sections of the file at path over cfg ('#' starts a
+ * comment; other sections are ignored; an unknown key in these sections is an error naming the line).
+ * Returns 0 or -1 with err naming the file, the line and what was expected. */
+int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err);
+
+/* Generic "key = value" config reader shared with the exchange simulator: calls apply for every key of the
+ * listed sections (NULL-terminated list); apply sets *known false for a key it does not know and returns
+ * false with *expected describing a bad value. Returns 0 or -1 with err naming the file and line. */
+typedef bool (*ht_conf_apply_fn)(void *user, const char *section, const char *key, const char *value, bool *known,
+                                 const char **expected);
+int ht_conf_read(const char *path, const char *const *sections, ht_conf_apply_fn apply, void *user, ht_error *err);
+/* Value parsers for apply functions: unsigned in [min, max]; finite >= 0; yes/no; a string of at most cap-1. */
+bool ht_conf_u32(const char *value, uint32_t min, uint32_t max, uint32_t *out);
+bool ht_conf_nonneg(const char *value, double *out);
+bool ht_conf_bool(const char *value, bool *out);
+bool ht_conf_str(char *dst, size_t cap, const char *value, bool allow_empty);
+
+/* Loads the client id and secret. If secrets_path is non-NULL and non-empty, reads "client_id = ..." and
+ * "client_secret = ..." from that file, which must be a regular file with no group/other permissions (0600
+ * or 0400); otherwise from the environment variables HT_DERIBIT_CLIENT_ID and HT_DERIBIT_CLIENT_SECRET (when
+ * set). Returns 0 or -1 with err (which never contains the secret). */
+int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *err);
+
+/* Builds the Deribit logon proof: raw_data = "<ms timestamp>.<base64 of 32 random bytes>" and
+ * password = base64(sha256(raw_data || secret)). raw_data needs 64 bytes, password 45. */
+int ht_gw_deribit_auth(uint64_t wall_ms, const char *secret, char raw_data[64], char password[45], ht_error *err);
+
+typedef enum ht_gw_state {
+    HT_GW_DISCONNECTED = 0, /* waiting to (re)connect */
+    HT_GW_CONNECTING,       /* TCP connect in progress */
+    HT_GW_LOGON_SENT,       /* waiting for the venue's Logon */
+    HT_GW_ACTIVE,           /* logged on: orders may be sent */
+    HT_GW_LOGOUT_SENT,      /* waiting for the venue's Logout */
+    HT_GW_STOPPED,          /* logged out or gave up: no more reconnects */
+} ht_gw_state;
+
+typedef enum ht_gw_side { HT_GW_BUY = 1, HT_GW_SELL = 2 } ht_gw_side;
+
+/* A hedge order: always a limit, immediate-or-cancel. */
+typedef struct ht_gw_order {
+    const char *symbol;  /* instrument, 1..31 characters (e.g. "BTC-PERPETUAL") */
+    ht_gw_side side;
+    double qty;          /* contracts, > 0 */
+    double price;        /* limit price, > 0 */
+} ht_gw_order;
+
+/* Results of ht_gw_send_order. */
+enum {
+    HT_GW_SENT = 0,          /* encoded, journaled and handed to the socket (or queued behind earlier bytes) */
+    HT_GW_ERR_RISK = 1,      /* refused by a risk rule (result.rule, result.reason); nothing left */
+    HT_GW_ERR_NOT_READY = 2, /* not logged on; nothing left */
+    HT_GW_ERR_FULL = 3,      /* HT_GW_MAX_OPEN_ORDERS orders are open; nothing left */
+    HT_GW_ERR_IO = 4,        /* the journal or the socket failed (reason); the session is closed */
+};
+
+typedef struct ht_gw_send_result {
+    uint64_t clordid;         /* ClOrdID number (the wire ClOrdID is clordid_prefix + this number) */
+    char clordid_text[48];    /* the wire ClOrdID */
+    uint64_t seq;             /* MsgSeqNum used */
+    uint64_t ready_tsc;       /* ht_tsc_now() when the encoded bytes were ready (before journal and send) */
+    uint64_t sent_tsc;        /* ht_tsc_now() after the send syscall returned */
+    ht_risk_rule rule;        /* HT_RISK_OK, or the rule that refused the order */
+    char reason[256];         /* why it was refused (empty when sent) */
+} ht_gw_send_result;
+
+/* What ht_gw_poll reports. */
+typedef enum ht_gw_event_type {
+    HT_GW_EV_LOGON = 1,        /* session established (text: "resumed at seq ..." or "new session") */
+    HT_GW_EV_LOGOUT,           /* the venue or we logged out (text: reason) */
+    HT_GW_EV_DISCONNECTED,     /* the connection dropped (text: why); a reconnect follows unless STOPPED */
+    HT_GW_EV_EXEC,             /* an ExecutionReport (35=8) */
+    HT_GW_EV_CANCEL_REJECT,    /* an OrderCancelReject (35=9) */
+    HT_GW_EV_SESSION_REJECT,   /* a Reject (35=3) of one of our messages: ref_seq, reason_code, text */
+    HT_GW_EV_BUSINESS_REJECT,  /* a BusinessMessageReject (35=j): ref_seq, reason_code, text */
+    HT_GW_EV_ORDER_VOID,       /* an order of ours was gap-filled on a resend: it never reached the venue */
+    HT_GW_EV_KILL,             /* the kill switch engaged (text: reason and the number of cancels sent) */
+    HT_GW_EV_BAD_MESSAGE,      /* an inbound message was malformed and dropped or rejected (text: why) */
+    HT_GW_EV_GIVE_UP,          /* reconnect_max_attempts failed in a row: state is STOPPED */
+} ht_gw_event_type;
+
+typedef struct ht_gw_event {
+    ht_gw_event_type type;
+    uint64_t recv_tsc;          /* ht_tsc_now() when the bytes were read */
+    uint64_t seq;               /* the inbound MsgSeqNum (0 for local events) */
+    char clordid[48];           /* ClOrdID (11) as sent */
+    uint64_t clordid_num;       /* its number when it is one of ours, else 0 */
+    char order_id[48];          /* OrderID (37) */
+    char exec_id[48];           /* ExecID (17) */
+    char symbol[HT_GW_SYMBOL_BYTES];
+    char exec_type;             /* ExecType (150): '0' new, 'F' trade, '4' canceled, '8' rejected, ... */
+    char ord_status;            /* OrdStatus (39) */
+    ht_gw_side side;
+    double order_qty, last_qty, last_px, cum_qty, leaves_qty, avg_px, commission;
+    double position_after;      /* the instrument's position after this report */
+    uint64_t ref_seq;           /* RefSeqNum (45) for rejects */
+    int reason_code;            /* SessionRejectReason (373), BusinessRejectReason (380), OrdRejReason (103) */
+    char text[256];             /* Text (58) or a description */
+} ht_gw_event;
+
+/* A fill, as pushed to the fill callback: the pipeline's hedge inventory changes by side*qty. */
+typedef struct ht_gw_fill {
+    const char *symbol;
+    ht_gw_side side;
+    double qty;             /* LastQty (> 0) */
+    double price;           /* LastPx */
+    double position_after;  /* signed position of the instrument after the fill */
+    uint64_t clordid_num;
+    uint64_t recv_tsc;
+} ht_gw_fill;
+typedef void (*ht_gw_fill_fn)(void *user, const ht_gw_fill *fill);
+
+typedef struct ht_gw ht_gw;
+
+/* Validates cfg, opens (and replays) the journal, and prepares the session; connects on the first poll.
+ * After a restart it resumes the sequence numbers, positions, open orders and ClOrdID counter from the
+ * journal. Returns NULL with err on a bad config or an unusable journal. */
+ht_gw *ht_gw_create(const ht_gw_config *cfg, ht_error *err);
+
+/* Drives everything that is not an order: connect, logon, reads, session messages, resends, heartbeats,
+ * timers, the kill file and signal. Never blocks. Writes up to max_events events; returns how many. */
+int ht_gw_poll(ht_gw *gw, ht_gw_event *events, int max_events);
+
+/* Sleeps until the socket is readable or a timer is due, at most timeout_ms. For callers without their own
+ * event loop (the CLI, tests); a latency-critical caller polls instead. */
+void ht_gw_wait(ht_gw *gw, int timeout_ms);
+
+/* Risk-checks, encodes, journals and sends one IOC limit order. See the HT_GW_* results. */
+int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *result);
+
+/* Sends an OrderCancelRequest (35=F) for an open order of ours. 0, or -1 with err. */
+int ht_gw_cancel(ht_gw *gw, uint64_t clordid_num, ht_error *err);
+
+/* Sets the mark price the risk collar measures from. 0 or -1 (symbol table full). */
+int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark);
+
+/* Engages the kill switch: cancels every open order, refuses new ones, logs and reports HT_GW_EV_KILL. */
+void ht_gw_kill(ht_gw *gw, const char *reason);
+bool ht_gw_killed(const ht_gw *gw);
+
+/* Makes signo (e.g. SIGUSR1) engage the kill switch of every gateway at its next poll. 0 or -1. */
+int ht_gw_kill_on_signal(int signo);
+
+/* Sends Logout; the session stops (no reconnect) when the venue answers or after 2 s. */
+void ht_gw_logout(ht_gw *gw, const char *text);
+
+/* Registers the fill callback (called from ht_gw_poll, after the position is updated). fn may be NULL. */
+void ht_gw_on_fill(ht_gw *gw, ht_gw_fill_fn fn, void *user);
+
+/* The signed position of an instrument (0 when unknown). */
+double ht_gw_position(const ht_gw *gw, const char *symbol);
+/* Open orders right now. */
+size_t ht_gw_open_orders(const ht_gw *gw);
+ht_gw_state ht_gw_get_state(const ht_gw *gw);
+const char *ht_gw_state_name(ht_gw_state state);
+/* Next outbound / expected inbound MsgSeqNum. */
+uint64_t ht_gw_next_out_seq(const ht_gw *gw);
+uint64_t ht_gw_next_in_seq(const ht_gw *gw);
+/* The socket (-1 when none) for callers with their own epoll loop. */
+int ht_gw_fd(const ht_gw *gw);
+
+/* Test hooks that force a sequence gap (used by the interoperability tests):
+ * skip_out: journal the next outbound application message but do not transmit it;
+ * drop_in: treat the next inbound application message as lost. */
+void ht_gw_debug_gap(ht_gw *gw, bool skip_out, bool drop_in);
+
+/* Closes the socket without Logout, syncs and closes the journal, wipes the secret. NULL is ignored. */
+void ht_gw_destroy(ht_gw *gw);
+
+#endif

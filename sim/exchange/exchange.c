@@ -1,0 +1,1020 @@
+/* SPDX-License-Identifier: MIT */
+/* The exchange simulator: FIX 4.4 acceptor sessions, IOC matching against a book, latency, fees, a record file. */
+#define _GNU_SOURCE /* accept4 */
+#include "hedgetrig/exchange_sim.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "hedgetrig/digest.h"
+#include "hedgetrig/fix.h"
+#include "hedgetrig/gateway.h"
+#include "hedgetrig/tsc.h"
+
+#define RX_CAP (1u << 20)
+#define MAX_PENDING 65536
+#define MAX_CLORDIDS (1u << 20)
+
+typedef struct book {
+    char symbol[32];
+    bool external; /* set through the book source interface: depletes */
+    ht_xsim_level bids[HT_XSIM_MAX_LEVELS];
+    size_t n_bids;
+    ht_xsim_level asks[HT_XSIM_MAX_LEVELS];
+    size_t n_asks;
+} book;
+
+/* A sent message kept for resends. */
+typedef struct stored_msg {
+    uint64_t seq;
+    bool app;
+    char *bytes; /* NULL for admin messages */
+    size_t len;
+} stored_msg;
+
+/* Sequence state of one counterparty, kept across its reconnects. */
+typedef struct session_store {
+    char client_comp_id[32];
+    uint64_t next_in;
+    uint64_t next_out;
+    stored_msg *sent;
+    size_t n_sent, cap_sent;
+    char **clordids; /* ClOrdIDs seen (sorted insert would be faster; a linear table is enough for tests) */
+    size_t n_clordids, cap_clordids;
+} session_store;
+
+typedef struct pending {
+    uint64_t due_ns;
+    char *bytes;
+    size_t len;
+} pending;
+
+typedef struct conn {
+    int fd;
+    bool logged_on;
+    session_store *store;
+    char *rx;
+    size_t rx_len;
+    pending *queue;
+    size_t q_head, q_len;
+    uint32_t heartbeat_s;
+    uint64_t last_tx_ns, last_rx_ns;
+    bool resend_pending;
+} conn;
+
+struct ht_xsim {
+    ht_xsim_config cfg;
+    int listen_fd;
+    uint16_t port;
+    conn conns[HT_XSIM_MAX_SESSIONS];
+    session_store stores[HT_XSIM_MAX_SESSIONS];
+    size_t n_stores;
+    pthread_mutex_t lock; /* books and stats */
+    book books[HT_XSIM_MAX_SYMBOLS];
+    size_t n_books;
+    ht_xsim_stats stats;
+    uint64_t order_id, exec_id;
+    FILE *record;
+    pthread_t thread;
+    bool thread_started;
+    atomic_int stop;
+    atomic_int drop_next_report;
+    atomic_int disconnect_all;
+    char scratch[16384];
+};
+
+/* Writes a line to the simulator's log, if any. */
+static void xlog(ht_xsim *x, const char *fmt, ...) HT_PRINTF(2, 3);
+static void xlog(ht_xsim *x, const char *fmt, ...)
+{
+    if (!x->cfg.log)
+        return;
+    char stamp[24];
+    ht_fix_format_time(stamp, ht_wall_ns());
+    stamp[21] = '\0';
+    fprintf(x->cfg.log, "%s exchange-sim: ", stamp);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(x->cfg.log, fmt, ap);
+    va_end(ap);
+    fputc('\n', x->cfg.log);
+    fflush(x->cfg.log);
+}
+
+void ht_xsim_config_defaults(ht_xsim_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->bind_host, sizeof cfg->bind_host, "127.0.0.1");
+    snprintf(cfg->comp_id, sizeof cfg->comp_id, "DERIBITSERVER");
+    cfg->fee_bps = 5;
+    cfg->default_mid = 50000;
+    cfg->default_spread = 1;
+    cfg->default_level_qty = 10000;
+    cfg->default_levels = 10;
+}
+
+/* Applies one [exchange_sim] key. */
+static bool apply_xsim_key(void *user, const char *section, const char *k, const char *v, bool *known,
+                           const char **expected)
+{
+    (void)section;
+    ht_xsim_config *c = user;
+    uint32_t u;
+    *known = true;
+    if (!strcmp(k, "host"))
+        return *expected = "an IPv4 address", ht_conf_str(c->bind_host, sizeof c->bind_host, v, false);
+    if (!strcmp(k, "port"))
+        return *expected = "0..65535", ht_conf_u32(v, 0, 65535, &u) && (c->port = (uint16_t)u, true);
+    if (!strcmp(k, "comp_id"))
+        return *expected = "1..31 characters", ht_conf_str(c->comp_id, sizeof c->comp_id, v, false);
+    if (!strcmp(k, "latency_us"))
+        return *expected = "0..10000000", ht_conf_u32(v, 0, 10000000, &c->latency_us);
+    if (!strcmp(k, "fee_bps"))
+        return *expected = "a number >= 0", ht_conf_nonneg(v, &c->fee_bps);
+    if (!strcmp(k, "max_fill_qty"))
+        return *expected = "a number >= 0", ht_conf_nonneg(v, &c->max_fill_qty);
+    if (!strcmp(k, "mid"))
+        return *expected = "a number >= 0", ht_conf_nonneg(v, &c->default_mid);
+    if (!strcmp(k, "spread"))
+        return *expected = "a number > 0", ht_conf_nonneg(v, &c->default_spread) && c->default_spread > 0;
+    if (!strcmp(k, "level_qty"))
+        return *expected = "a number > 0", ht_conf_nonneg(v, &c->default_level_qty) && c->default_level_qty > 0;
+    if (!strcmp(k, "levels"))
+        return *expected = "1..32", ht_conf_u32(v, 1, HT_XSIM_MAX_LEVELS, &c->default_levels);
+    if (!strcmp(k, "record"))
+        return *expected = "a file path", ht_conf_str(c->record_path, sizeof c->record_path, v, true);
+    *known = false;
+    return false;
+}
+
+int ht_xsim_config_load(ht_xsim_config *cfg, const char *path, ht_error *err)
+{
+    static const char *const sections[] = {"exchange_sim", NULL};
+    return ht_conf_read(path, sections, apply_xsim_key, cfg, err);
+}
+
+ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
+{
+    if (cfg->default_mid > 0 && (!(cfg->default_spread > 0) || !(cfg->default_level_qty > 0) ||
+                                 cfg->default_levels < 1 || cfg->default_levels > HT_XSIM_MAX_LEVELS)) {
+        ht_error_set(err, "exchange-sim: the standalone book needs spread > 0, level_qty > 0, levels 1..%d",
+                     HT_XSIM_MAX_LEVELS);
+        return NULL;
+    }
+    if (!(cfg->fee_bps >= 0) || !(cfg->max_fill_qty >= 0) || !cfg->comp_id[0]) {
+        ht_error_set(err, "exchange-sim: fee_bps and max_fill_qty must be >= 0 and comp_id set");
+        return NULL;
+    }
+    ht_xsim *x = calloc(1, sizeof *x);
+    if (!x) {
+        ht_error_set(err, "exchange-sim: out of memory");
+        return NULL;
+    }
+    x->cfg = *cfg;
+    pthread_mutex_init(&x->lock, NULL);
+    for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++)
+        x->conns[i].fd = -1;
+    x->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(cfg->port);
+    int one = 1;
+    if (x->listen_fd < 0 || inet_pton(AF_INET, cfg->bind_host, &addr.sin_addr) != 1 ||
+        setsockopt(x->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(x->listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(x->listen_fd, 8) != 0) {
+        ht_error_set(err, "exchange-sim: listening on %s:%u: %s", cfg->bind_host, cfg->port, strerror(errno));
+        ht_xsim_destroy(x);
+        return NULL;
+    }
+    socklen_t alen = sizeof addr;
+    getsockname(x->listen_fd, (struct sockaddr *)&addr, &alen);
+    x->port = ntohs(addr.sin_port);
+    if (cfg->record_path[0]) {
+        x->record = fopen(cfg->record_path, "a");
+        if (!x->record) {
+            ht_error_set(err, "exchange-sim: record %s: %s", cfg->record_path, strerror(errno));
+            ht_xsim_destroy(x);
+            return NULL;
+        }
+    }
+    return x;
+}
+
+uint16_t ht_xsim_port(const ht_xsim *x)
+{
+    return x->port;
+}
+
+/* ---- books ---- */
+
+/* The book of a symbol (created empty when create is set), or NULL. Caller holds the lock. */
+static book *find_book(ht_xsim *x, const char *symbol, bool create)
+{
+    for (size_t i = 0; i < x->n_books; i++)
+        if (strcmp(x->books[i].symbol, symbol) == 0)
+            return &x->books[i];
+    if (!create || x->n_books == HT_XSIM_MAX_SYMBOLS || strlen(symbol) >= sizeof x->books[0].symbol)
+        return NULL;
+    book *b = &x->books[x->n_books++];
+    memset(b, 0, sizeof *b);
+    strcpy(b->symbol, symbol);
+    return b;
+}
+
+int ht_xsim_set_depth(ht_xsim *x, const char *symbol, bool is_bid, const ht_xsim_level *levels, size_t n)
+{
+    if (n > HT_XSIM_MAX_LEVELS)
+        return -1;
+    pthread_mutex_lock(&x->lock);
+    book *b = find_book(x, symbol, true);
+    if (b) {
+        b->external = true;
+        size_t kept = 0;
+        ht_xsim_level *dst = is_bid ? b->bids : b->asks;
+        for (size_t i = 0; i < n; i++)
+            if (levels[i].qty > 0 && levels[i].price > 0)
+                dst[kept++] = levels[i];
+        if (is_bid)
+            b->n_bids = kept;
+        else
+            b->n_asks = kept;
+    }
+    pthread_mutex_unlock(&x->lock);
+    return b ? 0 : -1;
+}
+
+int ht_xsim_set_top(ht_xsim *x, const char *symbol, double bid_px, double bid_qty, double ask_px, double ask_qty)
+{
+    ht_xsim_level bid = {bid_px, bid_qty}, ask = {ask_px, ask_qty};
+    if (ht_xsim_set_depth(x, symbol, true, &bid, 1) != 0)
+        return -1;
+    return ht_xsim_set_depth(x, symbol, false, &ask, 1);
+}
+
+/* Fills a book with the standalone levels around default_mid. */
+static void standalone_book(const ht_xsim_config *c, book *b)
+{
+    b->n_bids = b->n_asks = c->default_levels;
+    for (uint32_t i = 0; i < c->default_levels; i++) {
+        b->bids[i] = (ht_xsim_level){c->default_mid - c->default_spread / 2 - i * c->default_spread, c->default_level_qty};
+        b->asks[i] = (ht_xsim_level){c->default_mid + c->default_spread / 2 + i * c->default_spread, c->default_level_qty};
+    }
+}
+
+void ht_xsim_get_stats(ht_xsim *x, ht_xsim_stats *out)
+{
+    pthread_mutex_lock(&x->lock);
+    *out = x->stats;
+    pthread_mutex_unlock(&x->lock);
+}
+
+void ht_xsim_debug_drop_next_report(ht_xsim *x) { atomic_store(&x->drop_next_report, 1); }
+void ht_xsim_debug_disconnect(ht_xsim *x) { atomic_store(&x->disconnect_all, 1); }
+
+/* ---- outbound ---- */
+
+/* Starts a message to the connection's counterparty with the next sequence number. */
+static void begin_out(ht_xsim *x, conn *c, ht_fix_writer *w, const char *type, uint64_t seq)
+{
+    ht_fix_writer_begin(w, x->scratch, sizeof x->scratch, type);
+    ht_fix_put_str(w, HT_TAG_SENDER_COMP_ID, x->cfg.comp_id);
+    ht_fix_put_str(w, HT_TAG_TARGET_COMP_ID, c->store->client_comp_id);
+    ht_fix_put_u64(w, HT_TAG_MSG_SEQ_NUM, seq);
+    ht_fix_put_time(w, HT_TAG_SENDING_TIME, ht_wall_ns());
+}
+
+/* Writes bytes now (blocking briefly if the socket is full: the simulator is not latency-critical). */
+static void write_now(conn *c, const char *bytes, size_t len)
+{
+    size_t done = 0;
+    while (c->fd >= 0 && done < len) {
+        ssize_t n = send(c->fd, bytes + done, len - done, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd p = {c->fd, POLLOUT, 0};
+            poll(&p, 1, 100);
+            continue;
+        }
+        if (n <= 0)
+            return;
+        done += (size_t)n;
+    }
+    c->last_tx_ns = ht_mono_ns();
+}
+
+/* Sends (or queues for latency_us) bytes on a connection. */
+static void transmit(ht_xsim *x, conn *c, const char *bytes, size_t len)
+{
+    if (x->cfg.latency_us == 0 && c->q_len == 0) {
+        write_now(c, bytes, len);
+        return;
+    }
+    if (c->q_len == MAX_PENDING)
+        return;
+    char *copy = malloc(len);
+    if (!copy)
+        return;
+    memcpy(copy, bytes, len);
+    c->queue[(c->q_head + c->q_len) % MAX_PENDING] =
+        (pending){ht_mono_ns() + (uint64_t)x->cfg.latency_us * 1000u, copy, len};
+    c->q_len++;
+}
+
+/* Finishes a message, stores it for resends under the next sequence number and transmits it. */
+static void send_out(ht_xsim *x, conn *c, ht_fix_writer *w, bool app, bool withhold)
+{
+    size_t len;
+    const char *bytes = ht_fix_writer_finish(w, &len);
+    if (!bytes)
+        return;
+    session_store *s = c->store;
+    if (s->n_sent == s->cap_sent) {
+        size_t cap = s->cap_sent ? s->cap_sent * 2 : 1024;
+        stored_msg *grown = realloc(s->sent, cap * sizeof *grown);
+        if (!grown)
+            return;
+        s->sent = grown;
+        s->cap_sent = cap;
+    }
+    stored_msg *m = &s->sent[s->n_sent++];
+    m->seq = s->next_out++;
+    m->app = app;
+    m->len = app ? len : 0;
+    m->bytes = app ? malloc(len) : NULL;
+    if (m->bytes)
+        memcpy(m->bytes, bytes, len);
+    if (!withhold)
+        transmit(x, c, bytes, len);
+    else
+        xlog(x, "test hook: seq %llu withheld", (unsigned long long)m->seq);
+}
+
+/* Sends an admin message (Heartbeat, TestRequest, Logout, ResendRequest) with optional fields. */
+static void send_admin(ht_xsim *x, conn *c, const char *type, const char *test_req_id, const char *text,
+                       uint64_t resend_from)
+{
+    ht_fix_writer w;
+    begin_out(x, c, &w, type, c->store->next_out);
+    if (test_req_id)
+        ht_fix_put_str(&w, HT_TAG_TEST_REQ_ID, test_req_id);
+    if (resend_from) {
+        ht_fix_put_u64(&w, HT_TAG_BEGIN_SEQ_NO, resend_from);
+        ht_fix_put_u64(&w, HT_TAG_END_SEQ_NO, 0);
+    }
+    if (text)
+        ht_fix_put_str(&w, HT_TAG_TEXT, text);
+    send_out(x, c, &w, false, false);
+}
+
+/* Sends a session Reject (35=3). */
+static void send_session_reject(ht_xsim *x, conn *c, uint64_t ref_seq, uint32_t tag, const char *type, int reason,
+                                const char *text)
+{
+    ht_fix_writer w;
+    begin_out(x, c, &w, "3", c->store->next_out);
+    ht_fix_put_u64(&w, HT_TAG_REF_SEQ_NUM, ref_seq);
+    if (tag)
+        ht_fix_put_u64(&w, HT_TAG_REF_TAG_ID, tag);
+    ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, type);
+    ht_fix_put_u64(&w, HT_TAG_SESSION_REJECT_REASON, (uint64_t)reason);
+    ht_fix_put_str(&w, HT_TAG_TEXT, text);
+    send_out(x, c, &w, false, false);
+    pthread_mutex_lock(&x->lock);
+    x->stats.session_rejects++;
+    pthread_mutex_unlock(&x->lock);
+}
+
+/* Closes a connection; the session store (sequence numbers) stays for the reconnect. */
+static void drop_conn(ht_xsim *x, conn *c, const char *why)
+{
+    if (c->fd < 0)
+        return;
+    xlog(x, "connection from %s closed: %s", c->store ? c->store->client_comp_id : "?", why);
+    close(c->fd);
+    c->fd = -1;
+    for (size_t i = 0; i < c->q_len; i++)
+        free(c->queue[(c->q_head + i) % MAX_PENDING].bytes);
+    c->q_len = 0;
+    c->q_head = 0;
+    c->rx_len = 0;
+    c->logged_on = false;
+    c->store = NULL;
+}
+
+/* ---- orders ---- */
+
+/* True when this counterparty has sent the ClOrdID before; otherwise remembers it. */
+static bool seen_clordid(session_store *s, const char *id)
+{
+    for (size_t i = 0; i < s->n_clordids; i++)
+        if (strcmp(s->clordids[i], id) == 0)
+            return true;
+    if (s->n_clordids == s->cap_clordids) {
+        size_t cap = s->cap_clordids ? s->cap_clordids * 2 : 1024;
+        if (cap > MAX_CLORDIDS)
+            return false;
+        char **grown = realloc(s->clordids, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        s->clordids = grown;
+        s->cap_clordids = cap;
+    }
+    s->clordids[s->n_clordids++] = strdup(id);
+    return false;
+}
+
+/* Fields every ExecutionReport of one order shares. */
+typedef struct order_ctx {
+    char clordid[64];
+    char symbol[32];
+    char side;
+    double qty, price;
+    uint64_t order_id;
+    double cum, notional;
+} order_ctx;
+
+/* Sends one ExecutionReport for the order. */
+static void send_exec(ht_xsim *x, conn *c, const order_ctx *o, char exec_type, char ord_status, double last_qty,
+                      double last_px, double commission, int rej_reason, const char *text)
+{
+    ht_fix_writer w;
+    begin_out(x, c, &w, "8", c->store->next_out);
+    char id[32];
+    snprintf(id, sizeof id, "X%llu", (unsigned long long)o->order_id);
+    ht_fix_put_str(&w, HT_TAG_ORDER_ID, id);
+    snprintf(id, sizeof id, "E%llu", (unsigned long long)++x->exec_id);
+    ht_fix_put_str(&w, HT_TAG_EXEC_ID, id);
+    ht_fix_put_str(&w, HT_TAG_CL_ORD_ID, o->clordid);
+    ht_fix_put_char(&w, HT_TAG_EXEC_TYPE, exec_type);
+    ht_fix_put_char(&w, HT_TAG_ORD_STATUS, ord_status);
+    ht_fix_put_str(&w, HT_TAG_SYMBOL, o->symbol);
+    ht_fix_put_char(&w, HT_TAG_SIDE, o->side);
+    ht_fix_put_decimal(&w, HT_TAG_ORDER_QTY, o->qty, 8);
+    ht_fix_put_char(&w, HT_TAG_ORD_TYPE, '2');
+    ht_fix_put_decimal(&w, HT_TAG_PRICE, o->price, 8);
+    ht_fix_put_char(&w, HT_TAG_TIME_IN_FORCE, '3');
+    if (exec_type == 'F') {
+        ht_fix_put_decimal(&w, HT_TAG_LAST_QTY, last_qty, 8);
+        ht_fix_put_decimal(&w, HT_TAG_LAST_PX, last_px, 8);
+        ht_fix_put_decimal(&w, HT_TAG_COMMISSION, commission, 8);
+        ht_fix_put_char(&w, HT_TAG_COMM_TYPE, '3');
+    }
+    ht_fix_put_decimal(&w, HT_TAG_CUM_QTY, o->cum, 8);
+    ht_fix_put_decimal(&w, HT_TAG_LEAVES_QTY, exec_type == '0' || ord_status == '1' ? o->qty - o->cum : 0, 8);
+    ht_fix_put_decimal(&w, HT_TAG_AVG_PX, o->cum > 0 ? o->notional / o->cum : 0, 8);
+    if (rej_reason >= 0)
+        ht_fix_put_u64(&w, HT_TAG_ORD_REJ_REASON, (uint64_t)rej_reason);
+    if (text)
+        ht_fix_put_str(&w, HT_TAG_TEXT, text);
+    ht_fix_put_time(&w, HT_TAG_TRANSACT_TIME, ht_wall_ns());
+    bool withhold = atomic_exchange(&x->drop_next_report, 0) != 0;
+    send_out(x, c, &w, true, withhold);
+}
+
+/* Matches an IOC limit order against the book and reports New, Trade(s) and the cancel of any rest. */
+static void match_order(ht_xsim *x, conn *c, order_ctx *o)
+{
+    struct { double px, qty; } fills[HT_XSIM_MAX_LEVELS * 4];
+    size_t n_fills = 0;
+    pthread_mutex_lock(&x->lock);
+    book *b = find_book(x, o->symbol, x->cfg.default_mid > 0);
+    bool known = b != NULL;
+    if (b && !b->external)
+        standalone_book(&x->cfg, b);
+    if (b) {
+        bool buy = o->side == '1';
+        ht_xsim_level *lv = buy ? b->asks : b->bids;
+        size_t *n = buy ? &b->n_asks : &b->n_bids;
+        double left = o->qty;
+        size_t i = 0;
+        while (i < *n && left > 1e-12 && (buy ? lv[i].price <= o->price : lv[i].price >= o->price)) {
+            double take = left < lv[i].qty ? left : lv[i].qty;
+            left -= take;
+            lv[i].qty -= take;
+            while (take > 1e-12 && n_fills < HT_ARRAY_LEN(fills)) {
+                double piece = x->cfg.max_fill_qty > 0 && take > x->cfg.max_fill_qty ? x->cfg.max_fill_qty : take;
+                fills[n_fills].px = lv[i].price;
+                fills[n_fills].qty = piece;
+                n_fills++;
+                take -= piece;
+            }
+            if (lv[i].qty <= 1e-12)
+                i++;
+        }
+        /* Remove emptied levels from an external (depleting) book. */
+        if (b->external && i) {
+            memmove(lv, lv + i, (*n - i) * sizeof *lv);
+            *n -= i;
+        }
+    }
+    x->stats.orders++;
+    if (!known)
+        x->stats.rejects++;
+    pthread_mutex_unlock(&x->lock);
+    o->order_id = ++x->order_id;
+    if (!known) {
+        send_exec(x, c, o, '8', '8', 0, 0, 0, 1, "unknown symbol");
+        return;
+    }
+    send_exec(x, c, o, '0', '0', 0, 0, 0, -1, NULL);
+    double fee_total = 0;
+    for (size_t i = 0; i < n_fills; i++) {
+        o->cum += fills[i].qty;
+        o->notional += fills[i].qty * fills[i].px;
+        double fee = fills[i].qty * fills[i].px * x->cfg.fee_bps / 1e4;
+        fee_total += fee;
+        bool done = o->cum >= o->qty - 1e-9;
+        send_exec(x, c, o, 'F', done ? '2' : '1', fills[i].qty, fills[i].px, fee, -1, NULL);
+    }
+    if (o->cum < o->qty - 1e-9)
+        send_exec(x, c, o, '4', '4', 0, 0, 0, -1, o->cum > 0 ? "IOC remainder canceled" : "IOC: nothing to match");
+    pthread_mutex_lock(&x->lock);
+    x->stats.executions += n_fills;
+    x->stats.filled_qty += o->cum;
+    pthread_mutex_unlock(&x->lock);
+    (void)fee_total;
+}
+
+/* Handles a NewOrderSingle. */
+static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq, bool poss_dup)
+{
+    static const uint32_t required[] = {HT_TAG_CL_ORD_ID, HT_TAG_SYMBOL, HT_TAG_SIDE, HT_TAG_ORDER_QTY, HT_TAG_ORD_TYPE};
+    for (size_t i = 0; i < HT_ARRAY_LEN(required); i++)
+        if (!ht_fix_find(m, required[i])) {
+            char why[80];
+            snprintf(why, sizeof why, "required tag %u missing", required[i]);
+            send_session_reject(x, c, seq, required[i], "D", 1, why);
+            return;
+        }
+    order_ctx o;
+    memset(&o, 0, sizeof o);
+    ht_fix_get_str(m, HT_TAG_CL_ORD_ID, o.clordid, sizeof o.clordid);
+    ht_fix_get_str(m, HT_TAG_SYMBOL, o.symbol, sizeof o.symbol);
+    o.side = ht_fix_get_char(m, HT_TAG_SIDE);
+    bool qty_ok = ht_fix_get_double(m, HT_TAG_ORDER_QTY, &o.qty) && o.qty > 0;
+    bool px_ok = ht_fix_get_double(m, HT_TAG_PRICE, &o.price) && o.price > 0;
+    char tif = ht_fix_get_char(m, HT_TAG_TIME_IN_FORCE);
+    bool dup = seen_clordid(c->store, o.clordid);
+    if (x->record) {
+        fprintf(x->record, "%s,%llu,%s,%s,%c,%.10g,%.10g,%s\n", c->store->client_comp_id, (unsigned long long)seq,
+                o.clordid, o.symbol, o.side, o.qty, o.price, dup ? "duplicate" : poss_dup ? "possdup" : "new");
+        fflush(x->record);
+    }
+    if (dup) {
+        if (poss_dup)
+            return; /* a resend of an order already handled */
+        pthread_mutex_lock(&x->lock);
+        x->stats.orders++;
+        x->stats.rejects++;
+        pthread_mutex_unlock(&x->lock);
+        send_exec(x, c, &o, '8', '8', 0, 0, 0, 6, "duplicate ClOrdID");
+        return;
+    }
+    const char *bad = NULL;
+    if (o.side != '1' && o.side != '2')
+        bad = "Side must be 1 (buy) or 2 (sell)";
+    else if (!qty_ok)
+        bad = "OrderQty must be a positive number";
+    else if (ht_fix_get_char(m, HT_TAG_ORD_TYPE) != '2' || !px_ok)
+        bad = "only limit orders (40=2) with a positive Price are accepted";
+    else if (tif != '3')
+        bad = "only immediate-or-cancel orders (59=3) are accepted";
+    if (bad) {
+        pthread_mutex_lock(&x->lock);
+        x->stats.orders++;
+        x->stats.rejects++;
+        pthread_mutex_unlock(&x->lock);
+        o.order_id = ++x->order_id;
+        send_exec(x, c, &o, '8', '8', 0, 0, 0, 99, bad);
+        return;
+    }
+    match_order(x, c, &o);
+}
+
+/* Answers a client's ResendRequest from the store: application messages resent, admin gap-filled. */
+static void answer_resend(ht_xsim *x, conn *c, uint64_t begin, uint64_t end)
+{
+    session_store *s = c->store;
+    if (end == 0 || end >= s->next_out)
+        end = s->next_out - 1;
+    pthread_mutex_lock(&x->lock);
+    x->stats.resend_requests++;
+    pthread_mutex_unlock(&x->lock);
+    xlog(x, "%s asked for a resend of %llu..%llu", s->client_comp_id, (unsigned long long)begin,
+         (unsigned long long)end);
+    uint64_t gap = 0;
+    for (size_t i = 0; i < s->n_sent; i++) {
+        stored_msg *m = &s->sent[i];
+        if (m->seq < begin || m->seq > end)
+            continue;
+        if (!m->app) {
+            if (!gap)
+                gap = m->seq;
+            continue;
+        }
+        ht_fix_writer w;
+        if (gap) {
+            begin_out(x, c, &w, "4", gap);
+            ht_fix_put_char(&w, HT_TAG_POSS_DUP_FLAG, 'Y');
+            ht_fix_put_char(&w, HT_TAG_GAP_FILL_FLAG, 'Y');
+            ht_fix_put_u64(&w, HT_TAG_NEW_SEQ_NO, m->seq);
+            size_t len;
+            const char *b = ht_fix_writer_finish(&w, &len);
+            if (b)
+                transmit(x, c, b, len);
+            gap = 0;
+        }
+        ht_fix_msg orig;
+        size_t used;
+        if (ht_fix_parse(m->bytes, m->len, HT_FIX_HARD_MAX_MSG, &orig, &used, NULL) != HT_FIX_PARSE_OK)
+            continue;
+        begin_out(x, c, &w, orig.msg_type, m->seq);
+        ht_fix_put_char(&w, HT_TAG_POSS_DUP_FLAG, 'Y');
+        size_t tl;
+        const char *t = ht_fix_get(&orig, HT_TAG_SENDING_TIME, &tl);
+        if (t)
+            ht_fix_put_bytes(&w, HT_TAG_ORIG_SENDING_TIME, t, tl);
+        for (uint32_t f = 0; f < orig.n_fields; f++) {
+            uint32_t tag = orig.fields[f].tag;
+            if (tag == HT_TAG_MSG_TYPE || tag == HT_TAG_SENDER_COMP_ID || tag == HT_TAG_TARGET_COMP_ID ||
+                tag == HT_TAG_MSG_SEQ_NUM || tag == HT_TAG_SENDING_TIME)
+                continue;
+            ht_fix_put_bytes(&w, tag, orig.buf + orig.fields[f].off, orig.fields[f].len);
+        }
+        size_t len;
+        const char *b = ht_fix_writer_finish(&w, &len);
+        if (b)
+            transmit(x, c, b, len);
+    }
+    if (gap) {
+        ht_fix_writer w;
+        begin_out(x, c, &w, "4", gap);
+        ht_fix_put_char(&w, HT_TAG_POSS_DUP_FLAG, 'Y');
+        ht_fix_put_char(&w, HT_TAG_GAP_FILL_FLAG, 'Y');
+        ht_fix_put_u64(&w, HT_TAG_NEW_SEQ_NO, end + 1);
+        size_t len;
+        const char *b = ht_fix_writer_finish(&w, &len);
+        if (b)
+            transmit(x, c, b, len);
+    }
+}
+
+/* The session store of a counterparty, created on its first logon. */
+static session_store *store_for(ht_xsim *x, const char *comp_id)
+{
+    for (size_t i = 0; i < x->n_stores; i++)
+        if (strcmp(x->stores[i].client_comp_id, comp_id) == 0)
+            return &x->stores[i];
+    if (x->n_stores == HT_XSIM_MAX_SESSIONS)
+        return NULL;
+    session_store *s = &x->stores[x->n_stores++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->client_comp_id, sizeof s->client_comp_id, "%s", comp_id);
+    s->next_in = 1;
+    s->next_out = 1;
+    return s;
+}
+
+/* Checks the Deribit logon proof: 554 == base64(sha256(96 || secret)) and 553 == client_id. */
+static bool auth_ok(const ht_xsim *x, const ht_fix_msg *m)
+{
+    if (!x->cfg.client_secret[0])
+        return true;
+    size_t raw_len, user_len, pw_len;
+    const char *raw = ht_fix_get(m, HT_TAG_RAW_DATA, &raw_len);
+    const char *user = ht_fix_get(m, HT_TAG_USERNAME, &user_len);
+    const char *pw = ht_fix_get(m, HT_TAG_PASSWORD, &pw_len);
+    if (!raw || !user || !pw || user_len != strlen(x->cfg.client_id) || memcmp(user, x->cfg.client_id, user_len) != 0)
+        return false;
+    ht_sha256 h;
+    ht_sha256_init(&h);
+    ht_sha256_update(&h, raw, raw_len);
+    ht_sha256_update(&h, x->cfg.client_secret, strlen(x->cfg.client_secret));
+    uint8_t digest[HT_SHA256_DIGEST_BYTES];
+    ht_sha256_final(&h, digest);
+    char expect[48];
+    size_t n = ht_base64_encode(digest, sizeof digest, expect);
+    return n == pw_len && memcmp(expect, pw, n) == 0;
+}
+
+/* Handles one inbound message on a connection. */
+static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
+{
+    uint64_t seq = 0;
+    const char *type = m->msg_type;
+    if (!ht_fix_get_u64(m, HT_TAG_MSG_SEQ_NUM, &seq) || seq == 0) {
+        drop_conn(x, c, "message without MsgSeqNum");
+        return;
+    }
+    if (!c->logged_on) {
+        char sender[32] = "";
+        ht_fix_get_str(m, HT_TAG_SENDER_COMP_ID, sender, sizeof sender);
+        if (strcmp(type, "A") != 0 || !sender[0] || !ht_fix_field_is(m, HT_TAG_TARGET_COMP_ID, x->cfg.comp_id)) {
+            drop_conn(x, c, "first message is not a Logon to this CompID");
+            return;
+        }
+        c->store = store_for(x, sender);
+        if (!c->store) {
+            drop_conn(x, c, "too many sessions");
+            return;
+        }
+        for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++)
+            if (&x->conns[i] != c && x->conns[i].fd >= 0 && x->conns[i].store == c->store)
+                drop_conn(x, &x->conns[i], "replaced by a new logon");
+        if (ht_fix_get_char(m, HT_TAG_RESET_SEQ_NUM_FLAG) == 'Y') {
+            c->store->next_in = 1;
+            c->store->next_out = 1;
+            c->store->n_sent = 0;
+        }
+        if (!auth_ok(x, m)) {
+            xlog(x, "logon from %s refused: bad credentials", sender);
+            send_admin(x, c, "5", NULL, "invalid credentials", 0);
+            drop_conn(x, c, "bad credentials");
+            return;
+        }
+        uint64_t hb = 30;
+        ht_fix_get_u64(m, HT_TAG_HEART_BT_INT, &hb);
+        c->heartbeat_s = hb >= 1 && hb <= 3600 ? (uint32_t)hb : 30;
+        c->logged_on = true;
+        pthread_mutex_lock(&x->lock);
+        x->stats.logons++;
+        pthread_mutex_unlock(&x->lock);
+        ht_fix_writer w;
+        begin_out(x, c, &w, "A", c->store->next_out);
+        ht_fix_put_u64(&w, HT_TAG_ENCRYPT_METHOD, 0);
+        ht_fix_put_u64(&w, HT_TAG_HEART_BT_INT, c->heartbeat_s);
+        if (ht_fix_get_char(m, HT_TAG_RESET_SEQ_NUM_FLAG) == 'Y')
+            ht_fix_put_char(&w, HT_TAG_RESET_SEQ_NUM_FLAG, 'Y');
+        send_out(x, c, &w, false, false);
+        xlog(x, "logon from %s, seq %llu (expected %llu)", sender, (unsigned long long)seq,
+             (unsigned long long)c->store->next_in);
+    }
+    session_store *s = c->store;
+    bool poss_dup = ht_fix_get_char(m, HT_TAG_POSS_DUP_FLAG) == 'Y';
+    bool reset = strcmp(type, "4") == 0 && ht_fix_get_char(m, HT_TAG_GAP_FILL_FLAG) != 'Y';
+    if (seq < s->next_in && !reset) {
+        if (poss_dup)
+            return;
+        char why[96];
+        snprintf(why, sizeof why, "MsgSeqNum too low, expecting %llu but received %llu", (unsigned long long)s->next_in,
+                 (unsigned long long)seq);
+        send_admin(x, c, "5", NULL, why, 0);
+        drop_conn(x, c, why);
+        return;
+    }
+    if (seq > s->next_in && !reset) {
+        if (!c->resend_pending) {
+            c->resend_pending = true;
+            send_admin(x, c, "2", NULL, NULL, s->next_in);
+        }
+        if (strcmp(type, "2") == 0) {
+            uint64_t b = 0, e = 0;
+            ht_fix_get_u64(m, HT_TAG_BEGIN_SEQ_NO, &b);
+            ht_fix_get_u64(m, HT_TAG_END_SEQ_NO, &e);
+            answer_resend(x, c, b, e);
+        }
+        return;
+    }
+    if (strcmp(type, "4") == 0) {
+        uint64_t new_seq = 0;
+        if (ht_fix_get_u64(m, HT_TAG_NEW_SEQ_NO, &new_seq) && new_seq > s->next_in)
+            s->next_in = new_seq;
+        else if (!reset)
+            s->next_in = seq + 1;
+        c->resend_pending = false;
+        return;
+    }
+    s->next_in = seq + 1;
+    c->resend_pending = false;
+    if (strcmp(type, "A") == 0 || strcmp(type, "0") == 0) {
+        return;
+    } else if (strcmp(type, "1") == 0) {
+        char id[64] = "";
+        ht_fix_get_str(m, HT_TAG_TEST_REQ_ID, id, sizeof id);
+        send_admin(x, c, "0", id, NULL, 0);
+    } else if (strcmp(type, "2") == 0) {
+        uint64_t b = 0, e = 0;
+        if (!ht_fix_get_u64(m, HT_TAG_BEGIN_SEQ_NO, &b) || !ht_fix_get_u64(m, HT_TAG_END_SEQ_NO, &e) || b == 0)
+            send_session_reject(x, c, seq, HT_TAG_BEGIN_SEQ_NO, "2", 1, "bad ResendRequest");
+        else
+            answer_resend(x, c, b, e);
+    } else if (strcmp(type, "5") == 0) {
+        send_admin(x, c, "5", NULL, "bye", 0);
+        drop_conn(x, c, "logout");
+    } else if (strcmp(type, "D") == 0) {
+        on_new_order(x, c, m, seq, poss_dup);
+    } else if (strcmp(type, "F") == 0) {
+        /* Every order is immediate-or-cancel: by the time a cancel arrives it is done. */
+        ht_fix_writer w;
+        begin_out(x, c, &w, "9", s->next_out);
+        char id[64] = "NONE";
+        ht_fix_put_str(&w, HT_TAG_ORDER_ID, id);
+        ht_fix_get_str(m, HT_TAG_CL_ORD_ID, id, sizeof id);
+        ht_fix_put_str(&w, HT_TAG_CL_ORD_ID, id);
+        ht_fix_get_str(m, HT_TAG_ORIG_CL_ORD_ID, id, sizeof id);
+        ht_fix_put_str(&w, HT_TAG_ORIG_CL_ORD_ID, id);
+        ht_fix_put_char(&w, HT_TAG_ORD_STATUS, '4');
+        ht_fix_put_char(&w, HT_TAG_CXL_REJ_RESPONSE_TO, '1');
+        ht_fix_put_u64(&w, HT_TAG_CXL_REJ_REASON, 0);
+        ht_fix_put_str(&w, HT_TAG_TEXT, "too late to cancel: IOC orders are done on arrival");
+        send_out(x, c, &w, true, false);
+    } else {
+        ht_fix_writer w;
+        begin_out(x, c, &w, "j", s->next_out);
+        ht_fix_put_u64(&w, HT_TAG_REF_SEQ_NUM, seq);
+        ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, type);
+        ht_fix_put_u64(&w, HT_TAG_BUSINESS_REJECT_REASON, 3);
+        ht_fix_put_str(&w, HT_TAG_TEXT, "unsupported message type");
+        send_out(x, c, &w, true, false);
+        pthread_mutex_lock(&x->lock);
+        x->stats.session_rejects++;
+        pthread_mutex_unlock(&x->lock);
+    }
+}
+
+/* Reads and handles what a connection has. */
+static void service_conn(ht_xsim *x, conn *c)
+{
+    ssize_t got = recv(c->fd, c->rx + c->rx_len, RX_CAP - c->rx_len, MSG_DONTWAIT);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        drop_conn(x, c, got == 0 ? "peer closed" : strerror(errno));
+        return;
+    }
+    if (got < 0)
+        return;
+    c->rx_len += (size_t)got;
+    c->last_rx_ns = ht_mono_ns();
+    size_t off = 0;
+    while (c->fd >= 0 && off < c->rx_len) {
+        ht_fix_msg m;
+        size_t used;
+        ht_error err;
+        ht_fix_parse_status st = ht_fix_parse(c->rx + off, c->rx_len - off, 0, &m, &used, &err);
+        if (st == HT_FIX_PARSE_INCOMPLETE)
+            break;
+        off += used;
+        if (st == HT_FIX_PARSE_BAD) {
+            xlog(x, "malformed message ignored: %s", err.msg);
+            continue;
+        }
+        on_message(x, c, &m);
+    }
+    if (c->fd >= 0) {
+        memmove(c->rx, c->rx + off, c->rx_len - off);
+        c->rx_len -= off;
+        if (c->rx_len == RX_CAP)
+            drop_conn(x, c, "receive buffer full");
+    }
+}
+
+/* Sends queued messages that are due; returns the ns until the next one (or UINT64_MAX). */
+static uint64_t flush_due(conn *c, uint64_t now)
+{
+    while (c->fd >= 0 && c->q_len) {
+        pending *p = &c->queue[c->q_head];
+        if (p->due_ns > now)
+            return p->due_ns - now;
+        write_now(c, p->bytes, p->len);
+        free(p->bytes);
+        c->q_head = (c->q_head + 1) % MAX_PENDING;
+        c->q_len--;
+    }
+    return UINT64_MAX;
+}
+
+int ht_xsim_run(ht_xsim *x, volatile sig_atomic_t *stop)
+{
+    xlog(x, "listening on %s:%u as %s", x->cfg.bind_host, x->port, x->cfg.comp_id);
+    while (!atomic_load(&x->stop) && !(stop && *stop)) {
+        if (atomic_exchange(&x->disconnect_all, 0))
+            for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++)
+                drop_conn(x, &x->conns[i], "test hook: forced disconnect");
+        struct pollfd fds[HT_XSIM_MAX_SESSIONS + 1];
+        conn *which[HT_XSIM_MAX_SESSIONS + 1];
+        nfds_t n = 0;
+        fds[n] = (struct pollfd){x->listen_fd, POLLIN, 0};
+        which[n++] = NULL;
+        uint64_t now = ht_mono_ns();
+        uint64_t wait_ns = 50000000u;
+        for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++) {
+            conn *c = &x->conns[i];
+            if (c->fd < 0)
+                continue;
+            uint64_t due = flush_due(c, now);
+            if (due < wait_ns)
+                wait_ns = due;
+            if (c->logged_on && now - c->last_tx_ns >= (uint64_t)c->heartbeat_s * 1000000000u)
+                send_admin(x, c, "0", NULL, NULL, 0);
+            if (c->fd < 0)
+                continue;
+            fds[n] = (struct pollfd){c->fd, POLLIN, 0};
+            which[n++] = c;
+        }
+        int timeout_ms = (int)(wait_ns / 1000000u);
+        if (timeout_ms == 0 && wait_ns > 0 && wait_ns < 1000000u) {
+            struct timespec ts = {0, (long)wait_ns};
+            nanosleep(&ts, NULL);
+        }
+        int ready = poll(fds, n, timeout_ms);
+        if (ready <= 0)
+            continue;
+        for (nfds_t i = 1; i < n; i++)
+            if (fds[i].revents && which[i]->fd >= 0)
+                service_conn(x, which[i]);
+        if (fds[0].revents & POLLIN) {
+            int fd = accept4(x->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd >= 0) {
+                conn *slot = NULL;
+                for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS && !slot; i++)
+                    if (x->conns[i].fd < 0)
+                        slot = &x->conns[i];
+                if (!slot) {
+                    close(fd);
+                } else {
+                    int one = 1;
+                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                    if (!slot->rx)
+                        slot->rx = malloc(RX_CAP);
+                    if (!slot->queue)
+                        slot->queue = calloc(MAX_PENDING, sizeof *slot->queue);
+                    if (!slot->rx || !slot->queue) {
+                        close(fd);
+                        continue;
+                    }
+                    slot->fd = fd;
+                    slot->rx_len = 0;
+                    slot->logged_on = false;
+                    slot->resend_pending = false;
+                    slot->last_rx_ns = slot->last_tx_ns = ht_mono_ns();
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Thread entry for ht_xsim_start. */
+static void *xsim_thread(void *arg)
+{
+    ht_xsim_run(arg, NULL);
+    return NULL;
+}
+
+int ht_xsim_start(ht_xsim *x, ht_error *err)
+{
+    atomic_store(&x->stop, 0);
+    if (pthread_create(&x->thread, NULL, xsim_thread, x) != 0)
+        return ht_error_set(err, "exchange-sim: cannot start its thread");
+    x->thread_started = true;
+    return 0;
+}
+
+void ht_xsim_stop(ht_xsim *x)
+{
+    atomic_store(&x->stop, 1);
+    if (x->thread_started) {
+        pthread_join(x->thread, NULL);
+        x->thread_started = false;
+    }
+}
+
+void ht_xsim_destroy(ht_xsim *x)
+{
+    if (!x)
+        return;
+    ht_xsim_stop(x);
+    for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++) {
+        drop_conn(x, &x->conns[i], "shutdown");
+        free(x->conns[i].rx);
+        free(x->conns[i].queue);
+    }
+    for (size_t i = 0; i < x->n_stores; i++) {
+        session_store *s = &x->stores[i];
+        for (size_t k = 0; k < s->n_sent; k++)
+            free(s->sent[k].bytes);
+        free(s->sent);
+        for (size_t k = 0; k < s->n_clordids; k++)
+            free(s->clordids[k]);
+        free(s->clordids);
+    }
+    if (x->listen_fd >= 0)
+        close(x->listen_fd);
+    if (x->record)
+        fclose(x->record);
+    pthread_mutex_destroy(&x->lock);
+    explicit_bzero(x->cfg.client_secret, sizeof x->cfg.client_secret);
+    free(x);
+}
