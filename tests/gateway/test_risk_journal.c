@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/* Every pre-trade risk rule trips on an order built to break it (and only then); the journal replays what was
+ * written, detects a truncated or corrupt tail and refuses or cuts it as configured. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "hedgetrig/journal.h"
+#include "hedgetrig/risk.h"
+
+#define MS 1000000ull
+
+/* Limits with every rule on, wide enough that the base order passes. */
+static ht_risk *make_risk(void)
+{
+    ht_risk_limits l = {.max_order_qty = 100, .max_notional = 1000000, .notional_interval_ms = 1000,
+                        .max_position = 250, .collar_bps = 100, .max_orders_per_sec = 5, .duplicate_window_ms = 500};
+    ht_error err;
+    ht_risk *r = ht_risk_create(&l, &err);
+    assert_non_null(r);
+    assert_int_equal(ht_risk_set_mark(r, "BTC-PERPETUAL", 1000), 0);
+    return r;
+}
+
+static ht_risk_rule check(ht_risk *r, const char *sym, int side, double qty, double px, double pos, double open,
+                          uint64_t t, char *why)
+{
+    ht_risk_order o = {sym, side, qty, px};
+    return ht_risk_check(r, &o, pos, open, t, why, 256);
+}
+
+static void each_rule_trips(void **state)
+{
+    (void)state;
+    ht_risk *r = make_risk();
+    char why[256];
+    const char *s = "BTC-PERPETUAL";
+    uint64_t t = 10000 * MS;
+    assert_int_equal(check(r, s, 1, 10, 1000, 0, 0, t, why), HT_RISK_OK);
+    assert_string_equal(why, "");
+    /* max order size */
+    assert_int_equal(check(r, s, 1, 100.5, 1000, 0, 0, t, why), HT_RISK_MAX_ORDER_QTY);
+    assert_non_null(strstr(why, "max_order_qty"));
+    assert_non_null(strstr(why, "buy BTC-PERPETUAL qty 100.5 @ 1000"));
+    assert_int_equal(check(r, s, 1, 100, 1000, 0, 0, t, why), HT_RISK_OK);
+    /* max absolute position: current + open same side + order */
+    assert_int_equal(check(r, s, 1, 60, 1000, 200, 0, t, why), HT_RISK_MAX_POSITION);
+    assert_non_null(strstr(why, "max_position"));
+    assert_int_equal(check(r, s, 1, 10, 1000, 200, 45, t, why), HT_RISK_MAX_POSITION);
+    assert_int_equal(check(r, s, -1, 60, 1000, -200, 0, t, why), HT_RISK_MAX_POSITION);
+    assert_int_equal(check(r, s, -1, 60, 1000, 200, 0, t, why), HT_RISK_OK); /* reduces the position */
+    /* price collar: 100 bps around mark 1000 */
+    assert_int_equal(check(r, s, 1, 1, 1010.5, 0, 0, t, why), HT_RISK_PRICE_COLLAR);
+    assert_non_null(strstr(why, "105.0 bps"));
+    assert_int_equal(check(r, s, 1, 1, 989, 0, 0, t, why), HT_RISK_PRICE_COLLAR);
+    assert_int_equal(check(r, s, 1, 1, 1010, 0, 0, t, why), HT_RISK_OK);
+    assert_int_equal(check(r, "ETH-PERPETUAL", 1, 1, 1000, 0, 0, t, why), HT_RISK_NO_MARK);
+    /* bad orders */
+    assert_int_equal(check(r, s, 1, 0, 1000, 0, 0, t, why), HT_RISK_BAD_ORDER);
+    assert_int_equal(check(r, s, 1, 1, -5, 0, 0, t, why), HT_RISK_BAD_ORDER);
+    assert_int_equal(check(r, s, 0, 1, 1000, 0, 0, t, why), HT_RISK_BAD_ORDER);
+    assert_int_equal(check(r, "", 1, 1, 1000, 0, 0, t, why), HT_RISK_BAD_ORDER);
+    ht_risk_destroy(r);
+}
+
+static void rate_notional_and_duplicates_use_windows(void **state)
+{
+    (void)state;
+    ht_risk *r = make_risk();
+    char why[256];
+    const char *s = "BTC-PERPETUAL";
+    uint64_t t = 10000 * MS;
+    /* duplicate guard: the same order within 500 ms */
+    ht_risk_order o = {s, 1, 10, 1000};
+    ht_risk_commit(r, &o, t);
+    assert_int_equal(check(r, s, 1, 10, 1000, 0, 0, t + 499 * MS, why), HT_RISK_DUPLICATE);
+    assert_non_null(strstr(why, "duplicate_order"));
+    assert_int_equal(check(r, s, -1, 10, 1000, 0, 0, t + 499 * MS, why), HT_RISK_OK);
+    assert_int_equal(check(r, s, 1, 10, 1000, 0, 0, t + 501 * MS, why), HT_RISK_OK);
+    /* max orders per second: 5 in any 1 s */
+    for (int i = 1; i < 5; i++) {
+        ht_risk_order oi = {s, 1, (double)i, 1000};
+        ht_risk_commit(r, &oi, t + (uint64_t)i * 100 * MS);
+    }
+    assert_int_equal(check(r, s, 1, 7, 1000, 0, 0, t + 900 * MS, why), HT_RISK_MAX_ORDER_RATE);
+    assert_non_null(strstr(why, "max_orders_per_sec"));
+    assert_int_equal(check(r, s, 1, 7, 1000, 0, 0, t + 1001 * MS, why), HT_RISK_OK);
+    ht_risk_destroy(r);
+
+    /* max notional per interval: 1,000,000 per 1000 ms */
+    r = make_risk();
+    ht_risk_order big = {s, 1, 100, 1000}; /* 100,000 each */
+    for (int i = 0; i < 4; i++) {
+        big.qty = 100 - i;                 /* different orders, so the duplicate guard stays quiet */
+        ht_risk_commit(r, &big, t + (uint64_t)i * MS);
+    }
+    /* 394,000 sent: an order worth 700,000 would pass max_order_qty? 700 > 100: use price instead */
+    ht_risk_limits l = {.max_notional = 500000, .notional_interval_ms = 1000};
+    ht_error err;
+    ht_risk *n = ht_risk_create(&l, &err);
+    for (int i = 0; i < 4; i++) {
+        ht_risk_order oi = {s, 1, 100, 1000 + i};
+        ht_risk_commit(n, &oi, t + (uint64_t)i * MS);
+    }
+    /* 400,006 sent; another 100,000 exceeds 500,000 */
+    assert_int_equal(check(n, s, 1, 100, 1000, 0, 0, t + 10 * MS, why), HT_RISK_MAX_NOTIONAL);
+    assert_non_null(strstr(why, "max_notional"));
+    assert_int_equal(check(n, s, 1, 99, 1000, 0, 0, t + 10 * MS, why), HT_RISK_OK);
+    /* after the interval the window is empty again */
+    assert_int_equal(check(n, s, 1, 100, 1000, 0, 0, t + 1005 * MS, why), HT_RISK_OK);
+    ht_risk_destroy(n);
+    ht_risk_destroy(r);
+}
+
+static void kill_switch_stops_everything_until_rearmed(void **state)
+{
+    (void)state;
+    ht_risk *r = make_risk();
+    char why[256];
+    ht_risk_kill(r, "operator said so");
+    const char *reason;
+    assert_true(ht_risk_killed(r, &reason));
+    assert_string_equal(reason, "operator said so");
+    assert_int_equal(check(r, "BTC-PERPETUAL", 1, 1, 1000, 0, 0, 1, why), HT_RISK_KILL_SWITCH);
+    assert_non_null(strstr(why, "operator said so"));
+    ht_risk_rearm(r);
+    assert_int_equal(check(r, "BTC-PERPETUAL", 1, 1, 1000, 0, 0, 1, why), HT_RISK_OK);
+    ht_risk_destroy(r);
+}
+
+static void bad_limits_are_refused(void **state)
+{
+    (void)state;
+    ht_error err;
+    ht_risk_limits l;
+    ht_risk_limits_defaults(&l);
+    l.max_order_qty = -1;
+    assert_null(ht_risk_create(&l, &err));
+    assert_non_null(strstr(err.msg, "max_order_qty"));
+    ht_risk_limits_defaults(&l);
+    l.max_orders_per_sec = HT_RISK_MAX_RATE + 1;
+    assert_null(ht_risk_create(&l, &err));
+    assert_non_null(strstr(err.msg, "max_orders_per_sec"));
+}
+
+/* ---- journal ---- */
+
+typedef struct seen {
+    int n;
+    uint8_t types[16];
+    char text[16][32];
+} seen;
+
+static int collect(void *user, uint8_t type, const uint8_t *payload, uint32_t len, uint64_t offset, ht_error *err)
+{
+    (void)offset;
+    (void)err;
+    seen *s = user;
+    s->types[s->n] = type;
+    snprintf(s->text[s->n], sizeof s->text[0], "%.*s", (int)len, (const char *)payload);
+    s->n++;
+    return 0;
+}
+
+static void journal_replays_and_detects_bad_tails(void **state)
+{
+    (void)state;
+    const char *path = HT_TEST_TMPDIR "/j1";
+    unlink(path);
+    ht_error err;
+    ht_journal *j = ht_journal_open(path, HT_JOURNAL_FSYNC_ALWAYS, 0, HT_JOURNAL_TAIL_REFUSE, NULL, NULL, NULL, &err);
+    assert_non_null(j);
+    assert_true(ht_journal_append(j, 1, "he", 2, "llo", 3, &err) == 0);
+    int64_t second = ht_journal_append(j, 2, "world", 5, NULL, 0, &err);
+    assert_true(second == HT_JOURNAL_HEADER_BYTES + 5);
+    char back[8] = {0};
+    assert_int_equal(ht_journal_read_payload(j, (uint64_t)second, back, 5, &err), 0);
+    assert_string_equal(back, "world");
+    ht_journal_append(j, 3, "third", 5, NULL, 0, &err);
+    uint64_t size = ht_journal_size(j);
+    ht_journal_close(j);
+    /* The file is 0600. */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+
+    seen s = {0};
+    ht_journal_report rep;
+    j = ht_journal_open(path, HT_JOURNAL_FSYNC_NEVER, 0, HT_JOURNAL_TAIL_REFUSE, collect, &s, &rep, &err);
+    assert_non_null(j);
+    ht_journal_close(j);
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.text[0], "hello");
+    assert_string_equal(s.text[1], "world");
+    assert_int_equal(s.types[2], 3);
+    assert_int_equal(rep.records, 3);
+
+    /* A torn last record (as a crash mid-write leaves it) is refused with its number and offset... */
+    assert_int_equal(truncate(path, (off_t)size - 2), 0);
+    memset(&s, 0, sizeof s);
+    assert_null(ht_journal_open(path, HT_JOURNAL_FSYNC_NEVER, 0, HT_JOURNAL_TAIL_REFUSE, collect, &s, NULL, &err));
+    assert_non_null(strstr(err.msg, "record 3 at offset 36"));
+    assert_non_null(strstr(err.msg, "truncated payload"));
+    /* ...or cut when asked, keeping the good records and saying so. */
+    memset(&s, 0, sizeof s);
+    j = ht_journal_open(path, HT_JOURNAL_FSYNC_NEVER, 0, HT_JOURNAL_TAIL_TRUNCATE, collect, &s, &rep, &err);
+    assert_non_null(j);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(rep.dropped_bytes, size - 2 - 36);
+    assert_non_null(strstr(rep.warning, "record 3 at offset 36"));
+    assert_int_equal(ht_journal_size(j), 36);
+    ht_journal_close(j);
+
+    /* A flipped payload byte fails the CRC. */
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "X", 1, 13 + 1), 1);
+    close(fd);
+    assert_null(ht_journal_open(path, HT_JOURNAL_FSYNC_NEVER, 0, HT_JOURNAL_TAIL_REFUSE, collect, &s, NULL, &err));
+    assert_non_null(strstr(err.msg, "record 1 at offset 0"));
+    assert_non_null(strstr(err.msg, "CRC-32C"));
+    /* Bad arguments. */
+    assert_null(ht_journal_open(path, HT_JOURNAL_FSYNC_INTERVAL, 0, HT_JOURNAL_TAIL_REFUSE, NULL, NULL, NULL, &err));
+    assert_non_null(strstr(err.msg, "interval"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(each_rule_trips),
+        cmocka_unit_test(rate_notional_and_duplicates_use_windows),
+        cmocka_unit_test(kill_switch_stops_everything_until_rearmed),
+        cmocka_unit_test(bad_limits_are_refused),
+        cmocka_unit_test(journal_replays_and_detects_bad_tails),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
