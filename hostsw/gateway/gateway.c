@@ -900,6 +900,18 @@ static int handle_message(ht_gw *gw, const ht_fix_msg *m, uint64_t recv_tsc, ht_
     }
     bool poss_dup = ht_fix_get_char(m, HT_TAG_POSS_DUP_FLAG) == 'Y';
     bool is_logon = strcmp(type, "A") == 0;
+    if (gw->state == HT_GW_LOGON_SENT && strcmp(type, "5") == 0) {
+        char text[200] = "";
+        ht_fix_get_str(m, HT_TAG_TEXT, text, sizeof text);
+        gw_log(gw, "venue refused the logon: %s", text[0] ? text : "(no text)");
+        ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_LOGOUT);
+        if (e) {
+            e->seq = seq;
+            snprintf(e->text, sizeof e->text, "venue refused the logon: %s", text);
+        }
+        disconnect(gw, ev, max, n, "logon refused");
+        return -1;
+    }
     if (gw->state == HT_GW_LOGON_SENT && !is_logon) {
         report_bad(gw, ev, max, n, seq, "first message from the venue is not a Logon: disconnecting");
         disconnect(gw, ev, max, n, "no Logon answer");

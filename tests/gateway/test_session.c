@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/* The gateway against the exchange simulator in-process: Deribit logon checked by the acceptor, orders, fills
+ * and positions reconciled with the simulator's own counters, forced gaps in both directions, the kill switch
+ * (file and signal), bad credentials, malformed inbound traffic, and secrets never reaching the log or journal. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "hedgetrig/exchange_sim.h"
+#include "hedgetrig/fix.h"
+#include "hedgetrig/gateway.h"
+#include "hedgetrig/tsc.h"
+
+#define CLIENT_ID "hedgetrig-test-client"
+#define SECRET "s3cr3t-Never-Log-Me-9f8e7d"
+
+typedef struct fill_sum {
+    double net;
+    int calls;
+} fill_sum;
+
+/* Fill callback: sums signed fills. */
+static void on_fill(void *user, const ht_gw_fill *f)
+{
+    fill_sum *s = user;
+    s->net += f->side == HT_GW_BUY ? f->qty : -f->qty;
+    s->calls++;
+}
+
+/* What a pump saw. */
+typedef struct seen {
+    int count[16];
+    double fill_net;
+    char last_text[16][256];
+} seen;
+
+/* Polls for up to ms milliseconds or until done(gw) holds. Returns true when done. */
+static bool pump(ht_gw *gw, seen *s, int ms, bool (*done)(ht_gw *))
+{
+    uint64_t end = ht_mono_ns() + (uint64_t)ms * 1000000u;
+    ht_gw_event ev[64];
+    while (ht_mono_ns() < end) {
+        int n = ht_gw_poll(gw, ev, 64);
+        for (int i = 0; i < n; i++) {
+            if (s) {
+                s->count[ev[i].type]++;
+                snprintf(s->last_text[ev[i].type], sizeof s->last_text[0], "%s", ev[i].text);
+                if (ev[i].type == HT_GW_EV_EXEC && ev[i].exec_type == 'F')
+                    s->fill_net += ev[i].side == HT_GW_BUY ? ev[i].last_qty : -ev[i].last_qty;
+            }
+        }
+        if (done && done(gw))
+            return true;
+        ht_gw_wait(gw, 5);
+    }
+    return done ? done(gw) : true;
+}
+
+static bool is_active(ht_gw *gw) { return ht_gw_get_state(gw) == HT_GW_ACTIVE; }
+static bool no_open_orders(ht_gw *gw) { return ht_gw_open_orders(gw) == 0; }
+static bool is_stopped(ht_gw *gw) { return ht_gw_get_state(gw) == HT_GW_STOPPED; }
+
+static ht_xsim *start_sim(const char *record, double max_fill)
+{
+    ht_xsim_config xc;
+    ht_xsim_config_defaults(&xc);
+    snprintf(xc.client_id, sizeof xc.client_id, CLIENT_ID);
+    snprintf(xc.client_secret, sizeof xc.client_secret, SECRET);
+    xc.max_fill_qty = max_fill;
+    xc.default_level_qty = 50;
+    if (record)
+        snprintf(xc.record_path, sizeof xc.record_path, "%s", record);
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&xc, &err);
+    assert_non_null(x);
+    assert_int_equal(ht_xsim_start(x, &err), 0);
+    return x;
+}
+
+static void gw_config(ht_gw_config *c, uint16_t port, const char *name)
+{
+    ht_gw_config_defaults(c);
+    c->port = port;
+    snprintf(c->journal_path, sizeof c->journal_path, HT_TEST_TMPDIR "/%s.journal", name);
+    snprintf(c->log_path, sizeof c->log_path, HT_TEST_TMPDIR "/%s.log", name);
+    unlink(c->journal_path);
+    unlink(c->log_path);
+    c->reconnect_min_ms = 20;
+    c->reconnect_max_ms = 200;
+    c->risk.max_orders_per_sec = 1000;
+    setenv("HT_DERIBIT_CLIENT_ID", CLIENT_ID, 1);
+    setenv("HT_DERIBIT_CLIENT_SECRET", SECRET, 1);
+    ht_error err;
+    assert_int_equal(ht_gw_secrets_load(c, NULL, &err), 0);
+    assert_string_equal(c->client_secret, SECRET);
+}
+
+/* True when the file contains needle anywhere (binary-safe). */
+static bool file_contains(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    static char buf[1 << 22];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (memcmp(buf + i, needle, k) == 0)
+            return true;
+    return false;
+}
+
+/* Counts lines of a file. */
+static int count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = 0, c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+static void orders_fill_and_positions_reconcile(void **state)
+{
+    (void)state;
+    const char *record = HT_TEST_TMPDIR "/orders.csv";
+    unlink(record);
+    ht_xsim *x = start_sim(record, 3);
+    ht_gw_config c;
+    gw_config(&c, ht_xsim_port(x), "orders");
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    assert_non_null(gw);
+    fill_sum fs = {0};
+    ht_gw_on_fill(gw, on_fill, &fs);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    assert_int_equal(s.count[HT_GW_EV_LOGON], 1);
+    /* 20 orders: buys lift the ask (50000.5 + levels), sells hit the bid; some too far away to fill. */
+    double expect_net = 0;
+    for (int i = 0; i < 20; i++) {
+        ht_gw_order o = {"BTC-PERPETUAL", i % 2 ? HT_GW_SELL : HT_GW_BUY, 1 + i % 7, i % 2 ? 49990 : 50010};
+        if (i % 5 == 4)
+            o.price = i % 2 ? 60000 : 40000; /* no match: IOC cancels */
+        else
+            expect_net += o.side == HT_GW_BUY ? o.qty : -o.qty;
+        ht_gw_send_result r;
+        assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+        assert_true(r.ready_tsc > 0 && r.sent_tsc >= r.ready_tsc);
+        assert_int_equal(r.clordid, (uint64_t)i + 1);
+    }
+    assert_true(pump(gw, &s, 5000, no_open_orders));
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.orders, 20);
+    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == expect_net);
+    assert_true(s.fill_net == expect_net);
+    assert_true(fs.net == expect_net);
+    assert_int_equal(fs.calls, (int)st.executions);
+    assert_int_equal(count_lines(record), 20);
+    ht_gw_logout(gw, "done");
+    assert_true(pump(gw, &s, 3000, is_stopped));
+    ht_gw_destroy(gw);
+    ht_xsim_destroy(x);
+    /* The secret never reaches the log, the journal or the simulator's record. */
+    assert_true(file_contains(c.log_path, "logged on"));
+    assert_false(file_contains(c.log_path, SECRET));
+    assert_false(file_contains(c.journal_path, SECRET));
+    assert_false(file_contains(record, SECRET));
+    assert_false(file_contains(c.journal_path, "554="));
+}
+
+static void gaps_in_both_directions_are_filled(void **state)
+{
+    (void)state;
+    ht_xsim *x = start_sim(NULL, 0);
+    ht_gw_config c;
+    gw_config(&c, ht_xsim_port(x), "gaps");
+    c.resend_orders = true;
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    assert_non_null(gw);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    ht_gw_send_result r;
+    /* Outbound gap: order 1 is journaled but not transmitted; order 2 makes the venue ask for it. */
+    ht_gw_debug_gap(gw, true, false);
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 2, 50010};
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    o.qty = 3;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 5000, no_open_orders));
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_true(file_contains(c.log_path, "venue asked for a resend of 2..3"));
+    assert_int_equal(st.orders, 2);
+    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 5);
+    /* Inbound gap from the venue: a withheld report. */
+    ht_xsim_debug_drop_next_report(x);
+    o.qty = 4;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    o.qty = 1;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 5000, no_open_orders));
+    /* Inbound gap on our side: a report "lost" in transit. */
+    ht_gw_debug_gap(gw, false, true);
+    o.qty = 6;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    o.qty = 7;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 5000, no_open_orders));
+    ht_xsim_get_stats(x, &st);
+    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 5 + 4 + 1 + 6 + 7);
+    assert_true(st.filled_qty == 23);
+    assert_true(s.fill_net == 23);
+    assert_true(file_contains(c.log_path, "gap: expected inbound seq"));
+    assert_true(file_contains(c.log_path, "venue asked for a resend"));
+    ht_gw_destroy(gw);
+    ht_xsim_destroy(x);
+}
+
+static void outbound_gap_without_resend_voids_the_order(void **state)
+{
+    (void)state;
+    ht_xsim *x = start_sim(NULL, 0);
+    ht_gw_config c;
+    gw_config(&c, ht_xsim_port(x), "void");
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    ht_gw_debug_gap(gw, true, false);
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_SELL, 2, 49990};
+    ht_gw_send_result r;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    o.qty = 3;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 5000, no_open_orders));
+    /* The venue dropped order 2 (after the gap) too: it asks for both, and both are voided, not resent. */
+    assert_int_equal(s.count[HT_GW_EV_ORDER_VOID], 2);
+    assert_non_null(strstr(s.last_text[HT_GW_EV_ORDER_VOID], "never reached the venue"));
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.orders, 0);
+    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 0);
+    /* The session goes on in sequence: the next order fills. */
+    o.qty = 4;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 5000, no_open_orders));
+    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == -4);
+    ht_gw_destroy(gw);
+    ht_xsim_destroy(x);
+}
+
+static void bad_credentials_end_the_session(void **state)
+{
+    (void)state;
+    ht_xsim *x = start_sim(NULL, 0);
+    ht_gw_config c;
+    gw_config(&c, ht_xsim_port(x), "badcreds");
+    snprintf(c.client_secret, sizeof c.client_secret, "wrong-secret");
+    c.reconnect_max_attempts = 2;
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    seen s = {0};
+    assert_true(pump(gw, &s, 5000, is_stopped));
+    assert_int_equal(s.count[HT_GW_EV_LOGON], 0);
+    assert_true(s.count[HT_GW_EV_LOGOUT] >= 1);
+    assert_non_null(strstr(s.last_text[HT_GW_EV_LOGOUT], "invalid credentials"));
+    assert_int_equal(s.count[HT_GW_EV_GIVE_UP], 1);
+    ht_gw_destroy(gw);
+    assert_false(file_contains(c.log_path, "wrong-secret"));
+    ht_xsim_destroy(x);
+}
+
+/* ---- a scripted acceptor that sends malformed traffic ---- */
+
+typedef struct raw_peer {
+    int listen_fd;
+    uint16_t port;
+    char got[65536];
+    size_t got_len;
+} raw_peer;
+
+/* Builds a message from the peer to the gateway. */
+static size_t peer_msg(char *buf, size_t cap, const char *type, uint64_t seq, const char *extra_pipes)
+{
+    ht_fix_writer w;
+    ht_fix_writer_begin(&w, buf, cap, type);
+    ht_fix_put_str(&w, 49, "DERIBITSERVER");
+    ht_fix_put_str(&w, 56, "HEDGETRIG");
+    ht_fix_put_u64(&w, 34, seq);
+    ht_fix_put_time(&w, 52, ht_wall_ns());
+    char extra[512];
+    snprintf(extra, sizeof extra, "%s", extra_pipes);
+    for (char *p = extra; *p; p++)
+        if (*p == '|')
+            *p = '\001';
+    ht_fix_put_raw(&w, extra, strlen(extra));
+    size_t len;
+    const char *m = ht_fix_writer_finish(&w, &len);
+    memmove(buf, m, len);
+    return len;
+}
+
+/* The scripted peer: logon, then garbage, then a TestRequest, then reads what the gateway answers. */
+static void *raw_peer_main(void *arg)
+{
+    raw_peer *p = arg;
+    int fd = accept(p->listen_fd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    char buf[8192];
+    usleep(100000); /* the logon arrives */
+    recv(fd, p->got, sizeof p->got, MSG_DONTWAIT);
+    size_t n = peer_msg(buf, sizeof buf, "A", 1, "98=0|108=30|");
+    send(fd, buf, n, 0);
+    send(fd, "total garbage\001\001", 15, 0);
+    n = peer_msg(buf, sizeof buf, "0", 2, "");
+    buf[n - 2] ^= 1; /* bad checksum: dropped, so seq 2 is still expected */
+    send(fd, buf, n, 0);
+    send(fd, "8=FIX.4.4\0019=9999999\001", 21, 0); /* huge BodyLength */
+    n = peer_msg(buf, sizeof buf, "8", 2, "37=X1|150=F|39=2|54=1|55=BTC-PERPETUAL|"); /* no ExecID (17) */
+    send(fd, buf, n, 0);
+    n = peer_msg(buf, sizeof buf, "1", 3, "112=PING42|");
+    send(fd, buf, n, 0);
+    usleep(400000);
+    ssize_t got = recv(fd, p->got, sizeof p->got - 1, MSG_DONTWAIT);
+    p->got_len = got > 0 ? (size_t)got : 0;
+    close(fd);
+    return NULL;
+}
+
+static void malformed_inbound_is_rejected_and_the_session_survives(void **state)
+{
+    (void)state;
+    raw_peer p = {0};
+    p.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(p.listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    getsockname(p.listen_fd, (struct sockaddr *)&a, &al);
+    listen(p.listen_fd, 1);
+    pthread_t t;
+    pthread_create(&t, NULL, raw_peer_main, &p);
+    ht_gw_config c;
+    gw_config(&c, ntohs(a.sin_port), "malformed");
+    c.client_secret[0] = '\0';
+    c.client_id[0] = '\0';
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    pump(gw, &s, 400, NULL);
+    pthread_join(t, NULL);
+    close(p.listen_fd);
+    /* garbage, bad checksum, huge length, missing tag: four reasons, and the session stayed up until the peer left */
+    assert_true(s.count[HT_GW_EV_BAD_MESSAGE] >= 4);
+    assert_true(file_contains(c.log_path, "BeginString"));
+    assert_true(file_contains(c.log_path, "CheckSum (10)"));
+    assert_true(file_contains(c.log_path, "over the"));
+    assert_true(file_contains(c.log_path, "lacks required tag 17"));
+    /* The gateway rejected the incomplete report (35=3, 371=17) and answered the TestRequest in order. */
+    p.got[p.got_len] = '\0';
+    for (size_t i = 0; i < p.got_len; i++)
+        if (p.got[i] == '\001')
+            p.got[i] = '|';
+    assert_non_null(strstr(p.got, "35=3|"));
+    assert_non_null(strstr(p.got, "371=17|"));
+    assert_non_null(strstr(p.got, "35=0|"));
+    assert_non_null(strstr(p.got, "112=PING42|"));
+    ht_gw_destroy(gw);
+}
+
+static void kill_switch_by_file_and_signal(void **state)
+{
+    (void)state;
+    ht_xsim *x = start_sim(NULL, 0);
+    ht_gw_config c;
+    gw_config(&c, ht_xsim_port(x), "kill");
+    snprintf(c.kill_file, sizeof c.kill_file, HT_TEST_TMPDIR "/KILL");
+    unlink(c.kill_file);
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 1, 50010};
+    ht_gw_send_result r;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    /* The order is still open (no poll yet) when the operator kills: a cancel goes out for it. */
+    ht_gw_kill(gw, "operator: stop");
+    assert_true(file_contains(c.log_path, "KILL SWITCH ENGAGED: operator: stop; 1 open orders, 1 cancels sent"));
+    pump(gw, &s, 300, NULL);
+    assert_int_equal(s.count[HT_GW_EV_CANCEL_REJECT], 1); /* the IOC order was already done at the venue */
+    assert_non_null(strstr(s.last_text[HT_GW_EV_CANCEL_REJECT], "too late to cancel"));
+    assert_true(ht_gw_killed(gw));
+    o.qty = 2;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_ERR_RISK);
+    ht_gw_destroy(gw);
+
+    /* The kill file. */
+    gw_config(&c, ht_xsim_port(x), "killfile");
+    snprintf(c.kill_file, sizeof c.kill_file, HT_TEST_TMPDIR "/KILL");
+    gw = ht_gw_create(&c, &err);
+    memset(&s, 0, sizeof s);
+    assert_true(pump(gw, &s, 3000, is_active));
+    FILE *f = fopen(c.kill_file, "w");
+    fputs("desk lead: stop hedging\n", f);
+    fclose(f);
+    pump(gw, &s, 400, NULL);
+    assert_int_equal(s.count[HT_GW_EV_KILL], 1);
+    assert_non_null(strstr(s.last_text[HT_GW_EV_KILL], "desk lead: stop hedging"));
+    assert_true(file_contains(c.log_path, "KILL SWITCH ENGAGED"));
+    assert_true(ht_gw_killed(gw));
+    o.qty = 2;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_ERR_RISK);
+    assert_int_equal(r.rule, HT_RISK_KILL_SWITCH);
+    assert_true(file_contains(c.log_path, "ORDER REFUSED: risk rule kill_switch"));
+    ht_gw_destroy(gw);
+    unlink(c.kill_file);
+
+    /* The signal: a fresh gateway engages at its next poll. (Last test: the signal flag is process-wide.) */
+    gw_config(&c, ht_xsim_port(x), "killsig");
+    gw = ht_gw_create(&c, &err);
+    memset(&s, 0, sizeof s);
+    assert_true(pump(gw, &s, 3000, is_active));
+    assert_int_equal(ht_gw_kill_on_signal(SIGUSR1), 0);
+    raise(SIGUSR1);
+    pump(gw, &s, 100, NULL);
+    assert_int_equal(s.count[HT_GW_EV_KILL], 1);
+    assert_non_null(strstr(s.last_text[HT_GW_EV_KILL], "kill signal"));
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_ERR_RISK);
+    ht_gw_destroy(gw);
+    ht_xsim_destroy(x);
+}
+
+static void secrets_file_must_be_private(void **state)
+{
+    (void)state;
+    const char *path = HT_TEST_TMPDIR "/secrets";
+    FILE *f = fopen(path, "w");
+    fprintf(f, "# test\nclient_id = abc\nclient_secret = %s\n", SECRET);
+    fclose(f);
+    ht_gw_config c;
+    ht_gw_config_defaults(&c);
+    ht_error err;
+    chmod(path, 0644);
+    assert_int_equal(ht_gw_secrets_load(&c, path, &err), -1);
+    assert_non_null(strstr(err.msg, "0644"));
+    assert_null(strstr(err.msg, SECRET));
+    chmod(path, 0600);
+    assert_int_equal(ht_gw_secrets_load(&c, path, &err), 0);
+    assert_string_equal(c.client_id, "abc");
+    assert_string_equal(c.client_secret, SECRET);
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(orders_fill_and_positions_reconcile),
+        cmocka_unit_test(gaps_in_both_directions_are_filled),
+        cmocka_unit_test(outbound_gap_without_resend_voids_the_order),
+        cmocka_unit_test(bad_credentials_end_the_session),
+        cmocka_unit_test(malformed_inbound_is_rejected_and_the_session_survives),
+        cmocka_unit_test(secrets_file_must_be_private),
+        cmocka_unit_test(kill_switch_by_file_and_signal),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
