@@ -424,6 +424,7 @@ static void disconnect(ht_gw *gw, ht_gw_event *ev, int max, int *n, const char *
     bool was_up = gw->fd >= 0;
     close_socket(gw);
     gw->resend_pending = false;
+    gw->resend_until = 0;
     gw->test_req_sent_ns = 0;
     if (gw->state == HT_GW_LOGOUT_SENT || gw->state == HT_GW_STOPPED) {
         set_state(gw, HT_GW_STOPPED);
@@ -957,9 +958,12 @@ static int handle_message(ht_gw *gw, const ht_fix_msg *m, uint64_t recv_tsc, ht_
     if (seq > gw->next_in) {
         if (strcmp(type, "4") == 0 && ht_fix_get_char(m, HT_TAG_GAP_FILL_FLAG) != 'Y')
             goto process;
-        if (!gw->resend_pending || seq > gw->resend_until + 1) {
-            gw->resend_pending = true;
+        /* One ResendRequest per gap (EndSeqNo 0 = everything): later messages are covered by the same
+         * resend; the timer asks again if the answer does not come within a heartbeat interval. */
+        if (seq > gw->resend_until)
             gw->resend_until = seq;
+        if (!gw->resend_pending) {
+            gw->resend_pending = true;
             if (send_resend_request(gw, gw->next_in) != 0)
                 return -1;
         }
