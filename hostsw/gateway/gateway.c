@@ -92,6 +92,7 @@ struct ht_gw {
     uint64_t next_in;
     uint64_t next_clordid;
     uint64_t reserved_clordid;
+    uint64_t orders_journaled;
 
     /* timers, CLOCK_MONOTONIC ns */
     uint64_t state_since_ns;
@@ -337,6 +338,8 @@ static int replay_record(void *user, uint8_t type, const uint8_t *payload, uint3
         gw->next_out = seq + 1;
         if (index_out(gw, seq, clordid, kind, len > 17 ? offset : 0, len - 17) != 0)
             return ht_error_set(err, "journal %s: out of memory", gw->cfg.journal_path);
+        if (kind == 'D')
+            gw->orders_journaled++;
         if (kind == 'D' && len > 17) {
             ht_fix_msg msg;
             size_t used;
@@ -1443,6 +1446,7 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
         return HT_GW_ERR_IO;
     }
     gw->next_out++;
+    gw->orders_journaled++;
     int rc = 0;
     if (HT_UNLIKELY(gw->debug_skip_out)) {
         gw->debug_skip_out = false;
@@ -1552,6 +1556,7 @@ double ht_gw_position(const ht_gw *gw, const char *symbol)
 }
 
 size_t ht_gw_open_orders(const ht_gw *gw) { return gw->n_open; }
+uint64_t ht_gw_orders_journaled(const ht_gw *gw) { return gw->orders_journaled; }
 ht_gw_state ht_gw_get_state(const ht_gw *gw) { return gw->state; }
 uint64_t ht_gw_next_out_seq(const ht_gw *gw) { return gw->next_out; }
 uint64_t ht_gw_next_in_seq(const ht_gw *gw) { return gw->next_in; }

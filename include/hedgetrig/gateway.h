@@ -205,6 +205,8 @@ void ht_gw_on_fill(ht_gw *gw, ht_gw_fill_fn fn, void *user);
 double ht_gw_position(const ht_gw *gw, const char *symbol);
 /* Open orders right now. */
 size_t ht_gw_open_orders(const ht_gw *gw);
+/* NewOrderSingles in the journal (across restarts). */
+uint64_t ht_gw_orders_journaled(const ht_gw *gw);
 ht_gw_state ht_gw_get_state(const ht_gw *gw);
 const char *ht_gw_state_name(ht_gw_state state);
 /* Next outbound / expected inbound MsgSeqNum. */
