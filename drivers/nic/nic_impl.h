@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* The parts every receive path shares: the nic object and its per-kind operations. Internal to drivers/nic. */
+#ifndef HEDGETRIG_NIC_IMPL_H
+#define HEDGETRIG_NIC_IMPL_H
+
+#include <stdio.h>
+
+#include "hedgetrig/nic.h"
+
+typedef struct ht_nic_ops {
+    int (*open)(ht_nic *nic, ht_error *err);
+    int (*rx_burst)(ht_nic *nic, ht_nic_packet *pkts, unsigned max);
+    void (*close)(ht_nic *nic);
+} ht_nic_ops;
+
+struct ht_nic {
+    ht_nic_config cfg;
+    char path[4096];       /* copy of cfg.path */
+    char eal_args[4096];   /* copy of cfg.eal_args */
+    ht_nic_stats stats;
+    const ht_nic_ops *ops;
+    void *impl;            /* the kind's own state */
+    char last_error[256];
+};
+
+extern const ht_nic_ops ht_nic_pcap_ops;
+extern const ht_nic_ops ht_nic_socket_ops;
+#ifdef HT_HAVE_DPDK
+extern const ht_nic_ops ht_nic_dpdk_ops;
+#endif
+
+/* Records an rx error message on the nic; returns -1. */
+int ht_nic_fail(ht_nic *nic, const char *fmt, ...) HT_PRINTF(2, 3);
+
+/* Counts a frame that ht_nic_parse_* rejected or the filter skipped; true when it is a packet to keep. */
+static inline bool ht_nic_keep(ht_nic *nic, int parse_result, const ht_nic_packet *p)
+{
+    if (HT_UNLIKELY(parse_result != HT_NIC_PARSE_OK)) {
+        if (parse_result == HT_NIC_PARSE_TRUNCATED)
+            nic->stats.truncated++;
+        else
+            nic->stats.not_udp++;
+        return false;
+    }
+    if (!ht_nic_filter_match(&nic->cfg.filter, p->dst_addr, p->dst_port)) {
+        nic->stats.filtered++;
+        return false;
+    }
+    return true;
+}
+
+#endif

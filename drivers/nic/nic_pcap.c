@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: MIT */
+/* Offline replay from a pcap or pcapng file (libpcap), at full speed or paced by the capture's timestamps. */
+#include "nic_impl.h"
+
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hedgetrig/tsc.h"
+
+/* Largest UDP payload kept (bigger ones cannot exist in IPv4). */
+#define SLOT_BYTES 65536u
+
+typedef struct pcap_state {
+    pcap_t *pcap;
+    int linktype;
+    uint8_t *arena;                        /* (HT_NIC_BURST + 1) slots of SLOT_BYTES */
+    uint8_t *slots[HT_NIC_BURST + 1];      /* slot i holds the payload of output packet i */
+    bool have_pending;                     /* a packet read but not yet due (paced replay) */
+    ht_nic_packet pending;                 /* its description; its bytes sit in slots[pending_slot] */
+    unsigned pending_slot;
+    bool eof;
+    bool pace_started;
+    uint64_t pace_capture_ns;              /* capture time of the first packet */
+    uint64_t pace_mono_ns;                 /* monotonic time when it was returned */
+} pcap_state;
+
+/* Opens the capture file and the payload slots. */
+static int pcap_open_file(ht_nic *nic, ht_error *err)
+{
+    if (!nic->cfg.path || !nic->cfg.path[0])
+        return ht_error_set(err, "pcap: no file given");
+    if (nic->cfg.speed < 0)
+        return ht_error_set(err, "pcap: speed must be 0 (full speed) or positive, got %g", nic->cfg.speed);
+    pcap_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return ht_error_set(err, "pcap: out of memory");
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    s->pcap = pcap_open_offline_with_tstamp_precision(nic->cfg.path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!s->pcap) {
+        free(s);
+        return ht_error_set(err, "%s: cannot read as pcap/pcapng: %s", nic->cfg.path, errbuf);
+    }
+    s->linktype = pcap_datalink(s->pcap);
+    switch (s->linktype) {
+    case DLT_EN10MB:
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_LINUX_SLL:
+    case DLT_LINUX_SLL2:
+    case DLT_NULL:
+        break;
+    default: {
+        const char *lt = pcap_datalink_val_to_name(s->linktype);
+        ht_error_set(err, "%s: link type %d (%s) is not supported (Ethernet, raw IPv4, Linux cooked and loopback are)",
+                     nic->cfg.path, s->linktype, lt ? lt : "unnamed");
+        pcap_close(s->pcap);
+        free(s);
+        return -1;
+    }
+    }
+    s->arena = malloc((size_t)(HT_NIC_BURST + 1) * SLOT_BYTES);
+    if (!s->arena) {
+        pcap_close(s->pcap);
+        free(s);
+        return ht_error_set(err, "pcap: out of memory");
+    }
+    for (unsigned i = 0; i <= HT_NIC_BURST; i++)
+        s->slots[i] = s->arena + (size_t)i * SLOT_BYTES;
+    nic->impl = s;
+    return 0;
+}
+
+/* Parses one captured frame by the file's link type. */
+static int parse_frame(int linktype, const uint8_t *data, size_t len, ht_nic_packet *out)
+{
+    switch (linktype) {
+    case DLT_EN10MB:
+        return ht_nic_parse_ether(data, len, out);
+    case DLT_RAW:
+    case DLT_IPV4:
+        return ht_nic_parse_ipv4(data, len, out);
+    case DLT_LINUX_SLL:
+        if (len < 16)
+            return HT_NIC_PARSE_TRUNCATED;
+        if (data[14] != 0x08 || data[15] != 0x00)
+            return HT_NIC_PARSE_NOT_UDP;
+        return ht_nic_parse_ipv4(data + 16, len - 16, out);
+    case DLT_LINUX_SLL2:
+        if (len < 20)
+            return HT_NIC_PARSE_TRUNCATED;
+        if (data[0] != 0x08 || data[1] != 0x00)
+            return HT_NIC_PARSE_NOT_UDP;
+        return ht_nic_parse_ipv4(data + 20, len - 20, out);
+    case DLT_NULL: {
+        if (len < 4)
+            return HT_NIC_PARSE_TRUNCATED;
+        uint32_t family;
+        memcpy(&family, data, 4);
+        if (family != 2 && family != 0x02000000u) /* AF_INET in either byte order */
+            return HT_NIC_PARSE_NOT_UDP;
+        return ht_nic_parse_ipv4(data + 4, len - 4, out);
+    }
+    default:
+        return HT_NIC_PARSE_NOT_UDP;
+    }
+}
+
+/* Reads frames until one passes the filter; stores it as the pending packet in slots[slot].
+ * Returns 1, 0 at the end of the file, or -1 on a read error. */
+static int read_next(ht_nic *nic, pcap_state *s, unsigned slot)
+{
+    for (;;) {
+        struct pcap_pkthdr *hdr;
+        const u_char *data;
+        int rc = pcap_next_ex(s->pcap, &hdr, &data);
+        if (rc == PCAP_ERROR_BREAK)
+            return 0;
+        if (rc != 1)
+            return ht_nic_fail(nic, "%s: read error after frame %llu: %s", nic->cfg.path,
+                               (unsigned long long)nic->stats.frames, pcap_geterr(s->pcap));
+        nic->stats.frames++;
+        ht_nic_packet p;
+        int pr = parse_frame(s->linktype, data, hdr->caplen, &p);
+        if (!ht_nic_keep(nic, pr, &p))
+            continue;
+        memcpy(s->slots[slot], p.payload, p.len);
+        p.payload = s->slots[slot];
+        p.ts_ns = (uint64_t)hdr->ts.tv_sec * 1000000000ull + (uint64_t)hdr->ts.tv_usec;
+        p.frame = nic->stats.frames;
+        s->pending = p;
+        s->pending_slot = slot;
+        s->have_pending = true;
+        return 1;
+    }
+}
+
+/* When the pending packet is due on the monotonic clock (paced replay). */
+static uint64_t due_mono_ns(const ht_nic *nic, const pcap_state *s)
+{
+    uint64_t since = s->pending.ts_ns > s->pace_capture_ns ? s->pending.ts_ns - s->pace_capture_ns : 0;
+    return s->pace_mono_ns + (uint64_t)((double)since / nic->cfg.speed);
+}
+
+/* Returns the next packets that are due (all of them at full speed). */
+static int pcap_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
+{
+    pcap_state *s = nic->impl;
+    unsigned n = 0;
+    /* A packet kept from the last call sits in some slot: move it to slot 0. */
+    if (s->have_pending && s->pending_slot != 0) {
+        uint8_t *t = s->slots[0];
+        s->slots[0] = s->slots[s->pending_slot];
+        s->slots[s->pending_slot] = t;
+        s->pending_slot = 0;
+    }
+    while (n < max) {
+        if (!s->have_pending) {
+            if (s->eof)
+                break;
+            int rc = read_next(nic, s, n);
+            if (rc < 0)
+                return -1;
+            if (rc == 0) {
+                s->eof = true;
+                break;
+            }
+        }
+        if (nic->cfg.speed > 0) {
+            if (!s->pace_started) {
+                s->pace_started = true;
+                s->pace_capture_ns = s->pending.ts_ns;
+                s->pace_mono_ns = ht_mono_ns();
+            }
+            uint64_t due = due_mono_ns(nic, s);
+            uint64_t now = ht_mono_ns();
+            if (now < due) {
+                if (n > 0)
+                    break;
+                /* Nothing to return yet: sleep towards the due time (at most 10 ms per call). */
+                uint64_t wait = due - now < 10000000ull ? due - now : 10000000ull;
+                struct timespec ts = {(time_t)(wait / 1000000000ull), (long)(wait % 1000000000ull)};
+                nanosleep(&ts, NULL);
+                if (ht_mono_ns() < due)
+                    break;
+            }
+        }
+        pkts[n] = s->pending;
+        pkts[n].rx_tsc = ht_tsc_now();
+        s->have_pending = false;
+        n++;
+    }
+    if (n == 0 && s->eof && !s->have_pending)
+        return HT_NIC_EOF;
+    for (unsigned i = 0; i < n; i++)
+        nic->stats.bytes += pkts[i].len;
+    nic->stats.packets += n;
+    return (int)n;
+}
+
+/* Closes the file and frees the slots. */
+static void pcap_close_file(ht_nic *nic)
+{
+    pcap_state *s = nic->impl;
+    if (!s)
+        return;
+    pcap_close(s->pcap);
+    free(s->arena);
+    free(s);
+    nic->impl = NULL;
+}
+
+const ht_nic_ops ht_nic_pcap_ops = {pcap_open_file, pcap_rx_burst, pcap_close_file};

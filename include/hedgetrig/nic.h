@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+/* Packet receive: one interface over DPDK ethdev, a pcap/pcapng file (libpcap) and a kernel UDP socket
+ * (multicast join, recvmmsg). Bursts of up to 32 UDP payloads with an rx TSC and a timestamp each. */
+#ifndef HEDGETRIG_NIC_H
+#define HEDGETRIG_NIC_H
+
+/*
+ * Life cycle:
+ *     ht_nic_config cfg;  ht_nic_config_default(&cfg);  cfg.kind = HT_NIC_PCAP;  cfg.path = "x.pcap";
+ *     ht_nic *nic = ht_nic_open(&cfg, &err);           // setup: may allocate, print nothing, fail loudly
+ *     ht_nic_packet pkts[HT_NIC_BURST];
+ *     for (;;) {
+ *         int n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST);
+ *         if (n == HT_NIC_EOF) break;                  // a file (or an idle vdev) has no more packets
+ *         if (n < 0) { ... ht_nic_last_error ... }
+ *         for (i < n) ht_feed_on_packet(feed, pkts[i].payload, pkts[i].len, pkts[i].rx_tsc);
+ *     }
+ *     ht_nic_close(nic);
+ *
+ * A burst's payload pointers stay valid until the next ht_nic_rx_burst or ht_nic_close on that nic.
+ * rx_burst never allocates; the DPDK path makes no syscall; the socket path makes one recvmmsg per socket.
+ * Frames that are not Ethernet (optionally 802.1Q-tagged) / IPv4 / UDP, IP fragments, truncated frames and
+ * datagrams outside the filter are counted and skipped.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hedgetrig/common.h"
+
+#define HT_NIC_BURST 32u
+#define HT_NIC_MAX_GROUPS 64u
+#define HT_NIC_MAX_PORTS 8u
+/* ht_nic_rx_burst: the source has no more packets (end of file, or idle past idle_eof_ms). */
+#define HT_NIC_EOF (-2)
+
+typedef struct ht_nic ht_nic;
+
+typedef enum ht_nic_kind {
+    HT_NIC_PCAP = 0, /* a pcap or pcapng file, read with libpcap */
+    HT_NIC_SOCKET,   /* kernel UDP sockets: one per port, joined to every group */
+    HT_NIC_DPDK,     /* a DPDK ethdev port (a NIC, or a vdev such as net_pcap, net_ring, net_null) */
+    HT_NIC_KIND_COUNT
+} ht_nic_kind;
+
+/* Which datagrams to keep: destination IPv4 address in groups (none listed: any) and destination UDP port
+ * in ports (none listed: any). Addresses and ports in host byte order. */
+typedef struct ht_nic_filter {
+    uint32_t groups[HT_NIC_MAX_GROUPS];
+    unsigned n_groups;
+    uint16_t ports[HT_NIC_MAX_PORTS];
+    unsigned n_ports;
+} ht_nic_filter;
+
+typedef struct ht_nic_config {
+    ht_nic_kind kind;
+    ht_nic_filter filter;     /* for the socket path: the groups to join and the ports to bind (both needed) */
+
+    /* HT_NIC_PCAP */
+    const char *path;         /* the capture file */
+    double speed;             /* 0: as fast as possible; 1: at the capture's own pace; N: N times faster */
+
+    /* HT_NIC_SOCKET */
+    uint32_t iface_addr;      /* local interface address for the multicast joins (host order; 0: any) */
+    int rcvbuf_bytes;         /* SO_RCVBUF (0: the system default) */
+    bool unicast;             /* do not join groups: receive datagrams sent to the ports directly */
+
+    /* HT_NIC_DPDK */
+    const char *eal_args;     /* EAL arguments separated by spaces, e.g.
+                                 "--no-huge --no-pci --no-shconf -m 128 --vdev=net_pcap0,rx_pcap=F".
+                                 EAL starts once per process: a second open must pass the same string. */
+    uint16_t port_id;         /* ethdev port to receive on (default 0) */
+    uint32_t mbufs;           /* mbuf pool size (default 8191) */
+
+    /* HT_NIC_SOCKET and HT_NIC_DPDK */
+    uint32_t idle_eof_ms;     /* report HT_NIC_EOF after this long with no packet at all (0: never), for
+                                 vdevs and replays that end */
+} ht_nic_config;
+
+/* One received UDP datagram. */
+typedef struct ht_nic_packet {
+    const uint8_t *payload; /* the UDP payload */
+    uint32_t len;           /* its length in bytes */
+    uint64_t rx_tsc;        /* TSC read when the burst was received */
+    uint64_t ts_ns;         /* ns since the Unix epoch: the capture's timestamp (pcap), the kernel's
+                               (socket, SO_TIMESTAMPNS), or the host clock at the burst (DPDK) */
+    uint64_t frame;         /* 1-based number of the frame in what the source delivered, counting the
+                               frames the filter skipped (the capture's frame number for files and net_pcap) */
+    uint32_t src_addr, dst_addr; /* IPv4, host order */
+    uint16_t src_port, dst_port; /* host order */
+} ht_nic_packet;
+
+typedef struct ht_nic_stats {
+    uint64_t frames;      /* frames delivered by the source */
+    uint64_t packets;     /* datagrams returned */
+    uint64_t bytes;       /* UDP payload bytes returned */
+    uint64_t not_udp;     /* not Ethernet/IPv4/UDP, or an IP fragment */
+    uint64_t truncated;   /* shorter than their IP or UDP header says */
+    uint64_t filtered;    /* UDP outside the groups/ports */
+    uint64_t bursts;      /* rx_burst calls that returned packets */
+    uint64_t empty_polls; /* rx_burst calls that returned none */
+    uint64_t rx_errors;   /* errors the source reported (socket errors, DPDK imissed/ierrors) */
+} ht_nic_stats;
+
+/* Fills cfg with defaults: HT_NIC_PCAP, no filter, full speed, port 0, 8191 mbufs. */
+void ht_nic_config_default(ht_nic_config *cfg);
+
+/* Opens a source. Returns NULL with err naming what failed (file, EAL, port count, socket, join). */
+ht_nic *ht_nic_open(const ht_nic_config *cfg, ht_error *err);
+
+/* Receives up to max (<= HT_NIC_BURST) datagrams into pkts. Returns how many (0: none now),
+ * HT_NIC_EOF at the end, or -1 on an error (ht_nic_last_error says which). */
+int ht_nic_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max);
+
+/* The message of the last error rx_burst returned. */
+const char *ht_nic_last_error(const ht_nic *nic);
+
+const ht_nic_stats *ht_nic_stats_get(const ht_nic *nic);
+
+/* Closes the source and frees everything. NULL is a no-op. */
+void ht_nic_close(ht_nic *nic);
+
+/* Name of a kind ("pcap", "socket", "dpdk"), and the reverse (file is accepted for pcap). 0 on success. */
+const char *ht_nic_kind_name(ht_nic_kind kind);
+int ht_nic_kind_parse(const char *text, ht_nic_kind *kind);
+
+/* True when this build has the kind (DPDK is optional). */
+bool ht_nic_kind_available(ht_nic_kind kind);
+
+/* Adds "A.B.C.D" or "A.B.C.D/N" (every address of the prefix, at most HT_NIC_MAX_GROUPS in all) to the
+ * groups, or a port number to the ports. 0 on success; -1 with err on bad text or a full list. */
+int ht_nic_filter_add_group(ht_nic_filter *f, const char *text, ht_error *err);
+int ht_nic_filter_add_port(ht_nic_filter *f, const char *text, ht_error *err);
+
+/* The Deribit production channels: groups 239.111.111.0-26, ports 6100 (incremental) and 6101 (snapshot). */
+void ht_nic_filter_deribit(ht_nic_filter *f);
+
+/* True when the filter keeps a datagram to dst_addr:dst_port. */
+bool ht_nic_filter_match(const ht_nic_filter *f, uint32_t dst_addr, uint16_t dst_port);
+
+/* Parses an Ethernet frame (optionally 802.1Q/802.1ad tagged) down to its UDP payload, filling payload,
+ * len and the addresses and ports of out. Returns 0, or HT_NIC_PARSE_NOT_UDP / HT_NIC_PARSE_TRUNCATED. */
+enum { HT_NIC_PARSE_OK = 0, HT_NIC_PARSE_NOT_UDP = 1, HT_NIC_PARSE_TRUNCATED = 2 };
+int ht_nic_parse_ether(const uint8_t *frame, size_t len, ht_nic_packet *out);
+
+/* The same from an IPv4 header (raw IP link types). */
+int ht_nic_parse_ipv4(const uint8_t *ip, size_t len, ht_nic_packet *out);
+
+#endif
