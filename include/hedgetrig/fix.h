@@ -147,6 +147,8 @@ typedef struct ht_fix_nos_encoder {
     size_t clordid_prefix_len;
     unsigned qty_decimals;   /* 0..9 */
     unsigned price_decimals; /* 0..9 */
+    uint64_t cached_sec;     /* second of cached_time (the date and time change once a second) */
+    char cached_time[17];
 } ht_fix_nos_encoder;
 
 /* Prepares the encoder. sender/target: CompIDs (1..31 characters, no SOH); clordid_prefix: 0..15 characters
@@ -162,7 +164,7 @@ int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *tar
  * TransactTime from wall_ns, ClOrdID prefix+clordid, Symbol symbol[0..symbol_len) (1..31 bytes), Side side
  * (1 buy, 2 sell), OrderQty qty, Price price. buf must hold HT_FIX_NOS_BUFFER_BYTES.
  * Returns the first byte of the message (inside buf) and its length in *len. */
-const char *ht_fix_encode_nos(const ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
+const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
                               uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
                               double price, size_t *len);
 

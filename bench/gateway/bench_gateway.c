@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* Gateway benchmarks: NewOrderSingle encode time, and order round trip on loopback to QuickFIX's executor
+ * and to our exchange simulator, side by side (medians and percentiles; never pass/fail).
+ * usage: bench_gateway [ORDERS] [PATH_TO_QUICKFIX_EXECUTOR] */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hedgetrig/exchange_sim.h"
+#include "hedgetrig/fix.h"
+#include "hedgetrig/gateway.h"
+#include "hedgetrig/tsc.h"
+
+/* Sorts doubles ascending. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Prints p50/p90/p99/p99.9/max of n samples (sorted in place). */
+static void print_percentiles(const char *what, double *v, size_t n, const char *unit)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    printf("%-44s n=%-7zu p50 %8.1f  p90 %8.1f  p99 %8.1f  p99.9 %8.1f  max %8.1f %s\n", what, n, v[n / 2],
+           v[n * 90 / 100], v[n * 99 / 100], v[n * 999 / 1000], v[n - 1], unit);
+}
+
+static void bench_encode(void)
+{
+    ht_fix_nos_encoder enc;
+    ht_error err;
+    ht_fix_nos_init(&enc, "HEDGETRIG", "DERIBITSERVER", "ht", 8, 8, &err);
+    static char buf[HT_FIX_NOS_BUFFER_BYTES];
+    enum { BATCH = 1000, BATCHES = 2000 };
+    static double per_call[BATCHES];
+    uint64_t wall = ht_wall_ns();
+    volatile size_t sink = 0;
+    for (int b = 0; b < BATCHES + 100; b++) {
+        uint64_t t0 = ht_tsc_now();
+        for (int i = 0; i < BATCH; i++) {
+            size_t len;
+            uint64_t k = (uint64_t)b * BATCH + (uint64_t)i;
+            const char *m = ht_fix_encode_nos(&enc, buf, 1000 + k, wall + k * 1000, 5000 + k, "BTC-PERPETUAL", 13,
+                                              k & 1 ? '1' : '2', 10 + (double)(k % 90), 50000.5 + (double)(k % 200) * 0.5, &len);
+            sink += len + (size_t)m[20];
+        }
+        uint64_t t1 = ht_tsc_now();
+        if (b >= 100) /* warm-up */
+            per_call[b - 100] = ht_tsc_to_ns(t1 - t0) / BATCH;
+    }
+    (void)sink;
+    print_percentiles("NewOrderSingle encode (ns/order, batches of 1000)", per_call, BATCHES, "ns");
+}
+
+/* A loopback port that was free a moment ago. */
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    socklen_t l = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Sends orders one at a time and times ready_tsc -> first report and -> final report. */
+static int round_trips(const char *label, uint16_t port, const char *target, int orders)
+{
+    char journal[128];
+    snprintf(journal, sizeof journal, "/tmp/bench_gateway_%d_%s.journal", (int)getpid(), target);
+    unlink(journal);
+    ht_gw_config c;
+    ht_gw_config_defaults(&c);
+    c.port = port;
+    snprintf(c.target_comp_id, sizeof c.target_comp_id, "%s", target);
+    snprintf(c.journal_path, sizeof c.journal_path, "%s", journal);
+    snprintf(c.log_path, sizeof c.log_path, "/dev/null");
+    c.journal_fsync = HT_JOURNAL_FSYNC_NEVER;
+    c.reset_seq_on_logon = true;
+    c.reconnect_min_ms = 50;
+    c.reconnect_max_attempts = 100;
+    c.risk.max_orders_per_sec = 0;
+    c.risk.max_notional = 0;
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    if (!gw) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return -1;
+    }
+    ht_gw_event ev[16];
+    uint64_t until = ht_mono_ns() + 10000000000ull;
+    while (ht_gw_get_state(gw) != HT_GW_ACTIVE && ht_mono_ns() < until) {
+        ht_gw_poll(gw, ev, 16);
+        ht_gw_wait(gw, 5);
+    }
+    if (ht_gw_get_state(gw) != HT_GW_ACTIVE) {
+        fprintf(stderr, "bench: %s did not log on\n", label);
+        ht_gw_destroy(gw);
+        return -1;
+    }
+    double *first = calloc((size_t)orders, sizeof *first), *last = calloc((size_t)orders, sizeof *last);
+    int warm = orders / 10, kept = 0;
+    for (int i = 0; i < orders + warm; i++) {
+        ht_gw_order o = {"BTC-PERPETUAL", i & 1 ? HT_GW_SELL : HT_GW_BUY, 1, i & 1 ? 49000 : 51000};
+        ht_gw_send_result r;
+        if (ht_gw_send_order(gw, &o, &r) != HT_GW_SENT)
+            break;
+        uint64_t t_first = 0, t_last = 0;
+        while (!t_last) {
+            int n = ht_gw_poll(gw, ev, 16);
+            for (int k = 0; k < n; k++) {
+                if (ev[k].type != HT_GW_EV_EXEC || ev[k].clordid_num != r.clordid)
+                    continue;
+                if (!t_first)
+                    t_first = ev[k].recv_tsc;
+                if (strchr("2348C", ev[k].ord_status))
+                    t_last = ev[k].recv_tsc;
+            }
+            if (ht_gw_get_state(gw) != HT_GW_ACTIVE)
+                break;
+        }
+        if (!t_last)
+            break;
+        if (i >= warm) {
+            first[kept] = ht_tsc_to_ns(t_first - r.ready_tsc) / 1000.0;
+            last[kept] = ht_tsc_to_ns(t_last - r.ready_tsc) / 1000.0;
+            kept++;
+        }
+    }
+    char what[96];
+    snprintf(what, sizeof what, "%s: order -> first report", label);
+    print_percentiles(what, first, (size_t)kept, "us");
+    snprintf(what, sizeof what, "%s: order -> fill", label);
+    print_percentiles(what, last, (size_t)kept, "us");
+    free(first);
+    free(last);
+    ht_gw_logout(gw, "bench done");
+    for (int i = 0; i < 100 && ht_gw_get_state(gw) != HT_GW_STOPPED; i++) {
+        ht_gw_poll(gw, ev, 16);
+        ht_gw_wait(gw, 5);
+    }
+    ht_gw_destroy(gw);
+    unlink(journal);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* no buffered output duplicated by fork */
+    int orders = argc > 1 ? atoi(argv[1]) : 5000;
+    const char *executor = argc > 2 ? argv[2] : NULL;
+    if (orders < 100)
+        orders = 100;
+    ht_tsc_calibrate(50);
+    bench_encode();
+
+    ht_xsim_config xc;
+    ht_xsim_config_defaults(&xc);
+    xc.default_level_qty = 1e9;
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&xc, &err);
+    if (!x || ht_xsim_start(x, &err) != 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    round_trips("exchange-sim (thread, loopback TCP)", ht_xsim_port(x), "DERIBITSERVER", orders);
+    ht_xsim_destroy(x);
+
+    if (!executor || access(executor, X_OK) != 0) {
+        printf("QuickFIX executor: not measured (pass the path of tests/gateway/qf_executor/executor)\n");
+        return 0;
+    }
+    uint16_t port = free_port();
+    char cfg[256];
+    snprintf(cfg, sizeof cfg, "/tmp/bench_gateway_%d.cfg", (int)getpid());
+    FILE *f = fopen(cfg, "w");
+    fprintf(f, "[DEFAULT]\nConnectionType=acceptor\nSocketAcceptPort=%u\nSocketReuseAddress=Y\nFileStorePath=/tmp/"
+               "bench_gateway_%d_store\nStartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=N\nResetOnLogon=Y\n"
+               "SocketNodelay=Y\n\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=EXECUTOR\nTargetCompID=HEDGETRIG\n",
+            port, (int)getpid());
+    fclose(f);
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(126);
+        execl(executor, executor, cfg, (char *)NULL);
+        _exit(127);
+    }
+    round_trips("QuickFIX executor (process, loopback TCP)", port, "EXECUTOR", orders);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    unlink(cfg);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf /tmp/bench_gateway_%d_store", (int)getpid());
+    if (system(cmd) != 0)
+        return 1;
+    return 0;
+}
