@@ -14,7 +14,7 @@
 static const char k_xsim_usage[] =
     "usage: hedgetrig exchange-sim [--config CFG] [--host ADDR] [--port N] [--comp-id ID] [--latency-us N]\n"
     "                              [--fee-bps F] [--max-fill-qty Q] [--mid P] [--spread S] [--level-qty Q]\n"
-    "                              [--levels N] [--record FILE] [--secrets FILE] [--duration-s N]\n"
+    "                              [--levels N] [--book-pcap FILE] [--record FILE] [--secrets FILE] [--duration-s N]\n"
     "\n"
     "Runs the exchange simulator: a FIX 4.4 acceptor that fills immediate-or-cancel limit orders against a book\n"
     "(standalone: levels around --mid), with latency, fees and partial fills. Prints 'listening on ADDR:PORT'\n"
@@ -27,6 +27,8 @@ static const char k_xsim_usage[] =
     "  --fee-bps F      taker fee on notional, in Commission (12) (default 5)\n"
     "  --max-fill-qty Q split fills into executions of at most Q (default 0: one per level)\n"
     "  --mid P --spread S --level-qty Q --levels N   the standalone book (defaults 50000, 1, 10000, 10)\n"
+    "  --book-pcap FILE replay a Deribit multicast capture through the feed decoder and trade against every\n"
+    "                   instrument's final book (depleting; other symbols use the standalone book)\n"
     "  --record FILE    append one CSV line per order received: client,seq,clordid,symbol,side,qty,price,status\n"
     "  --secrets FILE   verify Deribit logons against this client_id / client_secret file (mode 0600)\n"
     "  --duration-s N   stop after N seconds (default: run until a signal)\n";
@@ -53,7 +55,7 @@ int cmd_exchange_sim(int argc, char **argv)
         if (!strcmp(argv[i], "--config") && ht_xsim_config_load(&cfg, argv[i + 1], &err) != 0)
             return ht_cli_fail("exchange-sim", "%s", err.msg);
     uint64_t duration_s = 0;
-    const char *secrets = NULL;
+    const char *secrets = NULL, *book_pcap = NULL;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         if (i + 1 >= argc)
@@ -99,6 +101,8 @@ int cmd_exchange_sim(int argc, char **argv)
             cfg.default_levels = (uint32_t)u;
         } else if (!strcmp(opt, "--record")) {
             snprintf(cfg.record_path, sizeof cfg.record_path, "%s", v);
+        } else if (!strcmp(opt, "--book-pcap")) {
+            book_pcap = v;
         } else if (!strcmp(opt, "--secrets")) {
             secrets = v;
         } else if (!strcmp(opt, "--duration-s")) {
@@ -121,6 +125,14 @@ int cmd_exchange_sim(int argc, char **argv)
     ht_xsim *x = ht_xsim_create(&cfg, &err);
     if (!x)
         return ht_cli_fail("exchange-sim", "%s", err.msg);
+    if (book_pcap) {
+        int books = ht_xsim_load_capture(x, book_pcap, &err);
+        if (books < 0) {
+            ht_xsim_destroy(x);
+            return ht_cli_fail("exchange-sim", "%s", err.msg);
+        }
+        printf("exchange-sim: %d books loaded from %s\n", books, book_pcap);
+    }
     printf("exchange-sim: listening on %s:%u as %s\n", cfg.bind_host, ht_xsim_port(x), cfg.comp_id);
     fflush(stdout);
     struct sigaction sa;

@@ -78,6 +78,12 @@ int ht_xsim_set_depth(ht_xsim *x, const char *symbol, bool is_bid, const ht_xsim
 /* Once a symbol has been set through this interface its book depletes as orders fill it, until the next set;
  * symbols never set use the standalone book (default_*), fresh for every order. */
 
+/* Book source from a Deribit multicast capture (pcap/pcapng): replays it through the feed decoder
+ * (hostsw/feed) and sets every instrument's final book (the levels the feed holds, at most
+ * HT_XSIM_MAX_LEVELS a side) as if by ht_xsim_set_depth. Returns the number of books loaded, or -1 with err
+ * naming the file and what failed. */
+int ht_xsim_load_capture(ht_xsim *x, const char *pcap_path, ht_error *err);
+
 /* Counters so far (thread-safe). */
 void ht_xsim_get_stats(ht_xsim *x, ht_xsim_stats *out);
 

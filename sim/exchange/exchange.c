@@ -19,8 +19,10 @@
 #include <unistd.h>
 
 #include "hedgetrig/digest.h"
+#include "hedgetrig/feed.h"
 #include "hedgetrig/fix.h"
 #include "hedgetrig/gateway.h"
+#include "hedgetrig/nic.h"
 #include "hedgetrig/tsc.h"
 
 #define RX_CAP (1u << 20)
@@ -271,6 +273,61 @@ static void standalone_book(const ht_xsim_config *c, book *b)
         b->bids[i] = (ht_xsim_level){c->default_mid - c->default_spread / 2 - i * c->default_spread, c->default_level_qty};
         b->asks[i] = (ht_xsim_level){c->default_mid + c->default_spread / 2 + i * c->default_spread, c->default_level_qty};
     }
+}
+
+int ht_xsim_load_capture(ht_xsim *x, const char *pcap_path, ht_error *err)
+{
+    ht_nic_config nc;
+    ht_nic_config_default(&nc);
+    nc.kind = HT_NIC_PCAP;
+    nc.path = pcap_path;
+    ht_nic *nic = ht_nic_open(&nc, err);
+    if (!nic)
+        return -1;
+    ht_feed_config fc;
+    ht_feed_config_default(&fc);
+    ht_feed *feed = ht_feed_create(&fc, err);
+    if (!feed) {
+        ht_nic_close(nic);
+        return -1;
+    }
+    ht_nic_packet pkts[HT_NIC_BURST];
+    int n;
+    while ((n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST)) != HT_NIC_EOF) {
+        if (n < 0) {
+            ht_error_set(err, "exchange-sim: capture %s: %s", pcap_path, ht_nic_last_error(nic));
+            ht_feed_destroy(feed);
+            ht_nic_close(nic);
+            return -1;
+        }
+        for (int i = 0; i < n; i++)
+            ht_feed_on_packet(feed, pkts[i].payload, pkts[i].len, pkts[i].rx_tsc);
+    }
+    int loaded = 0;
+    for (uint32_t i = 0; i < ht_feed_instrument_count(feed); i++) {
+        const ht_instrument *in = ht_feed_instrument_at(feed, i);
+        ht_book_status status = ht_feed_book_status(feed, in);
+        const ht_book *b = ht_feed_book(feed, in);
+        if (status == HT_BOOK_NONE || status == HT_BOOK_BROKEN || (!b->bid_count && !b->ask_count))
+            continue;
+        ht_xsim_level levels[HT_XSIM_MAX_LEVELS];
+        size_t nb = b->bid_count < HT_XSIM_MAX_LEVELS ? b->bid_count : HT_XSIM_MAX_LEVELS;
+        for (size_t k = 0; k < nb; k++)
+            levels[k] = (ht_xsim_level){b->bids[k].price, b->bids[k].amount};
+        if (ht_xsim_set_depth(x, in->name, true, levels, nb) != 0)
+            continue;
+        size_t na = b->ask_count < HT_XSIM_MAX_LEVELS ? b->ask_count : HT_XSIM_MAX_LEVELS;
+        for (size_t k = 0; k < na; k++)
+            levels[k] = (ht_xsim_level){b->asks[k].price, b->asks[k].amount};
+        ht_xsim_set_depth(x, in->name, false, levels, na);
+        loaded++;
+    }
+    xlog(x, "capture %s: %d books loaded from %u instruments", pcap_path, loaded, ht_feed_instrument_count(feed));
+    ht_feed_destroy(feed);
+    ht_nic_close(nic);
+    if (loaded == 0)
+        return ht_error_set(err, "exchange-sim: capture %s holds no complete book", pcap_path);
+    return loaded;
 }
 
 void ht_xsim_get_stats(ht_xsim *x, ht_xsim_stats *out)

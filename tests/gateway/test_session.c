@@ -20,6 +20,8 @@
 #include <cmocka.h>
 
 #include "hedgetrig/exchange_sim.h"
+#include "hedgetrig/feed.h"
+#include "hedgetrig/nic.h"
 #include "hedgetrig/fix.h"
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/tsc.h"
@@ -451,6 +453,77 @@ static void kill_switch_by_file_and_signal(void **state)
     ht_xsim_destroy(x);
 }
 
+/* The book source from the real capture: the simulator trades against the feed decoder's final book. */
+static void capture_book_is_traded_against(void **state)
+{
+    (void)state;
+    const char *pcap = HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap";
+    ht_xsim_config xc;
+    ht_xsim_config_defaults(&xc);
+    xc.default_mid = 0; /* only the capture's instruments */
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&xc, &err);
+    assert_non_null(x);
+    int books = ht_xsim_load_capture(x, pcap, &err);
+    if (books <= 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(ht_xsim_start(x, &err), 0);
+    /* The feed's own final book of BTC-PERPETUAL, decoded here outside the simulator. */
+    ht_nic_config nc;
+    ht_nic_config_default(&nc);
+    nc.path = pcap;
+    ht_nic *nic = ht_nic_open(&nc, &err);
+    assert_non_null(nic);
+    ht_feed *feed = ht_feed_create(NULL, &err);
+    ht_nic_packet pk[HT_NIC_BURST];
+    int got;
+    while ((got = ht_nic_rx_burst(nic, pk, HT_NIC_BURST)) != HT_NIC_EOF)
+        for (int i = 0; i < got; i++)
+            ht_feed_on_packet(feed, pk[i].payload, pk[i].len, 0);
+    const ht_book *book = ht_feed_book(feed, ht_feed_instrument_by_name(feed, "BTC-PERPETUAL"));
+    assert_true(book->ask_count > 0);
+    double best_ask = book->asks[0].price, best_ask_amount = book->asks[0].amount;
+    ht_feed_destroy(feed);
+    ht_nic_close(nic);
+    ht_gw_config c;
+    gw_config(&c, ht_xsim_port(x), "capture");
+    c.client_secret[0] = '\0';
+    c.client_id[0] = '\0';
+    ht_gw *gw = ht_gw_create(&c, &err);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    /* A buy far below any ask is canceled unfilled; a buy at a generous price fills at the book's asks. */
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 10, 1000};
+    ht_gw_send_result r;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 3000, no_open_orders));
+    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 0);
+    /* At the best ask, up to its amount: one fill at exactly that price. */
+    o.price = best_ask;
+    o.qty = best_ask_amount < 10 ? best_ask_amount : 10;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    ht_gw_event ev[16];
+    double last_px = 0;
+    for (int i = 0; i < 400 && ht_gw_open_orders(gw); i++) {
+        int n = ht_gw_poll(gw, ev, 16);
+        for (int k = 0; k < n; k++)
+            if (ev[k].type == HT_GW_EV_EXEC && ev[k].exec_type == 'F')
+                last_px = ev[k].last_px;
+        ht_gw_wait(gw, 5);
+    }
+    assert_true(last_px == best_ask);
+    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == o.qty);
+    /* An instrument the capture does not have is rejected. */
+    o.symbol = "NOT-IN-CAPTURE";
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 3000, no_open_orders));
+    ht_gw_destroy(gw);
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.rejects, 1);
+    ht_xsim_destroy(x);
+}
+
 static void secrets_file_must_be_private(void **state)
 {
     (void)state;
@@ -480,6 +553,7 @@ int main(void)
         cmocka_unit_test(outbound_gap_without_resend_voids_the_order),
         cmocka_unit_test(bad_credentials_end_the_session),
         cmocka_unit_test(malformed_inbound_is_rejected_and_the_session_survives),
+        cmocka_unit_test(capture_book_is_traded_against),
         cmocka_unit_test(secrets_file_must_be_private),
         cmocka_unit_test(kill_switch_by_file_and_signal),
     };
