@@ -22,11 +22,11 @@ tshark -i lo -f "tcp port $port" -w cap.pcapng 2>tshark.err &
 tsh=$!
 for _ in $(seq 100); do grep -q 'Capturing on' tshark.err 2>/dev/null && break; kill -0 "$tsh" 2>/dev/null || break; sleep 0.05; done
 grep -q 'Capturing on' tshark.err || fail "tshark cannot capture on lo: $(cat tshark.err)"
-sleep 0.3
+sleep 1  # let the capture settle before the first SYN
 common=(--fix "127.0.0.1:$port" --sender HEDGETRIG --target DERIBITSERVER --journal "$work/tshark.journal")
 "$bin" order "${common[@]}" --symbol BTC-PERPETUAL --side buy --qty 7 --price 50001 >order1.out 2>&1 || fail "order 1: $(cat order1.out)"
 "$bin" order "${common[@]}" --symbol BTC-PERPETUAL --side sell --qty 2 --price 60000 >order2.out 2>&1 || fail "order 2: $(cat order2.out)"
-sleep 0.5
+sleep 1  # let the last segments reach the capture
 kill -INT "$tsh"; wait "$tsh" || true; tsh=""
 fields=$(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y fix -T fields -E separator=, \
          -e fix.MsgType -e fix.BodyLength -e fix.checksum_good -e fix.checksum_bad 2>read.err) || fail "tshark -r: $(cat read.err)"
