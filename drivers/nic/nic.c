@@ -2,6 +2,8 @@
 /* The receive interface: configuration, Ethernet/IPv4/UDP parsing, the group/port filter and dispatch. */
 #include "nic_impl.h"
 
+#include "hedgetrig/tsc.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -212,6 +214,14 @@ int ht_nic_fail(ht_nic *nic, const char *fmt, ...)
     return -1;
 }
 
+#ifndef HT_HAVE_DPDK
+int ht_nic_dpdk_init(const char *eal_args, ht_error *err)
+{
+    (void)eal_args;
+    return ht_error_set(err, "dpdk: this build has no DPDK (apt-get install libdpdk-dev and reconfigure)");
+}
+#endif
+
 /* The operations of a kind, or NULL when this build lacks it. */
 static const ht_nic_ops *ops_for(ht_nic_kind kind)
 {
@@ -271,10 +281,20 @@ int ht_nic_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
     if (max > HT_NIC_BURST)
         max = HT_NIC_BURST;
     int n = nic->ops->rx_burst(nic, pkts, max);
-    if (n > 0)
+    if (n > 0) {
         nic->stats.bursts++;
-    else if (n == 0)
+        nic->idle_since_ns = 0;
+    } else if (n == 0) {
         nic->stats.empty_polls++;
+        /* A live source that has gone quiet for idle_eof_ms has ended (a replaying vdev, a test sender). */
+        if (nic->cfg.idle_eof_ms) {
+            uint64_t now = ht_mono_ns();
+            if (nic->idle_since_ns == 0)
+                nic->idle_since_ns = now;
+            else if (now - nic->idle_since_ns > (uint64_t)nic->cfg.idle_eof_ms * 1000000ull)
+                return HT_NIC_EOF;
+        }
+    }
     return n;
 }
 

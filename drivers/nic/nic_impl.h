@@ -21,6 +21,7 @@ struct ht_nic {
     const ht_nic_ops *ops;
     void *impl;            /* the kind's own state */
     char last_error[256];
+    uint64_t idle_since_ns; /* monotonic time of the first empty poll since the last packet (0: none) */
 };
 
 extern const ht_nic_ops ht_nic_pcap_ops;

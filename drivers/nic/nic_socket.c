@@ -16,16 +16,21 @@
 
 #define SOCK_SLOT_BYTES 65536u
 
+/* Memberships one socket may hold (net.ipv4.igmp_max_memberships defaults to 20). */
+#define JOINS_PER_SOCKET 20u
+#define MAX_JOIN_SOCKETS ((HT_NIC_MAX_GROUPS + JOINS_PER_SOCKET - 1) / JOINS_PER_SOCKET)
+
 typedef struct sock_state {
-    int fds[HT_NIC_MAX_PORTS];
+    int fds[HT_NIC_MAX_PORTS];           /* one receiving socket per port, bound to any address */
     unsigned n_fds;
+    int join_fds[MAX_JOIN_SOCKETS];      /* unbound sockets that only hold the group memberships */
+    unsigned n_join_fds;
     unsigned next_fd;                    /* round-robin start */
     uint8_t *arena;                      /* HT_NIC_BURST slots of SOCK_SLOT_BYTES */
     struct mmsghdr msgs[HT_NIC_BURST];
     struct iovec iov[HT_NIC_BURST];
     struct sockaddr_in from[HT_NIC_BURST];
     uint8_t control[HT_NIC_BURST][128];
-    uint64_t last_packet_mono_ns;        /* for idle_eof_ms */
 } sock_state;
 
 /* Closes every socket and frees the state. */
@@ -33,6 +38,8 @@ static void sock_free(sock_state *s)
 {
     for (unsigned i = 0; i < s->n_fds; i++)
         close(s->fds[i]);
+    for (unsigned i = 0; i < s->n_join_fds; i++)
+        close(s->join_fds[i]);
     free(s->arena);
     free(s);
 }
@@ -44,7 +51,7 @@ static const char *addr_text(uint32_t addr, char *buf, size_t n)
     return inet_ntop(AF_INET, &a, buf, (socklen_t)n) ? buf : "?";
 }
 
-/* Opens, binds and joins one socket for a port. */
+/* Opens and binds the receiving socket of a port. */
 static int open_port_socket(ht_nic *nic, sock_state *s, uint16_t port, ht_error *err)
 {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -67,17 +74,30 @@ static int open_port_socket(ht_nic *nic, sock_state *s, uint16_t port, ht_error 
     sa.sin_addr.s_addr = htonl(INADDR_ANY);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
         return ht_error_set(err, "socket: cannot bind UDP port %u: %s", port, strerror(errno));
-    if (nic->cfg.unicast)
-        return 0;
-    for (unsigned g = 0; g < nic->cfg.filter.n_groups; g++) {
+    return 0;
+}
+
+/* Joins every group on the interface. Linux delivers a joined group's datagrams to every socket bound to
+ * the port (IP_MULTICAST_ALL), so the memberships live on unbound sockets of their own, at most
+ * JOINS_PER_SOCKET each, and the receiving sockets filter by destination (IP_PKTINFO). */
+static int join_groups(ht_nic *nic, sock_state *s, ht_error *err)
+{
+    const ht_nic_filter *f = &nic->cfg.filter;
+    for (unsigned g = 0; g < f->n_groups; g++) {
+        if (g % JOINS_PER_SOCKET == 0) {
+            int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+            if (fd < 0)
+                return ht_error_set(err, "socket: cannot create a UDP socket: %s", strerror(errno));
+            s->join_fds[s->n_join_fds++] = fd;
+        }
         struct ip_mreq mreq;
-        mreq.imr_multiaddr.s_addr = htonl(nic->cfg.filter.groups[g]);
+        mreq.imr_multiaddr.s_addr = htonl(f->groups[g]);
         mreq.imr_interface.s_addr = htonl(nic->cfg.iface_addr);
-        if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
+        if (setsockopt(s->join_fds[s->n_join_fds - 1], IPPROTO_IP, IP_ADD_MEMBERSHIP, &mreq, sizeof mreq) != 0) {
             char a[32], i[32];
-            return ht_error_set(err, "socket port %u: cannot join group %s on interface %s: %s", port,
-                                addr_text(nic->cfg.filter.groups[g], a, sizeof a),
-                                addr_text(nic->cfg.iface_addr, i, sizeof i), strerror(errno));
+            return ht_error_set(err, "socket: cannot join group %s on interface %s: %s",
+                                addr_text(f->groups[g], a, sizeof a), addr_text(nic->cfg.iface_addr, i, sizeof i),
+                                strerror(errno));
         }
     }
     return 0;
@@ -105,7 +125,10 @@ static int sock_open(ht_nic *nic, ht_error *err)
             return -1;
         }
     }
-    s->last_packet_mono_ns = ht_mono_ns();
+    if (!nic->cfg.unicast && join_groups(nic, s, err) != 0) {
+        sock_free(s);
+        return -1;
+    }
     nic->impl = s;
     return 0;
 }
@@ -190,15 +213,7 @@ static int sock_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
     }
     s->next_fd = (s->next_fd + 1) % s->n_fds;
     if (n > 0) {
-        s->last_packet_mono_ns = 0;
         return (int)n;
-    }
-    if (nic->cfg.idle_eof_ms) {
-        uint64_t now = ht_mono_ns();
-        if (s->last_packet_mono_ns == 0)
-            s->last_packet_mono_ns = now;
-        else if (now - s->last_packet_mono_ns > (uint64_t)nic->cfg.idle_eof_ms * 1000000ull)
-            return HT_NIC_EOF;
     }
     return 0;
 }
@@ -212,3 +227,74 @@ static void sock_close(ht_nic *nic)
 }
 
 const ht_nic_ops ht_nic_socket_ops = {sock_open, sock_rx_burst, sock_close};
+
+/* ---- Sender ------------------------------------------------------------------------------------------ */
+
+struct ht_udp_tx {
+    int fd;
+    struct mmsghdr msgs[HT_NIC_BURST];
+    struct iovec iov[HT_NIC_BURST];
+    struct sockaddr_in to[HT_NIC_BURST];
+};
+
+ht_udp_tx *ht_udp_tx_open(uint32_t iface_addr, int ttl, bool loop, ht_error *err)
+{
+    ht_udp_tx *tx = calloc(1, sizeof *tx);
+    if (!tx) {
+        ht_error_set(err, "udp tx: out of memory");
+        return NULL;
+    }
+    tx->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (tx->fd < 0) {
+        ht_error_set(err, "udp tx: cannot create a UDP socket: %s", strerror(errno));
+        free(tx);
+        return NULL;
+    }
+    unsigned char ttl_byte = (unsigned char)(ttl < 0 ? 1 : ttl > 255 ? 255 : ttl);
+    unsigned char loop_byte = loop ? 1 : 0;
+    struct in_addr ifa = {htonl(iface_addr)};
+    if (setsockopt(tx->fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl_byte, 1) != 0 ||
+        setsockopt(tx->fd, IPPROTO_IP, IP_MULTICAST_LOOP, &loop_byte, 1) != 0 ||
+        (iface_addr && setsockopt(tx->fd, IPPROTO_IP, IP_MULTICAST_IF, &ifa, sizeof ifa) != 0)) {
+        char a[32];
+        ht_error_set(err, "udp tx: cannot set multicast options (interface %s): %s",
+                     addr_text(iface_addr, a, sizeof a), strerror(errno));
+        close(tx->fd);
+        free(tx);
+        return NULL;
+    }
+    return tx;
+}
+
+int ht_udp_tx_send(ht_udp_tx *tx, const ht_nic_packet *pkts, unsigned n, ht_error *err)
+{
+    if (n > HT_NIC_BURST)
+        n = HT_NIC_BURST;
+    for (unsigned i = 0; i < n; i++) {
+        tx->to[i].sin_family = AF_INET;
+        tx->to[i].sin_port = htons(pkts[i].dst_port);
+        tx->to[i].sin_addr.s_addr = htonl(pkts[i].dst_addr);
+        tx->iov[i].iov_base = (void *)pkts[i].payload;
+        tx->iov[i].iov_len = pkts[i].len;
+        memset(&tx->msgs[i].msg_hdr, 0, sizeof tx->msgs[i].msg_hdr);
+        tx->msgs[i].msg_hdr.msg_name = &tx->to[i];
+        tx->msgs[i].msg_hdr.msg_namelen = sizeof tx->to[i];
+        tx->msgs[i].msg_hdr.msg_iov = &tx->iov[i];
+        tx->msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int sent = sendmmsg(tx->fd, tx->msgs, n, 0);
+    if (sent < 0) {
+        if (errno == EAGAIN || errno == ENOBUFS)
+            return 0;
+        return ht_error_set(err, "udp tx: sendmmsg: %s", strerror(errno));
+    }
+    return sent;
+}
+
+void ht_udp_tx_close(ht_udp_tx *tx)
+{
+    if (!tx)
+        return;
+    close(tx->fd);
+    free(tx);
+}

@@ -83,8 +83,9 @@ typedef struct ht_nic_packet {
     const uint8_t *payload; /* the UDP payload */
     uint32_t len;           /* its length in bytes */
     uint64_t rx_tsc;        /* TSC read when the burst was received */
-    uint64_t ts_ns;         /* ns since the Unix epoch: the capture's timestamp (pcap), the kernel's
-                               (socket, SO_TIMESTAMPNS), or the host clock at the burst (DPDK) */
+    uint64_t ts_ns;         /* ns since the Unix epoch: the capture's timestamp (pcap file, and DPDK's net_pcap
+                               vdev), the kernel's (socket, SO_TIMESTAMPNS), else the host clock at the burst
+                               (DPDK NICs, whose own clocks are not Unix time) */
     uint64_t frame;         /* 1-based number of the frame in what the source delivered, counting the
                                frames the filter skipped (the capture's frame number for files and net_pcap) */
     uint32_t src_addr, dst_addr; /* IPv4, host order */
@@ -128,6 +129,11 @@ int ht_nic_kind_parse(const char *text, ht_nic_kind *kind);
 /* True when this build has the kind (DPDK is optional). */
 bool ht_nic_kind_available(ht_nic_kind kind);
 
+/* Starts DPDK's EAL with eal_args (space-separated) unless it runs already; EAL starts once per process, so a
+ * later call must pass the same string. Opening a DPDK nic calls it; call it yourself first to create ports
+ * at run time (rte_eth_from_rings) before ht_nic_open. 0 on success; -1 with err (also without DPDK). */
+int ht_nic_dpdk_init(const char *eal_args, ht_error *err);
+
 /* Adds "A.B.C.D" or "A.B.C.D/N" (every address of the prefix, at most HT_NIC_MAX_GROUPS in all) to the
  * groups, or a port number to the ports. 0 on success; -1 with err on bad text or a full list. */
 int ht_nic_filter_add_group(ht_nic_filter *f, const char *text, ht_error *err);
@@ -138,6 +144,22 @@ void ht_nic_filter_deribit(ht_nic_filter *f);
 
 /* True when the filter keeps a datagram to dst_addr:dst_port. */
 bool ht_nic_filter_match(const ht_nic_filter *f, uint32_t dst_addr, uint16_t dst_port);
+
+/* ---- Sending (tests, benchmarks, the market simulator, `hedgetrig replay`) ------------------------------- */
+
+typedef struct ht_udp_tx ht_udp_tx;
+
+/* Opens a UDP sender. iface_addr (host order; 0: the routing table decides) is the interface multicast leaves
+ * by; ttl the multicast TTL (1 stays on the link); loop delivers multicast to this host's own sockets too
+ * (needed for a receiver on the same machine). NULL with err on failure. */
+ht_udp_tx *ht_udp_tx_open(uint32_t iface_addr, int ttl, bool loop, ht_error *err);
+
+/* Sends n datagrams (each pkts[i].payload, len to dst_addr:dst_port) with sendmmsg. Returns how many were
+ * sent (fewer when the socket buffer is full), or -1 with err. */
+int ht_udp_tx_send(ht_udp_tx *tx, const ht_nic_packet *pkts, unsigned n, ht_error *err);
+
+/* Closes the sender. NULL is a no-op. */
+void ht_udp_tx_close(ht_udp_tx *tx);
 
 /* Parses an Ethernet frame (optionally 802.1Q/802.1ad tagged) down to its UDP payload, filling payload,
  * len and the addresses and ports of out. Returns 0, or HT_NIC_PARSE_NOT_UDP / HT_NIC_PARSE_TRUNCATED. */
