@@ -28,7 +28,7 @@ static int cmp_double(const void *a, const void *b)
 static void print_percentiles(const char *what, double *v, size_t n, const char *unit)
 {
     qsort(v, n, sizeof *v, cmp_double);
-    printf("%-44s n=%-7zu p50 %8.1f  p90 %8.1f  p99 %8.1f  p99.9 %8.1f  max %8.1f %s\n", what, n, v[n / 2],
+    printf("%-62s n=%-6zu p50 %8.1f  p90 %8.1f  p99 %8.1f  p99.9 %8.1f  max %8.1f %s\n", what, n, v[n / 2],
            v[n * 90 / 100], v[n * 99 / 100], v[n * 999 / 1000], v[n - 1], unit);
 }
 
@@ -107,10 +107,13 @@ static int round_trips(const char *label, uint16_t port, const char *target, int
         return -1;
     }
     double *first = calloc((size_t)orders, sizeof *first), *last = calloc((size_t)orders, sizeof *last);
+    double *to_ready = calloc((size_t)orders, sizeof *to_ready), *to_sent = calloc((size_t)orders, sizeof *to_sent);
+    double *to_journal = calloc((size_t)orders, sizeof *to_journal);
     int warm = orders / 10, kept = 0;
     for (int i = 0; i < orders + warm; i++) {
         ht_gw_order o = {"BTC-PERPETUAL", i & 1 ? HT_GW_SELL : HT_GW_BUY, 1, i & 1 ? 49000 : 51000};
         ht_gw_send_result r;
+        uint64_t t_call = ht_tsc_now();
         if (ht_gw_send_order(gw, &o, &r) != HT_GW_SENT)
             break;
         uint64_t t_first = 0, t_last = 0;
@@ -132,6 +135,9 @@ static int round_trips(const char *label, uint16_t port, const char *target, int
         if (i >= warm) {
             first[kept] = ht_tsc_to_ns(t_first - r.ready_tsc) / 1000.0;
             last[kept] = ht_tsc_to_ns(t_last - r.ready_tsc) / 1000.0;
+            to_ready[kept] = ht_tsc_to_ns(r.ready_tsc - t_call);
+            to_journal[kept] = ht_tsc_to_ns(r.journaled_tsc - r.ready_tsc);
+            to_sent[kept] = ht_tsc_to_ns(r.sent_tsc - r.journaled_tsc);
             kept++;
         }
     }
@@ -140,8 +146,17 @@ static int round_trips(const char *label, uint16_t port, const char *target, int
     print_percentiles(what, first, (size_t)kept, "us");
     snprintf(what, sizeof what, "%s: order -> fill", label);
     print_percentiles(what, last, (size_t)kept, "us");
+    snprintf(what, sizeof what, "%s: send_order call -> bytes ready", label);
+    print_percentiles(what, to_ready, (size_t)kept, "ns");
+    snprintf(what, sizeof what, "%s: bytes ready -> journaled", label);
+    print_percentiles(what, to_journal, (size_t)kept, "ns");
+    snprintf(what, sizeof what, "%s: journaled -> send() returned", label);
+    print_percentiles(what, to_sent, (size_t)kept, "ns");
+    free(to_journal);
     free(first);
     free(last);
+    free(to_ready);
+    free(to_sent);
     ht_gw_logout(gw, "bench done");
     for (int i = 0; i < 100 && ht_gw_get_state(gw) != HT_GW_STOPPED; i++) {
         ht_gw_poll(gw, ev, 16);

@@ -1394,7 +1394,7 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     res->clordid_text[0] = '\0';
     res->reason[0] = '\0';
     res->rule = HT_RISK_OK;
-    res->ready_tsc = res->sent_tsc = 0;
+    res->ready_tsc = res->journaled_tsc = res->sent_tsc = 0;
     size_t sym_len = order->symbol ? strnlen(order->symbol, HT_GW_SYMBOL_BYTES) : 0;
     int side = order->side == HT_GW_BUY ? 1 : order->side == HT_GW_SELL ? -1 : 0;
     ht_risk_order ro = {order->symbol ? order->symbol : "", side, order->qty, order->price};
@@ -1445,6 +1445,7 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
         snprintf(res->reason, sizeof res->reason, "journal write failed (see the log)");
         return HT_GW_ERR_IO;
     }
+    res->journaled_tsc = ht_tsc_now();
     gw->next_out++;
     gw->orders_journaled++;
     int rc = 0;

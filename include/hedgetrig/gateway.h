@@ -113,6 +113,7 @@ typedef struct ht_gw_send_result {
     char clordid_text[48];    /* the wire ClOrdID */
     uint64_t seq;             /* MsgSeqNum used */
     uint64_t ready_tsc;       /* ht_tsc_now() when the encoded bytes were ready (before journal and send) */
+    uint64_t journaled_tsc;   /* ht_tsc_now() after the journal write (write-ahead: before the send) */
     uint64_t sent_tsc;        /* ht_tsc_now() after the send syscall returned */
     ht_risk_rule rule;        /* HT_RISK_OK, or the rule that refused the order */
     char reason[256];         /* why it was refused (empty when sent) */

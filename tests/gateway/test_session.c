@@ -391,6 +391,102 @@ static void malformed_inbound_is_rejected_and_the_session_survives(void **state)
     ht_gw_destroy(gw);
 }
 
+/* A dropped connection: the gateway reconnects with backoff and resumes the same session's sequence numbers. */
+static void reconnects_and_resumes_after_a_drop(void **state)
+{
+    (void)state;
+    ht_xsim *x = start_sim(NULL, 0);
+    ht_gw_config c;
+    gw_config(&c, ht_xsim_port(x), "reconnect");
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 2, 50010};
+    ht_gw_send_result r;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 3000, no_open_orders));
+    uint64_t out_before = ht_gw_next_out_seq(gw);
+    ht_xsim_debug_disconnect(x);
+    pump(gw, &s, 300, NULL);
+    assert_true(pump(gw, &s, 3000, is_active));
+    assert_true(s.count[HT_GW_EV_DISCONNECTED] >= 1);
+    assert_int_equal(s.count[HT_GW_EV_LOGON], 2);
+    assert_true(ht_gw_next_out_seq(gw) > out_before); /* no reset: the Logon took the next number */
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 3000, no_open_orders));
+    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 4);
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.logons, 2);
+    assert_true(file_contains(c.log_path, "reconnecting in 20 ms"));
+    ht_gw_destroy(gw);
+    ht_xsim_destroy(x);
+}
+
+/* A peer that logs on with HeartBtInt 1 and then says nothing. */
+static void *silent_peer_main(void *arg)
+{
+    raw_peer *p = arg;
+    int fd = accept(p->listen_fd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    char buf[1024];
+    usleep(100000);
+    recv(fd, p->got, sizeof p->got, MSG_DONTWAIT);
+    size_t n = peer_msg(buf, sizeof buf, "A", 1, "98=0|108=1|");
+    send(fd, buf, n, 0);
+    size_t total = 0;
+    for (int i = 0; i < 40; i++) { /* 4 s: collect what the gateway sends */
+        usleep(100000);
+        ssize_t got = recv(fd, p->got + total, sizeof p->got - 1 - total, MSG_DONTWAIT);
+        if (got > 0)
+            total += (size_t)got;
+        if (got == 0)
+            break;
+    }
+    p->got_len = total;
+    close(fd);
+    return NULL;
+}
+
+static void heartbeats_and_test_request_detect_a_silent_peer(void **state)
+{
+    (void)state;
+    raw_peer p = {0};
+    p.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(p.listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    getsockname(p.listen_fd, (struct sockaddr *)&a, &al);
+    listen(p.listen_fd, 4);
+    pthread_t t;
+    pthread_create(&t, NULL, silent_peer_main, &p);
+    ht_gw_config c;
+    gw_config(&c, ntohs(a.sin_port), "silent");
+    c.client_secret[0] = '\0';
+    c.client_id[0] = '\0';
+    c.heartbeat_s = 1;
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    pump(gw, &s, 3500, NULL);
+    pthread_join(t, NULL);
+    close(p.listen_fd);
+    ht_gw_destroy(gw);
+    /* Heartbeats while idle, a TestRequest after 1.2 s of silence, then a disconnect one interval later. */
+    p.got[p.got_len] = '\0';
+    for (size_t i = 0; i < p.got_len; i++)
+        if (p.got[i] == '\001')
+            p.got[i] = '|';
+    assert_non_null(strstr(p.got, "35=0|"));
+    assert_non_null(strstr(p.got, "35=1|"));
+    assert_non_null(strstr(p.got, "112=T1|"));
+    assert_true(s.count[HT_GW_EV_DISCONNECTED] >= 1);
+    assert_true(file_contains(c.log_path, "no answer to TestRequest"));
+}
+
 static void kill_switch_by_file_and_signal(void **state)
 {
     (void)state;
@@ -554,6 +650,8 @@ int main(void)
         cmocka_unit_test(bad_credentials_end_the_session),
         cmocka_unit_test(malformed_inbound_is_rejected_and_the_session_survives),
         cmocka_unit_test(capture_book_is_traded_against),
+        cmocka_unit_test(reconnects_and_resumes_after_a_drop),
+        cmocka_unit_test(heartbeats_and_test_request_detect_a_silent_peer),
         cmocka_unit_test(secrets_file_must_be_private),
         cmocka_unit_test(kill_switch_by_file_and_signal),
     };
