@@ -123,6 +123,18 @@ static double lower_initial_total_stdev(double theta, double ln_beta, double s_c
     return s;
 }
 
+/* The Corrado-Miller (1996) closed-form estimate of s = sigma sqrt(T) from an undiscounted price (accurate
+ * near the money); NaN when its discriminant is negative. */
+static double corrado_miller_total_stdev(double forward, double strike, double undiscounted, ht_b76_type type)
+{
+    const double call = type == HT_B76_CALL ? undiscounted : undiscounted + forward - strike;
+    const double half = call - 0.5 * (forward - strike);
+    const double disc = half * half - (forward - strike) * (forward - strike) / M_PI;
+    if (!(disc >= 0.0))
+        return NAN;
+    return 2.5066282746310002 / (forward + strike) * (half + sqrt(disc));
+}
+
 ht_iv_result ht_b76_implied_vol(ht_b76_type type, double forward, double strike, double t_years, double rate,
                                 double price)
 {
@@ -154,13 +166,14 @@ ht_iv_result ht_b76_implied_vol(ht_b76_type type, double forward, double strike,
 
     /* Two regimes around the inflection point s_c of b(s) (convex below, concave above). Below it Newton runs
      * on ln b, which is concave there, from the lower-tail asymptote; above it Newton runs on b itself from
-     * s_c, which approaches the root monotonically from below. A bracket [lo, hi] with b(lo) < beta <= b(hi)
+     * s_c, which approaches the root monotonically from below; both take Halley's third-order steps. A bracket [lo, hi] with b(lo) < beta <= b(hi)
      * always holds the root; a proposal outside it is replaced by bisection (or doubling while hi is open). */
     const double s_c = sqrt(2.0 * fabs(theta));
     const int use_log = theta != 0.0 && beta < ht_b76_normalised_otm(theta, s_c);
     double lo = 0.0, hi = INFINITY;
-    double s = use_log ? lower_initial_total_stdev(theta, ln_beta, s_c)
-                       : (theta == 0.0 ? beta / HT_INV_SQRT_2PI : s_c);
+    double s = corrado_miller_total_stdev(forward, strike, undiscounted, type);
+    if (!(s > 0.0) || !finite_number(s) || s > 4.0 * s_c + 1.0)
+        s = use_log ? lower_initial_total_stdev(theta, ln_beta, s_c) : (theta == 0.0 ? beta / HT_INV_SQRT_2PI : s_c);
     if (!(s > 0.0) || !finite_number(s))
         s = 1.0;
     res.status = HT_IV_NO_CONVERGENCE;
@@ -178,8 +191,23 @@ ht_iv_result ht_b76_implied_vol(ht_b76_type type, double forward, double strike,
         const double vega_n = beta_max * ht_norm_pdf(theta / s + 0.5 * s);
         double next = NAN;
         if (b > 0.0 && vega_n > 0.0) {
-            next = use_log ? s - (log(b) - ln_beta) * b / vega_n : s - (b - beta) / vega_n;
-            /* A Newton step below the tolerance ends the search (it may land on the bracket's own edge). */
+            /* Halley's step on f = ln b - ln beta (lower regime) or f = b - beta (upper), with
+             * b'' = b' (theta^2 / s^3 - s / 4). */
+            const double curv = theta * theta / (s * s * s) - 0.25 * s;
+            double f, f1, f2;
+            if (use_log) {
+                f = log(b) - ln_beta;
+                f1 = vega_n / b;
+                f2 = f1 * curv - f1 * f1;
+            } else {
+                f = b - beta;
+                f1 = vega_n;
+                f2 = vega_n * curv;
+            }
+            const double newton = f / f1;
+            const double denom = 1.0 - 0.5 * newton * f2 / f1;
+            next = s - (denom > 0.5 ? newton / denom : newton);
+            /* A step below the tolerance ends the search (it may land on the bracket's own edge). */
             if (fabs(next - s) <= 1e-14 * s) {
                 s = next;
                 res.status = HT_IV_OK;
