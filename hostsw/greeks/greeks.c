@@ -436,6 +436,20 @@ static double option_forward(const ht_greeks *g, const ht_instrument_spec *spec,
     return s_own * exp(g->cfg.rate * t);
 }
 
+double ht_greeks_forward(const ht_greeks *g, unsigned u, uint64_t expiry_ms, double index_price, double t_years,
+                         uint64_t now_ms, ht_forward_origin *origin)
+{
+    ht_instrument_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.expiry_ms = expiry_ms;
+    return option_forward(g, &spec, u, index_price, t_years, now_ms, origin);
+}
+
+const ht_greeks_config *ht_greeks_config_get(const ht_greeks *g)
+{
+    return &g->cfg;
+}
+
 /* The table convention's delta, gamma, speed and vanna of one option per unit of underlying, with respect
  * to S_ref (F = k S_ref), from its Black-76 greeks on F. */
 static void table_greeks(const ht_greeks *g, bool inverse, const ht_b76_greeks *b, double forward, double k,

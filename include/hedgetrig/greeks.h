@@ -160,6 +160,14 @@ int ht_greeks_set_index(ht_greeks *g, const char *index_name, double price, uint
 int ht_greeks_set_mark(ht_greeks *g, uint32_t instrument_id, double mark, double ticker_index, uint64_t ts_ms,
                        bool trusted);
 
+/* The forward the engine uses for an option of underlying u expiring at expiry_ms, given its own index price
+ * and time to expiry (see ht_forward_source); *origin says where it came from. */
+double ht_greeks_forward(const ht_greeks *g, unsigned u, uint64_t expiry_ms, double index_price, double t_years,
+                         uint64_t now_ms, ht_forward_origin *origin);
+
+/* The configuration in force. */
+const ht_greeks_config *ht_greeks_config_get(const ht_greeks *g);
+
 /* ---- The table ------------------------------------------------------------------------------------------- */
 
 /* Recomputes every position at now_ms (UTC ms) with the market held: forwards, IVs, greeks, flags, the
