@@ -418,11 +418,19 @@ static void instrument_fill(ht_feed *f, ht_instrument *in, const ht_sbe_instrume
     char base[9], counter[9];
     lower_copy(base, d->base_currency, sizeof base);
     lower_copy(counter, d->counter_currency, sizeof counter);
+    /* Index names are at most 16 characters (string16); a longer pair is cut and matches no index. */
     size_t bl = strlen(base), cl = strlen(counter);
+    size_t room = sizeof in->index_name - 1;
+    if (bl > room)
+        bl = room;
     memcpy(in->index_name, base, bl);
-    in->index_name[bl] = '_';
-    memcpy(in->index_name + bl + 1, counter, cl);
-    in->index_name[bl + 1 + cl] = '\0';
+    size_t o = bl;
+    if (o < room)
+        in->index_name[o++] = '_';
+    if (cl > room - o)
+        cl = room - o;
+    memcpy(in->index_name + o, counter, cl);
+    in->index_name[o + cl] = '\0';
     in->strike_price = d->strike_price;
     in->expiration_timestamp_ms = d->expiration_timestamp_ms;
     in->creation_timestamp_ms = d->creation_timestamp_ms;

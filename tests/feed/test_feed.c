@@ -790,6 +790,21 @@ static void limits_and_bad_input_are_counted(void **state)
     assert_null(ht_feed_instrument_by_name(f, "B"));
     assert_non_null(ht_feed_instrument_by_name(f, "B2"));
     assert_ptr_equal(ht_feed_instrument_by_name(f, "A"), ht_feed_instrument(f, 1));
+    /* Eight-character currencies fill every byte of their fields; the derived index name is cut to 16
+     * (found by fuzzing: it once wrote one byte past the field). */
+    w = pkt_begin(&p, 102, 3);
+    ht_sbe_instrument wide;
+    memset(&wide, 0, sizeof wide);
+    wide.template_id = HT_SBE_INSTRUMENT;
+    wide.instrument_id = 1;
+    strcpy(wide.base_currency, "ABCDEFGH");
+    strcpy(wide.counter_currency, "IJKLMNOP");
+    wide.name = "A";
+    wide.name_len = 1;
+    assert_int_equal(ht_sbe_put_instrument(w, &wide, NULL, 0), 0);
+    assert_int_equal(pkt_send(f, &p), 1);
+    assert_string_equal(ht_feed_instrument(f, 1)->base_currency, "ABCDEFGH");
+    assert_string_equal(ht_feed_instrument(f, 1)->index_name, "abcdefgh_ijklmno");
     /* Unknown template, schema and version: counted and skipped; the ticker after them applies. */
     w = pkt_begin(&p, 2, 1);
     uint8_t body[133] = {0};
