@@ -44,7 +44,7 @@ struct ht_feed {
     name_map ix_names;
     ht_feed_channel *ch;
     uint32_t n_ch;
-    u32map ch_map;         /* channel id -> slot */
+    uint32_t *ch_slot_of;  /* channel id -> slot + 1 (0: unknown); direct, one load per packet */
     uint64_t gap_serial;   /* incremented on every gap, reset or malformed packet of any channel */
     uint64_t now_ms;
     ht_feed_stats stats;
@@ -108,7 +108,7 @@ static void reset_state(ht_feed *f)
     memset(f->ix_serial, 0, sizeof *f->ix_serial * f->cfg.max_indices);
     memset(f->ch, 0, sizeof *f->ch * f->cfg.max_channels);
     u32map_clear(&f->id_map);
-    u32map_clear(&f->ch_map);
+    memset(f->ch_slot_of, 0, 65536 * sizeof *f->ch_slot_of);
     name_map_clear(&f->inst_names);
     name_map_clear(&f->ix_names);
     f->n_inst = f->n_ix = f->n_ch = 0;
@@ -155,7 +155,7 @@ ht_feed *ht_feed_create(const ht_feed_config *cfg_in, ht_error *err)
     f->ch = calloc(cfg.max_channels, sizeof *f->ch);
     bool ok = f->inst && f->priv && f->levels && f->ix && f->ix_serial && f->ch &&
               u32map_init(&f->id_map, cfg.max_instruments) == 0 &&
-              u32map_init(&f->ch_map, cfg.max_channels) == 0 &&
+              (f->ch_slot_of = calloc(65536, sizeof *f->ch_slot_of)) != NULL &&
               name_map_init(&f->inst_names, cfg.max_instruments, inst_name_of, f) == 0 &&
               name_map_init(&f->ix_names, cfg.max_indices, ix_name_of, f) == 0;
     if (!ok) {
@@ -179,7 +179,7 @@ void ht_feed_destroy(ht_feed *f)
     free(f->ix_serial);
     free(f->ch);
     u32map_free(&f->id_map);
-    u32map_free(&f->ch_map);
+    free(f->ch_slot_of);
     name_map_free(&f->inst_names);
     name_map_free(&f->ix_names);
     free(f);
@@ -232,15 +232,15 @@ static void channel_lost_data(ht_feed *f, ht_feed_channel *ch)
 /* Finds or adds the channel; NULL when the table is full. */
 static ht_feed_channel *channel_get(ht_feed *f, uint16_t id, uint32_t *slot_out)
 {
-    uint32_t slot = u32map_get(&f->ch_map, id);
-    if (HT_LIKELY(slot != MAP_EMPTY)) {
-        *slot_out = slot;
-        return &f->ch[slot];
+    uint32_t slot = f->ch_slot_of[id];
+    if (HT_LIKELY(slot != 0)) {
+        *slot_out = slot - 1;
+        return &f->ch[slot - 1];
     }
     if (f->n_ch >= f->cfg.max_channels)
         return NULL;
     slot = f->n_ch++;
-    u32map_put(&f->ch_map, id, slot);
+    f->ch_slot_of[id] = slot + 1;
     ht_feed_channel *ch = &f->ch[slot];
     memset(ch, 0, sizeof *ch);
     ch->id = id;
@@ -494,28 +494,28 @@ static ht_sbe_status on_instrument(ht_feed *f, const ht_sbe_msg *msg)
     return HT_SBE_OK;
 }
 
-/* Applies 1003: the instrument's full state, which also makes its prices whole again. */
+/* Applies 1003: the instrument's full state, which also makes its prices whole again. The ticker is decoded
+ * straight into the instrument once its time shows it is not older than the one held. */
 static ht_sbe_status on_ticker(ht_feed *f, const ht_sbe_msg *msg, ht_feed_channel *ch, uint32_t ch_slot)
 {
-    ht_sbe_ticker t;
-    ht_sbe_status st = ht_sbe_decode_ticker(msg, &t);
-    if (HT_UNLIKELY(st != HT_SBE_OK))
-        return st;
-    note_time(f, ch, t.timestamp_ms);
-    uint32_t slot = instrument_slot(f, t.instrument_id);
+    if (HT_UNLIKELY(msg->hdr.block_len < HT_SBE_BLOCK_TICKER))
+        return HT_SBE_ERR_BLOCK_TOO_SHORT;
+    uint64_t ts_ms = ht_sbe_u64(msg->block + 5);
+    note_time(f, ch, ts_ms);
+    uint32_t slot = instrument_slot(f, ht_sbe_u32(msg->block));
     if (HT_UNLIKELY(slot == MAP_EMPTY))
         return HT_SBE_OK;
     ht_instrument *in = &f->inst[slot];
-    if (HT_UNLIKELY(t.timestamp_ms < in->ticker.timestamp_ms)) {
+    if (HT_UNLIKELY(ts_ms < in->ticker.timestamp_ms)) {
         f->stats.old_tickers++;
         return HT_SBE_OK;
     }
     learn_home(f, slot, ch, ch_slot);
-    in->ticker = t;
-    in->state = t.state;
+    ht_sbe_decode_ticker(msg, &in->ticker);
+    in->state = in->ticker.state;
     in->ticker_updates++;
     f->priv[slot].price_serial = f->gap_serial;
-    emit(f, in->kind == HT_SBE_KIND_OPTION ? HT_FEED_EV_OPTION_TICKER : HT_FEED_EV_TICKER, in, t.timestamp_ms);
+    emit(f, in->kind == HT_SBE_KIND_OPTION ? HT_FEED_EV_OPTION_TICKER : HT_FEED_EV_TICKER, in, ts_ms);
     return HT_SBE_OK;
 }
 
@@ -967,8 +967,8 @@ ht_price_status ht_feed_index_status(const ht_feed *f, const ht_index_price *ix,
 {
     if (ix->updates == 0)
         return HT_PRICE_NONE;
-    uint32_t ch_slot = u32map_get(&f->ch_map, ix->channel_id);
-    if (ch_slot != MAP_EMPTY && f->ch[ch_slot].last_gap_serial > f->ix_serial[ix->index])
+    uint32_t ch_plus1 = f->ch_slot_of[ix->channel_id];
+    if (ch_plus1 && f->ch[ch_plus1 - 1].last_gap_serial > f->ix_serial[ix->index])
         return HT_PRICE_STALE;
     if (max_age_ms && f->now_ms > ix->timestamp_ms && f->now_ms - ix->timestamp_ms > max_age_ms)
         return HT_PRICE_OLD;
@@ -977,8 +977,8 @@ ht_price_status ht_feed_index_status(const ht_feed *f, const ht_index_price *ix,
 
 const ht_feed_channel *ht_feed_channel_find(const ht_feed *f, uint16_t id)
 {
-    uint32_t slot = u32map_get(&f->ch_map, id);
-    return slot == MAP_EMPTY ? NULL : &f->ch[slot];
+    uint32_t slot = f->ch_slot_of[id];
+    return slot == 0 ? NULL : &f->ch[slot - 1];
 }
 
 uint32_t ht_feed_channel_count(const ht_feed *f)

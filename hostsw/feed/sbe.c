@@ -38,32 +38,14 @@ const char *ht_sbe_template_name(uint16_t template_id)
     return g_template_names[template_id - HT_SBE_TEMPLATE_FIRST];
 }
 
-ht_sbe_status ht_sbe_iter_init(ht_sbe_iter *it, const uint8_t *payload, size_t len)
+ht_sbe_status ht_sbe_iter_frame_fault(ht_sbe_iter *it, ht_sbe_status status)
 {
-    it->start = payload;
-    it->pos = payload;
-    it->end = payload;
+    it->pos = it->end = it->start;
     it->trailing_bytes = 0;
     it->fault_offset = 0;
     it->fault_template = 0;
-    memset(&it->frame, 0, sizeof it->frame);
-    if (HT_UNLIKELY(len < HT_SBE_FRAME_HEADER_LEN)) {
-        it->status = HT_SBE_ERR_SHORT_FRAME;
-        return it->status;
-    }
-    it->frame.packet_len = ht_sbe_u16(payload);
-    it->frame.channel_id = ht_sbe_u16(payload + 2);
-    it->frame.seq = ht_sbe_u32(payload + 4);
-    size_t avail = len - HT_SBE_FRAME_HEADER_LEN;
-    if (HT_UNLIKELY(it->frame.packet_len > avail)) {
-        it->status = HT_SBE_ERR_FRAME_LENGTH;
-        return it->status;
-    }
-    it->trailing_bytes = (uint32_t)(avail - it->frame.packet_len);
-    it->pos = payload + HT_SBE_FRAME_HEADER_LEN;
-    it->end = it->pos + it->frame.packet_len;
-    it->status = HT_SBE_OK;
-    return HT_SBE_OK;
+    it->status = status;
+    return status;
 }
 
 static ht_sbe_status skip_groups_and_vars(const uint8_t **pp, const uint8_t *end, unsigned num_groups,
@@ -127,19 +109,25 @@ static ht_sbe_status skip_groups_and_vars(const uint8_t **pp, const uint8_t *end
     return HT_SBE_OK;
 }
 
-bool ht_sbe_iter_next(ht_sbe_iter *it, ht_sbe_msg *msg)
+/* Records a lie at offset in message template_id and stops the iteration there. */
+static bool iter_fault(ht_sbe_iter *it, ht_sbe_status st, uint32_t offset, uint16_t template_id)
+{
+    it->status = st;
+    it->fault_offset = offset;
+    it->fault_template = template_id;
+    it->end = it->pos;
+    return false;
+}
+
+bool ht_sbe_iter_next_slow(ht_sbe_iter *it, ht_sbe_msg *msg)
 {
     const uint8_t *p = it->pos;
     const uint8_t *end = it->end;
     if (it->status != HT_SBE_OK || p >= end)
         return false;
     uint32_t offset = (uint32_t)(p - it->start);
-    if (HT_UNLIKELY((size_t)(end - p) < HT_SBE_MSG_HEADER_LEN)) {
-        it->status = HT_SBE_ERR_SHORT_HEADER;
-        it->fault_offset = offset;
-        it->fault_template = (size_t)(end - p) >= 4 ? ht_sbe_u16(p + 2) : 0;
-        return false;
-    }
+    if (HT_UNLIKELY((size_t)(end - p) < HT_SBE_MSG_HEADER_LEN))
+        return iter_fault(it, HT_SBE_ERR_SHORT_HEADER, offset, (size_t)(end - p) >= 4 ? ht_sbe_u16(p + 2) : 0);
     msg->hdr.block_len = ht_sbe_u16(p);
     msg->hdr.template_id = ht_sbe_u16(p + 2);
     msg->hdr.schema_id = ht_sbe_u16(p + 4);
@@ -160,12 +148,8 @@ bool ht_sbe_iter_next(ht_sbe_iter *it, ht_sbe_msg *msg)
         else
             st = skip_groups_and_vars(&p, end, msg->hdr.num_groups, msg->hdr.num_var_data, 0, &msg->var_data);
     }
-    if (HT_UNLIKELY(st != HT_SBE_OK)) {
-        it->status = st;
-        it->fault_offset = offset;
-        it->fault_template = msg->hdr.template_id;
-        return false;
-    }
+    if (HT_UNLIKELY(st != HT_SBE_OK))
+        return iter_fault(it, st, offset, msg->hdr.template_id);
     msg->end = p;
     it->pos = p;
     return true;

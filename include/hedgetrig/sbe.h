@@ -270,14 +270,63 @@ typedef struct ht_sbe_iter {
     uint16_t fault_template; /* template of the message that lied (0 when the frame header itself lied) */
 } ht_sbe_iter;
 
+/* The iterator's out-of-line parts (use ht_sbe_iter_init / ht_sbe_iter_next): a frame header that lies, and
+ * messages with groups or var data or lengths that lie. */
+ht_sbe_status ht_sbe_iter_frame_fault(ht_sbe_iter *it, ht_sbe_status status);
+bool ht_sbe_iter_next_slow(ht_sbe_iter *it, ht_sbe_msg *msg);
+
 /* Reads the frame header of payload[0..len) into it->frame and prepares iteration.
  * payload: the UDP payload (may be NULL when len is 0). Returns HT_SBE_OK, HT_SBE_ERR_SHORT_FRAME or
- * HT_SBE_ERR_FRAME_LENGTH (then ht_sbe_iter_next returns false at once). */
-ht_sbe_status ht_sbe_iter_init(ht_sbe_iter *it, const uint8_t *payload, size_t len);
+ * HT_SBE_ERR_FRAME_LENGTH (then ht_sbe_iter_next returns false at once). Inline: it is the hot path. */
+static inline ht_sbe_status ht_sbe_iter_init(ht_sbe_iter *it, const uint8_t *payload, size_t len)
+{
+    it->start = payload;
+    it->pos = it->end = payload;
+    if (HT_UNLIKELY(len < HT_SBE_FRAME_HEADER_LEN))
+        return ht_sbe_iter_frame_fault(it, HT_SBE_ERR_SHORT_FRAME);
+    it->frame.packet_len = ht_sbe_u16(payload);
+    it->frame.channel_id = ht_sbe_u16(payload + 2);
+    it->frame.seq = ht_sbe_u32(payload + 4);
+    size_t avail = len - HT_SBE_FRAME_HEADER_LEN;
+    if (HT_UNLIKELY(it->frame.packet_len > avail))
+        return ht_sbe_iter_frame_fault(it, HT_SBE_ERR_FRAME_LENGTH);
+    it->trailing_bytes = (uint32_t)(avail - it->frame.packet_len);
+    it->pos = payload + HT_SBE_FRAME_HEADER_LEN;
+    it->end = it->pos + it->frame.packet_len;
+    it->status = HT_SBE_OK;
+    it->fault_offset = 0;
+    it->fault_template = 0;
+    return HT_SBE_OK;
+}
 
 /* Finds the next message. Returns true with *msg filled, or false at the end of the packet or when the
- * next message's lengths lie (it->status says which). */
-bool ht_sbe_iter_next(ht_sbe_iter *it, ht_sbe_msg *msg);
+ * next message's lengths lie (it->status says which). Inline for the common message without groups. */
+static inline bool ht_sbe_iter_next(ht_sbe_iter *it, ht_sbe_msg *msg)
+{
+    const uint8_t *p = it->pos;
+    if (HT_UNLIKELY(p >= it->end))
+        return false; /* the end, or a fault (which sets end = pos) */
+    size_t left = (size_t)(it->end - p);
+    if (HT_LIKELY(left >= HT_SBE_MSG_HEADER_LEN)) {
+        uint16_t block_len = ht_sbe_u16(p);
+        uint16_t num_groups = ht_sbe_u16(p + 8);
+        uint16_t num_vars = ht_sbe_u16(p + 10);
+        if (HT_LIKELY((num_groups | num_vars) == 0 && left - HT_SBE_MSG_HEADER_LEN >= block_len)) {
+            msg->hdr.block_len = block_len;
+            msg->hdr.template_id = ht_sbe_u16(p + 2);
+            msg->hdr.schema_id = ht_sbe_u16(p + 4);
+            msg->hdr.version = ht_sbe_u16(p + 6);
+            msg->hdr.num_groups = 0;
+            msg->hdr.num_var_data = 0;
+            msg->offset = (uint32_t)(p - it->start);
+            msg->block = p + HT_SBE_MSG_HEADER_LEN;
+            msg->groups = msg->var_data = msg->end = msg->block + block_len;
+            it->pos = msg->end;
+            return true;
+        }
+    }
+    return ht_sbe_iter_next_slow(it, msg);
+}
 
 /* Formats the iterator's fault as "offset N, template T: <what>" into err. Returns -1. */
 int ht_sbe_iter_fault(const ht_sbe_iter *it, ht_error *err);
