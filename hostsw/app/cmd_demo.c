@@ -237,10 +237,13 @@ static void print_health(const ht_feed *feed, double decode_ns)
            "\n",
            st->packets, st->messages, st->seq_gaps, st->seq_missed, st->seq_duplicates, st->seq_late,
            st->seq_resets, st->malformed_packets);
-    printf("  snapshots applied %" PRIu64 " (ignored %" PRIu64 ", aborted %" PRIu64 "), book chain breaks %" PRIu64
-           ", book changes before a snapshot %" PRIu64 ", unknown instruments %" PRIu64 "\n",
-           st->snapshots_applied, st->snapshots_ignored, st->snapshots_aborted, st->book_chain_breaks,
-           st->book_before_snapshot, st->unknown_instrument);
+    printf("  snapshots: %" PRIu64 " rebuilt a book, %" PRIu64 " matched the book built from changes level for level"
+           " (%" PRIu64 " did not), %" PRIu64 " ignored, %" PRIu64 " aborted\n",
+           st->snapshots_applied, st->snapshots_verified, st->snapshots_mismatched, st->snapshots_ignored,
+           st->snapshots_aborted);
+    printf("  book chain breaks %" PRIu64 ", changes queued before a snapshot %" PRIu64 " (%" PRIu64
+           " applied after it), messages for instruments not yet defined %" PRIu64 "\n",
+           st->book_chain_breaks, st->book_changes_queued, st->book_changes_replayed, st->unknown_instrument);
     printf("  events: index %" PRIu64 ", ticker %" PRIu64 ", option ticker %" PRIu64 ", trade %" PRIu64
            ", book %" PRIu64 ", instrument %" PRIu64 ", gap %" PRIu64 "\n",
            st->events_by_kind[HT_FEED_EV_INDEX], st->events_by_kind[HT_FEED_EV_TICKER],

@@ -88,3 +88,18 @@ int ht_book_side_apply(ht_book_side_state *s, uint8_t change, double price, doub
         result = HT_BOOK_APPLY_DROPPED;
     return result;
 }
+
+int ht_book_side_check(const ht_book_side_state *s, double price, double amount)
+{
+    if (!s->complete) {
+        if (s->reliable == 0)
+            return HT_BOOK_CHECK_OUTSIDE;
+        double worst = s->levels[s->reliable - 1].price;
+        if (s->is_bid ? price < worst : price > worst)
+            return HT_BOOK_CHECK_OUTSIDE;
+    }
+    uint32_t pos = find_position(s, price);
+    if (pos < s->reliable && s->levels[pos].price == price && s->levels[pos].amount == amount)
+        return HT_BOOK_CHECK_MATCH;
+    return HT_BOOK_CHECK_MISMATCH;
+}

@@ -38,4 +38,11 @@ void ht_book_side_mark_incomplete(ht_book_side_state *s);
  * inserting the level when absent; deleted removes it). Returns HT_BOOK_APPLY_*. */
 int ht_book_side_apply(ht_book_side_state *s, uint8_t change, double price, double amount);
 
+/* Results of ht_book_side_check. */
+enum { HT_BOOK_CHECK_OUTSIDE = 0, HT_BOOK_CHECK_MATCH, HT_BOOK_CHECK_MISMATCH };
+
+/* Checks a level reported by the exchange against the side: OUTSIDE when the price lies beyond the exact
+ * range (cannot be judged), MATCH when the side holds it with this amount, MISMATCH otherwise. */
+int ht_book_side_check(const ht_book_side_state *s, double price, double amount);
+
 #endif

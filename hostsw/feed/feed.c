@@ -10,6 +10,16 @@
 #include "book.h"
 #include "maps.h"
 
+/* What the parts of the snapshot being received do to the book. */
+enum { SNAP_IDLE = 0, SNAP_BUILD, SNAP_VERIFY, SNAP_SKIP };
+
+/* A copy of a 1001 kept while its book waits for a snapshot. */
+typedef struct queued_change {
+    uint32_t slot; /* instrument slot, MAP_EMPTY once replayed */
+    uint16_t len;
+    uint8_t bytes[HT_FEED_QUEUE_ENTRY_BYTES];
+} queued_change;
+
 /* Per-instrument state consumers do not see. */
 typedef struct inst_priv {
     ht_book_side_state bid, ask; /* the book's two sides (levels live in ht_feed.levels) */
@@ -22,8 +32,9 @@ typedef struct inst_priv {
     uint32_t home;               /* channel slot of the incremental channel, MAP_EMPTY until seen */
     uint32_t name_hash;
     /* Snapshot assembly (1004 parts between 1005 and 1006). */
-    bool snap_active;            /* parts are being applied */
-    bool snap_skipping;          /* parts of an older snapshot are being skipped */
+    uint8_t snap_mode;           /* SNAP_IDLE, _BUILD (rebuilding), _VERIFY (checking a sound book), _SKIP */
+    bool verify_bad;             /* a checked level differed */
+    uint32_t verify_bids, verify_asks; /* levels of the snapshot found in the book's exact range */
     uint32_t snap_channel;       /* channel slot the parts come from */
     uint64_t snap_channel_serial; /* that channel's last_gap_serial when the snapshot began */
     uint64_t snap_change_id;
@@ -49,6 +60,8 @@ struct ht_feed {
     uint64_t now_ms;
     ht_feed_stats stats;
     ht_feed_event ev;      /* the current packet's event fields */
+    queued_change *queue;  /* change_queue entries, a ring */
+    uint32_t queue_head, queue_count;
 };
 
 static const char *const g_price_status[] = {"ok", "none", "stale", "not open", "old"};
@@ -71,6 +84,7 @@ void ht_feed_config_default(ht_feed_config *cfg)
     cfg->max_channels = 256;
     cfg->max_indices = 128;
     cfg->book_depth = 32;
+    cfg->change_queue = 1024;
 }
 
 /* Name of instrument slot `idx` for the name map. */
@@ -114,6 +128,7 @@ static void reset_state(ht_feed *f)
     f->n_inst = f->n_ix = f->n_ch = 0;
     f->gap_serial = 0;
     f->now_ms = 0;
+    f->queue_head = f->queue_count = 0;
     memset(&f->stats, 0, sizeof f->stats);
     memset(&f->ev, 0, sizeof f->ev);
 }
@@ -141,6 +156,10 @@ ht_feed *ht_feed_create(const ht_feed_config *cfg_in, ht_error *err)
         ht_error_set(err, "feed: book_depth must be 1..4096, got %u", cfg.book_depth);
         return NULL;
     }
+    if (cfg.change_queue > 65536) {
+        ht_error_set(err, "feed: change_queue must be 0..65536, got %u", cfg.change_queue);
+        return NULL;
+    }
     ht_feed *f = calloc(1, sizeof *f);
     if (!f) {
         ht_error_set(err, "feed: out of memory");
@@ -153,7 +172,8 @@ ht_feed *ht_feed_create(const ht_feed_config *cfg_in, ht_error *err)
     f->ix = calloc(cfg.max_indices, sizeof *f->ix);
     f->ix_serial = calloc(cfg.max_indices, sizeof *f->ix_serial);
     f->ch = calloc(cfg.max_channels, sizeof *f->ch);
-    bool ok = f->inst && f->priv && f->levels && f->ix && f->ix_serial && f->ch &&
+    f->queue = cfg.change_queue ? calloc(cfg.change_queue, sizeof *f->queue) : NULL;
+    bool ok = (f->queue || !cfg.change_queue) && f->inst && f->priv && f->levels && f->ix && f->ix_serial && f->ch &&
               u32map_init(&f->id_map, cfg.max_instruments) == 0 &&
               (f->ch_slot_of = calloc(65536, sizeof *f->ch_slot_of)) != NULL &&
               name_map_init(&f->inst_names, cfg.max_instruments, inst_name_of, f) == 0 &&
@@ -180,6 +200,7 @@ void ht_feed_destroy(ht_feed *f)
     free(f->ch);
     u32map_free(&f->id_map);
     free(f->ch_slot_of);
+    free(f->queue);
     name_map_free(&f->inst_names);
     name_map_free(&f->ix_names);
     free(f);
@@ -558,7 +579,108 @@ static void book_publish(inst_priv *p)
     p->book.ask_reliable = p->ask.reliable;
 }
 
-/* Applies 1001: follows the changeId chain and the levels. */
+/* Applies one decoded 1001 to a book that has a base: follows the changeId chain (a continuation part, the
+ * next link, an old change, or a break) and then the levels. Emits BOOK when emit_event is set. */
+static void book_apply(ht_feed *f, uint32_t slot, const ht_sbe_book *d, bool emit_event)
+{
+    inst_priv *p = &f->priv[slot];
+    bool continuation = p->expect_continuation && d->change_id == p->book.change_id &&
+                        d->prev_change_id == p->last_prev_change_id;
+    if (!continuation) {
+        if (d->prev_change_id == p->book.change_id) {
+            /* The chain holds: nothing was missed for this book, whatever the channel lost. */
+            if (p->book_status == HT_BOOK_OK)
+                p->book_serial = f->gap_serial;
+        } else if (d->change_id <= p->book.change_id) {
+            f->stats.book_old_changes++;
+            return;
+        } else {
+            f->stats.book_chain_breaks++;
+            p->book_status = HT_BOOK_BROKEN;
+        }
+    }
+    for (unsigned i = 0; i < d->changes.count; i++) {
+        ht_sbe_book_change c;
+        ht_sbe_book_change_at(&d->changes, i, &c);
+        ht_book_side_state *side = c.side == HT_SBE_SIDE_BID ? &p->bid : &p->ask;
+        int r = ht_book_side_apply(side, c.change, c.price, c.amount);
+        if (HT_UNLIKELY(r != HT_BOOK_APPLY_OK)) {
+            if (r == HT_BOOK_APPLY_DROPPED) {
+                f->stats.book_levels_dropped++;
+            } else if (p->book_status != HT_BOOK_BROKEN) {
+                f->stats.book_inconsistent++;
+                p->book_status = HT_BOOK_BROKEN;
+            }
+        }
+    }
+    p->book.change_id = d->change_id;
+    p->last_prev_change_id = d->prev_change_id;
+    p->book.timestamp_ms = d->timestamp_ms;
+    p->expect_continuation = !d->is_last;
+    p->book.changes++;
+    book_publish(p);
+    if (emit_event) {
+        f->ev.book = &p->book;
+        emit(f, HT_FEED_EV_BOOK, &f->inst[slot], d->timestamp_ms);
+    }
+}
+
+/* Keeps a copy of a 1001 for a book that waits for a snapshot, so the changes newer than the snapshot can
+ * be applied when it comes (the oldest copy makes room when the queue is full). */
+static void queue_change(ht_feed *f, uint32_t slot, const ht_sbe_msg *msg)
+{
+    uint32_t cap = f->cfg.change_queue;
+    if (!cap)
+        return;
+    const uint8_t *start = msg->block - HT_SBE_MSG_HEADER_LEN;
+    size_t len = (size_t)(msg->end - start);
+    if (len > HT_FEED_QUEUE_ENTRY_BYTES) {
+        f->stats.book_changes_not_queued++;
+        return;
+    }
+    queued_change *q = &f->queue[f->queue_head];
+    if (f->queue_count == cap)
+        f->stats.book_queue_overwritten++;
+    else
+        f->queue_count++;
+    q->slot = slot;
+    q->len = (uint16_t)len;
+    memcpy(q->bytes, start, len);
+    f->queue_head = (f->queue_head + 1) % cap;
+    f->stats.book_changes_queued++;
+}
+
+/* Applies the queued changes of an instrument newer than its fresh snapshot, oldest first, and drops them
+ * from the queue. A gap in their chain makes the book broken again. */
+static void replay_queued(ht_feed *f, uint32_t slot)
+{
+    uint32_t cap = f->cfg.change_queue;
+    if (!cap)
+        return;
+    uint32_t first = (f->queue_head + cap - f->queue_count) % cap;
+    for (uint32_t k = 0; k < f->queue_count; k++) {
+        queued_change *q = &f->queue[(first + k) % cap];
+        if (q->slot != slot)
+            continue;
+        q->slot = MAP_EMPTY;
+        ht_sbe_msg m;
+        m.hdr.block_len = ht_sbe_u16(q->bytes);
+        m.hdr.template_id = ht_sbe_u16(q->bytes + 2);
+        m.hdr.num_groups = ht_sbe_u16(q->bytes + 8);
+        m.block = q->bytes + HT_SBE_MSG_HEADER_LEN;
+        m.groups = m.block + m.hdr.block_len;
+        m.end = q->bytes + q->len;
+        ht_sbe_book d;
+        if (ht_sbe_decode_book(&m, &d) != HT_SBE_OK)
+            continue;
+        if (d.change_id > f->priv[slot].book.change_id || f->priv[slot].expect_continuation) {
+            book_apply(f, slot, &d, false);
+            f->stats.book_changes_replayed++;
+        }
+    }
+}
+
+/* Applies 1001: follows the changeId chain and the levels; a book without a sound base queues it. */
 static ht_sbe_status on_book(ht_feed *f, const ht_sbe_msg *msg, ht_feed_channel *ch, uint32_t ch_slot)
 {
     ht_sbe_book d;
@@ -571,51 +693,79 @@ static ht_sbe_status on_book(ht_feed *f, const ht_sbe_msg *msg, ht_feed_channel 
         return HT_SBE_OK;
     learn_home(f, slot, ch, ch_slot);
     inst_priv *p = &f->priv[slot];
+    if (HT_UNLIKELY(p->book_status != HT_BOOK_OK))
+        queue_change(f, slot, msg);
     if (p->book_status == HT_BOOK_NONE) {
         f->stats.book_before_snapshot++;
         return HT_SBE_OK;
     }
-    bool continuation = p->expect_continuation && d.change_id == p->book.change_id &&
-                        d.prev_change_id == p->last_prev_change_id;
-    if (!continuation) {
-        if (d.prev_change_id == p->book.change_id) {
-            /* The chain holds: nothing was missed for this book, whatever the channel lost. */
-            if (p->book_status == HT_BOOK_OK)
-                p->book_serial = f->gap_serial;
-        } else if (d.change_id <= p->book.change_id) {
-            f->stats.book_old_changes++;
-            return HT_SBE_OK;
-        } else {
-            f->stats.book_chain_breaks++;
-            p->book_status = HT_BOOK_BROKEN;
-        }
-    }
-    for (unsigned i = 0; i < d.changes.count; i++) {
-        ht_sbe_book_change c;
-        ht_sbe_book_change_at(&d.changes, i, &c);
-        ht_book_side_state *side = c.side == HT_SBE_SIDE_BID ? &p->bid : &p->ask;
-        int r = ht_book_side_apply(side, c.change, c.price, c.amount);
-        if (HT_UNLIKELY(r != HT_BOOK_APPLY_OK)) {
-            if (r == HT_BOOK_APPLY_DROPPED) {
-                f->stats.book_levels_dropped++;
-            } else if (p->book_status != HT_BOOK_BROKEN) {
-                f->stats.book_inconsistent++;
-                p->book_status = HT_BOOK_BROKEN;
-            }
-        }
-    }
-    p->book.change_id = d.change_id;
-    p->last_prev_change_id = d.prev_change_id;
-    p->book.timestamp_ms = d.timestamp_ms;
-    p->expect_continuation = !d.is_last;
-    p->book.changes++;
-    book_publish(p);
-    f->ev.book = &p->book;
-    emit(f, HT_FEED_EV_BOOK, &f->inst[slot], d.timestamp_ms);
+    book_apply(f, slot, &d, true);
     return HT_SBE_OK;
 }
 
-/* Applies one 1004 part: a snapshot between 1005 and 1006 rebuilds the book; older ones are skipped. */
+/* Checks one part of a snapshot against a sound book with the same changeId: every level the snapshot has
+ * inside the book's exact range must be held with the same amount; the count is checked at the end. */
+static void snapshot_verify_part(inst_priv *p, const ht_sbe_snapshot *d)
+{
+    for (unsigned i = 0; i < d->levels.count; i++) {
+        ht_sbe_level lv;
+        ht_sbe_level_at(&d->levels, i, &lv);
+        bool bid = lv.side == HT_SBE_SIDE_BID;
+        int r = ht_book_side_check(bid ? &p->bid : &p->ask, lv.price, lv.amount);
+        if (r == HT_BOOK_CHECK_MISMATCH)
+            p->verify_bad = true;
+        else if (r == HT_BOOK_CHECK_MATCH && bid)
+            p->verify_bids++;
+        else if (r == HT_BOOK_CHECK_MATCH)
+            p->verify_asks++;
+    }
+}
+
+/* Starts a snapshot's assembly into an emptied book. */
+static void snapshot_begin(inst_priv *p)
+{
+    p->snap_complete = true;
+    ht_book_side_clear(&p->bid, true);
+    ht_book_side_clear(&p->ask, true);
+    p->book_status = HT_BOOK_BROKEN; /* until the last part */
+}
+
+/* Finishes a snapshot that rebuilt the book: sound from now, then the queued newer changes. */
+static void snapshot_finish(ht_feed *f, uint32_t slot, const ht_sbe_snapshot *d)
+{
+    inst_priv *p = &f->priv[slot];
+    if (!p->snap_complete) {
+        ht_book_side_mark_incomplete(&p->bid);
+        ht_book_side_mark_incomplete(&p->ask);
+    }
+    p->book_status = HT_BOOK_OK;
+    p->book.change_id = d->change_id;
+    p->book.timestamp_ms = d->timestamp_ms;
+    p->expect_continuation = false;
+    p->book_serial = f->gap_serial;
+    p->book.snapshots++;
+    f->stats.snapshots_applied++;
+    book_publish(p);
+    replay_queued(f, slot);
+    f->ev.book = &p->book;
+    emit(f, HT_FEED_EV_BOOK, &f->inst[slot], d->timestamp_ms);
+}
+
+/* Finishes the check of a snapshot against a sound book: a match proves the book whole (even after a
+ * sequence gap); a mismatch breaks it until the next snapshot. */
+static void snapshot_finish_verify(ht_feed *f, inst_priv *p)
+{
+    if (p->verify_bad || p->verify_bids != p->bid.reliable || p->verify_asks != p->ask.reliable) {
+        f->stats.snapshots_mismatched++;
+        p->book_status = HT_BOOK_BROKEN;
+    } else {
+        f->stats.snapshots_verified++;
+        p->book_serial = f->gap_serial;
+    }
+}
+
+/* Applies one 1004 part between 1005 and 1006: rebuilds a book without a sound base (or behind the
+ * snapshot), checks a sound book at the same changeId against it, skips older ones. */
 static ht_sbe_status on_snapshot(ht_feed *f, const ht_sbe_msg *msg, ht_feed_channel *ch, uint32_t ch_slot)
 {
     ht_sbe_snapshot d;
@@ -633,62 +783,52 @@ static ht_sbe_status on_snapshot(ht_feed *f, const ht_sbe_msg *msg, ht_feed_chan
     if (HT_UNLIKELY(slot == MAP_EMPTY))
         return HT_SBE_OK;
     inst_priv *p = &f->priv[slot];
-    bool continues = (p->snap_active || p->snap_skipping) && p->snap_channel == ch_slot &&
-                     p->snap_change_id == d.change_id;
+    bool continues = p->snap_mode != SNAP_IDLE && p->snap_channel == ch_slot && p->snap_change_id == d.change_id;
     if (!continues) {
-        p->snap_active = p->snap_skipping = false;
-        bool book_good = p->book_status == HT_BOOK_OK;
-        if (book_good && d.change_id <= p->book.change_id) {
-            f->stats.snapshots_ignored++;
-            p->snap_skipping = !d.is_last_in_book;
-            p->snap_channel = ch_slot;
-            p->snap_change_id = d.change_id;
-            return HT_SBE_OK;
-        }
-        p->snap_active = true;
+        p->snap_mode = SNAP_IDLE;
         p->snap_channel = ch_slot;
-        p->snap_channel_serial = ch->last_gap_serial;
         p->snap_change_id = d.change_id;
-        p->snap_complete = true;
-        ht_book_side_clear(&p->bid, true);
-        ht_book_side_clear(&p->ask, true);
-        p->book_status = HT_BOOK_BROKEN; /* until the last part */
+        p->snap_channel_serial = ch->last_gap_serial;
+        if (p->book_status == HT_BOOK_OK && d.change_id == p->book.change_id && !p->expect_continuation) {
+            p->snap_mode = SNAP_VERIFY;
+            p->verify_bad = false;
+            p->verify_bids = p->verify_asks = 0;
+        } else if (p->book_status == HT_BOOK_OK && d.change_id <= p->book.change_id) {
+            f->stats.snapshots_ignored++;
+            p->snap_mode = SNAP_SKIP;
+        } else {
+            p->snap_mode = SNAP_BUILD;
+            snapshot_begin(p);
+        }
     }
-    if (p->snap_skipping) {
-        p->snap_skipping = !d.is_last_in_book;
-        return HT_SBE_OK;
-    }
-    if (!d.is_book_complete)
-        p->snap_complete = false;
-    for (unsigned i = 0; i < d.levels.count; i++) {
-        ht_sbe_level lv;
-        ht_sbe_level_at(&d.levels, i, &lv);
-        ht_book_side_state *side = lv.side == HT_SBE_SIDE_BID ? &p->bid : &p->ask;
-        if (ht_book_side_apply(side, HT_SBE_CHANGE_CREATED, lv.price, lv.amount) == HT_BOOK_APPLY_DROPPED)
-            f->stats.book_levels_dropped++;
+    if (p->snap_mode == SNAP_VERIFY)
+        snapshot_verify_part(p, &d);
+    if (p->snap_mode == SNAP_BUILD) {
+        if (!d.is_book_complete)
+            p->snap_complete = false;
+        for (unsigned i = 0; i < d.levels.count; i++) {
+            ht_sbe_level lv;
+            ht_sbe_level_at(&d.levels, i, &lv);
+            ht_book_side_state *side = lv.side == HT_SBE_SIDE_BID ? &p->bid : &p->ask;
+            if (ht_book_side_apply(side, HT_SBE_CHANGE_CREATED, lv.price, lv.amount) == HT_BOOK_APPLY_DROPPED)
+                f->stats.book_levels_dropped++;
+        }
     }
     if (!d.is_last_in_book)
         return HT_SBE_OK;
-    p->snap_active = false;
+    int mode = p->snap_mode;
+    p->snap_mode = SNAP_IDLE;
+    if (mode == SNAP_SKIP)
+        return HT_SBE_OK;
     if (ch->last_gap_serial != p->snap_channel_serial) {
         f->stats.snapshots_aborted++;
         book_publish(p);
         return HT_SBE_OK;
     }
-    if (!p->snap_complete) {
-        ht_book_side_mark_incomplete(&p->bid);
-        ht_book_side_mark_incomplete(&p->ask);
-    }
-    p->book_status = HT_BOOK_OK;
-    p->book.change_id = d.change_id;
-    p->book.timestamp_ms = d.timestamp_ms;
-    p->expect_continuation = false;
-    p->book_serial = f->gap_serial;
-    p->book.snapshots++;
-    f->stats.snapshots_applied++;
-    book_publish(p);
-    f->ev.book = &p->book;
-    emit(f, HT_FEED_EV_BOOK, &f->inst[slot], d.timestamp_ms);
+    if (mode == SNAP_VERIFY)
+        snapshot_finish_verify(f, p);
+    else
+        snapshot_finish(f, slot, &d);
     return HT_SBE_OK;
 }
 

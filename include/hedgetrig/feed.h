@@ -21,6 +21,10 @@
  * indices) per coin; times in milliseconds since the Unix epoch (exchange clock); commissions as fractions
  * of the notional. Absent optional doubles are NaN.
  *
+ * Books: a book gets its base from a snapshot (1004 between 1005 and 1006); changes (1001) that arrive while it
+ * waits are queued and those newer than the snapshot applied after it. A later snapshot at the book's own
+ * changeId is compared with it level for level (stats.snapshots_verified / _mismatched).
+ *
  * Trust: a price is trustworthy when the instrument has had a full ticker (1003) since the last sequence
  * gap on its incremental channel (or the snapshot channel restored it) and its state is open. A gap makes
  * every instrument of that channel stale at once in O(1) (each channel remembers the serial number of its
@@ -41,6 +45,8 @@ typedef struct ht_feed ht_feed;
 #define HT_INSTRUMENT_NAME_MAX 63
 /* Tick-size steps kept per instrument (from 1010). */
 #define HT_INSTRUMENT_MAX_TICK_STEPS 8
+/* Largest 1001 message (header included) the change queue keeps: 33 level changes. */
+#define HT_FEED_QUEUE_ENTRY_BYTES 640
 /* No channel (an instrument whose incremental channel has not been seen yet). */
 #define HT_FEED_NO_CHANNEL 0xFFFFu
 
@@ -251,6 +257,12 @@ typedef struct ht_feed_stats {
     uint64_t snapshots_applied;  /* complete snapshots applied */
     uint64_t snapshots_ignored;  /* 1004 outside 1005..1006, or older than the book held */
     uint64_t snapshots_aborted;  /* a gap on the snapshot channel cut a multi-part snapshot */
+    uint64_t snapshots_verified; /* snapshots at a sound book's changeId that matched it level for level */
+    uint64_t snapshots_mismatched; /* ... that did not (the book is broken until the next snapshot) */
+    uint64_t book_changes_queued;  /* 1001 kept while their book waited for a snapshot */
+    uint64_t book_changes_replayed; /* of those, applied after the snapshot (newer than it) */
+    uint64_t book_queue_overwritten; /* queued changes lost to a full queue (the oldest goes) */
+    uint64_t book_changes_not_queued; /* 1001 longer than HT_FEED_QUEUE_ENTRY_BYTES (not queued) */
     uint64_t events;             /* events delivered */
     uint64_t events_by_kind[HT_FEED_EV_KIND_COUNT];
     ht_feed_fault last_fault;
@@ -264,6 +276,9 @@ typedef struct ht_feed_config {
     uint32_t max_indices;     /* index table capacity, 1..4096 (default 128) */
     uint32_t book_depth;      /* levels held per side per book, 1..4096 (default 32); memory is
                                  max_instruments * 2 * book_depth * 16 bytes */
+    uint32_t change_queue;    /* 1001 messages kept while books wait for a snapshot, 0..65536 (default 1024;
+                                 0: none); each takes HT_FEED_QUEUE_ENTRY_BYTES. After a snapshot with changeId C
+                                 the queued changes newer than C are applied, as the vendor guide recommends */
     ht_feed_event_fn on_event; /* may be NULL: no events */
     void *user;               /* passed to on_event */
 } ht_feed_config;

@@ -254,6 +254,9 @@ static void capture_builds_registry_and_market(void **state)
     assert_true(c.checked > 300);
     assert_int_equal(c.mismatched, 0);
     assert_true(st->snapshots_applied >= 84);
+    /* The later snapshot batches carry the same changeIds as the books built from changes: all 110 agree. */
+    assert_int_equal(st->snapshots_verified, 110);
+    assert_int_equal(st->snapshots_mismatched, 0);
     assert_int_equal(c.events[HT_FEED_EV_INDEX], 468);
     uint64_t applied = 0;
     for (uint32_t i = 0; i < ht_feed_instrument_count(feed); i++)
@@ -764,6 +767,60 @@ static void bounded_depth_says_how_many_levels_are_reliable(void **state)
     ht_feed_destroy(f);
 }
 
+static void changes_before_the_snapshot_are_replayed_after_it(void **state)
+{
+    (void)state;
+    recorder r = {0};
+    ht_feed *f = make_feed(&r, 8, 64);
+    setup_three(f);
+    const ht_instrument *b = ht_feed_instrument_by_name(f, "B");
+    const ht_book *book = ht_feed_book(f, b);
+    /* Changes 10 -> 11 -> 12 -> 13 arrive before any snapshot; the snapshot is at 11. */
+    const ht_sbe_book_change c11[] = {{HT_SBE_SIDE_BID, HT_SBE_CHANGE_CREATED, 24990, 1}};
+    const ht_sbe_book_change c12[] = {{HT_SBE_SIDE_BID, HT_SBE_CHANGE_CREATED, 24995, 2}};
+    const ht_sbe_book_change c13[] = {{HT_SBE_SIDE_ASK, HT_SBE_CHANGE_DELETED, 25003, 0}};
+    assert_int_equal(send_book(f, 2, 12, 2, 10, 11, 1, c11, 1), 1);
+    assert_int_equal(send_book(f, 2, 13, 2, 11, 12, 1, c12, 1), 1);
+    assert_int_equal(send_book(f, 2, 14, 2, 12, 13, 1, c13, 1), 1);
+    assert_int_equal(ht_feed_stats_get(f)->book_changes_queued, 3);
+    const ht_sbe_level lv[] = {{HT_SBE_SIDE_BID, 24999, 1}, {HT_SBE_SIDE_ASK, 25001, 2}, {HT_SBE_SIDE_BID, 24990, 1},
+                               {HT_SBE_SIDE_ASK, 25003, 4}};
+    send_snapshot(f, 102, 2, 2, 11, lv, 4);
+    assert_int_equal(ht_feed_book_status(f, b), HT_BOOK_OK);
+    assert_int_equal(book->change_id, 13);
+    assert_int_equal(ht_feed_stats_get(f)->book_changes_replayed, 2);
+    assert_int_equal(book->bid_count, 3);
+    assert_true(book->bids[1].price == 24995 && book->bids[1].amount == 2);
+    assert_int_equal(book->ask_count, 1);
+    /* The next change continues from 13. */
+    const ht_sbe_book_change c14[] = {{HT_SBE_SIDE_ASK, HT_SBE_CHANGE_CREATED, 25002, 5}};
+    assert_int_equal(send_book(f, 2, 15, 2, 13, 14, 1, c14, 1), 1);
+    assert_int_equal(ht_feed_book_status(f, b), HT_BOOK_OK);
+    assert_int_equal(ht_feed_stats_get(f)->book_chain_breaks, 0);
+    /* A gap leaves the book unverified; a snapshot at its changeId that matches proves it whole. */
+    assert_int_equal(send_seq(f, 2, 17), 1);
+    assert_int_equal(ht_feed_book_status(f, b), HT_BOOK_UNVERIFIED);
+    const ht_sbe_level now[] = {{HT_SBE_SIDE_BID, 24999, 1}, {HT_SBE_SIDE_BID, 24995, 2},
+                                {HT_SBE_SIDE_BID, 24990, 1}, {HT_SBE_SIDE_ASK, 25001, 2},
+                                {HT_SBE_SIDE_ASK, 25002, 5}};
+    send_snapshot(f, 102, 3, 2, 14, now, 5);
+    assert_int_equal(ht_feed_stats_get(f)->snapshots_verified, 1);
+    assert_int_equal(ht_feed_book_status(f, b), HT_BOOK_OK);
+    /* One that disagrees (an amount differs) breaks the book until a rebuild. */
+    const ht_sbe_level wrong[] = {{HT_SBE_SIDE_BID, 24999, 1}, {HT_SBE_SIDE_BID, 24995, 3},
+                                  {HT_SBE_SIDE_BID, 24990, 1}, {HT_SBE_SIDE_ASK, 25001, 2},
+                                  {HT_SBE_SIDE_ASK, 25002, 5}};
+    send_snapshot(f, 102, 4, 2, 14, wrong, 5);
+    assert_int_equal(ht_feed_stats_get(f)->snapshots_mismatched, 1);
+    assert_int_equal(ht_feed_book_status(f, b), HT_BOOK_BROKEN);
+    /* So does one missing a level the book holds. */
+    send_snapshot(f, 102, 5, 2, 20, now, 5);
+    assert_int_equal(ht_feed_book_status(f, b), HT_BOOK_OK);
+    send_snapshot(f, 102, 6, 2, 20, now, 4);
+    assert_int_equal(ht_feed_stats_get(f)->snapshots_mismatched, 2);
+    ht_feed_destroy(f);
+}
+
 static void limits_and_bad_input_are_counted(void **state)
 {
     (void)state;
@@ -887,6 +944,7 @@ int main(void)
         cmocka_unit_test(book_follows_snapshot_and_change_chain),
         cmocka_unit_test(multi_part_snapshot_and_gap_abort),
         cmocka_unit_test(bounded_depth_says_how_many_levels_are_reliable),
+        cmocka_unit_test(changes_before_the_snapshot_are_replayed_after_it),
         cmocka_unit_test(limits_and_bad_input_are_counted),
         cmocka_unit_test(create_rejects_bad_limits),
     };
