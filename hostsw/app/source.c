@@ -77,6 +77,13 @@ int ht_source_parse(const char *cmd, int argc, char **argv, int *i, ht_source_op
         o->cfg.iface_addr = ntohl(a.s_addr);
         return 1;
     }
+    if (strcmp(opt, "--rcvbuf") == 0) {
+        uint64_t bytes;
+        if (!(v = option_value(cmd, argc, argv, i)) || !ht_cli_parse_u64(cmd, opt, v, 1024, 1u << 30, &bytes))
+            return HT_EXIT_USAGE;
+        o->cfg.rcvbuf_bytes = (int)bytes;
+        return 1;
+    }
     if (strcmp(opt, "--idle-ms") == 0) {
         uint64_t ms;
         if (!(v = option_value(cmd, argc, argv, i)) || !ht_cli_parse_u64(cmd, opt, v, 0, 3600000, &ms))

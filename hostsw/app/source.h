@@ -25,6 +25,7 @@ typedef struct ht_source_opts {
     "                          --vdev=net_pcap0,rx_pcap=FILE)\n"                                         \
     "  --dpdk-port N           DPDK port to receive on (default 0)\n"                                   \
     "  --iface A.B.C.D         socket: local interface address for the joins (default any)\n"          \
+    "  --rcvbuf BYTES          socket: receive buffer size (default: the system's)\n"                   \
     "  --idle-ms N             dpdk/socket: stop after N ms without a packet (default 500 for dpdk\n"   \
     "                          with a file, 0 = never otherwise)\n"
 
