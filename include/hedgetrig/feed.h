@@ -298,7 +298,8 @@ void ht_feed_reset(ht_feed *feed);
 
 /* Decodes one UDP payload (frame header + SBE messages) in place and applies it: sequencing, registry,
  * market state, books, events. rx_tsc is the packet's receive TSC (passed through to events).
- * Returns the number of messages applied, 0 for a duplicate or late packet, or -1 when the packet lied
+ * Returns the number of messages applied, 0 for a duplicate or late packet (or a new channel when the
+ * channel table is full: stats.channels_full), or -1 when the packet lied
  * (the messages before the lie are applied; stats.last_fault says where; the channel is marked stale).
  * Never allocates, locks, prints or makes a syscall. */
 int ht_feed_on_packet(ht_feed *feed, const uint8_t *payload, size_t len, uint64_t rx_tsc);
