@@ -40,6 +40,7 @@ typedef struct pos_state {
     bool trusted, have_mark;
     double sigma_last;   /* latest IV for the vol move */
     double vol_weight;   /* |qty_x_mult vega| at the recompute (0 when not in the table) */
+    double delta_last;   /* per-unit delta at S0, the recompute's time and sigma_last */
 } pos_state;
 
 /* Instrument id -> position and hedge slot (open addressing; id_used marks taken slots). */
@@ -60,6 +61,7 @@ struct ht_greeks {
     double s0[HT_GREEKS_MAX_UNDERLYINGS];
     double vol_dev_sum[HT_GREEKS_MAX_UNDERLYINGS];
     double vol_weight_sum[HT_GREEKS_MAX_UNDERLYINGS];
+    double iv_delta_sum[HT_GREEKS_MAX_UNDERLYINGS]; /* exact delta change at S0 from the IV moves (coin) */
     bool recomputed;
     bool book_changed;
     unsigned n_indices;
@@ -344,6 +346,8 @@ static double option_price_usd(const ht_instrument_spec *spec, double mark, doub
     return spec->inverse ? mark * forward : mark;
 }
 
+static double exact_delta(const ht_greeks *g, const ht_greeks_result *r, double spot, double sigma, uint64_t now_ms);
+
 int ht_greeks_set_mark(ht_greeks *g, uint32_t instrument_id, double mark, double ticker_index, uint64_t ts_ms,
                        bool trusted)
 {
@@ -385,7 +389,15 @@ int ht_greeks_set_mark(ht_greeks *g, uint32_t instrument_id, double mark, double
     }
     g->vol_dev_sum[u] += ps->vol_weight * (iv.sigma - ps->sigma_last);
     ps->sigma_last = iv.sigma;
-    g->under[u].vol_move = g->vol_weight_sum[u] > 0.0 ? g->vol_dev_sum[u] / g->vol_weight_sum[u] : 0.0;
+    ht_greeks_underlying *un = &g->under[u];
+    un->vol_move = g->vol_weight_sum[u] > 0.0 ? g->vol_dev_sum[u] / g->vol_weight_sum[u] : 0.0;
+    /* What the IV move does to this option's delta at S0 exactly, against what V d sigma assumes. */
+    const double d = exact_delta(g, &ps->res, un->s0, iv.sigma, un->recompute_ms);
+    if (isfinite(d)) {
+        g->iv_delta_sum[u] += ps->res.qty_x_mult * (d - ps->delta_last);
+        ps->delta_last = d;
+    }
+    un->vol_error = g->iv_delta_sum[u] - un->v * un->vol_move;
     return 0;
 }
 
@@ -590,38 +602,53 @@ static void price_hedge(ht_greeks *g, pos_state *ps, double s_ref, uint64_t now_
     r->k_ratio = isfinite(s_ref) ? h->mark / s_ref : NAN;
 }
 
-/* The exact delta of one in-table option at spot (F = k spot), sigma + dsigma and now_ms, per unit, in the
+/* The exact delta of one in-table option at spot (F = k spot), volatility sigma and now_ms, per unit, in the
  * table's convention; NaN when it cannot be priced there (expired by then). */
-static double exact_delta(const ht_greeks *g, const ht_greeks_result *r, double spot, double dsigma, uint64_t now_ms)
+static double exact_delta(const ht_greeks *g, const ht_greeks_result *r, double spot, double sigma, uint64_t now_ms)
 {
     const ht_instrument_spec *spec = &r->pos->spec;
     const double f = r->k_ratio * spot;
     const double t = years_to(g, spec->expiry_ms, now_ms);
-    const double sigma = fmax(r->iv + dsigma, 1e-6);
     ht_b76_greeks b;
-    if (ht_b76_compute(spec->option_type, f, spec->strike, t, sigma, g->cfg.rate, &b) != 0)
+    if (ht_b76_compute(spec->option_type, f, spec->strike, t, fmax(sigma, 1e-6), g->cfg.rate, &b) != 0)
         return NAN;
     double tg[4];
     table_greeks(g, spec->inverse, &b, f, r->k_ratio, tg);
     return tg[0];
 }
 
-double ht_greeks_exact_net_delta(const ht_greeks *g, unsigned u, double spot, double dsigma, uint64_t now_ms)
+double ht_greeks_position_delta(const ht_greeks *g, size_t i, double spot, double sigma, uint64_t now_ms)
+{
+    if (i >= g->n_pos || !g->pos[i].res.in_table)
+        return NAN;
+    return exact_delta(g, &g->pos[i].res, spot, sigma, now_ms);
+}
+
+double ht_greeks_hedge_at(const ht_greeks *g, unsigned u, double spot)
 {
     if (u >= g->n_under)
         return NAN;
     double sum = 0.0;
     for (size_t i = 0; i < g->n_pos; i++) {
         const ht_greeks_result *r = &g->pos[i].res;
-        if (r->underlying != u)
+        if (r->underlying != u || (r->flags & HT_GF_EXCLUDING) || !(r->flags & HT_GF_HEDGE))
             continue;
-        if (r->in_table) {
-            sum += r->qty_x_mult * exact_delta(g, r, spot, dsigma, now_ms);
-        } else if ((r->flags & HT_GF_EXCLUDING) == 0 && (r->flags & HT_GF_HEDGE)) {
-            /* Inverse hedges' coin amount follows 1/F in the Deribit convention; USD deltas stay put. */
-            const bool moves = !r->pos->spec.size_in_coin && g->cfg.convention == HT_DELTA_DERIBIT;
-            sum += moves ? r->hedge_coin * g->under[u].s0 / spot : r->hedge_coin;
-        }
+        /* Inverse hedges' coin amount follows 1/F in the Deribit convention; USD deltas stay put. */
+        const bool moves = !r->pos->spec.size_in_coin && g->cfg.convention == HT_DELTA_DERIBIT;
+        sum += moves ? r->hedge_coin * g->under[u].s0 / spot : r->hedge_coin;
+    }
+    return sum;
+}
+
+double ht_greeks_exact_net_delta(const ht_greeks *g, unsigned u, double spot, double dsigma, uint64_t now_ms)
+{
+    if (u >= g->n_under)
+        return NAN;
+    double sum = ht_greeks_hedge_at(g, u, spot);
+    for (size_t i = 0; i < g->n_pos; i++) {
+        const ht_greeks_result *r = &g->pos[i].res;
+        if (r->underlying == u && r->in_table)
+            sum += r->qty_x_mult * exact_delta(g, r, spot, r->iv + dsigma, now_ms);
     }
     return sum;
 }
@@ -718,6 +745,8 @@ size_t ht_greeks_recompute(ht_greeks *g, uint64_t now_ms)
         un->vega = un->volga = un->theta_per_day = 0.0;
         un->ref_vol = NAN;
         un->vol_move = 0.0;
+        un->vol_error = 0.0;
+        g->iv_delta_sum[u] = 0.0;
         un->recompute_ms = now_ms;
         un->options = un->hedges = un->in_table = un->excluded = 0;
         g->vol_dev_sum[u] = 0.0;
@@ -766,6 +795,7 @@ size_t ht_greeks_recompute(ht_greeks *g, uint64_t now_ms)
         un->in_table++;
         ps->vol_weight = fabs(q * r->vega);
         ps->sigma_last = r->iv;
+        ps->delta_last = r->delta;
         g->vol_weight_sum[r->underlying] += ps->vol_weight;
         vol_weighted[r->underlying] += ps->vol_weight * r->iv;
         g->rows[n_rows++] = (ht_greeks_row){r->underlying, q, r->delta, r->gamma, r->speed, r->vanna, un->s0};
@@ -852,10 +882,12 @@ unsigned ht_greeks_refresh_due(ht_greeks *g, unsigned u, double spot, uint64_t n
             why |= HT_REFRESH_VOL;
         if (now_ms >= un->recompute_ms + un->interval_ms)
             why |= HT_REFRESH_TIMER;
+        if (fabs(un->vol_error) > SHARE_VOL * g->cfg.refresh.error_budget * un->gross_delta)
+            why |= HT_REFRESH_SMILE;
     }
     if (g->book_changed)
         why |= HT_REFRESH_BOOK;
-    for (unsigned b = 0; b < 5; b++)
+    for (unsigned b = 0; b < HT_REFRESH_REASONS; b++)
         if (why & (1u << b))
             g->stats.refreshes_by_reason[b]++;
     return why;

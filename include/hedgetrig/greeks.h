@@ -214,6 +214,9 @@ typedef struct ht_greeks_underlying {
     double vega, volga, theta_per_day; /* book totals in USD */
     double ref_vol;               /* vega-weighted mean IV of the table positions */
     double vol_move;              /* current vega-weighted IV move since the recompute (d sigma) */
+    double vol_error;             /* the part of the IV moves since the recompute that V d sigma misses: the
+                                     exact delta change at S0 from each option's own IV move, minus V d sigma
+                                     (coin); it grows when IVs move unevenly (skew, noisy marks) */
     uint64_t recompute_ms;        /* now_ms of the recompute */
     size_t options, hedges, in_table, excluded;
     /* Thresholds in force (the configured maxima, or tighter when adaptive), and the Taylor error the
@@ -229,13 +232,15 @@ const ht_greeks_underlying *ht_greeks_underlying_at(const ht_greeks *g, unsigned
 /* The underlying of a base coin ("BTC"), or -1. */
 int ht_greeks_underlying_find(const ht_greeks *g, const char *base);
 
+#define HT_REFRESH_REASONS 6
+
 /* Counters since create. */
 typedef struct ht_greeks_stats {
     uint64_t recomputes;
     uint64_t excluded_by_flag[HT_GF_COUNT]; /* per recompute and position: how often each flag excluded one */
     uint64_t marks, indices;                /* setter calls applied */
     uint64_t iv_updates, iv_update_failures; /* set_mark re-solves for the vol move */
-    uint64_t refreshes_by_reason[5];         /* ht_greeks_refresh_due answers by HT_REFRESH_* bit */
+    uint64_t refreshes_by_reason[HT_REFRESH_REASONS]; /* ht_greeks_refresh_due answers by HT_REFRESH_* bit */
 } ht_greeks_stats;
 const ht_greeks_stats *ht_greeks_stats_get(const ht_greeks *g);
 
@@ -270,6 +275,7 @@ enum {
     HT_REFRESH_TIMER = 1u << 2, /* the interval has passed */
     HT_REFRESH_BOOK = 1u << 3,  /* the book changed (ht_greeks_book_changed) */
     HT_REFRESH_NEVER = 1u << 4, /* never recomputed, or S0 unknown */
+    HT_REFRESH_SMILE = 1u << 5, /* the IVs moved unevenly: |vol_error| over its share of the error budget */
 };
 
 /* Which re-centre triggers fire for underlying u at spot (its reference index) and now_ms (0: none). O(1),
@@ -286,6 +292,15 @@ double ht_greeks_taylor_net_delta(const ht_greeks *g, unsigned u, double spot, d
 /* The exact net delta: every in-table option repriced at spot (F = k S), its IV + dsigma and now_ms, in the
  * table's convention, plus H with inverse hedges at the new F. One Black-76 evaluation per position. */
 double ht_greeks_exact_net_delta(const ht_greeks *g, unsigned u, double spot, double dsigma, uint64_t now_ms);
+
+/* The exact per-unit delta (table convention) of result i at spot (F = k spot), volatility sigma and now_ms;
+ * NaN when result i is not in the table or cannot be priced there. For measuring the Taylor error against
+ * IVs that did not move in parallel. */
+double ht_greeks_position_delta(const ht_greeks *g, size_t i, double spot, double sigma, uint64_t now_ms);
+
+/* The exact hedge inventory at spot: linear hedges as they are, inverse ones scaled by S0 / spot in the
+ * Deribit convention (their coin amount follows 1/F). */
+double ht_greeks_hedge_at(const ht_greeks *g, unsigned u, double spot);
 
 #ifdef __cplusplus
 }
