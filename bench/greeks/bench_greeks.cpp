@@ -165,16 +165,23 @@ void run(size_t n_options, int repeats)
 
 } // namespace
 
+// Usage: bench_greeks [REPEATS [POSITIONS]]: REPEATS runs (default 101; the 4096 book gets a tenth of them),
+// POSITIONS 78 or 4096 to run one book only (for callgrind).
 int main(int argc, char **argv)
 {
     int repeats = 101;
+    long only = 0;
     if (argc > 1)
         repeats = std::max(3, std::atoi(argv[1]));
+    if (argc > 2)
+        only = std::atol(argv[2]);
     std::printf("# ns per position, median and p10/p90 over %d runs (QuantLib implied vol: %d runs)\n", repeats,
                 std::max(3, repeats / 8));
     std::printf("%-58s %6s %10s %10s %10s\n", "what", "n", "median", "p10", "p90");
-    run(77, repeats);   // 77 options + 1 perpetual = 78 positions
-    run(4095, std::max(3, repeats / 10)); // 4096 positions
+    if (only == 0 || only == 78)
+        run(77, repeats); // 77 options + 1 perpetual = 78 positions
+    if (only == 0 || only == 4096)
+        run(4095, only ? repeats : std::max(3, repeats / 10)); // 4096 positions
     std::printf("# (checksum %g)\n", g_sink);
     return 0;
 }
