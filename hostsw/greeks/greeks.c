@@ -902,6 +902,8 @@ int ht_greeks_load_pipe(const ht_greeks *g, ht_pipe *pipe, ht_error *err)
 {
     if (g->n_under > HT_PIPE_UNDERLYINGS)
         return ht_error_set(err, "greeks: %u underlyings, the pipeline serves %d", g->n_under, HT_PIPE_UNDERLYINGS);
+    if (g->n_rows > HT_PIPE_TABLE_DEPTH)
+        return ht_error_set(err, "greeks: %zu table rows, the pipeline holds %d", g->n_rows, HT_PIPE_TABLE_DEPTH);
     ht_pipe_position *positions = calloc(g->n_rows ? g->n_rows : 1, sizeof *positions);
     if (!positions)
         return ht_error_set(err, "greeks: out of memory for %zu table rows", g->n_rows);
