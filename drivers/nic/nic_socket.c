@@ -64,7 +64,9 @@ static int open_port_socket(ht_nic *nic, sock_state *s, uint16_t port, ht_error 
     if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0 ||
         setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0)
         return ht_error_set(err, "socket port %u: cannot enable timestamps/pktinfo: %s", port, strerror(errno));
+    /* SO_RCVBUFFORCE passes net.core.rmem_max when allowed (root); SO_RCVBUF is capped by it. */
     if (nic->cfg.rcvbuf_bytes > 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &nic->cfg.rcvbuf_bytes, sizeof nic->cfg.rcvbuf_bytes) != 0 &&
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &nic->cfg.rcvbuf_bytes, sizeof nic->cfg.rcvbuf_bytes) != 0)
         return ht_error_set(err, "socket port %u: SO_RCVBUF %d: %s", port, nic->cfg.rcvbuf_bytes, strerror(errno));
     struct sockaddr_in sa;

@@ -63,7 +63,8 @@ typedef struct ht_nic_config {
 
     /* HT_NIC_SOCKET */
     uint32_t iface_addr;      /* local interface address for the multicast joins (host order; 0: any) */
-    int rcvbuf_bytes;         /* SO_RCVBUF (0: the system default) */
+    int rcvbuf_bytes;         /* receive buffer (0: the system default); beyond net.core.rmem_max only
+                                 with CAP_NET_ADMIN (SO_RCVBUFFORCE) */
     bool unicast;             /* do not join groups: receive datagrams sent to the ports directly */
 
     /* HT_NIC_DPDK */

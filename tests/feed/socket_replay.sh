@@ -9,10 +9,10 @@ bin="$1"; capture="$2"; expected="$3"; work="$4"
 mkdir -p "$work"
 base=$((20000 + ($$ % 15000) * 2))
 "$bin" decode --via socket --group 239.111.111.0/27 --port "$base" --port $((base + 1)) --iface 127.0.0.1 \
-    --idle-ms 3000 --summary --csv > "$work/socket.csv" 2> "$work/socket.err" &
+    --rcvbuf 16777216 --idle-ms 3000 --summary --csv > "$work/socket.csv" 2> "$work/socket.err" &
 rx=$!
 sleep 0.5
-"$bin" replay "$capture" --speed 100 --iface 127.0.0.1 --port-offset $((base - 6100))
+"$bin" replay "$capture" --speed 40 --iface 127.0.0.1 --port-offset $((base - 6100))
 wait "$rx"
 cat "$work/socket.err"
 cut -d, -f2- "$work/socket.csv" | sort > "$work/got.sorted"
