@@ -14,7 +14,7 @@
 #include "hedgetrig/nic.h"
 #include "hedgetrig/tsc.h"
 
-#ifdef HT_HAVE_DPDK
+#ifdef HT_BENCH_NET_RING
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -98,7 +98,7 @@ static unsigned rx_timed(ht_nic *nic, unsigned want, uint64_t *tsc_sum)
     return got;
 }
 
-#ifdef HT_HAVE_DPDK
+#ifdef HT_BENCH_NET_RING
 typedef struct dpdk_bench {
     struct rte_ring *rx_ring;
     struct rte_mempool *src_pool;
@@ -241,13 +241,13 @@ int main(int argc, char **argv)
     if (!socket_setup(&sb))
         return 1;
     double *sock = calloc(rounds, sizeof *sock), *dpdk = calloc(rounds, sizeof *dpdk);
-#ifdef HT_HAVE_DPDK
+#ifdef HT_BENCH_NET_RING
     dpdk_bench db;
     if (!dpdk_setup(&db))
         return 1;
 #endif
     for (unsigned r = 0; r < rounds + 1; r++) { /* round 0 warms caches and is dropped */
-#ifdef HT_HAVE_DPDK
+#ifdef HT_BENCH_NET_RING
         double d = dpdk_round(&db, &f);
 #else
         double d = 0;
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
     }
     printf("bench_nic: %u frames of %s per round, rx bursts of up to %u, only the rx calls timed\n", f.n, path,
            HT_NIC_BURST);
-#ifdef HT_HAVE_DPDK
+#ifdef HT_BENCH_NET_RING
     double ratio[512];
     unsigned nr = rounds < 512 ? rounds : 512;
     for (unsigned r = 0; r < nr; r++)
@@ -268,14 +268,14 @@ int main(int argc, char **argv)
     print_line("DPDK net_ring port (rx_burst, parse, filter, free)", dpdk, rounds);
 #endif
     print_line("kernel socket, multicast on loopback (recvmmsg)", sock, rounds);
-#ifdef HT_HAVE_DPDK
+#ifdef HT_BENCH_NET_RING
     double rm = median(ratio, nr);
     printf("  kernel bypass: the socket path costs %.1fx the DPDK path per packet (median of per-round ratios,"
            " p10 %.1fx, p90 %.1fx)\n",
            rm, ratio[nr / 10], ratio[(nr * 9) / 10]);
     ht_nic_close(db.nic);
 #else
-    printf("  (this build has no DPDK: only the socket path was measured)\n");
+    printf("  (this build has no DPDK net_ring driver: only the socket path was measured)\n");
 #endif
     ht_nic_close(sb.nic);
     ht_udp_tx_close(sb.tx);

@@ -912,6 +912,77 @@ static void limits_and_bad_input_are_counted(void **state)
     ht_feed_destroy(f);
 }
 
+/* A real packet of several messages (instruments, their v2, tickers and snapshots from a snapshot batch) cut at
+ * every length, the frame header patched to agree: every cut inside a message is one malformed packet
+ * counted by its reason, the messages before the cut are applied, and nothing is read past the cut (ASan). */
+static void feed_counts_every_truncation(void **state)
+{
+    (void)state;
+    ht_nic_config cfg;
+    ht_nic_config_default(&cfg);
+    cfg.path = CAPTURE;
+    ht_error err;
+    ht_nic *nic = ht_nic_open(&cfg, &err);
+    assert_non_null(nic);
+    static uint8_t raw[2048];
+    size_t len = 0;
+    ht_nic_packet pkts[HT_NIC_BURST];
+    int n;
+    while (len == 0 && (n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST)) != HT_NIC_EOF)
+        for (int i = 0; i < n && len == 0; i++)
+            if (pkts[i].frame == 805) { /* channel 111: instruments, tickers and snapshots */
+                len = pkts[i].len;
+                memcpy(raw, pkts[i].payload, len);
+            }
+    ht_nic_close(nic);
+    assert_true(len > 300);
+    ht_feed *f = ht_feed_create(NULL, &err);
+    uint64_t expect_bad = 0;
+    uint32_t seq = 1;
+    for (size_t cut = 8; cut <= len; cut++) {
+        uint8_t *copy = malloc(cut);
+        memcpy(copy, raw, cut);
+        uint16_t plen = (uint16_t)(cut - 8);
+        memcpy(copy, &plen, 2);
+        memcpy(copy + 4, &seq, 4);
+        seq++;
+        /* Is the cut on a message boundary of the whole packet? */
+        ht_sbe_iter it;
+        ht_sbe_iter_init(&it, copy, cut);
+        ht_sbe_msg msg;
+        while (ht_sbe_iter_next(&it, &msg))
+            ;
+        bool whole = it.status == HT_SBE_OK;
+        int r = ht_feed_on_packet(f, copy, cut, 0);
+        if (whole) {
+            assert_true(r >= 0);
+        } else {
+            assert_int_equal(r, -1);
+            expect_bad++;
+        }
+        free(copy);
+    }
+    const ht_feed_stats *st = ht_feed_stats_get(f);
+    assert_true(expect_bad > 250);
+    assert_int_equal(st->malformed_packets, expect_bad);
+    uint64_t by_reason = 0;
+    for (int s = 1; s < HT_SBE_STATUS_COUNT; s++)
+        by_reason += st->by_status[s];
+    assert_int_equal(by_reason, expect_bad);
+    assert_true(st->by_status[HT_SBE_ERR_BLOCK_OVERRUN] > 0);
+    assert_true(st->by_status[HT_SBE_ERR_VAR_OVERRUN] > 0);
+    assert_true(st->by_status[HT_SBE_ERR_SHORT_HEADER] > 0);
+    /* Every instrument of the packet was whole in some cut: all are registered, as from the whole packet. */
+    ht_feed *ref = ht_feed_create(NULL, &err);
+    uint32_t one = 1;
+    memcpy(raw + 4, &one, 4);
+    assert_true(ht_feed_on_packet(ref, raw, len, 0) > 0);
+    assert_true(ht_feed_instrument_count(ref) >= 2);
+    assert_int_equal(ht_feed_instrument_count(f), ht_feed_instrument_count(ref));
+    ht_feed_destroy(ref);
+    ht_feed_destroy(f);
+}
+
 static void create_rejects_bad_limits(void **state)
 {
     (void)state;
@@ -946,6 +1017,7 @@ int main(void)
         cmocka_unit_test(bounded_depth_says_how_many_levels_are_reliable),
         cmocka_unit_test(changes_before_the_snapshot_are_replayed_after_it),
         cmocka_unit_test(limits_and_bad_input_are_counted),
+        cmocka_unit_test(feed_counts_every_truncation),
         cmocka_unit_test(create_rejects_bad_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
