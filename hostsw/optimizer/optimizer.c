@@ -15,7 +15,11 @@ typedef struct ht_opt_underlying {
     ht_opt_strategy strategy;
     uint32_t n_venues;
     ht_opt_venue venues[HT_OPT_MAX_VENUES];
+    double first_amount[HT_OPT_MAX_VENUES]; /* smallest order: a lot, or the minimum rounded up to lots */
+    double inv_lot[HT_OPT_MAX_VENUES];      /* 1 / lot_amount, 0 for any amount */
+    double inv_tick[HT_OPT_MAX_VENUES];     /* 1 / tick_size */
     /* state */
+    double last_half_width; /* the previous decision's band: the trade size of k_eff's impact term */
     bool hedged_once;
     int64_t last_hedge_ns;
     double ref_spot;        /* spot at the last hedge (MOVE) */
@@ -26,6 +30,9 @@ typedef struct ht_opt_underlying {
 
 struct ht_opt {
     ht_opt_config cfg;
+    double sqrt_horizon_years;  /* sqrt(impact_horizon_s / year) */
+    double sqrt_latency_years;  /* sqrt(latency_s / year) */
+    double ul_sqrt_interval_years[HT_OPT_MAX_UNDERLYINGS]; /* TIME / LELAND: sqrt(interval / year) */
     ht_opt_underlying ul[HT_OPT_MAX_UNDERLYINGS];
 };
 
@@ -37,8 +44,16 @@ typedef struct venue_view {
     double bound_px;     /* collar limit for this side */
     double conv;         /* venue units per coin: 1 (linear) or ref_px (inverse) */
     double depth_coin;   /* inside the collar (INFINITY when unlimited) */
+    double first_coin;   /* smallest order, coins */
+    double lot_coin;     /* one lot, coins (0 for any amount) */
     ht_opt_venue_cost cost;
 } venue_view;
+
+/* The top of one venue's book, read once per decision. */
+typedef struct venue_top {
+    bool has_bid, has_ask;
+    double bid, ask, mid, ref;
+} venue_top;
 
 void ht_opt_config_init(ht_opt_config *cfg)
 {
@@ -119,6 +134,8 @@ ht_opt *ht_opt_create(const ht_opt_config *cfg, ht_error *err)
     if (!opt)
         return ht_error_set(err, "optimizer: out of memory"), NULL;
     opt->cfg = c;
+    opt->sqrt_horizon_years = sqrt(c.impact_horizon_s / HT_OPT_SECONDS_PER_YEAR);
+    opt->sqrt_latency_years = sqrt(c.latency_s / HT_OPT_SECONDS_PER_YEAR);
     ht_opt_reset(opt);
     return opt;
 }
@@ -134,6 +151,7 @@ void ht_opt_reset(ht_opt *opt)
         ht_opt_underlying *ul = &opt->ul[u];
         ul->hedged_once = false;
         ul->last_hedge_ns = 0;
+        ul->last_half_width = 0.0;
         ul->ref_spot = 0.0;
         ul->tokens = opt->cfg.burst_orders;
         ul->tokens_ns = 0;
@@ -167,6 +185,8 @@ int ht_opt_set_strategy(ht_opt *opt, uint32_t underlying, const ht_opt_strategy 
                             s->max_half_width_coin, s->min_half_width_coin);
     opt->ul[underlying].strategy = *s;
     opt->ul[underlying].has_strategy = true;
+    opt->ul_sqrt_interval_years[underlying] =
+        timed ? sqrt((double)s->interval_ns * 1e-9 / HT_OPT_SECONDS_PER_YEAR) : 0.0;
     return 0;
 }
 
@@ -196,60 +216,110 @@ int ht_opt_add_venue(ht_opt *opt, uint32_t underlying, const ht_opt_venue *v, ht
         return ht_error_set(err, "venue %s: position limits must be >= 0 (0 = none)", name);
     if (!(v->collar_frac > 0.0 && v->collar_frac < 0.5))
         return ht_error_set(err, "venue %s: collar_frac must be in (0, 0.5), got %g", name, v->collar_frac);
-    ul->venues[ul->n_venues] = *v;
+    uint32_t i = ul->n_venues;
+    ul->venues[i] = *v;
+    double first = v->lot_amount;
+    if (v->min_amount > 0.0)
+        first = fmax(first, v->lot_amount > 0.0 ? ceil(v->min_amount / v->lot_amount - 1e-9) * v->lot_amount
+                                                : v->min_amount);
+    ul->first_amount[i] = first;
+    ul->inv_lot[i] = v->lot_amount > 0.0 ? 1.0 / v->lot_amount : 0.0;
+    ul->inv_tick[i] = 1.0 / v->tick_size;
     return (int)ul->n_venues++;
 }
 
-/* Builds the view of one venue from one side (side +1: we buy and lift asks; -1: we sell and hit bids). */
-static void view_venue(const ht_opt_venue *v, const ht_opt_quote *q, int side, double impact_sigma,
-                       double adverse_frac, double impact_y, venue_view *out)
+/* Smaller and larger of two numbers, inlined (fmin and fmax are library calls for their NaN rules). */
+static inline double min_d(double a, double b)
 {
-    memset(out, 0, sizeof *out);
-    const double *px = side > 0 ? q->ask_px : q->bid_px;
-    const double *amt = side > 0 ? q->ask_amount : q->bid_amount;
+    return a < b ? a : b;
+}
+static inline double max_d(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* floor and ceil of a non-negative number below 2^62, inlined (the libm calls cost more than the rest of a step). */
+static inline double floor_pos(double x)
+{
+    return (double)(int64_t)x;
+}
+static inline double ceil_pos(double x)
+{
+    double f = (double)(int64_t)x;
+    return f < x ? f + 1.0 : f;
+}
+
+/* Reads the top of a venue's book: best bid and ask when present, the mid (the average when the book is not
+ * crossed, else the side that is there) and the collar's reference price. */
+static void read_top(const ht_opt_quote *q, venue_top *t)
+{
+    t->has_bid = q->n_bid > 0 && q->bid_px[0] > 0.0 && q->bid_px[0] < INFINITY;
+    t->has_ask = q->n_ask > 0 && q->ask_px[0] > 0.0 && q->ask_px[0] < INFINITY;
+    t->bid = q->bid_px[0];
+    t->ask = q->ask_px[0];
+    if (t->has_bid && t->has_ask && t->bid <= t->ask)
+        t->mid = 0.5 * (t->bid + t->ask);
+    else
+        t->mid = t->has_ask ? t->ask : t->has_bid ? t->bid : 0.0;
+    t->ref = q->reference_px > 0.0 && q->reference_px < INFINITY ? q->reference_px : t->mid;
+}
+
+/* Coins a venue can take from one side of its book inside the collar bound (INFINITY for unlimited depth):
+ * the levels from the best one on, up to the first that is empty or beyond the bound. */
+static double depth_in_collar(const ht_opt_venue *v, const ht_opt_quote *q, int side, double bound)
+{
+    if (q->unlimited_depth)
+        return INFINITY;
     unsigned n = side > 0 ? q->n_ask : q->n_bid;
     if (n > HT_OPT_BOOK_LEVELS)
         n = HT_OPT_BOOK_LEVELS;
-    if (n == 0 || !(isfinite(px[0]) && px[0] > 0.0))
+    double depth = 0.0;
+    unsigned l = 0;
+    if (side > 0) {
+        for (; l < n && q->ask_px[l] <= bound && q->ask_px[l] > 0.0 && q->ask_amount[l] > 0.0; l++)
+            depth += v->contract == HT_OPT_INVERSE ? q->ask_amount[l] / q->ask_px[l] : q->ask_amount[l];
+    } else {
+        for (; l < n && q->bid_px[l] >= bound && q->bid_amount[l] > 0.0; l++)
+            depth += v->contract == HT_OPT_INVERSE ? q->bid_amount[l] / q->bid_px[l] : q->bid_amount[l];
+    }
+    return depth;
+}
+
+/* Builds the view of one venue from one side (side +1: we buy and lift asks; -1: we sell and hit bids).
+ * known_depth >= 0 is that side's depth inside the collar when already measured. */
+static void view_venue(const ht_opt_venue *v, double first_amount, const ht_opt_quote *q, const venue_top *t,
+                       int side, double known_depth, double impact_sigma, double adverse_frac, double impact_y,
+                       venue_view *out)
+{
+    out->usable = false;
+    out->cost.cap_coin = 0.0;
+    bool present = side > 0 ? t->has_ask : t->has_bid;
+    if (!present)
         return;
-    double best = px[0];
-    const double *other = side > 0 ? q->bid_px : q->ask_px;
-    unsigned n_other = side > 0 ? q->n_bid : q->n_ask;
-    double mid = best;
-    if (n_other > 0 && isfinite(other[0]) && other[0] > 0.0 && (side > 0 ? other[0] <= best : other[0] >= best))
-        mid = 0.5 * (best + other[0]);
-    double ref = isfinite(q->reference_px) && q->reference_px > 0.0 ? q->reference_px : mid;
-    double bound = side > 0 ? ref * (1.0 + v->collar_frac) : ref * (1.0 - v->collar_frac);
-    double depth_coin = 0.0;
+    double best = side > 0 ? t->ask : t->bid;
+    double bound = side > 0 ? t->ref * (1.0 + v->collar_frac) : t->ref * (1.0 - v->collar_frac);
     if (side > 0 ? best > bound : best < bound)
         return; /* the touch is already outside the collar */
-    if (q->unlimited_depth) {
-        depth_coin = INFINITY;
-    } else {
-        for (unsigned l = 0; l < n; l++) {
-            double p = px[l], a = amt[l];
-            if (!(isfinite(p) && p > 0.0 && isfinite(a) && a > 0.0) || (side > 0 ? p > bound : p < bound))
-                break;
-            depth_coin += v->contract == HT_OPT_INVERSE ? a / p : a;
-        }
-    }
-    double conv = v->contract == HT_OPT_INVERSE ? ref : 1.0;
+    double depth_coin = known_depth >= 0.0 ? known_depth : depth_in_collar(v, q, side, bound);
+    double conv = v->contract == HT_OPT_INVERSE ? t->ref : 1.0;
     double room = INFINITY;
-    double pos = isfinite(q->position_amount) ? q->position_amount : 0.0;
+    double pos = q->position_amount > -INFINITY && q->position_amount < INFINITY ? q->position_amount : 0.0;
     if (side > 0 && v->max_long_amount > 0.0)
-        room = fmax(v->max_long_amount - pos, 0.0) / conv;
+        room = max_d(v->max_long_amount - pos, 0.0) / conv;
     if (side < 0 && v->max_short_amount > 0.0)
-        room = fmax(v->max_short_amount + pos, 0.0) / conv;
-    double half_spread = fabs(best - mid) / mid;
-    out->mid = mid;
-    out->ref_px = ref;
+        room = max_d(v->max_short_amount + pos, 0.0) / conv;
+    double half_spread = fabs(best - t->mid) / t->mid;
+    out->mid = t->mid;
+    out->ref_px = t->ref;
     out->bound_px = bound;
     out->conv = conv;
     out->depth_coin = depth_coin;
-    out->cost.a_usd_per_coin = mid * (v->taker_fee + half_spread + adverse_frac);
+    out->first_coin = first_amount / conv;
+    out->lot_coin = v->lot_amount / conv;
+    out->cost.a_usd_per_coin = t->mid * (v->taker_fee + half_spread + adverse_frac);
     out->cost.b_usd_per_coin =
-        isfinite(depth_coin) && depth_coin > 0.0 ? 1.5 * mid * impact_y * impact_sigma / sqrt(depth_coin) : 0.0;
-    out->cost.cap_coin = fmin(depth_coin, room);
+        depth_coin > 0.0 && depth_coin < INFINITY ? 1.5 * t->mid * impact_y * impact_sigma / sqrt(depth_coin) : 0.0;
+    out->cost.cap_coin = min_d(depth_coin, room);
     out->usable = out->cost.cap_coin > 0.0;
 }
 
@@ -323,21 +393,9 @@ static void band_hold(double *lo, double *hi, double x)
         *hi = x + BAND_MARGIN_COIN;
 }
 
-/* Smallest order, in coins, that a venue can take: a lot, or the minimum amount (0 when continuous). */
-static double min_order_coin(const ht_opt_venue *v, const venue_view *w)
-{
-    double m = v->lot_amount;
-    if (v->min_amount > 0.0) {
-        double min_lots = v->lot_amount > 0.0 ? ceil(v->min_amount / v->lot_amount - 1e-9) * v->lot_amount
-                                              : v->min_amount;
-        m = fmax(m, min_lots);
-    }
-    return m / w->conv;
-}
-
 /* Walks a side of the book to the level that fills amount and returns the IOC limit: that level's price, held
  * inside the collar and on the tick grid. */
-static double limit_price(const ht_opt_venue *v, const ht_opt_quote *q, int side, const venue_view *w, double amount)
+static double limit_price(const ht_opt_quote *q, int side, const venue_view *w, double inv_tick, double amount)
 {
     const double *px = side > 0 ? q->ask_px : q->bid_px;
     const double *amt = side > 0 ? q->ask_amount : q->bid_amount;
@@ -348,44 +406,42 @@ static double limit_price(const ht_opt_venue *v, const ht_opt_quote *q, int side
     if (q->unlimited_depth) {
         p = px[0];
     } else {
-        double cum = 0.0;
+        double cum = 0.0, need = amount * (1.0 - 1e-12);
         for (unsigned l = 0; l < n; l++) {
             cum += amt[l];
-            if (cum >= amount * (1.0 - 1e-12)) {
+            if (cum >= need) {
                 p = px[l];
                 break;
             }
         }
     }
-    if (side > 0) {
-        p = fmin(p, w->bound_px);
-        return floor(p / v->tick_size + 1e-9) * v->tick_size;
-    }
-    p = fmax(p, w->bound_px);
-    return ceil(p / v->tick_size - 1e-9) * v->tick_size;
+    double tick = 1.0 / inv_tick;
+    if (side > 0)
+        return floor_pos(min_d(p, w->bound_px) * inv_tick + 1e-9) * tick;
+    return ceil_pos(max_d(p, w->bound_px) * inv_tick - 1e-9) * tick;
 }
 
 /* Rounds the continuous split q_coin to whole lots and minimum amounts, then places what rounding left over, a
- * step (a lot, or a venue's minimum) at a time: the cheapest step at the margin that does not overshoot, and
+ * step (a lot, or a venue's first order) at a time: the cheapest step at the margin that does not overshoot, and
  * last the step that lands closest to the target. The total then misses the target by at most half the smallest
- * step that has room. Writes amounts in venue units; returns the coins placed. */
+ * step that has room. Writes amounts in venue units and coins; returns the coins placed. */
 static double round_split(const ht_opt_underlying *ul, const venue_view *w, const double *q_coin, double target_coin,
-                          double *amount)
+                          double *amount, double *coins)
 {
     uint32_t n = ul->n_venues;
     double placed = 0.0;
     for (uint32_t i = 0; i < n; i++) {
-        amount[i] = 0.0;
+        amount[i] = coins[i] = 0.0;
         if (!w[i].usable || !(q_coin[i] > 0.0))
             continue;
-        const ht_opt_venue *v = &ul->venues[i];
         double a = q_coin[i] * w[i].conv;
-        if (v->lot_amount > 0.0)
-            a = floor(a / v->lot_amount + 1e-9) * v->lot_amount;
-        if (a < v->min_amount * (1.0 - 1e-12))
-            a = 0.0;
+        if (ul->inv_lot[i] > 0.0)
+            a = floor_pos(a * ul->inv_lot[i] + 1e-9) * ul->venues[i].lot_amount;
+        if (a < ul->venues[i].min_amount * (1.0 - 1e-12))
+            continue;
         amount[i] = a;
-        placed += a / w[i].conv;
+        coins[i] = a / w[i].conv;
+        placed += coins[i];
     }
     for (uint32_t iter = 0; iter < 4 * HT_OPT_MAX_VENUES + 8; iter++) {
         double remaining = target_coin - placed;
@@ -394,19 +450,17 @@ static double round_split(const ht_opt_underlying *ul, const venue_view *w, cons
         for (uint32_t i = 0; i < n; i++) {
             if (!w[i].usable)
                 continue;
-            const ht_opt_venue *v = &ul->venues[i];
-            double have = amount[i] / w[i].conv;
-            double room = w[i].cost.cap_coin - have;
+            double room = w[i].cost.cap_coin - coins[i];
             double step;
-            if (v->lot_amount > 0.0)
-                step = amount[i] > 0.0 ? v->lot_amount / w[i].conv : min_order_coin(v, &w[i]);
+            if (w[i].lot_coin > 0.0)
+                step = amount[i] > 0.0 ? w[i].lot_coin : w[i].first_coin;
             else
-                step = fmin(remaining, room);
-            if (!(step > 0.0) || step > room * (1.0 + 1e-12) ||
-                (amount[i] == 0.0 && step * w[i].conv < v->min_amount * (1.0 - 1e-12)))
+                step = amount[i] > 0.0 || min_d(remaining, room) >= w[i].first_coin ? min_d(remaining, room) : 0.0;
+            if (!(step > 0.0) || step > room * (1.0 + 1e-12))
                 continue;
             if (step <= remaining * (1.0 + 1e-12)) {
-                double mc = w[i].cost.a_usd_per_coin + w[i].cost.b_usd_per_coin * sqrt(have + step);
+                double mc = w[i].cost.a_usd_per_coin +
+                            (w[i].cost.b_usd_per_coin > 0.0 ? w[i].cost.b_usd_per_coin * sqrt(coins[i] + step) : 0.0);
                 if (mc < cheapest_cost) {
                     cheapest_cost = mc;
                     cheapest = i;
@@ -423,6 +477,7 @@ static double round_split(const ht_opt_underlying *ul, const venue_view *w, cons
             break;
         double step = cheapest < n ? cheapest_step : closest_step;
         amount[pick] += step * w[pick].conv;
+        coins[pick] += step;
         placed += step;
         if (cheapest == n)
             break; /* an overshooting step is the last one */
@@ -464,57 +519,67 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
 
     /* Cost model inputs: sigma over the impact horizon and the adverse move over the latency. */
     double sigma = book->realised_vol > 0.0 ? book->realised_vol : book->vol;
-    double impact_sigma = sigma * sqrt(cfg->impact_horizon_s / HT_OPT_SECONDS_PER_YEAR);
-    double adverse_frac = cfg->adverse_coef * sigma * sqrt(cfg->latency_s / HT_OPT_SECONDS_PER_YEAR);
-    venue_view views[2][HT_OPT_MAX_VENUES]; /* [0] sell side (bids), [1] buy side (asks) */
-    for (uint32_t i = 0; i < nv; i++) {
-        view_venue(&ul->venues[i], &quotes[i], -1, impact_sigma, adverse_frac, cfg->impact_y, &views[0][i]);
-        view_venue(&ul->venues[i], &quotes[i], +1, impact_sigma, adverse_frac, cfg->impact_y, &views[1][i]);
-    }
+    double impact_sigma = sigma * opt->sqrt_horizon_years;
+    double adverse_frac = cfg->adverse_coef * sigma * opt->sqrt_latency_years;
+    venue_top tops[HT_OPT_MAX_VENUES];
+    for (uint32_t i = 0; i < nv; i++)
+        read_top(&quotes[i], &tops[i]);
 
     /* The proportional cost k the band formulas use: the cheapest venue's fee + half-spread + adverse move, plus
-     * the impact and the fixed cost of a band-sized trade there (one fixed-point step; docs: "k_eff"). */
+     * the impact and the fixed cost of a band-sized trade there. The band is the one this underlying's previous
+     * decision computed (a fixed-point step per decision: the band moves slowly); docs: "k". */
     double k = s->cost_override;
     double centre, half_width, hedge_vol;
+    uint32_t measured_venue = nv; /* a depth measured here, reused by the venue's view */
+    int measured_side = 0;
+    double measured_depth = -1.0;
     if (!(k > 0.0)) {
-        double k0 = INFINITY, depth = INFINITY;
-        for (uint32_t i = 0; i < nv; i++)
-            for (int side = 0; side < 2; side++) {
-                const venue_view *w = &views[side][i];
-                if (w->usable && w->cost.a_usd_per_coin / w->mid < k0) {
-                    k0 = w->cost.a_usd_per_coin / w->mid;
-                    depth = w->depth_coin;
-                }
+        double k0 = INFINITY;
+        uint32_t best = nv;
+        for (uint32_t i = 0; i < nv; i++) {
+            const venue_top *t = &tops[i];
+            if (!(t->mid > 0.0))
+                continue;
+            double spread = t->has_bid && t->has_ask && t->bid <= t->ask ? (t->ask - t->bid) / (2.0 * t->mid) : 0.0;
+            double ki = ul->venues[i].taker_fee + spread + adverse_frac;
+            if (ki < k0) {
+                k0 = ki;
+                best = i;
             }
-        if (!isfinite(k0))
-            k0 = 0.0;
-        k = fmax(k0, 0.0);
+        }
+        k = best < nv ? max_d(k0, 0.0) : 0.0;
         bool cost_driven = s->rule == HT_OPT_RULE_WW || s->rule == HT_OPT_RULE_ZAK || s->rule == HT_OPT_RULE_LELAND;
-        if (cost_driven && (cfg->impact_y > 0.0 || cfg->fixed_cost_usd > 0.0)) {
-            rule_band(s, ev, book, k, &centre, &half_width, &hedge_vol);
-            double size = half_width;
-            if (timed) /* expected |change of delta| over one interval */
-                size = fabs(ev->net_gamma) * spot * sigma *
-                       sqrt((double)s->interval_ns * 1e-9 / HT_OPT_SECONDS_PER_YEAR);
-            if (size > 0.0 && isfinite(size)) {
-                if (isfinite(depth) && depth > 0.0)
-                    k += cfg->impact_y * impact_sigma * sqrt(size / depth);
-                k += cfg->fixed_cost_usd / (spot * size);
+        double size = timed ? fabs(ev->net_gamma) * spot * sigma * opt->ul_sqrt_interval_years[ev->underlying]
+                            : ul->last_half_width;
+        if (best < nv && cost_driven && size > 0.0 && size < HT_OPT_WIDE_BAND_COIN &&
+            (cfg->impact_y > 0.0 || cfg->fixed_cost_usd > 0.0)) {
+            const ht_opt_venue *v = &ul->venues[best];
+            int side = eff > 0.0 ? -1 : 1;
+            double bound = side > 0 ? tops[best].ref * (1.0 + v->collar_frac) : tops[best].ref * (1.0 - v->collar_frac);
+            double depth = cfg->impact_y > 0.0 ? depth_in_collar(v, &quotes[best], side, bound) : 0.0;
+            if (cfg->impact_y > 0.0) {
+                measured_venue = best;
+                measured_side = side;
+                measured_depth = depth;
             }
+            if (depth > 0.0 && depth < INFINITY)
+                k += cfg->impact_y * impact_sigma * sqrt(size / depth);
+            k += cfg->fixed_cost_usd / (spot * size);
         }
     }
     rule_band(s, ev, book, k, &centre, &half_width, &hedge_vol);
     out->k_eff = k;
     out->centre_coin = centre;
     out->half_width_coin = half_width;
+    ul->last_half_width = half_width;
     out->hedge_vol = hedge_vol;
     double lo = centre - half_width, hi = centre + half_width;
     if (s->rule == HT_OPT_RULE_MOVE && ul->hedged_once) {
         /* The spot range [ref (1 - H), ref (1 + H)] in net-delta terms at today's gamma. */
         double a = eff + ev->net_gamma * (ul->ref_spot * (1.0 - s->param) - spot);
         double b = eff + ev->net_gamma * (ul->ref_spot * (1.0 + s->param) - spot);
-        lo = fmin(a, b);
-        hi = fmax(a, b);
+        lo = min_d(a, b);
+        hi = max_d(a, b);
         if (hi - lo < 2.0 * s->min_half_width_coin) {
             double c = 0.5 * (lo + hi);
             lo = c - s->min_half_width_coin;
@@ -553,19 +618,23 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
     }
     double trade = target - eff;
     int side = trade > 0.0 ? 1 : -1;
-    venue_view *w = views[side > 0 ? 1 : 0];
+    venue_view w[HT_OPT_MAX_VENUES];
+    for (uint32_t i = 0; i < nv; i++)
+        view_venue(&ul->venues[i], ul->first_amount[i], &quotes[i], &tops[i], side,
+                   i == measured_venue && side == measured_side ? measured_depth : -1.0, impact_sigma, adverse_frac,
+                   cfg->impact_y, &w[i]);
 
     /* Minimum size: the configured minimum hedge or the smallest order a usable venue takes. */
     double min_trade = INFINITY;
     for (uint32_t i = 0; i < nv; i++)
         if (w[i].usable)
-            min_trade = fmin(min_trade, min_order_coin(&ul->venues[i], &w[i]));
+            min_trade = min_d(min_trade, w[i].first_coin);
     if (!isfinite(min_trade)) {
         finish_without_trade(out, HT_OPT_NO_LIQUIDITY, lo, hi, eff);
         out->next_timer_ns = ev->now_ns + cfg->retry_ns;
         return 0;
     }
-    min_trade = fmax(min_trade, cfg->min_hedge_coin);
+    min_trade = max_d(min_trade, cfg->min_hedge_coin);
     if (fabs(trade) < min_trade || trade == 0.0) {
         if (min_trade > 0.0 && fabs(centre - eff) >= min_trade) {
             trade = side * min_trade;
@@ -591,7 +660,7 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
     }
     if (cfg->max_orders_per_s > 0.0) {
         if (ul->tokens_valid && ev->now_ns > ul->tokens_ns)
-            ul->tokens = fmin(cfg->burst_orders,
+            ul->tokens = min_d(cfg->burst_orders,
                               ul->tokens + (double)(ev->now_ns - ul->tokens_ns) * 1e-9 * cfg->max_orders_per_s);
         ul->tokens_ns = ev->now_ns;
         ul->tokens_valid = true;
@@ -601,12 +670,12 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
             out->next_timer_ns = ev->now_ns + (int64_t)ceil((1.0 - ul->tokens) / cfg->max_orders_per_s * 1e9) + 1;
             return 0;
         }
-        max_orders = (uint32_t)fmin((double)nv, floor(ul->tokens));
+        max_orders = (uint32_t)min_d((double)nv, floor_pos(ul->tokens));
     }
 
     /* Split over the venues at equal marginal cost, keep at most max_orders of them, round to lots. */
     ht_opt_venue_cost costs[HT_OPT_MAX_VENUES];
-    double q[HT_OPT_MAX_VENUES], amount[HT_OPT_MAX_VENUES];
+    double q[HT_OPT_MAX_VENUES], amount[HT_OPT_MAX_VENUES], coins[HT_OPT_MAX_VENUES];
     for (uint32_t i = 0; i < nv; i++)
         costs[i] = w[i].cost;
     double want = fabs(trade);
@@ -627,7 +696,7 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
         for (uint32_t i = 0; i < nv; i++)
             w[i].cost.cap_coin = costs[i].cap_coin;
     }
-    double placed = round_split(ul, w, q, want, amount);
+    double placed = round_split(ul, w, q, want, amount, coins);
     if (!(placed > 0.0)) {
         double total_cap = 0.0;
         for (uint32_t i = 0; i < nv; i++)
@@ -647,15 +716,15 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
             continue;
         const ht_opt_venue *v = &ul->venues[i];
         ht_opt_order *o = &out->orders[n_orders++];
-        double coins = amount[i] / w[i].conv;
+        double c = coins[i];
         o->venue = (uint8_t)i;
         o->side = (int8_t)side;
         o->amount = amount[i];
         o->contracts = amount[i] / v->contract_size;
-        o->limit_px = limit_price(v, &quotes[i], side, &w[i], amount[i]);
-        o->delta_coin = side * coins;
-        o->expected_cost_usd = w[i].cost.a_usd_per_coin * coins +
-                               (2.0 / 3.0) * w[i].cost.b_usd_per_coin * coins * sqrt(coins) + cfg->fixed_cost_usd;
+        o->limit_px = limit_price(&quotes[i], side, &w[i], ul->inv_tick[i], amount[i]);
+        o->delta_coin = side * c;
+        o->expected_cost_usd = w[i].cost.a_usd_per_coin * c +
+                               (2.0 / 3.0) * w[i].cost.b_usd_per_coin * c * sqrt(c) + cfg->fixed_cost_usd;
         cost_sum += o->expected_cost_usd;
         delta_sum += o->delta_coin;
     }
@@ -674,7 +743,7 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
 
     double after = eff + delta_sum;
     if (s->rule == HT_OPT_RULE_MOVE) {
-        double h = fmax(fabs(ev->net_gamma) * spot * s->param, s->min_half_width_coin);
+        double h = max_d(fabs(ev->net_gamma) * spot * s->param, s->min_half_width_coin);
         lo = after - h;
         hi = after + h;
     }

@@ -4,37 +4,31 @@
 
 #include "hedgetrig/optimizer.h"
 
-/* Total placed at marginal cost lambda. With inclusive set, a flat-cost venue (b = 0) whose cost is exactly
- * lambda counts as full (the right limit); otherwise as empty (the left limit). */
-static double placed_at(const ht_opt_venue_cost *v, size_t n, double lambda, bool inclusive)
+/* Smaller and larger of two numbers, inlined (fmin and fmax are library calls for their NaN rules). */
+static inline double min_d(double a, double b)
 {
-    double total = 0.0;
+    return a < b ? a : b;
+}
+static inline double max_d(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* Sorts the indices of venues with room by their flat cost a (insertion sort: a handful of venues). */
+static size_t sort_by_flat_cost(const ht_opt_venue_cost *v, size_t n, uint8_t *order)
+{
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (!(v[i].cap_coin > 0.0))
             continue;
-        if (v[i].b_usd_per_coin <= 0.0) {
-            if (lambda > v[i].a_usd_per_coin || (inclusive && lambda == v[i].a_usd_per_coin))
-                total += v[i].cap_coin;
-        } else if (lambda > v[i].a_usd_per_coin) {
-            double x = (lambda - v[i].a_usd_per_coin) / v[i].b_usd_per_coin;
-            total += fmin(x * x, v[i].cap_coin);
-        }
-    }
-    return total;
-}
-
-/* Sorts up to 2 * HT_OPT_MAX_VENUES breakpoints in place (insertion sort: a handful of values). */
-static void sort_small(double *x, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        double key = x[i];
-        size_t j = i;
-        while (j > 0 && x[j - 1] > key) {
-            x[j] = x[j - 1];
+        size_t j = m++;
+        while (j > 0 && v[order[j - 1]].a_usd_per_coin > v[i].a_usd_per_coin) {
+            order[j] = order[j - 1];
             j--;
         }
-        x[j] = key;
+        order[j] = (uint8_t)i;
     }
+    return m;
 }
 
 double ht_opt_split(const ht_opt_venue_cost *v, size_t n, double target_coin, double *q)
@@ -52,87 +46,100 @@ double ht_opt_split(const ht_opt_venue_cost *v, size_t n, double target_coin, do
             q[i] = v[i].cap_coin > 0.0 ? v[i].cap_coin : 0.0;
         return total_cap;
     }
-    /* Breakpoints: where a venue starts trading (a) and where it fills its cap (a + b sqrt(cap)). */
-    double points[2 * HT_OPT_MAX_VENUES];
-    size_t np = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!(v[i].cap_coin > 0.0))
-            continue;
-        points[np++] = v[i].a_usd_per_coin;
-        if (v[i].b_usd_per_coin > 0.0)
-            points[np++] = v[i].a_usd_per_coin + v[i].b_usd_per_coin * sqrt(v[i].cap_coin);
-    }
-    sort_small(points, np);
-    size_t j = 0;
-    while (j < np && placed_at(v, n, points[j], true) < target_coin)
-        j++;
-    if (j == np) /* rounding: the caps hold the target only just */
-        j = np - 1;
-    double lambda;
-    double left = placed_at(v, n, points[j], false);
-    if (left <= target_coin) {
-        /* The target falls in the jump of the flat-cost venues priced exactly points[j]: they share the rest. */
-        lambda = points[j];
-        double rest = target_coin - left;
-        for (size_t i = 0; i < n; i++) {
-            if (!(v[i].cap_coin > 0.0))
-                continue;
-            if (v[i].b_usd_per_coin <= 0.0) {
-                if (lambda > v[i].a_usd_per_coin)
-                    q[i] = v[i].cap_coin;
-                else if (lambda == v[i].a_usd_per_coin) {
-                    q[i] = fmin(rest, v[i].cap_coin);
-                    rest -= q[i];
-                }
-            } else if (lambda > v[i].a_usd_per_coin) {
-                double x = (lambda - v[i].a_usd_per_coin) / v[i].b_usd_per_coin;
-                q[i] = fmin(x * x, v[i].cap_coin);
-            }
-        }
+    if (n == 1) { /* one venue: no split */
+        q[0] = target_coin;
         return target_coin;
     }
-    /* The target lies strictly between points[j-1] and points[j], where the set of venues trading below their
-     * cap is fixed: sum over them of ((lambda - a)/b)^2 = target - (what the others place), a quadratic. */
-    double lo = points[j - 1], hi = points[j];
-    double mid = 0.5 * (lo + hi);
-    double fixed = 0.0, qa = 0.0, qb = 0.0, qc = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        if (!(v[i].cap_coin > 0.0) || mid <= v[i].a_usd_per_coin)
-            continue;
-        double b = v[i].b_usd_per_coin;
-        if (b <= 0.0 || v[i].a_usd_per_coin + b * sqrt(v[i].cap_coin) <= mid) {
-            fixed += v[i].cap_coin;
+    /* Sweep the marginal cost lambda upwards through its events: a venue starts trading at lambda = a; a venue with
+     * impact (b > 0) fills its cap at a + b sqrt(cap); a flat venue (b = 0) takes up to its cap at lambda = a.
+     * Between events the venues trading below their cap (interior) are fixed, and what they place,
+     * sum ((lambda - a)/b)^2, is a quadratic in lambda, solved at the end in a cancellation-free form. */
+    uint8_t order[HT_OPT_MAX_VENUES];
+    size_t m = sort_by_flat_cost(v, n, order);
+    enum { IDLE, INTERIOR, FULL } status[HT_OPT_MAX_VENUES] = {IDLE};
+    double full_at[HT_OPT_MAX_VENUES]; /* marginal cost at which an interior venue fills its cap */
+    double full = 0.0, lambda = 0.0;
+    size_t next = 0, interior = 0;
+    for (size_t guard = 0; guard < 2 * HT_OPT_MAX_VENUES + 2; guard++) {
+        double next_start = next < m ? v[order[next]].a_usd_per_coin : INFINITY;
+        double next_full = INFINITY;
+        size_t filling = n;
+        double placed = full;
+        for (size_t i = 0; i < n; i++)
+            if (status[i] == INTERIOR && full_at[i] < next_full) {
+                next_full = full_at[i];
+                filling = i;
+            }
+        double event = min_d(next_start, next_full);
+        if (event < INFINITY)
+            for (size_t i = 0; i < n; i++)
+                if (status[i] == INTERIOR) {
+                    double x = (event - v[i].a_usd_per_coin) / v[i].b_usd_per_coin;
+                    placed += min_d(x * x, v[i].cap_coin); /* at its own fill event, rounding may overshoot */
+                }
+        if (placed >= target_coin || !(event < INFINITY)) {
+            /* Reached before the next event: with a0 the dearest interior venue's a, d = a0 - a >= 0 and
+             * x = lambda - a0 >= 0, sum w (x + d)^2 = rest is A x^2 + 2 B x + C - rest = 0. */
+            double a0 = -INFINITY, qa = 0.0, qb = 0.0, qc = 0.0;
+            for (size_t i = 0; i < n; i++)
+                if (status[i] == INTERIOR && v[i].a_usd_per_coin > a0)
+                    a0 = v[i].a_usd_per_coin;
+            for (size_t i = 0; i < n; i++)
+                if (status[i] == INTERIOR) {
+                    double w = 1.0 / (v[i].b_usd_per_coin * v[i].b_usd_per_coin);
+                    double d = a0 - v[i].a_usd_per_coin;
+                    qa += w;
+                    qb += w * d;
+                    qc += w * d * d;
+                }
+            double excess = max_d(target_coin - full - qc, 0.0);
+            lambda = interior ? a0 + excess / (qb + sqrt(qb * qb + qa * excess)) : event;
+            break;
+        }
+        if (next_full <= next_start) {
+            status[filling] = FULL; /* an interior venue reaches its cap */
+            q[filling] = v[filling].cap_coin;
+            full += v[filling].cap_coin;
+            interior--;
             continue;
         }
-        double w = 1.0 / (b * b);
-        qa += w;
-        qb += w * v[i].a_usd_per_coin;
-        qc += w * v[i].a_usd_per_coin * v[i].a_usd_per_coin;
-    }
-    double rest = target_coin - fixed;
-    double disc = qb * qb - qa * (qc - rest);
-    lambda = qa > 0.0 ? (qb + sqrt(disc > 0.0 ? disc : 0.0)) / qa : hi;
-    lambda = fmin(fmax(lambda, lo), hi);
-    double sum = 0.0;
-    size_t largest = n;
-    for (size_t i = 0; i < n; i++) {
-        if (!(v[i].cap_coin > 0.0) || mid <= v[i].a_usd_per_coin)
-            continue;
-        double b = v[i].b_usd_per_coin;
-        if (b <= 0.0 || v[i].a_usd_per_coin + b * sqrt(v[i].cap_coin) <= mid) {
-            q[i] = v[i].cap_coin;
+        size_t i = order[next++]; /* a venue starts trading */
+        /* An impact slope too small to move the marginal cost over the venue's cap counts as flat. */
+        double rise = v[i].b_usd_per_coin * sqrt(v[i].cap_coin);
+        if (v[i].b_usd_per_coin > 0.0 && rise > 1e-12 * max_d(fabs(v[i].a_usd_per_coin), 1.0)) {
+            status[i] = INTERIOR;
+            interior++;
+            full_at[i] = v[i].a_usd_per_coin + rise;
+        } else if (placed + v[i].cap_coin >= target_coin) {
+            status[i] = FULL; /* a flat venue takes the rest at lambda = a */
+            q[i] = target_coin - placed;
+            full += q[i];
+            lambda = event;
+            break;
         } else {
-            double x = (lambda - v[i].a_usd_per_coin) / b;
-            q[i] = fmin(x * x, v[i].cap_coin);
-            if (largest == n || q[i] > q[largest])
-                largest = i;
+            status[i] = FULL;
+            q[i] = v[i].cap_coin;
+            full += v[i].cap_coin;
+        }
+    }
+    double sum = 0.0, best_slack = -1.0;
+    size_t absorber = n;
+    for (size_t i = 0; i < n; i++) {
+        if (status[i] == INTERIOR) {
+            double x = lambda > v[i].a_usd_per_coin ? (lambda - v[i].a_usd_per_coin) / v[i].b_usd_per_coin : 0.0;
+            q[i] = min_d(x * x, v[i].cap_coin);
+            /* sqrt(q)/b: how much q moves per unit of marginal cost; the residue goes where that is largest */
+            double slack = sqrt(q[i]) / v[i].b_usd_per_coin;
+            if (slack > best_slack) {
+                best_slack = slack;
+                absorber = i;
+            }
         }
         sum += q[i];
     }
-    /* Put the rounding residue (a few ulps) on the largest interior venue so the split sums to its target. */
-    if (largest < n) {
-        double fixed_q = q[largest] + (target_coin - sum);
-        q[largest] = fmin(fmax(fixed_q, 0.0), v[largest].cap_coin);
-    }
+    /* Put the rounding residue on the interior venue whose marginal cost it moves least, so that the split sums to
+     * its target and the marginal costs stay equal. */
+    if (absorber < n)
+        q[absorber] = min_d(max_d(q[absorber] + (target_coin - sum), 0.0), v[absorber].cap_coin);
     return target_coin;
 }
