@@ -319,8 +319,8 @@ static int parse_options(int argc, char **argv, options *o)
 static size_t default_frontier_specs(uint32_t steps, char storage[][32], size_t max)
 {
     static const unsigned periods[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64};
-    static const double moves[] = {0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05};
-    static const double widths[] = {0.02, 0.04, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4};
+    static const double moves[] = {0.001, 0.0015, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05};
+    static const double widths[] = {0.01, 0.02, 0.04, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4};
     size_t n = 0;
     for (size_t i = 0; i < sizeof periods / sizeof periods[0] && n < max; i++)
         if (periods[i] <= steps)
@@ -330,7 +330,7 @@ static size_t default_frontier_specs(uint32_t steps, char storage[][32], size_t 
             snprintf(storage[n++], 32, "leland:%u", periods[i]);
     for (int e = -6; e <= 8 && n < max; e++) /* risk aversion 1e-3 .. 1e4 in half decades */
         snprintf(storage[n++], 32, "ww:%.3g", pow(10.0, e / 2.0));
-    for (int e = -6; e <= 8 && n < max; e++)
+    for (int e = -6; e <= 12 && n < max; e++) /* 1e-3 .. 1e6: its modified vol keeps moving past ww's range */
         snprintf(storage[n++], 32, "zak:%.3g", pow(10.0, e / 2.0));
     for (size_t i = 0; i < sizeof moves / sizeof moves[0] && n < max; i++)
         snprintf(storage[n++], 32, "move:%g", moves[i]);
