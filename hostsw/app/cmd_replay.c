@@ -1,52 +1,61 @@
 /* SPDX-License-Identifier: MIT */
-/* hedgetrig replay: sends a capture's UDP datagrams to their multicast groups and ports, paced by the
- * capture's timestamps, for a receiver on the socket path (this machine or the LAN). */
-#include <inttypes.h>
+/* hedgetrig replay: a capture through the whole path (feed, greeks, pipeline, optimizer, gateway, venue, fills). */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "hedgetrig/nic.h"
+#include "engine_opts.h"
+#include "hedgetrig/engine.h"
 #include "source.h"
 
 static const char *const g_usage =
-    "usage: hedgetrig replay FILE [--speed X] [--iface A.B.C.D] [--ttl N] [--port-offset N] [--group ...]\n"
-    "                      [--port ...] [--deribit]\n"
+    "usage: hedgetrig replay --pcap FILE --book BOOK.csv [--backend sw|verilator|xrt] [--via file|dpdk]\n"
+    "                        [--speed N|max] [--fix HOST:PORT | --sim-exchange] [--json] [options]\n"
     "\n"
-    "Sends every UDP datagram of the capture FILE to its own destination group and port (plus --port-offset),\n"
-    "paced by the capture's timestamps. A receiver: hedgetrig decode --via socket --deribit --iface ADDR.\n"
+    "Replays a Deribit multicast capture through the whole path: the feed, the greeks refresh, the pipeline,\n"
+    "the hedge optimizer, the FIX gateway and a venue, with the fills back into the hedge inventory. Every\n"
+    "decision's orders are resolved before the next packet and every clock is the capture's, so the same\n"
+    "capture gives the same breaches, orders and fills on any machine and with any pipeline backend.\n"
+    "Prints the run's summary (ticks, breaches, orders, fills, cost; net delta with and without the hedges:\n"
+    "max, RMS, time outside the band) and the latency per stage.\n"
     "\n"
-    "  --speed X               1 real time (default), N x faster, 0 as fast as the socket takes them\n"
-    "  --iface A.B.C.D         interface address the multicast leaves by (127.0.0.1 for this machine)\n"
-    "  --ttl N                 multicast TTL, 0..255 (default 1: this link only)\n"
-    "  --port-offset N         added to every destination port (to run beside a real feed)\n"
-    "  --group, --port, --deribit   send only the datagrams to these groups/ports (see decode --help)\n";
+    "  --pcap FILE             the capture (pcap or pcapng)\n"
+    "  --speed N|max           pace: max (default) as fast as possible, 1 the capture's own pace, N times it\n"
+    "  --sim-exchange          orders go to the exchange simulator, in-process on loopback, its books driven by\n"
+    "                          the capture's (default)\n"
+    "  --fix HOST:PORT         orders go to a FIX 4.4 acceptor instead (e.g. hedgetrig exchange-sim); give\n"
+    "                          --journal for a fresh journal per replay\n"
+    "  --journal FILE          the gateway's journal (--fix)\n"
+    "  --sender ID, --target ID  CompIDs for --fix (default HEDGETRIG, DERIBITSERVER)\n" HT_ENGINE_USAGE
+    "  --via file|dpdk         read the file with libpcap (default) or replay it through DPDK's net_pcap vdev\n"
+    "  --eal 'ARGS'            DPDK EAL arguments for --via dpdk\n"
+    "\n"
+    "Exit status: 0 ok, 1 the run failed (the reason is printed), 2 usage error.\n";
 
-/* Sends one burst, waiting briefly while the socket buffer is full. Returns false on an error. */
-static bool send_all(ht_udp_tx *tx, const ht_nic_packet *pkts, unsigned n, uint64_t *sent)
+static volatile sig_atomic_t g_stop;
+
+/* SIGINT/SIGTERM: stop reading and shut down cleanly. */
+static void on_signal(int sig)
 {
-    unsigned done = 0;
-    for (int stalls = 0; done < n && stalls < 1000;) {
-        ht_error err;
-        int s = ht_udp_tx_send(tx, pkts + done, n - done, &err);
-        if (s < 0) {
-            ht_cli_fail("replay", "%s", err.msg);
-            return false;
-        }
-        if (s == 0) {
-            struct timespec ts = {0, 100000};
-            nanosleep(&ts, NULL);
-            stalls++;
-        }
-        done += (unsigned)s;
-    }
-    *sent += done;
-    if (done < n) {
-        ht_cli_fail("replay", "the socket stayed full: %u datagrams not sent", n - done);
+    (void)sig;
+    g_stop = 1;
+}
+
+/* Parses HOST:PORT into the gateway config. */
+static bool parse_hostport(const char *v, ht_gw_config *gw)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v || (size_t)(colon - v) >= sizeof gw->host)
         return false;
-    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 1 || port > 65535)
+        return false;
+    snprintf(gw->host, sizeof gw->host, "%.*s", (int)(colon - v), v);
+    gw->port = (uint16_t)port;
     return true;
 }
 
@@ -56,67 +65,79 @@ int cmd_replay(int argc, char **argv)
         fputs(g_usage, stdout);
         return HT_EXIT_OK;
     }
+    ht_engine_config cfg;
+    ht_engine_config_default(&cfg);
     ht_source_opts src;
     ht_source_opts_init(&src);
-    src.cfg.speed = 1.0;
-    uint64_t ttl = 1, offset = 0;
+    bool json = false;
     for (int i = 1; i < argc; i++) {
+        int r = ht_engine_opt_parse("replay", argc, argv, &i, &cfg, &json);
+        if (r == HT_EXIT_USAGE)
+            return r;
+        if (r == 1)
+            continue;
+        r = ht_source_parse("replay", argc, argv, &i, &src);
+        if (r == HT_EXIT_USAGE)
+            return r;
+        if (r == 1)
+            continue;
         const char *a = argv[i];
-        if (strcmp(a, "--group") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--deribit") == 0 ||
-            strcmp(a, "--iface") == 0) {
-            int r = ht_source_parse("replay", argc, argv, &i, &src);
-            if (r == HT_EXIT_USAGE)
-                return r;
-        } else if (strcmp(a, "--speed") == 0 && i + 1 < argc) {
-            if (!ht_cli_parse_double("replay", a, argv[++i], 0, 1e9, &src.cfg.speed))
+        if (strcmp(a, "--sim-exchange") == 0) {
+            cfg.venue = HT_ENGINE_VENUE_SIM;
+            continue;
+        }
+        if (i + 1 >= argc)
+            return ht_cli_usage_error("replay", "unknown argument '%s' (or it needs a value)", a);
+        const char *v = argv[++i];
+        if (strcmp(a, "--pcap") == 0) {
+            src.file = v;
+        } else if (strcmp(a, "--speed") == 0) {
+            if (strcmp(v, "max") == 0)
+                src.cfg.speed = 0;
+            else if (!ht_cli_parse_double("replay", a, v, 1e-6, 1e9, &src.cfg.speed))
                 return HT_EXIT_USAGE;
-        } else if (strcmp(a, "--ttl") == 0 && i + 1 < argc) {
-            if (!ht_cli_parse_u64("replay", a, argv[++i], 0, 255, &ttl))
-                return HT_EXIT_USAGE;
-        } else if (strcmp(a, "--port-offset") == 0 && i + 1 < argc) {
-            if (!ht_cli_parse_u64("replay", a, argv[++i], 0, 60000, &offset))
-                return HT_EXIT_USAGE;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            return ht_cli_usage_error("replay", "unknown option '%s' (or its value is missing)", a);
-        } else if (src.file) {
-            return ht_cli_usage_error("replay", "more than one FILE ('%s' and '%s')", src.file, a);
+        } else if (strcmp(a, "--fix") == 0) {
+            if (!parse_hostport(v, &cfg.gw))
+                return ht_cli_usage_error("replay", "--fix expects HOST:PORT, got '%s'", v);
+            cfg.venue = HT_ENGINE_VENUE_FIX;
+        } else if (strcmp(a, "--journal") == 0) {
+            snprintf(cfg.gw.journal_path, sizeof cfg.gw.journal_path, "%s", v);
+        } else if (strcmp(a, "--sender") == 0) {
+            snprintf(cfg.gw.sender_comp_id, sizeof cfg.gw.sender_comp_id, "%s", v);
+        } else if (strcmp(a, "--target") == 0) {
+            snprintf(cfg.gw.target_comp_id, sizeof cfg.gw.target_comp_id, "%s", v);
         } else {
-            src.file = a;
+            return ht_cli_usage_error("replay", "unknown argument '%s'", a);
         }
     }
     if (!src.file)
-        return ht_cli_usage_error("replay", "no capture FILE given");
-    uint32_t iface = src.cfg.iface_addr;
-    src.cfg.kind = HT_NIC_PCAP;
+        return ht_cli_usage_error("replay", "--pcap FILE is required");
+    if (!cfg.book_path[0])
+        return ht_cli_usage_error("replay", "--book BOOK.csv is required");
+    if (src.cfg.kind == HT_NIC_SOCKET)
+        return ht_cli_usage_error("replay", "--via socket is the live mode: use hedgetrig run");
+    cfg.threads = false;
     ht_error err;
-    ht_udp_tx *tx = ht_udp_tx_open(iface, (int)ttl, true, &err);
-    if (!tx)
-        return ht_cli_fail("replay", "%s", err.msg);
+    if (ht_engine_config_check(&cfg, &err) != 0)
+        return ht_cli_usage_error("replay", "%s", err.msg);
     ht_nic *nic = ht_source_open("replay", &src);
-    if (!nic) {
-        ht_udp_tx_close(tx);
+    if (!nic)
         return HT_EXIT_FAIL;
+    ht_engine *e = ht_engine_create(&cfg, &err);
+    if (!e) {
+        ht_nic_close(nic);
+        return ht_cli_fail("replay", "%s", err.msg);
     }
-    ht_nic_packet pkts[HT_NIC_BURST];
-    uint64_t sent = 0;
-    int rc = HT_EXIT_OK;
-    for (;;) {
-        int n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST);
-        if (n == HT_NIC_EOF)
-            break;
-        if (n < 0) {
-            rc = ht_cli_fail("replay", "%s", ht_nic_last_error(nic));
-            break;
-        }
-        for (int i = 0; i < n; i++)
-            pkts[i].dst_port = (uint16_t)(pkts[i].dst_port + offset);
-        if (n > 0 && !send_all(tx, pkts, (unsigned)n, &sent)) {
-            rc = HT_EXIT_FAIL;
-            break;
-        }
-    }
-    fprintf(stderr, "replay: %" PRIu64 " datagrams sent of %" PRIu64 " frames\n", sent, ht_nic_stats_get(nic)->frames);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int rc = ht_engine_run_nic(e, nic, &g_stop, &err);
+    if (json)
+        ht_engine_write_json(e, stdout);
+    else
+        ht_engine_print_report(e, stdout);
+    if (rc != 0)
+        ht_cli_fail("replay", "%s", err.msg);
+    ht_engine_destroy(e);
     ht_nic_close(nic);
-    ht_udp_tx_close(tx);
-    return rc;
+    return rc == 0 ? HT_EXIT_OK : HT_EXIT_FAIL;
 }

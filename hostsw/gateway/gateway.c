@@ -85,6 +85,7 @@ struct ht_gw {
     ht_fix_nos_encoder nos;
     FILE *log;
     bool own_log;
+    uint64_t risk_clock_ns; /* the risk windows' clock when set (ht_gw_set_risk_clock), else 0 */
 
     ht_gw_state state;
     int fd;
@@ -1401,7 +1402,7 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     int inst = sym_len < HT_GW_SYMBOL_BYTES ? find_instrument(gw, order->symbol, sym_len, true) : -1;
     double position = inst >= 0 ? gw->inst[inst].position : 0;
     double open_same = inst < 0 ? 0 : side > 0 ? gw->inst[inst].open_buy : -gw->inst[inst].open_sell;
-    uint64_t now = ht_mono_ns();
+    uint64_t now = gw->risk_clock_ns ? gw->risk_clock_ns : ht_mono_ns();
     res->rule = ht_risk_check(gw->risk, &ro, position, open_same, now, res->reason, sizeof res->reason);
     if (res->rule == HT_RISK_OK && inst < 0) {
         res->rule = HT_RISK_BAD_ORDER;
@@ -1483,6 +1484,11 @@ int ht_gw_cancel(ht_gw *gw, uint64_t clordid_num, ht_error *err)
     if (send_cancel(gw, o) != 0)
         return ht_error_set(err, "sending the cancel failed (see the log)");
     return 0;
+}
+
+void ht_gw_set_risk_clock(ht_gw *gw, uint64_t now_ns)
+{
+    gw->risk_clock_ns = now_ns;
 }
 
 int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark)

@@ -144,6 +144,16 @@ int ht_positions_add(ht_positions *book, const ht_instrument_spec *spec, double 
     return add_position(book, spec, qty_contracts, 0, "", err);
 }
 
+int ht_positions_set_qty(ht_positions *book, size_t i, double qty_contracts, ht_error *err)
+{
+    if (!book || i >= book->count)
+        return ht_error_set(err, "positions: no position %zu in a book of %zu", i, book ? book->count : 0);
+    if (!isfinite(qty_contracts))
+        return ht_error_set(err, "positions: %s: the quantity must be finite", book->items[i].spec.name);
+    book->items[i].qty_contracts = qty_contracts;
+    return 0;
+}
+
 /* Trims spaces and tabs from both ends of [*begin, *end). */
 static void trim(const char **begin, const char **end)
 {

@@ -155,7 +155,14 @@ void ht_profile_reset(ht_profile *p)
 
 void ht_profile_record(ht_profile *p, const ht_stamps *st)
 {
+    ht_profile_record_spans(p, st, (1u << HT_SPAN_COUNT) - 1u);
+}
+
+void ht_profile_record_spans(ht_profile *p, const ht_stamps *st, uint32_t span_mask)
+{
     for (unsigned s = 0; s < HT_SPAN_COUNT; s++) {
+        if (!(span_mask & (1u << s)))
+            continue;
         uint64_t a = st->tsc[g_spans[s].from], b = st->tsc[g_spans[s].to];
         if (a == 0 || b == 0)
             continue;

@@ -186,6 +186,11 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
 /* Sends an OrderCancelRequest (35=F) for an open order of ours. 0, or -1 with err. */
 int ht_gw_cancel(ht_gw *gw, uint64_t clordid_num, ht_error *err);
 
+/* Sets the clock the risk windows (order rate, notional per interval, duplicates) read for the next orders, in ns,
+ * e.g. the exchange time of a replay so that which orders pass does not depend on the machine's speed. It must
+ * not go backwards. 0 (the default) returns to the monotonic clock. */
+void ht_gw_set_risk_clock(ht_gw *gw, uint64_t now_ns);
+
 /* Sets the mark price the risk collar measures from. 0 or -1 (symbol table full). */
 int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark);
 

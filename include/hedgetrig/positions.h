@@ -92,6 +92,10 @@ ht_positions *ht_positions_create(void);
  * the quantity is not finite or the book is full. */
 int ht_positions_add(ht_positions *book, const ht_instrument_spec *spec, double qty_contracts, ht_error *err);
 
+/* Sets the quantity of the position at index i (0 <= i < count) to a finite qty_contracts, e.g. after a hedge
+ * fill. An ht_greeks made on this book reads it at its next ht_greeks_recompute. 0, or -1 with a message. */
+int ht_positions_set_qty(ht_positions *book, size_t i, double qty_contracts, ht_error *err);
+
 /* Frees the book (NULL allowed). */
 void ht_positions_destroy(ht_positions *book);
 

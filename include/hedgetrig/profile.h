@@ -116,6 +116,10 @@ void ht_profile_reset(ht_profile *p);
 /* Records every span whose two ends are stamped. O(HT_SPAN_COUNT), no allocation. */
 void ht_profile_record(ht_profile *p, const ht_stamps *st);
 
+/* Records only the spans whose bit (1u << span) is set in span_mask and whose two ends are stamped (a tick's
+ * stages recorded by one thread, the rest of its journey by another). */
+void ht_profile_record_spans(ht_profile *p, const ht_stamps *st, uint32_t span_mask);
+
 /* Records one value (ns) into one span directly, e.g. a Verilator cycle count converted at its clock. */
 void ht_profile_record_span_ns(ht_profile *p, ht_span s, uint64_t ns);
 

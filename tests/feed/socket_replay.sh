@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# End to end over the kernel socket path: `hedgetrig replay` multicasts the capture on loopback (paced,
+# End to end over the kernel socket path: `hedgetrig multicast` sends the capture on loopback (paced,
 # ports moved to a free range) while `hedgetrig decode --via socket` receives it. The decoded messages must
 # be exactly the vendor decode's (frame numbers aside, and in any order across the two ports' sockets).
 # Usage: socket_replay.sh HEDGETRIG CAPTURE EXPECTED_CSV WORKDIR
@@ -12,7 +12,7 @@ base=$((20000 + ($$ % 15000) * 2))
     --rcvbuf 16777216 --idle-ms 3000 --summary --csv > "$work/socket.csv" 2> "$work/socket.err" &
 rx=$!
 sleep 0.5
-"$bin" replay "$capture" --speed 40 --iface 127.0.0.1 --port-offset $((base - 6100))
+"$bin" multicast "$capture" --speed 40 --iface 127.0.0.1 --port-offset $((base - 6100))
 wait "$rx"
 cat "$work/socket.err"
 cut -d, -f2- "$work/socket.csv" | sort > "$work/got.sorted"

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/* Parsing of the engine's command-line options. */
+#include "engine_opts.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_engine_config *cfg, bool *json)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--json") == 0) {
+        if (json)
+            *json = true;
+        return json ? 1 : 0;
+    }
+    static const char *const with_value[] = {"--config", "--book", "--backend", "--clock-mhz", "--strategy",
+                                             "--min-half-width", "--venue", "--event-log", "--series", NULL};
+    bool ours = false;
+    for (size_t k = 0; with_value[k]; k++)
+        ours |= strcmp(a, with_value[k]) == 0;
+    if (!ours)
+        return 0;
+    if (*i + 1 >= argc)
+        return ht_cli_usage_error(cmd, "%s needs a value", a);
+    const char *v = argv[++*i];
+    ht_error err;
+    if (strcmp(a, "--config") == 0) {
+        if (ht_engine_config_load(cfg, v, &err) != 0)
+            return ht_cli_usage_error(cmd, "%s", err.msg);
+    } else if (strcmp(a, "--book") == 0) {
+        snprintf(cfg->book_path, sizeof cfg->book_path, "%s", v);
+    } else if (strcmp(a, "--backend") == 0) {
+        if (ht_pipe_backend_parse(v, &cfg->backend, &err) != 0)
+            return ht_cli_usage_error(cmd, "%s", err.msg);
+    } else if (strcmp(a, "--clock-mhz") == 0) {
+        if (!ht_cli_parse_double(cmd, a, v, 1, 2000, &cfg->clock_mhz))
+            return HT_EXIT_USAGE;
+    } else if (strcmp(a, "--strategy") == 0) {
+        ht_opt_strategy s;
+        if (ht_opt_strategy_parse(v, 1000000000, &s, &err) != 0)
+            return ht_cli_usage_error(cmd, "--strategy: %s", err.msg);
+        snprintf(cfg->strategy, sizeof cfg->strategy, "%s", v);
+    } else if (strcmp(a, "--min-half-width") == 0) {
+        if (!ht_cli_parse_double(cmd, a, v, 0, 1e6, &cfg->min_half_width_coin))
+            return HT_EXIT_USAGE;
+    } else if (strcmp(a, "--venue") == 0) {
+        static const ht_engine_config *reset_for = NULL;
+        if (reset_for != cfg) {
+            cfg->n_venues = 0;
+            reset_for = cfg;
+        }
+        if (cfg->n_venues == HT_ENGINE_MAX_VENUES)
+            return ht_cli_usage_error(cmd, "at most %d --venue", HT_ENGINE_MAX_VENUES);
+        snprintf(cfg->venues[cfg->n_venues++], sizeof cfg->venues[0], "%s", v);
+    } else if (strcmp(a, "--event-log") == 0) {
+        snprintf(cfg->event_log, sizeof cfg->event_log, "%s", v);
+    } else if (strcmp(a, "--series") == 0) {
+        snprintf(cfg->series_path, sizeof cfg->series_path, "%s", v);
+    }
+    return 1;
+}

@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine's life cycle: stages and venue set-up, the replay and live loops, the report. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_priv.h"
+#include "hedgetrig/tsc.h"
+
+#define POLL_EVERY_PACKETS 64 /* replay: the gateway is polled this often between decisions */
+
+void engine_fail(ht_engine *e, const char *fmt, ...)
+{
+    pthread_mutex_lock(&e->error_lock);
+    if (!e->error[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(e->error, sizeof e->error, fmt, ap);
+        va_end(ap);
+    }
+    pthread_mutex_unlock(&e->error_lock);
+    atomic_store(&e->stop, 1);
+}
+
+const char *ht_engine_last_error(const ht_engine *e)
+{
+    return e->error;
+}
+
+void ht_engine_request_stop(ht_engine *e)
+{
+    atomic_store(&e->stop, 1);
+}
+
+void engine_post(ht_engine *e, const void *msg, size_t len)
+{
+    if (!e->cfg.threads) {
+        engine_slow_handle(&e->slow, msg, len);
+        return;
+    }
+    uint32_t type;
+    memcpy(&type, msg, sizeof type);
+    void *p;
+    /* Never block the fast half, except for a breach: losing one would leave its underlying muted. */
+    while ((p = ht_spsc_reserve(e->to_slow, len)) == NULL) {
+        if (type != MSG_BREACH && type != MSG_END && type != MSG_LOAD_DONE && type != MSG_ERROR) {
+            e->fast.posts_dropped++;
+            return;
+        }
+        if (atomic_load(&e->slow_done))
+            return;
+    }
+    memcpy(p, msg, len);
+    ht_spsc_commit(e->to_slow);
+}
+
+void engine_command(ht_engine *e, const engine_cmd *c)
+{
+    if (!e->cfg.threads) {
+        engine_fast_apply(&e->fast, c);
+        return;
+    }
+    void *p;
+    while ((p = ht_spsc_reserve(e->to_fast, sizeof *c)) == NULL) {
+        if (atomic_load(&e->stop))
+            return;
+        sched_yield();
+    }
+    memcpy(p, c, sizeof *c);
+    ht_spsc_commit(e->to_fast);
+}
+
+/* Pins the calling thread to a CPU (cpu < 0: leaves it alone). A failure is reported, not fatal. */
+static void pin_thread(int cpu, const char *who)
+{
+    if (cpu < 0)
+        return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    if (rc != 0)
+        fprintf(stderr, "hedgetrig: cannot pin the %s half to CPU %d: %s (running unpinned)\n", who, cpu, strerror(rc));
+}
+
+/* Makes a temporary file path for the in-process venue's journal. */
+static int make_temp_journal(ht_engine *e, ht_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(e->journal_tmp, sizeof e->journal_tmp, "%s/hedgetrig-journal-XXXXXX", dir && dir[0] ? dir : "/tmp");
+    int fd = mkstemp(e->journal_tmp);
+    if (fd < 0) {
+        e->journal_tmp[0] = '\0';
+        return ht_error_set(err, "engine: cannot create a temporary journal: %s", strerror(errno));
+    }
+    close(fd);
+    unlink(e->journal_tmp); /* the gateway creates it afresh */
+    return 0;
+}
+
+/* Starts the in-process exchange simulator (venue = sim) and points the gateway at it. */
+static int start_sim_venue(ht_engine *e, ht_gw_config *gw, ht_error *err)
+{
+    ht_xsim_config xc = e->cfg.xsim;
+    snprintf(xc.bind_host, sizeof xc.bind_host, "127.0.0.1");
+    xc.port = 0;
+    xc.default_mid = 0; /* only the books the feed gives it: an order for anything else is rejected */
+    xc.latency_us = 0;
+    xc.log = NULL;
+    e->xsim = ht_xsim_create(&xc, err);
+    if (!e->xsim || ht_xsim_start(e->xsim, err) != 0)
+        return -1;
+    snprintf(gw->host, sizeof gw->host, "127.0.0.1");
+    gw->port = ht_xsim_port(e->xsim);
+    snprintf(gw->target_comp_id, sizeof gw->target_comp_id, "%s", xc.comp_id);
+    gw->client_id[0] = gw->client_secret[0] = '\0';
+    if (make_temp_journal(e, err) != 0)
+        return -1;
+    snprintf(gw->journal_path, sizeof gw->journal_path, "%s", e->journal_tmp);
+    gw->journal_fsync = HT_JOURNAL_FSYNC_NEVER;
+    snprintf(gw->log_path, sizeof gw->log_path, "%.200s.log", e->journal_tmp);
+    gw->reset_seq_on_logon = true;
+    /* The notional rule multiplies contracts by price, which overstates inverse contracts (10 USD each) by
+     * price / 10: against the simulator it is left off; a real venue's config sets its own limits. */
+    gw->risk.max_notional = 0;
+    return 0;
+}
+
+/* Creates the gateway and waits for the logon. */
+static int start_gateway(ht_engine *e, ht_error *err)
+{
+    ht_gw_config gw = e->cfg.gw;
+    if (e->cfg.venue == HT_ENGINE_VENUE_SIM) {
+        if (start_sim_venue(e, &gw, err) != 0)
+            return -1;
+    } else if (ht_gw_secrets_load(&gw, e->cfg.secrets_path[0] ? e->cfg.secrets_path : NULL, err) != 0) {
+        return -1;
+    }
+    slow_half *s = &e->slow;
+    s->gw = ht_gw_create(&gw, err);
+    if (!s->gw)
+        return -1;
+    if (!e->cfg.threads)
+        ht_gw_kill_on_signal(SIGUSR1);
+    uint64_t deadline = ht_mono_ns() + (uint64_t)gw.connect_timeout_ms * 1000000u + 500000000u;
+    while (ht_gw_get_state(s->gw) != HT_GW_ACTIVE) {
+        if (ht_mono_ns() > deadline || ht_gw_get_state(s->gw) == HT_GW_STOPPED)
+            return ht_error_set(err, "venue: no logon from %s:%u within %u ms (state %s; session log %s)", gw.host,
+                                gw.port, gw.connect_timeout_ms, ht_gw_state_name(ht_gw_get_state(s->gw)),
+                                gw.log_path[0] ? gw.log_path : "stderr");
+        ht_gw_wait(s->gw, 5);
+        engine_slow_poll(s);
+    }
+    return 0;
+}
+
+ht_engine *ht_engine_create(const ht_engine_config *cfg, ht_error *err)
+{
+    if (ht_engine_config_check(cfg, err) != 0)
+        return NULL;
+    ht_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        ht_error_set(err, "engine: out of memory");
+        return NULL;
+    }
+    e->cfg = *cfg;
+    pthread_mutex_init(&e->error_lock, NULL);
+    atomic_init(&e->stop, 0);
+    atomic_init(&e->slow_done, 0);
+    ht_tsc_calibrate(0);
+    if (engine_fast_init(e, err) != 0 || engine_slow_init(e, err) != 0) {
+        ht_engine_destroy(e);
+        return NULL;
+    }
+    if (cfg->threads) {
+        e->to_slow = ht_spsc_create(cfg->ring_bytes, err);
+        e->to_fast = e->to_slow ? ht_spsc_create(1u << 16, err) : NULL;
+        if (!e->to_fast) {
+            ht_engine_destroy(e);
+            return NULL;
+        }
+    }
+    if (start_gateway(e, err) != 0) {
+        ht_engine_destroy(e);
+        return NULL;
+    }
+    return e;
+}
+
+void ht_engine_destroy(ht_engine *e)
+{
+    if (!e)
+        return;
+    if (e->slow.gw)
+        ht_gw_destroy(e->slow.gw);
+    e->slow.gw = NULL;
+    if (e->xsim)
+        ht_xsim_destroy(e->xsim);
+    engine_slow_destroy(&e->slow);
+    engine_fast_destroy(&e->fast);
+    ht_spsc_destroy(e->to_slow);
+    ht_spsc_destroy(e->to_fast);
+    ht_profile_destroy(e->report_prof);
+    if (e->journal_tmp[0]) {
+        char log[HT_ENGINE_PATH_MAX + 8];
+        snprintf(log, sizeof log, "%s.log", e->journal_tmp);
+        unlink(e->journal_tmp);
+        unlink(log);
+    }
+    pthread_mutex_destroy(&e->error_lock);
+    free(e);
+}
+
+/* ---- Replay ---------------------------------------------------------------------------------------------- */
+
+int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64_t rx_tsc, uint64_t ts_ns)
+{
+    (void)ts_ns;
+    if (e->cfg.threads)
+        return -1;
+    if (!e->wall_start_ns)
+        e->wall_start_ns = ht_mono_ns();
+    engine_fast_packet(&e->fast, payload, len, rx_tsc);
+    if (e->fast.packets % POLL_EVERY_PACKETS == 0) {
+        engine_slow_poll(&e->slow);
+        engine_slow_status(&e->slow, false);
+    }
+    return e->error[0] ? -1 : 0;
+}
+
+int ht_engine_finish(ht_engine *e, ht_error *err)
+{
+    if (e->finished)
+        return e->error[0] ? ht_error_set(err, "%s", e->error) : 0;
+    e->finished = true;
+    if (!e->wall_start_ns)
+        e->wall_start_ns = ht_mono_ns();
+    engine_slow_shutdown(&e->slow);
+    engine_slow_finish_stats(&e->slow);
+    engine_slow_status(&e->slow, true);
+    e->wall_end_ns = ht_mono_ns();
+    if (e->error[0])
+        return ht_error_set(err, "%s", e->error);
+    if (!e->slow.armed)
+        return ht_error_set(err, "engine: the source ended before hedging could start (%s)", e->slow.arm_blocker);
+    return 0;
+}
+
+/* ---- Live ------------------------------------------------------------------------------------------------ */
+
+/* The slow half's thread: messages, the gateway, status, until the fast half says the end. */
+static void *slow_main(void *arg)
+{
+    ht_engine *e = arg;
+    slow_half *s = &e->slow;
+    pin_thread(e->cfg.slow_cpu, "slow");
+    bool end = false;
+    while (!end) {
+        size_t len;
+        const void *p;
+        unsigned handled = 0;
+        while (handled < 256 && (p = ht_spsc_peek(e->to_slow, &len)) != NULL) {
+            uint32_t type;
+            memcpy(&type, p, sizeof type);
+            end |= type == MSG_END;
+            engine_slow_handle(s, p, len);
+            ht_spsc_release(e->to_slow);
+            handled++;
+        }
+        engine_slow_poll(s);
+        engine_slow_status(s, false);
+        if (handled == 0 && e->cfg.slow_idle_us) {
+            struct timespec ts = {0, (long)e->cfg.slow_idle_us * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    engine_slow_shutdown(s);
+    engine_slow_finish_stats(s);
+    engine_slow_status(s, true);
+    atomic_store(&e->slow_done, 1);
+    return NULL;
+}
+
+/* Where packets come from in a run loop. */
+typedef struct source {
+    ht_nic *nic;
+    ht_mkt *mkt;
+    ht_nic_packet buf[HT_NIC_BURST];
+} source;
+
+/* A burst from the source: a count, HT_NIC_EOF, or -1 with err. */
+static int source_burst(source *src, ht_error *err)
+{
+    if (src->nic) {
+        int n = ht_nic_rx_burst(src->nic, src->buf, HT_NIC_BURST);
+        if (n == -1)
+            ht_error_set(err, "%s", ht_nic_last_error(src->nic));
+        return n;
+    }
+    int n = 0;
+    while (n < (int)HT_NIC_BURST && ht_mkt_next(src->mkt, &src->buf[n]) == 1) {
+        src->buf[n].rx_tsc = ht_tsc_now();
+        n++;
+    }
+    return n == 0 ? HT_NIC_EOF : n;
+}
+
+/* Runs a source to its end (or stop) through both halves. */
+static int run_loop(ht_engine *e, source *src, volatile sig_atomic_t *stop, ht_error *err)
+{
+    int rc = 0;
+    e->wall_start_ns = ht_mono_ns();
+    if (e->cfg.threads) {
+        if (pthread_create(&e->slow_thread, NULL, slow_main, e) != 0)
+            return ht_error_set(err, "engine: cannot start the slow half's thread");
+        e->slow_running = true;
+        pin_thread(e->cfg.hot_cpu, "fast");
+    }
+    while (!(stop && *stop) && !atomic_load(&e->stop)) {
+        int n = source_burst(src, err);
+        if (n == HT_NIC_EOF)
+            break;
+        if (n < 0) {
+            rc = -1;
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            /* Replay times each packet from when the engine takes it; live, from the receive burst. */
+            uint64_t rx = e->cfg.threads ? src->buf[i].rx_tsc : 0;
+            if (e->cfg.threads) {
+                engine_fast_packet(&e->fast, src->buf[i].payload, src->buf[i].len, rx);
+            } else if (ht_engine_on_packet(e, src->buf[i].payload, src->buf[i].len, rx, src->buf[i].ts_ns) != 0) {
+                break;
+            }
+        }
+        if (e->cfg.threads)
+            engine_fast_drain_commands(&e->fast);
+    }
+    if (e->cfg.threads) {
+        msg_type end = MSG_END;
+        uint32_t word = end;
+        engine_post(e, &word, sizeof word);
+        while (!atomic_load(&e->slow_done)) {
+            engine_fast_drain_commands(&e->fast);
+            sched_yield();
+        }
+        pthread_join(e->slow_thread, NULL);
+        e->slow_running = false;
+        e->finished = true;
+        e->wall_end_ns = ht_mono_ns();
+        if (rc == 0 && e->error[0])
+            return ht_error_set(err, "%s", e->error);
+        if (rc == 0 && !e->slow.armed)
+            return ht_error_set(err, "engine: the source ended before hedging could start (%s)", e->slow.arm_blocker);
+        return rc;
+    }
+    if (rc != 0) {
+        ht_error tmp;
+        ht_engine_finish(e, &tmp);
+        return rc;
+    }
+    return ht_engine_finish(e, err);
+}
+
+int ht_engine_run_nic(ht_engine *e, ht_nic *nic, volatile sig_atomic_t *stop, ht_error *err)
+{
+    source src = {.nic = nic};
+    return run_loop(e, &src, stop, err);
+}
+
+int ht_engine_run_market(ht_engine *e, ht_mkt *mkt, volatile sig_atomic_t *stop, ht_error *err)
+{
+    source src = {.mkt = mkt};
+    return run_loop(e, &src, stop, err);
+}
+
+/* ---- Report ---------------------------------------------------------------------------------------------- */
+
+void ht_engine_get_report(const ht_engine *e, ht_engine_report *out)
+{
+    *out = e->slow.rep;
+    const ht_feed_stats *fs = ht_feed_stats_get(e->fast.feed);
+    out->packets = e->fast.packets;
+    out->messages = fs->messages;
+    out->malformed = fs->malformed_packets;
+    out->gaps = fs->seq_gaps;
+    out->wall_s = (double)((e->wall_end_ns ? e->wall_end_ns : ht_mono_ns()) - e->wall_start_ns) / 1e9;
+    double busy_ns = ht_tsc_to_ns(e->fast.busy_tsc);
+    out->ticks_per_s = busy_ns > 0 ? (double)e->fast.ticks / (busy_ns / 1e9) : 0.0;
+}
+
+const ht_profile *ht_engine_profile(const ht_engine *e)
+{
+    ht_engine *m = (ht_engine *)e;
+    if (!m->report_prof)
+        m->report_prof = ht_profile_create();
+    if (!m->report_prof)
+        return e->fast.prof;
+    ht_profile_reset(m->report_prof);
+    for (unsigned s = 0; s < HT_SPAN_COUNT; s++) {
+        ht_hist_merge(&m->report_prof->span[s], &e->fast.prof->span[s]);
+        ht_hist_merge(&m->report_prof->span[s], &e->slow.prof->span[s]);
+    }
+    return m->report_prof;
+}
+
+/* Percent of a over b (0 when b is 0). */
+static double pct(double a, double b)
+{
+    return b > 0 ? 100.0 * a / b : 0.0;
+}
+
+void ht_engine_print_report(const ht_engine *e, FILE *out)
+{
+    ht_engine_report r;
+    ht_engine_get_report(e, &r);
+    fprintf(out, "packets %" PRIu64 " (%" PRIu64 " messages, %" PRIu64 " malformed, %" PRIu64 " sequence gaps)", r.packets,
+            r.messages, r.malformed, r.gaps);
+    if (r.armed)
+        fprintf(out, "; hedging started %.1f s into the data\n",
+                (double)(r.arm_time_ms - e->slow.first_seen_ms) / 1000.0);
+    else
+        fprintf(out, "; hedging never started: %s\n", e->slow.arm_blocker);
+    fprintf(out, "ticks %" PRIu64 " over %.1f s of exchange time, breaches %" PRIu64 ", decisions %" PRIu64 " (", r.ticks,
+            r.hedged.time_total_s, r.breaches, r.decisions);
+    bool first = true;
+    for (unsigned k = 0; k < HT_ARRAY_LEN(r.decisions_by_reason); k++)
+        if (r.decisions_by_reason[k]) {
+            fprintf(out, "%s%s %" PRIu64, first ? "" : ", ", ht_opt_reason_name((ht_opt_reason)k), r.decisions_by_reason[k]);
+            first = false;
+        }
+    fprintf(out, ")\n");
+    fprintf(out, "orders %" PRIu64 " (refused %" PRIu64 ", rejected %" PRIu64 "), fills %" PRIu64
+            ", traded %.4f coin (%.0f venue units)\n",
+            r.orders, r.orders_refused, r.orders_rejected, r.fills, r.traded_coin, r.filled_amount);
+    fprintf(out, "cost paid %.2f USD = fees %.2f + slippage against the mark %.2f (the optimizer expected %.2f)\n",
+            r.cost_usd, r.fees_usd, r.slippage_usd, r.expected_cost_usd);
+    fprintf(out, "net delta (coin)       max |delta|      RMS    time outside the band\n");
+    fprintf(out, "  hedged              %10.4f %10.4f    %.1f s of %.1f s (%.2f%%)\n", r.hedged.max_abs_coin,
+            r.hedged.rms_coin, r.hedged.time_outside_s, r.hedged.time_total_s,
+            pct(r.hedged.time_outside_s, r.hedged.time_total_s));
+    fprintf(out, "  without hedging     %10.4f %10.4f    %.1f s of %.1f s (%.2f%%)\n", r.unhedged.max_abs_coin,
+            r.unhedged.rms_coin, r.unhedged.time_outside_s, r.unhedged.time_total_s,
+            pct(r.unhedged.time_outside_s, r.unhedged.time_total_s));
+    fprintf(out, "end: index %.2f, net delta %.4f in the band [%.4f, %.4f], hedge position %.0f\n", r.final_spot,
+            r.final_net_delta, r.band_lo, r.band_hi, r.hedge_position);
+    fprintf(out, "book: %" PRIu64 " options in the table, %" PRIu64 " positions left out; %" PRIu64
+            " greek refreshes; %" PRIu64 " pipeline/double disagreements%s\n",
+            r.positions_in_table, r.positions_excluded, r.refreshes, r.check_mismatches, r.killed ? "; KILL SWITCH ENGAGED" : "");
+    fprintf(out, "\nlatency, ns (%s backend%s; %s):\n", ht_pipe_backend_name(e->cfg.backend),
+            e->fast.model_clock ? ", pipeline time in cycles at the configured clock" : "",
+            e->cfg.threads ? "rx is the receive burst" : "rx is when the engine takes the packet");
+    ht_profile_print(ht_engine_profile(e), out);
+}
+
+/* Writes one delta-statistics object. */
+static void json_delta(FILE *out, const ht_engine_delta_stats *d)
+{
+    fprintf(out, "{\"max_abs_net_delta\":%.10g,\"rms_net_delta\":%.10g,\"time_outside_band_s\":%.3f,\"time_s\":%.3f}",
+            d->max_abs_coin, d->rms_coin, d->time_outside_s, d->time_total_s);
+}
+
+void ht_engine_write_json(const ht_engine *e, FILE *out)
+{
+    ht_engine_report r;
+    ht_engine_get_report(e, &r);
+    fprintf(out,
+            "{\"ticks\":%" PRIu64 ",\"breaches\":%" PRIu64 ",\"decisions\":%" PRIu64 ",\"orders\":%" PRIu64
+            ",\"orders_refused\":%" PRIu64 ",\"orders_rejected\":%" PRIu64 ",\"fills\":%" PRIu64
+            ",\"cost\":%.6f,\"fees_usd\":%.6f,\"slippage_usd\":%.6f,\"expected_cost_usd\":%.6f"
+            ",\"traded_coin\":%.10g,\"filled_amount\":%.10g"
+            ",\"max_abs_net_delta\":%.10g,\"rms_net_delta\":%.10g,\"time_outside_band_s\":%.3f,\"unhedged\":",
+            r.ticks, r.breaches, r.decisions, r.orders, r.orders_refused, r.orders_rejected, r.fills, r.cost_usd,
+            r.fees_usd, r.slippage_usd, r.expected_cost_usd, r.traded_coin, r.filled_amount, r.hedged.max_abs_coin,
+            r.hedged.rms_coin, r.hedged.time_outside_s);
+    json_delta(out, &r.unhedged);
+    fprintf(out, ",\"decisions_by_reason\":{");
+    bool first = true;
+    for (unsigned k = 0; k < HT_ARRAY_LEN(r.decisions_by_reason); k++) {
+        const char *name = ht_opt_reason_name((ht_opt_reason)k);
+        if (!name || !strcmp(name, "?"))
+            continue;
+        fprintf(out, "%s\"%s\":%" PRIu64, first ? "" : ",", name, r.decisions_by_reason[k]);
+        first = false;
+    }
+    fprintf(out,
+            "},\"packets\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"gaps\":%" PRIu64
+            ",\"armed\":%s,\"killed\":%s,\"refreshes\":%" PRIu64 ",\"check_mismatches\":%" PRIu64
+            ",\"final_net_delta\":%.10g,\"band_lo\":%.10g,\"band_hi\":%.10g,\"hedge_position\":%.10g"
+            ",\"backend\":\"%s\",\"wall_s\":%.3f,\"latency\":",
+            r.packets, r.messages, r.malformed, r.gaps, r.armed ? "true" : "false", r.killed ? "true" : "false",
+            r.refreshes, r.check_mismatches, r.final_net_delta, isfinite(r.band_lo) ? r.band_lo : 0.0,
+            isfinite(r.band_hi) ? r.band_hi : 0.0, r.hedge_position, ht_pipe_backend_name(e->cfg.backend), r.wall_s);
+    ht_profile_write_json(ht_engine_profile(e), out);
+    fprintf(out, "}\n");
+}

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine's insides: the messages between its fast and slow halves, and the state of each half. */
+#ifndef HEDGETRIG_ENGINE_PRIV_H
+#define HEDGETRIG_ENGINE_PRIV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hedgetrig/engine.h"
+#include "hedgetrig/feed.h"
+#include "hedgetrig/positions.h"
+#include "hedgetrig/spsc.h"
+
+#define ENGINE_MAX_INDEX_SLOTS 128 /* the feed's index table (ht_feed_config.max_indices) */
+#define ENGINE_BOOK_LEVELS 32      /* levels of a hedge instrument's book passed to the slow half */
+#define ENGINE_MAX_PENDING 64      /* orders in flight */
+#define ENGINE_MAX_UNDERLYINGS HT_PIPE_UNDERLYINGS
+#define ENGINE_NOT_CHECKED (-2)    /* index slot not yet compared with the reference names */
+
+/* ---- Fast half -> slow half ------------------------------------------------------------------------------- */
+
+typedef enum msg_type {
+    MSG_INSTRUMENT = 1, /* an instrument record (msg_instrument) */
+    MSG_INDEX,          /* an index price; a pipeline tick when underlying >= 0 (msg_index) */
+    MSG_TICKER,         /* a ticker's mark (msg_ticker) */
+    MSG_VENUE_BOOK,     /* a hedge instrument's book changed (msg_venue_book) */
+    MSG_BREACH,         /* a pipeline event (msg_breach) */
+    MSG_GAP,            /* the feed lost packets on a channel (msg_gap) */
+    MSG_LOAD_DONE,      /* a table load finished (msg_load_done) */
+    MSG_ERROR,          /* the fast half failed (msg_error) */
+    MSG_END,            /* the source ended: the slow half shuts down */
+} msg_type;
+
+typedef struct msg_instrument {
+    uint32_t type;
+    ht_instrument in;
+} msg_instrument;
+
+typedef struct msg_index {
+    uint32_t type;
+    int32_t underlying; /* pipeline underlying of a tick, -1 for another index */
+    char name[17];
+    bool trusted;
+    bool breached;      /* the tick raised a pipeline event (a msg_breach follows) */
+    bool rejected;      /* the pipeline refused the tick (price out of range) */
+    double price;
+    uint64_t ts_ms;     /* exchange time */
+    uint64_t seq;
+} msg_index;
+
+typedef struct msg_ticker {
+    uint32_t type;
+    uint32_t id;
+    bool trusted;
+    double mark, index;
+    uint64_t ts_ms;
+} msg_ticker;
+
+typedef struct msg_venue_book {
+    uint32_t type;
+    uint32_t id;
+    uint64_t ts_ms;
+    double mark;
+    uint32_t n_bids, n_asks;
+    ht_book_level bids[ENGINE_BOOK_LEVELS], asks[ENGINE_BOOK_LEVELS];
+} msg_venue_book;
+
+typedef struct msg_breach {
+    uint32_t type;
+    ht_pipe_event ev;
+    ht_stamps st;          /* rx, decoded, pipe_in, event_out */
+    uint64_t model_shift_tsc; /* verilator: simulation time to take off the later stamps */
+    uint64_t ts_ms;
+    unsigned n_venues;
+    ht_opt_quote quotes[HT_ENGINE_MAX_VENUES]; /* the hedge instruments' books when the tick arrived */
+} msg_breach;
+
+typedef struct msg_gap {
+    uint32_t type;
+    uint16_t channel;
+    uint32_t missed;
+    uint64_t ts_ms;
+} msg_gap;
+
+typedef struct msg_load_done {
+    uint32_t type;
+    uint32_t buffer;
+    bool ok;
+} msg_load_done;
+
+typedef struct msg_error {
+    uint32_t type;
+    char text[256];
+} msg_error;
+
+/* ---- Slow half -> fast half ------------------------------------------------------------------------------- */
+
+typedef enum cmd_type {
+    CMD_SET_REF = 1,   /* underlying u ticks on index `name` */
+    CMD_SET_VENUES,    /* the hedge instruments whose books the fast half forwards and quotes in breaches */
+    CMD_LOAD,          /* load table buffer `buffer` (rows entries), S0 and inventories */
+    CMD_SET_BAND,      /* u's band [a, b] (re-arms) */
+    CMD_SET_INVENTORY, /* u's inventory a (re-arms) */
+    CMD_SET_VOL_MOVE,  /* u's vol move a */
+} cmd_type;
+
+typedef struct engine_cmd {
+    uint32_t type;
+    uint32_t u;
+    double a, b;
+    char name[48];
+    uint32_t ids[HT_ENGINE_MAX_VENUES];
+    uint32_t n;
+    uint32_t buffer, rows;
+    unsigned n_underlyings;
+    double s0[ENGINE_MAX_UNDERLYINGS];
+    double h[ENGINE_MAX_UNDERLYINGS];
+} engine_cmd;
+
+/* ---- The fast half ---------------------------------------------------------------------------------------- */
+
+typedef struct fast_half {
+    ht_engine *e;
+    ht_feed *feed;
+    ht_pipe *pipe;
+    ht_profile *prof;
+    bool model_clock;        /* verilator: pipeline time from cycles at the configured clock */
+    double ns_per_cycle;
+    double tsc_per_ns;
+    int8_t index_u[ENGINE_MAX_INDEX_SLOTS]; /* feed index slot -> underlying, -1 none */
+    char ref_names[ENGINE_MAX_UNDERLYINGS][17];
+    unsigned n_refs;
+    uint32_t venue_ids[HT_ENGINE_MAX_VENUES];
+    unsigned n_venues;
+    uint64_t cur_rx_tsc;     /* the packet being decoded */
+    uint64_t ticks, events, ticks_rejected, posts_dropped;
+    uint64_t busy_tsc;       /* time inside packet processing */
+    uint64_t packets, malformed;
+    bool failed;
+} fast_half;
+
+/* ---- The slow half ---------------------------------------------------------------------------------------- */
+
+/* An order sent and not yet resolved. */
+typedef struct pending_order {
+    bool used;
+    uint64_t clordid;
+    unsigned u, venue;
+    int side;
+    double amount, filled;
+    double ref_px;           /* the venue's mark at the decision */
+    double delta_per_amount; /* coins per venue unit filled (at the reference price) */
+    double expected_cost_usd;
+    uint64_t sent_wall_ns;
+} pending_order;
+
+/* A hedge instrument. */
+typedef struct venue_state {
+    char name[48];
+    uint32_t id;
+    bool known;              /* its instrument record arrived */
+    bool inverse;
+    double contract_size, taker_fee;
+    size_t book_index;       /* its line in the book */
+    unsigned u;              /* its underlying */
+    int opt_index;           /* its index in the optimizer's venues of u */
+    double position;         /* venue units (signed) */
+    double mark;
+    ht_opt_quote quote;      /* its latest book */
+    bool have_quote;
+} venue_state;
+
+/* One underlying. */
+typedef struct under_state {
+    bool active;
+    char ref_index[17];
+    double spot;
+    double band_lo, band_hi;
+    bool band_set;
+    double h_pipe;           /* the inventory the pipeline holds (coins) */
+    double fills_coin;       /* delta traded since the start (coins) */
+    double vol_move_sent;
+    bool muted;              /* the pipeline muted u after a breach; cleared by a band or inventory write */
+    unsigned pending;        /* orders of the current decision not yet resolved */
+    ht_opt_decision decision; /* the decision whose orders are pending */
+    double decision_fills;   /* delta filled by the current decision's orders */
+    double decision_nd;      /* the net delta the current decision saw */
+    ht_opt_trigger decision_trigger;
+    double fills_since_tick; /* delta filled since the last tick (series) */
+    double breach_fills;     /* delta filled by this tick's breach decision (replay check) */
+    int64_t next_timer_ns;
+    /* statistics */
+    bool have_held;
+    uint64_t last_ts_ms;
+    double held, held_unhedged; /* net delta held since the last tick, hedged and not */
+    double sum_sq, sum_sq_u, outside_ms, outside_ms_u, total_ms, max_abs, max_abs_u;
+    /* the breach being handled (the tick's message follows it) */
+    double breach_nd, breach_lo, breach_hi;
+    bool breach_armed;
+    ht_opt_book opt_book;    /* the optimizer's view of the book, from the latest recompute */
+} under_state;
+
+typedef struct slow_half {
+    ht_engine *e;
+    /* registry mirror (instrument records and their latest tickers) */
+    ht_instrument *reg;
+    bool *reg_trusted;       /* the feed trusted the latest ticker of reg[i] */
+    uint32_t n_reg, cap_reg;
+    /* latest index prices */
+    struct {
+        char name[17];
+        double price;
+        uint64_t ts_ms;
+        bool trusted;
+    } idx[ENGINE_MAX_INDEX_SLOTS];
+    unsigned n_idx;
+    /* the book and the stages */
+    char *book_text;
+    size_t book_len;
+    ht_positions *book;
+    ht_greeks *greeks;
+    ht_opt *opt;
+    ht_opt_strategy strategy;
+    ht_gw *gw;
+    venue_state venues[HT_ENGINE_MAX_VENUES];
+    unsigned n_venues;
+    under_state under[ENGINE_MAX_UNDERLYINGS];
+    unsigned n_under;
+    pending_order pending[ENGINE_MAX_PENDING];
+    bool book_loaded, armed, killed;
+    uint64_t book_loaded_ms, last_arm_try_ms;
+    char arm_blocker[256];   /* why hedging has not started yet */
+    uint64_t now_ms;         /* exchange clock: the latest time seen */
+    uint64_t first_seen_ms;  /* the first exchange time seen */
+    uint64_t first_tick_ms, last_tick_ms, arm_time_ms;
+    /* table loads */
+    ht_pipe_position *load_buf[2];
+    size_t load_cap;
+    int load_in_flight;      /* buffer awaiting MSG_LOAD_DONE, or -1 */
+    unsigned load_next;
+    /* outputs */
+    FILE *event_log;
+    FILE *series;
+    uint64_t series_ticks;
+    uint64_t first_series_ms;
+    ht_profile *prof;
+    ht_engine_report rep;
+    uint64_t last_status_ns;
+    uint64_t decision_seq;
+} slow_half;
+
+struct ht_engine {
+    ht_engine_config cfg;
+    fast_half fast;
+    slow_half slow;
+    ht_xsim *xsim;
+    char journal_tmp[HT_ENGINE_PATH_MAX]; /* a journal the engine made and removes */
+    ht_spsc *to_slow, *to_fast;
+    pthread_t slow_thread;
+    bool slow_running;
+    atomic_int stop;         /* ht_engine_request_stop */
+    atomic_int slow_done;
+    bool finished;
+    ht_profile *report_prof; /* merged view for the report */
+    uint64_t wall_start_ns, wall_end_ns;
+    char error[256];
+    pthread_mutex_t error_lock;
+};
+
+/* Both halves. */
+int engine_fast_init(ht_engine *e, ht_error *err);
+void engine_fast_destroy(fast_half *f);
+void engine_fast_packet(fast_half *f, const uint8_t *payload, size_t len, uint64_t rx_tsc);
+void engine_fast_apply(fast_half *f, const engine_cmd *c);
+void engine_fast_drain_commands(fast_half *f);
+
+int engine_slow_init(ht_engine *e, ht_error *err);
+void engine_slow_destroy(slow_half *s);
+void engine_slow_handle(slow_half *s, const void *msg, size_t len);
+void engine_slow_poll(slow_half *s);
+void engine_slow_shutdown(slow_half *s);
+void engine_slow_status(slow_half *s, bool force);
+void engine_slow_finish_stats(slow_half *s);
+
+/* The synthetic book of a hedge instrument around its mark (cfg->synthetic_levels a side); returns that count,
+ * or 0 without a usable mark. */
+unsigned engine_synthetic_ladder(const ht_engine_config *cfg, double mark, double tick, ht_book_level *bids,
+                                 ht_book_level *asks);
+/* An optimizer quote from book levels (best first; at most HT_OPT_BOOK_LEVELS a side kept). */
+void engine_quote_from_levels(const ht_book_level *bids, unsigned nb, const ht_book_level *asks, unsigned na,
+                              double mark, ht_opt_quote *q);
+
+/* Fast -> slow: handled at once (replay) or queued (threads). */
+void engine_post(ht_engine *e, const void *msg, size_t len);
+/* Slow -> fast: applied at once (replay) or queued (threads). */
+void engine_command(ht_engine *e, const engine_cmd *c);
+/* Records the first error (any thread). */
+void engine_fail(ht_engine *e, const char *fmt, ...) HT_PRINTF(2, 3);
+
+#endif

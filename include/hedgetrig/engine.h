@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/* The end-to-end engine that replay, demo, run and bench share: packets -> feed -> pipeline -> optimizer ->
+ * gateway -> venue, with the greeks refresh on the slow path and fills back into the hedge inventory. */
+#ifndef HEDGETRIG_ENGINE_H
+#define HEDGETRIG_ENGINE_H
+
+/*
+ * Two halves that talk only by messages (docs/deployment.md draws them):
+ *
+ *   fast half (the hot core): packet -> ht_feed -> index tick of a book's reference index -> ht_pipe push and
+ *       poll; posts what the slow half needs (index and ticker updates, instrument records, the books of the
+ *       hedge instruments, and each breach with its timestamps and the hedge instruments' order books);
+ *       applies the slow half's pipeline commands (table, band, inventory, vol move) between packets.
+ *   slow half: the book file, ht_greeks (IVs, greeks, refresh policy), ht_opt (decisions), ht_gw (orders,
+ *       fills, kill switch), the statistics, the event log and the status output.
+ *
+ * Replay (threads = 0): both halves run in the caller's thread and every message is handled at once, in
+ * order; each decision's orders are resolved (filled, cancelled or rejected) before the next packet, and
+ * every clock the decisions use (rate limits, timers, refresh intervals, the gateway's risk windows) is the
+ * exchange time carried by the packets. The same packets therefore give the same breaches, decisions,
+ * orders and fills, whatever the machine's speed and whichever pipeline backend runs.
+ * Live (threads = 1): the fast half runs in the caller's thread, the slow half on a thread of its own;
+ * messages cross in two lock-free single-producer single-consumer rings; nothing on the fast half blocks.
+ *
+ * Start-up: the book is loaded once the feed has announced every instrument it names (instrument records,
+ * 1000/1010), and hedging starts (the engine is "armed") once every option in it has a usable mark and its
+ * underlying a reference index, or arm_timeout_ms of exchange time after the book loaded (the positions
+ * without prices are then left out and reported).
+ */
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hedgetrig/common.h"
+#include "hedgetrig/exchange_sim.h"
+#include "hedgetrig/gateway.h"
+#include "hedgetrig/greeks.h"
+#include "hedgetrig/market_sim.h"
+#include "hedgetrig/nic.h"
+#include "hedgetrig/optimizer.h"
+#include "hedgetrig/pipe.h"
+#include "hedgetrig/profile.h"
+
+#define HT_ENGINE_PATH_MAX 256
+#define HT_ENGINE_MAX_VENUES 4
+
+/* Where the packets come from. */
+typedef enum ht_engine_source_kind {
+    HT_ENGINE_SOURCE_NIC = 0, /* an ht_nic: pcap file, DPDK port or UDP socket ([source] section) */
+    HT_ENGINE_SOURCE_MARKET,  /* the market simulator in-process ([market] section) */
+} ht_engine_source_kind;
+
+/* Where the orders go. */
+typedef enum ht_engine_venue_kind {
+    HT_ENGINE_VENUE_SIM = 0, /* the exchange simulator in-process on loopback, its books driven by the feed */
+    HT_ENGINE_VENUE_FIX,     /* a FIX 4.4 acceptor at [gateway] host:port (a real venue, or exchange-sim) */
+} ht_engine_venue_kind;
+
+typedef struct ht_engine_config {
+    /* [engine] */
+    char book_path[HT_ENGINE_PATH_MAX];  /* the book file (instrument,qty_contracts), required */
+    char event_log[HT_ENGINE_PATH_MAX];  /* CSV of breaches, decisions, orders and fills ("" = none) */
+    char series_path[HT_ENGINE_PATH_MAX]; /* CSV of the net delta and band per tick, for plots ("" = none) */
+    uint32_t series_every;               /* write every Nth tick to series_path, >= 1 (default 1) */
+    uint32_t arm_timeout_ms;             /* exchange ms after the book loads before hedging starts regardless,
+                                            1..86400000 (default 30000) */
+    uint32_t order_timeout_ms;           /* wall ms an order may stay unresolved before its underlying is re-armed
+                                            without it, 10..600000 (default 2000) */
+    bool check;                          /* compare every tick's breach with the net delta in double (default on) */
+    /* [pipeline] */
+    ht_pipe_backend backend;             /* sw (default), verilator, xrt */
+    char xclbin[HT_ENGINE_PATH_MAX];     /* xrt: the xclbin */
+    unsigned xrt_device;                 /* xrt: device index */
+    double clock_mhz;                    /* the pipeline's clock for cycle counts (verilator), 1..2000 (default 250) */
+    uint32_t event_capacity;             /* events the pipeline holds, 0 = its default */
+    /* [hedge] */
+    char strategy[64];                   /* ht_opt_strategy_parse spec (default "fixed:0.25") */
+    double min_half_width_coin;          /* the band is never narrower (default 0.01) */
+    double max_half_width_coin;          /* nor wider (0 = no limit; default 0) */
+    unsigned n_venues;                   /* hedge instruments, 1..HT_ENGINE_MAX_VENUES (default 1) */
+    char venues[HT_ENGINE_MAX_VENUES][48]; /* default "BTC-PERPETUAL" */
+    double collar_frac;                  /* IOC limit within reference x (1 +- collar_frac), 0..0.5 (default 0.005) */
+    ht_opt_config opt;                   /* cost model and rate limits */
+    /* [greeks] */
+    ht_greeks_config greeks;
+    /* [venue] */
+    ht_engine_venue_kind venue;          /* sim (default) or fix */
+    ht_xsim_config xsim;                 /* [exchange_sim]: the in-process simulator's settings */
+    ht_gw_config gw;                     /* [gateway] and [risk] */
+    char secrets_path[HT_ENGINE_PATH_MAX]; /* client id and secret for a real venue ("" = environment) */
+    bool synthetic_book;                 /* the hedge instruments' books are a ladder around their mark instead of
+                                            the feed's (for captures whose books are too thin; default off) */
+    unsigned synthetic_levels;           /* levels a side, 1..32 (default 10) */
+    double synthetic_level_amount;       /* venue units per level (default 100000: USD for inverse contracts) */
+    double synthetic_half_spread_bps;    /* best bid/ask distance from the mark (default 1) */
+    double synthetic_step_bps;           /* distance between levels (default 1) */
+    /* [source] */
+    ht_engine_source_kind source;
+    ht_nic_config nic;                   /* kind, filter, socket and DPDK settings; path points at nic_path */
+    char nic_path[HT_ENGINE_PATH_MAX];
+    char eal_args[1024];
+    ht_mkt_config market;                /* [market], for source = sim */
+    /* [threads] */
+    bool threads;                        /* live: the slow half on its own thread (default off) */
+    int hot_cpu;                         /* CPU of the fast half (-1: not pinned; default -1) */
+    int slow_cpu;                        /* CPU of the slow half (-1: not pinned) */
+    uint32_t ring_bytes;                 /* each ring's size, a power of two 2^16..2^30 (default 2^22) */
+    uint32_t slow_idle_us;               /* the slow half sleeps this long when idle (0: spins; default 0) */
+    /* [status] */
+    uint32_t status_interval_s;          /* a status line on stderr every N s of wall time (0: none) */
+    char counters_path[HT_ENGINE_PATH_MAX]; /* counters rewritten there every status interval ("" = none) */
+} ht_engine_config;
+
+/* Fills cfg with the defaults above (and those of every stage). */
+void ht_engine_config_default(ht_engine_config *cfg);
+
+/* Reads a config file over cfg: [engine], [pipeline], [hedge], [greeks], [venue], [source], [market],
+ * [threads], [status], and the gateway's [gateway], [risk] and the simulator's [exchange_sim]. An unknown key
+ * or a bad value is an error naming the file, the line and what was expected. Keys: docs/deployment.md. */
+int ht_engine_config_load(ht_engine_config *cfg, const char *path, ht_error *err);
+
+/* Checks the whole configuration; 0 or -1 with err naming the key. */
+int ht_engine_config_check(const ht_engine_config *cfg, ht_error *err);
+
+typedef struct ht_engine ht_engine;
+
+/* Creates every stage (feed, pipeline, optimizer, gateway, the in-process venue when asked) and logs on to
+ * the venue (waiting up to the gateway's connect timeout). NULL with err on any failure. */
+ht_engine *ht_engine_create(const ht_engine_config *cfg, ht_error *err);
+
+/* Runs packets from a source until its end or until *stop becomes non-zero (NULL: never), then shuts down
+ * cleanly: waits for orders in flight, cancels what is still open, logs out and flushes the journal.
+ * Returns 0, or -1 with err (a source error, a pipeline error, a lost venue). */
+int ht_engine_run_nic(ht_engine *e, ht_nic *nic, volatile sig_atomic_t *stop, ht_error *err);
+int ht_engine_run_market(ht_engine *e, ht_mkt *mkt, volatile sig_atomic_t *stop, ht_error *err);
+
+/* Processes one packet (replay only: threads off). rx_tsc: its receive TSC; ts_ns its capture time. */
+int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64_t rx_tsc, uint64_t ts_ns);
+
+/* Finishes a run driven by ht_engine_on_packet: the same clean shutdown as the run functions. */
+int ht_engine_finish(ht_engine *e, ht_error *err);
+
+/* Net-delta statistics of one path (hedged, or the book with no hedge traded). */
+typedef struct ht_engine_delta_stats {
+    double max_abs_coin;      /* largest |net delta| at any tick (before that tick's hedge) */
+    double rms_coin;          /* time-weighted RMS of the net delta held between ticks */
+    double time_outside_s;    /* exchange seconds the held net delta spent outside the band in force */
+    double time_total_s;      /* exchange seconds covered */
+} ht_engine_delta_stats;
+
+/* What a run did. */
+typedef struct ht_engine_report {
+    uint64_t packets, messages, malformed, gaps;
+    uint64_t ticks;            /* index ticks pushed into the pipeline while armed */
+    uint64_t breaches;         /* pipeline events */
+    uint64_t decisions;        /* optimizer decisions (breaches, timers, refreshes) */
+    uint64_t decisions_by_reason[8]; /* ht_opt_reason */
+    uint64_t orders;           /* orders sent */
+    uint64_t orders_refused;   /* refused by the gateway (risk rule, not logged on) */
+    uint64_t orders_rejected;  /* rejected by the venue */
+    uint64_t fills;            /* executions */
+    double filled_amount;      /* venue units (USD for inverse contracts) */
+    double traded_coin;        /* sum of |delta| filled, coins */
+    double fees_usd;           /* taker fees at the instrument's rate */
+    double slippage_usd;       /* fill price against the reference (mark) at the decision */
+    double cost_usd;           /* fees + slippage */
+    double expected_cost_usd;  /* the optimizer's estimate for the same orders */
+    uint64_t refreshes;        /* greeks recomputes loaded into the pipeline */
+    uint64_t check_mismatches; /* ticks where the pipeline and the double evaluation disagreed */
+    uint64_t positions_in_table, positions_excluded;
+    bool armed;
+    bool killed;
+    uint64_t arm_time_ms, first_tick_ms, last_tick_ms;
+    double final_spot, final_net_delta, band_lo, band_hi;
+    double hedge_position;     /* venue units of the first venue at the end */
+    ht_engine_delta_stats hedged, unhedged;
+    double wall_s;             /* wall time of the run */
+    double ticks_per_s;        /* ticks over the fast half's busy time */
+} ht_engine_report;
+
+/* Fills *out (valid after a run or at any time from the thread that runs the engine). */
+void ht_engine_get_report(const ht_engine *e, ht_engine_report *out);
+
+/* The latency profile: the fast half's spans for every tick, the slow half's for each order. */
+const ht_profile *ht_engine_profile(const ht_engine *e);
+
+/* Prints the summary and the latency table (text), or one JSON object with at least ticks, breaches, orders,
+ * fills, cost, max_abs_net_delta, rms_net_delta and latency (per-span percentiles in ns). */
+void ht_engine_print_report(const ht_engine *e, FILE *out);
+void ht_engine_write_json(const ht_engine *e, FILE *out);
+
+/* The last error the engine hit (empty when none). */
+const char *ht_engine_last_error(const ht_engine *e);
+
+/* Stops the run from a signal handler or another thread (the same as setting *stop). */
+void ht_engine_request_stop(ht_engine *e);
+
+void ht_engine_destroy(ht_engine *e);
+
+#endif
