@@ -1,258 +1,104 @@
 /* SPDX-License-Identifier: MIT */
-/* hedgetrig demo: replays the shared Deribit capture through the feed and shows what the market looks like. */
-#include <inttypes.h>
-#include <math.h>
+/* hedgetrig demo: the example book hedged on a simulated market, end to end, with its costs, latency and a chart. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "commands.h"
-#include "hedgetrig/feed.h"
-#include "hedgetrig/nic.h"
-#include "hedgetrig/tsc.h"
-#include "source.h"
+#include "engine_opts.h"
+#include "hedgetrig/engine.h"
+#include "hedgetrig/market_sim.h"
+#include "market_opts.h"
 
-#ifndef HT_DERIBIT_DIR
-#define HT_DERIBIT_DIR "../shared/data/deribit"
+#ifndef HT_SOURCE_DIR
+#define HT_SOURCE_DIR "."
 #endif
 
+#define DEMO_BOOK HT_SOURCE_DIR "/examples/demo_book.csv"
+#define DEMO_STRATEGY "ww:0.25"
+#define DEMO_SEED 7
+#define DEMO_STEPS 3600
+
 static const char *const g_usage =
-    "usage: hedgetrig demo [--file FILE] [--speed X] [source options]\n"
+    "usage: hedgetrig demo [--out DIR] [options]\n"
     "\n"
-    "Replays a Deribit multicast capture (default: the shared real capture) through the feed and prints\n"
-    "the decoded market: instruments by kind and expiry, the underlying index paths, message rates per\n"
-    "template and channel, and the feed's health (sequence gaps, stale prices, books).\n"
+    "Hedges the example book (examples/demo_book.csv: short near-dated BTC straddles, long wings) on an hour of\n"
+    "simulated market: sim/market publishes the Deribit multicast SBE packets the real decoder reads, the\n"
+    "pipeline (C model) tracks the book's net delta on every index tick, the optimizer places a cost-aware\n"
+    "Whalley-Wilmott band and sizes the hedges, the FIX gateway sends them to the exchange simulator on\n"
+    "loopback, and the fills come back into the hedge inventory. Takes no arguments; prints the summary (the\n"
+    "net delta with and without hedging, the costs) and the latency per stage, and writes into DIR:\n"
+    "events.csv (breaches, decisions, orders, fills), series.csv (net delta and band per tick), latency.csv, and\n"
+    "demo.png (net delta and band over time with the hedges marked) when gnuplot is installed.\n"
     "\n"
-    "  --file FILE             the capture (default " HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap)\n"
-    "  --speed X               replay pace: 0 as fast as possible (default), 1 real time, N x faster\n" HT_SOURCE_USAGE;
+    "  --out DIR               where the files go (default ./hedgetrig-demo)\n" HT_ENGINE_USAGE HT_MARKET_USAGE
+    "\n"
+    "Defaults: --book " DEMO_BOOK " --strategy " DEMO_STRATEGY " --seed 7 --steps 3600.\n";
 
-/* Samples kept of each index's path. */
-#define DEMO_MAX_SAMPLES 65536
+static volatile sig_atomic_t g_stop;
 
-typedef struct index_path {
-    double price[DEMO_MAX_SAMPLES];
-    uint64_t ts_ms[DEMO_MAX_SAMPLES];
-    uint32_t n;
-} index_path;
-
-typedef struct demo_state {
-    index_path *paths; /* one per index slot, max_indices of them */
-    uint32_t max_paths;
-} demo_state;
-
-/* Records every index update (the demo's only event consumer). */
-static void on_event(void *user, const ht_feed_event *ev)
+/* SIGINT/SIGTERM: stop the market and shut down cleanly. */
+static void on_signal(int sig)
 {
-    demo_state *d = user;
-    if (ev->kind != HT_FEED_EV_INDEX || ev->index->index >= d->max_paths)
-        return;
-    index_path *p = &d->paths[ev->index->index];
-    if (p->n < DEMO_MAX_SAMPLES) {
-        p->price[p->n] = ev->index->price;
-        p->ts_ms[p->n] = ev->index->timestamp_ms;
-        p->n++;
-    }
+    (void)sig;
+    g_stop = 1;
 }
 
-/* Formats a UTC time in ms as "2023-06-16 08:00". */
-static void format_utc(uint64_t ms, char *buf, size_t n, const char *fmt)
+/* Creates a folder (and accepts one that exists). */
+static int make_dir(const char *path)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, n, fmt, &tm);
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return 0;
+    return -1;
 }
 
-/* Orders instrument pointers by kind, base, quote, expiry, strike, option type. */
-static int compare_instruments(const void *a, const void *b)
+/* True when gnuplot can be run. */
+static bool have_gnuplot(void)
 {
-    const ht_instrument *x = *(const ht_instrument *const *)a, *y = *(const ht_instrument *const *)b;
-    if (x->kind != y->kind)
-        return x->kind < y->kind ? -1 : 1;
-    int c = strcmp(x->base_currency, y->base_currency);
-    if (c)
-        return c;
-    c = strcmp(x->quote_currency, y->quote_currency);
-    if (c)
-        return c;
-    if (x->expiration_timestamp_ms != y->expiration_timestamp_ms)
-        return x->expiration_timestamp_ms < y->expiration_timestamp_ms ? -1 : 1;
-    if (x->strike_price != y->strike_price)
-        return x->strike_price < y->strike_price ? -1 : 1;
-    return (int)x->option_type - (int)y->option_type;
+    return system("command -v gnuplot >/dev/null 2>&1") == 0;
 }
 
-/* Prints the options grouped by underlying, settlement and expiry, and the other instruments one a line. */
-static void print_instruments(const ht_feed *feed)
+/* Draws demo.png from series.csv with gnuplot: net delta, band and hedges on top; index and the unhedged net
+ * delta below. Returns 0 when the file was written. */
+static int plot(const char *dir)
 {
-    uint32_t n = ht_feed_instrument_count(feed);
-    const ht_instrument **v = calloc(n ? n : 1, sizeof *v);
-    if (!v)
-        return;
-    uint32_t options = 0, futures = 0, perps = 0, others = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        v[i] = ht_feed_instrument_at(feed, i);
-        if (ht_instrument_is_option(v[i]))
-            options++;
-        else if (v[i]->kind == HT_SBE_KIND_FUTURE && v[i]->perpetual)
-            perps++;
-        else if (v[i]->kind == HT_SBE_KIND_FUTURE)
-            futures++;
-        else
-            others++;
-    }
-    qsort(v, n, sizeof *v, compare_instruments);
-    printf("\nInstruments: %u (%u options, %u futures, %u perpetuals, %u other)\n", n, options, futures, perps,
-           others);
-    printf("  %-8s %-22s %-17s %6s %5s %5s %19s %9s %8s\n", "kind", "underlying / margin", "expiry (UTC)",
-           "count", "calls", "puts", "strikes", "trusted", "books ok");
-    for (uint32_t i = 0; i < n;) {
-        const ht_instrument *a = v[i];
-        if (!ht_instrument_is_option(a)) {
-            i++;
-            continue;
-        }
-        uint32_t j = i, calls = 0, puts = 0, trusted = 0, books = 0;
-        double lo = INFINITY, hi = -INFINITY;
-        while (j < n && ht_instrument_is_option(v[j]) && strcmp(v[j]->base_currency, a->base_currency) == 0 &&
-               strcmp(v[j]->quote_currency, a->quote_currency) == 0 &&
-               v[j]->expiration_timestamp_ms == a->expiration_timestamp_ms) {
-            calls += v[j]->option_type == HT_SBE_OPTION_CALL;
-            puts += v[j]->option_type == HT_SBE_OPTION_PUT;
-            trusted += ht_feed_price_trustworthy(feed, v[j], 0);
-            books += ht_feed_book_status(feed, v[j]) == HT_BOOK_OK;
-            if (v[j]->strike_price < lo)
-                lo = v[j]->strike_price;
-            if (v[j]->strike_price > hi)
-                hi = v[j]->strike_price;
-            j++;
-        }
-        char expiry[32], under[40], strikes[40];
-        format_utc(a->expiration_timestamp_ms, expiry, sizeof expiry, "%Y-%m-%d %H:%M");
-        snprintf(under, sizeof under, "%s in %s (%s)", a->base_currency, a->quote_currency,
-                 a->inverse ? "inverse" : "linear");
-        snprintf(strikes, sizeof strikes, "%g-%g", lo, hi);
-        printf("  %-8s %-22s %-17s %6u %5u %5u %19s %5u/%-3u %5u/%-3u\n", "option", under, expiry, j - i, calls,
-               puts, strikes, trusted, j - i, books, j - i);
-        i = j;
-    }
-    printf("\n  %-16s %-8s %-17s %12s %12s %12s %12s %8s %10s\n", "name", "kind", "expiry (UTC)", "mark", "index",
-           "best bid", "best ask", "price", "book");
-    for (uint32_t i = 0; i < n; i++) {
-        const ht_instrument *a = v[i];
-        if (ht_instrument_is_option(a))
-            continue;
-        char expiry[32];
-        if (a->perpetual)
-            snprintf(expiry, sizeof expiry, "perpetual");
-        else
-            format_utc(a->expiration_timestamp_ms, expiry, sizeof expiry, "%Y-%m-%d %H:%M");
-        const char *kind = a->kind == HT_SBE_KIND_FUTURE ? (a->perpetual ? "perp" : "future")
-                           : a->kind == HT_SBE_KIND_SPOT ? "spot"
-                                                         : "combo";
-        printf("  %-20s %-7s %-17s %12.2f %12.2f %12.2f %12.2f %8s %10s\n", a->name, kind, expiry,
-               a->ticker.mark_price, a->ticker.index_price, a->ticker.best_bid_price, a->ticker.best_ask_price,
-               ht_price_status_str(ht_feed_price_status(feed, a, 0)),
-               ht_book_status_str(ht_feed_book_status(feed, a)));
-    }
-    free(v);
-}
-
-/* Prints each index's path: first, low, high, last, move, and eight points across the capture. */
-static void print_indices(const ht_feed *feed, const demo_state *d)
-{
-    printf("\nUnderlying index paths (1008, channel 0):\n");
-    printf("  %-10s %7s %12s %12s %12s %12s %9s  %s\n", "index", "updates", "first", "low", "high", "last",
-           "move bp", "path (8 points, evenly spaced in time)");
-    for (uint32_t i = 0; i < ht_feed_index_count(feed) && i < d->max_paths; i++) {
-        const ht_index_price *ix = ht_feed_index_at(feed, i);
-        const index_path *p = &d->paths[i];
-        if (p->n == 0)
-            continue;
-        double lo = INFINITY, hi = -INFINITY;
-        for (uint32_t k = 0; k < p->n; k++) {
-            lo = fmin(lo, p->price[k]);
-            hi = fmax(hi, p->price[k]);
-        }
-        double first = p->price[0], last = p->price[p->n - 1];
-        printf("  %-10s %7" PRIu64 " %12.4f %12.4f %12.4f %12.4f %+9.1f  ", ix->name, ix->updates, first, lo, hi,
-               last, 1e4 * (last - first) / first);
-        uint64_t t0 = p->ts_ms[0], t1 = p->ts_ms[p->n - 1];
-        uint32_t k = 0;
-        for (int s = 0; s < 8; s++) {
-            uint64_t t = t0 + (t1 - t0) * (uint64_t)s / 7;
-            while (k + 1 < p->n && p->ts_ms[k + 1] <= t)
-                k++;
-            printf("%s%.7g", s ? " " : "", p->price[k]);
-        }
-        printf("\n");
-    }
-}
-
-/* Prints messages per template and channel, with rates over the capture's duration. */
-static void print_rates(const ht_feed *feed, double seconds)
-{
-    printf("\nMessages per channel and template over %.1f s (rate = messages/s):\n", seconds);
-    printf("  %-7s %-11s %7s", "channel", "kind", "packets");
-    static const char *const short_names[HT_SBE_TEMPLATE_COUNT] = {
-        "1000 in", "1001 bk", "1002 tr", "1003 tk", "1004 sn", "1005 ss", "1006 se", "1007 cl", "1008 ix",
-        "1009 rq", "1010 i2"};
-    for (unsigned t = 0; t < HT_SBE_TEMPLATE_COUNT; t++)
-        printf(" %7s", short_names[t]);
-    printf(" %7s %8s %5s\n", "other", "msg/s", "gaps");
-    uint64_t total[HT_SBE_TEMPLATE_COUNT] = {0};
-    uint32_t nch = ht_feed_channel_count(feed);
-    /* Channels in id order. */
-    for (uint32_t id = 0, shown = 0; shown < nch && id <= 0xFFFF; id++) {
-        const ht_feed_channel *ch = ht_feed_channel_find(feed, (uint16_t)id);
-        if (!ch)
-            continue;
-        shown++;
-        const char *kind = ch->is_snapshot ? "snapshot" : ch->by_template[HT_SBE_PRICE_INDEX - 1000] ? "generic"
-                                                                                                      : "incremental";
-        printf("  %-7u %-11s %7" PRIu64, ch->id, kind, ch->packets);
-        for (unsigned t = 0; t < HT_SBE_TEMPLATE_COUNT; t++) {
-            printf(" %7" PRIu64, ch->by_template[t]);
-            total[t] += ch->by_template[t];
-        }
-        printf(" %7" PRIu64 " %8.1f %5" PRIu64 "\n", ch->other_messages,
-               seconds > 0 ? (double)ch->messages / seconds : 0.0, ch->gaps);
-    }
-    const ht_feed_stats *st = ht_feed_stats_get(feed);
-    printf("  %-7s %-11s %7" PRIu64, "all", "", st->packets_accepted);
-    for (unsigned t = 0; t < HT_SBE_TEMPLATE_COUNT; t++)
-        printf(" %7" PRIu64, total[t]);
-    printf(" %7" PRIu64 " %8.1f %5" PRIu64 "\n", st->unknown_template + st->unknown_schema + st->unknown_version,
-           seconds > 0 ? (double)st->messages / seconds : 0.0, st->seq_gaps);
-}
-
-/* Prints the feed's counters that say whether the data can be trusted. */
-static void print_health(const ht_feed *feed, double decode_ns)
-{
-    const ht_feed_stats *st = ht_feed_stats_get(feed);
-    printf("\nFeed health: %" PRIu64 " packets, %" PRIu64 " messages; sequence gaps %" PRIu64 " (%" PRIu64
-           " packets missed), duplicates %" PRIu64 ", late %" PRIu64 ", resets %" PRIu64 ", malformed %" PRIu64
-           "\n",
-           st->packets, st->messages, st->seq_gaps, st->seq_missed, st->seq_duplicates, st->seq_late,
-           st->seq_resets, st->malformed_packets);
-    printf("  snapshots: %" PRIu64 " rebuilt a book, %" PRIu64 " matched the book built from changes level for level"
-           " (%" PRIu64 " did not), %" PRIu64 " ignored, %" PRIu64 " aborted\n",
-           st->snapshots_applied, st->snapshots_verified, st->snapshots_mismatched, st->snapshots_ignored,
-           st->snapshots_aborted);
-    printf("  book chain breaks %" PRIu64 ", changes queued before a snapshot %" PRIu64 " (%" PRIu64
-           " applied after it), messages for instruments not yet defined %" PRIu64 "\n",
-           st->book_chain_breaks, st->book_changes_queued, st->book_changes_replayed, st->unknown_instrument);
-    printf("  events: index %" PRIu64 ", ticker %" PRIu64 ", option ticker %" PRIu64 ", trade %" PRIu64
-           ", book %" PRIu64 ", instrument %" PRIu64 ", gap %" PRIu64 "\n",
-           st->events_by_kind[HT_FEED_EV_INDEX], st->events_by_kind[HT_FEED_EV_TICKER],
-           st->events_by_kind[HT_FEED_EV_OPTION_TICKER], st->events_by_kind[HT_FEED_EV_TRADE],
-           st->events_by_kind[HT_FEED_EV_BOOK], st->events_by_kind[HT_FEED_EV_INSTRUMENT],
-           st->events_by_kind[HT_FEED_EV_GAP]);
-    if (st->messages)
-        printf("  decode + apply: %.0f ns per message on this run (see bench/README.md for measured figures)\n",
-               decode_ns / (double)st->messages);
+    char script[1024], png[1024], series[1024], cmd[1200];
+    snprintf(png, sizeof png, "%s/demo.png", dir);
+    snprintf(series, sizeof series, "%s/series.csv", dir);
+    snprintf(script, sizeof script, "%s/demo.gp", dir);
+    FILE *f = fopen(script, "w");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "set terminal pngcairo size 1400,900 font 'sans,10'\n"
+            "set output '%s'\n"
+            "set datafile separator ','\n"
+            "set key top left opaque\n"
+            "set grid\n"
+            "set multiplot layout 2,1 title 'hedgetrig demo: the example book hedged on a simulated BTC market'\n"
+            "set ylabel 'net delta (BTC)'\n"
+            "plot '%s' using ($1/60):6 with lines lc rgb '#999999' dt 2 title 'band', \\\n"
+            "     '' using ($1/60):7 with lines lc rgb '#999999' dt 2 notitle, \\\n"
+            "     '' using ($1/60):5 with lines lc rgb '#1f77b4' title 'net delta (hedged)', \\\n"
+            "     '' using ($1/60):($9 != 0 ? $4 : 1/0) with points pt 7 ps 0.6 lc rgb '#d62728' title 'hedge'\n"
+            "set xlabel 'minutes'\n"
+            "set ylabel 'index (USD)'\n"
+            "set y2label 'net delta without hedging (BTC)'\n"
+            "set y2tics\n"
+            "set ytics nomirror\n"
+            "plot '%s' using ($1/60):3 with lines lc rgb '#2ca02c' title 'BTC index', \\\n"
+            "     '' using ($1/60):8 axes x1y2 with lines lc rgb '#ff7f0e' title 'net delta without hedging'\n"
+            "unset multiplot\n",
+            png, series, series);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
+    int rc = system(cmd);
+    remove(script);
+    return rc == 0 ? 0 : -1;
 }
 
 int cmd_demo(int argc, char **argv)
@@ -261,82 +107,85 @@ int cmd_demo(int argc, char **argv)
         fputs(g_usage, stdout);
         return HT_EXIT_OK;
     }
-    ht_source_opts src;
-    ht_source_opts_init(&src);
-    src.file = HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap";
+    ht_engine_config cfg;
+    ht_engine_config_default(&cfg);
+    snprintf(cfg.book_path, sizeof cfg.book_path, "%s", DEMO_BOOK);
+    snprintf(cfg.strategy, sizeof cfg.strategy, "%s", DEMO_STRATEGY);
+    cfg.min_half_width_coin = 0.05;
+    ht_mkt_config mc;
+    ht_mkt_config_default(&mc);
+    mc.seed = DEMO_SEED;
+    mc.steps = DEMO_STEPS;
+    const char *out = "hedgetrig-demo";
+    bool json = false;
     for (int i = 1; i < argc; i++) {
-        int r = ht_source_parse("demo", argc, argv, &i, &src);
+        int r = ht_engine_opt_parse("demo", argc, argv, &i, &cfg, &json);
+        if (r == 0)
+            r = ht_market_opt_parse("demo", argc, argv, &i, &mc);
         if (r == HT_EXIT_USAGE)
             return r;
         if (r == 1)
             continue;
-        if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) {
-            src.file = argv[++i];
-        } else if (strcmp(argv[i], "--speed") == 0 && i + 1 < argc) {
-            if (!ht_cli_parse_double("demo", "--speed", argv[++i], 0, 1e9, &src.cfg.speed))
-                return HT_EXIT_USAGE;
-        } else {
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+            out = argv[++i];
+        else
             return ht_cli_usage_error("demo", "unknown argument '%s'", argv[i]);
-        }
     }
-    demo_state d = {0};
-    ht_feed_config cfg;
-    ht_feed_config_default(&cfg);
-    cfg.on_event = on_event;
-    cfg.user = &d;
-    d.max_paths = 16;
-    d.paths = calloc(d.max_paths, sizeof *d.paths);
+    if (mc.steps == 0)
+        return ht_cli_usage_error("demo", "--steps must be > 0: the demo runs a bounded market");
+    if (make_dir(out) != 0)
+        return ht_cli_fail("demo", "%s: cannot create the output folder: %s", out, strerror(errno));
+    if (!cfg.event_log[0])
+        snprintf(cfg.event_log, sizeof cfg.event_log, "%s/events.csv", out);
+    if (!cfg.series_path[0])
+        snprintf(cfg.series_path, sizeof cfg.series_path, "%s/series.csv", out);
+    cfg.venue = HT_ENGINE_VENUE_SIM;
+    cfg.source = HT_ENGINE_SOURCE_MARKET;
+    cfg.market = mc;
+    cfg.threads = false;
     ht_error err;
-    ht_feed *feed = d.paths ? ht_feed_create(&cfg, &err) : NULL;
-    if (!feed) {
-        free(d.paths);
-        return ht_cli_fail("demo", "%s", d.paths ? err.msg : "out of memory");
+    if (ht_engine_config_check(&cfg, &err) != 0)
+        return ht_cli_usage_error("demo", "%s", err.msg);
+    ht_mkt *m = ht_mkt_create(&mc, &err);
+    if (!m)
+        return ht_cli_usage_error("demo", "%s", err.msg);
+    if (!json)
+        printf("hedgetrig demo: %s hedged with %s on %llu s of simulated BTC market (seed %llu),\n"
+               "  %s pipeline, orders over FIX 4.4 to the exchange simulator on loopback\n\n",
+               cfg.book_path, cfg.strategy, (unsigned long long)(mc.steps * mc.step_ms / 1000),
+               (unsigned long long)mc.seed, ht_pipe_backend_name(cfg.backend));
+    ht_engine *e = ht_engine_create(&cfg, &err);
+    if (!e) {
+        ht_mkt_destroy(m);
+        return ht_cli_fail("demo", "%s", err.msg);
     }
-    ht_nic *nic = ht_source_open("demo", &src);
-    if (!nic) {
-        ht_feed_destroy(feed);
-        free(d.paths);
-        return HT_EXIT_FAIL;
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    int rc = ht_engine_run_market(e, m, &g_stop, &err);
+    if (json)
+        ht_engine_write_json(e, stdout);
+    else
+        ht_engine_print_report(e, stdout);
+    char path[512];
+    snprintf(path, sizeof path, "%s/latency.csv", out);
+    FILE *lat = fopen(path, "w");
+    if (lat) {
+        ht_profile_write_csv(ht_engine_profile(e), lat);
+        fclose(lat);
     }
-    printf("hedgetrig demo: replaying %s through the %s receive path into the feed\n",
-           src.cfg.kind == HT_NIC_SOCKET ? "the multicast groups" : src.file, ht_nic_kind_name(src.cfg.kind));
-    ht_nic_packet pkts[HT_NIC_BURST];
-    uint64_t first_ns = 0, last_ns = 0, busy_tsc = 0;
-    int rc = HT_EXIT_OK;
-    for (;;) {
-        int n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST);
-        if (n == HT_NIC_EOF)
-            break;
-        if (n < 0) {
-            rc = ht_cli_fail("demo", "%s", ht_nic_last_error(nic));
-            break;
-        }
-        uint64_t t0 = ht_tsc_now();
-        for (int i = 0; i < n; i++)
-            ht_feed_on_packet(feed, pkts[i].payload, pkts[i].len, pkts[i].rx_tsc);
-        busy_tsc += ht_tsc_now() - t0;
-        if (n > 0) {
-            if (!first_ns)
-                first_ns = pkts[0].ts_ns;
-            last_ns = pkts[n - 1].ts_ns;
-        }
+    ht_engine_destroy(e);
+    ht_mkt_destroy(m);
+    if (rc != 0)
+        return ht_cli_fail("demo", "%s", err.msg);
+    if (!json) {
+        printf("\nwrote %s/events.csv (breaches, decisions, orders, fills), %s/series.csv, %s/latency.csv\n", out,
+               out, out);
+        if (!have_gnuplot())
+            printf("gnuplot is not installed: no chart (apt-get install gnuplot-nox)\n");
+        else if (plot(out) == 0)
+            printf("chart: %s/demo.png (net delta and band over time, hedges marked)\n", out);
+        else
+            printf("gnuplot failed: no chart\n");
     }
-    const ht_nic_stats *ns = ht_nic_stats_get(nic);
-    double seconds = last_ns > first_ns ? (double)(last_ns - first_ns) / 1e9 : 0.0;
-    printf("  %" PRIu64 " frames, %" PRIu64 " UDP datagrams kept, %.1f s of market time\n", ns->frames,
-           ns->packets, seconds);
-    print_instruments(feed);
-    print_indices(feed, &d);
-    print_rates(feed, seconds);
-    print_health(feed, ht_tsc_to_ns(busy_tsc));
-    const ht_feed_stats *st = ht_feed_stats_get(feed);
-    if (st->malformed_packets) {
-        ht_feed_fault_format(feed, &err);
-        fprintf(stderr, "hedgetrig demo: %" PRIu64 " malformed packets, the last: %s\n", st->malformed_packets,
-                err.msg);
-    }
-    ht_nic_close(nic);
-    ht_feed_destroy(feed);
-    free(d.paths);
-    return rc;
+    return HT_EXIT_OK;
 }

@@ -306,12 +306,11 @@ static int source_burst(source *src, ht_error *err)
             ht_error_set(err, "%s", ht_nic_last_error(src->nic));
         return n;
     }
-    int n = 0;
-    while (n < (int)HT_NIC_BURST && ht_mkt_next(src->mkt, &src->buf[n]) == 1) {
-        src->buf[n].rx_tsc = ht_tsc_now();
-        n++;
-    }
-    return n == 0 ? HT_NIC_EOF : n;
+    /* One packet at a time: the simulator's next step reuses the memory of this one's packets. */
+    if (ht_mkt_next(src->mkt, &src->buf[0]) != 1)
+        return HT_NIC_EOF;
+    src->buf[0].rx_tsc = ht_tsc_now();
+    return 1;
 }
 
 /* Runs a source to its end (or stop) through both halves. */
@@ -393,6 +392,8 @@ void ht_engine_get_report(const ht_engine *e, ht_engine_report *out)
     out->messages = fs->messages;
     out->malformed = fs->malformed_packets;
     out->gaps = fs->seq_gaps;
+    out->pipeline_ticks = e->fast.ticks;
+    out->messages_dropped = e->fast.posts_dropped;
     out->wall_s = (double)((e->wall_end_ns ? e->wall_end_ns : ht_mono_ns()) - e->wall_start_ns) / 1e9;
     double busy_ns = ht_tsc_to_ns(e->fast.busy_tsc);
     out->ticks_per_s = busy_ns > 0 ? (double)e->fast.ticks / (busy_ns / 1e9) : 0.0;
@@ -494,10 +495,12 @@ void ht_engine_write_json(const ht_engine *e, FILE *out)
     }
     fprintf(out,
             "},\"packets\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"gaps\":%" PRIu64
+            ",\"pipeline_ticks\":%" PRIu64 ",\"messages_dropped\":%" PRIu64
             ",\"armed\":%s,\"killed\":%s,\"refreshes\":%" PRIu64 ",\"check_mismatches\":%" PRIu64
             ",\"final_net_delta\":%.10g,\"band_lo\":%.10g,\"band_hi\":%.10g,\"hedge_position\":%.10g"
             ",\"backend\":\"%s\",\"wall_s\":%.3f,\"latency\":",
-            r.packets, r.messages, r.malformed, r.gaps, r.armed ? "true" : "false", r.killed ? "true" : "false",
+            r.packets, r.messages, r.malformed, r.gaps, r.pipeline_ticks, r.messages_dropped,
+            r.armed ? "true" : "false", r.killed ? "true" : "false",
             r.refreshes, r.check_mismatches, r.final_net_delta, isfinite(r.band_lo) ? r.band_lo : 0.0,
             isfinite(r.band_hi) ? r.band_hi : 0.0, r.hedge_position, ht_pipe_backend_name(e->cfg.backend), r.wall_s);
     ht_profile_write_json(ht_engine_profile(e), out);

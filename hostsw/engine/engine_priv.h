@@ -231,7 +231,7 @@ typedef struct slow_half {
     unsigned n_under;
     pending_order pending[ENGINE_MAX_PENDING];
     bool book_loaded, armed, killed;
-    uint64_t book_loaded_ms, last_arm_try_ms;
+    uint64_t book_loaded_ms;
     char arm_blocker[256];   /* why hedging has not started yet */
     uint64_t now_ms;         /* exchange clock: the latest time seen */
     uint64_t first_seen_ms;  /* the first exchange time seen */

@@ -15,7 +15,6 @@
 #include "hedgetrig/tsc.h"
 
 #define CHECK_TOLERANCE_COIN 1e-6 /* fixed-point rounding of the pipeline's net delta stays far below this */
-#define ARM_RETRY_MS 200          /* exchange ms between two attempts to start hedging */
 #define VOL_MOVE_STEP 1e-4        /* a vol move change that is worth a register write */
 #define DEFAULT_TAU_YEARS (30.0 / 365.0)
 #define DEFAULT_VOL 0.5
@@ -694,9 +693,6 @@ static void try_arm(slow_half *s)
 {
     if (s->armed || !s->book_loaded || s->e->error[0])
         return;
-    if (s->last_arm_try_ms && s->now_ms < s->last_arm_try_ms + ARM_RETRY_MS)
-        return;
-    s->last_arm_try_ms = s->now_ms;
     ht_greeks_recompute(s->greeks, s->now_ms);
     bool timed_out = s->now_ms >= s->book_loaded_ms + s->e->cfg.arm_timeout_ms;
     size_t missing = 0;
@@ -920,14 +916,12 @@ static void on_ticker(slow_half *s, const msg_ticker *m)
         venue_state *vs = &s->venues[v];
         vs->mark = m->mark;
         ht_gw_set_mark(s->gw, vs->name, m->mark);
-        if (s->e->cfg.synthetic_book) {
+        if (s->e->cfg.synthetic_book && s->armed) {
             ht_book_level bids[ENGINE_BOOK_LEVELS], asks[ENGINE_BOOK_LEVELS];
             unsigned n = engine_synthetic_ladder(&s->e->cfg, m->mark, in ? in->tick_size : 0.0, bids, asks);
             set_venue_book(s, vs, bids, n, asks, n, m->mark);
         }
     }
-    if (!s->armed)
-        try_arm(s);
 }
 
 /* A hedge instrument's book: the optimizer's quote and, with the in-process venue, the simulator's book. */

@@ -153,7 +153,9 @@ typedef struct ht_engine_delta_stats {
 /* What a run did. */
 typedef struct ht_engine_report {
     uint64_t packets, messages, malformed, gaps;
-    uint64_t ticks;            /* index ticks pushed into the pipeline while armed */
+    uint64_t ticks;            /* index ticks pushed into the pipeline while armed (as the slow half saw them) */
+    uint64_t pipeline_ticks;   /* ticks the fast half pushed (live: equal to ticks unless messages were lost) */
+    uint64_t messages_dropped; /* live: fast-to-slow messages dropped because the ring was full (never breaches) */
     uint64_t breaches;         /* pipeline events */
     uint64_t decisions;        /* optimizer decisions (breaches, timers, refreshes) */
     uint64_t decisions_by_reason[8]; /* ht_opt_reason */
