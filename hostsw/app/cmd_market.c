@@ -29,11 +29,11 @@ static const char *const g_usage =
     "  --speed X               replay pace: 0 as fast as possible (default), 1 real time, N x faster\n" HT_SOURCE_USAGE;
 
 /* Samples kept of each index's path. */
-#define DEMO_MAX_SAMPLES 65536
+#define MARKET_MAX_SAMPLES 65536
 
 typedef struct index_path {
-    double price[DEMO_MAX_SAMPLES];
-    uint64_t ts_ms[DEMO_MAX_SAMPLES];
+    double price[MARKET_MAX_SAMPLES];
+    uint64_t ts_ms[MARKET_MAX_SAMPLES];
     uint32_t n;
 } index_path;
 
@@ -49,7 +49,7 @@ static void on_event(void *user, const ht_feed_event *ev)
     if (ev->kind != HT_FEED_EV_INDEX || ev->index->index >= d->max_paths)
         return;
     index_path *p = &d->paths[ev->index->index];
-    if (p->n < DEMO_MAX_SAMPLES) {
+    if (p->n < MARKET_MAX_SAMPLES) {
         p->price[p->n] = ev->index->price;
         p->ts_ms[p->n] = ev->index->timestamp_ms;
         p->n++;

@@ -216,7 +216,7 @@ static void command_failed(fast_half *f, const char *what, const ht_error *err)
 {
     msg_error m;
     m.type = MSG_ERROR;
-    snprintf(m.text, sizeof m.text, "pipeline: %s: %s", what, err->msg);
+    snprintf(m.text, sizeof m.text, "pipeline: %.40s: %.200s", what, err->msg);
     f->failed = true;
     engine_post(f->e, &m, sizeof m);
 }

@@ -627,7 +627,7 @@ static void try_load_book(slow_half *s)
     ht_error err = {{0}};
     ht_positions *book = ht_positions_parse(s->book_text, s->book_len, s->e->cfg.book_path, mirror_lookup, s, &err);
     if (!book) {
-        snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for instrument records: %s", err.msg);
+        snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for instrument records: %.200s", err.msg);
         return;
     }
     for (unsigned v = 0; v < s->n_venues; v++) {
