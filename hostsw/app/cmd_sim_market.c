@@ -68,58 +68,60 @@ static void print_universe(const ht_mkt *m)
     }
 }
 
-/* Sends every packet as UDP, paced on the exchange clock. Returns an exit code. */
+/* Sends a burst of datagrams, waiting while the socket buffer is full. Returns an exit code. */
+static int flush_burst(ht_udp_tx *tx, ht_nic_packet *burst, unsigned *n)
+{
+    ht_error err;
+    for (unsigned sent = 0; sent < *n;) {
+        int r = ht_udp_tx_send(tx, burst + sent, *n - sent, &err);
+        if (r < 0)
+            return ht_cli_fail("sim-market", "%s", err.msg);
+        sent += (unsigned)r;
+        if (r == 0) {
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    *n = 0;
+    return HT_EXIT_OK;
+}
+
+/* Sends every packet as UDP, paced on the exchange clock: what is due goes out in bursts, then the sender sleeps
+ * until the next packet is due. Payloads are copied (the simulator reuses its memory at the next step). */
 static int send_packets(ht_mkt *m, ht_udp_tx *tx, uint32_t to_addr, uint16_t port_offset, double speed)
 {
+    static uint8_t copies[HT_NIC_BURST][65536];
     ht_nic_packet burst[HT_NIC_BURST];
     unsigned n = 0;
     uint64_t first_ts = 0, start_mono = 0;
-    ht_error err;
-    for (;;) {
-        ht_nic_packet p;
-        int more = g_stop ? 0 : ht_mkt_next(m, &p);
-        /* Send the burst when it is full, at the end, or before a packet that is not due yet. */
-        bool due_later = false;
-        if (more && speed > 0) {
+    ht_nic_packet p;
+    while (!g_stop && ht_mkt_next(m, &p) == 1) {
+        if (speed > 0) {
             if (!first_ts) {
                 first_ts = p.ts_ns;
                 start_mono = ht_mono_ns();
             }
             uint64_t due = start_mono + (uint64_t)((double)(p.ts_ns - first_ts) / speed);
-            due_later = ht_mono_ns() < due;
-            if (due_later && n == 0) {
+            if (ht_mono_ns() < due) {
+                if (flush_burst(tx, burst, &n) != HT_EXIT_OK)
+                    return HT_EXIT_FAIL;
                 while (!g_stop && ht_mono_ns() < due) {
                     uint64_t wait = due - ht_mono_ns();
                     struct timespec ts = {0, (long)(wait > 2000000 ? 2000000 : wait)};
                     nanosleep(&ts, NULL);
                 }
-                due_later = false;
             }
         }
-        if (n > 0 && (!more || n == HT_NIC_BURST || due_later)) {
-            for (unsigned sent = 0; sent < n;) {
-                int r = ht_udp_tx_send(tx, burst + sent, n - sent, &err);
-                if (r < 0)
-                    return ht_cli_fail("sim-market", "%s", err.msg);
-                sent += (unsigned)r;
-                if (r == 0) {
-                    struct timespec ts = {0, 100000};
-                    nanosleep(&ts, NULL);
-                }
-            }
-            n = 0;
-            if (due_later) {
-                /* the pending packet is sent on the next round, once due */
-            }
-        }
-        if (!more)
-            break;
+        memcpy(copies[n], p.payload, p.len);
+        p.payload = copies[n];
         if (to_addr)
             p.dst_addr = to_addr;
         p.dst_port = (uint16_t)(p.dst_port + port_offset);
         burst[n++] = p;
+        if (n == HT_NIC_BURST && flush_burst(tx, burst, &n) != HT_EXIT_OK)
+            return HT_EXIT_FAIL;
     }
-    return HT_EXIT_OK;
+    return flush_burst(tx, burst, &n);
 }
 
 int cmd_sim_market(int argc, char **argv)

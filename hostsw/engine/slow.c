@@ -491,7 +491,7 @@ static void quotes_of(const slow_half *s, unsigned u, const msg_breach *b, ht_op
 static void decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_breach *b)
 {
     under_state *us = &s->under[u];
-    if (us->pending > 0)
+    if (us->pending > 0 || s->killed)
         return;
     ht_opt_event ev = {0};
     ev.underlying = u;
@@ -997,8 +997,17 @@ void engine_slow_handle(slow_half *s, const void *msg, size_t len)
         us->muted = true;
         if (m->ts_ms > s->now_ms)
             s->now_ms = m->ts_ms;
-        if (s->armed && m->ev.underlying < s->n_under)
-            decide(s, m->ev.underlying, HT_OPT_TRIGGER_BREACH, m);
+        if (!s->armed || m->ev.underlying >= s->n_under)
+            break;
+        if (s->killed) {
+            /* No more orders: widen the band to hold the net delta so the pipeline keeps watching. */
+            double nd = m->ev.net_delta_contracts;
+            log_market(s, "breach", (int)m->ev.underlying, m->ev.spot_usd, nd, us->band_lo, us->band_hi,
+                       (m->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1, "kill_switch", "no order: the kill switch is on");
+            set_band(s, m->ev.underlying, fmin(us->band_lo, nd), fmax(us->band_hi, nd));
+            break;
+        }
+        decide(s, m->ev.underlying, HT_OPT_TRIGGER_BREACH, m);
         break;
     }
     case MSG_GAP: {

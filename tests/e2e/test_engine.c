@@ -375,6 +375,18 @@ static void test_bad_config(void **state)
     snprintf(cfg.book_path, sizeof cfg.book_path, "%s", TMP "/bad_book.csv");
     assert_null(ht_engine_create(&cfg, &err));
     assert_non_null(strstr(err.msg, "bad_book.csv:2"));
+    /* The example live config parses into what it says. */
+    ht_engine_config_default(&cfg);
+    if (ht_engine_config_load(&cfg, HT_SOURCE_DIR "/examples/run_loopback.conf", &err) != 0)
+        print_error("%s\n", err.msg);
+    assert_int_equal(ht_engine_config_check(&cfg, &err), 0);
+    assert_true(cfg.threads);
+    assert_int_equal(cfg.venue, HT_ENGINE_VENUE_FIX);
+    assert_int_equal(cfg.nic.kind, HT_NIC_SOCKET);
+    assert_true(cfg.nic.unicast);
+    assert_int_equal(cfg.nic.filter.n_ports, 2);
+    assert_int_equal(cfg.gw.port, 9881);
+    assert_string_equal(cfg.strategy, "ww:0.25");
     /* No book at all. */
     ht_engine_config_default(&cfg);
     assert_int_equal(ht_engine_config_check(&cfg, &err), -1);
