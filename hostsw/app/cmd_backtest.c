@@ -646,7 +646,8 @@ static int run_frontier(options *o, ht_opt_strategy *strategies, size_t ns)
             430 * rows);
     fprintf(f, "set multiplot layout %zu,%zu title 'Cost-vs-risk frontier: %llu paths, %u steps, T %g, sigma %g'\n",
             rows, cols, (unsigned long long)o->cfg.paths, o->cfg.steps, ht_bt_horizon_years(&o->cfg), o->cfg.vol);
-    fprintf(f, "set xlabel 'std of P&L'\nset ylabel 'mean cost'\nset grid\nset key top right\nset logscale y\n");
+    fprintf(f, "set xlabel 'std of P&L (log)'\nset ylabel 'mean cost (log)'\nset grid\nset key top right\n"
+               "set logscale xy\n");
     for (size_t c = 0; c < o->n_costs; c++) {
         fprintf(f, "set title 'cost %g'\nplot ", o->costs[c]);
         for (size_t j = 0; j < nf; j++)
