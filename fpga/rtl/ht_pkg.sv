@@ -9,6 +9,12 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
+// Yosys 0.23 reads a subset of SystemVerilog: modules name package items as ht_pkg::NAME (no import),
+// functions assign to their name (no return), and ports are flat vectors (no package types, no
+// multi-dimensional packed ports). Per-underlying registers are therefore flat vectors of
+// HT_PIPE_UNDERLYINGS words, underlying u at [u*64 +: 64].
+
+/* verilator lint_off UNUSEDPARAM */
 package ht_pkg;
 
   // ---- Fixed-point formats (fixed.h) ----------------------------------------------------------------------
@@ -81,7 +87,9 @@ package ht_pkg;
   localparam int unsigned HT_PIPE_FLAG_IIR = 32'h040;
   localparam int unsigned HT_PIPE_FLAG_TABLE_BUSY = 32'h080;
   localparam int unsigned HT_PIPE_FLAG_IIR_COEF = 32'h100;
-  localparam int unsigned HT_PIPE_FLAG_ALL = 32'h1FF;
+  localparam int unsigned HT_PIPE_FLAG_EVENT_LOST = 32'h200;
+  localparam int unsigned HT_PIPE_FLAG_ALL = 32'h3FF;
+  localparam int unsigned HT_PIPE_EVENT_FIFO_DEPTH = 16;
   localparam int unsigned HT_PIPE_SIDE_DELTA_LO = 32'h1;
   localparam int unsigned HT_PIPE_SIDE_DELTA_HI = 32'h2;
   localparam int unsigned HT_PIPE_SIDE_GAMMA_LO = 32'h4;
@@ -90,21 +98,68 @@ package ht_pkg;
   localparam int unsigned HT_PIPE_EVENT_BITS = 448;
   localparam int unsigned HT_PIPE_ENTRY_WORDS = 6;
 
-  // ---- Types ---------------------------------------------------------------------------------------------
-  typedef logic signed [HT_FX_WORD_BITS-1:0] fx_t;     // any 64-bit format word
-  typedef logic signed [127:0] fx_wide_t;              // an exact product of two words
-  typedef logic [3:0] und_t;                           // underlying index 0..HT_PIPE_UNDERLYINGS-1
+  // ---- Types and arithmetic (the rules of fixed.h) ---------------------------------------------------------
+  localparam int WIDE_BITS = 132;                      // exact sums of products of two 64-bit words
+  typedef logic signed [WIDE_BITS-1:0] wide_t;
+  typedef logic signed [63:0] fx_t;                    // any 64-bit format word
 
-  // One greek-table entry (fixed.h formats; the layout of pipe_regs.h, word 5 holding the underlying).
-  typedef struct packed {
-    logic [7:0] underlying;
-    fx_t ref_spot;
-    fx_t vanna;
-    fx_t speed;
-    fx_t gamma;
-    fx_t delta;
-  } entry_t;
+  // Table entry fields, as stored in the memory (328 bits) and as written on the table port (word layout
+  // of pipe_regs.h: word 0 delta, 1 gamma, 2 speed, 3 vanna, 4 reference spot, 5 [7:0] underlying).
+  localparam int ENTRY_BITS = 5 * 64 + 8;
+  localparam int ENTRY_PORT_BITS = HT_PIPE_ENTRY_WORDS * 64;
+
+  // Sign extensions to the wide format (yosys 0.23 has no casts to a package type).
+  function automatic wide_t wide64(input fx_t x);
+    wide64 = {{(WIDE_BITS - 64){x[63]}}, x};
+  endfunction
+  function automatic wide_t wide128(input logic signed [127:0] x);
+    wide128 = {{(WIDE_BITS - 128){x[127]}}, x};
+  endfunction
+  function automatic wide_t wide_acc(input logic signed [HT_FX_ACC_BITS-1:0] x);
+    wide_acc = {{(WIDE_BITS - HT_FX_ACC_BITS){x[HT_FX_ACC_BITS-1]}}, x};
+  endfunction
+  function automatic logic signed [HT_FX_ACC_BITS-1:0] acc64(input fx_t x);
+    acc64 = {{(HT_FX_ACC_BITS - 64){x[63]}}, x};
+  endfunction
+
+  // The exact product of two 64-bit words.
+  function automatic logic signed [127:0] mul64(input fx_t a, input fx_t b);
+    mul64 = a * b;
+  endfunction
+
+  // Word i of a per-underlying vector: an explicit 16-way multiplexer (a variable part-select would make
+  // synthesis build a barrel shifter over the whole vector).
+  function automatic logic [63:0] pick64(input logic [HT_PIPE_UNDERLYINGS*64-1:0] v, input logic [3:0] i);
+    pick64 = v[63:0];
+    for (int u = 1; u < HT_PIPE_UNDERLYINGS; u++)
+      if (i == 4'(u)) pick64 = v[u*64 +: 64];
+  endfunction
+  function automatic logic [HT_FX_ACC_BITS-1:0] pick_acc(input logic [HT_PIPE_UNDERLYINGS*HT_FX_ACC_BITS-1:0] v,
+                                                         input logic [3:0] i);
+    pick_acc = v[HT_FX_ACC_BITS-1:0];
+    for (int u = 1; u < HT_PIPE_UNDERLYINGS; u++)
+      if (i == 4'(u)) pick_acc = v[u*HT_FX_ACC_BITS +: HT_FX_ACC_BITS];
+  endfunction
+
+  // Rounds x * 2^-s to nearest, ties toward +infinity: (x + 2^(s-1)) >>> s.
+  function automatic wide_t round_shift(input wide_t x, input int unsigned s);
+    round_shift = (x + (132'sd1 <<< (s - 1))) >>> s;
+  endfunction
+
+  // True when x does not fit a 64-bit word (only the bits above 62 matter).
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic logic overflows64(input wide_t x);
+    overflows64 = (x[WIDE_BITS-1:63] != {(WIDE_BITS - 63){x[63]}});
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // Clamps x to a 64-bit word.
+  function automatic fx_t saturate64(input wide_t x);
+    if (!overflows64(x)) saturate64 = x[63:0];
+    else saturate64 = x[WIDE_BITS-1] ? {1'b1, 63'b0} : {1'b0, {63{1'b1}}};
+  endfunction
 
 endpackage
+/* verilator lint_on UNUSEDPARAM */
 
 `resetall

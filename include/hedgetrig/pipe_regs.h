@@ -87,7 +87,11 @@
 #define HT_PIPE_FLAG_IIR 0x040u         /* IIR output saturated */
 #define HT_PIPE_FLAG_TABLE_BUSY 0x080u  /* a table write or COMMIT arrived while a fold was running: ignored */
 #define HT_PIPE_FLAG_IIR_COEF 0x100u    /* an IIR coefficient outside [-2, 2) was clamped */
-#define HT_PIPE_FLAG_ALL 0x1FFu
+#define HT_PIPE_FLAG_EVENT_LOST 0x200u  /* m_axis held back so long that the 16-event output FIFO overflowed */
+#define HT_PIPE_FLAG_ALL 0x3FFu
+/* The output FIFO holds HT_PIPE_EVENT_FIFO_DEPTH events: one per underlying, so a host that reads events
+ * before re-arming never loses one, however long it holds m_axis back. */
+#define HT_PIPE_EVENT_FIFO_DEPTH 16
 
 /* ---- Event side bits (which bound was crossed) ------------------------------------------------------------- */
 #define HT_PIPE_SIDE_DELTA_LO 0x1u /* net delta < band lo */
