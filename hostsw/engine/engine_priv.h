@@ -75,7 +75,8 @@ typedef struct msg_breach {
     uint64_t model_shift_tsc; /* verilator: simulation time to take off the later stamps */
     uint64_t ts_ms;
     unsigned n_venues;
-    ht_opt_quote quotes[HT_ENGINE_MAX_VENUES]; /* the hedge instruments' books when the tick arrived */
+    ht_opt_quote quotes[HT_ENGINE_MAX_VENUES]; /* the hedge instruments' books when the tick arrived (the message
+                                                  is cut after the n_venues used) */
 } msg_breach;
 
 typedef struct msg_gap {
@@ -122,11 +123,15 @@ typedef struct engine_cmd {
 
 /* ---- The fast half ---------------------------------------------------------------------------------------- */
 
+/* The fast half's spans, in TSC ticks: rx->decoded, decoded->pipe_in, pipe, tick->pipe_out. */
+#define ENGINE_FAST_SPANS 4
+
 typedef struct fast_half {
     ht_engine *e;
     ht_feed *feed;
     ht_pipe *pipe;
     ht_profile *prof;
+    ht_hist *tsc_hist;       /* ENGINE_FAST_SPANS histograms in TSC ticks, recorded per tick */
     bool model_clock;        /* verilator: pipeline time from cycles at the configured clock */
     double ns_per_cycle;
     double tsc_per_ns;
@@ -135,9 +140,12 @@ typedef struct fast_half {
     unsigned n_refs;
     uint32_t venue_ids[HT_ENGINE_MAX_VENUES];
     unsigned n_venues;
+    ht_opt_quote venue_quote[HT_ENGINE_MAX_VENUES]; /* each hedge instrument's quote, rebuilt as its book or mark
+                                                       changes, so that a breach only copies it */
     uint64_t cur_rx_tsc;     /* the packet being decoded */
     uint64_t ticks, events, ticks_rejected, posts_dropped;
     uint64_t busy_tsc;       /* time inside packet processing */
+    uint64_t slow_tsc;       /* replay: the part of it spent in the slow half */
     uint64_t packets, malformed;
     bool failed;
 } fast_half;
@@ -259,6 +267,7 @@ struct ht_engine {
     ht_xsim *xsim;
     char journal_tmp[HT_ENGINE_PATH_MAX]; /* a journal the engine made and removes */
     ht_spsc *to_slow, *to_fast;
+    bool posts_staged;       /* fast half: messages written to to_slow but not yet published */
     pthread_t slow_thread;
     bool slow_running;
     atomic_int stop;         /* ht_engine_request_stop */

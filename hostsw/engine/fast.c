@@ -2,6 +2,7 @@
 /* The engine's fast half: feed decode, index ticks into the pipeline, breach events out, pipeline commands in. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine_priv.h"
@@ -68,10 +69,12 @@ static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
     if (rejected) {
         f->ticks_rejected++;
     } else {
+        /* In TSC ticks here (no conversion on the hot path); ht_engine_profile converts them to ns. */
         f->ticks++;
-        ht_profile_record_spans(f->prof, &st,
-                                (1u << HT_SPAN_RX_TO_DECODED) | (1u << HT_SPAN_DECODED_TO_PIPE_IN) |
-                                    (1u << HT_SPAN_PIPE) | (1u << HT_SPAN_TICK_TO_PIPE_OUT));
+        ht_hist_record(&f->tsc_hist[0], st.tsc[HT_STAGE_DECODED] - st.tsc[HT_STAGE_RX]);
+        ht_hist_record(&f->tsc_hist[1], st.tsc[HT_STAGE_PIPE_IN] - st.tsc[HT_STAGE_DECODED]);
+        ht_hist_record(&f->tsc_hist[2], st.tsc[HT_STAGE_EVENT_OUT] - st.tsc[HT_STAGE_PIPE_IN]);
+        ht_hist_record(&f->tsc_hist[3], st.tsc[HT_STAGE_EVENT_OUT] - st.tsc[HT_STAGE_RX]);
     }
     if (got == 1) {
         /* The breach first: the slow half decides before it looks at anything else about this tick. */
@@ -83,9 +86,8 @@ static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
         b.model_shift_tsc = shift;
         b.ts_ms = ix->timestamp_ms;
         b.n_venues = f->n_venues;
-        for (unsigned v = 0; v < f->n_venues; v++)
-            quote_from_book(f, f->venue_ids[v], &b.quotes[v]);
-        engine_post(f->e, &b, sizeof b);
+        memcpy(b.quotes, f->venue_quote, f->n_venues * sizeof b.quotes[0]); /* kept current as books change */
+        engine_post(f->e, &b, offsetof(msg_breach, quotes) + f->n_venues * sizeof b.quotes[0]);
     }
     msg_index m = {MSG_INDEX, u, {0}, ht_feed_index_status(f->feed, ix, 0) == HT_PRICE_OK, got == 1, rejected,
                    ix->price, ix->timestamp_ms, ev->seq};
@@ -127,6 +129,10 @@ static void on_feed_event(void *user, const ht_feed_event *ev)
         break;
     }
     case HT_FEED_EV_TICKER:
+        for (unsigned v = 0; v < f->n_venues; v++)
+            if (f->venue_ids[v] == ev->instrument->id)
+                quote_from_book(f, f->venue_ids[v], &f->venue_quote[v]); /* a new mark (and synthetic book) */
+        /* fall through */
     case HT_FEED_EV_OPTION_TICKER: {
         const ht_instrument *in = ev->instrument;
         msg_ticker m = {MSG_TICKER, in->id, ht_feed_price_status(f->feed, in, 0) == HT_PRICE_OK,
@@ -138,8 +144,10 @@ static void on_feed_event(void *user, const ht_feed_event *ev)
         if (f->e->cfg.synthetic_book)
             break;
         for (unsigned v = 0; v < f->n_venues; v++)
-            if (f->venue_ids[v] == ev->instrument->id)
+            if (f->venue_ids[v] == ev->instrument->id) {
+                quote_from_book(f, f->venue_ids[v], &f->venue_quote[v]);
                 post_venue_book(f, ev->instrument, ev->exchange_timestamp_ms);
+            }
         break;
     case HT_FEED_EV_INSTRUMENT: {
         msg_instrument m;
@@ -183,8 +191,11 @@ int engine_fast_init(ht_engine *e, ht_error *err)
     if (!f->pipe)
         return -1;
     f->prof = ht_profile_create();
-    if (!f->prof)
+    f->tsc_hist = malloc(ENGINE_FAST_SPANS * sizeof *f->tsc_hist);
+    if (!f->prof || !f->tsc_hist)
         return ht_error_set(err, "engine: out of memory for the profile");
+    for (unsigned k = 0; k < ENGINE_FAST_SPANS; k++)
+        ht_hist_reset(&f->tsc_hist[k]);
     f->model_clock = e->cfg.backend == HT_PIPE_BACKEND_VERILATOR;
     f->ns_per_cycle = 1000.0 / e->cfg.clock_mhz;
     f->tsc_per_ns = ht_tsc_ticks_per_ns();
@@ -196,6 +207,8 @@ void engine_fast_destroy(fast_half *f)
     ht_feed_destroy(f->feed);
     ht_pipe_destroy(f->pipe);
     ht_profile_destroy(f->prof);
+    free(f->tsc_hist);
+    f->tsc_hist = NULL;
     f->feed = NULL;
     f->pipe = NULL;
     f->prof = NULL;
@@ -237,6 +250,8 @@ void engine_fast_apply(fast_half *f, const engine_cmd *c)
     case CMD_SET_VENUES:
         f->n_venues = c->n;
         memcpy(f->venue_ids, c->ids, sizeof f->venue_ids);
+        for (unsigned v = 0; v < f->n_venues; v++)
+            quote_from_book(f, f->venue_ids[v], &f->venue_quote[v]);
         for (unsigned v = 0; v < f->n_venues && !f->e->cfg.synthetic_book; v++) {
             const ht_instrument *in = ht_feed_instrument(f->feed, f->venue_ids[v]);
             if (in)

@@ -506,8 +506,8 @@ static void decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_b
         ev.spot = us->spot;
         ev.net_delta_coin = net_delta_at(s, u, us->spot, &ev.net_gamma);
     }
-    ht_opt_quote quotes[HT_OPT_MAX_VENUES];
-    memset(quotes, 0, sizeof quotes);
+    ht_opt_quote quotes[HT_OPT_MAX_VENUES]; /* only u's venues are filled and read */
+    memset(quotes, 0, s->n_venues * sizeof quotes[0]);
     quotes_of(s, u, b, quotes);
     ht_opt_decision d;
     ht_error err = {{0}};

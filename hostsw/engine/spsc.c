@@ -13,7 +13,8 @@
 #define SKIP_FLAG 0x80000000u
 
 struct ht_spsc {
-    alignas(CACHE_LINE) _Atomic uint64_t head; /* producer: bytes written */
+    alignas(CACHE_LINE) _Atomic uint64_t head; /* producer: bytes published */
+    uint64_t head_local;                       /* producer: bytes written (staged ones included) */
     uint64_t tail_cache;                       /* producer's last view of tail */
     uint64_t reserved_end;                     /* producer: head after the reserved record */
     uint32_t reserved_len;
@@ -80,7 +81,7 @@ void *ht_spsc_reserve(ht_spsc *r, size_t len)
 {
     if (len == 0 || len > ht_spsc_max_record(r))
         return NULL;
-    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t head = r->head_local;
     size_t need = RECORD_HEADER + align8(len);
     size_t pos = (size_t)(head & r->mask);
     size_t to_end = r->size - pos;
@@ -91,7 +92,7 @@ void *ht_spsc_reserve(ht_spsc *r, size_t len)
         uint32_t skip = (uint32_t)to_end | SKIP_FLAG;
         memcpy(r->buf + pos, &skip, sizeof skip);
         head += to_end;
-        atomic_store_explicit(&r->head, head, memory_order_release);
+        r->head_local = head; /* published with the record that follows */
         pos = 0;
     } else if (!room_for(r, head, need)) {
         return NULL;
@@ -103,9 +104,20 @@ void *ht_spsc_reserve(ht_spsc *r, size_t len)
     return r->buf + pos + RECORD_HEADER;
 }
 
+void ht_spsc_stage(ht_spsc *r)
+{
+    r->head_local = r->reserved_end;
+}
+
+void ht_spsc_publish(ht_spsc *r)
+{
+    atomic_store_explicit(&r->head, r->head_local, memory_order_release);
+}
+
 void ht_spsc_commit(ht_spsc *r)
 {
-    atomic_store_explicit(&r->head, r->reserved_end, memory_order_release);
+    ht_spsc_stage(r);
+    ht_spsc_publish(r);
 }
 
 const void *ht_spsc_peek(ht_spsc *r, size_t *len)

@@ -179,7 +179,9 @@ typedef struct ht_engine_report {
     double hedge_position;     /* venue units of the first venue at the end */
     ht_engine_delta_stats hedged, unhedged;
     double wall_s;             /* wall time of the run */
-    double ticks_per_s;        /* ticks over the fast half's busy time */
+    double ticks_per_s;        /* ticks over the time spent processing packets (replay: both halves) */
+    double fast_ticks_per_s;   /* ticks over the fast half's own share of it (replay: the slow half's time taken
+                                  out; live: the same as ticks_per_s) */
 } ht_engine_report;
 
 /* Fills *out (valid after a run or at any time from the thread that runs the engine). */

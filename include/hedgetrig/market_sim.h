@@ -15,9 +15,9 @@
  * What it publishes, one step every step_ms of exchange time (the same seed gives the same bytes):
  *   - step 0 starts with a snapshot cycle on the snapshot channels: 1005, then for every instrument 1000,
  *     1010, 1003 and its book (1004), then 1006; the cycle repeats every snapshot_every steps;
- *   - every step: the index (1008, "<base>_usd", channel 0), the perpetual's and the future's tickers (1003)
- *     and book changes (1001, a ladder of book_levels levels a side re-centred on the mark), a trade on the
- *     perpetual with probability trade_prob (1002);
+ *   - every step: the index (1008, "<base>_usd", channel 0); every future_every steps the perpetual's and the
+ *     future's tickers (1003) and book changes (1001, a ladder of book_levels levels a side re-centred on the
+ *     mark); a trade on the perpetual with probability trade_prob (1002);
  *   - every option's ticker (1003: mark from Black-76 on the forward at the surface's vol, best bid/ask on the
  *     tick grid) every option_ticker_every steps, round robin, and a one-level book change (1001) with it.
  * The index follows geometric Brownian motion with Merton jumps; the ATM vol follows a mean-reverting random
@@ -66,6 +66,8 @@ typedef struct ht_mkt_config {
     unsigned strikes_per_side;   /* strikes on each side of the one nearest the spot, 0..16 (default 4) */
     double strike_step_usd;      /* > 0 (default 1000) */
     unsigned option_ticker_every; /* every option gets a ticker every N steps, >= 1 (default 5) */
+    unsigned future_every;       /* the perpetual's and the future's tickers and books every N steps, >= 1
+                                    (default 1; large values leave a stream of index ticks, for throughput) */
     unsigned snapshot_every;     /* a snapshot cycle every N steps (0: only at step 0; default 300) */
     unsigned book_levels;        /* perpetual and future levels per side, 1..HT_MKT_MAX_LEVELS (default 10) */
     double level_amount_usd;     /* amount of the best level (USD); level i holds (1 + i/2) times it (default 20000) */

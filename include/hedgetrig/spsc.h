@@ -26,8 +26,12 @@ size_t ht_spsc_max_record(const ht_spsc *r);
 
 /* Producer: room for a record of len bytes (1..ht_spsc_max_record), or NULL when the ring is full now. */
 void *ht_spsc_reserve(ht_spsc *r, size_t len);
-/* Producer: publishes the record reserved last. */
+/* Producer: publishes the record reserved last (and any staged before it). */
 void ht_spsc_commit(ht_spsc *r);
+/* Producer: completes the record reserved last without publishing it yet (fewer cache-line transfers for a
+ * burst of records); ht_spsc_publish or the next ht_spsc_commit makes every staged record visible. */
+void ht_spsc_stage(ht_spsc *r);
+void ht_spsc_publish(ht_spsc *r);
 
 /* Consumer: the oldest record and its length, or NULL when the ring is empty. */
 const void *ht_spsc_peek(ht_spsc *r, size_t *len);

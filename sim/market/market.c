@@ -111,6 +111,7 @@ void ht_mkt_config_default(ht_mkt_config *cfg)
     cfg->strikes_per_side = 4;
     cfg->strike_step_usd = 1000.0;
     cfg->option_ticker_every = 5;
+    cfg->future_every = 1;
     cfg->snapshot_every = 300;
     cfg->book_levels = 10;
     cfg->level_amount_usd = 20000.0;
@@ -158,8 +159,8 @@ int ht_mkt_config_check(const ht_mkt_config *c, ht_error *err)
                             c->strikes_per_side);
     if (!in_range(c->strike_step_usd, 1e-6, 1e9))
         return ht_error_set(err, "market sim: strike_step must be > 0, got %g", c->strike_step_usd);
-    if (c->option_ticker_every < 1)
-        return ht_error_set(err, "market sim: option_ticker_every must be >= 1");
+    if (c->option_ticker_every < 1 || c->future_every < 1)
+        return ht_error_set(err, "market sim: option_ticker_every and future_every must be >= 1");
     if (c->book_levels < 1 || c->book_levels > HT_MKT_MAX_LEVELS)
         return ht_error_set(err, "market sim: book_levels must be 1..%d, got %u", HT_MKT_MAX_LEVELS, c->book_levels);
     if (!in_range(c->level_amount_usd, 10.0, 1e12) || !in_range(c->level_step_usd, 1e-6, 1e6) ||
@@ -787,7 +788,8 @@ static void generate_step(ht_mkt *m)
     flush_channel(m, &m->ch[0]); /* the index goes out first, alone, as on Deribit's channel 0 */
     for (size_t i = 0; i < m->n_inst; i++) {
         inst_state *s = &m->inst[i];
-        if (s->pub.kind != HT_SBE_KIND_FUTURE || m->now_ms >= s->pub.expiry_ms)
+        if (s->pub.kind != HT_SBE_KIND_FUTURE || m->now_ms >= s->pub.expiry_ms ||
+            (m->step % c->future_every != 0 && !snapshot))
             continue;
         if (m->step > 0)
             publish_book_change(m, s);
@@ -897,7 +899,7 @@ const ht_mkt_stats *ht_mkt_stats_get(const ht_mkt *m)
 const char *const ht_mkt_config_keys[] = {
     "seed", "start_ms", "step_ms", "steps", "spot_usd", "vol", "jumps_per_day", "jump_stdev", "atm_iv",
     "iv_reversion", "iv_vol_of_vol", "skew", "smile", "perp_premium", "future_carry", "expiry_days", "future_days",
-    "strikes_per_side", "strike_step_usd", "option_ticker_every", "snapshot_every", "book_levels",
+    "strikes_per_side", "strike_step_usd", "option_ticker_every", "future_every", "snapshot_every", "book_levels",
     "level_amount_usd", "level_step_usd", "half_spread_usd", "trade_prob", "loss_prob", "mtu_bytes", NULL};
 
 /* Parses a whole unsigned decimal number. */
@@ -966,6 +968,7 @@ bool ht_mkt_config_set(ht_mkt_config *c, const char *key, const char *value, boo
         {"mtu_bytes", offsetof(ht_mkt_config, mtu_bytes), true},
         {"strikes_per_side", offsetof(ht_mkt_config, strikes_per_side), false},
         {"option_ticker_every", offsetof(ht_mkt_config, option_ticker_every), false},
+        {"future_every", offsetof(ht_mkt_config, future_every), false},
         {"snapshot_every", offsetof(ht_mkt_config, snapshot_every), false},
         {"book_levels", offsetof(ht_mkt_config, book_levels), false},
     };
