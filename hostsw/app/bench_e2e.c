@@ -330,7 +330,7 @@ static void plot_cdfs(report *r)
     FILE *f = fopen(path, "w");
     if (!f)
         return;
-    fprintf(f, "set terminal pngcairo size 1200,700 font 'sans,10'\nset output 'latency_cdf.png'\n"
+    fprintf(f, "set terminal pngcairo size 1200,700 font 'sans,10' noenhanced\nset output 'latency_cdf.png'\n"
                "set logscale x\nset grid\nset key bottom right\nset xlabel 'latency (ns)'\n"
                "set ylabel 'fraction of ticks at or below'\nset yrange [0:1]\n"
                "set title 'hedgetrig latency CDFs (software mode, in-process)'\nplot ");
