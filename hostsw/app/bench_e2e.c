@@ -298,6 +298,10 @@ static int scenario_peer(const ht_bench_opts *o, report *r)
     (void)o;
     say(r, "\n== peer: hedgetrig's net-delta update vs a full QuantLib reprice of the same book, per tick\n");
 #ifdef HT_BENCH_PEER
+    if (access(HT_BENCH_PEER, X_OK) != 0) {
+        say(r, "peer: %s is not built (cmake --build --preset default --target bench_peer)\n", HT_BENCH_PEER);
+        return -1;
+    }
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "'%s' 2>&1", HT_BENCH_PEER);
     FILE *p = popen(cmd, "r");
