@@ -107,103 +107,46 @@ static bool parse_list(const char *opt, const char *text, double lo, double hi, 
     return true;
 }
 
-/* Parses --model gbm | merton:R,M,S | heston:V0,K,T,X,RHO into m (mu and sigma are set elsewhere). */
-static bool parse_model(const char *text, ht_bt_model *m)
-{
-    double v[5];
-    size_t n = 0;
-    if (strcmp(text, "gbm") == 0) {
-        m->kind = HT_BT_GBM;
-        return true;
-    }
-    if (strncmp(text, "merton:", 7) == 0) {
-        if (!parse_list("--model merton", text + 7, -1e4, 1e4, v, 5, &n))
-            return false;
-        if (n != 3) {
-            ht_cli_usage_error(CMD, "--model merton:RATE,MEAN,STD needs 3 numbers, got %zu", n);
-            return false;
-        }
-        m->kind = HT_BT_MERTON;
-        m->jump_rate = v[0];
-        m->jump_mean = v[1];
-        m->jump_std = v[2];
-        return true;
-    }
-    if (strncmp(text, "heston:", 7) == 0) {
-        if (!parse_list("--model heston", text + 7, -1e4, 1e4, v, 5, &n))
-            return false;
-        if (n != 5) {
-            ht_cli_usage_error(CMD, "--model heston:V0,KAPPA,THETA,XI,RHO needs 5 numbers, got %zu", n);
-            return false;
-        }
-        m->kind = HT_BT_HESTON;
-        m->v0 = v[0];
-        m->kappa = v[1];
-        m->theta = v[2];
-        m->xi = v[3];
-        m->rho = v[4];
-        return true;
-    }
-    ht_cli_usage_error(CMD, "--model: expected gbm, merton:RATE,MEAN,STD or heston:V0,KAPPA,THETA,XI,RHO, got '%s'",
-                       text);
-    return false;
-}
-
 /* Reads a book file (call|put,strike,expiry_years,qty per line; # comments); returns the count or -1. */
 static long read_book(const char *path, ht_bt_option *book, size_t max)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "rb");
     if (!f) {
         ht_cli_fail(CMD, "--book %s: %s", path, strerror(errno));
         return -1;
     }
-    char line[512];
-    long n = 0;
-    unsigned lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0' || *p == '\n' || *p == '\r')
-            continue;
-        char type[16];
-        double strike, expiry, qty;
-        char extra;
-        int got = sscanf(p, " %15[a-zA-Z] , %lf , %lf , %lf %c", type, &strike, &expiry, &qty, &extra);
-        bool is_call = strcmp(type, "call") == 0, is_put = strcmp(type, "put") == 0;
-        if (got != 4 || (!is_call && !is_put)) {
-            fclose(f);
-            ht_cli_fail(CMD, "--book %s line %u: expected call|put,strike,expiry_years,qty, got '%s'", path, lineno,
-                        strtok(p, "\r\n") ? p : "");
-            return -1;
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    while (text) {
+        len += fread(text + len, 1, cap - len, f);
+        if (len < cap || cap >= (64u << 20))
+            break;
+        char *bigger = realloc(text, cap * 2);
+        if (!bigger) {
+            free(text);
+            text = NULL;
+            break;
         }
-        if (!(strike > 0.0 && isfinite(strike)) || !(expiry > 0.0 && expiry <= 50.0) || !isfinite(qty)) {
-            fclose(f);
-            ht_cli_fail(CMD, "--book %s line %u: strike must be > 0, expiry in (0, 50] years, qty finite", path,
-                        lineno);
-            return -1;
-        }
-        if ((size_t)n >= max) {
-            fclose(f);
-            ht_cli_fail(CMD, "--book %s line %u: more than %zu options", path, lineno, max);
-            return -1;
-        }
-        book[n].is_call = is_call;
-        book[n].strike = strike;
-        book[n].expiry_years = expiry;
-        book[n].qty = qty;
-        n++;
+        text = bigger;
+        cap *= 2;
     }
+    bool too_big = text && len == cap && !feof(f);
+    bool failed = ferror(f);
     fclose(f);
-    if (n == 0) {
-        ht_cli_fail(CMD, "--book %s: no option in the file", path);
+    if (!text || failed || too_big) {
+        free(text);
+        ht_cli_fail(CMD, "--book %s: %s", path, !text ? "out of memory" : failed ? "read error" : "larger than 64 MB");
         return -1;
     }
-    return n;
+    size_t n = 0;
+    ht_error err = {{0}};
+    int rc = ht_bt_book_parse(text, len, path, book, max, &n, &err);
+    free(text);
+    if (rc != 0) {
+        ht_cli_fail(CMD, "--book %s", err.msg);
+        return -1;
+    }
+    return (long)n;
 }
 
 /* Parses argv into o; returns HT_EXIT_OK or the exit code of a usage error. */
@@ -275,7 +218,9 @@ static int parse_options(int argc, char **argv, options *o)
         } else if (strcmp(a, "--book") == 0) {
             o->book_path = v;
         } else if (strcmp(a, "--model") == 0) {
-            ok = parse_model(v, &o->cfg.model);
+            ht_error err = {{0}};
+            if (ht_bt_model_parse(v, &o->cfg.model, &err) != 0)
+                return ht_cli_usage_error(CMD, "--model: %s", err.msg);
             snprintf(o->model_text, sizeof o->model_text, "%s", v);
         } else if (strcmp(a, "--clock") == 0) {
             if (strcmp(v, "grid") != 0 && strcmp(v, "poisson") != 0)

@@ -175,6 +175,9 @@ int ht_opt_strategy_parse(const char *spec, int64_t step_ns, ht_opt_strategy *s,
     if (rule == HT_OPT_RULE_TIME || rule == HT_OPT_RULE_LELAND) {
         if (v != floor(v) || v > 1e9)
             return ht_error_set(err, "strategy '%s': N must be a whole number of steps (1..1e9)", spec);
+        if (v * (double)step_ns > 1e18)
+            return ht_error_set(err, "strategy '%s': N steps of %lld ns is longer than 1e18 ns", spec,
+                                (long long)step_ns);
         s->interval_ns = (int64_t)v * step_ns;
         s->param = 0.0;
     } else if (percent) {

@@ -6,6 +6,10 @@
 
 #include "hedgetrig/optimizer.h"
 
+/* Names of the rules for messages, indexed by ht_opt_rule. */
+static const char *const g_rule_label[HT_OPT_RULE_COUNT] = {"fixed", "fixed %", "Whalley-Wilmott", "Zakamouline",
+                                                           "move", "time", "Leland"};
+
 /* Smallest margin by which a widened band clears the net delta (the pipeline's delta resolution is 2^-32). */
 #define BAND_MARGIN_COIN 1e-9
 
@@ -128,8 +132,8 @@ ht_opt *ht_opt_create(const ht_opt_config *cfg, ht_error *err)
     if (c.max_orders_per_s > 0.0 && !finite_at_least(c.burst_orders, 1.0))
         return ht_error_set(err, "optimizer config: burst_orders must be >= 1 with a rate limit, got %g",
                             c.burst_orders), NULL;
-    if (c.min_interval_ns < 0 || c.retry_ns < 0)
-        return ht_error_set(err, "optimizer config: min_interval_ns and retry_ns must be >= 0"), NULL;
+    if (c.min_interval_ns < 0 || c.retry_ns < 0 || c.min_interval_ns > (1ll << 60) || c.retry_ns > (1ll << 60))
+        return ht_error_set(err, "optimizer config: min_interval_ns and retry_ns must be in [0, 2^60]"), NULL;
     ht_opt *opt = calloc(1, sizeof *opt);
     if (!opt)
         return ht_error_set(err, "optimizer: out of memory"), NULL;
@@ -166,8 +170,8 @@ int ht_opt_set_strategy(ht_opt *opt, uint32_t underlying, const ht_opt_strategy 
     if ((unsigned)s->rule >= HT_OPT_RULE_COUNT)
         return ht_error_set(err, "strategy: unknown rule %d", (int)s->rule);
     bool timed = s->rule == HT_OPT_RULE_TIME || s->rule == HT_OPT_RULE_LELAND;
-    if (timed && s->interval_ns <= 0)
-        return ht_error_set(err, "strategy: interval_ns must be > 0 for a time-based rule, got %lld",
+    if (timed && !(s->interval_ns > 0 && s->interval_ns <= 1000000000000000000ll))
+        return ht_error_set(err, "strategy: interval_ns must be in (0, 1e18] for a time-based rule, got %lld",
                             (long long)s->interval_ns);
     if (!timed && !(isfinite(s->param) && s->param > 0.0))
         return ht_error_set(err, "strategy: param must be > 0, got %g", s->param);
@@ -238,20 +242,24 @@ static inline double max_d(double a, double b)
     return a > b ? a : b;
 }
 
-/* floor and ceil of a non-negative number below 2^62, inlined (the libm calls cost more than the rest of a step). */
+/* floor and ceil of a non-negative number, inlined (the libm calls cost more than the rest of a step); from 2^52
+ * on every double is a whole number already, and anything else (negative, NaN) goes to libm. */
 static inline double floor_pos(double x)
 {
-    return (double)(int64_t)x;
+    return x >= 0.0 && x < 0x1p52 ? (double)(int64_t)x : floor(x);
 }
 static inline double ceil_pos(double x)
 {
+    if (!(x >= 0.0 && x < 0x1p52))
+        return ceil(x);
     double f = (double)(int64_t)x;
     return f < x ? f + 1.0 : f;
 }
 
 /* Reads the top of a venue's book: best bid and ask when present, the mid (the average when the book is not
- * crossed, else the side that is there) and the collar's reference price. */
-static void read_top(const ht_opt_quote *q, venue_top *t)
+ * crossed, else the side that is there) and the collar's reference price. A venue whose mid or reference is
+ * not within a factor 2 of the spot is taken as a bad or stale quote: nothing there is usable. */
+static void read_top(const ht_opt_quote *q, double spot, venue_top *t)
 {
     t->has_bid = q->n_bid > 0 && q->bid_px[0] > 0.0 && q->bid_px[0] < INFINITY;
     t->has_ask = q->n_ask > 0 && q->ask_px[0] > 0.0 && q->ask_px[0] < INFINITY;
@@ -262,6 +270,10 @@ static void read_top(const ht_opt_quote *q, venue_top *t)
     else
         t->mid = t->has_ask ? t->ask : t->has_bid ? t->bid : 0.0;
     t->ref = q->reference_px > 0.0 && q->reference_px < INFINITY ? q->reference_px : t->mid;
+    if (!(t->mid >= 0.5 * spot && t->mid <= 2.0 * spot && t->ref >= 0.5 * spot && t->ref <= 2.0 * spot)) {
+        t->has_bid = t->has_ask = false;
+        t->mid = 0.0;
+    }
 }
 
 /* Coins a venue can take from one side of its book inside the collar bound (INFINITY for unlimited depth):
@@ -365,19 +377,27 @@ static bool valid_input(const ht_opt *opt, const ht_opt_event *ev, const ht_opt_
     const ht_opt_underlying *ul = &opt->ul[ev->underlying];
     if (!ul->has_strategy || ul->n_venues == 0)
         return ht_error_set(err, "event: underlying %u has no strategy or no venue", ev->underlying), false;
+    if (ev->now_ns < 0 || ev->now_ns > (1ll << 62))
+        return ht_error_set(err, "event: now_ns must be in [0, 2^62], got %lld", (long long)ev->now_ns), false;
     if ((unsigned)ev->trigger > HT_OPT_TRIGGER_REFRESH)
         return ht_error_set(err, "event: unknown trigger %d", (int)ev->trigger), false;
-    if (!(isfinite(ev->spot) && ev->spot > 0.0))
-        return ht_error_set(err, "event: spot must be > 0, got %g", ev->spot), false;
-    if (!isfinite(ev->net_delta_coin) || !isfinite(ev->net_gamma) || !isfinite(ev->inflight_delta_coin))
-        return ht_error_set(err, "event: net_delta_coin, net_gamma and inflight_delta_coin must be finite"), false;
+    if (!(ev->spot > 0.0 && ev->spot <= 1e12))
+        return ht_error_set(err, "event: spot must be in (0, 1e12], got %g", ev->spot), false;
+    if (!(fabs(ev->net_delta_coin) <= 1e12 && fabs(ev->net_gamma) <= 1e12 && fabs(ev->inflight_delta_coin) <= 1e12))
+        return ht_error_set(err, "event: net_delta_coin, net_gamma and inflight_delta_coin must be finite, within "
+                                 "+/-1e12 (got %g, %g, %g)",
+                            ev->net_delta_coin, ev->net_gamma, ev->inflight_delta_coin),
+               false;
     if (!(isfinite(book->tau_years) && book->tau_years > 0.0))
         return ht_error_set(err, "book: tau_years must be > 0, got %g", book->tau_years), false;
     if (!(isfinite(book->vol) && book->vol > 0.0))
         return ht_error_set(err, "book: vol must be > 0, got %g", book->vol), false;
-    if (!finite_at_least(book->realised_vol, 0.0) || !isfinite(book->rate) || !isfinite(book->vanna) ||
-        !finite_at_least(book->gross_delta_coin, 0.0))
-        return ht_error_set(err, "book: realised_vol and gross_delta_coin must be >= 0, rate and vanna finite"), false;
+    if (!finite_at_least(book->realised_vol, 0.0) || !(fabs(book->rate) <= 10.0) || !(fabs(book->vanna) <= 1e15) ||
+        !(book->gross_delta_coin >= 0.0 && book->gross_delta_coin <= 1e15))
+        return ht_error_set(err, "book: realised_vol and gross_delta_coin must be >= 0, |rate| <= 10, vanna finite "
+                                 "(got %g, %g, %g, %g)",
+                            book->realised_vol, book->gross_delta_coin, book->rate, book->vanna),
+               false;
     if (!quotes)
         return ht_error_set(err, "event: no quotes for underlying %u's %u venues", ev->underlying, ul->n_venues),
                false;
@@ -407,7 +427,9 @@ static double limit_price(const ht_opt_quote *q, int side, const venue_view *w, 
         p = px[0];
     } else {
         double cum = 0.0, need = amount * (1.0 - 1e-12);
-        for (unsigned l = 0; l < n; l++) {
+        for (unsigned l = 0; l < n; l++) { /* the levels depth_in_collar counted */
+            if (!(px[l] > 0.0 && amt[l] > 0.0) || (side > 0 ? px[l] > w->bound_px : px[l] < w->bound_px))
+                break;
             cum += amt[l];
             if (cum >= need) {
                 p = px[l];
@@ -523,7 +545,7 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
     double adverse_frac = cfg->adverse_coef * sigma * opt->sqrt_latency_years;
     venue_top tops[HT_OPT_MAX_VENUES];
     for (uint32_t i = 0; i < nv; i++)
-        read_top(&quotes[i], &tops[i]);
+        read_top(&quotes[i], spot, &tops[i]);
 
     /* The proportional cost k the band formulas use: the cheapest venue's fee + half-spread + adverse move, plus
      * the impact and the fixed cost of a band-sized trade there. The band is the one this underlying's previous
@@ -568,6 +590,10 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
         }
     }
     rule_band(s, ev, book, k, &centre, &half_width, &hedge_vol);
+    if (HT_UNLIKELY(!isfinite(centre) || !isfinite(half_width) || !isfinite(k)))
+        return ht_error_set(err, "band: the %s formula overflowed (k %g, gamma %g, spot %g, vanna %g)",
+                            s->rule < HT_OPT_RULE_COUNT ? g_rule_label[s->rule] : "?", k, ev->net_gamma, spot,
+                            book->vanna);
     out->k_eff = k;
     out->centre_coin = centre;
     out->half_width_coin = half_width;
@@ -667,7 +693,8 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
         if (ul->tokens < 1.0) {
             finish_without_trade(out, HT_OPT_RATE_LIMITED, lo, hi, eff);
             /* +1 ns so that the refill at that time reaches a whole token despite rounding */
-            out->next_timer_ns = ev->now_ns + (int64_t)ceil((1.0 - ul->tokens) / cfg->max_orders_per_s * 1e9) + 1;
+            double wait_ns = min_d(ceil((1.0 - ul->tokens) / cfg->max_orders_per_s * 1e9) + 1.0, 1e17);
+            out->next_timer_ns = ev->now_ns + (int64_t)wait_ns;
             return 0;
         }
         max_orders = (uint32_t)min_d((double)nv, floor_pos(ul->tokens));
@@ -727,6 +754,13 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
                                (2.0 / 3.0) * w[i].cost.b_usd_per_coin * c * sqrt(c) + cfg->fixed_cost_usd;
         cost_sum += o->expected_cost_usd;
         delta_sum += o->delta_coin;
+        if (HT_UNLIKELY(!isfinite(o->amount) || !isfinite(o->limit_px) || !isfinite(o->delta_coin))) {
+            out->n_orders = 0; /* a quote made a number overflow: send nothing */
+            out->band_lo_coin = out->band_hi_coin = NAN;
+            out->reason = HT_OPT_BAD_INPUT;
+            return ht_error_set(err, "venue %s: an order came out non-finite (amount %g, limit %g): check its quote",
+                                v->instrument, o->amount, o->limit_px);
+        }
     }
     out->n_orders = n_orders;
     out->trade_delta_coin = delta_sum;

@@ -71,6 +71,11 @@ typedef struct ht_bt_state {
     double var;
 } ht_bt_state;
 
+/* Parses a model spec as `hedgetrig backtest --model` spells it: "gbm", "merton:RATE,MEAN,STD" (jumps per year,
+ * mean and std of the log jump) or "heston:V0,KAPPA,THETA,XI,RHO". Sets kind and those parameters (mu and sigma
+ * are left alone; ranges are checked by ht_bt_model_check). Returns 0, or -1 with err naming what was wrong. */
+int ht_bt_model_parse(const char *spec, ht_bt_model *m, ht_error *err);
+
 /* Checks a model's parameters; returns 0 or -1 with err naming the bad one. */
 int ht_bt_model_check(const ht_bt_model *m, ht_error *err);
 
@@ -88,6 +93,12 @@ typedef struct ht_bt_option {
     double expiry_years;  /* > 0, from the start */
     double qty;           /* signed: -1 = short one option */
 } ht_bt_option;
+
+/* Parses a book: len bytes of text (no NUL needed), one option a line as "call|put,strike,expiry_years,qty"
+ * (qty signed: negative = short), spaces around fields allowed, '#' starts a comment, blank lines and CRLF are
+ * fine. Writes up to max options; *count gets how many. Returns 0, or -1 with err naming source and the line. */
+int ht_bt_book_parse(const char *text, size_t len, const char *source, ht_bt_option *out, size_t max, size_t *count,
+                     ht_error *err);
 
 typedef enum ht_bt_clock {
     HT_BT_CLOCK_GRID = 0,  /* observations (and decisions) at k T / steps */

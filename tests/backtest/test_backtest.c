@@ -413,6 +413,56 @@ static void bad_config_is_refused(void **state)
     assert_non_null(strstr(err.msg, "cost"));
 }
 
+/* The book parser: comments, blank lines, CRLF, spaces; and each kind of bad line named with its number. */
+static void book_and_model_parsers(void **state)
+{
+    (void)state;
+    const char good[] = "# desk book\r\ncall, 100, 0.25, -10\n\n  put,95,0.5,+3 # wing\r\ncall,1e2,1,0\n";
+    ht_bt_option book[4];
+    size_t n = 0;
+    ht_error err = {{0}};
+    assert_int_equal(ht_bt_book_parse(good, strlen(good), "b.csv", book, 4, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_true(book[0].is_call && book[0].strike == 100.0 && book[0].expiry_years == 0.25 && book[0].qty == -10.0);
+    assert_true(!book[1].is_call && book[1].strike == 95.0 && book[1].qty == 3.0);
+    const struct {
+        const char *text, *needle;
+    } bad[] = {
+        {"call,100,0.25\n", "b.csv line 1: expected call|put,strike,expiry_years,qty (4 fields), got 3"},
+        {"# c\ncall,100,0.25,1,2\n", "b.csv line 2: expected"},
+        {"\n\nstraddle,100,1,1\n", "line 3: option type must be call or put, got 'straddle'"},
+        {"call,-1,1,1", "line 1: strike must be a number > 0, got '-1'"},
+        {"call,100,0,1", "expiry must be in (0, 50] years, got '0'"},
+        {"call,100,1,1e10", "quantity must be a number"},
+        {"call,100,1,nan", "quantity must be a number"},
+        {"call,100x,1,1", "strike must be a number > 0, got '100x'"},
+        {"# only a comment\n\n", "b.csv: no option in it"},
+        {"call,1,1,1\ncall,1,1,1\ncall,1,1,1\ncall,1,1,1\ncall,1,1,1\n", "line 5: more than 4 options"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err.msg[0] = '\0';
+        assert_int_equal(ht_bt_book_parse(bad[i].text, strlen(bad[i].text), "b.csv", book, 4, &n, &err), -1);
+        if (!strstr(err.msg, bad[i].needle))
+            fail_msg("'%s' gave '%s', expected '%s'", bad[i].text, err.msg, bad[i].needle);
+    }
+    char embedded[] = "call,100,1,1\ncall,1\0,1,1\n";
+    assert_int_equal(ht_bt_book_parse(embedded, sizeof embedded - 1, "b.csv", book, 4, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "line 2: holds a NUL byte"));
+    ht_bt_model m = {0};
+    assert_int_equal(ht_bt_model_parse("heston:0.04, 2,0.04,0.5,-0.7", &m, &err), 0);
+    assert_true(m.kind == HT_BT_HESTON && m.v0 == 0.04 && m.kappa == 2.0 && m.rho == -0.7);
+    assert_int_equal(ht_bt_model_parse("merton:3,-0.1,0.15", &m, &err), 0);
+    assert_true(m.kind == HT_BT_MERTON && m.jump_rate == 3.0 && m.jump_mean == -0.1 && m.jump_std == 0.15);
+    assert_int_equal(ht_bt_model_parse("gbm", &m, &err), 0);
+    assert_true(m.kind == HT_BT_GBM);
+    assert_int_equal(ht_bt_model_parse("heston:1,2,3", &m, &err), -1);
+    assert_non_null(strstr(err.msg, "needs 5 numbers, got 3"));
+    assert_int_equal(ht_bt_model_parse("merton:1,x,2", &m, &err), -1);
+    assert_non_null(strstr(err.msg, "parameter 2 ('x') is not a number"));
+    assert_int_equal(ht_bt_model_parse("sabr:1", &m, &err), -1);
+    assert_non_null(strstr(err.msg, "expected gbm"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +476,7 @@ int main(void)
         cmocka_unit_test(costs_are_charged),
         cmocka_unit_test(poisson_clock),
         cmocka_unit_test(bad_config_is_refused),
+        cmocka_unit_test(book_and_model_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
