@@ -193,6 +193,7 @@ ht_engine *ht_engine_create(const ht_engine_config *cfg, ht_error *err)
     pthread_mutex_init(&e->error_lock, NULL);
     atomic_init(&e->stop, 0);
     atomic_init(&e->slow_done, 0);
+    atomic_init(&e->packets_seen, 0);
     ht_tsc_calibrate(0);
     if (engine_fast_init(e, err) != 0 || engine_slow_init(e, err) != 0) {
         ht_engine_destroy(e);
@@ -358,6 +359,7 @@ static int run_loop(ht_engine *e, source *src, volatile sig_atomic_t *stop, ht_e
                 break;
             }
         }
+        atomic_store_explicit(&e->packets_seen, e->fast.packets, memory_order_relaxed);
         if (e->cfg.threads) {
             flush_posts(e);
             engine_fast_drain_commands(&e->fast);

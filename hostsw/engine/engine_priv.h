@@ -268,6 +268,7 @@ struct ht_engine {
     char journal_tmp[HT_ENGINE_PATH_MAX]; /* a journal the engine made and removes */
     ht_spsc *to_slow, *to_fast;
     bool posts_staged;       /* fast half: messages written to to_slow but not yet published */
+    _Atomic uint64_t packets_seen; /* the fast half's packet count, published per burst for the status line */
     pthread_t slow_thread;
     bool slow_running;
     atomic_int stop;         /* ht_engine_request_stop */

@@ -1225,7 +1225,6 @@ static void write_counters(slow_half *s)
     if (!f)
         return;
     const ht_engine_report *r = &s->rep;
-    const fast_half *fh = &s->e->fast;
     const under_state *us = &s->under[0];
     fprintf(f,
             "wall_ns = %" PRIu64 "\nexchange_ms = %" PRIu64 "\narmed = %d\nkilled = %d\npackets = %" PRIu64
@@ -1233,7 +1232,8 @@ static void write_counters(slow_half *s)
             "\norders_refused = %" PRIu64 "\norders_rejected = %" PRIu64 "\nfills = %" PRIu64
             "\nfilled_amount = %.10g\ncost_usd = %.6f\nnet_delta = %.10g\nband_lo = %.10g\nband_hi = %.10g\n"
             "hedge_position = %.10g\nvenue_state = %s\nmuted = %d\nchecks_failed = %" PRIu64 "\n",
-            ht_wall_ns(), s->now_ms, s->armed, s->killed, fh->packets, r->ticks, r->breaches, r->decisions, r->orders,
+            ht_wall_ns(), s->now_ms, s->armed, s->killed,
+            (uint64_t)atomic_load_explicit(&s->e->packets_seen, memory_order_relaxed), r->ticks, r->breaches, r->decisions, r->orders,
             r->orders_refused, r->orders_rejected, r->fills, r->filled_amount, r->cost_usd, us->held, us->band_lo,
             us->band_hi, s->n_venues ? s->venues[0].position : 0.0,
             s->gw ? ht_gw_state_name(ht_gw_get_state(s->gw)) : "none", us->muted, r->check_mismatches);
@@ -1258,7 +1258,8 @@ void engine_slow_status(slow_half *s, bool force)
                 "status: %s packets %" PRIu64 " ticks %" PRIu64 " breaches %" PRIu64 " orders %" PRIu64
                 " fills %" PRIu64 " net delta %.4f band [%.4f, %.4f] position %.0f cost %.2f USD venue %s%s"
                 " tick->order p50 %" PRIu64 " ns p99 %" PRIu64 " ns\n",
-                s->armed ? "hedging" : "starting", s->e->fast.packets, r->ticks, r->breaches, r->orders, r->fills,
+                s->armed ? "hedging" : "starting",
+                (uint64_t)atomic_load_explicit(&s->e->packets_seen, memory_order_relaxed), r->ticks, r->breaches, r->orders, r->fills,
                 us->held, us->band_lo, us->band_hi, s->n_venues ? s->venues[0].position : 0.0, r->cost_usd,
                 s->gw ? ht_gw_state_name(ht_gw_get_state(s->gw)) : "none", s->killed ? " KILLED" : "",
                 ht_hist_quantile(t2o, 0.5), ht_hist_quantile(t2o, 0.99));
