@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipe_backend.h"
+#include "pipe_sw.h"
 
 struct ht_pipe {
     const ht_pipe_backend_ops *ops;
@@ -400,7 +400,10 @@ int ht_pipe_push_tick(ht_pipe *pipe, const ht_pipe_tick *tick)
         return -1;
     }
     ht_fx_tick fx = {.underlying = (uint8_t)tick->underlying, .seq = tick->seq, .price = spot_to_fx(tick->spot_usd)};
-    pipe->ops->push_tick(pipe->be, &fx);
+    if (HT_LIKELY(pipe->backend == HT_PIPE_BACKEND_SW))
+        ht_sw_push_tick(pipe->be, &fx); /* the C model, inline: no indirect call on the hot path */
+    else
+        pipe->ops->push_tick(pipe->be, &fx);
     return 0;
 }
 
@@ -413,13 +416,10 @@ int ht_pipe_push_tick_fx(ht_pipe *pipe, const ht_fx_tick *tick)
 int ht_pipe_poll_event(ht_pipe *pipe, ht_pipe_event *ev)
 {
     ht_fx_event fx;
-    if (!pipe->ops->poll_event(pipe->be, &fx)) {
-        if (!pipe->ops->in_flight(pipe->be))
-            return 0;
-        pipe->ops->drain(pipe->be);
-        if (!pipe->ops->poll_event(pipe->be, &fx))
-            return 0;
-    }
+    bool got = HT_LIKELY(pipe->backend == HT_PIPE_BACKEND_SW) ? ht_sw_poll_event(pipe->be, &fx)
+                                                               : pipe->ops->poll_event(pipe->be, &fx);
+    if (!got)
+        return 0;
     ev->underlying = fx.underlying;
     ev->side = fx.side;
     ev->seq = fx.seq;

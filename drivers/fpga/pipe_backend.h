@@ -30,7 +30,8 @@ typedef struct ht_pipe_backend_ops {
     void (*close)(void *be);
     /* One tick on s_axis: one cycle. */
     void (*push_tick)(void *be, const ht_fx_tick *tick);
-    /* Takes the oldest event that has left the pipeline; returns false when there is none. */
+    /* Takes the oldest event that has left the pipeline. When there is none and ticks are in flight, runs
+     * the clock until they are out and looks again. Returns false when there is no event. */
     bool (*poll_event)(void *be, ht_fx_event *ev);
     /* True while a tick is inside the pipeline (its event, if any, not yet out). */
     bool (*in_flight)(void *be);

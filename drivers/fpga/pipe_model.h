@@ -119,8 +119,8 @@ static inline ht_fx_wide ht_model_base(int64_t a, int64_t v, int64_t vol_move, i
     return (ht_fx_wide)a + ht_fx_round_shift((ht_fx_wide)v * vol_move, HT_MODEL_SHIFT_VANNA_TO_DELTA) + inventory;
 }
 
+/* What a tick reads of its underlying (the registers of S1, and A + V*dsigma + H precomputed). */
 typedef struct ht_model_tick_in {
-    int64_t price;                 /* the tick's price */
     int64_t s0, b, c;              /* the active book */
     ht_fx_wide base;               /* ht_model_base of the active book and settings */
     int64_t band_lo, band_hi, gamma_lo, gamma_hi;
@@ -134,13 +134,17 @@ typedef struct ht_model_tick_out {
 } ht_model_tick_out;
 
 /* One tick: IIR (when enabled), dS, net gamma, net delta, band compare. Raises flags on saturation. */
-static inline void ht_model_tick(const ht_model_tick_in *in, ht_model_iir *iir, ht_model_tick_out *out,
-                                 uint32_t *flags)
+static inline void ht_model_tick(int64_t tick_price, const ht_model_tick_in *in, ht_model_iir *iir,
+                                 ht_model_tick_out *out, uint32_t *flags)
 {
-    int64_t price = iir->enabled ? ht_model_iir_step(iir, in->price, flags) : in->price;
+    int64_t price = HT_UNLIKELY(iir->enabled) ? ht_model_iir_step(iir, tick_price, flags) : tick_price;
     bool sat_ds = false, sat_gamma = false, sat_delta = false;
-    /* S2: dS */
-    int64_t ds = ht_fx_saturate((ht_fx_wide)price - in->s0, &sat_ds);
+    /* S2: dS (saturating: an overflow of the 64-bit difference can only go one way for each sign) */
+    int64_t ds;
+    if (HT_UNLIKELY(__builtin_sub_overflow(price, in->s0, &ds))) {
+        sat_ds = true;
+        ds = price < 0 ? INT64_MIN : INT64_MAX;
+    }
     /* S3-S4: C * dS;  S5: net gamma and B + C*dS/2 */
     ht_fx_wide cds = (ht_fx_wide)in->c * ds;
     int64_t net_gamma =
@@ -150,11 +154,14 @@ static inline void ht_model_tick(const ht_model_tick_in *in, ht_model_iir *iir, 
     /* S6-S7: slope * dS;  S8: net delta */
     ht_fx_wide move = ht_fx_round_shift((ht_fx_wide)slope * ds, HT_MODEL_SHIFT_GAMMA_TO_DELTA);
     int64_t net_delta = ht_fx_saturate(in->base + move, &sat_delta);
-    /* S9: band compare */
-    unsigned side = (net_delta < in->band_lo ? HT_PIPE_SIDE_DELTA_LO : 0u) |
-                    (net_delta > in->band_hi ? HT_PIPE_SIDE_DELTA_HI : 0u) |
-                    (net_gamma < in->gamma_lo ? HT_PIPE_SIDE_GAMMA_LO : 0u) |
-                    (net_gamma > in->gamma_hi ? HT_PIPE_SIDE_GAMMA_HI : 0u);
+    /* S9: band compare (inside both bands is the common case) */
+    unsigned side = 0;
+    if (HT_UNLIKELY(net_delta < in->band_lo || net_delta > in->band_hi || net_gamma < in->gamma_lo ||
+                    net_gamma > in->gamma_hi))
+        side = (net_delta < in->band_lo ? HT_PIPE_SIDE_DELTA_LO : 0u) |
+               (net_delta > in->band_hi ? HT_PIPE_SIDE_DELTA_HI : 0u) |
+               (net_gamma < in->gamma_lo ? HT_PIPE_SIDE_GAMMA_LO : 0u) |
+               (net_gamma > in->gamma_hi ? HT_PIPE_SIDE_GAMMA_HI : 0u);
     if (HT_UNLIKELY(sat_ds | sat_gamma | sat_delta))
         *flags |= (sat_ds ? HT_PIPE_FLAG_TICK_DS : 0u) | (sat_gamma ? HT_PIPE_FLAG_TICK_GAMMA : 0u) |
                   (sat_delta ? HT_PIPE_FLAG_TICK_DELTA : 0u);

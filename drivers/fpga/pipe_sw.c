@@ -3,97 +3,80 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipe_backend.h"
-#include "pipe_model.h"
-
-/* Every register of one underlying, and its filter state. */
-typedef struct sw_underlying {
-    /* The active book (swapped in one step when a fold completes). */
-    int64_t a, b, c, v, s0;
-    /* Settings written by the host. */
-    int64_t band_lo, band_hi, gamma_lo, gamma_hi, inventory, vol_move, s0_next;
-    int64_t iir_staged[5];
-    /* A + round(V * dsigma) + H, exact: recomputed whenever A, V, dsigma or H change. */
-    ht_fx_wide base;
-    ht_model_iir iir;
-    bool muted;
-} sw_underlying;
-
-typedef struct sw_pipe {
-    uint64_t now;
-    sw_underlying und[HT_PIPE_UNDERLYINGS];
-    ht_fx_entry *table;
-    uint32_t table_count;
-    /* The fold in progress: its result waits for its activation cycle. */
-    bool fold_pending;
-    uint64_t fold_activate_cycle;
-    ht_model_book fold_result;
-    /* Counter registers. */
-    uint64_t ticks, events, muted_ticks, bad_ticks, generation;
-    uint32_t flags;
-    /* AXI4-Lite 64-bit staging: the LO half of a pending write, the HI half of the last LO read. */
-    uint32_t write_lo;
-    uint32_t read_hi;
-    /* Events inside the pipeline (at most HT_PIPE_LATENCY_CYCLES), then the host queue. */
-    ht_fx_event in_flight[32];
-    uint32_t flight_head, flight_tail;
-    uint64_t last_tick_cycle;
-    bool any_tick;
-    ht_event_queue queue;
-} sw_pipe;
-
-_Static_assert(HT_PIPE_LATENCY_CYCLES < 32, "the in-flight ring holds one event per cycle of latency");
+#include "pipe_sw.h"
 
 /* Recomputes an underlying's constant part of net delta. */
 static void refresh_base(sw_underlying *u)
 {
-    u->base = ht_model_base(u->a, u->v, u->vol_move, u->inventory);
+    u->tick.base = ht_model_base(u->a, u->v, u->vol_move, u->inventory);
 }
 
 /* Puts an underlying's registers in their reset state. */
 static void reset_underlying(sw_underlying *u)
 {
     memset(u, 0, sizeof *u);
-    u->band_lo = INT64_MIN;
-    u->band_hi = INT64_MAX;
-    u->gamma_lo = INT64_MIN;
-    u->gamma_hi = INT64_MAX;
+    u->tick.band_lo = INT64_MIN;
+    u->tick.band_hi = INT64_MAX;
+    u->tick.gamma_lo = INT64_MIN;
+    u->tick.gamma_hi = INT64_MAX;
     refresh_base(u);
 }
 
-/* Moves events whose output cycle has come into the host queue. */
-static inline void retire_events(sw_pipe *s)
+void ht_sw_retire_events(sw_pipe *s)
 {
     while (s->flight_head != s->flight_tail && s->in_flight[s->flight_head & 31].cycle_out <= s->now) {
         ht_event_queue_push(&s->queue, &s->in_flight[s->flight_head & 31]);
         s->flight_head++;
     }
+    s->next_retire = s->flight_head != s->flight_tail ? s->in_flight[s->flight_head & 31].cycle_out : UINT64_MAX;
 }
 
-/* Swaps in the folded book when the fold completed at or before `cycle`. */
-static inline void observe(sw_pipe *s, uint64_t cycle)
+void ht_sw_activate(sw_pipe *s)
 {
-    if (HT_UNLIKELY(s->fold_pending) && cycle >= s->fold_activate_cycle) {
-        for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++) {
-            sw_underlying *und = &s->und[u];
-            und->a = s->fold_result.a[u];
-            und->b = s->fold_result.b[u];
-            und->c = s->fold_result.c[u];
-            und->v = s->fold_result.v[u];
-            und->s0 = s->fold_result.s0[u];
-            refresh_base(und);
-        }
-        s->flags |= s->fold_result.flags;
-        s->generation++;
-        s->fold_pending = false;
+    for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++) {
+        sw_underlying *und = &s->und[u];
+        und->a = s->fold_result.a[u];
+        und->tick.b = s->fold_result.b[u];
+        und->tick.c = s->fold_result.c[u];
+        und->v = s->fold_result.v[u];
+        und->tick.s0 = s->fold_result.s0[u];
+        refresh_base(und);
     }
+    s->flags |= s->fold_result.flags;
+    s->generation++;
+    s->fold_pending = false;
 }
 
-/* Advances the clock by n cycles. */
-static inline void advance(sw_pipe *s, uint64_t n)
+/* Advances the clock by n cycles (the ops-table form). */
+static void advance(sw_pipe *s, uint64_t n)
 {
-    s->now += n;
-    retire_events(s);
+    ht_sw_advance(s, n);
+}
+
+/* Swaps in the folded book if due at `cycle`. */
+static void observe(sw_pipe *s, uint64_t cycle)
+{
+    ht_sw_observe(s, cycle);
+}
+
+static void sw_push_tick(void *be, const ht_fx_tick *tick)
+{
+    ht_sw_push_tick(be, tick);
+}
+
+static bool sw_poll_event(void *be, ht_fx_event *ev)
+{
+    return ht_sw_poll_event(be, ev);
+}
+
+static bool sw_in_flight(void *be)
+{
+    return ht_sw_in_flight(be);
+}
+
+static void sw_drain(void *be)
+{
+    ht_sw_drain(be);
 }
 
 static void *sw_open(const ht_pipe_config *cfg, ht_error *err)
@@ -112,6 +95,7 @@ static void *sw_open(const ht_pipe_config *cfg, ht_error *err)
     }
     for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++)
         reset_underlying(&s->und[u]);
+    s->next_retire = UINT64_MAX;
     return s;
 }
 
@@ -123,59 +107,6 @@ static void sw_close(void *be)
     ht_event_queue_free(&s->queue);
     free(s->table);
     free(s);
-}
-
-static void sw_push_tick(void *be, const ht_fx_tick *tick)
-{
-    sw_pipe *s = be;
-    uint64_t c = s->now;
-    advance(s, 1);
-    observe(s, c + HT_PIPE_BOOK_READ_CYCLE);
-    s->last_tick_cycle = c;
-    s->any_tick = true;
-    if (HT_UNLIKELY(tick->underlying >= HT_PIPE_UNDERLYINGS)) {
-        s->bad_ticks++;
-        return;
-    }
-    s->ticks++;
-    sw_underlying *u = &s->und[tick->underlying];
-    ht_model_tick_out out;
-    ht_model_tick(&(ht_model_tick_in){.price = tick->price, .s0 = u->s0, .b = u->b, .c = u->c, .base = u->base,
-                                       .band_lo = u->band_lo, .band_hi = u->band_hi,
-                                       .gamma_lo = u->gamma_lo, .gamma_hi = u->gamma_hi},
-                  &u->iir, &out, &s->flags);
-    if (HT_LIKELY(out.side == 0))
-        return;
-    if (u->muted) {
-        s->muted_ticks++;
-        return;
-    }
-    u->muted = true;
-    s->events++;
-    ht_fx_event *ev = &s->in_flight[s->flight_tail & 31];
-    *ev = (ht_fx_event){.underlying = tick->underlying, .side = out.side, .seq = tick->seq, .price = out.price,
-                        .net_delta = out.net_delta, .net_gamma = out.net_gamma, .cycle_in = c,
-                        .cycle_out = c + HT_PIPE_LATENCY_CYCLES};
-    s->flight_tail++;
-}
-
-static bool sw_poll_event(void *be, ht_fx_event *ev)
-{
-    sw_pipe *s = be;
-    return ht_event_queue_pop(&s->queue, ev);
-}
-
-static bool sw_in_flight(void *be)
-{
-    sw_pipe *s = be;
-    return s->any_tick && s->now < s->last_tick_cycle + HT_PIPE_LATENCY_CYCLES;
-}
-
-static void sw_drain(void *be)
-{
-    sw_pipe *s = be;
-    if (sw_in_flight(s))
-        advance(s, s->last_tick_cycle + HT_PIPE_LATENCY_CYCLES - s->now);
 }
 
 static void sw_wait_fold(void *be)
@@ -195,10 +126,10 @@ static void sw_idle(void *be, uint64_t cycles)
 static int64_t *underlying_reg(sw_underlying *u, uint32_t off)
 {
     switch (off) {
-    case HT_PIPE_UREG_BAND_LO: return &u->band_lo;
-    case HT_PIPE_UREG_BAND_HI: return &u->band_hi;
-    case HT_PIPE_UREG_GBAND_LO: return &u->gamma_lo;
-    case HT_PIPE_UREG_GBAND_HI: return &u->gamma_hi;
+    case HT_PIPE_UREG_BAND_LO: return &u->tick.band_lo;
+    case HT_PIPE_UREG_BAND_HI: return &u->tick.band_hi;
+    case HT_PIPE_UREG_GBAND_LO: return &u->tick.gamma_lo;
+    case HT_PIPE_UREG_GBAND_HI: return &u->tick.gamma_hi;
     case HT_PIPE_UREG_INVENTORY: return &u->inventory;
     case HT_PIPE_UREG_VOL_MOVE: return &u->vol_move;
     case HT_PIPE_UREG_S0_NEXT: return &u->s0_next;
@@ -312,10 +243,10 @@ static bool read_register64(sw_pipe *s, uint64_t r, uint32_t addr, uint64_t *val
     uint32_t off = (addr - HT_PIPE_REG_UND_BASE) % HT_PIPE_REG_UND_STRIDE;
     switch (off) {
     case HT_PIPE_UREG_A: *value = (uint64_t)u->a; return true;
-    case HT_PIPE_UREG_B: *value = (uint64_t)u->b; return true;
-    case HT_PIPE_UREG_C: *value = (uint64_t)u->c; return true;
+    case HT_PIPE_UREG_B: *value = (uint64_t)u->tick.b; return true;
+    case HT_PIPE_UREG_C: *value = (uint64_t)u->tick.c; return true;
     case HT_PIPE_UREG_V: *value = (uint64_t)u->v; return true;
-    case HT_PIPE_UREG_S0: *value = (uint64_t)u->s0; return true;
+    case HT_PIPE_UREG_S0: *value = (uint64_t)u->tick.s0; return true;
     default: break;
     }
     int64_t *reg = underlying_reg(u, off);

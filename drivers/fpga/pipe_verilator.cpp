@@ -134,11 +134,6 @@ void vl_push_tick(void *be, const ht_fx_tick *tick)
     t->s_axis_tick_tvalid = 0;
 }
 
-bool vl_poll_event(void *be, ht_fx_event *ev)
-{
-    return ht_event_queue_pop(&static_cast<VlPipe *>(be)->queue, ev);
-}
-
 bool vl_in_flight(void *be)
 {
     VlPipe *p = static_cast<VlPipe *>(be);
@@ -150,6 +145,17 @@ void vl_drain(void *be)
     VlPipe *p = static_cast<VlPipe *>(be);
     while (vl_in_flight(p))
         step(p);
+}
+
+bool vl_poll_event(void *be, ht_fx_event *ev)
+{
+    VlPipe *p = static_cast<VlPipe *>(be);
+    if (ht_event_queue_pop(&p->queue, ev))
+        return true;
+    if (!vl_in_flight(p))
+        return false;
+    vl_drain(p);
+    return ht_event_queue_pop(&p->queue, ev);
 }
 
 void vl_wait_fold(void *be)

@@ -131,15 +131,11 @@ static inline ht_fx_wide ht_fx_round_shift(ht_fx_wide x, unsigned shift)
 /* Clamps x to a 64-bit word; sets *saturated (never clears it) when x did not fit. */
 static inline int64_t ht_fx_saturate(ht_fx_wide x, bool *saturated)
 {
-    if (x > (ht_fx_wide)INT64_MAX) {
-        *saturated = true;
-        return INT64_MAX;
-    }
-    if (x < (ht_fx_wide)INT64_MIN) {
-        *saturated = true;
-        return INT64_MIN;
-    }
-    return (int64_t)x;
+    int64_t low = (int64_t)x; /* fits exactly when sign-extending the low word gives x back */
+    if (__builtin_expect((ht_fx_wide)low == x, 1))
+        return low;
+    *saturated = true;
+    return x < 0 ? INT64_MIN : INT64_MAX;
 }
 #else
 #error "hedgetrig's fixed-point model needs a compiler with 128-bit integers (gcc or clang on a 64-bit target)"

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* hedgetrig bench pipeline: the pipeline's own benchmark (ticks/s, ns per tick, cycles from tick to event). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "hedgetrig/pipe.h"
+#include "hedgetrig/pipe_synth.h"
+#include "hedgetrig/tsc.h"
+
+static void pipeline_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: hedgetrig bench pipeline [--backend sw|verilator|xrt] [--positions N] [--ticks T]\n"
+            "                                [--poll-every K] [--xclbin FILE] [--json]\n\n"
+            "Loads a synthetic BTC book of N positions (Black-Scholes greeks, S0 30000 USD) into the pipeline and\n"
+            "pushes T ticks of a random walk, polling for events after every K ticks (1: after each, as a host\n"
+            "does; larger: ticks stream back to back, one per cycle on the RTL). Prints ticks per second, the\n"
+            "wall time per tick (median and percentiles over batches of 256 ticks) and, from the events' cycle\n"
+            "stamps, the cycles from tick to event (min / median / max over up to 1000 ticks that each breach).\n\n"
+            "  --backend B     sw (default, the C model), verilator (the RTL), xrt (a card; needs --xclbin)\n"
+            "  --positions N   book size, 1..%d (default 4096)\n"
+            "  --ticks T       ticks to push, 1000..1e9 (default 1000000 for sw, 100000 otherwise)\n"
+            "  --poll-every K  poll after every K ticks, 1..256 (default 1)\n"
+            "  --xclbin FILE   the xclbin to load (xrt)\n"
+            "  --json          one JSON object instead of text\n",
+            HT_PIPE_TABLE_DEPTH);
+}
+
+/* Sorts doubles (for percentiles). */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts 64-bit counts. */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The q-quantile (0..1) of a sorted array. */
+static double quantile(const double *sorted, size_t n, double q)
+{
+    size_t i = (size_t)(q * (double)(n - 1) + 0.5);
+    return sorted[i < n ? i : n - 1];
+}
+
+/* Nanoseconds per iteration of a loop-carried add: one clock cycle of this CPU as it runs now (the machine
+ * may be shared or throttled), printed next to the figures so they can be compared across machines. */
+static double reference_cycle_ns(void)
+{
+    uint64_t x = 0;
+    uint64_t t0 = ht_tsc_now();
+    for (uint64_t i = 0; i < 50000000u; i++) {
+        x += i;
+        __asm__ volatile("" : "+r"(x));
+    }
+    uint64_t t1 = ht_tsc_now();
+    return ht_tsc_to_ns(t1 - t0) / 50000000.0;
+}
+
+typedef struct pipeline_result {
+    uint64_t ticks, events, rearms;
+    double seconds, ticks_per_s;
+    double ns_median, ns_p90, ns_p99, ns_max;
+    uint64_t cyc_min, cyc_median, cyc_max, cyc_samples;
+    double ref_cycle_ns;
+} pipeline_result;
+
+/* Runs the scenario on an open pipe; fills r. Returns 0 or -1 with a message. */
+static int run_pipeline(ht_pipe *pipe, size_t positions, uint64_t ticks, uint64_t poll_every, pipeline_result *r,
+                        ht_error *err)
+{
+    const double s0_usd = 30000.0;
+    ht_pipe_position *book = calloc(positions, sizeof *book);
+    ht_pipe_tick *path = malloc(4096 * sizeof *path);
+    enum { BATCH = 256 };
+    size_t n_batches = (size_t)(ticks / BATCH) + 1;
+    double *batch_ns = malloc(n_batches * sizeof *batch_ns);
+    if (!book || !path || !batch_ns) {
+        free(book);
+        free(path);
+        free(batch_ns);
+        return ht_error_set(err, "out of memory");
+    }
+    ht_rng rng = {2024};
+    ht_synth_book(&rng, &(ht_synth_book_params){.underlying = 0, .s0_usd = s0_usd, .ref_spread = 0.01,
+                                                .max_abs_qty = 50.0},
+                  book, positions);
+    double s0[HT_PIPE_UNDERLYINGS] = {s0_usd};
+    int rc = ht_pipe_load_book(pipe, book, positions, s0, err);
+    if (rc == 0)
+        rc = ht_pipe_sync(pipe, err);
+    ht_pipe_underlying_state st;
+    if (rc == 0)
+        rc = ht_pipe_read_underlying(pipe, 0, &st, err);
+    /* The tick path: a random walk of +-0.02% steps, precomputed so the loop times the pipeline only. */
+    double spot = s0_usd;
+    for (size_t i = 0; i < 4096; i++) {
+        spot *= 1.0 + ht_rng_uniform(&rng, -2e-4, 2e-4);
+        path[i] = (ht_pipe_tick){.underlying = 0, .seq = i, .spot_usd = spot};
+    }
+    /* A band around the book's delta at S0 that about 1% of the path's ticks leave (the 99th percentile of
+     * |B dS + C dS^2 / 2| over the path), so the loop times ticks, not re-arms. */
+    if (rc == 0) {
+        double a = ht_fx_to_double(st.a, HT_FX_DELTA_FRAC), b = ht_fx_to_double(st.b, HT_FX_GAMMA_FRAC);
+        double c = ht_fx_to_double(st.c, HT_FX_SPEED_FRAC);
+        double *moves = malloc(4096 * sizeof *moves);
+        if (!moves) {
+            rc = ht_error_set(err, "out of memory");
+        } else {
+            for (size_t i = 0; i < 4096; i++) {
+                double ds = path[i].spot_usd - s0_usd;
+                moves[i] = fabs(b * ds + 0.5 * c * ds * ds);
+            }
+            qsort(moves, 4096, sizeof *moves, cmp_double);
+            double half_width = quantile(moves, 4096, 0.99) + 1e-6;
+            free(moves);
+            rc = ht_pipe_set_band(pipe, 0, a - half_width, a + half_width, err);
+        }
+    }
+    memset(r, 0, sizeof *r);
+    ht_tsc_calibrate(0);
+    uint64_t t_start = ht_tsc_now();
+    size_t nb = 0;
+    for (uint64_t done = 0; rc == 0 && done < ticks;) {
+        uint64_t n = ticks - done < BATCH ? ticks - done : BATCH;
+        uint64_t t0 = ht_tsc_now();
+        for (uint64_t k = 0; k < n; k++) {
+            ht_pipe_tick *t = &path[(done + k) & 4095];
+            t->seq = done + k;
+            ht_pipe_push_tick(pipe, t);
+            if ((k + 1) % poll_every != 0 && k + 1 != n)
+                continue;
+            ht_pipe_event ev;
+            bool breached = false;
+            while (ht_pipe_poll_event(pipe, &ev) == 1) {
+                r->events++;
+                breached = true;
+            }
+            if (HT_UNLIKELY(breached)) {
+                ht_pipe_rearm(pipe, 0, NULL);
+                r->rearms++;
+            }
+        }
+        uint64_t t1 = ht_tsc_now();
+        if (n == BATCH)
+            batch_ns[nb++] = ht_tsc_to_ns(t1 - t0) / (double)n;
+        done += n;
+    }
+    uint64_t t_end = ht_tsc_now();
+    r->ref_cycle_ns = reference_cycle_ns();
+    r->ticks = ticks;
+    r->seconds = ht_tsc_to_ns(t_end - t_start) * 1e-9;
+    r->ticks_per_s = (double)ticks / r->seconds;
+    if (nb > 0) {
+        qsort(batch_ns, nb, sizeof *batch_ns, cmp_double);
+        r->ns_median = quantile(batch_ns, nb, 0.5);
+        r->ns_p90 = quantile(batch_ns, nb, 0.9);
+        r->ns_p99 = quantile(batch_ns, nb, 0.99);
+        r->ns_max = batch_ns[nb - 1];
+    }
+    /* Cycles from tick to event: a band every tick breaches, re-armed after each event. */
+    uint64_t samples = ticks < 1000 ? ticks : 1000;
+    uint64_t *cycles = malloc(samples * sizeof *cycles);
+    if (rc == 0 && !cycles)
+        rc = ht_error_set(err, "out of memory");
+    if (rc == 0)
+        rc = ht_pipe_set_band(pipe, 0, -2.0e9, -2.0e9, err);
+    for (uint64_t i = 0; rc == 0 && i < samples; i++) {
+        ht_pipe_event ev;
+        ht_pipe_push_tick(pipe, &path[i & 4095]);
+        if (ht_pipe_poll_event(pipe, &ev) != 1) {
+            rc = ht_error_set(err, "tick %" PRIu64 " produced no event under an always-breached band", i);
+            break;
+        }
+        cycles[r->cyc_samples++] = ev.cycle_out - ev.cycle_in;
+        rc = ht_pipe_rearm(pipe, 0, err);
+    }
+    if (rc == 0 && r->cyc_samples > 0) {
+        qsort(cycles, r->cyc_samples, sizeof *cycles, cmp_u64);
+        r->cyc_min = cycles[0];
+        r->cyc_median = cycles[r->cyc_samples / 2];
+        r->cyc_max = cycles[r->cyc_samples - 1];
+    }
+    free(cycles);
+    free(book);
+    free(path);
+    free(batch_ns);
+    return rc;
+}
+
+/* The `pipeline` scenario of hedgetrig bench (cmd_bench.c calls it; argv[0] is "pipeline"). */
+int ht_bench_pipeline(int argc, char **argv);
+
+int ht_bench_pipeline(int argc, char **argv)
+{
+    const char *cmd = "bench pipeline";
+    if (ht_cli_wants_help(argc, argv)) {
+        pipeline_usage(stdout);
+        return HT_EXIT_OK;
+    }
+    ht_pipe_config cfg;
+    ht_pipe_config_default(&cfg);
+    uint64_t positions = 4096, ticks = 0, poll_every = 1;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "--backend") == 0) {
+            ht_error err;
+            if (!v)
+                return ht_cli_usage_error(cmd, "--backend needs a value (sw, verilator or xrt)");
+            if (ht_pipe_backend_parse(v, &cfg.backend, &err) != 0)
+                return ht_cli_usage_error(cmd, "%s", err.msg);
+            i++;
+        } else if (strcmp(a, "--positions") == 0) {
+            if (!ht_cli_parse_u64(cmd, a, v, 1, HT_PIPE_TABLE_DEPTH, &positions))
+                return HT_EXIT_USAGE;
+            i++;
+        } else if (strcmp(a, "--ticks") == 0) {
+            if (!ht_cli_parse_u64(cmd, a, v, 1000, 1000000000ull, &ticks))
+                return HT_EXIT_USAGE;
+            i++;
+        } else if (strcmp(a, "--poll-every") == 0) {
+            if (!ht_cli_parse_u64(cmd, a, v, 1, 256, &poll_every))
+                return HT_EXIT_USAGE;
+            i++;
+        } else if (strcmp(a, "--xclbin") == 0) {
+            if (!v)
+                return ht_cli_usage_error(cmd, "--xclbin needs a file");
+            cfg.xclbin_path = v;
+            i++;
+        } else {
+            return ht_cli_usage_error(cmd, "unknown option '%s'", a);
+        }
+    }
+    if (ticks == 0)
+        ticks = cfg.backend == HT_PIPE_BACKEND_SW ? 1000000 : 100000;
+    ht_error err = {{0}};
+    ht_pipe *pipe = ht_pipe_create(&cfg, &err);
+    if (!pipe)
+        return ht_cli_fail(cmd, "%s", err.msg);
+    pipeline_result r;
+    int rc = run_pipeline(pipe, positions, ticks, poll_every, &r, &err);
+    ht_pipe_destroy(pipe);
+    if (rc != 0)
+        return ht_cli_fail(cmd, "%s", err.msg);
+    const char *backend = ht_pipe_backend_name(cfg.backend);
+    if (json) {
+        printf("{\"scenario\":\"pipeline\",\"backend\":\"%s\",\"positions\":%" PRIu64 ",\"ticks\":%" PRIu64
+               ",\"poll_every\":%" PRIu64 ",\"events\":%" PRIu64 ",\"seconds\":%.6f,\"ticks_per_s\":%.1f,"
+               "\"ns_per_tick\":{\"median\":%.2f,\"p90\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
+               "\"cycles_tick_to_event\":{\"min\":%" PRIu64 ",\"median\":%" PRIu64 ",\"max\":%" PRIu64
+               ",\"samples\":%" PRIu64 "},\"latency_cycles_spec\":%d,\"reference_cycle_ns\":%.3f}\n",
+               backend, positions, r.ticks, poll_every, r.events, r.seconds, r.ticks_per_s, r.ns_median, r.ns_p90, r.ns_p99,
+               r.ns_max, r.cyc_min, r.cyc_median, r.cyc_max, r.cyc_samples, HT_PIPE_LATENCY_CYCLES,
+               r.ref_cycle_ns);
+    } else {
+        printf("pipeline bench: backend %s, %" PRIu64 " positions, %" PRIu64 " ticks (%" PRIu64
+               " breaches), polling every %" PRIu64 " ticks\n",
+               backend, positions, r.ticks, r.events, poll_every);
+        printf("  throughput           %.0f ticks/s (%.3f s)\n", r.ticks_per_s, r.seconds);
+        printf("  wall time per tick   median %.2f ns, p90 %.2f, p99 %.2f, max %.2f (batches of 256)\n",
+               r.ns_median, r.ns_p90, r.ns_p99, r.ns_max);
+        printf("  cycles tick->event   min %" PRIu64 ", median %" PRIu64 ", max %" PRIu64 " (%" PRIu64
+               " ticks; the RTL's budget is %d)\n",
+               r.cyc_min, r.cyc_median, r.cyc_max, r.cyc_samples, HT_PIPE_LATENCY_CYCLES);
+        printf("  this CPU now         %.3f ns per iteration of a loop-carried add (one cycle when unshared)\n",
+               r.ref_cycle_ns);
+    }
+    return HT_EXIT_OK;
+}
