@@ -77,6 +77,28 @@
 #define HT_PIPE_ID_MAGIC 0x4854504Cu /* "HTPL" */
 #define HT_PIPE_VERSION 0x00010000u  /* 1.0: this map */
 
+/* ---- The Vitis kernel (fpga/rtl/ht_pipe_kernel.sv): its s_axi_control holds the map above below 0x2000 and
+ * these registers (32-bit words; 64-bit ones as LO, HI) from 0x2000. The xrt backend drives the card
+ * through them. */
+#define HT_PIPE_KREG_BASE 0x2000u
+#define HT_PIPE_KREG_CONTROL 0x2000u      /* WO: bit 0 soft-resets the pipeline (16 cycles) */
+#define HT_PIPE_KREG_MODE 0x2004u         /* RW: bit 0 events to m_axis_event (else the event window);
+                                             bit 1 ticks from s_axis_tick too (else the tick window only) */
+#define HT_PIPE_KREG_TICK_SEQ 0x2008u     /* RW 64: feed sequence of the next window tick */
+#define HT_PIPE_KREG_TICK_PRICE 0x2010u   /* RW 64: price (price format) of the next window tick */
+#define HT_PIPE_KREG_TICK_PUSH 0x2018u    /* WO: [7:0] underlying; pushes the window tick (one cycle) */
+#define HT_PIPE_KREG_EVENT_STATUS 0x201Cu /* RO: bit 0 an event waits in the event window */
+#define HT_PIPE_KREG_EVENT_WORDS 0x2040u  /* RO: the waiting event, 14 words in the stream layout; reading
+                                             the last word (0x2074) pops it */
+#define HT_PIPE_KREG_DMA_ADDR 0x2080u     /* RW 64: device address of the first entry to copy (buffer arg 0) */
+#define HT_PIPE_KREG_DMA_FIRST 0x2088u    /* RW: table index it goes to */
+#define HT_PIPE_KREG_DMA_COUNT 0x208Cu    /* RW: entries to copy */
+#define HT_PIPE_KREG_DMA_START 0x2090u    /* WO: bit 0 starts the copy */
+#define HT_PIPE_KREG_DMA_STATUS 0x2094u   /* RO: bit 0 busy, bit 1 an AXI read error (until the next start) */
+#define HT_PIPE_KERNEL_REG_SPACE 0x4000u  /* bytes of the kernel's s_axi_control */
+/* A table entry in the buffer object: the HT_PIPE_ENTRY_WORDS words, padded to one 512-bit beat. */
+#define HT_PIPE_BUFFER_ENTRY_BYTES 64
+
 /* ---- Sticky flags (HT_PIPE_REG_FLAGS) ---------------------------------------------------------------------- */
 #define HT_PIPE_FLAG_FOLD_GAMMA 0x001u  /* a position's re-centred gamma saturated */
 #define HT_PIPE_FLAG_FOLD_DELTA 0x002u  /* a position's re-centred delta saturated */

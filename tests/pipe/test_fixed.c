@@ -268,6 +268,45 @@ static void package_check_detects_a_drift(void **state)
     assert_false(resolve(&set, "12abc", 0, &v));
 }
 
+/* The Vitis kernel descriptions agree with the headers: register space, the table buffer's address register,
+ * the stream widths, and each names a module of fpga/rtl. */
+static void kernel_xml_matches_the_headers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *xml, *rtl, *module;
+        bool streams;
+    } kernels[] = {
+        {"ht_pipe_kernel.xml", "ht_pipe_kernel.sv", "module ht_pipe_kernel #(", true},
+        {"ht_pipe_kernel_mm.xml", "ht_pipe_kernel_mm.sv", "module ht_pipe_kernel_mm #(", false},
+    };
+    for (size_t k = 0; k < HT_ARRAY_LEN(kernels); k++) {
+        char path[512], want[128];
+        snprintf(path, sizeof path, "%s/fpga/vitis/%s", HT_SOURCE_DIR, kernels[k].xml);
+        char *xml = read_text(path);
+        assert_non_null(xml);
+        snprintf(want, sizeof want, "name=\"s_axi_control\" mode=\"slave\" range=\"0x%X\"", HT_PIPE_KERNEL_REG_SPACE);
+        if (!strstr(xml, want))
+            fail_msg("%s lacks %s", kernels[k].xml, want);
+        snprintf(want, sizeof want, "port=\"m_axi_gmem\" size=\"0x8\" offset=\"0x%X\"", HT_PIPE_KREG_DMA_ADDR);
+        if (!strstr(xml, want))
+            fail_msg("%s lacks %s", kernels[k].xml, want);
+        snprintf(want, sizeof want, "dataWidth=\"%d\"", HT_PIPE_BUFFER_ENTRY_BYTES * 8);
+        assert_non_null(strstr(xml, want));
+        snprintf(want, sizeof want, "name=\"s_axis_tick\" mode=\"read_only\" dataWidth=\"%d\"", HT_PIPE_TICK_BITS);
+        assert_true((strstr(xml, want) != NULL) == kernels[k].streams);
+        snprintf(want, sizeof want, "name=\"m_axis_event\" mode=\"write_only\" dataWidth=\"%d\"", HT_PIPE_EVENT_BITS);
+        assert_true((strstr(xml, want) != NULL) == kernels[k].streams);
+        free(xml);
+        snprintf(path, sizeof path, "%s/fpga/rtl/%s", HT_SOURCE_DIR, kernels[k].rtl);
+        char *rtl = read_text(path);
+        assert_non_null(rtl);
+        if (!strstr(rtl, kernels[k].module))
+            fail_msg("%s does not define %s", kernels[k].rtl, kernels[k].module);
+        free(rtl);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +316,7 @@ int main(void)
         cmocka_unit_test(round_shift_and_saturate),
         cmocka_unit_test(package_constants_equal_header_constants),
         cmocka_unit_test(package_check_detects_a_drift),
+        cmocka_unit_test(kernel_xml_matches_the_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: MIT
+// Language: SystemVerilog 2012
+// ht_pipe_kernel: the pipeline as a Vitis RTL kernel (ap_ctrl_none). It adds to ht_pipe_top what a card
+// needs: one s_axi_control with the pipeline's map below 0x2000 and the kernel's registers above
+// (HT_PIPE_KREG_* in pipe_regs.h), a soft reset, a tick window and an event window so the host can drive
+// the pipeline through registers, and a DMA engine that copies the greek table from a buffer object over
+// m_axi_gmem. The AXI4-Streams s_axis_tick / m_axis_event connect to other kernels (a network kernel on
+// the X3522) when MODE says so. ht_pipe_kernel_mm below is the same kernel without stream ports (U55C).
+//
+// Kernel registers (32-bit words):
+//   0x2000 CONTROL      WO  bit 0: soft reset of the pipeline (16 cycles)
+//   0x2004 MODE         RW  bit 0: events to m_axis_event (1) or to the event window (0)
+//                           bit 1: ticks from s_axis_tick too (1) or only from the tick window (0)
+//   0x2008 TICK_SEQ     RW  64-bit (LO, HI)     0x2010 TICK_PRICE  RW 64-bit (LO, HI)
+//   0x2018 TICK_PUSH    WO  [7:0] underlying: pushes {underlying, TICK_SEQ, TICK_PRICE} (one cycle)
+//   0x201C EVENT_STATUS RO  bit 0: an event waits in the window
+//   0x2040 EVENT_WORDS  RO  14 words of the waiting event (pipe_regs.h layout); reading 0x2074 pops it
+//   0x2080 DMA_ADDR     RW  64-bit device address of table entry DMA_FIRST in the buffer (kernel arg 0)
+//   0x2088 DMA_FIRST    RW  first table entry       0x208C DMA_COUNT RW entries (64 bytes each)
+//   0x2090 DMA_START    WO  bit 0 starts the copy   0x2094 DMA_STATUS RO bit 0 busy, bit 1 AXI error
+//
+// DMA: INCR bursts of up to 16 beats of 512 bits (one entry per beat), never across a 4 KB boundary, one
+// burst outstanding; each beat is written into the table one cycle later. Reset: ap_rst_n, synchronous,
+// active low, as Vitis requires; the soft reset adds to it for the pipeline only.
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module ht_pipe_kernel #(
+  // Table entries (HT_PIPE_TABLE_DEPTH on a card)
+  parameter int TABLE_DEPTH = ht_pkg::HT_PIPE_TABLE_DEPTH,
+  // log2(TABLE_DEPTH)
+  parameter int TABLE_ADDR_BITS = ht_pkg::HT_PIPE_TABLE_ADDR_BITS
+) (
+  input  wire          ap_clk,
+  input  wire          ap_rst_n,
+
+  // ---- s_axi_control (AXI4-Lite) ----
+  input  wire          s_axi_control_awvalid,
+  output logic         s_axi_control_awready,
+  input  wire [13:0]   s_axi_control_awaddr,
+  input  wire          s_axi_control_wvalid,
+  output logic         s_axi_control_wready,
+  input  wire [31:0]   s_axi_control_wdata,
+  input  wire [3:0]    s_axi_control_wstrb,
+  output logic         s_axi_control_bvalid,
+  input  wire          s_axi_control_bready,
+  output logic [1:0]   s_axi_control_bresp,
+  input  wire          s_axi_control_arvalid,
+  output logic         s_axi_control_arready,
+  input  wire [13:0]   s_axi_control_araddr,
+  output logic         s_axi_control_rvalid,
+  input  wire          s_axi_control_rready,
+  output logic [31:0]  s_axi_control_rdata,
+  output logic [1:0]   s_axi_control_rresp,
+
+  // ---- m_axi_gmem (AXI4, reads only: the table buffer) ----
+  output logic         m_axi_gmem_awvalid,
+  input  wire          m_axi_gmem_awready,
+  output logic [63:0]  m_axi_gmem_awaddr,
+  output logic [7:0]   m_axi_gmem_awlen,
+  output logic [2:0]   m_axi_gmem_awsize,
+  output logic [1:0]   m_axi_gmem_awburst,
+  output logic         m_axi_gmem_wvalid,
+  input  wire          m_axi_gmem_wready,
+  output logic [511:0] m_axi_gmem_wdata,
+  output logic [63:0]  m_axi_gmem_wstrb,
+  output logic         m_axi_gmem_wlast,
+  input  wire          m_axi_gmem_bvalid,
+  output logic         m_axi_gmem_bready,
+  input  wire [1:0]    m_axi_gmem_bresp,
+  output logic         m_axi_gmem_arvalid,
+  input  wire          m_axi_gmem_arready,
+  output logic [63:0]  m_axi_gmem_araddr,
+  output logic [7:0]   m_axi_gmem_arlen,
+  output logic [2:0]   m_axi_gmem_arsize,
+  output logic [1:0]   m_axi_gmem_arburst,
+  input  wire          m_axi_gmem_rvalid,
+  output logic         m_axi_gmem_rready,
+  input  wire [511:0]  m_axi_gmem_rdata,
+  input  wire [1:0]    m_axi_gmem_rresp,
+  input  wire          m_axi_gmem_rlast,
+
+  // ---- AXI4-Streams to and from other kernels ----
+  input  wire                                    s_axis_tick_tvalid,
+  output logic                                   s_axis_tick_tready,
+  input  wire [ht_pkg::HT_PIPE_TICK_BITS-1:0]    s_axis_tick_tdata,
+  output logic                                   m_axis_event_tvalid,
+  input  wire                                    m_axis_event_tready,
+  output logic [ht_pkg::HT_PIPE_EVENT_BITS-1:0]  m_axis_event_tdata
+);
+  localparam logic [13:0] KREG_CONTROL      = 14'(ht_pkg::HT_PIPE_KREG_CONTROL);
+  localparam logic [13:0] KREG_MODE         = 14'(ht_pkg::HT_PIPE_KREG_MODE);
+  localparam logic [13:0] KREG_TICK_SEQ     = 14'(ht_pkg::HT_PIPE_KREG_TICK_SEQ);
+  localparam logic [13:0] KREG_TICK_PRICE   = 14'(ht_pkg::HT_PIPE_KREG_TICK_PRICE);
+  localparam logic [13:0] KREG_TICK_PUSH    = 14'(ht_pkg::HT_PIPE_KREG_TICK_PUSH);
+  localparam logic [13:0] KREG_EVENT_STATUS = 14'(ht_pkg::HT_PIPE_KREG_EVENT_STATUS);
+  localparam logic [13:0] KREG_EVENT_WORDS  = 14'(ht_pkg::HT_PIPE_KREG_EVENT_WORDS);
+  localparam logic [13:0] KREG_DMA_ADDR     = 14'(ht_pkg::HT_PIPE_KREG_DMA_ADDR);
+  localparam logic [13:0] KREG_DMA_FIRST    = 14'(ht_pkg::HT_PIPE_KREG_DMA_FIRST);
+  localparam logic [13:0] KREG_DMA_COUNT    = 14'(ht_pkg::HT_PIPE_KREG_DMA_COUNT);
+  localparam logic [13:0] KREG_DMA_START    = 14'(ht_pkg::HT_PIPE_KREG_DMA_START);
+  localparam logic [13:0] KREG_DMA_STATUS   = 14'(ht_pkg::HT_PIPE_KREG_DMA_STATUS);
+  localparam logic [13:0] KREG_TICK_SEQ_HI   = KREG_TICK_SEQ + 14'd4;
+  localparam logic [13:0] KREG_TICK_PRICE_HI = KREG_TICK_PRICE + 14'd4;
+  localparam logic [13:0] KREG_DMA_ADDR_HI   = KREG_DMA_ADDR + 14'd4;
+  localparam int EVENT_WORDS = ht_pkg::HT_PIPE_EVENT_BITS / 32;
+  localparam logic [13:0] KREG_EVENT_LAST = KREG_EVENT_WORDS + 14'(4 * (EVENT_WORDS - 1));
+
+  initial begin
+    if (ht_pkg::HT_PIPE_BUFFER_ENTRY_BYTES != 64) $error("%m: one table entry per 512-bit beat");
+    if (ht_pkg::HT_PIPE_KREG_BASE != 32'h2000) $error("%m: the kernel block is selected by address bit 13");
+  end
+
+  // ---- Soft reset ------------------------------------------------------------------------------------------
+  logic [4:0] soft_rst_q;     // counts down while the pipeline is held in reset
+  logic       pipe_rst_n;
+
+  assign pipe_rst_n = ap_rst_n && (soft_rst_q == '0);
+
+  // ---- AXI4-Lite: split between the pipeline (< 0x2000) and the kernel block ---------------------------------
+  logic        core_awvalid, core_awready, core_wvalid, core_wready, core_bvalid;
+  logic        core_arvalid, core_arready, core_rvalid;
+  logic [31:0] core_rdata;
+  logic [1:0]  core_bresp, core_rresp;
+  logic        k_bvalid_q, k_rvalid_q;
+  logic [31:0] k_rdata_q;
+  logic        wr_kernel, rd_kernel, k_wr_fire, k_rd_fire;
+
+  assign wr_kernel = s_axi_control_awaddr[13];
+  assign rd_kernel = s_axi_control_araddr[13];
+  // One write and one read in flight at a time, whichever side answers.
+  assign core_awvalid = s_axi_control_awvalid && !wr_kernel && !k_bvalid_q;
+  assign core_wvalid  = s_axi_control_wvalid && !wr_kernel && !k_bvalid_q;
+  assign core_arvalid = s_axi_control_arvalid && !rd_kernel && !k_rvalid_q;
+  assign k_wr_fire = s_axi_control_awvalid && s_axi_control_wvalid && wr_kernel && !k_bvalid_q && !core_bvalid;
+  assign k_rd_fire = s_axi_control_arvalid && rd_kernel && !k_rvalid_q && !core_rvalid;
+  assign s_axi_control_awready = wr_kernel ? k_wr_fire : (core_awready && !k_bvalid_q);
+  assign s_axi_control_wready  = wr_kernel ? k_wr_fire : (core_wready && !k_bvalid_q);
+  assign s_axi_control_bvalid  = core_bvalid || k_bvalid_q;
+  assign s_axi_control_bresp   = k_bvalid_q ? 2'b00 : core_bresp;
+  assign s_axi_control_arready = rd_kernel ? k_rd_fire : (core_arready && !k_rvalid_q);
+  assign s_axi_control_rvalid  = core_rvalid || k_rvalid_q;
+  assign s_axi_control_rdata   = k_rvalid_q ? k_rdata_q : core_rdata;
+  assign s_axi_control_rresp   = k_rvalid_q ? 2'b00 : core_rresp;
+
+  logic unused_wstrb;
+  assign unused_wstrb = ^s_axi_control_wstrb;
+
+  // ---- Kernel registers -------------------------------------------------------------------------------------
+  logic [1:0]  mode_q;
+  logic [63:0] tick_seq_q, tick_price_q, dma_addr_q;
+  logic [31:0] dma_first_q, dma_count_q;
+  logic        push_q;            // a tick from the window goes into the pipeline this cycle
+  logic [7:0]  push_und_q;
+  logic        dma_start;
+  logic        dma_busy, dma_error_q;
+
+  logic [13:0] wa, ra;
+  logic [31:0] wd;
+  assign wa = s_axi_control_awaddr;
+  assign ra = s_axi_control_araddr;
+  assign wd = s_axi_control_wdata;
+  assign dma_start = k_wr_fire && wa == KREG_DMA_START && wd[0] && !dma_busy;
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) begin
+      soft_rst_q  <= '0;
+      mode_q      <= '0;
+      tick_seq_q  <= '0;
+      tick_price_q <= '0;
+      dma_addr_q  <= '0;
+      dma_first_q <= '0;
+      dma_count_q <= '0;
+      push_q      <= 1'b0;
+      push_und_q  <= '0;
+      k_bvalid_q  <= 1'b0;
+    end else begin
+      push_q <= 1'b0;
+      if (soft_rst_q != '0) soft_rst_q <= soft_rst_q - 5'd1;
+      if (k_wr_fire) begin
+        k_bvalid_q <= 1'b1;
+        case (wa)
+          KREG_CONTROL:        if (wd[0]) soft_rst_q <= 5'd16;
+          KREG_MODE:           mode_q <= wd[1:0];
+          KREG_TICK_SEQ:       tick_seq_q[31:0] <= wd;
+          KREG_TICK_SEQ_HI:   tick_seq_q[63:32] <= wd;
+          KREG_TICK_PRICE:     tick_price_q[31:0] <= wd;
+          KREG_TICK_PRICE_HI: tick_price_q[63:32] <= wd;
+          KREG_TICK_PUSH:      begin push_q <= 1'b1; push_und_q <= wd[7:0]; end
+          KREG_DMA_ADDR:       dma_addr_q[31:0] <= wd;
+          KREG_DMA_ADDR_HI:   dma_addr_q[63:32] <= wd;
+          KREG_DMA_FIRST:      dma_first_q <= wd;
+          KREG_DMA_COUNT:      dma_count_q <= wd;
+          default: ;
+        endcase
+      end else if (s_axi_control_bready) begin
+        k_bvalid_q <= 1'b0;
+      end
+    end
+  end
+
+  // ---- Ticks into the pipeline: the window first, then (when enabled) the stream ----------------------------
+  logic                                 core_tick_tvalid, core_tick_tready;
+  logic [ht_pkg::HT_PIPE_TICK_BITS-1:0] core_tick_tdata;
+
+  assign core_tick_tvalid = push_q || (mode_q[1] && s_axis_tick_tvalid);
+  assign core_tick_tdata = push_q ? {tick_price_q, tick_seq_q, 56'b0, push_und_q} : s_axis_tick_tdata;
+  assign s_axis_tick_tready = mode_q[1] && !push_q && core_tick_tready;
+
+  // ---- Events out: to the stream, or held in the window until the host reads its last word --------------------
+  logic                                  core_event_tvalid, core_event_tready, pop;
+  logic [ht_pkg::HT_PIPE_EVENT_BITS-1:0] core_event_tdata;
+
+  assign pop = k_rd_fire && ra == KREG_EVENT_LAST && !mode_q[0];
+  assign core_event_tready = mode_q[0] ? m_axis_event_tready : pop;
+  assign m_axis_event_tvalid = mode_q[0] && core_event_tvalid;
+  assign m_axis_event_tdata = core_event_tdata;
+
+  // Kernel register reads.
+  logic [31:0] k_read;
+  always_comb begin
+    k_read = '0;
+    case (ra)
+      KREG_MODE:           k_read = {30'b0, mode_q};
+      KREG_TICK_SEQ:       k_read = tick_seq_q[31:0];
+      KREG_TICK_SEQ_HI:   k_read = tick_seq_q[63:32];
+      KREG_TICK_PRICE:     k_read = tick_price_q[31:0];
+      KREG_TICK_PRICE_HI: k_read = tick_price_q[63:32];
+      KREG_EVENT_STATUS:   k_read = {31'b0, !mode_q[0] && core_event_tvalid};
+      KREG_DMA_ADDR:       k_read = dma_addr_q[31:0];
+      KREG_DMA_ADDR_HI:   k_read = dma_addr_q[63:32];
+      KREG_DMA_FIRST:      k_read = dma_first_q;
+      KREG_DMA_COUNT:      k_read = dma_count_q;
+      KREG_DMA_STATUS:     k_read = {30'b0, dma_error_q, dma_busy};
+      default: begin
+        for (int w = 0; w < EVENT_WORDS; w++)
+          if (ra == KREG_EVENT_WORDS + 14'(4 * w)) k_read = core_event_tdata[w*32 +: 32];
+      end
+    endcase
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) begin
+      k_rvalid_q <= 1'b0;
+      k_rdata_q  <= '0;
+    end else if (k_rd_fire) begin
+      k_rvalid_q <= 1'b1;
+      k_rdata_q  <= k_read;
+    end else if (s_axi_control_rready) begin
+      k_rvalid_q <= 1'b0;
+    end
+  end
+
+  // ---- Table DMA: buffer entries -> the pipeline's table port ---------------------------------------------------
+  typedef enum logic [1:0] {DMA_IDLE, DMA_ADDR, DMA_DATA} dma_state_t;
+  dma_state_t  dma_state_q;
+  logic [63:0] rd_addr_q;
+  logic [31:0] left_q;          // entries not yet requested
+  logic [TABLE_ADDR_BITS-1:0] entry_q;   // table index of the next beat
+  logic [4:0]  burst_q;         // beats of the current burst
+  logic [6:0]  to_boundary;     // beats left before the next 4 KB boundary
+  logic [4:0]  burst;           // beats of the next burst: min(16, left, to_boundary)
+  logic        tbl_we_q;
+  logic [TABLE_ADDR_BITS-1:0] tbl_addr_q;
+  logic [ht_pkg::ENTRY_PORT_BITS-1:0] tbl_data_q;
+
+  assign to_boundary = 7'd64 - {1'b0, rd_addr_q[11:6]};
+  always_comb begin
+    burst = 5'd16;
+    if ({25'b0, to_boundary} < 32'd16 && {25'b0, to_boundary} <= left_q) burst = to_boundary[4:0];
+    else if (left_q < 32'd16) burst = left_q[4:0];
+  end
+  assign dma_busy = dma_state_q != DMA_IDLE;
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) begin
+      dma_state_q <= DMA_IDLE;
+      dma_error_q <= 1'b0;
+      tbl_we_q    <= 1'b0;
+    end else begin
+      tbl_we_q <= 1'b0;
+      case (dma_state_q)
+        DMA_IDLE: if (dma_start) begin
+          rd_addr_q   <= dma_addr_q;
+          left_q      <= dma_count_q;
+          entry_q     <= dma_first_q[TABLE_ADDR_BITS-1:0];
+          dma_error_q <= 1'b0;
+          dma_state_q <= (dma_count_q == 32'd0) ? DMA_IDLE : DMA_ADDR;
+        end
+        DMA_ADDR: if (m_axi_gmem_arready) begin
+          burst_q     <= burst;
+          left_q      <= left_q - {27'b0, burst};
+          dma_state_q <= DMA_DATA;
+        end
+        DMA_DATA: if (m_axi_gmem_rvalid) begin
+          tbl_we_q   <= 1'b1;
+          tbl_addr_q <= entry_q;
+          tbl_data_q <= m_axi_gmem_rdata[ht_pkg::ENTRY_PORT_BITS-1:0];
+          entry_q    <= entry_q + 1'b1;
+          rd_addr_q  <= rd_addr_q + 64'd64;
+          burst_q    <= burst_q - 5'd1;
+          if (m_axi_gmem_rresp != 2'b00) dma_error_q <= 1'b1;
+          if (m_axi_gmem_rlast || burst_q == 5'd1) dma_state_q <= (left_q == 32'd0) ? DMA_IDLE : DMA_ADDR;
+        end
+        default: dma_state_q <= DMA_IDLE;
+      endcase
+    end
+  end
+
+  logic unused_gmem;
+  assign unused_gmem = ^{m_axi_gmem_rdata[511:ht_pkg::ENTRY_PORT_BITS], m_axi_gmem_awready, m_axi_gmem_wready,
+                         m_axi_gmem_bvalid, m_axi_gmem_bresp};
+
+  assign m_axi_gmem_arvalid = dma_state_q == DMA_ADDR;
+  assign m_axi_gmem_araddr  = rd_addr_q;
+  assign m_axi_gmem_arlen   = {3'b0, burst - 5'd1};
+  assign m_axi_gmem_arsize  = 3'd6;     // 64 bytes per beat
+  assign m_axi_gmem_arburst = 2'b01;    // INCR
+  assign m_axi_gmem_rready  = dma_state_q == DMA_DATA;
+  assign m_axi_gmem_awvalid = 1'b0;
+  assign m_axi_gmem_awaddr  = '0;
+  assign m_axi_gmem_awlen   = '0;
+  assign m_axi_gmem_awsize  = 3'd6;
+  assign m_axi_gmem_awburst = 2'b01;
+  assign m_axi_gmem_wvalid  = 1'b0;
+  assign m_axi_gmem_wdata   = '0;
+  assign m_axi_gmem_wstrb   = '0;
+  assign m_axi_gmem_wlast   = 1'b0;
+  assign m_axi_gmem_bready  = 1'b1;
+
+  // ---- The pipeline ----------------------------------------------------------------------------------------------
+  logic unused_busy;
+
+  ht_pipe_top #(.TABLE_DEPTH(TABLE_DEPTH), .TABLE_ADDR_BITS(TABLE_ADDR_BITS)) u_pipe (
+    .clk(ap_clk), .rst_ni(pipe_rst_n),
+    .s_axis_tick_tvalid(core_tick_tvalid), .s_axis_tick_tready(core_tick_tready),
+    .s_axis_tick_tdata(core_tick_tdata),
+    .m_axis_event_tvalid(core_event_tvalid), .m_axis_event_tready(core_event_tready),
+    .m_axis_event_tdata(core_event_tdata),
+    .s_axil_awvalid(core_awvalid), .s_axil_awready(core_awready), .s_axil_awaddr(wa[12:0]),
+    .s_axil_wvalid(core_wvalid), .s_axil_wready(core_wready), .s_axil_wdata(wd), .s_axil_wstrb(4'hF),
+    .s_axil_bvalid(core_bvalid), .s_axil_bready(s_axi_control_bready), .s_axil_bresp(core_bresp),
+    .s_axil_arvalid(core_arvalid), .s_axil_arready(core_arready), .s_axil_araddr(ra[12:0]),
+    .s_axil_rvalid(core_rvalid), .s_axil_rready(s_axi_control_rready), .s_axil_rdata(core_rdata),
+    .s_axil_rresp(core_rresp),
+    .tbl_we_i(tbl_we_q), .tbl_addr_i(tbl_addr_q), .tbl_data_i(tbl_data_q),
+    .busy_o(unused_busy)
+  );
+
+endmodule
+
+`resetall
