@@ -11,7 +11,8 @@
 
 static const char k_order_usage[] =
     "usage: hedgetrig order --fix HOST:PORT --sender ID --target ID --symbol S --side buy|sell --qty Q --price P\n"
-    "                       [--config CFG] [--secrets FILE] [--mark P] [--journal FILE] [--timeout-ms N]\n"
+    "                       [--config CFG] [--secrets FILE] [--mark P] [--inverse USD | --contract-size C]\n"
+    "                       [--journal FILE] [--timeout-ms N]\n"
     "\n"
     "Sends one immediate-or-cancel limit order through the gateway: pre-trade risk checks, the journal, a\n"
     "FIX 4.4 session (Deribit logon when a client id and secret are given), and prints every execution report.\n"
@@ -26,6 +27,10 @@ static const char k_order_usage[] =
     "  --secrets FILE    client_id / client_secret file, mode 0600 (default: HT_DERIBIT_CLIENT_ID and\n"
     "                    HT_DERIBIT_CLIENT_SECRET from the environment, when set)\n"
     "  --mark P          mark price for the risk collar (risk.collar_bps); without it the collar refuses the order\n"
+    "  --inverse USD     an inverse instrument whose contract is worth USD (BTC-PERPETUAL: 10): the notional rule\n"
+    "                    (risk.max_notional) counts qty x USD\n"
+    "  --contract-size C a linear instrument of C coins a contract: the notional rule counts qty x C x price\n"
+    "                    (without either option: qty x price)\n"
     "  --journal FILE    journal path (default: the config's, else hedgetrig-SENDER-TARGET.journal)\n"
     "  --timeout-ms N    give up when logon plus the order's final report take longer (default 10000)\n";
 
@@ -83,7 +88,7 @@ int cmd_order(int argc, char **argv)
     }
     const char *fix = NULL, *sender = NULL, *target = NULL, *symbol = NULL, *side = NULL, *config = NULL,
                *secrets = NULL, *journal = NULL;
-    double qty = 0, price = 0, mark = 0;
+    double qty = 0, price = 0, mark = 0, inverse_usd = 0, contract_size = 0;
     uint64_t timeout_ms = 10000;
     bool have_qty = false, have_price = false;
     for (int i = 1; i < argc; i++) {
@@ -110,6 +115,12 @@ int cmd_order(int argc, char **argv)
         } else if (!strcmp(opt, "--mark")) {
             if (!ht_cli_parse_double("order", opt, v, 1e-12, 1e15, &mark))
                 return HT_EXIT_USAGE;
+        } else if (!strcmp(opt, "--inverse")) {
+            if (!ht_cli_parse_double("order", opt, v, 1e-12, 1e15, &inverse_usd))
+                return HT_EXIT_USAGE;
+        } else if (!strcmp(opt, "--contract-size")) {
+            if (!ht_cli_parse_double("order", opt, v, 1e-12, 1e15, &contract_size))
+                return HT_EXIT_USAGE;
         } else if (!strcmp(opt, "--timeout-ms")) {
             if (!ht_cli_parse_u64("order", opt, v, 100, 3600000, &timeout_ms))
                 return HT_EXIT_USAGE;
@@ -121,6 +132,8 @@ int cmd_order(int argc, char **argv)
         return ht_cli_usage_error("order", "--fix, --sender, --target, --symbol, --side, --qty and --price are required");
     if (strcmp(side, "buy") != 0 && strcmp(side, "sell") != 0)
         return ht_cli_usage_error("order", "--side must be buy or sell, got '%s'", side);
+    if (inverse_usd > 0 && contract_size > 0)
+        return ht_cli_usage_error("order", "--inverse and --contract-size exclude each other");
     if (strlen(symbol) >= HT_GW_SYMBOL_BYTES)
         return ht_cli_usage_error("order", "--symbol must be at most %d characters", HT_GW_SYMBOL_BYTES - 1);
 
@@ -150,6 +163,12 @@ int cmd_order(int argc, char **argv)
         return ht_cli_fail("order", "%s", err.msg);
     if (mark > 0)
         ht_gw_set_mark(gw, symbol, mark);
+    if ((inverse_usd > 0 || contract_size > 0) &&
+        ht_gw_set_contract(gw, symbol, inverse_usd > 0 ? HT_RISK_QTY_QUOTE : HT_RISK_QTY_BASE,
+                           inverse_usd > 0 ? inverse_usd : contract_size, &err) != 0) {
+        ht_gw_destroy(gw);
+        return ht_cli_fail("order", "%s", err.msg);
+    }
 
     uint64_t deadline = ht_mono_ns() + timeout_ms * 1000000u;
     ht_gw_event ev[32];

@@ -146,9 +146,6 @@ static int start_sim_venue(ht_engine *e, ht_gw_config *gw, ht_error *err)
     gw->journal_fsync = HT_JOURNAL_FSYNC_NEVER;
     snprintf(gw->log_path, sizeof gw->log_path, "%.200s.log", e->journal_tmp);
     gw->reset_seq_on_logon = true;
-    /* The notional rule multiplies contracts by price, which overstates inverse contracts (10 USD each) by
-     * price / 10: against the simulator it is left off; a real venue's config sets its own limits. */
-    gw->risk.max_notional = 0;
     return 0;
 }
 

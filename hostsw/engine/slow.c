@@ -662,6 +662,14 @@ static void try_load_book(slow_half *s)
         vs->inverse = in->inverse;
         vs->contract_size = in->contract_size;
         vs->taker_fee = in->taker_commission;
+        /* The gateway's notional rule in USD: orders count contracts of contract_size, which is USD for an
+         * inverse instrument (10 for BTC-PERPETUAL) and coins for a linear one (times the price). */
+        if (s->gw && ht_gw_set_contract(s->gw, vs->name, in->inverse ? HT_RISK_QTY_QUOTE : HT_RISK_QTY_BASE,
+                                        in->contract_size, &err) != 0) {
+            engine_fail(s->e, "%s", err.msg);
+            ht_positions_destroy(book);
+            return;
+        }
         vs->position = ht_positions_at(book, vs->book_index)->qty_contracts * in->contract_size;
         vs->mark = in->ticker.mark_price;
     }

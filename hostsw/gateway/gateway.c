@@ -1496,6 +1496,11 @@ int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark)
     return ht_risk_set_mark(gw->risk, symbol, mark);
 }
 
+int ht_gw_set_contract(ht_gw *gw, const char *symbol, ht_risk_qty_unit unit, double multiplier, ht_error *err)
+{
+    return ht_risk_set_contract(gw->risk, symbol, unit, multiplier, err);
+}
+
 void ht_gw_kill(ht_gw *gw, const char *reason)
 {
     if (ht_risk_killed(gw->risk, NULL))

@@ -11,9 +11,12 @@
 #define NOTIONAL_RING 8192
 #define DUP_RING 64
 
+/* What the risk state knows of a symbol: its mark and how its quantity converts to notional. */
 typedef struct mark_entry {
     char symbol[HT_RISK_SYMBOL_BYTES];
     double mark;
+    double multiplier;   /* units of the base asset (or of the quote currency if qty_in_quote) per contract */
+    bool qty_in_quote;   /* a contract is quote currency (inverse contracts): the price does not enter */
 } mark_entry;
 
 typedef struct notional_entry {
@@ -123,19 +126,58 @@ static const mark_entry *find_mark(const ht_risk *r, const char *symbol)
     return NULL;
 }
 
-int ht_risk_set_mark(ht_risk *risk, const char *symbol, double mark)
+/* Finds a symbol's slot or adds one (no mark, notional = qty x price); NULL when the table is full or the
+ * symbol too long. */
+static mark_entry *symbol_slot(ht_risk *risk, const char *symbol)
 {
     if (strlen(symbol) >= HT_RISK_SYMBOL_BYTES)
-        return -1;
+        return NULL;
     mark_entry *m = (mark_entry *)find_mark(risk, symbol);
     if (!m) {
         if (risk->n_marks == HT_RISK_MAX_SYMBOLS)
-            return -1;
+            return NULL;
         m = &risk->marks[risk->n_marks++];
         strcpy(m->symbol, symbol);
+        m->mark = 0;
+        m->multiplier = 1;
+        m->qty_in_quote = false;
     }
+    return m;
+}
+
+int ht_risk_set_mark(ht_risk *risk, const char *symbol, double mark)
+{
+    mark_entry *m = symbol_slot(risk, symbol);
+    if (!m)
+        return -1;
     m->mark = mark > 0 && isfinite(mark) ? mark : 0;
     return 0;
+}
+
+int ht_risk_set_contract(ht_risk *risk, const char *symbol, ht_risk_qty_unit unit, double multiplier, ht_error *err)
+{
+    if (unit != HT_RISK_QTY_BASE && unit != HT_RISK_QTY_QUOTE)
+        return ht_error_set(err, "risk: %s: unknown quantity unit %d", symbol, (int)unit);
+    if (!(multiplier > 0) || !isfinite(multiplier))
+        return ht_error_set(err, "risk: %s: contract multiplier must be finite and > 0, got %g", symbol, multiplier);
+    mark_entry *m = symbol_slot(risk, symbol);
+    if (!m)
+        return ht_error_set(err, "risk: %s: %s", symbol,
+                            strlen(symbol) >= HT_RISK_SYMBOL_BYTES ? "symbol longer than 31 characters"
+                                                                   : "symbol table full (64 symbols)");
+    m->multiplier = multiplier;
+    m->qty_in_quote = unit == HT_RISK_QTY_QUOTE;
+    return 0;
+}
+
+/* The notional of an order in the quote currency: qty x multiplier, times the price unless a contract is quote
+ * currency already. */
+static double order_notional(const ht_risk *r, const ht_risk_order *o)
+{
+    const mark_entry *m = find_mark(r, o->symbol);
+    if (!m)
+        return o->qty * o->price;
+    return m->qty_in_quote ? o->qty * m->multiplier : o->qty * m->multiplier * o->price;
 }
 
 /* Sum of the notional sent within the interval ending at now_ns. */
@@ -219,7 +261,7 @@ ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double p
     }
     if (l->max_notional > 0) {
         double sent = notional_in_window(risk, now_ns);
-        double add = o->qty * o->price;
+        double add = order_notional(risk, o);
         if (sent + add > l->max_notional)
             return breach(HT_RISK_MAX_NOTIONAL, o, why, why_cap, "%.10g sent in the last %u ms + %.10g > max_notional %.10g",
                           sent, l->notional_interval_ms, add, l->max_notional);
@@ -265,12 +307,13 @@ void ht_risk_commit(ht_risk *risk, const ht_risk_order *o, uint64_t now_ns)
             risk->notional_head = (risk->notional_head + 1) % NOTIONAL_RING;
             risk->notional_count--;
         }
+        double notional = order_notional(risk, o);
         risk->notional[(risk->notional_head + risk->notional_count) % NOTIONAL_RING] =
-            (notional_entry){now_ns ? now_ns : 1, o->qty * o->price};
+            (notional_entry){now_ns ? now_ns : 1, notional};
         risk->notional_count++;
-        risk->notional_sum += o->qty * o->price;
+        risk->notional_sum += notional;
         if (risk->notional_count == 1)
-            risk->notional_sum = o->qty * o->price; /* drop accumulated rounding when the window restarts */
+            risk->notional_sum = notional; /* drop accumulated rounding when the window restarts */
     }
     dup_entry *d = &risk->dups[risk->dup_next];
     risk->dup_next = (risk->dup_next + 1) % DUP_RING;

@@ -194,6 +194,12 @@ void ht_gw_set_risk_clock(ht_gw *gw, uint64_t now_ns);
 /* Sets the mark price the risk collar measures from. 0 or -1 (symbol table full). */
 int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark);
 
+/* Sets how the symbol's order quantity converts to notional for the max_notional rule (ht_risk_set_contract):
+ * a contract is multiplier USD for an inverse instrument (HT_RISK_QTY_QUOTE; 10 for BTC-PERPETUAL) and
+ * multiplier coins, times the price, for a linear one (HT_RISK_QTY_BASE). A symbol never set counts qty x price.
+ * 0, or -1 with err. */
+int ht_gw_set_contract(ht_gw *gw, const char *symbol, ht_risk_qty_unit unit, double multiplier, ht_error *err);
+
 /* Engages the kill switch: cancels every open order, refuses new ones, logs and reports HT_GW_EV_KILL. */
 void ht_gw_kill(ht_gw *gw, const char *reason);
 bool ht_gw_killed(const ht_gw *gw);

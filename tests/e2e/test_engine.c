@@ -177,6 +177,68 @@ static void test_capture_deterministic(void **state)
     free(lb);
 }
 
+/* Sums the USD amounts of the log's lines of one event (order or refused); *first gets the first one. */
+static double sum_amounts(const char *log, const char *event, unsigned *n, double *first)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, ",%s,", event);
+    double sum = 0;
+    *n = 0;
+    *first = 0;
+    for (const char *p = log; (p = strstr(p, pat)) != NULL; p++) {
+        const char *f = p;
+        for (int commas = 0; commas < 10 && f; commas++) /* to the comma before qty */
+            f = strchr(f + 1, ',');
+        assert_non_null(f);
+        double qty = strtod(f + 1, NULL);
+        if (*n == 0)
+            *first = qty;
+        sum += qty;
+        (*n)++;
+    }
+    return sum;
+}
+
+/* The gateway's notional rule counts USD, and the perpetual's amount is USD already. With the default limit
+ * (50M USD a minute) nothing is refused; with a limit of half of what that run sent, over the whole run, the
+ * orders sent add up to at most the limit and the one that would pass it is refused by max_notional. */
+static void test_notional_in_usd(void **state)
+{
+    (void)state;
+    ht_engine_config cfg;
+    ht_engine_report a, b;
+    capture_config(&cfg, TMP "/notional_a.csv", HT_PIPE_BACKEND_SW);
+    assert_true(cfg.gw.risk.max_notional == 50e6);
+    replay_file(&cfg, HT_NIC_PCAP, &a);
+    assert_int_equal(a.orders_refused, 0);
+    char *la = slurp(TMP "/notional_a.csv", NULL);
+    assert_non_null(la);
+    unsigned n_a;
+    double first;
+    double sent_a = sum_amounts(la, "order", &n_a, &first);
+    assert_int_equal(n_a, a.orders);
+    assert_true(n_a >= 2 && sent_a > first);
+
+    capture_config(&cfg, TMP "/notional_b.csv", HT_PIPE_BACKEND_SW);
+    cfg.gw.risk.max_notional = sent_a / 2 > first ? sent_a / 2 : first;
+    cfg.gw.risk.notional_interval_ms = 86400000;
+    replay_file(&cfg, HT_NIC_PCAP, &b);
+    char *lb = slurp(TMP "/notional_b.csv", NULL);
+    assert_non_null(lb);
+    unsigned n_b, n_refused;
+    double first_b, first_refused;
+    double sent_b = sum_amounts(lb, "order", &n_b, &first_b);
+    sum_amounts(lb, "refused", &n_refused, &first_refused);
+    assert_true(n_b >= 1 && first_b == first);
+    assert_true(sent_b <= cfg.gw.risk.max_notional);
+    assert_true(b.orders_refused >= 1);
+    assert_int_equal(n_refused, b.orders_refused);
+    assert_true(sent_b + first_refused > cfg.gw.risk.max_notional);
+    assert_non_null(strstr(lb, "max_notional"));
+    free(la);
+    free(lb);
+}
+
 /* The pipeline's two software backends (C model, RTL in Verilator) make the same decisions: identical logs. */
 static void test_backends_agree(void **state)
 {
@@ -401,6 +463,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest core[] = {
         cmocka_unit_test(test_bad_config),
         cmocka_unit_test(test_capture_deterministic),
+        cmocka_unit_test(test_notional_in_usd),
         cmocka_unit_test(test_market_in_process_equals_file),
         cmocka_unit_test(test_threads),
     };

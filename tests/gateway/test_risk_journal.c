@@ -120,6 +120,48 @@ static void rate_notional_and_duplicates_use_windows(void **state)
     ht_risk_destroy(r);
 }
 
+/* The notional rule in USD for inverse (a contract is 10 USD) and linear (a contract is 0.001 BTC, times the
+ * price) contracts, checked against one limit; symbols never described count qty x price. */
+static void notional_follows_each_contract_kind(void **state)
+{
+    (void)state;
+    ht_risk_limits l = {.max_notional = 1000000, .notional_interval_ms = 60000};
+    ht_error err;
+    ht_risk *r = ht_risk_create(&l, &err);
+    assert_non_null(r);
+    char why[256];
+    uint64_t t = 5 * MS;
+    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", HT_RISK_QTY_QUOTE, 10.0, &err), 0);
+    assert_int_equal(ht_risk_set_contract(r, "BTC_USDC-PERPETUAL", HT_RISK_QTY_BASE, 0.001, &err), 0);
+    /* 90,000 contracts of the inverse perpetual at 60,000 USD: 900,000 USD of notional, not 5.4e9 */
+    ht_risk_order inv = {"BTC-PERPETUAL", 1, 90000, 60000};
+    assert_int_equal(ht_risk_check(r, &inv, 0, 0, t, why, sizeof why), HT_RISK_OK);
+    ht_risk_commit(r, &inv, t);
+    /* 1,500 linear contracts of 0.001 BTC at 60,000 USD: 90,000 USD; with the 900,000 it fits, 1,700 does not */
+    ht_risk_order lin = {"BTC_USDC-PERPETUAL", -1, 1500, 60000};
+    assert_int_equal(ht_risk_check(r, &lin, 0, 0, t + MS, why, sizeof why), HT_RISK_OK);
+    lin.qty = 1700;
+    assert_int_equal(ht_risk_check(r, &lin, 0, 0, t + MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
+    assert_non_null(strstr(why, "102000 > max_notional"));
+    /* a symbol never described counts qty x price: 100,000 is left, so 2 x 60,000 breaks the limit, 1 x 60,000 fits */
+    ht_risk_order other = {"BTC-27DEC24", 1, 2, 60000};
+    assert_int_equal(ht_risk_check(r, &other, 0, 0, t + MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
+    other.qty = 1;
+    assert_int_equal(ht_risk_check(r, &other, 0, 0, t + MS, why, sizeof why), HT_RISK_OK);
+    /* bad descriptions are refused with the symbol named, and leave the rule as it was */
+    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", HT_RISK_QTY_QUOTE, 0.0, &err), -1);
+    assert_non_null(strstr(err.msg, "BTC-PERPETUAL"));
+    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", (ht_risk_qty_unit)7, 1.0, &err), -1);
+    assert_int_equal(ht_risk_set_contract(r, "A-SYMBOL-NAME-LONGER-THAN-31-CHARS", HT_RISK_QTY_BASE, 1.0, &err), -1);
+    assert_non_null(strstr(err.msg, "longer than 31"));
+    inv.qty = 10000; /* exactly the 100,000 USD left: still 10 USD a contract */
+    assert_int_equal(ht_risk_check(r, &inv, 0, 0, t + MS, why, sizeof why), HT_RISK_OK);
+    /* the window forgets after the interval */
+    lin.qty = 1700;
+    assert_int_equal(ht_risk_check(r, &lin, 0, 0, t + 60001 * MS, why, sizeof why), HT_RISK_OK);
+    ht_risk_destroy(r);
+}
+
 static void kill_switch_stops_everything_until_rearmed(void **state)
 {
     (void)state;
@@ -237,6 +279,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_rule_trips),
         cmocka_unit_test(rate_notional_and_duplicates_use_windows),
+        cmocka_unit_test(notional_follows_each_contract_kind),
         cmocka_unit_test(kill_switch_stops_everything_until_rearmed),
         cmocka_unit_test(bad_limits_are_refused),
         cmocka_unit_test(journal_replays_and_detects_bad_tails),
