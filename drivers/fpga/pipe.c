@@ -82,44 +82,59 @@ void ht_event_queue_free(ht_event_queue *q)
     q->slots = NULL;
 }
 
-ht_pipe *ht_pipe_create(const ht_pipe_config *cfg, ht_error *err)
+/* Checks a configuration and fills in its defaults. */
+static int check_config(const ht_pipe_config *cfg, ht_pipe_config *out, ht_error *err)
+{
+    if (cfg)
+        *out = *cfg;
+    else
+        ht_pipe_config_default(out);
+    if (out->event_capacity == 0)
+        out->event_capacity = 4096;
+    if (out->event_capacity < 16 || out->event_capacity > (1u << 20) ||
+        (out->event_capacity & (out->event_capacity - 1)))
+        return ht_error_set(err, "pipeline config: event_capacity %u must be a power of two from 16 to %u",
+                            out->event_capacity, 1u << 20);
+    if (!ht_pipe_backend_name(out->backend))
+        return ht_error_set(err, "pipeline config: unknown backend %d", (int)out->backend);
+    return 0;
+}
+
+ht_pipe *ht_pipe_create_with_ops(const ht_pipe_backend_ops *ops, const ht_pipe_config *cfg, ht_error *err)
 {
     ht_pipe_config c;
-    if (cfg)
-        c = *cfg;
-    else
-        ht_pipe_config_default(&c);
-    if (c.event_capacity == 0)
-        c.event_capacity = 4096;
-    if (c.event_capacity < 16 || c.event_capacity > (1u << 20) || (c.event_capacity & (c.event_capacity - 1))) {
-        ht_error_set(err, "pipeline config: event_capacity %u must be a power of two from 16 to %u",
-                     c.event_capacity, 1u << 20);
+    if (check_config(cfg, &c, err) != 0)
         return NULL;
-    }
-    const char *name = ht_pipe_backend_name(c.backend);
-    if (!name) {
-        ht_error_set(err, "pipeline config: unknown backend %d", (int)c.backend);
-        return NULL;
-    }
-    const ht_pipe_backend_ops *ops = backend_ops(c.backend);
-    if (!ops) {
-        ht_error_set(err, "pipeline backend '%s' is not part of this build (%s was not found at configure time)",
-                     name, c.backend == HT_PIPE_BACKEND_VERILATOR ? "Verilator 5" : "XRT (libxrt-dev)");
-        return NULL;
-    }
     ht_pipe *pipe = calloc(1, sizeof *pipe);
     if (!pipe) {
         ht_error_set(err, "pipeline: out of memory");
         return NULL;
     }
     pipe->ops = ops;
-    pipe->backend = c.backend;
+    /* Only the C model is called inline; any other ops table goes through its pointers. */
+    pipe->backend = ops == &ht_pipe_sw_ops ? HT_PIPE_BACKEND_SW
+                    : c.backend == HT_PIPE_BACKEND_SW ? HT_PIPE_BACKEND_XRT : c.backend;
     pipe->be = ops->open(&c, err);
     if (!pipe->be) {
         free(pipe);
         return NULL;
     }
     return pipe;
+}
+
+ht_pipe *ht_pipe_create(const ht_pipe_config *cfg, ht_error *err)
+{
+    ht_pipe_config c;
+    if (check_config(cfg, &c, err) != 0)
+        return NULL;
+    const ht_pipe_backend_ops *ops = backend_ops(c.backend);
+    if (!ops) {
+        ht_error_set(err, "pipeline backend '%s' is not part of this build (%s was not found at configure time)",
+                     ht_pipe_backend_name(c.backend),
+                     c.backend == HT_PIPE_BACKEND_VERILATOR ? "Verilator 5" : "XRT (libxrt-dev)");
+        return NULL;
+    }
+    return ht_pipe_create_with_ops(ops, &c, err);
 }
 
 void ht_pipe_destroy(ht_pipe *pipe)

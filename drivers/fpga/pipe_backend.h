@@ -53,6 +53,10 @@ typedef struct ht_pipe_backend_ops {
 } ht_pipe_backend_ops;
 
 extern const ht_pipe_backend_ops ht_pipe_sw_ops;
+
+/* A pipe on any ops table (tests: the card protocol over the kernel's RTL). cfg->backend only tags it
+ * (ht_pipe_get_backend); the C model's inline hot path is used for ht_pipe_sw_ops alone. */
+ht_pipe *ht_pipe_create_with_ops(const ht_pipe_backend_ops *ops, const ht_pipe_config *cfg, ht_error *err);
 #if defined(HT_HAVE_VERILATOR)
 extern const ht_pipe_backend_ops ht_pipe_verilator_ops;
 #endif

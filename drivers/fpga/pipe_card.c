@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* The card protocol: ticks, events, registers and the greek table through the Vitis kernel's registers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipe_card.h"
+
+/*
+ * Ticks go through the tick window (five register writes), events come back through the event window
+ * (fourteen reads, the last pops), table entries are written into the buffer and copied by the kernel's DMA
+ * before the next register access (so before a COMMIT). Time is the card's: idle and drain do nothing, and
+ * the cycle stamps and counter come from the card.
+ */
+
+typedef struct card {
+    ht_card_io io;
+    uint32_t dirty_first; /* entries written since the last copy: [dirty_first, dirty_end) */
+    uint32_t dirty_end;
+    bool failed;          /* an access failed: reported once on stderr */
+} card;
+
+/* Reports a failed card access once. */
+static void card_failed(card *p, const char *what, uint32_t offset)
+{
+    if (!p->failed)
+        fprintf(stderr, "hedgetrig: pipeline card: %s at register 0x%04x failed; the card's results are not "
+                        "trustworthy from here on\n", what, offset);
+    p->failed = true;
+}
+
+/* One register write. */
+static void wr(card *p, uint32_t offset, uint32_t value)
+{
+    if (p->io.write_reg(p->io.ctx, offset, value) != 0)
+        card_failed(p, "register write", offset);
+}
+
+/* One register read. */
+static uint32_t rd(card *p, uint32_t offset)
+{
+    uint32_t v = 0;
+    if (p->io.read_reg(p->io.ctx, offset, &v) != 0)
+        card_failed(p, "register read", offset);
+    return v;
+}
+
+/* Copies the entries written since the last copy from the buffer into the table memory. */
+static void flush_table(card *p)
+{
+    if (p->dirty_end <= p->dirty_first)
+        return;
+    size_t off = (size_t)p->dirty_first * HT_PIPE_BUFFER_ENTRY_BYTES;
+    size_t len = (size_t)(p->dirty_end - p->dirty_first) * HT_PIPE_BUFFER_ENTRY_BYTES;
+    if (p->io.sync_buffer(p->io.ctx, off, len) != 0)
+        card_failed(p, "buffer sync", HT_PIPE_KREG_DMA_ADDR);
+    uint64_t addr = p->io.buffer_addr + off;
+    wr(p, HT_PIPE_KREG_DMA_ADDR, (uint32_t)addr);
+    wr(p, HT_PIPE_KREG_DMA_ADDR + 4, (uint32_t)(addr >> 32));
+    wr(p, HT_PIPE_KREG_DMA_FIRST, p->dirty_first);
+    wr(p, HT_PIPE_KREG_DMA_COUNT, p->dirty_end - p->dirty_first);
+    wr(p, HT_PIPE_KREG_DMA_START, 1);
+    for (long spin = 0; spin < 100000000L && !p->failed; spin++)
+        if ((rd(p, HT_PIPE_KREG_DMA_STATUS) & 1u) == 0)
+            break;
+    if (rd(p, HT_PIPE_KREG_DMA_STATUS) & 2u)
+        card_failed(p, "table DMA (AXI error)", HT_PIPE_KREG_DMA_STATUS);
+    p->dirty_first = UINT32_MAX;
+    p->dirty_end = 0;
+}
+
+void *ht_card_open(const ht_card_io *io, ht_error *err)
+{
+    card *p = calloc(1, sizeof *p);
+    if (!p) {
+        io->close(io->ctx);
+        ht_error_set(err, "pipeline card: out of memory");
+        return NULL;
+    }
+    p->io = *io;
+    p->dirty_first = UINT32_MAX;
+    uint32_t id = rd(p, HT_PIPE_REG_ID), version = rd(p, HT_PIPE_REG_VERSION);
+    if (id != HT_PIPE_ID_MAGIC || version != HT_PIPE_VERSION) {
+        ht_error_set(err, "pipeline card: the kernel answers ID 0x%08x version 0x%08x, expected 0x%08x 0x%08x", id,
+                     version, HT_PIPE_ID_MAGIC, HT_PIPE_VERSION);
+        ht_card_close(p);
+        return NULL;
+    }
+    memset(p->io.buffer, 0, (size_t)HT_PIPE_TABLE_DEPTH * HT_PIPE_BUFFER_ENTRY_BYTES);
+    /* Reset the pipeline (registers, counters, book), then wait until it answers again; ticks and events
+     * through the windows. */
+    wr(p, HT_PIPE_KREG_CONTROL, 1u);
+    for (int i = 0; i < 1000 && rd(p, HT_PIPE_REG_ID) != HT_PIPE_ID_MAGIC; i++)
+        ;
+    wr(p, HT_PIPE_KREG_MODE, 0u);
+    if (p->failed) {
+        ht_error_set(err, "pipeline card: the kernel's registers do not answer");
+        ht_card_close(p);
+        return NULL;
+    }
+    return p;
+}
+
+void ht_card_close(void *be)
+{
+    card *p = be;
+    if (!p)
+        return;
+    p->io.close(p->io.ctx);
+    free(p);
+}
+
+void ht_card_push_tick(void *be, const ht_fx_tick *tick)
+{
+    card *p = be;
+    wr(p, HT_PIPE_KREG_TICK_SEQ, (uint32_t)tick->seq);
+    wr(p, HT_PIPE_KREG_TICK_SEQ + 4, (uint32_t)(tick->seq >> 32));
+    wr(p, HT_PIPE_KREG_TICK_PRICE, (uint32_t)(uint64_t)tick->price);
+    wr(p, HT_PIPE_KREG_TICK_PRICE + 4, (uint32_t)((uint64_t)tick->price >> 32));
+    wr(p, HT_PIPE_KREG_TICK_PUSH, tick->underlying);
+}
+
+bool ht_card_poll_event(void *be, ht_fx_event *ev)
+{
+    card *p = be;
+    if ((rd(p, HT_PIPE_KREG_EVENT_STATUS) & 1u) == 0)
+        return false;
+    uint32_t w[HT_PIPE_EVENT_BITS / 32];
+    for (unsigned i = 0; i < HT_ARRAY_LEN(w); i++) /* the last read pops the event */
+        w[i] = rd(p, HT_PIPE_KREG_EVENT_WORDS + 4 * i);
+    ev->underlying = (uint8_t)(w[0] & 0xFF);
+    ev->side = (uint8_t)((w[0] >> 8) & 0xF);
+    ev->seq = w[2] | (uint64_t)w[3] << 32;
+    ev->price = (int64_t)(w[4] | (uint64_t)w[5] << 32);
+    ev->net_delta = (int64_t)(w[6] | (uint64_t)w[7] << 32);
+    ev->net_gamma = (int64_t)(w[8] | (uint64_t)w[9] << 32);
+    ev->cycle_in = w[10] | (uint64_t)w[11] << 32;
+    ev->cycle_out = w[12] | (uint64_t)w[13] << 32;
+    return true;
+}
+
+bool ht_card_in_flight(void *be)
+{
+    (void)be;
+    return false; /* real time: the pipeline's 10 cycles are over before a register read returns */
+}
+
+void ht_card_drain(void *be)
+{
+    (void)be;
+}
+
+void ht_card_wait_fold(void *be)
+{
+    card *p = be;
+    flush_table(p);
+    for (long spin = 0; spin < 100000000L && !p->failed; spin++)
+        if ((rd(p, HT_PIPE_REG_STATUS) & 1u) == 0)
+            break;
+}
+
+void ht_card_idle(void *be, uint64_t cycles)
+{
+    (void)be;
+    (void)cycles;
+}
+
+void ht_card_reg_write(void *be, uint32_t addr, uint32_t value)
+{
+    card *p = be;
+    flush_table(p); /* entries written before a COMMIT must be in the table memory first */
+    wr(p, addr, value);
+}
+
+uint32_t ht_card_reg_read(void *be, uint32_t addr)
+{
+    card *p = be;
+    flush_table(p);
+    return rd(p, addr);
+}
+
+void ht_card_table_write(void *be, uint32_t index, const ht_fx_entry *entry)
+{
+    card *p = be;
+    uint64_t words[HT_PIPE_BUFFER_ENTRY_BYTES / 8] = {(uint64_t)entry->delta, (uint64_t)entry->gamma,
+                                                     (uint64_t)entry->speed, (uint64_t)entry->vanna,
+                                                     (uint64_t)entry->ref_spot, entry->underlying};
+    memcpy(p->io.buffer + (size_t)index * HT_PIPE_BUFFER_ENTRY_BYTES, words, sizeof words);
+    if (index < p->dirty_first)
+        p->dirty_first = index;
+    if (index + 1 > p->dirty_end)
+        p->dirty_end = index + 1;
+}
+
+uint64_t ht_card_now(void *be)
+{
+    card *p = be;
+    uint64_t lo = rd(p, HT_PIPE_REG_CYCLES);
+    uint64_t hi = rd(p, HT_PIPE_REG_CYCLES + 4);
+    return lo | hi << 32;
+}
+
+uint64_t ht_card_events_dropped(void *be)
+{
+    (void)be;
+    return 0; /* the card keeps its events (FLAGS.EVENT_LOST says when it could not) */
+}
