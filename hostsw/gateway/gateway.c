@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -105,6 +106,7 @@ struct ht_gw {
     uint64_t test_req_sent_ns;
     uint64_t test_req_counter;
     uint64_t kill_check_ns;
+    sig_atomic_t kill_signals_seen; /* g_kill_signal when this gateway last engaged or was rearmed */
     uint32_t heartbeat_s; /* negotiated */
 
     bool resend_pending;
@@ -135,6 +137,7 @@ struct ht_gw {
     char nos_buf[HT_FIX_NOS_BUFFER_BYTES];
 };
 
+/* Kill signals received so far (the handler only counts; each gateway compares with the count it acted on). */
 static volatile sig_atomic_t g_kill_signal;
 
 const char *ht_gw_state_name(ht_gw_state state)
@@ -1149,7 +1152,9 @@ static void check_kill_sources(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max
     if (ht_risk_killed(gw->risk, NULL))
         return;
     char reason[256] = "";
-    if (g_kill_signal) {
+    sig_atomic_t signals = g_kill_signal;
+    if (signals != gw->kill_signals_seen) {
+        gw->kill_signals_seen = signals;
         snprintf(reason, sizeof reason, "kill signal received");
     } else if (gw->cfg.kill_file[0] && now - gw->kill_check_ns >= 100000000u) {
         gw->kill_check_ns = now;
@@ -1519,6 +1524,20 @@ void ht_gw_kill(ht_gw *gw, const char *reason)
     fprintf(stderr, "hedgetrig gateway: KILL SWITCH ENGAGED: %s; %u cancels sent; new orders are refused\n", reason, sent);
 }
 
+int ht_gw_rearm(ht_gw *gw, const char *who, ht_error *err)
+{
+    if (!ht_risk_killed(gw->risk, NULL))
+        return 0;
+    if (gw->cfg.kill_file[0] && access(gw->cfg.kill_file, F_OK) == 0)
+        return ht_error_set(err, "kill switch stays engaged: the kill file %s still exists (remove it first)",
+                            gw->cfg.kill_file);
+    gw->kill_signals_seen = g_kill_signal; /* signals before this decision are answered */
+    ht_risk_rearm(gw->risk);
+    gw_log(gw, "KILL SWITCH REARMED by %s: new orders are accepted again", who && who[0] ? who : "(unnamed)");
+    fprintf(stderr, "hedgetrig gateway: kill switch rearmed by %s\n", who && who[0] ? who : "(unnamed)");
+    return 0;
+}
+
 bool ht_gw_killed(const ht_gw *gw)
 {
     return ht_risk_killed(gw->risk, NULL);
@@ -1528,7 +1547,8 @@ bool ht_gw_killed(const ht_gw *gw)
 static void on_kill_signal(int signo)
 {
     (void)signo;
-    g_kill_signal = 1;
+    if (g_kill_signal < INT_MAX / 2)
+        g_kill_signal = g_kill_signal + 1;
 }
 
 int ht_gw_kill_on_signal(int signo)

@@ -204,6 +204,11 @@ int ht_gw_set_contract(ht_gw *gw, const char *symbol, ht_risk_qty_unit unit, dou
 void ht_gw_kill(ht_gw *gw, const char *reason);
 bool ht_gw_killed(const ht_gw *gw);
 
+/* Releases the kill switch, an operator's decision (the gateway never does it by itself): logs who did it, and
+ * kill signals received until now are answered (a later one engages it again). Refused with err while the kill
+ * file exists. 0 (also when it was not engaged), or -1 with err. */
+int ht_gw_rearm(ht_gw *gw, const char *who, ht_error *err);
+
 /* Makes signo (e.g. SIGUSR1) engage the kill switch of every gateway at its next poll. 0 or -1. */
 int ht_gw_kill_on_signal(int signo);
 

@@ -53,7 +53,7 @@ typedef struct session_store {
     uint64_t next_out;
     stored_msg *sent;
     size_t n_sent, cap_sent;
-    char **clordids; /* ClOrdIDs seen (sorted insert would be faster; a linear table is enough for tests) */
+    char **clordids; /* ClOrdIDs seen: an open-addressing hash set of cap_clordids slots (NULL: empty) */
     size_t n_clordids, cap_clordids;
 } session_store;
 
@@ -473,23 +473,50 @@ static void drop_conn(ht_xsim *x, conn *c, const char *why)
 
 /* ---- orders ---- */
 
-/* True when this counterparty has sent the ClOrdID before; otherwise remembers it. */
+/* FNV-1a hash of a ClOrdID. */
+static uint64_t clordid_hash(const char *id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *id; id++)
+        h = (h ^ (unsigned char)*id) * 1099511628211ull;
+    return h;
+}
+
+/* Slot of id in an open-addressing table of cap (a power of two) entries: its own, or the empty one it would
+ * take. */
+static size_t clordid_slot(char *const *table, size_t cap, const char *id)
+{
+    size_t i = (size_t)clordid_hash(id) & (cap - 1);
+    while (table[i] && strcmp(table[i], id) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+/* True when this counterparty has sent the ClOrdID before; otherwise remembers it (a hash set kept at most half
+ * full; beyond MAX_CLORDIDS ids new ones are no longer remembered). */
 static bool seen_clordid(session_store *s, const char *id)
 {
-    for (size_t i = 0; i < s->n_clordids; i++)
-        if (strcmp(s->clordids[i], id) == 0)
-            return true;
-    if (s->n_clordids == s->cap_clordids) {
+    if (s->cap_clordids && s->clordids[clordid_slot(s->clordids, s->cap_clordids, id)])
+        return true;
+    if (2 * (s->n_clordids + 1) > s->cap_clordids) {
         size_t cap = s->cap_clordids ? s->cap_clordids * 2 : 1024;
-        if (cap > MAX_CLORDIDS)
+        if (cap > 2 * (size_t)MAX_CLORDIDS)
             return false;
-        char **grown = realloc(s->clordids, cap * sizeof *grown);
+        char **grown = calloc(cap, sizeof *grown);
         if (!grown)
             return false;
+        for (size_t i = 0; i < s->cap_clordids; i++)
+            if (s->clordids[i])
+                grown[clordid_slot(grown, cap, s->clordids[i])] = s->clordids[i];
+        free(s->clordids);
         s->clordids = grown;
         s->cap_clordids = cap;
     }
-    s->clordids[s->n_clordids++] = strdup(id);
+    char *copy = strdup(id);
+    if (!copy)
+        return false;
+    s->clordids[clordid_slot(s->clordids, s->cap_clordids, id)] = copy;
+    s->n_clordids++;
     return false;
 }
 
@@ -1063,7 +1090,7 @@ void ht_xsim_destroy(ht_xsim *x)
         for (size_t k = 0; k < s->n_sent; k++)
             free(s->sent[k].bytes);
         free(s->sent);
-        for (size_t k = 0; k < s->n_clordids; k++)
+        for (size_t k = 0; k < s->cap_clordids; k++)
             free(s->clordids[k]);
         free(s->clordids);
     }

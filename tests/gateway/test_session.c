@@ -391,6 +391,98 @@ static void malformed_inbound_is_rejected_and_the_session_survives(void **state)
     ht_gw_destroy(gw);
 }
 
+/* Builds a message from a raw client to the simulator; returns its length. */
+static size_t client_msg(char *buf, size_t cap, const char *type, uint64_t seq, const char *extra_pipes)
+{
+    ht_fix_writer w;
+    ht_fix_writer_begin(&w, buf, cap, type);
+    ht_fix_put_str(&w, 49, "RAWCLIENT");
+    ht_fix_put_str(&w, 56, "DERIBITSERVER");
+    ht_fix_put_u64(&w, 34, seq);
+    ht_fix_put_time(&w, 52, ht_wall_ns());
+    char extra[512];
+    snprintf(extra, sizeof extra, "%s", extra_pipes);
+    for (char *p = extra; *p; p++)
+        if (*p == '|')
+            *p = '\001';
+    ht_fix_put_raw(&w, extra, strlen(extra));
+    size_t len;
+    const char *m = ht_fix_writer_finish(&w, &len);
+    memmove(buf, m, len);
+    return len;
+}
+
+/* Counts the record file's lines that end with ",status". */
+static int count_status(const char *path, const char *status)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[512];
+    int n = 0;
+    size_t sl = strlen(status);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        size_t l = strlen(line);
+        if (l > sl && line[l - sl - 1] == ',' && strcmp(line + l - sl, status) == 0)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* The simulator refuses a ClOrdID the client used before, however many orders came between (its set grows
+ * past its first table of 1024 slots here), and takes new ones. A raw client sends the orders, since the
+ * gateway never reuses an id. */
+static void simulator_refuses_a_reused_clordid(void **state)
+{
+    (void)state;
+    const char *record = HT_TEST_TMPDIR "/dup_record.csv";
+    unlink(record);
+    ht_xsim_config xc;
+    ht_xsim_config_defaults(&xc);
+    snprintf(xc.record_path, sizeof xc.record_path, "%s", record);
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&xc, &err);
+    assert_non_null(x);
+    assert_int_equal(ht_xsim_start(x, &err), 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons(ht_xsim_port(x))};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char buf[1024], extra[256];
+    uint64_t seq = 1;
+    size_t n = client_msg(buf, sizeof buf, "A", seq++, "98=0|108=30|");
+    assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    enum { ORDERS = 3000 };
+    const int again[] = {0, 1500, ORDERS - 1};
+    for (int i = 0; i < ORDERS + 4; i++) {
+        int id = i < ORDERS ? i : i < ORDERS + 3 ? again[i - ORDERS] : ORDERS + 7;
+        snprintf(extra, sizeof extra, "11=RAW-%d|55=BTC-PERPETUAL|54=1|38=1|40=2|44=1000|59=3|60=20260101-00:00:00.000|",
+                 id);
+        n = client_msg(buf, sizeof buf, "D", seq++, extra);
+        assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+        if (i % 64 == 0) { /* keep the answers flowing so neither side's socket buffer fills */
+            char sink[65536];
+            while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+            }
+        }
+    }
+    int got_new = 0, got_dup = 0;
+    for (int wait = 0; wait < 500 && got_new + got_dup < ORDERS + 4; wait++) {
+        char sink[65536];
+        while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+        }
+        usleep(10000);
+        got_new = count_status(record, "new");
+        got_dup = count_status(record, "duplicate");
+    }
+    close(fd);
+    ht_xsim_destroy(x);
+    assert_int_equal(got_new, ORDERS + 1);
+    assert_int_equal(got_dup, 3);
+}
+
 /* A dropped connection: the gateway reconnects with backoff and resumes the same session's sequence numbers. */
 static void reconnects_and_resumes_after_a_drop(void **state)
 {
@@ -534,7 +626,7 @@ static void kill_switch_by_file_and_signal(void **state)
     ht_gw_destroy(gw);
     unlink(c.kill_file);
 
-    /* The signal: a fresh gateway engages at its next poll. (Last test: the signal flag is process-wide.) */
+    /* The signal: a running gateway engages at its next poll. */
     gw_config(&c, ht_xsim_port(x), "killsig");
     gw = ht_gw_create(&c, &err);
     memset(&s, 0, sizeof s);
@@ -545,6 +637,41 @@ static void kill_switch_by_file_and_signal(void **state)
     assert_int_equal(s.count[HT_GW_EV_KILL], 1);
     assert_non_null(strstr(s.last_text[HT_GW_EV_KILL], "kill signal"));
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_ERR_RISK);
+    /* The operator rearms: orders pass again, and the answered signal does not come back at the next poll. */
+    assert_int_equal(ht_gw_rearm(gw, "desk lead", &err), 0);
+    assert_true(file_contains(c.log_path, "KILL SWITCH REARMED by desk lead"));
+    assert_false(ht_gw_killed(gw));
+    pump(gw, &s, 100, NULL);
+    assert_false(ht_gw_killed(gw));
+    assert_int_equal(s.count[HT_GW_EV_KILL], 1);
+    o.qty = 3;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    /* A second signal engages it again. */
+    raise(SIGUSR1);
+    pump(gw, &s, 100, NULL);
+    assert_int_equal(s.count[HT_GW_EV_KILL], 2);
+    assert_true(ht_gw_killed(gw));
+    ht_gw_destroy(gw);
+
+    /* A kill signal stays in force for the process: a gateway created after it starts killed, until rearmed.
+     * A rearm is refused while the kill file exists. */
+    gw_config(&c, ht_xsim_port(x), "killsig2");
+    snprintf(c.kill_file, sizeof c.kill_file, HT_TEST_TMPDIR "/KILL2");
+    f = fopen(c.kill_file, "w");
+    fclose(f);
+    gw = ht_gw_create(&c, &err);
+    memset(&s, 0, sizeof s);
+    pump(gw, &s, 300, NULL);
+    assert_true(ht_gw_killed(gw));
+    assert_int_equal(ht_gw_rearm(gw, "desk lead", &err), -1);
+    assert_non_null(strstr(err.msg, "KILL2 still exists"));
+    assert_true(ht_gw_killed(gw));
+    unlink(c.kill_file);
+    assert_int_equal(ht_gw_rearm(gw, "desk lead", &err), 0);
+    assert_true(pump(gw, &s, 3000, is_active));
+    assert_false(ht_gw_killed(gw));
+    o.qty = 4;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     ht_gw_destroy(gw);
     ht_xsim_destroy(x);
 }
@@ -653,6 +780,7 @@ int main(void)
         cmocka_unit_test(reconnects_and_resumes_after_a_drop),
         cmocka_unit_test(heartbeats_and_test_request_detect_a_silent_peer),
         cmocka_unit_test(secrets_file_must_be_private),
+        cmocka_unit_test(simulator_refuses_a_reused_clordid),
         cmocka_unit_test(kill_switch_by_file_and_signal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
