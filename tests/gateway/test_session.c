@@ -301,13 +301,14 @@ typedef struct raw_peer {
     size_t got_len;
 } raw_peer;
 
-/* Builds a message from the peer to the gateway. */
-static size_t peer_msg(char *buf, size_t cap, const char *type, uint64_t seq, const char *extra_pipes)
+/* Builds a message from sender to target with the extra fields (tags separated by '|'); returns its length. */
+static size_t build_msg(char *buf, size_t cap, const char *type, const char *sender, const char *target, uint64_t seq,
+                        const char *extra_pipes)
 {
     ht_fix_writer w;
     ht_fix_writer_begin(&w, buf, cap, type);
-    ht_fix_put_str(&w, 49, "DERIBITSERVER");
-    ht_fix_put_str(&w, 56, "HEDGETRIG");
+    ht_fix_put_str(&w, 49, sender);
+    ht_fix_put_str(&w, 56, target);
     ht_fix_put_u64(&w, 34, seq);
     ht_fix_put_time(&w, 52, ht_wall_ns());
     char extra[512];
@@ -320,6 +321,12 @@ static size_t peer_msg(char *buf, size_t cap, const char *type, uint64_t seq, co
     const char *m = ht_fix_writer_finish(&w, &len);
     memmove(buf, m, len);
     return len;
+}
+
+/* Builds a message from the peer to the gateway. */
+static size_t peer_msg(char *buf, size_t cap, const char *type, uint64_t seq, const char *extra_pipes)
+{
+    return build_msg(buf, cap, type, "DERIBITSERVER", "HEDGETRIG", seq, extra_pipes);
 }
 
 /* The scripted peer: logon, then garbage, then a TestRequest, then reads what the gateway answers. */
@@ -394,22 +401,7 @@ static void malformed_inbound_is_rejected_and_the_session_survives(void **state)
 /* Builds a message from a raw client to the simulator; returns its length. */
 static size_t client_msg(char *buf, size_t cap, const char *type, uint64_t seq, const char *extra_pipes)
 {
-    ht_fix_writer w;
-    ht_fix_writer_begin(&w, buf, cap, type);
-    ht_fix_put_str(&w, 49, "RAWCLIENT");
-    ht_fix_put_str(&w, 56, "DERIBITSERVER");
-    ht_fix_put_u64(&w, 34, seq);
-    ht_fix_put_time(&w, 52, ht_wall_ns());
-    char extra[512];
-    snprintf(extra, sizeof extra, "%s", extra_pipes);
-    for (char *p = extra; *p; p++)
-        if (*p == '|')
-            *p = '\001';
-    ht_fix_put_raw(&w, extra, strlen(extra));
-    size_t len;
-    const char *m = ht_fix_writer_finish(&w, &len);
-    memmove(buf, m, len);
-    return len;
+    return build_msg(buf, cap, type, "RAWCLIENT", "DERIBITSERVER", seq, extra_pipes);
 }
 
 /* Counts the record file's lines that end with ",status". */
