@@ -27,8 +27,9 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Fills three venue books (BTC-PERPETUAL, BTC_USDC-PERPETUAL, a dated future) of 8 levels around spot. */
-static void make_quotes(ht_opt_quote q[3], double spot)
+/* Fills three venue books (BTC-PERPETUAL, BTC_USDC-PERPETUAL, a dated future) of 8 levels around spot, prepared
+ * (running sums, ht_opt_quote_prepare) unless told otherwise. */
+static void make_quotes(ht_opt_quote q[3], double spot, bool prepare)
 {
     memset(q, 0, 3 * sizeof q[0]);
     const double tick[3] = {0.5, 1.0, 2.5}, basis[3] = {0.0, -1.0, 0.004 * spot};
@@ -47,6 +48,8 @@ static void make_quotes(ht_opt_quote q[3], double spot)
         }
         q[v].n_bid = q[v].n_ask = HT_OPT_BOOK_LEVELS;
         q[v].position_amount = 0.0;
+        if (prepare) /* as the engine does when a venue's book changes */
+            ht_opt_quote_prepare(&q[v], v == 1 ? HT_OPT_LINEAR : HT_OPT_INVERSE);
     }
 }
 
@@ -61,17 +64,19 @@ typedef struct scenario {
 int main(int argc, char **argv)
 {
     size_t n = 200000;
-    bool json = false;
+    bool json = false, prepare = true;
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = true;
+        else if (strcmp(argv[i], "--unprepared") == 0)
+            prepare = false;
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc)
             only = argv[++i];
         else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
             n = strtoull(argv[++i], NULL, 10);
         else {
-            fprintf(stderr, "usage: bench_optimizer [--events N] [--only SCENARIO] [--json]\n");
+            fprintf(stderr, "usage: bench_optimizer [--events N] [--only SCENARIO] [--unprepared] [--json]\n");
             return 2;
         }
     }
@@ -92,7 +97,7 @@ int main(int argc, char **argv)
     if (!quotes || !events || !ns)
         return 1;
     for (int k = 0; k < N_QUOTE_SETS; k++)
-        make_quotes(quotes[k], 25000.0 * (0.98 + 0.04 * uniform01()));
+        make_quotes(quotes[k], 25000.0 * (0.98 + 0.04 * uniform01()), prepare);
     /* Breach events: a short-gamma book of about -2 BTC gamma-dollar, net delta 1..20 BTC off either way. */
     for (size_t i = 0; i < n; i++) {
         events[i] = (ht_opt_event){.underlying = 0, .trigger = HT_OPT_TRIGGER_BREACH,

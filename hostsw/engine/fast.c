@@ -36,11 +36,11 @@ static void quote_from_book(const fast_half *f, uint32_t id, ht_opt_quote *q)
     if (f->e->cfg.synthetic_book) {
         ht_book_level bids[ENGINE_BOOK_LEVELS], asks[ENGINE_BOOK_LEVELS];
         unsigned n = engine_synthetic_ladder(&f->e->cfg, mark, in->tick_size, bids, asks);
-        engine_quote_from_levels(bids, n, asks, n, mark, q);
+        engine_quote_from_levels(bids, n, asks, n, mark, in->inverse, q);
         return;
     }
     const ht_book *b = ht_feed_book(f->feed, in);
-    engine_quote_from_levels(b->bids, b->bid_count, b->asks, b->ask_count, mark, q);
+    engine_quote_from_levels(b->bids, b->bid_count, b->asks, b->ask_count, mark, in->inverse, q);
 }
 
 /* One index tick through the pipeline: push, poll, stamps; posts the tick and its breach. */

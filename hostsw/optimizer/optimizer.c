@@ -22,6 +22,7 @@ typedef struct ht_opt_underlying {
     double first_amount[HT_OPT_MAX_VENUES]; /* smallest order: a lot, or the minimum rounded up to lots */
     double inv_lot[HT_OPT_MAX_VENUES];      /* 1 / lot_amount, 0 for any amount */
     double inv_tick[HT_OPT_MAX_VENUES];     /* 1 / tick_size */
+    double tick[HT_OPT_MAX_VENUES];         /* 1 / inv_tick: the grid the limit is rounded to (as the division gives) */
     /* state */
     double last_half_width; /* the previous decision's band: the trade size of k_eff's impact term */
     bool hedged_once;
@@ -229,6 +230,7 @@ int ht_opt_add_venue(ht_opt *opt, uint32_t underlying, const ht_opt_venue *v, ht
     ul->first_amount[i] = first;
     ul->inv_lot[i] = v->lot_amount > 0.0 ? 1.0 / v->lot_amount : 0.0;
     ul->inv_tick[i] = 1.0 / v->tick_size;
+    ul->tick[i] = 1.0 / ul->inv_tick[i];
     return (int)ul->n_venues++;
 }
 
@@ -276,15 +278,62 @@ static void read_top(const ht_opt_quote *q, double spot, venue_top *t)
     }
 }
 
+/* Running coin sums of one side's leading levels that have a price > 0 and an amount > 0 (at most n of them);
+ * sets *n_valid to their count and *monotone when their prices move away from the touch (side +1 asks, -1 bids). */
+static void prepare_side(const double *px, const double *amount, unsigned n, bool inverse, int side, double *cum,
+                         uint8_t *n_valid, bool *monotone)
+{
+    if (n > HT_OPT_BOOK_LEVELS)
+        n = HT_OPT_BOOK_LEVELS;
+    double depth = 0.0;
+    bool mono = true;
+    unsigned l = 0;
+    for (; l < n && px[l] > 0.0 && amount[l] > 0.0; l++) {
+        depth += inverse ? amount[l] / px[l] : amount[l]; /* the order and operations of depth_in_collar's walk */
+        cum[l] = depth;
+        if (l > 0 && !(side > 0 ? px[l] >= px[l - 1] : px[l] <= px[l - 1]))
+            mono = false;
+    }
+    for (unsigned r = l; r < HT_OPT_BOOK_LEVELS; r++)
+        cum[r] = 0.0;
+    *n_valid = (uint8_t)l;
+    *monotone = mono;
+}
+
+void ht_opt_quote_prepare(ht_opt_quote *q, ht_opt_contract contract)
+{
+    bool inverse = contract == HT_OPT_INVERSE;
+    prepare_side(q->bid_px, q->bid_amount, q->n_bid, inverse, -1, q->cum_bid_coin, &q->n_bid_valid, &q->bids_falling);
+    prepare_side(q->ask_px, q->ask_amount, q->n_ask, inverse, 1, q->cum_ask_coin, &q->n_ask_valid, &q->asks_rising);
+    q->prepared = (uint8_t)(1 + contract);
+}
+
 /* Coins a venue can take from one side of its book inside the collar bound (INFINITY for unlimited depth):
- * the levels from the best one on, up to the first that is empty or beyond the bound. */
-static double depth_in_collar(const ht_opt_venue *v, const ht_opt_quote *q, int side, double bound)
+ * the levels from the best one on, up to the first that is empty or beyond the bound. A prepared quote gives the
+ * same sum from its running sums: the monotone case with one comparison, otherwise by scanning prices only. */
+static inline double depth_in_collar(const ht_opt_venue *v, const ht_opt_quote *q, int side, double bound)
 {
     if (q->unlimited_depth)
         return INFINITY;
     unsigned n = side > 0 ? q->n_ask : q->n_bid;
     if (n > HT_OPT_BOOK_LEVELS)
         n = HT_OPT_BOOK_LEVELS;
+    if (HT_LIKELY(q->prepared == 1u + (unsigned)v->contract && bound > 0.0)) {
+        const double *px = side > 0 ? q->ask_px : q->bid_px;
+        const double *cum = side > 0 ? q->cum_ask_coin : q->cum_bid_coin;
+        unsigned m = side > 0 ? q->n_ask_valid : q->n_bid_valid;
+        if (m > n)
+            m = n;
+        if (m == 0)
+            return 0.0;
+        bool monotone = side > 0 ? q->asks_rising : q->bids_falling;
+        if (monotone && (side > 0 ? px[m - 1] <= bound : px[m - 1] >= bound))
+            return cum[m - 1];
+        unsigned l = 0;
+        while (l < m && (side > 0 ? px[l] <= bound : px[l] >= bound))
+            l++;
+        return l > 0 ? cum[l - 1] : 0.0;
+    }
     double depth = 0.0;
     unsigned l = 0;
     if (side > 0) {
@@ -415,7 +464,8 @@ static void band_hold(double *lo, double *hi, double x)
 
 /* Walks a side of the book to the level that fills amount and returns the IOC limit: that level's price, held
  * inside the collar and on the tick grid. */
-static double limit_price(const ht_opt_quote *q, int side, const venue_view *w, double inv_tick, double amount)
+static double limit_price(const ht_opt_quote *q, int side, const venue_view *w, double inv_tick, double tick,
+                          double amount)
 {
     const double *px = side > 0 ? q->ask_px : q->bid_px;
     const double *amt = side > 0 ? q->ask_amount : q->bid_amount;
@@ -437,7 +487,6 @@ static double limit_price(const ht_opt_quote *q, int side, const venue_view *w, 
             }
         }
     }
-    double tick = 1.0 / inv_tick;
     if (side > 0)
         return floor_pos(min_d(p, w->bound_px) * inv_tick + 1e-9) * tick;
     return ceil_pos(max_d(p, w->bound_px) * inv_tick - 1e-9) * tick;
@@ -748,7 +797,7 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
         o->side = (int8_t)side;
         o->amount = amount[i];
         o->contracts = amount[i] / v->contract_size;
-        o->limit_px = limit_price(&quotes[i], side, &w[i], ul->inv_tick[i], amount[i]);
+        o->limit_px = limit_price(&quotes[i], side, &w[i], ul->inv_tick[i], ul->tick[i], amount[i]);
         o->delta_coin = side * c;
         o->expected_cost_usd = w[i].cost.a_usd_per_coin * c +
                                (2.0 / 3.0) * w[i].cost.b_usd_per_coin * c * sqrt(c) + cfg->fixed_cost_usd;

@@ -14,36 +14,47 @@ static inline double max_d(double a, double b)
     return a > b ? a : b;
 }
 
-/* Sorts the indices of venues with room by their flat cost a (insertion sort: a handful of venues). */
-static size_t sort_by_flat_cost(const ht_opt_venue_cost *v, size_t n, uint8_t *order)
+/* Sorts the indices of the venues in the mask by their flat cost a (insertion sort: a handful of venues; a tie keeps
+ * the index order). */
+static size_t sort_by_flat_cost(const ht_opt_venue_cost *v, uint32_t mask, uint8_t *order)
 {
     size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!(v[i].cap_coin > 0.0))
-            continue;
+    for (; mask; mask &= mask - 1) {
+        uint8_t i = (uint8_t)__builtin_ctz(mask);
+        double a = v[i].a_usd_per_coin;
         size_t j = m++;
-        while (j > 0 && v[order[j - 1]].a_usd_per_coin > v[i].a_usd_per_coin) {
+        while (j > 0 && v[order[j - 1]].a_usd_per_coin > a) {
             order[j] = order[j - 1];
             j--;
         }
-        order[j] = (uint8_t)i;
+        order[j] = i;
     }
     return m;
+}
+
+/* The lowest venue index in a non-empty mask; the loops below visit the venues of a mask in rising index order,
+ * which keeps every sum in the same order as a loop over all venues. */
+static inline unsigned lowest(uint32_t mask)
+{
+    return (unsigned)__builtin_ctz(mask);
 }
 
 double ht_opt_split(const ht_opt_venue_cost *v, size_t n, double target_coin, double *q)
 {
     double total_cap = 0.0;
+    uint32_t with_room = 0; /* bit i: venue i has a cap > 0 */
     for (size_t i = 0; i < n; i++) {
         q[i] = 0.0;
-        if (v[i].cap_coin > 0.0)
+        if (v[i].cap_coin > 0.0) {
             total_cap += v[i].cap_coin;
+            with_room |= 1u << i;
+        }
     }
     if (!(target_coin > 0.0) || total_cap <= 0.0)
         return 0.0;
     if (target_coin >= total_cap) {
-        for (size_t i = 0; i < n; i++)
-            q[i] = v[i].cap_coin > 0.0 ? v[i].cap_coin : 0.0;
+        for (uint32_t m = with_room; m; m &= m - 1)
+            q[lowest(m)] = v[lowest(m)].cap_coin;
         return total_cap;
     }
     if (n == 1) { /* one venue: no split */
@@ -55,91 +66,89 @@ double ht_opt_split(const ht_opt_venue_cost *v, size_t n, double target_coin, do
      * Between events the venues trading below their cap (interior) are fixed, and what they place,
      * sum ((lambda - a)/b)^2, is a quadratic in lambda, solved at the end in a cancellation-free form. */
     uint8_t order[HT_OPT_MAX_VENUES];
-    size_t m = sort_by_flat_cost(v, n, order);
-    enum { IDLE, INTERIOR, FULL } status[HT_OPT_MAX_VENUES] = {IDLE};
+    size_t m = sort_by_flat_cost(v, with_room, order);
+    uint32_t interior = 0;             /* bit i: venue i trades below its cap */
     double full_at[HT_OPT_MAX_VENUES]; /* marginal cost at which an interior venue fills its cap */
     double full = 0.0, lambda = 0.0;
-    size_t next = 0, interior = 0;
+    size_t next = 0;
     for (size_t guard = 0; guard < 2 * HT_OPT_MAX_VENUES + 2; guard++) {
         double next_start = next < m ? v[order[next]].a_usd_per_coin : INFINITY;
         double next_full = INFINITY;
-        size_t filling = n;
+        unsigned filling = (unsigned)n;
         double placed = full;
-        for (size_t i = 0; i < n; i++)
-            if (status[i] == INTERIOR && full_at[i] < next_full) {
-                next_full = full_at[i];
-                filling = i;
+        for (uint32_t b = interior; b; b &= b - 1)
+            if (full_at[lowest(b)] < next_full) {
+                next_full = full_at[lowest(b)];
+                filling = lowest(b);
             }
         double event = min_d(next_start, next_full);
         if (event < INFINITY)
-            for (size_t i = 0; i < n; i++)
-                if (status[i] == INTERIOR) {
-                    double x = (event - v[i].a_usd_per_coin) / v[i].b_usd_per_coin;
-                    placed += min_d(x * x, v[i].cap_coin); /* at its own fill event, rounding may overshoot */
-                }
+            for (uint32_t b = interior; b; b &= b - 1) {
+                unsigned i = lowest(b);
+                double x = (event - v[i].a_usd_per_coin) / v[i].b_usd_per_coin;
+                placed += min_d(x * x, v[i].cap_coin); /* at its own fill event, rounding may overshoot */
+            }
         if (placed >= target_coin || !(event < INFINITY)) {
             /* Reached before the next event: with a0 the dearest interior venue's a, d = a0 - a >= 0 and
              * x = lambda - a0 >= 0, sum w (x + d)^2 = rest is A x^2 + 2 B x + C - rest = 0. */
             double a0 = -INFINITY, qa = 0.0, qb = 0.0, qc = 0.0;
-            for (size_t i = 0; i < n; i++)
-                if (status[i] == INTERIOR && v[i].a_usd_per_coin > a0)
-                    a0 = v[i].a_usd_per_coin;
-            for (size_t i = 0; i < n; i++)
-                if (status[i] == INTERIOR) {
-                    double w = 1.0 / (v[i].b_usd_per_coin * v[i].b_usd_per_coin);
-                    double d = a0 - v[i].a_usd_per_coin;
-                    qa += w;
-                    qb += w * d;
-                    qc += w * d * d;
-                }
+            for (uint32_t b = interior; b; b &= b - 1)
+                if (v[lowest(b)].a_usd_per_coin > a0)
+                    a0 = v[lowest(b)].a_usd_per_coin;
+            for (uint32_t b = interior; b; b &= b - 1) {
+                unsigned i = lowest(b);
+                double w = 1.0 / (v[i].b_usd_per_coin * v[i].b_usd_per_coin);
+                double d = a0 - v[i].a_usd_per_coin;
+                qa += w;
+                qb += w * d;
+                qc += w * d * d;
+            }
             double excess = max_d(target_coin - full - qc, 0.0);
             lambda = interior ? a0 + excess / (qb + sqrt(qb * qb + qa * excess)) : event;
             break;
         }
         if (next_full <= next_start) {
-            status[filling] = FULL; /* an interior venue reaches its cap */
+            interior &= ~(1u << filling); /* an interior venue reaches its cap */
             q[filling] = v[filling].cap_coin;
             full += v[filling].cap_coin;
-            interior--;
             continue;
         }
-        size_t i = order[next++]; /* a venue starts trading */
+        unsigned i = order[next++]; /* a venue starts trading */
         /* An impact slope too small to move the marginal cost over the venue's cap counts as flat. */
         double rise = v[i].b_usd_per_coin * sqrt(v[i].cap_coin);
         if (v[i].b_usd_per_coin > 0.0 && rise > 1e-12 * max_d(fabs(v[i].a_usd_per_coin), 1.0)) {
-            status[i] = INTERIOR;
-            interior++;
+            interior |= 1u << i;
             full_at[i] = v[i].a_usd_per_coin + rise;
         } else if (placed + v[i].cap_coin >= target_coin) {
-            status[i] = FULL; /* a flat venue takes the rest at lambda = a */
-            q[i] = target_coin - placed;
+            q[i] = target_coin - placed; /* a flat venue takes the rest at lambda = a */
             full += q[i];
             lambda = event;
             break;
         } else {
-            status[i] = FULL;
             q[i] = v[i].cap_coin;
             full += v[i].cap_coin;
         }
     }
-    double sum = 0.0, best_slack = -1.0;
-    size_t absorber = n;
-    for (size_t i = 0; i < n; i++) {
-        if (status[i] == INTERIOR) {
-            double x = lambda > v[i].a_usd_per_coin ? (lambda - v[i].a_usd_per_coin) / v[i].b_usd_per_coin : 0.0;
-            q[i] = min_d(x * x, v[i].cap_coin);
-            /* sqrt(q)/b: how much q moves per unit of marginal cost; the residue goes where that is largest */
-            double slack = sqrt(q[i]) / v[i].b_usd_per_coin;
-            if (slack > best_slack) {
-                best_slack = slack;
-                absorber = i;
-            }
+    double best_slack = -1.0;
+    unsigned absorber = (unsigned)n;
+    for (uint32_t b = interior; b; b &= b - 1) {
+        unsigned i = lowest(b);
+        double x = lambda > v[i].a_usd_per_coin ? (lambda - v[i].a_usd_per_coin) / v[i].b_usd_per_coin : 0.0;
+        q[i] = min_d(x * x, v[i].cap_coin);
+        /* sqrt(q)/b: how much q moves per unit of marginal cost; the residue goes where that is largest */
+        double slack = sqrt(q[i]) / v[i].b_usd_per_coin;
+        if (slack > best_slack) {
+            best_slack = slack;
+            absorber = i;
         }
-        sum += q[i];
     }
     /* Put the rounding residue on the interior venue whose marginal cost it moves least, so that the split sums to
      * its target and the marginal costs stay equal. */
-    if (absorber < n)
+    if (absorber < n) {
+        double sum = 0.0;
+        for (size_t i = 0; i < n; i++)
+            sum += q[i];
         q[absorber] = min_d(max_d(q[absorber] + (target_coin - sum), 0.0), v[absorber].cap_coin);
+    }
     return target_coin;
 }

@@ -156,7 +156,19 @@ typedef struct ht_opt_quote {
     bool unlimited_depth;                   /* backtests: the best level has infinite size */
     double reference_px;                    /* collar centre (mark or index); 0 = the mid */
     double position_amount;                 /* current position, signed, venue units */
+    /* Running sums over the levels, filled by ht_opt_quote_prepare (optional: a decision on an unprepared quote
+     * walks the book itself, with the same result). Whoever changes a level or a count afterwards must prepare
+     * the quote again, or set prepared to 0. reference_px and position_amount may change freely. */
+    uint8_t prepared;                        /* 0, or 1 + the ht_opt_contract the sums are in */
+    uint8_t n_bid_valid, n_ask_valid;        /* leading levels (of n_bid, n_ask) with a price > 0 and an amount > 0 */
+    bool bids_falling, asks_rising;          /* prices monotone (non-strictly) over those levels */
+    double cum_bid_coin[HT_OPT_BOOK_LEVELS]; /* coins in levels 0..l: the amounts, or amount / price (inverse) */
+    double cum_ask_coin[HT_OPT_BOOK_LEVELS];
 } ht_opt_quote;
+
+/* Fills q's running sums for a venue of the given contract kind from its levels and counts. Call it where the book
+ * changes (the feed's book events), not per decision: it costs what a decision saves. Pure, allocates nothing. */
+void ht_opt_quote_prepare(ht_opt_quote *q, ht_opt_contract contract);
 
 /* ------------------------------------------------------------------------------------------------------ */
 /* Configuration shared by every underlying                                                               */

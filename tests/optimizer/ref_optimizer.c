@@ -1,0 +1,881 @@
+/* SPDX-License-Identifier: MIT */
+/* Reference optimizer for the differential test: the decision and the venue split as they were before the fast
+ * path (prepared books, cached marginal costs), kept verbatim apart from the names (ref_opt_*), so the test can
+ * check that the library's faster decision gives the same orders, band and state, bit for bit. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref_optimizer.h"
+/* Names of the rules for messages, indexed by ht_opt_rule. */
+static const char *const g_rule_label[HT_OPT_RULE_COUNT] = {"fixed", "fixed %", "Whalley-Wilmott", "Zakamouline",
+                                                           "move", "time", "Leland"};
+
+/* Smallest margin by which a widened band clears the net delta (the pipeline's delta resolution is 2^-32). */
+#define BAND_MARGIN_COIN 1e-9
+
+/* Per-underlying configuration and state. */
+typedef struct ht_opt_underlying {
+    bool has_strategy;
+    ht_opt_strategy strategy;
+    uint32_t n_venues;
+    ht_opt_venue venues[HT_OPT_MAX_VENUES];
+    double first_amount[HT_OPT_MAX_VENUES]; /* smallest order: a lot, or the minimum rounded up to lots */
+    double inv_lot[HT_OPT_MAX_VENUES];      /* 1 / lot_amount, 0 for any amount */
+    double inv_tick[HT_OPT_MAX_VENUES];     /* 1 / tick_size */
+    /* state */
+    double last_half_width; /* the previous decision's band: the trade size of k_eff's impact term */
+    bool hedged_once;
+    int64_t last_hedge_ns;
+    double ref_spot;        /* spot at the last hedge (MOVE) */
+    double tokens;          /* rate-limit bucket */
+    int64_t tokens_ns;
+    bool tokens_valid;
+} ht_opt_underlying;
+
+struct ref_opt {
+    ht_opt_config cfg;
+    double sqrt_horizon_years;  /* sqrt(impact_horizon_s / year) */
+    double sqrt_latency_years;  /* sqrt(latency_s / year) */
+    double ul_sqrt_interval_years[HT_OPT_MAX_UNDERLYINGS]; /* TIME / LELAND: sqrt(interval / year) */
+    ht_opt_underlying ul[HT_OPT_MAX_UNDERLYINGS];
+};
+
+/* One venue seen from one side at decision time. */
+typedef struct venue_view {
+    bool usable;
+    double mid;          /* USD */
+    double ref_px;       /* collar centre and inverse-contract conversion price */
+    double bound_px;     /* collar limit for this side */
+    double conv;         /* venue units per coin: 1 (linear) or ref_px (inverse) */
+    double depth_coin;   /* inside the collar (INFINITY when unlimited) */
+    double first_coin;   /* smallest order, coins */
+    double lot_coin;     /* one lot, coins (0 for any amount) */
+    ht_opt_venue_cost cost;
+} venue_view;
+
+/* The top of one venue's book, read once per decision. */
+typedef struct venue_top {
+    bool has_bid, has_ask;
+    double bid, ask, mid, ref;
+} venue_top;
+
+
+/* True when x is a finite number >= lo. */
+static bool finite_at_least(double x, double lo)
+{
+    return isfinite(x) && x >= lo;
+}
+
+ref_opt *ref_opt_create(const ht_opt_config *cfg, ht_error *err)
+{
+    ht_opt_config c;
+    if (cfg)
+        c = *cfg;
+    else
+        ht_opt_config_init(&c);
+    if (!finite_at_least(c.impact_y, 0.0))
+        return ht_error_set(err, "optimizer config: impact_y must be >= 0, got %g", c.impact_y), NULL;
+    if (!finite_at_least(c.impact_horizon_s, 0.0))
+        return ht_error_set(err, "optimizer config: impact_horizon_s must be >= 0, got %g", c.impact_horizon_s), NULL;
+    if (!finite_at_least(c.latency_s, 0.0))
+        return ht_error_set(err, "optimizer config: latency_s must be >= 0, got %g", c.latency_s), NULL;
+    if (!finite_at_least(c.adverse_coef, 0.0))
+        return ht_error_set(err, "optimizer config: adverse_coef must be >= 0, got %g", c.adverse_coef), NULL;
+    if (!finite_at_least(c.fixed_cost_usd, 0.0))
+        return ht_error_set(err, "optimizer config: fixed_cost_usd must be >= 0, got %g", c.fixed_cost_usd), NULL;
+    if (!finite_at_least(c.min_hedge_coin, 0.0))
+        return ht_error_set(err, "optimizer config: min_hedge_coin must be >= 0, got %g", c.min_hedge_coin), NULL;
+    if (!finite_at_least(c.max_orders_per_s, 0.0))
+        return ht_error_set(err, "optimizer config: max_orders_per_s must be >= 0, got %g", c.max_orders_per_s), NULL;
+    if (c.max_orders_per_s > 0.0 && !finite_at_least(c.burst_orders, 1.0))
+        return ht_error_set(err, "optimizer config: burst_orders must be >= 1 with a rate limit, got %g",
+                            c.burst_orders), NULL;
+    if (c.min_interval_ns < 0 || c.retry_ns < 0 || c.min_interval_ns > (1ll << 60) || c.retry_ns > (1ll << 60))
+        return ht_error_set(err, "optimizer config: min_interval_ns and retry_ns must be in [0, 2^60]"), NULL;
+    ref_opt *opt = calloc(1, sizeof *opt);
+    if (!opt)
+        return ht_error_set(err, "optimizer: out of memory"), NULL;
+    opt->cfg = c;
+    opt->sqrt_horizon_years = sqrt(c.impact_horizon_s / HT_OPT_SECONDS_PER_YEAR);
+    opt->sqrt_latency_years = sqrt(c.latency_s / HT_OPT_SECONDS_PER_YEAR);
+    ref_opt_reset(opt);
+    return opt;
+}
+
+void ref_opt_destroy(ref_opt *opt)
+{
+    free(opt);
+}
+
+void ref_opt_reset(ref_opt *opt)
+{
+    for (size_t u = 0; u < HT_OPT_MAX_UNDERLYINGS; u++) {
+        ht_opt_underlying *ul = &opt->ul[u];
+        ul->hedged_once = false;
+        ul->last_hedge_ns = 0;
+        ul->last_half_width = 0.0;
+        ul->ref_spot = 0.0;
+        ul->tokens = opt->cfg.burst_orders;
+        ul->tokens_ns = 0;
+        ul->tokens_valid = false;
+    }
+}
+
+int ref_opt_set_strategy(ref_opt *opt, uint32_t underlying, const ht_opt_strategy *s, ht_error *err)
+{
+    if (underlying >= HT_OPT_MAX_UNDERLYINGS)
+        return ht_error_set(err, "strategy: underlying %u out of range (0..%d)", underlying, HT_OPT_MAX_UNDERLYINGS - 1);
+    if ((unsigned)s->rule >= HT_OPT_RULE_COUNT)
+        return ht_error_set(err, "strategy: unknown rule %d", (int)s->rule);
+    bool timed = s->rule == HT_OPT_RULE_TIME || s->rule == HT_OPT_RULE_LELAND;
+    if (timed && !(s->interval_ns > 0 && s->interval_ns <= 1000000000000000000ll))
+        return ht_error_set(err, "strategy: interval_ns must be in (0, 1e18] for a time-based rule, got %lld",
+                            (long long)s->interval_ns);
+    if (!timed && !(isfinite(s->param) && s->param > 0.0))
+        return ht_error_set(err, "strategy: param must be > 0, got %g", s->param);
+    if (s->rule == HT_OPT_RULE_FIXED_PCT && s->param > 10.0)
+        return ht_error_set(err, "strategy: fixed band of %g x gross delta is above the limit of 10", s->param);
+    if ((unsigned)s->target > HT_OPT_TARGET_INNER)
+        return ht_error_set(err, "strategy: unknown sizing target %d", (int)s->target);
+    if (s->target == HT_OPT_TARGET_INNER && !(s->inner_fraction >= 0.0 && s->inner_fraction <= 1.0))
+        return ht_error_set(err, "strategy: inner_fraction must be in [0, 1], got %g", s->inner_fraction);
+    if (!finite_at_least(s->cost_override, 0.0) || !finite_at_least(s->min_half_width_coin, 0.0) ||
+        !finite_at_least(s->max_half_width_coin, 0.0))
+        return ht_error_set(err, "strategy: cost_override, min_half_width_coin and max_half_width_coin must be >= 0");
+    if (s->max_half_width_coin > 0.0 && s->max_half_width_coin < s->min_half_width_coin)
+        return ht_error_set(err, "strategy: max_half_width_coin %g is below min_half_width_coin %g",
+                            s->max_half_width_coin, s->min_half_width_coin);
+    opt->ul[underlying].strategy = *s;
+    opt->ul[underlying].has_strategy = true;
+    opt->ul_sqrt_interval_years[underlying] =
+        timed ? sqrt((double)s->interval_ns * 1e-9 / HT_OPT_SECONDS_PER_YEAR) : 0.0;
+    return 0;
+}
+
+int ref_opt_add_venue(ref_opt *opt, uint32_t underlying, const ht_opt_venue *v, ht_error *err)
+{
+    if (underlying >= HT_OPT_MAX_UNDERLYINGS)
+        return ht_error_set(err, "venue: underlying %u out of range (0..%d)", underlying, HT_OPT_MAX_UNDERLYINGS - 1);
+    ht_opt_underlying *ul = &opt->ul[underlying];
+    const char *name = v->instrument[0] ? v->instrument : "(unnamed)";
+    if (ul->n_venues >= HT_OPT_MAX_VENUES)
+        return ht_error_set(err, "venue %s: underlying %u already has %d venues", name, underlying, HT_OPT_MAX_VENUES);
+    if (memchr(v->instrument, '\0', sizeof v->instrument) == NULL || v->instrument[0] == '\0')
+        return ht_error_set(err, "venue: instrument name must be 1..%zu characters", sizeof v->instrument - 1);
+    if (v->contract != HT_OPT_LINEAR && v->contract != HT_OPT_INVERSE)
+        return ht_error_set(err, "venue %s: contract must be linear or inverse", name);
+    if (!(isfinite(v->contract_size) && v->contract_size > 0.0))
+        return ht_error_set(err, "venue %s: contract_size must be > 0, got %g", name, v->contract_size);
+    if (!finite_at_least(v->lot_amount, 0.0) || !finite_at_least(v->min_amount, 0.0))
+        return ht_error_set(err, "venue %s: lot_amount and min_amount must be >= 0", name);
+    if (!(isfinite(v->tick_size) && v->tick_size > 0.0))
+        return ht_error_set(err, "venue %s: tick_size must be > 0, got %g", name, v->tick_size);
+    if (!finite_at_least(v->taker_fee, -0.01) || !finite_at_least(v->maker_fee, -0.01) || v->taker_fee > 0.1 ||
+        v->maker_fee > 0.1)
+        return ht_error_set(err, "venue %s: fees must be in [-0.01, 0.1] of notional (taker %g, maker %g)", name,
+                            v->taker_fee, v->maker_fee);
+    if (!finite_at_least(v->max_long_amount, 0.0) || !finite_at_least(v->max_short_amount, 0.0))
+        return ht_error_set(err, "venue %s: position limits must be >= 0 (0 = none)", name);
+    if (!(v->collar_frac > 0.0 && v->collar_frac < 0.5))
+        return ht_error_set(err, "venue %s: collar_frac must be in (0, 0.5), got %g", name, v->collar_frac);
+    uint32_t i = ul->n_venues;
+    ul->venues[i] = *v;
+    double first = v->lot_amount;
+    if (v->min_amount > 0.0)
+        first = fmax(first, v->lot_amount > 0.0 ? ceil(v->min_amount / v->lot_amount - 1e-9) * v->lot_amount
+                                                : v->min_amount);
+    ul->first_amount[i] = first;
+    ul->inv_lot[i] = v->lot_amount > 0.0 ? 1.0 / v->lot_amount : 0.0;
+    ul->inv_tick[i] = 1.0 / v->tick_size;
+    return (int)ul->n_venues++;
+}
+
+/* Smaller and larger of two numbers, inlined (fmin and fmax are library calls for their NaN rules). */
+static inline double min_d(double a, double b)
+{
+    return a < b ? a : b;
+}
+static inline double max_d(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* floor and ceil of a non-negative number, inlined (the libm calls cost more than the rest of a step); from 2^52
+ * on every double is a whole number already, and anything else (negative, NaN) goes to libm. */
+static inline double floor_pos(double x)
+{
+    return x >= 0.0 && x < 0x1p52 ? (double)(int64_t)x : floor(x);
+}
+static inline double ceil_pos(double x)
+{
+    if (!(x >= 0.0 && x < 0x1p52))
+        return ceil(x);
+    double f = (double)(int64_t)x;
+    return f < x ? f + 1.0 : f;
+}
+
+/* Reads the top of a venue's book: best bid and ask when present, the mid (the average when the book is not
+ * crossed, else the side that is there) and the collar's reference price. A venue whose mid or reference is
+ * not within a factor 2 of the spot is taken as a bad or stale quote: nothing there is usable. */
+static void read_top(const ht_opt_quote *q, double spot, venue_top *t)
+{
+    t->has_bid = q->n_bid > 0 && q->bid_px[0] > 0.0 && q->bid_px[0] < INFINITY;
+    t->has_ask = q->n_ask > 0 && q->ask_px[0] > 0.0 && q->ask_px[0] < INFINITY;
+    t->bid = q->bid_px[0];
+    t->ask = q->ask_px[0];
+    if (t->has_bid && t->has_ask && t->bid <= t->ask)
+        t->mid = 0.5 * (t->bid + t->ask);
+    else
+        t->mid = t->has_ask ? t->ask : t->has_bid ? t->bid : 0.0;
+    t->ref = q->reference_px > 0.0 && q->reference_px < INFINITY ? q->reference_px : t->mid;
+    if (!(t->mid >= 0.5 * spot && t->mid <= 2.0 * spot && t->ref >= 0.5 * spot && t->ref <= 2.0 * spot)) {
+        t->has_bid = t->has_ask = false;
+        t->mid = 0.0;
+    }
+}
+
+/* Coins a venue can take from one side of its book inside the collar bound (INFINITY for unlimited depth):
+ * the levels from the best one on, up to the first that is empty or beyond the bound. */
+static double depth_in_collar(const ht_opt_venue *v, const ht_opt_quote *q, int side, double bound)
+{
+    if (q->unlimited_depth)
+        return INFINITY;
+    unsigned n = side > 0 ? q->n_ask : q->n_bid;
+    if (n > HT_OPT_BOOK_LEVELS)
+        n = HT_OPT_BOOK_LEVELS;
+    double depth = 0.0;
+    unsigned l = 0;
+    if (side > 0) {
+        for (; l < n && q->ask_px[l] <= bound && q->ask_px[l] > 0.0 && q->ask_amount[l] > 0.0; l++)
+            depth += v->contract == HT_OPT_INVERSE ? q->ask_amount[l] / q->ask_px[l] : q->ask_amount[l];
+    } else {
+        for (; l < n && q->bid_px[l] >= bound && q->bid_amount[l] > 0.0; l++)
+            depth += v->contract == HT_OPT_INVERSE ? q->bid_amount[l] / q->bid_px[l] : q->bid_amount[l];
+    }
+    return depth;
+}
+
+/* Builds the view of one venue from one side (side +1: we buy and lift asks; -1: we sell and hit bids).
+ * known_depth >= 0 is that side's depth inside the collar when already measured. */
+static void view_venue(const ht_opt_venue *v, double first_amount, const ht_opt_quote *q, const venue_top *t,
+                       int side, double known_depth, double impact_sigma, double adverse_frac, double impact_y,
+                       venue_view *out)
+{
+    out->usable = false;
+    out->cost.cap_coin = 0.0;
+    bool present = side > 0 ? t->has_ask : t->has_bid;
+    if (!present)
+        return;
+    double best = side > 0 ? t->ask : t->bid;
+    double bound = side > 0 ? t->ref * (1.0 + v->collar_frac) : t->ref * (1.0 - v->collar_frac);
+    if (side > 0 ? best > bound : best < bound)
+        return; /* the touch is already outside the collar */
+    double depth_coin = known_depth >= 0.0 ? known_depth : depth_in_collar(v, q, side, bound);
+    double conv = v->contract == HT_OPT_INVERSE ? t->ref : 1.0;
+    double room = INFINITY;
+    double pos = q->position_amount > -INFINITY && q->position_amount < INFINITY ? q->position_amount : 0.0;
+    if (side > 0 && v->max_long_amount > 0.0)
+        room = max_d(v->max_long_amount - pos, 0.0) / conv;
+    if (side < 0 && v->max_short_amount > 0.0)
+        room = max_d(v->max_short_amount + pos, 0.0) / conv;
+    double half_spread = fabs(best - t->mid) / t->mid;
+    out->mid = t->mid;
+    out->ref_px = t->ref;
+    out->bound_px = bound;
+    out->conv = conv;
+    out->depth_coin = depth_coin;
+    out->first_coin = first_amount / conv;
+    out->lot_coin = v->lot_amount / conv;
+    out->cost.a_usd_per_coin = t->mid * (v->taker_fee + half_spread + adverse_frac);
+    out->cost.b_usd_per_coin =
+        depth_coin > 0.0 && depth_coin < INFINITY ? 1.5 * t->mid * impact_y * impact_sigma / sqrt(depth_coin) : 0.0;
+    out->cost.cap_coin = min_d(depth_coin, room);
+    out->usable = out->cost.cap_coin > 0.0;
+}
+
+/* The rule's band (centre and half-width, in net-delta coins) and the vol the centre's delta is taken at. */
+static void rule_band(const ht_opt_strategy *s, const ht_opt_event *ev, const ht_opt_book *book, double k,
+                      double *centre, double *half_width, double *hedge_vol)
+{
+    double gamma = ev->net_gamma, spot = ev->spot;
+    double h = 0.0, hv = book->vol;
+    switch (s->rule) {
+    case HT_OPT_RULE_FIXED: h = s->param; break;
+    case HT_OPT_RULE_FIXED_PCT: h = s->param * book->gross_delta_coin; break;
+    case HT_OPT_RULE_WW: h = ht_opt_ww_half_width(gamma, spot, book->tau_years, book->rate, k, s->param); break;
+    case HT_OPT_RULE_ZAK: {
+        ht_opt_zak_terms t;
+        h = ht_opt_zak(gamma, spot, book->tau_years, book->rate, book->vol, k, s->param, &t);
+        hv = t.vol_mod;
+        break;
+    }
+    case HT_OPT_RULE_MOVE: h = fabs(gamma) * spot * s->param; break;
+    case HT_OPT_RULE_LELAND:
+        hv = ht_opt_leland_vol(book->vol, k, (double)s->interval_ns * 1e-9 / HT_OPT_SECONDS_PER_YEAR, gamma);
+        h = s->max_half_width_coin > 0.0 ? s->max_half_width_coin : HT_OPT_WIDE_BAND_COIN; /* TIME's safety band */
+        break;
+    case HT_OPT_RULE_TIME:
+    default: h = s->max_half_width_coin > 0.0 ? s->max_half_width_coin : HT_OPT_WIDE_BAND_COIN; break;
+    }
+    if (h < s->min_half_width_coin)
+        h = s->min_half_width_coin;
+    if (s->max_half_width_coin > 0.0 && h > s->max_half_width_coin)
+        h = s->max_half_width_coin;
+    *centre = hv != book->vol ? -book->vanna * (hv - book->vol) : 0.0;
+    *half_width = h;
+    *hedge_vol = hv;
+}
+
+/* Checks the event and book; on failure fills err and returns false. */
+static bool valid_input(const ref_opt *opt, const ht_opt_event *ev, const ht_opt_book *book,
+                        const ht_opt_quote *quotes, ht_error *err)
+{
+    if (ev->underlying >= HT_OPT_MAX_UNDERLYINGS)
+        return ht_error_set(err, "event: underlying %u out of range", ev->underlying), false;
+    const ht_opt_underlying *ul = &opt->ul[ev->underlying];
+    if (!ul->has_strategy || ul->n_venues == 0)
+        return ht_error_set(err, "event: underlying %u has no strategy or no venue", ev->underlying), false;
+    if (ev->now_ns < 0 || ev->now_ns > (1ll << 62))
+        return ht_error_set(err, "event: now_ns must be in [0, 2^62], got %lld", (long long)ev->now_ns), false;
+    if ((unsigned)ev->trigger > HT_OPT_TRIGGER_REFRESH)
+        return ht_error_set(err, "event: unknown trigger %d", (int)ev->trigger), false;
+    if (!(ev->spot > 0.0 && ev->spot <= 1e12))
+        return ht_error_set(err, "event: spot must be in (0, 1e12], got %g", ev->spot), false;
+    if (!(fabs(ev->net_delta_coin) <= 1e12 && fabs(ev->net_gamma) <= 1e12 && fabs(ev->inflight_delta_coin) <= 1e12))
+        return ht_error_set(err, "event: net_delta_coin, net_gamma and inflight_delta_coin must be finite, within "
+                                 "+/-1e12 (got %g, %g, %g)",
+                            ev->net_delta_coin, ev->net_gamma, ev->inflight_delta_coin),
+               false;
+    if (!(isfinite(book->tau_years) && book->tau_years > 0.0))
+        return ht_error_set(err, "book: tau_years must be > 0, got %g", book->tau_years), false;
+    if (!(isfinite(book->vol) && book->vol > 0.0))
+        return ht_error_set(err, "book: vol must be > 0, got %g", book->vol), false;
+    if (!finite_at_least(book->realised_vol, 0.0) || !(fabs(book->rate) <= 10.0) || !(fabs(book->vanna) <= 1e15) ||
+        !(book->gross_delta_coin >= 0.0 && book->gross_delta_coin <= 1e15))
+        return ht_error_set(err, "book: realised_vol and gross_delta_coin must be >= 0, |rate| <= 10, vanna finite "
+                                 "(got %g, %g, %g, %g)",
+                            book->realised_vol, book->gross_delta_coin, book->rate, book->vanna),
+               false;
+    if (!quotes)
+        return ht_error_set(err, "event: no quotes for underlying %u's %u venues", ev->underlying, ul->n_venues),
+               false;
+    return true;
+}
+
+/* Widens [lo, hi] so that it holds x with a small margin (a decision must never re-fire at once). */
+static void band_hold(double *lo, double *hi, double x)
+{
+    if (x <= *lo)
+        *lo = x - BAND_MARGIN_COIN;
+    if (x >= *hi)
+        *hi = x + BAND_MARGIN_COIN;
+}
+
+/* Walks a side of the book to the level that fills amount and returns the IOC limit: that level's price, held
+ * inside the collar and on the tick grid. */
+static double limit_price(const ht_opt_quote *q, int side, const venue_view *w, double inv_tick, double amount)
+{
+    const double *px = side > 0 ? q->ask_px : q->bid_px;
+    const double *amt = side > 0 ? q->ask_amount : q->bid_amount;
+    unsigned n = side > 0 ? q->n_ask : q->n_bid;
+    if (n > HT_OPT_BOOK_LEVELS)
+        n = HT_OPT_BOOK_LEVELS;
+    double p = w->bound_px;
+    if (q->unlimited_depth) {
+        p = px[0];
+    } else {
+        double cum = 0.0, need = amount * (1.0 - 1e-12);
+        for (unsigned l = 0; l < n; l++) { /* the levels depth_in_collar counted */
+            if (!(px[l] > 0.0 && amt[l] > 0.0) || (side > 0 ? px[l] > w->bound_px : px[l] < w->bound_px))
+                break;
+            cum += amt[l];
+            if (cum >= need) {
+                p = px[l];
+                break;
+            }
+        }
+    }
+    double tick = 1.0 / inv_tick;
+    if (side > 0)
+        return floor_pos(min_d(p, w->bound_px) * inv_tick + 1e-9) * tick;
+    return ceil_pos(max_d(p, w->bound_px) * inv_tick - 1e-9) * tick;
+}
+
+/* Rounds the continuous split q_coin to whole lots and minimum amounts, then places what rounding left over, a
+ * step (a lot, or a venue's first order) at a time: the cheapest step at the margin that does not overshoot, and
+ * last the step that lands closest to the target. The total then misses the target by at most half the smallest
+ * step that has room. Writes amounts in venue units and coins; returns the coins placed. */
+static double round_split(const ht_opt_underlying *ul, const venue_view *w, const double *q_coin, double target_coin,
+                          double *amount, double *coins)
+{
+    uint32_t n = ul->n_venues;
+    double placed = 0.0;
+    for (uint32_t i = 0; i < n; i++) {
+        amount[i] = coins[i] = 0.0;
+        if (!w[i].usable || !(q_coin[i] > 0.0))
+            continue;
+        double a = q_coin[i] * w[i].conv;
+        if (ul->inv_lot[i] > 0.0)
+            a = floor_pos(a * ul->inv_lot[i] + 1e-9) * ul->venues[i].lot_amount;
+        if (a < ul->venues[i].min_amount * (1.0 - 1e-12))
+            continue;
+        amount[i] = a;
+        coins[i] = a / w[i].conv;
+        placed += coins[i];
+    }
+    for (uint32_t iter = 0; iter < 4 * HT_OPT_MAX_VENUES + 8; iter++) {
+        double remaining = target_coin - placed;
+        uint32_t cheapest = n, closest = n;
+        double cheapest_cost = INFINITY, cheapest_step = 0.0, closest_miss = remaining, closest_step = 0.0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!w[i].usable)
+                continue;
+            double room = w[i].cost.cap_coin - coins[i];
+            double step;
+            if (w[i].lot_coin > 0.0)
+                step = amount[i] > 0.0 ? w[i].lot_coin : w[i].first_coin;
+            else
+                step = amount[i] > 0.0 || min_d(remaining, room) >= w[i].first_coin ? min_d(remaining, room) : 0.0;
+            if (!(step > 0.0) || step > room * (1.0 + 1e-12))
+                continue;
+            if (step <= remaining * (1.0 + 1e-12)) {
+                double mc = w[i].cost.a_usd_per_coin +
+                            (w[i].cost.b_usd_per_coin > 0.0 ? w[i].cost.b_usd_per_coin * sqrt(coins[i] + step) : 0.0);
+                if (mc < cheapest_cost) {
+                    cheapest_cost = mc;
+                    cheapest = i;
+                    cheapest_step = step;
+                }
+            } else if (fabs(remaining - step) < closest_miss) {
+                closest_miss = fabs(remaining - step);
+                closest = i;
+                closest_step = step;
+            }
+        }
+        uint32_t pick = cheapest < n ? cheapest : closest;
+        if (pick == n)
+            break;
+        double step = cheapest < n ? cheapest_step : closest_step;
+        amount[pick] += step * w[pick].conv;
+        coins[pick] += step;
+        placed += step;
+        if (cheapest == n)
+            break; /* an overshooting step is the last one */
+    }
+    return placed;
+}
+
+/* The band to hand back when no order goes out: the rule's band, widened to hold the current net delta. */
+static void finish_without_trade(ht_opt_decision *out, ht_opt_reason reason, double lo, double hi, double eff)
+{
+    out->reason = reason;
+    out->band_lo_coin = lo;
+    out->band_hi_coin = hi;
+    band_hold(&out->band_lo_coin, &out->band_hi_coin, eff);
+    out->target_delta_coin = eff;
+}
+
+int ref_opt_decide(ref_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, const ht_opt_quote *quotes,
+                  ht_opt_decision *out, ht_error *err)
+{
+    out->reason = HT_OPT_BAD_INPUT;
+    out->n_orders = 0;
+    out->band_lo_coin = out->band_hi_coin = NAN;
+    out->centre_coin = out->half_width_coin = out->hedge_vol = out->k_eff = NAN;
+    out->target_delta_coin = NAN;
+    out->trade_delta_coin = 0.0;
+    out->expected_cost_usd = 0.0;
+    out->next_timer_ns = 0;
+    if (HT_UNLIKELY(!valid_input(opt, ev, book, quotes, err)))
+        return -1;
+
+    const ht_opt_config *cfg = &opt->cfg;
+    ht_opt_underlying *ul = &opt->ul[ev->underlying];
+    const ht_opt_strategy *s = &ul->strategy;
+    const uint32_t nv = ul->n_venues;
+    const double spot = ev->spot;
+    const double eff = ev->net_delta_coin + ev->inflight_delta_coin;
+    const bool timed = s->rule == HT_OPT_RULE_TIME || s->rule == HT_OPT_RULE_LELAND;
+
+    /* Cost model inputs: sigma over the impact horizon and the adverse move over the latency. */
+    double sigma = book->realised_vol > 0.0 ? book->realised_vol : book->vol;
+    double impact_sigma = sigma * opt->sqrt_horizon_years;
+    double adverse_frac = cfg->adverse_coef * sigma * opt->sqrt_latency_years;
+    venue_top tops[HT_OPT_MAX_VENUES];
+    for (uint32_t i = 0; i < nv; i++)
+        read_top(&quotes[i], spot, &tops[i]);
+
+    /* The proportional cost k the band formulas use: the cheapest venue's fee + half-spread + adverse move, plus
+     * the impact and the fixed cost of a band-sized trade there. The band is the one this underlying's previous
+     * decision computed (a fixed-point step per decision: the band moves slowly); docs: "k". */
+    double k = s->cost_override;
+    double centre, half_width, hedge_vol;
+    uint32_t measured_venue = nv; /* a depth measured here, reused by the venue's view */
+    int measured_side = 0;
+    double measured_depth = -1.0;
+    if (!(k > 0.0)) {
+        double k0 = INFINITY;
+        uint32_t best = nv;
+        for (uint32_t i = 0; i < nv; i++) {
+            const venue_top *t = &tops[i];
+            if (!(t->mid > 0.0))
+                continue;
+            double spread = t->has_bid && t->has_ask && t->bid <= t->ask ? (t->ask - t->bid) / (2.0 * t->mid) : 0.0;
+            double ki = ul->venues[i].taker_fee + spread + adverse_frac;
+            if (ki < k0) {
+                k0 = ki;
+                best = i;
+            }
+        }
+        k = best < nv ? max_d(k0, 0.0) : 0.0;
+        bool cost_driven = s->rule == HT_OPT_RULE_WW || s->rule == HT_OPT_RULE_ZAK || s->rule == HT_OPT_RULE_LELAND;
+        double size = timed ? fabs(ev->net_gamma) * spot * sigma * opt->ul_sqrt_interval_years[ev->underlying]
+                            : ul->last_half_width;
+        if (best < nv && cost_driven && size > 0.0 && size < HT_OPT_WIDE_BAND_COIN &&
+            (cfg->impact_y > 0.0 || cfg->fixed_cost_usd > 0.0)) {
+            const ht_opt_venue *v = &ul->venues[best];
+            int side = eff > 0.0 ? -1 : 1;
+            double bound = side > 0 ? tops[best].ref * (1.0 + v->collar_frac) : tops[best].ref * (1.0 - v->collar_frac);
+            double depth = cfg->impact_y > 0.0 ? depth_in_collar(v, &quotes[best], side, bound) : 0.0;
+            if (cfg->impact_y > 0.0) {
+                measured_venue = best;
+                measured_side = side;
+                measured_depth = depth;
+            }
+            if (depth > 0.0 && depth < INFINITY)
+                k += cfg->impact_y * impact_sigma * sqrt(size / depth);
+            k += cfg->fixed_cost_usd / (spot * size);
+        }
+    }
+    rule_band(s, ev, book, k, &centre, &half_width, &hedge_vol);
+    if (HT_UNLIKELY(!isfinite(centre) || !isfinite(half_width) || !isfinite(k)))
+        return ht_error_set(err, "band: the %s formula overflowed (k %g, gamma %g, spot %g, vanna %g)",
+                            s->rule < HT_OPT_RULE_COUNT ? g_rule_label[s->rule] : "?", k, ev->net_gamma, spot,
+                            book->vanna);
+    out->k_eff = k;
+    out->centre_coin = centre;
+    out->half_width_coin = half_width;
+    ul->last_half_width = half_width;
+    out->hedge_vol = hedge_vol;
+    double lo = centre - half_width, hi = centre + half_width;
+    if (s->rule == HT_OPT_RULE_MOVE && ul->hedged_once) {
+        /* The spot range [ref (1 - H), ref (1 + H)] in net-delta terms at today's gamma. */
+        double a = eff + ev->net_gamma * (ul->ref_spot * (1.0 - s->param) - spot);
+        double b = eff + ev->net_gamma * (ul->ref_spot * (1.0 + s->param) - spot);
+        lo = min_d(a, b);
+        hi = max_d(a, b);
+        if (hi - lo < 2.0 * s->min_half_width_coin) {
+            double c = 0.5 * (lo + hi);
+            lo = c - s->min_half_width_coin;
+            hi = c + s->min_half_width_coin;
+        }
+    }
+    if (timed)
+        out->next_timer_ns = ul->hedged_once ? ul->last_hedge_ns + s->interval_ns : ev->now_ns;
+
+    /* Is a hedge due? */
+    bool outside = eff < centre - half_width || eff > centre + half_width;
+    bool due;
+    if (timed)
+        due = ev->trigger == HT_OPT_TRIGGER_TIMER || !ul->hedged_once || outside;
+    else if (s->rule == HT_OPT_RULE_MOVE)
+        due = !ul->hedged_once || fabs(spot / ul->ref_spot - 1.0) >= s->param;
+    else
+        due = outside;
+    if (!due) {
+        finish_without_trade(out, timed || s->rule == HT_OPT_RULE_MOVE ? HT_OPT_NOT_DUE : HT_OPT_INSIDE_BAND, lo,
+                             hi, eff);
+        return 0;
+    }
+
+    /* Where to: the edge under proportional costs, the centre under a fixed cost per order. */
+    double dir = eff > centre ? 1.0 : -1.0;
+    ht_opt_target target_kind = s->target;
+    if (target_kind == HT_OPT_TARGET_AUTO)
+        target_kind = cfg->fixed_cost_usd > 0.0 ? HT_OPT_TARGET_CENTRE : HT_OPT_TARGET_EDGE;
+    double target = centre;
+    if (!timed) {
+        if (target_kind == HT_OPT_TARGET_EDGE)
+            target = outside ? centre + dir * half_width : eff;
+        else if (target_kind == HT_OPT_TARGET_INNER)
+            target = centre + dir * s->inner_fraction * half_width;
+    }
+    double trade = target - eff;
+    int side = trade > 0.0 ? 1 : -1;
+    venue_view w[HT_OPT_MAX_VENUES];
+    for (uint32_t i = 0; i < nv; i++)
+        view_venue(&ul->venues[i], ul->first_amount[i], &quotes[i], &tops[i], side,
+                   i == measured_venue && side == measured_side ? measured_depth : -1.0, impact_sigma, adverse_frac,
+                   cfg->impact_y, &w[i]);
+
+    /* Minimum size: the configured minimum hedge or the smallest order a usable venue takes. */
+    double min_trade = INFINITY;
+    for (uint32_t i = 0; i < nv; i++)
+        if (w[i].usable)
+            min_trade = min_d(min_trade, w[i].first_coin);
+    if (!isfinite(min_trade)) {
+        finish_without_trade(out, HT_OPT_NO_LIQUIDITY, lo, hi, eff);
+        out->next_timer_ns = ev->now_ns + cfg->retry_ns;
+        return 0;
+    }
+    min_trade = max_d(min_trade, cfg->min_hedge_coin);
+    if (fabs(trade) < min_trade || trade == 0.0) {
+        if (min_trade > 0.0 && fabs(centre - eff) >= min_trade) {
+            trade = side * min_trade;
+        } else {
+            if (s->rule == HT_OPT_RULE_MOVE || timed) { /* the rebalance happened, with nothing worth sending */
+                ul->hedged_once = true;
+                ul->last_hedge_ns = ev->now_ns;
+                ul->ref_spot = spot;
+                if (timed)
+                    out->next_timer_ns = ev->now_ns + s->interval_ns;
+            }
+            finish_without_trade(out, trade == 0.0 ? HT_OPT_INSIDE_BAND : HT_OPT_BELOW_MIN_HEDGE, lo, hi, eff);
+            return 0;
+        }
+    }
+
+    /* Rate limit: minimum interval, then the token bucket (which also caps the number of child orders). */
+    uint32_t max_orders = nv;
+    if (cfg->min_interval_ns > 0 && ul->hedged_once && ev->now_ns - ul->last_hedge_ns < cfg->min_interval_ns) {
+        finish_without_trade(out, HT_OPT_RATE_LIMITED, lo, hi, eff);
+        out->next_timer_ns = ul->last_hedge_ns + cfg->min_interval_ns;
+        return 0;
+    }
+    if (cfg->max_orders_per_s > 0.0) {
+        if (ul->tokens_valid && ev->now_ns > ul->tokens_ns)
+            ul->tokens = min_d(cfg->burst_orders,
+                              ul->tokens + (double)(ev->now_ns - ul->tokens_ns) * 1e-9 * cfg->max_orders_per_s);
+        ul->tokens_ns = ev->now_ns;
+        ul->tokens_valid = true;
+        if (ul->tokens < 1.0) {
+            finish_without_trade(out, HT_OPT_RATE_LIMITED, lo, hi, eff);
+            /* +1 ns so that the refill at that time reaches a whole token despite rounding */
+            double wait_ns = min_d(ceil((1.0 - ul->tokens) / cfg->max_orders_per_s * 1e9) + 1.0, 1e17);
+            out->next_timer_ns = ev->now_ns + (int64_t)wait_ns;
+            return 0;
+        }
+        max_orders = (uint32_t)min_d((double)nv, floor_pos(ul->tokens));
+    }
+
+    /* Split over the venues at equal marginal cost, keep at most max_orders of them, round to lots. */
+    ht_opt_venue_cost costs[HT_OPT_MAX_VENUES];
+    double q[HT_OPT_MAX_VENUES], amount[HT_OPT_MAX_VENUES], coins[HT_OPT_MAX_VENUES];
+    for (uint32_t i = 0; i < nv; i++)
+        costs[i] = w[i].cost;
+    double want = fabs(trade);
+    ref_opt_split(costs, nv, want, q);
+    uint32_t used = 0;
+    for (uint32_t i = 0; i < nv; i++)
+        used += q[i] > 0.0;
+    if (used > max_orders) {
+        for (uint32_t drop = used - max_orders; drop > 0; drop--) {
+            uint32_t smallest = nv;
+            for (uint32_t i = 0; i < nv; i++)
+                if (q[i] > 0.0 && costs[i].cap_coin > 0.0 && (smallest == nv || q[i] < q[smallest]))
+                    smallest = i;
+            costs[smallest].cap_coin = 0.0;
+            q[smallest] = 0.0;
+        }
+        ref_opt_split(costs, nv, want, q);
+        for (uint32_t i = 0; i < nv; i++)
+            w[i].cost.cap_coin = costs[i].cap_coin;
+    }
+    double placed = round_split(ul, w, q, want, amount, coins);
+    if (!(placed > 0.0)) {
+        double total_cap = 0.0;
+        for (uint32_t i = 0; i < nv; i++)
+            total_cap += w[i].usable ? w[i].cost.cap_coin : 0.0;
+        bool no_room = total_cap < min_trade * (1.0 - 1e-12);
+        finish_without_trade(out, no_room ? HT_OPT_NO_LIQUIDITY : HT_OPT_BELOW_MIN_HEDGE, lo, hi, eff);
+        if (no_room)
+            out->next_timer_ns = ev->now_ns + cfg->retry_ns;
+        return 0;
+    }
+
+    /* Orders. */
+    double cost_sum = 0.0, delta_sum = 0.0;
+    uint32_t n_orders = 0;
+    for (uint32_t i = 0; i < nv; i++) {
+        if (!(amount[i] > 0.0))
+            continue;
+        const ht_opt_venue *v = &ul->venues[i];
+        ht_opt_order *o = &out->orders[n_orders++];
+        double c = coins[i];
+        o->venue = (uint8_t)i;
+        o->side = (int8_t)side;
+        o->amount = amount[i];
+        o->contracts = amount[i] / v->contract_size;
+        o->limit_px = limit_price(&quotes[i], side, &w[i], ul->inv_tick[i], amount[i]);
+        o->delta_coin = side * c;
+        o->expected_cost_usd = w[i].cost.a_usd_per_coin * c +
+                               (2.0 / 3.0) * w[i].cost.b_usd_per_coin * c * sqrt(c) + cfg->fixed_cost_usd;
+        cost_sum += o->expected_cost_usd;
+        delta_sum += o->delta_coin;
+        if (HT_UNLIKELY(!isfinite(o->amount) || !isfinite(o->limit_px) || !isfinite(o->delta_coin))) {
+            out->n_orders = 0; /* a quote made a number overflow: send nothing */
+            out->band_lo_coin = out->band_hi_coin = NAN;
+            out->reason = HT_OPT_BAD_INPUT;
+            return ht_error_set(err, "venue %s: an order came out non-finite (amount %g, limit %g): check its quote",
+                                v->instrument, o->amount, o->limit_px);
+        }
+    }
+    out->n_orders = n_orders;
+    out->trade_delta_coin = delta_sum;
+    out->expected_cost_usd = cost_sum;
+    out->target_delta_coin = eff + trade;
+    bool partial = placed < want - 0.5 * min_trade;
+    out->reason = partial ? HT_OPT_HEDGED_PARTIAL : HT_OPT_HEDGED;
+
+    ul->hedged_once = true;
+    ul->last_hedge_ns = ev->now_ns;
+    ul->ref_spot = spot;
+    if (cfg->max_orders_per_s > 0.0)
+        ul->tokens -= (double)n_orders;
+
+    double after = eff + delta_sum;
+    if (s->rule == HT_OPT_RULE_MOVE) {
+        double h = max_d(fabs(ev->net_gamma) * spot * s->param, s->min_half_width_coin);
+        lo = after - h;
+        hi = after + h;
+    }
+    out->band_lo_coin = lo;
+    out->band_hi_coin = hi;
+    band_hold(&out->band_lo_coin, &out->band_hi_coin, after);
+    if (timed)
+        out->next_timer_ns = ev->now_ns + s->interval_ns;
+    if (partial)
+        out->next_timer_ns = ev->now_ns + cfg->retry_ns;
+    return 0;
+}
+
+/* Sorts the indices of venues with room by their flat cost a (insertion sort: a handful of venues). */
+static size_t sort_by_flat_cost(const ht_opt_venue_cost *v, size_t n, uint8_t *order)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i].cap_coin > 0.0))
+            continue;
+        size_t j = m++;
+        while (j > 0 && v[order[j - 1]].a_usd_per_coin > v[i].a_usd_per_coin) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = (uint8_t)i;
+    }
+    return m;
+}
+
+double ref_opt_split(const ht_opt_venue_cost *v, size_t n, double target_coin, double *q)
+{
+    double total_cap = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        q[i] = 0.0;
+        if (v[i].cap_coin > 0.0)
+            total_cap += v[i].cap_coin;
+    }
+    if (!(target_coin > 0.0) || total_cap <= 0.0)
+        return 0.0;
+    if (target_coin >= total_cap) {
+        for (size_t i = 0; i < n; i++)
+            q[i] = v[i].cap_coin > 0.0 ? v[i].cap_coin : 0.0;
+        return total_cap;
+    }
+    if (n == 1) { /* one venue: no split */
+        q[0] = target_coin;
+        return target_coin;
+    }
+    /* Sweep the marginal cost lambda upwards through its events: a venue starts trading at lambda = a; a venue with
+     * impact (b > 0) fills its cap at a + b sqrt(cap); a flat venue (b = 0) takes up to its cap at lambda = a.
+     * Between events the venues trading below their cap (interior) are fixed, and what they place,
+     * sum ((lambda - a)/b)^2, is a quadratic in lambda, solved at the end in a cancellation-free form. */
+    uint8_t order[HT_OPT_MAX_VENUES];
+    size_t m = sort_by_flat_cost(v, n, order);
+    enum { IDLE, INTERIOR, FULL } status[HT_OPT_MAX_VENUES] = {IDLE};
+    double full_at[HT_OPT_MAX_VENUES]; /* marginal cost at which an interior venue fills its cap */
+    double full = 0.0, lambda = 0.0;
+    size_t next = 0, interior = 0;
+    for (size_t guard = 0; guard < 2 * HT_OPT_MAX_VENUES + 2; guard++) {
+        double next_start = next < m ? v[order[next]].a_usd_per_coin : INFINITY;
+        double next_full = INFINITY;
+        size_t filling = n;
+        double placed = full;
+        for (size_t i = 0; i < n; i++)
+            if (status[i] == INTERIOR && full_at[i] < next_full) {
+                next_full = full_at[i];
+                filling = i;
+            }
+        double event = min_d(next_start, next_full);
+        if (event < INFINITY)
+            for (size_t i = 0; i < n; i++)
+                if (status[i] == INTERIOR) {
+                    double x = (event - v[i].a_usd_per_coin) / v[i].b_usd_per_coin;
+                    placed += min_d(x * x, v[i].cap_coin); /* at its own fill event, rounding may overshoot */
+                }
+        if (placed >= target_coin || !(event < INFINITY)) {
+            /* Reached before the next event: with a0 the dearest interior venue's a, d = a0 - a >= 0 and
+             * x = lambda - a0 >= 0, sum w (x + d)^2 = rest is A x^2 + 2 B x + C - rest = 0. */
+            double a0 = -INFINITY, qa = 0.0, qb = 0.0, qc = 0.0;
+            for (size_t i = 0; i < n; i++)
+                if (status[i] == INTERIOR && v[i].a_usd_per_coin > a0)
+                    a0 = v[i].a_usd_per_coin;
+            for (size_t i = 0; i < n; i++)
+                if (status[i] == INTERIOR) {
+                    double w = 1.0 / (v[i].b_usd_per_coin * v[i].b_usd_per_coin);
+                    double d = a0 - v[i].a_usd_per_coin;
+                    qa += w;
+                    qb += w * d;
+                    qc += w * d * d;
+                }
+            double excess = max_d(target_coin - full - qc, 0.0);
+            lambda = interior ? a0 + excess / (qb + sqrt(qb * qb + qa * excess)) : event;
+            break;
+        }
+        if (next_full <= next_start) {
+            status[filling] = FULL; /* an interior venue reaches its cap */
+            q[filling] = v[filling].cap_coin;
+            full += v[filling].cap_coin;
+            interior--;
+            continue;
+        }
+        size_t i = order[next++]; /* a venue starts trading */
+        /* An impact slope too small to move the marginal cost over the venue's cap counts as flat. */
+        double rise = v[i].b_usd_per_coin * sqrt(v[i].cap_coin);
+        if (v[i].b_usd_per_coin > 0.0 && rise > 1e-12 * max_d(fabs(v[i].a_usd_per_coin), 1.0)) {
+            status[i] = INTERIOR;
+            interior++;
+            full_at[i] = v[i].a_usd_per_coin + rise;
+        } else if (placed + v[i].cap_coin >= target_coin) {
+            status[i] = FULL; /* a flat venue takes the rest at lambda = a */
+            q[i] = target_coin - placed;
+            full += q[i];
+            lambda = event;
+            break;
+        } else {
+            status[i] = FULL;
+            q[i] = v[i].cap_coin;
+            full += v[i].cap_coin;
+        }
+    }
+    double sum = 0.0, best_slack = -1.0;
+    size_t absorber = n;
+    for (size_t i = 0; i < n; i++) {
+        if (status[i] == INTERIOR) {
+            double x = lambda > v[i].a_usd_per_coin ? (lambda - v[i].a_usd_per_coin) / v[i].b_usd_per_coin : 0.0;
+            q[i] = min_d(x * x, v[i].cap_coin);
+            /* sqrt(q)/b: how much q moves per unit of marginal cost; the residue goes where that is largest */
+            double slack = sqrt(q[i]) / v[i].b_usd_per_coin;
+            if (slack > best_slack) {
+                best_slack = slack;
+                absorber = i;
+            }
+        }
+        sum += q[i];
+    }
+    /* Put the rounding residue on the interior venue whose marginal cost it moves least, so that the split sums to
+     * its target and the marginal costs stay equal. */
+    if (absorber < n)
+        q[absorber] = min_d(max_d(q[absorber] + (target_coin - sum), 0.0), v[absorber].cap_coin);
+    return target_coin;
+}
