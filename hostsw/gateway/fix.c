@@ -37,6 +37,13 @@ static const char *printable(const char *p, size_t n, char out[16])
     return out;
 }
 
+#if defined(__SSE2__)
+/* Sixteen zero bytes then sixteen 0xFF: read from offset r (1..15), the mask keeps the last r bytes of a block. */
+static const unsigned char k_tail_mask[32] = {0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+                                              0,    0,    0,    0,    0,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                              0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+#endif
+
 unsigned ht_fix_checksum(const char *data, size_t len)
 {
 #if defined(__SSE2__)
@@ -46,6 +53,13 @@ unsigned ht_fix_checksum(const char *data, size_t len)
     size_t j = 0;
     for (; j + 16 <= len; j += 16)
         acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(const void *)(data + j)), zero));
+    if (j < len && len >= 16) {
+        /* The last 1..15 bytes: the final sixteen of the data, with the ones already summed masked off. */
+        __m128i last = _mm_loadu_si128((const __m128i *)(const void *)(data + len - 16));
+        __m128i keep = _mm_loadu_si128((const __m128i *)(const void *)(k_tail_mask + (len - j)));
+        acc = _mm_add_epi64(acc, _mm_sad_epu8(_mm_and_si128(last, keep), zero));
+        j = len;
+    }
     unsigned total = (unsigned)(_mm_cvtsi128_si64(acc) + _mm_cvtsi128_si64(_mm_unpackhi_epi64(acc, acc)));
     for (; j < len; j++)
         total += (unsigned char)data[j];
@@ -307,10 +321,56 @@ static const uint64_t k_pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull,
                                          1000000000000000ull, 10000000000000000ull, 100000000000000000ull,
                                          1000000000000000000ull, 10000000000000000000ull};
 
+/* Number of decimal digits of v < 10^8, by a comparison tree (three comparisons). */
+static inline size_t digits_below_1e8(uint32_t v)
+{
+    if (v < 10000u)
+        return v < 100u ? (v < 10u ? 1 : 2) : (v < 1000u ? 3 : 4);
+    return v < 1000000u ? (v < 100000u ? 5 : 6) : (v < 10000000u ? 7 : 8);
+}
+
+/* Writes the n digits of v (32-bit arithmetic: the divisions by 100 become a multiply and a shift) ending at
+ * out + n, two at a time from the right. */
+static inline void write_digits_u32(char *out, uint32_t v, size_t n)
+{
+    char *p = out + n;
+    while (v >= 100u) {
+        uint32_t q = v / 100u;
+        uint32_t pair = v - q * 100u;
+        v = q;
+        p -= 2;
+        memcpy(p, k_digit_pairs + 2 * pair, 2);
+    }
+    if (v >= 10u)
+        memcpy(p - 2, k_digit_pairs + 2 * v, 2);
+    else
+        p[-1] = (char)('0' + v);
+}
+
+/* Writes exactly d digits of v < 10^d at out, leading zeros included (a fraction's digits). */
+static inline void write_fixed_digits(char *out, uint32_t v, size_t d)
+{
+    char *p = out + d;
+    for (; d >= 2; d -= 2) {
+        uint32_t q = v / 100u;
+        uint32_t pair = v - q * 100u;
+        v = q;
+        p -= 2;
+        memcpy(p, k_digit_pairs + 2 * pair, 2);
+    }
+    if (d)
+        p[-1] = (char)('0' + v);
+}
+
 size_t ht_fix_format_u64(char *out, uint64_t value)
 {
+    if (value < 100000000u) { /* sequence numbers, order ids, prices' whole parts, body lengths */
+        size_t n = digits_below_1e8((uint32_t)value);
+        write_digits_u32(out, (uint32_t)value, n);
+        return n;
+    }
     /* Count the digits, then write two at a time from the right: no temporary, no library call. */
-    size_t n = 1;
+    size_t n = 9;
     while (n < 20 && value >= k_pow10_u64[n])
         n++;
     char *p = out + n;
@@ -332,6 +392,31 @@ size_t ht_fix_format_u64(char *out, uint64_t value)
 
 static const uint64_t k_pow10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
 
+/* Splits a value scaled by 10^decimals into its whole part and its fraction (< 10^decimals), with a constant
+ * divisor per case so that no hardware division is left. */
+static inline uint64_t split_scaled(uint64_t scaled, unsigned decimals, uint32_t *frac)
+{
+#define SPLIT_CASE(d, p10)                                                                                           \
+    case d: {                                                                                                        \
+        uint64_t whole = scaled / (p10);                                                                             \
+        *frac = (uint32_t)(scaled - whole * (p10));                                                                  \
+        return whole;                                                                                                \
+    }
+    switch (decimals) {
+    SPLIT_CASE(1, 10u)
+    SPLIT_CASE(2, 100u)
+    SPLIT_CASE(3, 1000u)
+    SPLIT_CASE(4, 10000u)
+    SPLIT_CASE(5, 100000u)
+    SPLIT_CASE(6, 1000000u)
+    SPLIT_CASE(7, 10000000u)
+    SPLIT_CASE(8, 100000000u)
+    SPLIT_CASE(9, 1000000000u)
+    default: *frac = 0; return scaled;
+    }
+#undef SPLIT_CASE
+}
+
 size_t ht_fix_format_decimal(char *out, double value, unsigned max_decimals)
 {
     if (max_decimals > 9)
@@ -341,20 +426,26 @@ size_t ht_fix_format_decimal(char *out, double value, unsigned max_decimals)
     uint64_t scaled = (uint64_t)(mag * (double)k_pow10[max_decimals] + 0.5);
     if (value < 0 && scaled)
         out[n++] = '-';
-    uint64_t int_part = scaled / k_pow10[max_decimals];
-    uint64_t frac = scaled % k_pow10[max_decimals];
+    uint32_t frac;
+    uint64_t int_part = split_scaled(scaled, max_decimals, &frac);
     n += ht_fix_format_u64(out + n, int_part);
     if (frac) {
-        unsigned d = max_decimals;
-        while (frac % 10 == 0) {
-            frac /= 10;
-            d--;
+        /* Drop the trailing zeros (frac < 10^9 has at most 8): by fours, then a two and a one. */
+        size_t d = max_decimals;
+        while (frac % 10000u == 0) {
+            frac /= 10000u;
+            d -= 4;
+        }
+        if (frac % 100u == 0) {
+            frac /= 100u;
+            d -= 2;
+        }
+        if (frac % 10u == 0) {
+            frac /= 10u;
+            d -= 1;
         }
         out[n++] = '.';
-        for (unsigned k = d; k-- > 0;) {
-            out[n + k] = (char)('0' + frac % 10);
-            frac /= 10;
-        }
+        write_fixed_digits(out + n, frac, d);
         n += d;
     }
     return n;
@@ -510,14 +601,18 @@ const char *ht_fix_writer_finish(ht_fix_writer *w, size_t *len)
         return NULL;
     size_t body_len = w->pos - HT_FIX_HEADER_ROOM;
     char digits[20];
-    size_t nd = ht_fix_format_u64(digits, body_len);
+    bool small = body_len < 100000000u; /* every real message: its digits go straight into place */
+    size_t nd = small ? digits_below_1e8((uint32_t)body_len) : ht_fix_format_u64(digits, body_len);
     size_t header_len = sizeof k_begin - 1 + 2 + nd + 1;
     if (header_len > HT_FIX_HEADER_ROOM)
         return NULL;
     char *start = w->buf + HT_FIX_HEADER_ROOM - header_len;
     memcpy(start, k_begin, sizeof k_begin - 1);
     memcpy(start + sizeof k_begin - 1, "9=", 2);
-    memcpy(start + sizeof k_begin + 1, digits, nd);
+    if (small)
+        write_digits_u32(start + sizeof k_begin + 1, (uint32_t)body_len, nd);
+    else
+        memcpy(start + sizeof k_begin + 1, digits, nd);
     start[header_len - 1] = HT_FIX_SOH;
     unsigned sum = ht_fix_checksum(start, header_len + body_len);
     char *t = w->buf + w->pos;
@@ -610,7 +705,8 @@ const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, 
 {
     char *body = buf + HT_FIX_HEADER_ROOM;
     char *p = body;
-    memcpy(p, enc->head, enc->head_len);
+    for (size_t o = 0; o < enc->head_len; o += 16) /* whole blocks inside head[96]; the tail is overwritten */
+        memcpy(p + o, enc->head + o, 16);
     p += enc->head_len;
     p += ht_fix_format_u64(p, seq);
     PUT_LIT(p, "\00152=");
@@ -618,7 +714,7 @@ const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, 
     format_time_cached(p, wall_ns, &enc->cached_sec, enc->cached_time);
     p += 21;
     PUT_LIT(p, "\00111=");
-    memcpy(p, enc->clordid_prefix, enc->clordid_prefix_len);
+    memcpy(p, enc->clordid_prefix, sizeof enc->clordid_prefix); /* the whole array; the tail is overwritten */
     p += enc->clordid_prefix_len;
     p += ht_fix_format_u64(p, clordid);
     PUT_LIT(p, "\00155=");

@@ -2,6 +2,7 @@
 /* FIX codec: writer/parser round trips, the NewOrderSingle fast path, and malformed input with reasons.
  * References: the checksum and BodyLength are recomputed here independently from their FIX 4.4 definitions;
  * timestamps are checked against libc's gmtime_r + strftime. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -163,6 +164,94 @@ static void nos_fast_path(void **state)
     assert_int_equal(ht_fix_nos_init(&enc, "A", "B\001", "", 0, 0, &err), -1);
 }
 
+/* A reproducible stream (splitmix64) for the randomised formatting checks. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* The fast formatters and the checksum against libc's printf and a byte-by-byte sum: integers of every length,
+ * decimals at every precision (the value scaled by 10^d and rounded half up, printed by printf, trailing zeros
+ * of the fraction dropped), checksums of every length from 0 to 300; and NewOrderSingles of random fields framed
+ * correctly (BodyLength and CheckSum recomputed by assert_framing) and parsed back to the same values. */
+static void formatting_matches_printf(void **state)
+{
+    (void)state;
+    uint64_t rng = 12345;
+    char got[64], want[64];
+    for (int i = 0; i < 200000; i++) {
+        uint64_t v = next_random(&rng) >> (next_random(&rng) % 64);
+        size_t n = ht_fix_format_u64(got, v);
+        int wn = snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+        if (n != (size_t)wn || memcmp(got, want, n) != 0)
+            fail_msg("u64 %llu: '%.*s', printf '%s'", (unsigned long long)v, (int)n, got, want);
+        unsigned d = (unsigned)(next_random(&rng) % 10);
+        double x = (double)(next_random(&rng) >> 20) / (double)(1ull << (next_random(&rng) % 40));
+        if (next_random(&rng) & 1)
+            x = -x;
+        if (i % 7 == 0)
+            x = round(x * 100.0) / 100.0;
+        static const double p10[10] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+        uint64_t scaled = (uint64_t)(fabs(x) * p10[d] + 0.5);
+        uint64_t whole = scaled / (uint64_t)p10[d], frac = scaled % (uint64_t)p10[d];
+        wn = snprintf(want, sizeof want, "%s%llu", x < 0 && scaled ? "-" : "", (unsigned long long)whole);
+        if (frac) {
+            wn += snprintf(want + wn, sizeof want - (size_t)wn, ".%0*llu", (int)d, (unsigned long long)frac);
+            while (want[wn - 1] == '0')
+                want[--wn] = '\0';
+        }
+        n = ht_fix_format_decimal(got, x, d);
+        if (n != (size_t)wn || memcmp(got, want, n) != 0)
+            fail_msg("decimal %.17g at %u: '%.*s', printf '%s'", x, d, (int)n, got, want);
+    }
+    static char bytes[300];
+    for (size_t len = 0; len <= sizeof bytes; len++) {
+        unsigned sum = 0;
+        for (size_t k = 0; k < len; k++) {
+            bytes[k] = (char)next_random(&rng);
+            sum += (unsigned char)bytes[k];
+        }
+        assert_int_equal(ht_fix_checksum(bytes, len), sum % 256);
+    }
+    ht_fix_nos_encoder enc;
+    ht_error err;
+    assert_int_equal(ht_fix_nos_init(&enc, "HEDGETRIG-LONG-SENDER-ID-0123456", "T", "prefix-15-chars", 8, 4, &err),
+                     -1); /* 32 characters */
+    assert_int_equal(ht_fix_nos_init(&enc, "HEDGETRIG-LONG-SENDER-ID-012345", "DERIBITSERVER-LONG-TARGET-ID-01",
+                                     "prefix-15-chars", 8, 4, &err),
+                     0);
+    char buf[HT_FIX_NOS_BUFFER_BYTES];
+    for (int i = 0; i < 20000; i++) {
+        uint64_t seq = next_random(&rng) >> (next_random(&rng) % 64);
+        uint64_t id = next_random(&rng) >> (next_random(&rng) % 64);
+        double qty = (double)(next_random(&rng) % 100000000) / 1000.0;
+        double px = (double)(next_random(&rng) % 100000000) / 2.0;
+        size_t sym_len = 1 + next_random(&rng) % 31;
+        char sym[32];
+        for (size_t k = 0; k < sym_len; k++)
+            sym[k] = (char)('A' + next_random(&rng) % 26);
+        size_t len;
+        const char *m = ht_fix_encode_nos(&enc, buf, seq, 1700000000123000000ull + (uint64_t)i * 7919000000ull, id,
+                                          sym, sym_len, i & 1 ? '1' : '2', qty, px, &len);
+        assert_non_null(m);
+        assert_framing(m, len);
+        ht_fix_msg msg;
+        size_t used;
+        assert_int_equal(ht_fix_parse(m, len, 0, &msg, &used, &err), HT_FIX_PARSE_OK);
+        snprintf(want, sizeof want, "%llu", (unsigned long long)seq);
+        assert_true(ht_fix_field_is(&msg, HT_TAG_MSG_SEQ_NUM, want));
+        snprintf(want, sizeof want, "prefix-15-chars%llu", (unsigned long long)id);
+        assert_true(ht_fix_field_is(&msg, HT_TAG_CL_ORD_ID, want));
+        snprintf(want, sizeof want, "%.*s", (int)sym_len, sym);
+        assert_true(ht_fix_field_is(&msg, HT_TAG_SYMBOL, want));
+        got[ht_fix_format_decimal(got, px, 4)] = '\0';
+        assert_true(ht_fix_field_is(&msg, HT_TAG_PRICE, got));
+    }
+}
+
 /* Expects a parse failure whose message contains what. Returns the bytes to skip. */
 static size_t expect_bad(const char *m, size_t len, size_t max, const char *what)
 {
@@ -278,6 +367,7 @@ int main(void)
         cmocka_unit_test(writer_round_trip),
         cmocka_unit_test(time_format_matches_libc),
         cmocka_unit_test(nos_fast_path),
+        cmocka_unit_test(formatting_matches_printf),
         cmocka_unit_test(malformed_input_is_rejected_with_a_reason),
         cmocka_unit_test(raw_data_uses_its_length),
         cmocka_unit_test(redact_hides_password_and_raw_data),
