@@ -58,6 +58,8 @@ typedef struct venue_view {
 typedef struct venue_top {
     bool has_bid, has_ask;
     double bid, ask, mid, ref;
+    double spread_frac;       /* (ask - bid) / (2 mid) with both sides and not crossed, else 0 */
+    double half_spread[2];    /* |bid - mid| / mid, |ask - mid| / mid */
 } venue_top;
 
 void ht_opt_config_init(ht_opt_config *cfg)
@@ -258,19 +260,39 @@ static inline double ceil_pos(double x)
     return f < x ? f + 1.0 : f;
 }
 
-/* Reads the top of a venue's book: best bid and ask when present, the mid (the average when the book is not
+/* The top of a book from its best levels: which sides are there (a price > 0 and finite), the mid (the average
+ * when both are there and not crossed, else the side there is, else 0), the spread and each side's distance to
+ * the mid, as fractions of the mid (0 when they do not apply). */
+static void top_of_levels(const ht_opt_quote *q, bool *has_bid, bool *has_ask, double *mid, double *spread_frac,
+                          double half_spread[2])
+{
+    double bid = q->bid_px[0], ask = q->ask_px[0];
+    *has_bid = q->n_bid > 0 && bid > 0.0 && bid < INFINITY;
+    *has_ask = q->n_ask > 0 && ask > 0.0 && ask < INFINITY;
+    bool both = *has_bid && *has_ask && bid <= ask;
+    *mid = both ? 0.5 * (bid + ask) : *has_ask ? ask : *has_bid ? bid : 0.0;
+    *spread_frac = both ? (ask - bid) / (2.0 * *mid) : 0.0;
+    half_spread[0] = *has_bid ? fabs(bid - *mid) / *mid : 0.0;
+    half_spread[1] = *has_ask ? fabs(ask - *mid) / *mid : 0.0;
+}
+
+/* Reads the top of a venue's book (prepared, or from its levels): best bid and ask when present, the mid (the average when the book is not
  * crossed, else the side that is there) and the collar's reference price. A venue whose mid or reference is
  * not within a factor 2 of the spot is taken as a bad or stale quote: nothing there is usable. */
 static void read_top(const ht_opt_quote *q, double spot, venue_top *t)
 {
-    t->has_bid = q->n_bid > 0 && q->bid_px[0] > 0.0 && q->bid_px[0] < INFINITY;
-    t->has_ask = q->n_ask > 0 && q->ask_px[0] > 0.0 && q->ask_px[0] < INFINITY;
     t->bid = q->bid_px[0];
     t->ask = q->ask_px[0];
-    if (t->has_bid && t->has_ask && t->bid <= t->ask)
-        t->mid = 0.5 * (t->bid + t->ask);
-    else
-        t->mid = t->has_ask ? t->ask : t->has_bid ? t->bid : 0.0;
+    if (HT_LIKELY(q->prepared)) {
+        t->has_bid = q->top_sides & 1u;
+        t->has_ask = (q->top_sides >> 1) & 1u;
+        t->mid = q->top_mid_px;
+        t->spread_frac = q->top_spread_frac;
+        t->half_spread[0] = q->top_half_spread_frac[0];
+        t->half_spread[1] = q->top_half_spread_frac[1];
+    } else {
+        top_of_levels(q, &t->has_bid, &t->has_ask, &t->mid, &t->spread_frac, t->half_spread);
+    }
     t->ref = q->reference_px > 0.0 && q->reference_px < INFINITY ? q->reference_px : t->mid;
     if (!(t->mid >= 0.5 * spot && t->mid <= 2.0 * spot && t->ref >= 0.5 * spot && t->ref <= 2.0 * spot)) {
         t->has_bid = t->has_ask = false;
@@ -305,6 +327,9 @@ void ht_opt_quote_prepare(ht_opt_quote *q, ht_opt_contract contract)
     bool inverse = contract == HT_OPT_INVERSE;
     prepare_side(q->bid_px, q->bid_amount, q->n_bid, inverse, -1, q->cum_bid_coin, &q->n_bid_valid, &q->bids_falling);
     prepare_side(q->ask_px, q->ask_amount, q->n_ask, inverse, 1, q->cum_ask_coin, &q->n_ask_valid, &q->asks_rising);
+    bool has_bid, has_ask;
+    top_of_levels(q, &has_bid, &has_ask, &q->top_mid_px, &q->top_spread_frac, q->top_half_spread_frac);
+    q->top_sides = (uint8_t)(has_bid | (has_ask << 1));
     q->prepared = (uint8_t)(1 + contract);
 }
 
@@ -369,7 +394,7 @@ static void view_venue(const ht_opt_venue *v, double first_amount, const ht_opt_
         room = max_d(v->max_long_amount - pos, 0.0) / conv;
     if (side < 0 && v->max_short_amount > 0.0)
         room = max_d(v->max_short_amount + pos, 0.0) / conv;
-    double half_spread = fabs(best - t->mid) / t->mid;
+    double half_spread = t->half_spread[side > 0];
     out->mid = t->mid;
     out->ref_px = t->ref;
     out->bound_px = bound;
@@ -611,8 +636,7 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
             const venue_top *t = &tops[i];
             if (!(t->mid > 0.0))
                 continue;
-            double spread = t->has_bid && t->has_ask && t->bid <= t->ask ? (t->ask - t->bid) / (2.0 * t->mid) : 0.0;
-            double ki = ul->venues[i].taker_fee + spread + adverse_frac;
+            double ki = ul->venues[i].taker_fee + t->spread_frac + adverse_frac;
             if (ki < k0) {
                 k0 = ki;
                 best = i;

@@ -164,6 +164,10 @@ typedef struct ht_opt_quote {
     bool bids_falling, asks_rising;          /* prices monotone (non-strictly) over those levels */
     double cum_bid_coin[HT_OPT_BOOK_LEVELS]; /* coins in levels 0..l: the amounts, or amount / price (inverse) */
     double cum_ask_coin[HT_OPT_BOOK_LEVELS];
+    uint8_t top_sides;                       /* bit 0: a best bid > 0 and finite; bit 1: the same for the ask */
+    double top_mid_px;                       /* their average (not crossed), else the side there is, else 0 */
+    double top_spread_frac;                  /* (ask - bid) / (2 mid) with both sides, not crossed; else 0 */
+    double top_half_spread_frac[2];          /* |bid - mid| / mid [0] and |ask - mid| / mid [1] */
 } ht_opt_quote;
 
 /* Fills q's running sums for a venue of the given contract kind from its levels and counts. Call it where the book
