@@ -336,7 +336,7 @@ void ht_opt_quote_prepare(ht_opt_quote *q, ht_opt_contract contract)
 /* Coins a venue can take from one side of its book inside the collar bound (INFINITY for unlimited depth):
  * the levels from the best one on, up to the first that is empty or beyond the bound. A prepared quote gives the
  * same sum from its running sums: the monotone case with one comparison, otherwise by scanning prices only. */
-static inline double depth_in_collar(const ht_opt_venue *v, const ht_opt_quote *q, int side, double bound)
+static inline __attribute__((always_inline)) double depth_in_collar(const ht_opt_venue *v, const ht_opt_quote *q, int side, double bound)
 {
     if (q->unlimited_depth)
         return INFINITY;
