@@ -458,7 +458,7 @@ unsigned engine_synthetic_ladder(const ht_engine_config *cfg, double mark, doubl
 }
 
 void engine_quote_from_levels(const ht_book_level *bids, unsigned nb, const ht_book_level *asks, unsigned na,
-                              double mark, bool inverse, ht_opt_quote *q)
+                              double mark, ht_opt_quote *q)
 {
     memset(q, 0, sizeof *q);
     for (unsigned i = 0; i < nb && q->n_bid < HT_OPT_BOOK_LEVELS; i++)
@@ -472,5 +472,4 @@ void engine_quote_from_levels(const ht_book_level *bids, unsigned nb, const ht_b
             q->ask_amount[q->n_ask++] = asks[i].amount;
         }
     q->reference_px = isfinite(mark) && mark > 0 ? mark : 0.0;
-    ht_opt_quote_prepare(q, inverse ? HT_OPT_INVERSE : HT_OPT_LINEAR);
 }

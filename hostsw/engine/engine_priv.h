@@ -299,10 +299,9 @@ void engine_slow_finish_stats(slow_half *s);
  * or 0 without a usable mark. */
 unsigned engine_synthetic_ladder(const ht_engine_config *cfg, double mark, double tick, ht_book_level *bids,
                                  ht_book_level *asks);
-/* An optimizer quote from book levels (best first; at most HT_OPT_BOOK_LEVELS a side kept), prepared for a venue
- * of inverse or linear contracts (the running sums that spare each decision a walk of the book). */
+/* An optimizer quote from book levels (best first; at most HT_OPT_BOOK_LEVELS a side kept). */
 void engine_quote_from_levels(const ht_book_level *bids, unsigned nb, const ht_book_level *asks, unsigned na,
-                              double mark, bool inverse, ht_opt_quote *q);
+                              double mark, ht_opt_quote *q);
 
 /* Fast -> slow: handled at once (replay) or queued (threads). */
 void engine_post(ht_engine *e, const void *msg, size_t len);

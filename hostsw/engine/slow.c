@@ -939,7 +939,7 @@ static void on_ticker(slow_half *s, const msg_ticker *m)
 static void set_venue_book(slow_half *s, venue_state *vs, const ht_book_level *bids, unsigned nb,
                            const ht_book_level *asks, unsigned na, double mark)
 {
-    engine_quote_from_levels(bids, nb, asks, na, mark, vs->inverse, &vs->quote);
+    engine_quote_from_levels(bids, nb, asks, na, mark, &vs->quote);
     vs->have_quote = true;
     if (!s->e->xsim)
         return;

@@ -301,24 +301,31 @@ static void read_top(const ht_opt_quote *q, double spot, venue_top *t)
 }
 
 /* Running coin sums of one side's leading levels that have a price > 0 and an amount > 0 (at most n of them);
- * sets *n_valid to their count and *monotone when their prices move away from the touch (side +1 asks, -1 bids). */
+ * sets *n_valid to their count and *monotone when their prices move away from the touch (side +1 asks, -1 bids).
+ * Three plain loops (count, sum, order) rather than one with branches: this runs on every book change. */
 static void prepare_side(const double *px, const double *amount, unsigned n, bool inverse, int side, double *cum,
                          uint8_t *n_valid, bool *monotone)
 {
     if (n > HT_OPT_BOOK_LEVELS)
         n = HT_OPT_BOOK_LEVELS;
-    double depth = 0.0;
+    unsigned m = 0;
+    while (m < n && px[m] > 0.0 && amount[m] > 0.0)
+        m++;
+    double depth = 0.0; /* the order and operations of depth_in_collar's walk */
+    if (inverse)
+        for (unsigned l = 0; l < m; l++)
+            cum[l] = depth += amount[l] / px[l];
+    else
+        for (unsigned l = 0; l < m; l++)
+            cum[l] = depth += amount[l];
     bool mono = true;
-    unsigned l = 0;
-    for (; l < n && px[l] > 0.0 && amount[l] > 0.0; l++) {
-        depth += inverse ? amount[l] / px[l] : amount[l]; /* the order and operations of depth_in_collar's walk */
-        cum[l] = depth;
-        if (l > 0 && !(side > 0 ? px[l] >= px[l - 1] : px[l] <= px[l - 1]))
-            mono = false;
-    }
-    for (unsigned r = l; r < HT_OPT_BOOK_LEVELS; r++)
-        cum[r] = 0.0;
-    *n_valid = (uint8_t)l;
+    if (side > 0)
+        for (unsigned l = 1; l < m; l++)
+            mono &= px[l] >= px[l - 1];
+    else
+        for (unsigned l = 1; l < m; l++)
+            mono &= px[l] <= px[l - 1];
+    *n_valid = (uint8_t)m;
     *monotone = mono;
 }
 

@@ -162,7 +162,8 @@ typedef struct ht_opt_quote {
     uint8_t prepared;                        /* 0, or 1 + the ht_opt_contract the sums are in */
     uint8_t n_bid_valid, n_ask_valid;        /* leading levels (of n_bid, n_ask) with a price > 0 and an amount > 0 */
     bool bids_falling, asks_rising;          /* prices monotone (non-strictly) over those levels */
-    double cum_bid_coin[HT_OPT_BOOK_LEVELS]; /* coins in levels 0..l: the amounts, or amount / price (inverse) */
+    double cum_bid_coin[HT_OPT_BOOK_LEVELS]; /* coins in levels 0..l (l < n_*_valid; the rest is not written): the
+                                                amounts, or amount / price (inverse) */
     double cum_ask_coin[HT_OPT_BOOK_LEVELS];
     uint8_t top_sides;                       /* bit 0: a best bid > 0 and finite; bit 1: the same for the ask */
     double top_mid_px;                       /* their average (not crossed), else the side there is, else 0 */
