@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the optimizer's and backtest's text parsers, and ht_opt_decide on arbitrary numbers.
  * The first byte picks: 0 strategy spec (and its name round trip), 1 book file, 2 model spec, 3 a decision on
- * an event, a book and three venue quotes read from the bytes (NaN, infinities, negatives included). */
+ * an event, a book and three venue quotes read from the bytes (NaN, infinities, negatives included), walked in the
+ * first round and prepared (ht_opt_quote_prepare) in the second. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -63,6 +64,8 @@ static void fuzz_decide(const uint8_t *p, size_t left)
             }
             q[i].position_amount = take(&p, &left);
             q[i].reference_px = take(&p, &left);
+            if (round == 1) /* the second round reads prepared books (running sums, top of book) */
+                ht_opt_quote_prepare(&q[i], i == 1 ? HT_OPT_LINEAR : HT_OPT_INVERSE);
         }
         ht_opt_decision d;
         ht_error err;
