@@ -45,6 +45,17 @@ static uint32_t rd(card *p, uint32_t offset)
     return v;
 }
 
+/* Polls `status` until its busy bit (bit 0) clears. The work takes about `entries` cycles (one table entry a
+ * cycle, plus a fixed overhead), and one register read takes at least tens of cycles on a card (a PCIe round
+ * trip) and in the kernel model, so 1000 + entries reads are ample; past that the card is reported stuck. */
+static void wait_idle(card *p, uint32_t status, uint32_t entries, const char *what)
+{
+    for (uint64_t spin = 0; spin < 1000u + (uint64_t)entries && !p->failed; spin++)
+        if ((rd(p, status) & 1u) == 0)
+            return;
+    card_failed(p, what, status);
+}
+
 /* Copies the entries written since the last copy from the buffer into the table memory. */
 static void flush_table(card *p)
 {
@@ -60,9 +71,8 @@ static void flush_table(card *p)
     wr(p, HT_PIPE_KREG_DMA_FIRST, p->dirty_first);
     wr(p, HT_PIPE_KREG_DMA_COUNT, p->dirty_end - p->dirty_first);
     wr(p, HT_PIPE_KREG_DMA_START, 1);
-    for (long spin = 0; spin < 100000000L && !p->failed; spin++)
-        if ((rd(p, HT_PIPE_KREG_DMA_STATUS) & 1u) == 0)
-            break;
+    wait_idle(p, HT_PIPE_KREG_DMA_STATUS, p->dirty_end - p->dirty_first,
+              "table DMA (DMA_STATUS busy never cleared)");
     if (rd(p, HT_PIPE_KREG_DMA_STATUS) & 2u)
         card_failed(p, "table DMA (AXI error)", HT_PIPE_KREG_DMA_STATUS);
     p->dirty_first = UINT32_MAX;
@@ -154,9 +164,7 @@ void ht_card_wait_fold(void *be)
 {
     card *p = be;
     flush_table(p);
-    for (long spin = 0; spin < 100000000L && !p->failed; spin++)
-        if ((rd(p, HT_PIPE_REG_STATUS) & 1u) == 0)
-            break;
+    wait_idle(p, HT_PIPE_REG_STATUS, HT_PIPE_TABLE_DEPTH, "fold (STATUS busy never cleared)");
 }
 
 void ht_card_idle(void *be, uint64_t cycles)

@@ -44,6 +44,10 @@ const size_t kBufferBytes = (size_t)HT_PIPE_TABLE_DEPTH * HT_PIPE_BUFFER_ENTRY_B
 // Idle cycles after each register access: a PCIe round trip is about a microsecond, hundreds of cycles, so
 // the pipeline's 10 cycles are always over before the host looks again (as on a card).
 const int kAccessCycles = 32;
+// Cycles from an accepted read address to its first data beat (HBM through the shell's interconnect is tens
+// to a hundred cycles), and the share of cycles on which the memory holds back a beat or an address.
+const unsigned kReadLatency = 24;
+const unsigned kStallOneIn = 4;
 
 struct KernelModel {
     VerilatedContext *ctx = nullptr;
@@ -53,19 +57,28 @@ struct KernelModel {
     bool burst = false;
     uint64_t burst_addr = 0;
     unsigned beats_left = 0;
+    unsigned latency_left = 0; // cycles before the burst's first beat
+    uint32_t lfsr = 0xACE1u;   // decides this cycle's stall (the same sequence in every run)
 };
+
+// True when the memory stalls this cycle (no beat, no address accepted): about one cycle in kStallOneIn.
+bool stalled(const KernelModel *m)
+{
+    return m->lfsr % kStallOneIn == 0;
+}
 
 // Drives the read slave's outputs for the current cycle from the burst state.
 void drive_memory(KernelModel *m)
 {
     Vht_pipe_kernel_mm *t = m->top;
-    t->m_axi_gmem_arready = !m->burst;
-    t->m_axi_gmem_rvalid = m->burst;
-    t->m_axi_gmem_rlast = m->burst && m->beats_left == 1;
+    bool beat = m->burst && m->latency_left == 0 && !stalled(m);
+    t->m_axi_gmem_arready = !m->burst && !stalled(m);
+    t->m_axi_gmem_rvalid = beat;
+    t->m_axi_gmem_rlast = beat && m->beats_left == 1;
     t->m_axi_gmem_rresp = 0;
     for (int w = 0; w < 16; w++)
         t->m_axi_gmem_rdata[w] = 0;
-    if (!m->burst)
+    if (!beat)
         return;
     if (m->burst_addr < kBufferBase || m->burst_addr + 64 > kBufferBase + kBufferBytes) {
         t->m_axi_gmem_rresp = 2; // SLVERR: outside the buffer
@@ -100,6 +113,9 @@ void step(KernelModel *m)
     t->eval();
     t->ap_clk = 0;
     t->eval();
+    m->lfsr = (m->lfsr >> 1) ^ (-(m->lfsr & 1u) & 0xB400u); // 16-bit Galois LFSR, period 65535
+    if (m->burst && m->latency_left > 0)
+        m->latency_left--;
     if (r_fire) {
         m->burst_addr += 64;
         g_axi.beats++;
@@ -110,6 +126,7 @@ void step(KernelModel *m)
         m->burst = true;
         m->burst_addr = araddr;
         m->beats_left = arlen + 1;
+        m->latency_left = kReadLatency;
         g_axi.bursts++;
     }
 }
