@@ -15,13 +15,18 @@
  * holds HT_PIPE_TABLE_DEPTH entries of HT_PIPE_BUFFER_ENTRY_BYTES at device address buffer_addr.
  */
 typedef struct ht_card_io {
-    void *ctx;
-    int (*write_reg)(void *ctx, uint32_t offset, uint32_t value); /* 0, or non-zero when the access failed */
+    void *ctx; /* the carrier's state, passed to every callback below */
+    /* Writes a 32-bit register at byte offset `offset` (4-aligned, below HT_PIPE_KERNEL_REG_SPACE): 0, or
+     * non-zero on failure. */
+    int (*write_reg)(void *ctx, uint32_t offset, uint32_t value);
+    /* Reads one into *value (same offsets): 0, or non-zero on failure (*value is then not used). */
     int (*read_reg)(void *ctx, uint32_t offset, uint32_t *value);
-    int (*sync_buffer)(void *ctx, size_t offset, size_t len);     /* host -> card for those bytes */
+    /* Makes buffer bytes [offset, offset + len) visible to the card (host -> device): 0 or non-zero. */
+    int (*sync_buffer)(void *ctx, size_t offset, size_t len);
+    /* Releases everything behind ctx; called once, by ht_card_close or by a failed ht_card_open. */
     void (*close)(void *ctx);
-    uint8_t *buffer;
-    uint64_t buffer_addr;
+    uint8_t *buffer;      /* host mapping of the table buffer: HT_PIPE_TABLE_DEPTH * HT_PIPE_BUFFER_ENTRY_BYTES */
+    uint64_t buffer_addr; /* the same buffer's device address, as the kernel's DMA reads it (64-byte aligned) */
 } ht_card_io;
 
 /* Takes over an open io: checks the kernel's identity, resets the pipeline, selects the register windows.

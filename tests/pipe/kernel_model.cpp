@@ -18,17 +18,9 @@
 extern "C" {
 #include "pipe_card.h"
 }
+#include "kernel_model.h"
 
-// What the kernel's m_axi_gmem did, over every model opened by this process (see test_pipe_kernel.c).
-extern "C" {
-typedef struct ht_kernel_model_axi_stats {
-    uint64_t bursts;     // read bursts accepted
-    uint64_t beats;      // read beats served
-    uint64_t split_4k;   // bursts shorter than 16 beats that end exactly on a 4 KB boundary
-    uint64_t violations; // bursts that broke an AXI4 rule: crossing 4 KB, not 64 bytes per beat, not INCR
-} ht_kernel_model_axi_stats;
-void ht_kernel_model_get_axi_stats(ht_kernel_model_axi_stats *out);
-}
+// The counts behind ht_kernel_model_get_axi_stats.
 static ht_kernel_model_axi_stats g_axi;
 
 void ht_kernel_model_get_axi_stats(ht_kernel_model_axi_stats *out)
@@ -44,8 +36,8 @@ const size_t kBufferBytes = (size_t)HT_PIPE_TABLE_DEPTH * HT_PIPE_BUFFER_ENTRY_B
 // Idle cycles after each register access: a PCIe round trip is about a microsecond, hundreds of cycles, so
 // the pipeline's 10 cycles are always over before the host looks again (as on a card).
 const int kAccessCycles = 32;
-// Cycles from an accepted read address to its first data beat (HBM through the shell's interconnect is tens
-// to a hundred cycles), and the share of cycles on which the memory holds back a beat or an address.
+// Cycles from an accepted read address to its first data beat (HBM behind the shell's interconnect takes tens
+// of cycles or more), and the share of cycles on which the memory holds back a beat or an address.
 const unsigned kReadLatency = 24;
 const unsigned kStallOneIn = 4;
 
@@ -236,4 +228,4 @@ void *model_open(const ht_pipe_config *cfg, ht_error *err)
 
 } // namespace
 
-extern "C" const ht_pipe_backend_ops ht_pipe_kernel_model_ops = HT_CARD_OPS("kernel model", model_open);
+const ht_pipe_backend_ops ht_pipe_kernel_model_ops = HT_CARD_OPS("kernel model", model_open);

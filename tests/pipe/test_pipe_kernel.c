@@ -15,17 +15,8 @@
 
 #include "hedgetrig/pipe.h"
 #include "hedgetrig/pipe_synth.h"
+#include "kernel_model.h"
 #include "pipe_backend.h"
-
-/* kernel_model.cpp: the kernel's RTL as a pipeline backend, and what its AXI master did. */
-extern const ht_pipe_backend_ops ht_pipe_kernel_model_ops;
-typedef struct ht_kernel_model_axi_stats {
-    uint64_t bursts;     /* read bursts accepted */
-    uint64_t beats;      /* read beats served */
-    uint64_t split_4k;   /* bursts shorter than 16 beats that end exactly on a 4 KB boundary */
-    uint64_t violations; /* bursts that broke an AXI4 rule: crossing 4 KB, not 64 bytes per beat, not INCR */
-} ht_kernel_model_axi_stats;
-void ht_kernel_model_get_axi_stats(ht_kernel_model_axi_stats *out);
 
 typedef struct pair {
     ht_pipe *sw;
@@ -135,7 +126,8 @@ static void card_protocol_on_the_kernel_rtl_matches_the_model(void **state)
         ht_error err = {{0}};
         assert_int_equal(ht_pipe_read_underlying(p.sw, u, &st, &err), 0);
         double a = ht_fx_to_double(st.a, HT_FX_DELTA_FRAC);
-        BOTH(&p, ht_pipe_set_band(p.sw, u, a - 0.5, a + 0.5, &e_sw), ht_pipe_set_band(p.card, u, a - 0.5, a + 0.5, &e_card));
+        BOTH(&p, ht_pipe_set_band(p.sw, u, a - 0.5, a + 0.5, &e_sw),
+             ht_pipe_set_band(p.card, u, a - 0.5, a + 0.5, &e_card));
     }
     ht_pipe_iir iir;
     ht_error err = {{0}};
@@ -153,7 +145,8 @@ static void card_protocol_on_the_kernel_rtl_matches_the_model(void **state)
             BOTH(&p, ht_pipe_rearm(p.sw, u, &e_sw), ht_pipe_rearm(p.card, u, &e_card));
     }
     /* Raw ticks: an underlying the pipeline does not serve, and an extreme price. */
-    ht_fx_tick raw[2] = {{.underlying = 99, .seq = 1000, .price = 1}, {.underlying = 0, .seq = 1001, .price = INT64_MIN}};
+    ht_fx_tick raw[2] = {{.underlying = 99, .seq = 1000, .price = 1},
+                         {.underlying = 0, .seq = 1001, .price = INT64_MIN}};
     for (int i = 0; i < 2; i++) {
         ht_pipe_push_tick_fx(p.sw, &raw[i]);
         ht_pipe_push_tick_fx(p.card, &raw[i]);
