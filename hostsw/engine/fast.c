@@ -26,7 +26,7 @@ static int underlying_of_index(fast_half *f, const ht_index_price *ix)
 
 /* A hedge instrument's quote for the optimizer: its book in the feed (or the synthetic book around its mark),
  * prepared here as the book changes so that a breach's decision reads its depth without walking it (about 530
- * instructions a change, against about 160 saved per decision and venue: docs/optimizer.md, "Decision cost"). */
+ * instructions a change, against about 140 saved per decision and venue: docs/optimizer.md, "Decision cost"). */
 static void quote_from_book(const fast_half *f, uint32_t id, ht_opt_quote *q)
 {
     const ht_instrument *in = ht_feed_instrument(f->feed, id);

@@ -173,7 +173,7 @@ typedef struct ht_opt_quote {
 
 /* Fills q's running sums and top of book from its levels and counts, for a venue of the given contract kind (a
  * decision uses the sums only for a venue of that kind, and walks the levels otherwise). Call it where the book
- * changes (the feed's book events), not per decision: it costs about 550 instructions, a decision saves about 150 per
+ * changes (the feed's book events), not per decision: it costs about 550 instructions, a decision saves about 140 per
  * venue (docs/optimizer.md, "Decision cost"). Pure: no allocation, no lock, no system call. */
 void ht_opt_quote_prepare(ht_opt_quote *q, ht_opt_contract contract);
 
