@@ -26,7 +26,13 @@ sleep 1  # let the capture settle before the first SYN
 common=(--fix "127.0.0.1:$port" --sender HEDGETRIG --target DERIBITSERVER --journal "$work/tshark.journal")
 "$bin" order "${common[@]}" --symbol BTC-PERPETUAL --side buy --qty 7 --price 50001 >order1.out 2>&1 || fail "order 1: $(cat order1.out)"
 "$bin" order "${common[@]}" --symbol BTC-PERPETUAL --side sell --qty 2 --price 60000 >order2.out 2>&1 || fail "order 2: $(cat order2.out)"
-sleep 1  # let the last segments reach the capture
+# Let the last segments reach the capture file: on a loaded machine dumpcap may lag by seconds, so wait (up to
+# 20 s) until the file holds all four Logouts, the last messages of the two sessions.
+logouts_captured() {
+  tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y fix -T fields -e fix.MsgType 2>/dev/null | tr ',' '\n' | grep -c -x 5 || true
+}
+for _ in $(seq 40); do [ "$(logouts_captured)" -ge 4 ] && break; sleep 0.5; done
+sleep 0.5
 kill -INT "$tsh"; wait "$tsh" || true; tsh=""
 fields=$(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y fix -T fields -E separator=, \
          -e fix.MsgType -e fix.BodyLength -e fix.checksum_good -e fix.checksum_bad 2>read.err) || fail "tshark -r: $(cat read.err)"
