@@ -232,6 +232,20 @@ static uint64_t read64(ht_pipe *pipe, uint32_t addr)
     return lo | (hi << 32);
 }
 
+/* 0 while the backend's hardware answers; -1 with err naming the call and the first failed access. */
+static int backend_ok(ht_pipe *pipe, const char *where, ht_error *err)
+{
+    const char *failure = pipe->ops->failure ? pipe->ops->failure(pipe->be) : NULL;
+    if (HT_UNLIKELY(failure != NULL))
+        return ht_error_set(err, "%s: %s", where, failure);
+    return 0;
+}
+
+int ht_pipe_check(ht_pipe *pipe, ht_error *err)
+{
+    return backend_ok(pipe, "pipeline", err);
+}
+
 /* Address of an underlying's register. */
 static uint32_t ureg(unsigned underlying, uint32_t offset)
 {
@@ -248,7 +262,7 @@ int ht_pipe_write_entries_fx(ht_pipe *pipe, uint32_t first, const ht_fx_entry *e
     pipe->ops->wait_fold(pipe->be);
     for (size_t i = 0; i < n; i++)
         pipe->ops->table_write(pipe->be, first + (uint32_t)i, &entries[i]);
-    return 0;
+    return backend_ok(pipe, "table write", err);
 }
 
 int ht_pipe_write_positions(ht_pipe *pipe, uint32_t first, const ht_pipe_position *positions, size_t n,
@@ -291,7 +305,7 @@ int ht_pipe_commit(ht_pipe *pipe, uint32_t count, const double s0_usd[HT_PIPE_UN
     quiesce(pipe);
     pipe->ops->reg_write(pipe->be, HT_PIPE_REG_TABLE_COUNT, count);
     pipe->ops->reg_write(pipe->be, HT_PIPE_REG_CONTROL, 1u);
-    return 0;
+    return backend_ok(pipe, "commit", err);
 }
 
 int ht_pipe_load_book(ht_pipe *pipe, const ht_pipe_position *positions, size_t n,
@@ -308,10 +322,9 @@ int ht_pipe_load_book(ht_pipe *pipe, const ht_pipe_position *positions, size_t n
 
 int ht_pipe_sync(ht_pipe *pipe, ht_error *err)
 {
-    (void)err;
     pipe->ops->wait_fold(pipe->be);
     quiesce(pipe);
-    return 0;
+    return backend_ok(pipe, "sync", err);
 }
 
 /* ---- Settings ------------------------------------------------------------------------------------------------ */
@@ -328,7 +341,7 @@ static int write_bounds(ht_pipe *pipe, const char *where, unsigned underlying, d
         return ht_error_set(err, "%s: lower bound %g is above upper bound %g", where, lo, hi);
     write64(pipe, ureg(underlying, lo_off), (uint64_t)lo_fx);
     write64(pipe, ureg(underlying, hi_off), (uint64_t)hi_fx);
-    return 0;
+    return backend_ok(pipe, where, err);
 }
 
 int ht_pipe_set_band(ht_pipe *pipe, unsigned underlying, double lo_contracts, double hi_contracts, ht_error *err)
@@ -351,7 +364,7 @@ static int write_setting(ht_pipe *pipe, const char *where, const char *what, uns
     if (check_underlying(where, underlying, err) != 0 || to_fx(what, where, value, frac, &fx, err) != 0)
         return -1;
     write64(pipe, ureg(underlying, off), (uint64_t)fx);
-    return 0;
+    return backend_ok(pipe, where, err);
 }
 
 int ht_pipe_set_inventory(ht_pipe *pipe, unsigned underlying, double contracts, ht_error *err)
@@ -372,7 +385,7 @@ int ht_pipe_rearm(ht_pipe *pipe, unsigned underlying, ht_error *err)
         return -1;
     quiesce(pipe);
     pipe->ops->reg_write(pipe->be, HT_PIPE_REG_REARM, 1u << underlying);
-    return 0;
+    return backend_ok(pipe, "rearm", err);
 }
 
 int ht_pipe_set_filter(ht_pipe *pipe, unsigned underlying, const ht_pipe_iir *iir, ht_error *err)
@@ -392,7 +405,7 @@ int ht_pipe_set_filter(ht_pipe *pipe, unsigned underlying, const ht_pipe_iir *ii
     }
     quiesce(pipe);
     pipe->ops->reg_write(pipe->be, ureg(underlying, HT_PIPE_UREG_IIR_CTRL), iir ? 1u : 0u);
-    return 0;
+    return backend_ok(pipe, "set filter", err);
 }
 
 /* ---- Ticks and events --------------------------------------------------------------------------------------- */
@@ -471,7 +484,7 @@ int ht_pipe_reg_write(ht_pipe *pipe, uint32_t addr, uint32_t value, ht_error *er
         return -1;
     quiesce(pipe);
     pipe->ops->reg_write(pipe->be, addr, value);
-    return 0;
+    return backend_ok(pipe, "register write", err);
 }
 
 int ht_pipe_reg_read(ht_pipe *pipe, uint32_t addr, uint32_t *value, ht_error *err)
@@ -480,7 +493,7 @@ int ht_pipe_reg_read(ht_pipe *pipe, uint32_t addr, uint32_t *value, ht_error *er
         return -1;
     quiesce(pipe);
     *value = pipe->ops->reg_read(pipe->be, addr);
-    return 0;
+    return backend_ok(pipe, "register read", err);
 }
 
 int ht_pipe_reg_write64(ht_pipe *pipe, uint32_t addr, uint64_t value, ht_error *err)
@@ -488,7 +501,7 @@ int ht_pipe_reg_write64(ht_pipe *pipe, uint32_t addr, uint64_t value, ht_error *
     if (check_addr("register write", addr, err) != 0 || (addr & 4u))
         return ht_error_set(err, "register write: 0x%x is not the LO word of a 64-bit register", addr);
     write64(pipe, addr, value);
-    return 0;
+    return backend_ok(pipe, "register write", err);
 }
 
 int ht_pipe_reg_read64(ht_pipe *pipe, uint32_t addr, uint64_t *value, ht_error *err)
@@ -496,12 +509,11 @@ int ht_pipe_reg_read64(ht_pipe *pipe, uint32_t addr, uint64_t *value, ht_error *
     if (check_addr("register read", addr, err) != 0 || (addr & 4u))
         return ht_error_set(err, "register read: 0x%x is not the LO word of a 64-bit register", addr);
     *value = read64(pipe, addr);
-    return 0;
+    return backend_ok(pipe, "register read", err);
 }
 
 int ht_pipe_read_counters(ht_pipe *pipe, ht_pipe_counters *out, ht_error *err)
 {
-    (void)err;
     memset(out, 0, sizeof *out);
     out->cycles = read64(pipe, HT_PIPE_REG_CYCLES);
     out->ticks = read64(pipe, HT_PIPE_REG_TICKS);
@@ -515,7 +527,7 @@ int ht_pipe_read_counters(ht_pipe *pipe, ht_pipe_counters *out, ht_error *err)
     out->fold_busy = (pipe->ops->reg_read(pipe->be, HT_PIPE_REG_STATUS) & 1u) != 0;
     out->ticks_rejected = pipe->ticks_rejected;
     out->events_dropped = pipe->ops->events_dropped(pipe->be);
-    return 0;
+    return backend_ok(pipe, "read counters", err);
 }
 
 int ht_pipe_clear_flags(ht_pipe *pipe, uint32_t mask, ht_error *err)
@@ -538,5 +550,5 @@ int ht_pipe_read_underlying(ht_pipe *pipe, unsigned underlying, ht_pipe_underlyi
     out->gamma_hi = (int64_t)read64(pipe, ureg(underlying, HT_PIPE_UREG_GBAND_HI));
     out->inventory = (int64_t)read64(pipe, ureg(underlying, HT_PIPE_UREG_INVENTORY));
     out->vol_move = (int64_t)read64(pipe, ureg(underlying, HT_PIPE_UREG_VOL_MOVE));
-    return 0;
+    return backend_ok(pipe, "read underlying", err);
 }

@@ -50,6 +50,9 @@ typedef struct ht_pipe_backend_ops {
     uint64_t (*now)(void *be);
     /* Events dropped because the queue was full. */
     uint64_t (*events_dropped)(void *be);
+    /* The first access to the hardware that failed since open, as a message, or NULL while none has. NULL for
+     * backends that cannot fail after open (sw, verilator). */
+    const char *(*failure)(void *be);
 } ht_pipe_backend_ops;
 
 extern const ht_pipe_backend_ops ht_pipe_sw_ops;

@@ -17,15 +17,16 @@ typedef struct card {
     ht_card_io io;
     uint32_t dirty_first; /* entries written since the last copy: [dirty_first, dirty_end) */
     uint32_t dirty_end;
-    bool failed;          /* an access failed: reported once on stderr */
+    bool failed;          /* an access failed: every later call of the API reports it */
+    char failure[192];    /* the first failure */
 } card;
 
-/* Reports a failed card access once. */
+/* Records the first failed card access; pipe.c returns it from every control call from then on. */
 static void card_failed(card *p, const char *what, uint32_t offset)
 {
     if (!p->failed)
-        fprintf(stderr, "hedgetrig: pipeline card: %s at register 0x%04x failed; the card's results are not "
-                        "trustworthy from here on\n", what, offset);
+        snprintf(p->failure, sizeof p->failure, "pipeline card: %s at register 0x%04x failed; the card's results "
+                 "are not trustworthy from here on", what, offset);
     p->failed = true;
 }
 
@@ -212,4 +213,10 @@ uint64_t ht_card_events_dropped(void *be)
 {
     (void)be;
     return 0; /* the card keeps its events (FLAGS.EVENT_LOST says when it could not) */
+}
+
+const char *ht_card_failure(void *be)
+{
+    const card *p = be;
+    return p->failed ? p->failure : NULL;
 }

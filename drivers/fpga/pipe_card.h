@@ -46,6 +46,7 @@ uint32_t ht_card_reg_read(void *be, uint32_t addr);
 void ht_card_table_write(void *be, uint32_t index, const ht_fx_entry *entry);
 uint64_t ht_card_now(void *be);
 uint64_t ht_card_events_dropped(void *be);
+const char *ht_card_failure(void *be);
 
 /* An ops table for a carrier: the protocol's operations with the given open. */
 #define HT_CARD_OPS(carrier_name, open_fn)                                                                       \
@@ -53,6 +54,6 @@ uint64_t ht_card_events_dropped(void *be);
      .poll_event = ht_card_poll_event, .in_flight = ht_card_in_flight, .drain = ht_card_drain,                  \
      .wait_fold = ht_card_wait_fold, .idle = ht_card_idle, .reg_write = ht_card_reg_write,                       \
      .reg_read = ht_card_reg_read, .table_write = ht_card_table_write, .now = ht_card_now,                       \
-     .events_dropped = ht_card_events_dropped}
+     .events_dropped = ht_card_events_dropped, .failure = ht_card_failure}
 
 #endif

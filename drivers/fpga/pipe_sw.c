@@ -336,4 +336,5 @@ const ht_pipe_backend_ops ht_pipe_sw_ops = {
     .table_write = sw_table_write,
     .now = sw_now,
     .events_dropped = sw_events_dropped,
+    .failure = NULL, /* the C model cannot fail after open */
 };

@@ -234,5 +234,5 @@ uint64_t vl_events_dropped(void *be)
 extern "C" const ht_pipe_backend_ops ht_pipe_verilator_ops = {
     "verilator",      vl_open,       vl_close, vl_push_tick,   vl_poll_event,  vl_in_flight,
     vl_drain,         vl_wait_fold,  vl_idle,  vl_reg_write,   vl_reg_read,    vl_table_write,
-    vl_now,           vl_events_dropped,
+    vl_now,           vl_events_dropped, nullptr, /* the model cannot fail after open */
 };

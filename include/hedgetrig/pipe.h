@@ -89,6 +89,13 @@ void ht_pipe_destroy(ht_pipe *pipe);
 /* The backend this pipe runs on. */
 ht_pipe_backend ht_pipe_get_backend(const ht_pipe *pipe);
 
+/* 0 while the hardware answers; -1 with a message naming the first failed access (a card's register read or
+ * write, buffer sync, table DMA, or a busy bit that never cleared) once one has failed. Every call below that
+ * takes an ht_error fails the same way from then on: a card's results are no longer trusted. The sw and
+ * verilator backends never fail after create. Ticks and polls on the hot path do not check: call this (or any
+ * control call) to find out. */
+int ht_pipe_check(ht_pipe *pipe, ht_error *err);
+
 /* ---- The greek table ------------------------------------------------------------------------------------- */
 
 /* One position of the book as the slow path (hostsw/greeks) hands it over. The greeks are per unit of the

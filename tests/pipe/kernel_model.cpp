@@ -158,8 +158,12 @@ int model_write_reg(void *ctx, uint32_t offset, uint32_t value)
     return rc;
 }
 
+uint32_t g_fail_reads_at = UINT32_MAX; // ht_kernel_model_fail_reads_at
+
 int model_read_reg(void *ctx, uint32_t offset, uint32_t *value)
 {
+    if (offset == g_fail_reads_at)
+        return -1;
     KernelModel *m = static_cast<KernelModel *>(ctx);
     Vht_pipe_kernel_mm *t = m->top;
     t->s_axi_control_araddr = (uint16_t)offset;
@@ -229,3 +233,8 @@ void *model_open(const ht_pipe_config *cfg, ht_error *err)
 } // namespace
 
 const ht_pipe_backend_ops ht_pipe_kernel_model_ops = HT_CARD_OPS("kernel model", model_open);
+
+void ht_kernel_model_fail_reads_at(uint32_t offset)
+{
+    g_fail_reads_at = offset;
+}

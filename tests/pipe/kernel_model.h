@@ -26,6 +26,10 @@ typedef struct ht_kernel_model_axi_stats {
 /* Copies the counts so far into *out (not NULL). */
 void ht_kernel_model_get_axi_stats(ht_kernel_model_axi_stats *out);
 
+/* Makes every later register read at byte offset `offset` fail, as a card that stopped answering would
+ * (UINT32_MAX: none, the default). For the tests of failure reporting. */
+void ht_kernel_model_fail_reads_at(uint32_t offset);
+
 #ifdef __cplusplus
 }
 #endif

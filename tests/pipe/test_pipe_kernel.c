@@ -234,11 +234,46 @@ static void table_dma_at_every_alignment_matches_the_model(void **state)
     ht_pipe_destroy(p.card);
 }
 
+/* A card that stops answering: from the first failed access on, every control call fails with a message
+ * naming it (even once the card answers again: its results are no longer trusted), and ht_pipe_check says
+ * so. A fresh open is healthy. */
+static void a_failed_card_access_is_reported_by_every_later_call(void **state)
+{
+    (void)state;
+    ht_error err = {{0}};
+    ht_pipe_config cfg;
+    ht_pipe_config_default(&cfg);
+    cfg.backend = HT_PIPE_BACKEND_XRT;
+    ht_pipe *card = ht_pipe_create_with_ops(&ht_pipe_kernel_model_ops, &cfg, &err);
+    if (!card)
+        fail_msg("kernel model: %s", err.msg);
+    assert_int_equal(ht_pipe_check(card, &err), 0);
+    assert_int_equal(ht_pipe_set_band(card, 0, -1.0, 1.0, &err), 0);
+    ht_pipe_counters c;
+    assert_int_equal(ht_pipe_read_counters(card, &c, &err), 0);
+    ht_kernel_model_fail_reads_at(HT_PIPE_REG_FLAGS);
+    assert_int_equal(ht_pipe_read_counters(card, &c, &err), -1);
+    assert_non_null(strstr(err.msg, "read counters: pipeline card: register read at register 0x0020 failed"));
+    ht_kernel_model_fail_reads_at(UINT32_MAX);
+    assert_int_equal(ht_pipe_set_band(card, 0, -2.0, 2.0, &err), -1);
+    assert_non_null(strstr(err.msg, "set band: pipeline card: register read at register 0x0020"));
+    assert_int_equal(ht_pipe_sync(card, &err), -1);
+    assert_int_equal(ht_pipe_check(card, &err), -1);
+    assert_non_null(strstr(err.msg, "not trustworthy"));
+    ht_pipe_destroy(card);
+    card = ht_pipe_create_with_ops(&ht_pipe_kernel_model_ops, &cfg, &err);
+    assert_non_null(card);
+    assert_int_equal(ht_pipe_check(card, &err), 0);
+    assert_int_equal(ht_pipe_read_counters(card, &c, &err), 0);
+    ht_pipe_destroy(card);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(card_protocol_on_the_kernel_rtl_matches_the_model),
         cmocka_unit_test(table_dma_at_every_alignment_matches_the_model),
+        cmocka_unit_test(a_failed_card_access_is_reported_by_every_later_call),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
