@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Language: SystemVerilog 2012
-// ht_pipe_kernel_mm: the Vitis kernel ht_pipe_kernel without stream ports without stream ports, for platforms where no other kernel feeds it
+// ht_pipe_kernel_mm: the Vitis kernel ht_pipe_kernel without stream ports, for platforms where no other kernel feeds it
 // (Alveo U55C): ticks and events go through the register windows only.
 
 `resetall

@@ -1170,9 +1170,7 @@ static void check_kill_sources(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max
     }
     if (!reason[0])
         return;
-    int before = *n;
     ht_gw_kill(gw, reason);
-    (void)before;
     ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_KILL);
     if (e) {
         const char *why = "";

@@ -162,19 +162,18 @@ int ht_risk_set_contract(ht_risk *risk, const char *symbol, ht_risk_qty_unit uni
         return ht_error_set(err, "risk: %s: contract multiplier must be finite and > 0, got %g", symbol, multiplier);
     mark_entry *m = symbol_slot(risk, symbol);
     if (!m)
-        return ht_error_set(err, "risk: %s: %s", symbol,
-                            strlen(symbol) >= HT_RISK_SYMBOL_BYTES ? "symbol longer than 31 characters"
-                                                                   : "symbol table full (64 symbols)");
+        return strlen(symbol) >= HT_RISK_SYMBOL_BYTES
+                   ? ht_error_set(err, "risk: %s: symbol longer than %d characters", symbol, HT_RISK_SYMBOL_BYTES - 1)
+                   : ht_error_set(err, "risk: %s: symbol table full (%d symbols)", symbol, HT_RISK_MAX_SYMBOLS);
     m->multiplier = multiplier;
     m->qty_in_quote = unit == HT_RISK_QTY_QUOTE;
     return 0;
 }
 
 /* The notional of an order in the quote currency: qty x multiplier, times the price unless a contract is quote
- * currency already. */
-static double order_notional(const ht_risk *r, const ht_risk_order *o)
+ * currency already. m is the order's symbol entry, or NULL (qty x price). */
+static double order_notional(const mark_entry *m, const ht_risk_order *o)
 {
-    const mark_entry *m = find_mark(r, o->symbol);
     if (!m)
         return o->qty * o->price;
     return m->qty_in_quote ? o->qty * m->multiplier : o->qty * m->multiplier * o->price;
@@ -234,6 +233,7 @@ ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double p
         !isfinite(o->price) || !o->symbol || !o->symbol[0] || strlen(o->symbol) >= HT_RISK_SYMBOL_BYTES)
         return breach(HT_RISK_BAD_ORDER, o, why, why_cap, "side must be buy or sell, qty and price positive and finite, "
                                                           "symbol 1..%d characters", HT_RISK_SYMBOL_BYTES - 1);
+    const mark_entry *m = find_mark(risk, o->symbol); /* its mark and contract, when known */
     if (l->max_order_qty > 0 && o->qty > l->max_order_qty)
         return breach(HT_RISK_MAX_ORDER_QTY, o, why, why_cap, "qty %.10g > max_order_qty %.10g", o->qty, l->max_order_qty);
     if (l->max_position > 0) {
@@ -244,7 +244,6 @@ ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double p
                           open_qty_same_side, projected, l->max_position);
     }
     if (l->collar_bps > 0) {
-        const mark_entry *m = find_mark(risk, o->symbol);
         if (!m || m->mark <= 0)
             return breach(HT_RISK_NO_MARK, o, why, why_cap, "no mark for %s and collar_bps is %.10g", o->symbol,
                           l->collar_bps);
@@ -261,7 +260,7 @@ ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double p
     }
     if (l->max_notional > 0) {
         double sent = notional_in_window(risk, now_ns);
-        double add = order_notional(risk, o);
+        double add = order_notional(m, o);
         if (sent + add > l->max_notional)
             return breach(HT_RISK_MAX_NOTIONAL, o, why, why_cap, "%.10g sent in the last %u ms + %.10g > max_notional %.10g",
                           sent, l->notional_interval_ms, add, l->max_notional);
@@ -307,7 +306,7 @@ void ht_risk_commit(ht_risk *risk, const ht_risk_order *o, uint64_t now_ns)
             risk->notional_head = (risk->notional_head + 1) % NOTIONAL_RING;
             risk->notional_count--;
         }
-        double notional = order_notional(risk, o);
+        double notional = order_notional(find_mark(risk, o->symbol), o);
         risk->notional[(risk->notional_head + risk->notional_count) % NOTIONAL_RING] =
             (notional_entry){now_ns ? now_ns : 1, notional};
         risk->notional_count++;

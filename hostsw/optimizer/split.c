@@ -114,11 +114,13 @@ double ht_opt_split(const ht_opt_venue_cost *v, size_t n, double target_coin, do
             continue;
         }
         unsigned i = order[next++]; /* a venue starts trading */
-        /* An impact slope too small to move the marginal cost over the venue's cap counts as flat. */
-        double rise = v[i].b_usd_per_coin * sqrt(v[i].cap_coin);
-        if (v[i].b_usd_per_coin > 0.0 && rise > 1e-12 * max_d(fabs(v[i].a_usd_per_coin), 1.0)) {
+        /* An impact slope too small to move the marginal cost over what the venue could take here (its cap, or
+         * the whole target when that is smaller, as for an unlimited cap) counts as flat: as an interior venue its
+         * share ((lambda - a)/b)^2 would not be resolvable in doubles. */
+        double reach = v[i].b_usd_per_coin * sqrt(min_d(v[i].cap_coin, target_coin));
+        if (v[i].b_usd_per_coin > 0.0 && reach > 1e-12 * max_d(fabs(v[i].a_usd_per_coin), 1.0)) {
             interior |= 1u << i;
-            full_at[i] = v[i].a_usd_per_coin + rise;
+            full_at[i] = v[i].a_usd_per_coin + v[i].b_usd_per_coin * sqrt(v[i].cap_coin);
         } else if (placed + v[i].cap_coin >= target_coin) {
             q[i] = target_coin - placed; /* a flat venue takes the rest at lambda = a */
             full += q[i];

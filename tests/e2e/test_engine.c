@@ -239,6 +239,25 @@ static void test_notional_in_usd(void **state)
     free(lb);
 }
 
+/* Replays the capture twice, on two backends or through two receive paths, into two logs that must be identical;
+ * fills both reports. */
+static void replay_twice_same_log(ht_pipe_backend backend_a, ht_nic_kind via_a, const char *log_a,
+                                  ht_pipe_backend backend_b, ht_nic_kind via_b, const char *log_b,
+                                  ht_engine_report *rep_a, ht_engine_report *rep_b)
+{
+    ht_engine_config cfg;
+    capture_config(&cfg, log_a, backend_a);
+    replay_file(&cfg, via_a, rep_a);
+    capture_config(&cfg, log_b, backend_b);
+    replay_file(&cfg, via_b, rep_b);
+    char *a = slurp(log_a, NULL), *b = slurp(log_b, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+}
+
 /* The pipeline's two software backends (C model, RTL in Verilator) make the same decisions: identical logs. */
 static void test_backends_agree(void **state)
 {
@@ -247,20 +266,12 @@ static void test_backends_agree(void **state)
         print_message("the verilator backend is not in this build: the comparison needs Verilator 5\n");
         fail();
     }
-    ht_engine_config cfg;
     ht_engine_report sw, rtl;
-    capture_config(&cfg, TMP "/backend_sw.csv", HT_PIPE_BACKEND_SW);
-    replay_file(&cfg, HT_NIC_PCAP, &sw);
-    capture_config(&cfg, TMP "/backend_rtl.csv", HT_PIPE_BACKEND_VERILATOR);
-    replay_file(&cfg, HT_NIC_PCAP, &rtl);
-    char *a = slurp(TMP "/backend_sw.csv", NULL), *b = slurp(TMP "/backend_rtl.csv", NULL);
-    assert_non_null(a);
-    assert_non_null(b);
-    assert_string_equal(a, b);
+    replay_twice_same_log(HT_PIPE_BACKEND_SW, HT_NIC_PCAP, TMP "/backend_sw.csv", HT_PIPE_BACKEND_VERILATOR,
+                          HT_NIC_PCAP, TMP "/backend_rtl.csv", &sw, &rtl);
+    assert_true(sw.breaches > 0);
     assert_int_equal(sw.breaches, rtl.breaches);
     assert_int_equal(rtl.check_mismatches, 0);
-    free(a);
-    free(b);
 }
 
 /* DPDK's net_pcap vdev replays the same capture into the same decisions as libpcap. */
@@ -271,19 +282,11 @@ static void test_dpdk_agrees(void **state)
         print_message("DPDK is not in this build\n");
         fail();
     }
-    ht_engine_config cfg;
     ht_engine_report f, d;
-    capture_config(&cfg, TMP "/via_file.csv", HT_PIPE_BACKEND_SW);
-    replay_file(&cfg, HT_NIC_PCAP, &f);
-    capture_config(&cfg, TMP "/via_dpdk.csv", HT_PIPE_BACKEND_SW);
-    replay_file(&cfg, HT_NIC_DPDK, &d);
-    char *a = slurp(TMP "/via_file.csv", NULL), *b = slurp(TMP "/via_dpdk.csv", NULL);
-    assert_non_null(a);
-    assert_non_null(b);
-    assert_string_equal(a, b);
+    replay_twice_same_log(HT_PIPE_BACKEND_SW, HT_NIC_PCAP, TMP "/via_file.csv", HT_PIPE_BACKEND_SW, HT_NIC_DPDK,
+                          TMP "/via_dpdk.csv", &f, &d);
+    assert_true(f.packets > 0);
     assert_int_equal(f.packets, d.packets);
-    free(a);
-    free(b);
 }
 
 /* The demo's market in-process and the same market written to a pcap file and replayed: the same decisions;

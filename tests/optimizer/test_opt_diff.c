@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Differential test: the library's decision (prepared books, bitmask split) against the straightforward reference
- * (ref_optimizer.c: the code before the fast path) over random venues, books, strategies and event sequences. */
+/* Differential test of the decision's fast path: a decision on prepared books (running depth sums) against the
+ * same decision walking the same books, over random venues, books, strategies and event sequences, bit for bit.
+ * (The venue split is checked against its equal-marginal-cost conditions in test_optimizer.c.) */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,6 @@
 #include <cmocka.h>
 
 #include "hedgetrig/optimizer.h"
-#include "ref_optimizer.h"
 
 /* Random trials: configurations x events per configuration (bounded for the ASan build). */
 #define N_SETUPS 1500
@@ -44,14 +44,14 @@ static bool same_bits(double a, double b)
 #define EXPECT_SAME(what, a, b, ctx)                                                                                 \
     do {                                                                                                             \
         if (!same_bits((a), (b)))                                                                                    \
-            fail_msg("%s: %s differs: fast %.17g, reference %.17g", (ctx), (what), (a), (b));                        \
+            fail_msg("%s: %s differs: prepared %.17g, walked %.17g", (ctx), (what), (a), (b));                        \
     } while (0)
 
 /* Compares two decisions field by field, bit for bit. */
 static void expect_same_decision(const ht_opt_decision *fast, const ht_opt_decision *ref, const char *ctx)
 {
     if (fast->reason != ref->reason || fast->n_orders != ref->n_orders)
-        fail_msg("%s: reason %s / %u orders, reference %s / %u orders", ctx, ht_opt_reason_name(fast->reason),
+        fail_msg("%s: reason %s / %u orders, walked %s / %u orders", ctx, ht_opt_reason_name(fast->reason),
                  fast->n_orders, ht_opt_reason_name(ref->reason), ref->n_orders);
     EXPECT_SAME("band_lo_coin", fast->band_lo_coin, ref->band_lo_coin, ctx);
     EXPECT_SAME("band_hi_coin", fast->band_hi_coin, ref->band_hi_coin, ctx);
@@ -63,12 +63,12 @@ static void expect_same_decision(const ht_opt_decision *fast, const ht_opt_decis
     EXPECT_SAME("trade_delta_coin", fast->trade_delta_coin, ref->trade_delta_coin, ctx);
     EXPECT_SAME("expected_cost_usd", fast->expected_cost_usd, ref->expected_cost_usd, ctx);
     if (fast->next_timer_ns != ref->next_timer_ns)
-        fail_msg("%s: next_timer_ns %lld, reference %lld", ctx, (long long)fast->next_timer_ns,
+        fail_msg("%s: next_timer_ns %lld, walked %lld", ctx, (long long)fast->next_timer_ns,
                  (long long)ref->next_timer_ns);
     for (uint32_t i = 0; i < fast->n_orders && i < HT_OPT_MAX_VENUES; i++) {
         const ht_opt_order *a = &fast->orders[i], *b = &ref->orders[i];
         if (a->venue != b->venue || a->side != b->side)
-            fail_msg("%s: order %u on venue %u side %d, reference venue %u side %d", ctx, i, a->venue, a->side,
+            fail_msg("%s: order %u on venue %u side %d, walked venue %u side %d", ctx, i, a->venue, a->side,
                      b->venue, b->side);
         EXPECT_SAME("order amount", a->amount, b->amount, ctx);
         EXPECT_SAME("order contracts", a->contracts, b->contracts, ctx);
@@ -173,31 +173,32 @@ static void random_config(ht_opt_config *cfg)
     cfg->min_interval_ns = chance(0.2) ? (int64_t)(5e7 * rnd()) : 0;
 }
 
-/* The decision over random setups and event sequences: the same return code, error text, decision and (through
- * the next decisions) per-underlying state as the reference, bit for bit, with and without prepared books. */
-static void decisions_match_the_reference(void **state)
+/* The decision over random setups and event sequences, once on prepared quotes and once on the same quotes
+ * unprepared (the decision walks their levels): the same return code, error text, decision and (through the
+ * next decisions) per-underlying state, bit for bit. */
+static void prepared_books_decide_as_walked_books(void **state)
 {
     (void)state;
     unsigned hedged = 0, decisions = 0, prepared_hits = 0;
     for (int setup = 0; setup < N_SETUPS; setup++) {
         ht_opt_config cfg;
         random_config(&cfg);
-        ht_error err_fast = {{0}}, err_ref = {{0}};
+        ht_error err_fast = {{0}}, err_walk = {{0}};
         ht_opt *fast = ht_opt_create(&cfg, &err_fast);
-        ref_opt *ref = ref_opt_create(&cfg, &err_ref);
+        ht_opt *walk = ht_opt_create(&cfg, &err_walk);
         assert_non_null(fast);
-        assert_non_null(ref);
+        assert_non_null(walk);
         uint32_t u = (uint32_t)(HT_OPT_MAX_UNDERLYINGS * rnd());
         ht_opt_strategy s;
         random_strategy(&s);
         assert_int_equal(ht_opt_set_strategy(fast, u, &s, &err_fast), 0);
-        assert_int_equal(ref_opt_set_strategy(ref, u, &s, &err_ref), 0);
+        assert_int_equal(ht_opt_set_strategy(walk, u, &s, &err_walk), 0);
         int nv = 1 + (int)(HT_OPT_MAX_VENUES * rnd() * rnd());
         ht_opt_venue venues[HT_OPT_MAX_VENUES];
         for (int i = 0; i < nv; i++) {
             random_venue(&venues[i], i);
             assert_int_equal(ht_opt_add_venue(fast, u, &venues[i], &err_fast), i);
-            assert_int_equal(ref_opt_add_venue(ref, u, &venues[i], &err_ref), i);
+            assert_int_equal(ht_opt_add_venue(walk, u, &venues[i], &err_walk), i);
         }
         double spot = 25000.0 * (0.5 + rnd());
         double scale = (const double[]){0.01, 0.3, 3.0, 30.0}[(int)(4.0 * rnd())];
@@ -216,60 +217,35 @@ static void decisions_match_the_reference(void **state)
             ht_opt_book book = {.tau_years = 1e-4 + 0.5 * rnd(), .vol = 0.2 + rnd(),
                                 .realised_vol = chance(0.5) ? 0.0 : 0.2 + rnd(), .rate = 0.05 * rnd(),
                                 .vanna = 10.0 * (rnd() - 0.5), .gross_delta_coin = 100.0 * rnd()};
-            ht_opt_quote quotes[HT_OPT_MAX_VENUES];
+            ht_opt_quote quotes[HT_OPT_MAX_VENUES], walked[HT_OPT_MAX_VENUES];
             for (int i = 0; i < nv; i++) {
                 random_quote(&quotes[i], &venues[i], spot);
                 prepared_hits += quotes[i].prepared == 1u + (unsigned)venues[i].contract;
+                walked[i] = quotes[i];
+                walked[i].prepared = 0;
             }
-            ht_opt_decision df, dr;
+            ht_opt_decision df, dw;
             memset(&df, 0xA5, sizeof df);
-            memset(&dr, 0xA5, sizeof dr);
-            err_fast.msg[0] = err_ref.msg[0] = '\0';
+            memset(&dw, 0xA5, sizeof dw);
+            err_fast.msg[0] = err_walk.msg[0] = '\0';
             int rf = ht_opt_decide(fast, &ev, &book, quotes, &df, &err_fast);
-            int rr = ref_opt_decide(ref, &ev, &book, quotes, &dr, &err_ref);
+            int rw = ht_opt_decide(walk, &ev, &book, walked, &dw, &err_walk);
             char ctx[96];
             snprintf(ctx, sizeof ctx, "setup %d event %d (%s, %d venues)", setup, e,
                      ht_opt_strategy_name(&s, 1000000, (char[64]){0}, 64), nv);
-            if (rf != rr || strcmp(err_fast.msg, err_ref.msg) != 0)
-                fail_msg("%s: returned %d '%s', reference %d '%s'", ctx, rf, err_fast.msg, rr, err_ref.msg);
-            expect_same_decision(&df, &dr, ctx);
+            if (rf != rw || strcmp(err_fast.msg, err_walk.msg) != 0)
+                fail_msg("%s: returned %d '%s', walked %d '%s'", ctx, rf, err_fast.msg, rw, err_walk.msg);
+            expect_same_decision(&df, &dw, ctx);
             decisions++;
             hedged += df.n_orders > 0;
         }
         ht_opt_destroy(fast);
-        ref_opt_destroy(ref);
+        ht_opt_destroy(walk);
     }
     /* The random setups must reach the paths that matter: hedges (split, rounding, limits) and prepared books. */
     print_message("%u decisions, %u with orders, %u prepared quotes used\n", decisions, hedged, prepared_hits);
     assert_true(hedged > decisions / 5);
     assert_true(prepared_hits > decisions / 2);
-}
-
-/* The split alone, on the shapes the decision feeds it and on degenerate ones (flat venues, no room, ties). */
-static void split_matches_the_reference(void **state)
-{
-    (void)state;
-    for (int trial = 0; trial < 200000; trial++) {
-        size_t n = 1 + (size_t)(rnd() * HT_OPT_MAX_VENUES);
-        ht_opt_venue_cost v[HT_OPT_MAX_VENUES];
-        double total = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            v[i].a_usd_per_coin = chance(0.2) ? 12.0 : 10.0 + 5.0 * rnd();
-            double b = rnd();
-            v[i].b_usd_per_coin = chance(0.2) ? 0.0 : chance(0.05) ? 1e-15 : 3.0 * b * b * b * b;
-            v[i].cap_coin = chance(0.1) ? 0.0 : chance(0.05) ? INFINITY : 0.1 + 10.0 * rnd();
-            total += isfinite(v[i].cap_coin) ? v[i].cap_coin : 50.0;
-        }
-        double target = chance(0.02) ? 0.0 : total * 1.2 * rnd();
-        double qf[HT_OPT_MAX_VENUES], qr[HT_OPT_MAX_VENUES];
-        double pf = ht_opt_split(v, n, target, qf);
-        double pr = ref_opt_split(v, n, target, qr);
-        char ctx[64];
-        snprintf(ctx, sizeof ctx, "split trial %d (%zu venues)", trial, n);
-        EXPECT_SAME("placed", pf, pr, ctx);
-        for (size_t i = 0; i < n; i++)
-            EXPECT_SAME("q", qf[i], qr[i], ctx);
-    }
 }
 
 /* A prepared quote gives the running sums a walk of its levels gives, and stops where the levels stop being valid. */
@@ -297,8 +273,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prepare_sums_the_levels),
-        cmocka_unit_test(split_matches_the_reference),
-        cmocka_unit_test(decisions_match_the_reference),
+        cmocka_unit_test(prepared_books_decide_as_walked_books),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
