@@ -79,21 +79,23 @@ static int plot(const char *dir)
             "set datafile separator ','\n"
             "set key top left opaque\n"
             "set grid\n"
+            "stats '%s' using 1 nooutput\n" /* time_s is Unix time: minutes since the first row */
+            "t0 = STATS_min\n"
             "set multiplot layout 2,1 title 'hedgetrig demo: the example book hedged on a simulated BTC market'\n"
             "set ylabel 'net delta (BTC)'\n"
-            "plot '%s' using ($1/60):6 with lines lc rgb '#999999' dt 2 title 'band', \\\n"
-            "     '' using ($1/60):7 with lines lc rgb '#999999' dt 2 notitle, \\\n"
-            "     '' using ($1/60):5 with lines lc rgb '#1f77b4' title 'net delta (hedged)', \\\n"
-            "     '' using ($1/60):($9 != 0 ? $4 : 1/0) with points pt 7 ps 0.6 lc rgb '#d62728' title 'hedge'\n"
+            "plot '%s' using (($1-t0)/60):6 with lines lc rgb '#999999' dt 2 title 'band', \\\n"
+            "     '' using (($1-t0)/60):7 with lines lc rgb '#999999' dt 2 notitle, \\\n"
+            "     '' using (($1-t0)/60):5 with lines lc rgb '#1f77b4' title 'net delta (hedged)', \\\n"
+            "     '' using (($1-t0)/60):($9 != 0 ? $4 : 1/0) with points pt 7 ps 0.6 lc rgb '#d62728' title 'hedge'\n"
             "set xlabel 'minutes'\n"
             "set ylabel 'index (USD)'\n"
             "set y2label 'net delta without hedging (BTC)'\n"
             "set y2tics\n"
             "set ytics nomirror\n"
-            "plot '%s' using ($1/60):3 with lines lc rgb '#2ca02c' title 'BTC index', \\\n"
-            "     '' using ($1/60):8 axes x1y2 with lines lc rgb '#ff7f0e' title 'net delta without hedging'\n"
+            "plot '%s' using (($1-t0)/60):3 with lines lc rgb '#2ca02c' title 'BTC index', \\\n"
+            "     '' using (($1-t0)/60):8 axes x1y2 with lines lc rgb '#ff7f0e' title 'net delta without hedging'\n"
             "unset multiplot\n",
-            png, series, series);
+            png, series, series, series);
     fclose(f);
     snprintf(cmd, sizeof cmd, "gnuplot '%s' 2>&1", script);
     int rc = system(cmd);

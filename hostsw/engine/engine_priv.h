@@ -189,7 +189,6 @@ typedef struct under_state {
     double band_lo, band_hi;
     bool band_set;
     double h_pipe;           /* the inventory the pipeline holds (coins) */
-    double fills_coin;       /* delta traded since the start (coins) */
     double vol_move_sent;
     bool muted;              /* the pipeline muted u after a breach; cleared by a band or inventory write */
     unsigned pending;        /* orders of the current decision not yet resolved */
@@ -230,6 +229,8 @@ typedef struct slow_half {
     size_t book_len;
     ht_positions *book;
     ht_greeks *greeks;
+    ht_positions *base_book; /* the unhedged baseline: the book as loaded, never traded */
+    ht_greeks *base_greeks;
     ht_opt *opt;
     ht_opt_strategy strategy;
     ht_gw *gw;
@@ -253,7 +254,6 @@ typedef struct slow_half {
     FILE *event_log;
     FILE *series;
     uint64_t series_ticks;
-    uint64_t first_series_ms;
     ht_profile *prof;
     ht_engine_report rep;
     uint64_t last_status_ns;

@@ -98,12 +98,21 @@ static int any_lookup(void *ctx, const char *name, size_t len, ht_instrument_spe
 
 /* ---- Output --------------------------------------------------------------------------------------------- */
 
+/* Writes an exchange time as Unix seconds with milliseconds, the time base of the event log and the series
+ * (nothing before the first market data: no exchange time is known yet). */
+static void write_time_s(FILE *f, uint64_t ts_ms)
+{
+    if (ts_ms)
+        fprintf(f, "%" PRIu64 ".%03" PRIu64, ts_ms / 1000, ts_ms % 1000);
+}
+
 /* Writes the start of an event-log line: time, event, underlying (empty when u < 0). */
 static bool log_begin(slow_half *s, const char *event, int u)
 {
     if (!s->event_log)
         return false;
-    fprintf(s->event_log, "%" PRIu64 ".%03" PRIu64 ",%s,", s->now_ms / 1000, s->now_ms % 1000, event);
+    write_time_s(s->event_log, s->now_ms);
+    fprintf(s->event_log, ",%s,", event);
     if (u >= 0)
         fprintf(s->event_log, "%d", u);
     return true;
@@ -263,7 +272,6 @@ static void apply_fill(slow_half *s, pending_order *p, double qty, double px)
     double delta = p->side * qty * p->delta_per_amount;
     p->filled += qty;
     v->position += p->side * qty;
-    us->fills_coin += delta;
     us->decision_fills += delta;
     us->fills_since_tick += delta;
     double coin = v->inverse ? qty / px : qty * v->contract_size;
@@ -624,6 +632,24 @@ static void refresh(slow_half *s, unsigned why)
     }
 }
 
+/* Gives a new greeks engine what the mirror already knows: the futures (forwards), the indices and the marks. */
+static void greeks_catch_up(slow_half *s, ht_greeks *g)
+{
+    for (uint32_t i = 0; i < s->n_reg; i++) {
+        ht_instrument_spec spec;
+        if (s->reg[i].kind == HT_SBE_KIND_FUTURE && ht_greeks_spec_from_feed(&s->reg[i], &spec, NULL) == 0)
+            ht_greeks_add_forward_instrument(g, &spec);
+    }
+    for (unsigned k = 0; k < s->n_idx; k++)
+        ht_greeks_set_index(g, s->idx[k].name, s->idx[k].price, s->idx[k].ts_ms, s->idx[k].trusted);
+    for (uint32_t i = 0; i < s->n_reg; i++) {
+        const ht_instrument *in = &s->reg[i];
+        if (in->ticker.timestamp_ms)
+            ht_greeks_set_mark(g, in->id, in->ticker.mark_price, in->ticker.index_price, in->ticker.timestamp_ms,
+                               s->reg_trusted[i]);
+    }
+}
+
 /* Loads the book once the registry knows every instrument it names and the hedge instruments. */
 static void try_load_book(slow_half *s)
 {
@@ -680,19 +706,16 @@ static void try_load_book(slow_half *s)
         return;
     }
     s->book = book;
-    for (uint32_t i = 0; i < s->n_reg; i++) {
-        ht_instrument_spec spec;
-        if (s->reg[i].kind == HT_SBE_KIND_FUTURE && ht_greeks_spec_from_feed(&s->reg[i], &spec, NULL) == 0)
-            ht_greeks_add_forward_instrument(s->greeks, &spec);
+    greeks_catch_up(s, s->greeks);
+    /* The unhedged baseline: the same book, never traded, its table re-centred by the market alone, so that
+     * "without hedging" is the same whatever the strategy (the hedged table also refreshes after fills). */
+    s->base_book = ht_positions_parse(s->book_text, s->book_len, s->e->cfg.book_path, mirror_lookup, s, &err);
+    s->base_greeks = s->base_book ? ht_greeks_create(&s->e->cfg.greeks, s->base_book, &err) : NULL;
+    if (!s->base_greeks) {
+        engine_fail(s->e, "the unhedged baseline: %s", err.msg);
+        return;
     }
-    for (unsigned k = 0; k < s->n_idx; k++)
-        ht_greeks_set_index(s->greeks, s->idx[k].name, s->idx[k].price, s->idx[k].ts_ms, s->idx[k].trusted);
-    for (uint32_t i = 0; i < s->n_reg; i++) {
-        const ht_instrument *in = &s->reg[i];
-        if (in->ticker.timestamp_ms)
-            ht_greeks_set_mark(s->greeks, in->id, in->ticker.mark_price, in->ticker.index_price,
-                               in->ticker.timestamp_ms, s->reg_trusted[i]);
-    }
+    greeks_catch_up(s, s->base_greeks);
     s->book_loaded = true;
     s->book_loaded_ms = s->now_ms;
     snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for marks");
@@ -802,6 +825,18 @@ static void try_arm(slow_half *s)
 
 /* ---- Statistics ---------------------------------------------------------------------------------------- */
 
+/* The book's net delta at spot had it never been hedged: its own table, re-centred when the market says so. */
+static double unhedged_net_delta(slow_half *s, unsigned u, double spot, uint64_t ts_ms)
+{
+    int bu = ht_greeks_underlying_find(s->base_greeks, ht_greeks_underlying_at(s->greeks, u)->base);
+    if (bu < 0)
+        return NAN;
+    if (ht_greeks_refresh_due(s->base_greeks, (unsigned)bu, spot, ts_ms))
+        ht_greeks_recompute(s->base_greeks, s->now_ms);
+    const ht_greeks_underlying *g = ht_greeks_underlying_at(s->base_greeks, (unsigned)bu);
+    return ht_greeks_taylor_net_delta(s->base_greeks, (unsigned)bu, spot, isfinite(g->vol_move) ? g->vol_move : 0.0);
+}
+
 /* Accounts the time since u's last tick with the net delta then held, and takes this tick's: before its hedges
  * (the breach's net delta, when it had one) and after them. */
 static void tick_stats(slow_half *s, unsigned u, const msg_index *m)
@@ -809,7 +844,7 @@ static void tick_stats(slow_half *s, unsigned u, const msg_index *m)
     under_state *us = &s->under[u];
     double after = net_delta_at(s, u, m->price, NULL);
     double before = m->breached ? after - us->breach_fills : after;
-    double after_u = after - us->fills_coin;
+    double after_u = unhedged_net_delta(s, u, m->price, m->ts_ms);
     if (us->have_held && m->ts_ms > us->last_ts_ms) {
         double dt = (double)(m->ts_ms - us->last_ts_ms);
         us->sum_sq += us->held * us->held * dt;
@@ -847,12 +882,11 @@ static void tick_stats(slow_half *s, unsigned u, const msg_index *m)
     us->max_abs = fmax(us->max_abs, fabs(before));
     us->max_abs_u = fmax(us->max_abs_u, fabs(after_u));
     if (s->series) {
-        if (!s->first_series_ms)
-            s->first_series_ms = m->ts_ms;
-        if (s->series_ticks++ % s->e->cfg.series_every == 0 || us->fills_since_tick != 0.0)
-            fprintf(s->series, "%.3f,%u,%.2f,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g\n",
-                    (double)(m->ts_ms - s->first_series_ms) / 1000.0, u, m->price, before, after, us->band_lo,
-                    us->band_hi, after_u, us->fills_since_tick);
+        if (s->series_ticks++ % s->e->cfg.series_every == 0 || us->fills_since_tick != 0.0) {
+            write_time_s(s->series, m->ts_ms);
+            fprintf(s->series, ",%u,%.2f,%.10g,%.10g,%.10g,%.10g,%.10g,%.10g\n", u, m->price, before, after,
+                    us->band_lo, us->band_hi, after_u, us->fills_since_tick);
+        }
     }
     us->fills_since_tick = 0.0;
     us->breach_fills = 0.0;
@@ -875,6 +909,8 @@ static void on_index(slow_half *s, const msg_index *m)
     }
     if (s->greeks)
         ht_greeks_set_index(s->greeks, m->name, m->price, m->ts_ms, m->trusted);
+    if (s->base_greeks)
+        ht_greeks_set_index(s->base_greeks, m->name, m->price, m->ts_ms, m->trusted);
     if (!s->armed) {
         try_arm(s);
         return;
@@ -922,6 +958,8 @@ static void on_ticker(slow_half *s, const msg_ticker *m)
     }
     if (s->greeks)
         ht_greeks_set_mark(s->greeks, m->id, m->mark, m->index, m->ts_ms, m->trusted);
+    if (s->base_greeks)
+        ht_greeks_set_mark(s->base_greeks, m->id, m->mark, m->index, m->ts_ms, m->trusted);
     int v = venue_of(s, m->id);
     if (v >= 0 && isfinite(m->mark) && m->mark > 0) {
         venue_state *vs = &s->venues[v];
@@ -1207,6 +1245,8 @@ void engine_slow_destroy(slow_half *s)
 {
     ht_greeks_destroy(s->greeks);
     ht_positions_destroy(s->book);
+    ht_greeks_destroy(s->base_greeks);
+    ht_positions_destroy(s->base_book);
     ht_opt_destroy(s->opt);
     ht_profile_destroy(s->prof);
     free(s->load_buf[0]);
