@@ -27,7 +27,8 @@
  * basis), the future's mark index x exp(future_carry x T).
  *
  * Packets: at most mtu_bytes of UDP payload, per-channel sequence numbers from 1 (a dropped packet, with
- * loss_prob, leaves a gap), exchange timestamps from start_ms, capture timestamps (ts_ns) spread over the
+ * loss_prob, leaves a gap; losses are drawn from a random stream of their own, so the market published -
+ * path, vols, trades - is the same with and without loss), exchange timestamps from start_ms, capture timestamps (ts_ns) spread over the
  * step. Channel c < 100 goes to 239.111.111.c port 6100, snapshot channel 100 + c to 239.111.111.c port 6101
  * (Deribit's production layout, so ht_nic_filter_deribit keeps them).
  */
@@ -74,7 +75,8 @@ typedef struct ht_mkt_config {
     double level_step_usd;       /* price distance between levels (default 2.5) */
     double half_spread_usd;      /* best bid/ask distance from the perpetual's mark (default 0.25) */
     double trade_prob;           /* probability of a perpetual trade per step, 0..1 (default 0.3) */
-    double loss_prob;            /* probability a packet is dropped (a sequence gap), 0..0.5 (default 0) */
+    double loss_prob;            /* probability a packet is dropped (a sequence gap), 0..0.5 (default 0); its own
+                                    random stream (from seed), so it never changes the market's path */
     uint32_t mtu_bytes;          /* largest UDP payload, 256..65000 (default 1400) */
 } ht_mkt_config;
 

@@ -60,7 +60,8 @@ typedef struct queued_packet {
 
 struct ht_mkt {
     ht_mkt_config cfg;
-    ht_rng rng;
+    ht_rng rng;          /* the market: path, jumps, vols, trades */
+    ht_rng loss_rng;     /* packet loss only, so the market's path is the same with and without loss */
     bool have_spare;
     double spare_normal;
     inst_state *inst;
@@ -320,6 +321,7 @@ ht_mkt *ht_mkt_create(const ht_mkt_config *cfg, ht_error *err)
     }
     m->cfg = *cfg;
     m->rng.state = cfg->seed;
+    m->loss_rng.state = cfg->seed ^ 0x6c6f73735f726e67ull; /* "loss_rng": a stream of its own */
     size_t max_inst = 2 + (size_t)cfg->n_expiries * (2 * cfg->strikes_per_side + 1) * 2;
     m->inst = calloc(max_inst, sizeof *m->inst);
     /* Every message fits one packet, so a step makes at most as many packets as messages: a snapshot cycle
@@ -376,7 +378,7 @@ static void flush_channel(ht_mkt *m, channel_state *c)
     if (len == 0)
         return;
     m->stats.packets++;
-    if (m->cfg.loss_prob > 0.0 && ht_rng_uniform(&m->rng, 0.0, 1.0) < m->cfg.loss_prob) {
+    if (m->cfg.loss_prob > 0.0 && ht_rng_uniform(&m->loss_rng, 0.0, 1.0) < m->cfg.loss_prob) {
         m->stats.dropped++;
         return;
     }
