@@ -236,7 +236,8 @@ int taylor_capture_run(const ht_greeks_config *cfg, const char *pcap, const char
         ht_feed_destroy(registry);
         return -1;
     }
-    ht_positions *book = ht_positions_load(book_path, ht_greeks_feed_lookup, registry, err);
+    ht_positions *book =
+        ht_positions_load(book_path, HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, ht_greeks_feed_lookup, registry, err);
     capture_run cr;
     memset(&cr, 0, sizeof cr);
     cr.g = book ? ht_greeks_create(cfg, book, err) : NULL;

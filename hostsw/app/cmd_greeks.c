@@ -31,6 +31,7 @@ static const char *const g_usage =
     "  --rate R                interest rate for discounting and the index forward (default 0, as Deribit)\n"
     "  --year-days D           days per year for the time to expiry (default 365: ACT/365)\n"
     "  --rv-halflife SECONDS   half-life of the realised-vol filter on 1 s bars (default 60)\n"
+    "  --max-book-qty N        refuse a book line whose |quantity| is above N contracts (default 1e9)\n"
     "\n"
     "Positions whose price cannot be used (no index or mark, NaN or non-positive mark, expired, mark below\n"
     "intrinsic or above its bound, no IV convergence, stale feed) are flagged, left out of the totals, and\n"
@@ -41,6 +42,7 @@ typedef struct greeks_opts {
     double at_s;
     bool json;
     double rv_halflife_s;
+    double max_book_qty_contracts;
     ht_greeks_config cfg;
 } greeks_opts;
 
@@ -68,6 +70,7 @@ static int parse_args(int argc, char **argv, greeks_opts *o)
     memset(o, 0, sizeof *o);
     o->at_s = -1.0;
     o->rv_halflife_s = 60.0;
+    o->max_book_qty_contracts = HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS;
     ht_greeks_config_default(&o->cfg);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -91,6 +94,9 @@ static int parse_args(int argc, char **argv, greeks_opts *o)
                 return HT_EXIT_USAGE;
         } else if (strcmp(a, "--year-days") == 0) {
             if (!ht_cli_parse_double("greeks", a, v, 360, 366, &o->cfg.year_days))
+                return HT_EXIT_USAGE;
+        } else if (strcmp(a, "--max-book-qty") == 0) {
+            if (!ht_cli_parse_double("greeks", a, v, 1e-12, 1e300, &o->max_book_qty_contracts))
                 return HT_EXIT_USAGE;
         } else if (strcmp(a, "--rv-halflife") == 0) {
             if (!ht_cli_parse_double("greeks", a, v, 1, 86400, &o->rv_halflife_s))
@@ -308,7 +314,7 @@ int cmd_greeks(int argc, char **argv)
         ht_feed_destroy(registry);
         return ht_cli_fail("greeks", "%s", err.msg);
     }
-    ht_positions *book = ht_positions_load(o.book, ht_greeks_feed_lookup, registry, &err);
+    ht_positions *book = ht_positions_load(o.book, o.max_book_qty_contracts, ht_greeks_feed_lookup, registry, &err);
     if (!book) {
         ht_feed_destroy(registry);
         return ht_cli_fail("greeks", "%s", err.msg);

@@ -12,6 +12,7 @@ void ht_engine_config_default(ht_engine_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->series_every = 1;
+    cfg->max_book_qty_contracts = HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS;
     cfg->arm_timeout_ms = 30000;
     cfg->order_timeout_ms = 2000;
     cfg->check = true;
@@ -66,6 +67,9 @@ static bool engine_key(ht_engine_config *c, const char *k, const char *v, bool *
 {
     if (!strcmp(k, "book"))
         return *expected = "a file path", ht_conf_str(c->book_path, sizeof c->book_path, v, false);
+    if (!strcmp(k, "max_book_qty_contracts"))
+        return *expected = "a number > 0 (contracts)",
+               num(v, &c->max_book_qty_contracts) && c->max_book_qty_contracts > 0;
     if (!strcmp(k, "event_log"))
         return *expected = "a file path or empty", ht_conf_str(c->event_log, sizeof c->event_log, v, true);
     if (!strcmp(k, "series"))

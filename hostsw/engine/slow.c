@@ -12,6 +12,7 @@
 
 #include "engine_priv.h"
 #include "hedgetrig/greeks_feed.h"
+#include "hedgetrig/textfile.h"
 #include "hedgetrig/tsc.h"
 
 #define CHECK_TOLERANCE_COIN 1e-6 /* fixed-point rounding of the pipeline's net delta stays far below this */
@@ -654,7 +655,8 @@ static void greeks_catch_up(slow_half *s, ht_greeks *g)
 static void try_load_book(slow_half *s)
 {
     ht_error err = {{0}};
-    ht_positions *book = ht_positions_parse(s->book_text, s->book_len, s->e->cfg.book_path, mirror_lookup, s, &err);
+    ht_positions *book = ht_positions_parse(s->book_text, s->book_len, s->e->cfg.book_path,
+                                             s->e->cfg.max_book_qty_contracts, mirror_lookup, s, &err);
     if (!book) {
         snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for instrument records: %.200s", err.msg);
         return;
@@ -709,7 +711,8 @@ static void try_load_book(slow_half *s)
     greeks_catch_up(s, s->greeks);
     /* The unhedged baseline: the same book, never traded, its table re-centred by the market alone, so that
      * "without hedging" is the same whatever the strategy (the hedged table also refreshes after fills). */
-    s->base_book = ht_positions_parse(s->book_text, s->book_len, s->e->cfg.book_path, mirror_lookup, s, &err);
+    s->base_book = ht_positions_parse(s->book_text, s->book_len, s->e->cfg.book_path, s->e->cfg.max_book_qty_contracts,
+                                      mirror_lookup, s, &err);
     s->base_greeks = s->base_book ? ht_greeks_create(&s->e->cfg.greeks, s->base_book, &err) : NULL;
     if (!s->base_greeks) {
         engine_fail(s->e, "the unhedged baseline: %s", err.msg);
@@ -1085,36 +1088,8 @@ void engine_slow_handle(slow_half *s, const void *msg, size_t len)
 /* Reads the whole book file into memory. */
 static int read_book_file(slow_half *s, const char *path, ht_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ht_error_set(err, "%s: cannot open the book file: %s", path, strerror(errno));
-    size_t cap = 4096, len = 0;
-    char *text = malloc(cap);
-    size_t n;
-    while (text && (n = fread(text + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            if (cap >= ((size_t)64 << 20)) {
-                free(text);
-                fclose(f);
-                return ht_error_set(err, "%s: the book file is larger than 64 MiB", path);
-            }
-            char *t = realloc(text, cap * 2);
-            if (!t) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = t;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!text)
-        return ht_error_set(err, "%s: out of memory", path);
-    s->book_text = text;
-    s->book_len = len;
-    return 0;
+    s->book_text = ht_text_file_read(path, "book file", HT_POSITIONS_MAX_FILE_BYTES, &s->book_len, err);
+    return s->book_text ? 0 : -1;
 }
 
 int engine_slow_init(ht_engine *e, ht_error *err)
@@ -1127,7 +1102,8 @@ int engine_slow_init(ht_engine *e, ht_error *err)
     if (read_book_file(s, cfg->book_path, err) != 0)
         return -1;
     /* Catch a malformed book now rather than after the market has been read. */
-    ht_positions *probe = ht_positions_parse(s->book_text, s->book_len, cfg->book_path, any_lookup, NULL, err);
+    ht_positions *probe = ht_positions_parse(s->book_text, s->book_len, cfg->book_path, cfg->max_book_qty_contracts,
+                                               any_lookup, NULL, err);
     if (!probe)
         return -1;
     s->load_cap = ht_positions_count(probe) + HT_GREEKS_MAX_UNDERLYINGS + 16;

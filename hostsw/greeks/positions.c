@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The book file parser and the position list (checked against the instrument registry). */
 #include "hedgetrig/positions.h"
+#include "hedgetrig/textfile.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define HT_POSITIONS_MAX_FILE_BYTES (64u << 20)
 
 struct ht_positions {
     ht_position *items;
@@ -217,7 +216,8 @@ static bool is_header(const char *name, size_t name_len, const char *qty, size_t
 /* Parses one line (without its newline) into the book. first_content says whether no position or header
  * has been seen yet (a header is allowed only then). */
 static int parse_line(ht_positions *book, const char *begin, const char *end, uint32_t line_no, const char *source,
-                      bool *first_content, ht_instrument_lookup_fn lookup, void *ctx, ht_error *err)
+                      double max_abs_qty, bool *first_content, ht_instrument_lookup_fn lookup, void *ctx,
+                      ht_error *err)
 {
     char where[128];
     snprintf(where, sizeof where, "%s:%u: ", source, line_no);
@@ -262,6 +262,11 @@ static int parse_line(ht_positions *book, const char *begin, const char *end, ui
         quote_field(qty, qty_len, shown);
         return ht_error_set(err, "%squantity '%s' is out of range", where, shown);
     }
+    if (fabs(value) > max_abs_qty) {
+        quote_field(qty, qty_len, shown);
+        return ht_error_set(err, "%squantity '%s' is beyond the maximum of %g contracts (max_book_qty_contracts)",
+                            where, shown, max_abs_qty);
+    }
     ht_instrument_spec spec;
     ht_error why = {{0}};
     memset(&spec, 0, sizeof spec);
@@ -274,13 +279,17 @@ static int parse_line(ht_positions *book, const char *begin, const char *end, ui
     return add_position(book, &spec, value, line_no, where, err);
 }
 
-ht_positions *ht_positions_parse(const char *text, size_t len, const char *source, ht_instrument_lookup_fn lookup,
-                                 void *lookup_ctx, ht_error *err)
+ht_positions *ht_positions_parse(const char *text, size_t len, const char *source, double max_abs_qty_contracts,
+                                 ht_instrument_lookup_fn lookup, void *lookup_ctx, ht_error *err)
 {
     if (!source)
         source = "book";
     if (!lookup || (!text && len)) {
         ht_error_set(err, "%s: no instrument registry to check the book against", source);
+        return NULL;
+    }
+    if (!(max_abs_qty_contracts > 0)) {
+        ht_error_set(err, "%s: the maximum quantity must be > 0 contracts, got %g", source, max_abs_qty_contracts);
         return NULL;
     }
     ht_positions *book = ht_positions_create();
@@ -289,6 +298,9 @@ ht_positions *ht_positions_parse(const char *text, size_t len, const char *sourc
         return NULL;
     }
     const char *p = text, *end = text + len;
+    static const char bom[] = "\xEF\xBB\xBF"; /* UTF-8 byte order mark, as some editors write */
+    if (len >= 3 && memcmp(text, bom, 3) == 0)
+        p += 3;
     uint32_t line_no = 0;
     bool first_content = true;
     while (p < end) {
@@ -301,71 +313,30 @@ ht_positions *ht_positions_parse(const char *text, size_t len, const char *sourc
         else if (memchr(p, '\0', (size_t)(line_end - p)))
             rc = ht_error_set(err, "%s:%u: NUL byte in a text file", source, line_no);
         else
-            rc = parse_line(book, p, line_end, line_no, source, &first_content, lookup, lookup_ctx, err);
+            rc = parse_line(book, p, line_end, line_no, source, max_abs_qty_contracts, &first_content, lookup,
+                            lookup_ctx, err);
         if (rc != 0) {
             ht_positions_destroy(book);
             return NULL;
         }
         p = nl ? nl + 1 : end;
     }
+    if (book->count == 0) {
+        ht_error_set(err, "%s: no positions in its %u lines (an empty book has nothing to hedge)", source, line_no);
+        ht_positions_destroy(book);
+        return NULL;
+    }
     return book;
 }
 
-/* Reads a whole file into a NUL-terminated heap buffer of at most max bytes. Returns it (caller frees), or
- * NULL with a message naming path. */
-static char *read_file(const char *path, size_t max, size_t *len_out, ht_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ht_error_set(err, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        len += fread(buf + len, 1, cap - len, f);
-        if (len < cap || ferror(f))
-            break;
-        if (cap >= max + 1) {
-            free(buf);
-            fclose(f);
-            ht_error_set(err, "%s: larger than %zu bytes", path, max);
-            return NULL;
-        }
-        cap *= 2;
-        char *grown = realloc(buf, cap + 1);
-        if (!grown)
-            free(buf);
-        buf = grown;
-    }
-    const int failed = ferror(f);
-    fclose(f);
-    if (!buf) {
-        ht_error_set(err, "%s: out of memory", path);
-        return NULL;
-    }
-    if (failed) {
-        free(buf);
-        ht_error_set(err, "%s: read error", path);
-        return NULL;
-    }
-    if (len > max) {
-        free(buf);
-        ht_error_set(err, "%s: larger than %zu bytes", path, max);
-        return NULL;
-    }
-    buf[len] = '\0';
-    *len_out = len;
-    return buf;
-}
-
-ht_positions *ht_positions_load(const char *path, ht_instrument_lookup_fn lookup, void *lookup_ctx, ht_error *err)
+ht_positions *ht_positions_load(const char *path, double max_abs_qty_contracts, ht_instrument_lookup_fn lookup,
+                                void *lookup_ctx, ht_error *err)
 {
     size_t len = 0;
-    char *text = read_file(path, HT_POSITIONS_MAX_FILE_BYTES, &len, err);
+    char *text = ht_text_file_read(path, "book file", HT_POSITIONS_MAX_FILE_BYTES, &len, err);
     if (!text)
         return NULL;
-    ht_positions *book = ht_positions_parse(text, len, path, lookup, lookup_ctx, err);
+    ht_positions *book = ht_positions_parse(text, len, path, max_abs_qty_contracts, lookup, lookup_ctx, err);
     free(text);
     return book;
 }

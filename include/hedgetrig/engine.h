@@ -61,6 +61,8 @@ typedef enum ht_engine_venue_kind {
 typedef struct ht_engine_config {
     /* [engine] */
     char book_path[HT_ENGINE_PATH_MAX];  /* the book file (instrument,qty_contracts), required */
+    double max_book_qty_contracts;       /* a book line with a larger |quantity| is refused, > 0
+                                            (default HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, 1e9) */
     char event_log[HT_ENGINE_PATH_MAX];  /* CSV of breaches, decisions, orders and fills ("" = none) */
     char series_path[HT_ENGINE_PATH_MAX]; /* CSV of the net delta and band per tick, for plots ("" = none) */
     uint32_t series_every;               /* write every Nth tick to series_path, >= 1 (default 1) */

@@ -16,8 +16,10 @@
  * number of contracts (Deribit's amount divided by the contract size). Loading fails, naming the line and what
  * was expected, on: an instrument the registry does not know, a second line for the same instrument, a
  * quantity that is not a finite number, a line with other than two fields, a line longer than
- * HT_POSITIONS_MAX_LINE bytes, a NUL byte, more than HT_POSITIONS_MAX positions, or an instrument kind that
- * cannot be held (combos). Options are priced; perpetuals, futures and spot count towards the hedge
+ * HT_POSITIONS_MAX_LINE bytes, a NUL byte, more than HT_POSITIONS_MAX positions, an instrument kind that
+ * cannot be held (combos), a quantity whose magnitude is above the caller's maximum, or no position at all
+ * (an empty book has nothing to hedge: it is a mistake, not a flat desk). A UTF-8 byte order mark at the
+ * start and CRLF line ends are accepted. Options are priced; perpetuals, futures and spot count towards the hedge
  * inventory H of their underlying.
  */
 
@@ -34,7 +36,11 @@ extern "C" {
 
 #define HT_POSITIONS_MAX 65536      /* lines a book file may hold */
 #define HT_POSITIONS_MAX_LINE 1024  /* bytes per line, newline excluded */
+#define HT_POSITIONS_MAX_FILE_BYTES ((size_t)64 << 20) /* a book file's size */
 #define HT_POS_NAME_MAX 63          /* instrument name length */
+/* The default largest |quantity| of a book line, in contracts: above any venue's position limit, and below
+ * the 2^31 coins a fixed-point delta holds (include/hedgetrig/fixed.h). */
+#define HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS 1e9
 
 /* What a position is. */
 typedef enum ht_pos_kind {
@@ -76,13 +82,15 @@ typedef struct ht_position {
 /* A loaded book, positions in file order. */
 typedef struct ht_positions ht_positions;
 
-/* Parses a book from memory. source names the input in messages ("book.csv"). Returns NULL with a message
- * "SOURCE:LINE: what was wrong" on any error (nothing is half-loaded). */
-ht_positions *ht_positions_parse(const char *text, size_t len, const char *source, ht_instrument_lookup_fn lookup,
-                                 void *lookup_ctx, ht_error *err);
+/* Parses a book from memory. source names the input in messages ("book.csv"); a line whose |quantity| is above
+ * max_abs_qty_contracts (> 0; HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS unless configured) is refused. Returns
+ * NULL with a message "SOURCE:LINE: what was wrong" on any error (nothing is half-loaded). */
+ht_positions *ht_positions_parse(const char *text, size_t len, const char *source, double max_abs_qty_contracts,
+                                 ht_instrument_lookup_fn lookup, void *lookup_ctx, ht_error *err);
 
-/* Reads and parses a book file (at most 64 MiB). Returns NULL with a message on error. */
-ht_positions *ht_positions_load(const char *path, ht_instrument_lookup_fn lookup, void *lookup_ctx, ht_error *err);
+/* Reads and parses a book file (at most 64 MiB), as ht_positions_parse. Returns NULL with a message on error. */
+ht_positions *ht_positions_load(const char *path, double max_abs_qty_contracts, ht_instrument_lookup_fn lookup,
+                                void *lookup_ctx, ht_error *err);
 
 /* An empty book, to be filled with ht_positions_add (programs that build books, benchmarks). NULL when
  * memory is short. */

@@ -31,7 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ht_error err;
-    ht_positions *book = ht_positions_parse((const char *)data, size, "fuzz", lookup, NULL, &err);
+    ht_positions *book =
+        ht_positions_parse((const char *)data, size, "fuzz", HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, lookup, NULL, &err);
     if (!book) {
         if (err.msg[0] == '\0')
             abort(); /* every refusal carries a message */

@@ -350,8 +350,8 @@ void capture_book_matches_quantlib(void **)
     ht_capture_info info;
     const char *pcap = HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap";
     assert_int_equal(ht_greeks_replay_capture(pcap, registry, -1.0, &info, &err), 0);
-    ht_positions *book = ht_positions_load(HT_SOURCE_DIR "/examples/book_deribit_sample.csv", ht_greeks_feed_lookup,
-                                           registry, &err);
+    ht_positions *book = ht_positions_load(HT_SOURCE_DIR "/examples/book_deribit_sample.csv",
+                                           HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, ht_greeks_feed_lookup, registry, &err);
     if (!book)
         fail_msg("%s", err.msg);
     assert_int_equal(ht_positions_count(book), 78);

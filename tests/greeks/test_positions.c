@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hedgetrig/positions.h"
 
@@ -57,7 +59,25 @@ static int lookup(void *ctx, const char *name, size_t len, ht_instrument_spec *o
 static ht_positions *parse(const char *text, ht_error *err)
 {
     memset(err, 0, sizeof *err);
-    return ht_positions_parse(text, strlen(text), "book.csv", lookup, NULL, err);
+    return ht_positions_parse(text, strlen(text), "book.csv", HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, lookup, NULL, err);
+}
+
+/* Parses case i's text with max_abs_qty and checks the outcome: accepted when message is NULL, else refused with
+ * exactly that message. */
+static void check_case(size_t i, const char *text, double max_abs_qty, const char *message)
+{
+    ht_error err = {{0}};
+    ht_positions *b = ht_positions_parse(text, strlen(text), "book.csv", max_abs_qty, lookup, NULL, &err);
+    if (!message) {
+        if (!b)
+            fail_msg("case %zu refused: %s", i, err.msg);
+        ht_positions_destroy(b);
+        return;
+    }
+    if (b)
+        fail_msg("case %zu accepted: %s", i, text);
+    if (strcmp(err.msg, message) != 0)
+        fail_msg("case %zu: message\n  '%s'\nexpected\n  '%s'", i, err.msg, message);
 }
 
 static void accepts_comments_blanks_header_and_spaces(void **state)
@@ -86,11 +106,73 @@ static void accepts_comments_blanks_header_and_spaces(void **state)
     assert_null(ht_positions_find(b, 999));
     assert_null(ht_positions_at(b, 4));
     ht_positions_destroy(b);
+}
 
-    b = parse("", &err);
-    assert_non_null(b);
-    assert_int_equal(ht_positions_count(b), 0);
+/* A file saved by a Windows editor: a UTF-8 byte order mark and CRLF line ends, the header included. */
+static void accepts_a_byte_order_mark_and_crlf(void **state)
+{
+    (void)state;
+    ht_error err;
+    ht_positions *b = parse("\xEF\xBB\xBFinstrument,qty_contracts\r\nBTC-PERPETUAL,-3000\r\n\r\nBTC-23JUN23,40\r\n", &err);
+    if (!b)
+        fail_msg("refused: %s", err.msg);
+    assert_int_equal(ht_positions_count(b), 2);
+    assert_string_equal(ht_positions_at(b, 0)->spec.name, "BTC-PERPETUAL");
+    assert_true(ht_positions_at(b, 0)->qty_contracts == -3000.0);
+    assert_int_equal(ht_positions_at(b, 1)->line, 4);
     ht_positions_destroy(b);
+    /* Without a header, the mark must not become part of the first instrument's name. */
+    b = parse("\xEF\xBB\xBF" "BTC-23JUN23-25500-C,1\r\n", &err);
+    if (!b)
+        fail_msg("refused: %s", err.msg);
+    assert_int_equal(ht_positions_at(b, 0)->spec.id, 77);
+    ht_positions_destroy(b);
+    /* A mark anywhere else is not one: it stays in the name, which the registry does not know. */
+    assert_null(parse("BTC-PERPETUAL,1\n\xEF\xBB\xBF" "BTC-23JUN23,2\n", &err));
+    assert_non_null(strstr(err.msg, "book.csv:2: unknown instrument"));
+}
+
+/* A book with no position (empty, blank, only comments, only a header) has nothing to hedge: refused. */
+static void refuses_an_empty_book(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        const char *message;
+    } cases[] = {
+        {"", "book.csv: no positions in its 0 lines (an empty book has nothing to hedge)"},
+        {"\n\n", "book.csv: no positions in its 2 lines (an empty book has nothing to hedge)"},
+        {"# a desk's book\r\n# nothing yet\r\n", "book.csv: no positions in its 2 lines (an empty book has nothing to hedge)"},
+        {"\xEF\xBB\xBFinstrument,qty\n", "book.csv: no positions in its 1 lines (an empty book has nothing to hedge)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_case(i, cases[i].text, HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, cases[i].message);
+}
+
+/* |quantity| above the maximum (default 1e9 contracts, or the caller's) is refused naming the line; at it, kept. */
+static void refuses_quantities_beyond_the_maximum(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        double max;
+        const char *message; /* NULL: accepted */
+    } cases[] = {
+        {"BTC-PERPETUAL,1\nBTC-23JUN23,1e300\n", HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS,
+         "book.csv:2: quantity '1e300' is beyond the maximum of 1e+09 contracts (max_book_qty_contracts)"},
+        {"BTC-PERPETUAL,1e23\n", HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS,
+         "book.csv:1: quantity '1e23' is beyond the maximum of 1e+09 contracts (max_book_qty_contracts)"},
+        {"BTC-PERPETUAL,-1000000000.5\n", HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS,
+         "book.csv:1: quantity '-1000000000.5' is beyond the maximum of 1e+09 contracts (max_book_qty_contracts)"},
+        {"BTC-PERPETUAL,-1e9\n", HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, NULL},
+        {"BTC-23JUN23-25500-C,250.5\n", 250,
+         "book.csv:1: quantity '250.5' is beyond the maximum of 250 contracts (max_book_qty_contracts)"},
+        {"BTC-23JUN23-25500-C,-250\n", 250, NULL},
+        {"BTC-23JUN23-25500-C,1\n", 0, "book.csv: the maximum quantity must be > 0 contracts, got 0"},
+        {"BTC-23JUN23-25500-C,1\n", NAN, "book.csv: the maximum quantity must be > 0 contracts, got nan"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_case(i, cases[i].text, cases[i].max, cases[i].message);
 }
 
 /* Each refusal names the file, the line and what was expected. */
@@ -120,14 +202,8 @@ static void refuses_bad_lines_naming_them(void **state)
         {"BTC-PERPETUAL,1\nA234567890123456789012345678901234567890123456789012345678901234,1\n",
          "book.csv:2: instrument name 'A234567890123456789012345678901234567890...' is longer than 63 characters"},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        ht_error err;
-        ht_positions *b = parse(cases[i].text, &err);
-        if (b)
-            fail_msg("case %zu accepted: %s", i, cases[i].text);
-        if (strcmp(err.msg, cases[i].message) != 0)
-            fail_msg("case %zu: message\n  '%s'\nexpected\n  '%s'", i, err.msg, cases[i].message);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_case(i, cases[i].text, HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, cases[i].message);
 }
 
 static void refuses_long_lines_and_nul_bytes(void **state)
@@ -142,7 +218,8 @@ static void refuses_long_lines_and_nul_bytes(void **state)
     assert_string_equal(err.msg, "book.csv:1: line longer than 1024 bytes");
     free(text);
     static const char with_nul[] = "BTC-PERPETUAL,1\nBTC-23JUN23\0,2\n";
-    assert_null(ht_positions_parse(with_nul, sizeof with_nul - 1, "book.csv", lookup, NULL, &err));
+    assert_null(ht_positions_parse(with_nul, sizeof with_nul - 1, "book.csv", HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS,
+                                    lookup, NULL, &err));
     assert_string_equal(err.msg, "book.csv:2: NUL byte in a text file");
 }
 
@@ -151,7 +228,7 @@ static void loads_files(void **state)
 {
     (void)state;
     ht_error err = {{0}};
-    assert_null(ht_positions_load(HT_TEST_TMPDIR "/no-such-book.csv", lookup, NULL, &err));
+    assert_null(ht_positions_load(HT_TEST_TMPDIR "/no-such-book.csv", HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, lookup, NULL, &err));
     assert_non_null(strstr(err.msg, "no-such-book.csv: cannot open"));
 
     const char *path = HT_TEST_TMPDIR "/book.csv";
@@ -159,12 +236,23 @@ static void loads_files(void **state)
     assert_non_null(f);
     fputs("instrument,qty_contracts\nBTC-23JUN23,40\nBTC_USDC-PERPETUAL,-2.5\n", f);
     fclose(f);
-    ht_positions *b = ht_positions_load(path, lookup, NULL, &err);
+    ht_positions *b = ht_positions_load(path, HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, lookup, NULL, &err);
     assert_non_null(b);
     assert_int_equal(ht_positions_count(b), 2);
     assert_true(ht_positions_at(b, 1)->qty_contracts == -2.5);
     assert_int_equal(ht_positions_at(b, 1)->spec.kind, HT_POS_PERPETUAL);
     ht_positions_destroy(b);
+    /* Not regular files: refused at once (a FIFO without a writer must not block the load). */
+    const char *fifo = HT_TEST_TMPDIR "/book.fifo";
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_null(ht_positions_load(fifo, HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, lookup, NULL, &err));
+    assert_non_null(strstr(err.msg, "book.fifo: the book file is a FIFO, not a regular file"));
+    unlink(fifo);
+    assert_null(ht_positions_load(HT_TEST_TMPDIR, HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, lookup, NULL, &err));
+    assert_non_null(strstr(err.msg, ": the book file is a directory, not a regular file"));
+    assert_null(ht_positions_load("/dev/zero", HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, lookup, NULL, &err));
+    assert_string_equal(err.msg, "/dev/zero: the book file is a character device, not a regular file");
 }
 
 /* A built book: ht_positions_add refuses duplicates and non-finite quantities; the id index survives growth. */
@@ -200,6 +288,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts_comments_blanks_header_and_spaces),
         cmocka_unit_test(refuses_bad_lines_naming_them),
+        cmocka_unit_test(accepts_a_byte_order_mark_and_crlf),
+        cmocka_unit_test(refuses_an_empty_book),
+        cmocka_unit_test(refuses_quantities_beyond_the_maximum),
         cmocka_unit_test(refuses_long_lines_and_nul_bytes),
         cmocka_unit_test(loads_files),
         cmocka_unit_test(builds_large_books),

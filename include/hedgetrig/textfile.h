@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Reading a small text input (config, book, secrets) whole: a regular file only, bounded in size. */
+#ifndef HEDGETRIG_TEXTFILE_H
+#define HEDGETRIG_TEXTFILE_H
+
+#include <stddef.h>
+
+#include "hedgetrig/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Reads the file at path into a NUL-terminated heap buffer (the caller frees it) and sets *len to its size.
+ * Refuses, with "PATH: what was wrong" in err and NULL: a path that cannot be opened, anything but a regular
+ * file once symlinks are followed (a directory, a FIFO, a device such as /dev/zero, a socket; opening never
+ * blocks), a file larger than max_bytes, and one that grows while it is read. what names the input in
+ * messages ("config file", "book file"). */
+char *ht_text_file_read(const char *path, const char *what, size_t max_bytes, size_t *len, ht_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
