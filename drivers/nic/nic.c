@@ -276,11 +276,36 @@ ht_nic *ht_nic_open(const ht_nic_config *cfg, ht_error *err)
     return nic;
 }
 
+/* The source has ended: HT_NIC_EOF, or -1 when what it delivered is not the whole capture (a replaying vdev
+ * that stopped at a frame cut short, or dropped frames) or holds no complete datagram at all. */
+static int source_end(ht_nic *nic)
+{
+    const ht_nic_stats *st = &nic->stats;
+    if (nic->cfg.kind == HT_NIC_DPDK && nic->cfg.path && nic->cfg.path[0]) {
+        uint64_t frames;
+        if (ht_nic_pcap_count_frames(nic, &frames) != 0)
+            return -1;
+        if (frames != st->frames)
+            return ht_nic_fail(nic, "%s: the DPDK port delivered %llu of its %llu frames", nic->cfg.path,
+                               (unsigned long long)st->frames, (unsigned long long)frames);
+    }
+    if (nic->cfg.kind != HT_NIC_SOCKET && st->packets == 0 && st->truncated > 0)
+        return ht_nic_fail(nic, "%s: no complete datagram: %llu of its %llu frames are truncated (captured shorter "
+                                "than their IP/UDP length, as with a snap length), the first is frame %llu",
+                           nic->cfg.path ? nic->cfg.path : "the source", (unsigned long long)st->truncated,
+                           (unsigned long long)st->frames, (unsigned long long)st->first_truncated_frame);
+    return HT_NIC_EOF;
+}
+
 int ht_nic_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
 {
     if (max > HT_NIC_BURST)
         max = HT_NIC_BURST;
+    if (nic->end)
+        return nic->end;
     int n = nic->ops->rx_burst(nic, pkts, max);
+    if (n == HT_NIC_EOF)
+        return nic->end = source_end(nic);
     if (n > 0) {
         nic->stats.bursts++;
         nic->idle_since_ns = 0;
@@ -292,7 +317,7 @@ int ht_nic_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
             if (nic->idle_since_ns == 0)
                 nic->idle_since_ns = now;
             else if (now - nic->idle_since_ns > (uint64_t)nic->cfg.idle_eof_ms * 1000000ull)
-                return HT_NIC_EOF;
+                return nic->end = source_end(nic);
         }
     }
     return n;

@@ -22,6 +22,7 @@ struct ht_nic {
     void *impl;            /* the kind's own state */
     char last_error[256];
     uint64_t idle_since_ns; /* monotonic time of the first empty poll since the last packet (0: none) */
+    int end;                /* 0 until the source ended, then what rx_burst returns from then on */
 };
 
 extern const ht_nic_ops ht_nic_pcap_ops;
@@ -30,6 +31,10 @@ extern const ht_nic_ops ht_nic_socket_ops;
 extern const ht_nic_ops ht_nic_dpdk_ops;
 #endif
 
+/* Reads nic->cfg.path to its end with libpcap and counts its frames: 0, or -1 with the message the pcap path
+ * gives for a file it cannot read to the end (cut mid-frame). For checking what a DPDK vdev replayed. */
+int ht_nic_pcap_count_frames(ht_nic *nic, uint64_t *frames);
+
 /* Records an rx error message on the nic; returns -1. */
 int ht_nic_fail(ht_nic *nic, const char *fmt, ...) HT_PRINTF(2, 3);
 
@@ -37,10 +42,10 @@ int ht_nic_fail(ht_nic *nic, const char *fmt, ...) HT_PRINTF(2, 3);
 static inline bool ht_nic_keep(ht_nic *nic, int parse_result, const ht_nic_packet *p)
 {
     if (HT_UNLIKELY(parse_result != HT_NIC_PARSE_OK)) {
-        if (parse_result == HT_NIC_PARSE_TRUNCATED)
-            nic->stats.truncated++;
-        else
+        if (parse_result != HT_NIC_PARSE_TRUNCATED)
             nic->stats.not_udp++;
+        else if (nic->stats.truncated++ == 0)
+            nic->stats.first_truncated_frame = nic->stats.frames;
         return false;
     }
     if (!ht_nic_filter_match(&nic->cfg.filter, p->dst_addr, p->dst_port)) {

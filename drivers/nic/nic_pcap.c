@@ -21,6 +21,7 @@ typedef struct pcap_state {
     ht_nic_packet pending;                 /* its description; its bytes sit in slots[pending_slot] */
     unsigned pending_slot;
     bool eof;
+    bool failed;                           /* a read error, reported after the packets read before it */
     bool pace_started;
     uint64_t pace_capture_ns;              /* capture time of the first packet */
     uint64_t pace_mono_ns;                 /* monotonic time when it was returned */
@@ -107,6 +108,30 @@ static int parse_frame(int linktype, const uint8_t *data, size_t len, ht_nic_pac
     }
 }
 
+/* Records a read error of the file after `frames` good frames (a file cut mid-frame, say); returns -1. */
+static int read_error(ht_nic *nic, pcap_t *pcap, uint64_t frames)
+{
+    return ht_nic_fail(nic, "%s: read error after frame %llu: %s", nic->cfg.path, (unsigned long long)frames,
+                       pcap_geterr(pcap));
+}
+
+int ht_nic_pcap_count_frames(ht_nic *nic, uint64_t *frames)
+{
+    char errbuf[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *pcap = pcap_open_offline(nic->cfg.path, errbuf);
+    if (!pcap)
+        return ht_nic_fail(nic, "%s: cannot read as pcap/pcapng: %s", nic->cfg.path, errbuf);
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+    int rc;
+    *frames = 0;
+    while ((rc = pcap_next_ex(pcap, &hdr, &data)) == 1)
+        ++*frames;
+    rc = rc == PCAP_ERROR_BREAK ? 0 : read_error(nic, pcap, *frames);
+    pcap_close(pcap);
+    return rc;
+}
+
 /* Reads frames until one passes the filter; stores it as the pending packet in slots[slot].
  * Returns 1, 0 at the end of the file, or -1 on a read error. */
 static int read_next(ht_nic *nic, pcap_state *s, unsigned slot)
@@ -118,8 +143,7 @@ static int read_next(ht_nic *nic, pcap_state *s, unsigned slot)
         if (rc == PCAP_ERROR_BREAK)
             return 0;
         if (rc != 1)
-            return ht_nic_fail(nic, "%s: read error after frame %llu: %s", nic->cfg.path,
-                               (unsigned long long)nic->stats.frames, pcap_geterr(s->pcap));
+            return read_error(nic, s->pcap, nic->stats.frames);
         nic->stats.frames++;
         ht_nic_packet p;
         int pr = parse_frame(s->linktype, data, hdr->caplen, &p);
@@ -155,13 +179,19 @@ static int pcap_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
         s->slots[s->pending_slot] = t;
         s->pending_slot = 0;
     }
+    if (s->failed)
+        return -1;
     while (n < max) {
         if (!s->have_pending) {
             if (s->eof)
                 break;
             int rc = read_next(nic, s, n);
-            if (rc < 0)
+            if (rc < 0 && n == 0)
                 return -1;
+            if (rc < 0) {
+                s->failed = true; /* the packets before the error first, as DPDK's net_pcap delivers them */
+                break;
+            }
             if (rc == 0) {
                 s->eof = true;
                 break;

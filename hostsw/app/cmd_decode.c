@@ -22,8 +22,11 @@ static const char *const g_usage =
     "  --summary               print packet, message and error counts on stderr at the end\n" HT_SOURCE_USAGE
     "\n"
     "Malformed packets are reported on stderr (frame, channel, sequence, offset, template, what lied); the\n"
-    "messages before the lie are printed. Exit status: 0 ok, 1 the file could not be read or had malformed\n"
-    "packets, 2 usage error.\n";
+    "messages before the lie are printed. Frames captured shorter than they were sent (a snap length) are\n"
+    "counted and named on stderr; a file cut mid-frame gives its messages up to the cut, then the error.\n"
+    "--via file and --via dpdk print the same lines and exit with the same status.\n"
+    "Exit status: 0 ok, 1 the file could not be read to its end, had malformed or truncated packets, or no\n"
+    "complete datagram, 2 usage error.\n";
 
 typedef struct decode_run {
     bool csv;
@@ -157,6 +160,12 @@ int cmd_decode(int argc, char **argv)
                 "decode: %" PRIu64 " frames, %" PRIu64 " datagrams, %" PRIu64 " messages, %" PRIu64
                 " malformed packets, %" PRIu64 " not UDP, %" PRIu64 " truncated, %" PRIu64 " filtered out\n",
                 ns->frames, ns->packets, run.messages, run.malformed, ns->not_udp, ns->truncated, ns->filtered);
+    if (ns->truncated && rc == HT_EXIT_OK) {
+        fprintf(stderr, "hedgetrig decode: %" PRIu64 " frame(s) of %s truncated (captured shorter than their IP/UDP "
+                        "length), their messages not printed; the first is frame %" PRIu64 "\n",
+                ns->truncated, src.file ? src.file : "the input", ns->first_truncated_frame);
+        rc = HT_EXIT_FAIL;
+    }
     if (run.malformed) {
         fprintf(stderr, "hedgetrig decode: %" PRIu64 " malformed packet(s) in %s\n", run.malformed,
                 src.file ? src.file : "the input");

@@ -103,7 +103,9 @@ ht_nic *ht_source_open(const char *cmd, ht_source_opts *o)
     }
     cfg->path = o->file;
     if (cfg->kind == HT_NIC_DPDK) {
-        if (!o->eal_given)
+        if (o->eal_given)
+            cfg->path = NULL; /* the user's EAL says what the port reads: nothing to check it against */
+        else
             snprintf(o->eal_args, sizeof o->eal_args,
                      "--no-huge --no-pci --no-shconf -m 128 --log-level=*:error --vdev=net_pcap0,rx_pcap=%s",
                      o->file);

@@ -57,8 +57,10 @@ typedef struct ht_nic_config {
     ht_nic_kind kind;
     ht_nic_filter filter;     /* for the socket path: the groups to join and the ports to bind (both needed) */
 
-    /* HT_NIC_PCAP */
-    const char *path;         /* the capture file */
+    /* HT_NIC_PCAP, and HT_NIC_DPDK replaying a file through net_pcap */
+    const char *path;         /* the capture file. DPDK: optional; when given, the file is read with libpcap
+                                 once the port has gone idle, and a file cut mid-frame, or frames the port
+                                 did not deliver, end the replay with -1 as the pcap path does */
     double speed;             /* 0: as fast as possible; 1: at the capture's own pace; N: N times faster */
 
     /* HT_NIC_SOCKET */
@@ -99,6 +101,7 @@ typedef struct ht_nic_stats {
     uint64_t bytes;       /* UDP payload bytes returned */
     uint64_t not_udp;     /* not Ethernet/IPv4/UDP, or an IP fragment */
     uint64_t truncated;   /* shorter than their IP or UDP header says */
+    uint64_t first_truncated_frame; /* the frame number of the first of them (0: none) */
     uint64_t filtered;    /* UDP outside the groups/ports */
     uint64_t bursts;      /* rx_burst calls that returned packets */
     uint64_t empty_polls; /* rx_burst calls that returned none */
@@ -112,7 +115,9 @@ void ht_nic_config_default(ht_nic_config *cfg);
 ht_nic *ht_nic_open(const ht_nic_config *cfg, ht_error *err);
 
 /* Receives up to max (<= HT_NIC_BURST) datagrams into pkts. Returns how many (0: none now),
- * HT_NIC_EOF at the end, or -1 on an error (ht_nic_last_error says which). */
+ * HT_NIC_EOF at the end, or -1 on an error (ht_nic_last_error says which). A file that cannot be read to
+ * its end gives its packets up to the bad frame, then -1; a file or vdev replay that yields no datagram
+ * because its frames are truncated ends with -1, not HT_NIC_EOF. Once ended, every call returns the same. */
 int ht_nic_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max);
 
 /* The message of the last error rx_burst returned. */
