@@ -31,8 +31,8 @@ for t in "$dir"/fuzz_*; do
   [ -x "$t" ] && [ -f "$t" ] && targets+=("$t")
 done
 if [ ${#targets[@]} -eq 0 ]; then
-  echo "fuzz: no targets built"
-  exit 0
+  echo "fuzz: no targets built: nothing was fuzzed" >&2
+  exit 1
 fi
 
 failed=()
