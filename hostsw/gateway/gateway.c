@@ -116,6 +116,8 @@ struct ht_gw {
     bool logon_answered;
     bool debug_skip_out;
     bool debug_drop_in;
+    ht_gw_crash_point crash_at; /* ht_gw_debug_crash_at: the armed point, and arrivals left before SIGKILL */
+    uint64_t crash_countdown;
 
     instrument inst[HT_GW_MAX_INSTRUMENTS];
     int n_inst;
@@ -767,6 +769,13 @@ static void report_bad(ht_gw *gw, ht_gw_event *ev, int max, int *n, uint64_t seq
     }
 }
 
+/* The crash test hook: SIGKILL on the armed arrival at point (ht_gw_debug_crash_at). */
+#define CRASH_POINT(gw, point)                                                                                \
+    do {                                                                                                      \
+        if (HT_UNLIKELY((gw)->crash_at == (point)) && --(gw)->crash_countdown == 0)                            \
+            kill(getpid(), SIGKILL);                                                                          \
+    } while (0)
+
 /* Fills an event from an ExecutionReport and applies it; journals it. */
 static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev,
                                int max, int *n)
@@ -804,8 +813,15 @@ static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uin
         if (find_order(gw, orig_id))
             r.clordid = orig_id;
     }
+    double leaves_qty = 0; /* a partial fill matters only to the crash test hook */
+    bool partial_fill = HT_UNLIKELY(gw->crash_at != HT_GW_CRASH_NONE) && r.exec_type == 'F' &&
+                        ht_fix_get_double(m, HT_TAG_LEAVES_QTY, &leaves_qty) && leaves_qty > 0;
+    if (partial_fill)
+        CRASH_POINT(gw, HT_GW_CRASH_FILL_READ);
     if (journal_put(gw, JREC_IN, &r, sizeof r, NULL, 0) < 0)
         return -1;
+    if (partial_fill)
+        CRASH_POINT(gw, HT_GW_CRASH_FILL_JOURNALED);
     int inst = apply_exec(gw, &r);
     double position = inst >= 0 ? gw->inst[inst].position : 0;
     ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_EXEC);
@@ -1452,6 +1468,7 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     res->journaled_tsc = ht_tsc_now();
     gw->next_out++;
     gw->orders_journaled++;
+    CRASH_POINT(gw, HT_GW_CRASH_ORDER_JOURNALED);
     int rc = 0;
     if (HT_UNLIKELY(gw->debug_skip_out)) {
         gw->debug_skip_out = false;
@@ -1459,6 +1476,7 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     } else {
         rc = send_bytes(gw, bytes, len);
     }
+    CRASH_POINT(gw, HT_GW_CRASH_ORDER_SENT);
     res->sent_tsc = ht_tsc_now();
     index_out(gw, seq, id, 'D', (uint64_t)at, (uint32_t)len);
     add_order(gw, id, seq, inst, side, order->qty, order->price);
@@ -1596,4 +1614,10 @@ void ht_gw_debug_gap(ht_gw *gw, bool skip_out, bool drop_in)
 {
     gw->debug_skip_out = skip_out;
     gw->debug_drop_in = drop_in;
+}
+
+void ht_gw_debug_crash_at(ht_gw *gw, ht_gw_crash_point point, uint64_t nth)
+{
+    gw->crash_at = nth > 0 ? point : HT_GW_CRASH_NONE;
+    gw->crash_countdown = nth;
 }

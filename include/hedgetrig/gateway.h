@@ -237,6 +237,20 @@ int ht_gw_fd(const ht_gw *gw);
  * drop_in: treat the next inbound application message as lost. */
 void ht_gw_debug_gap(ht_gw *gw, bool skip_out, bool drop_in);
 
+/* Test hook for crash-restart tests: the boundaries of the order and report paths where a crash must lose
+ * and duplicate nothing. */
+typedef enum ht_gw_crash_point {
+    HT_GW_CRASH_NONE = 0,        /* disarmed */
+    HT_GW_CRASH_ORDER_JOURNALED, /* a NewOrderSingle is in the journal, send() not called yet */
+    HT_GW_CRASH_ORDER_SENT,      /* send() of a NewOrderSingle returned, no report on it read yet */
+    HT_GW_CRASH_FILL_READ,       /* a partial fill (ExecType F, LeavesQty > 0) read, not journaled yet */
+    HT_GW_CRASH_FILL_JOURNALED,  /* that partial fill journaled, not applied to the position yet */
+} ht_gw_crash_point;
+
+/* Makes the process raise SIGKILL on the nth arrival (1 = the next) at point; HT_GW_CRASH_NONE disarms.
+ * Disarmed, each point costs one predictable compare. */
+void ht_gw_debug_crash_at(ht_gw *gw, ht_gw_crash_point point, uint64_t nth);
+
 /* Closes the socket without Logout, syncs and closes the journal, wipes the secret. NULL is ignored. */
 void ht_gw_destroy(ht_gw *gw);
 
