@@ -33,9 +33,11 @@ static const char *const g_usage =
     "  --rv-halflife SECONDS   half-life of the realised-vol filter on 1 s bars (default 60)\n"
     "  --max-book-qty N        refuse a book line whose |quantity| is above N contracts (default 1e9)\n"
     "\n"
-    "Positions whose price cannot be used (no index or mark, NaN or non-positive mark, expired, mark below\n"
-    "intrinsic or above its bound, no IV convergence, stale feed) are flagged, left out of the totals, and\n"
-    "named on stderr. Exit status: 0 ok, 1 the capture or the book could not be used, 2 usage error.\n";
+    "An option whose mark gives no IV (below intrinsic, above its bound, no convergence) is priced at its\n"
+    "expiry's smile at its strike (fallback_smile), else at its last good IV (fallback_last_iv); a stale one\n"
+    "keeps its last good IV. Each fallback is flagged and named on stderr. Positions with no usable price\n"
+    "(no index or mark, NaN or non-positive mark, expired, or no fallback vol) are flagged, left out of the\n"
+    "totals, and named on stderr. Exit status: 0 ok, 1 the capture or the book could not be used, 2 usage error.\n";
 
 typedef struct greeks_opts {
     const char *pcap, *book;
@@ -142,8 +144,27 @@ static double per_contract(const ht_greeks_result *r)
     return s->size_in_coin ? s->contract_size : (isfinite(r->forward) ? s->contract_size / r->forward : NAN);
 }
 
+/* A position's fallback as JSON members: "fallback" (null, "smile" or "last_iv") and, for the smile, the two
+ * neighbours interpolated between ("fallback_neighbours": instrument, log_moneyness, iv). */
+static void json_fallback(const ht_greeks *g, const ht_greeks_result *r)
+{
+    if (!(r->flags & HT_GF_FALLBACK)) {
+        printf("\"fallback\":null,\"fallback_neighbours\":[],");
+        return;
+    }
+    printf("\"fallback\":\"%s\",\"fallback_neighbours\":[", (r->flags & HT_GF_FALLBACK_SMILE) ? "smile" : "last_iv");
+    for (unsigned k = 0; k < 2 && (r->flags & HT_GF_FALLBACK_SMILE); k++) {
+        const char *name = ht_greeks_instrument_name(g, r->fallback_ids[k]);
+        printf("%s{\"instrument\":\"%s\",", k ? "," : "", name ? name : "?");
+        json_num("log_moneyness", r->fallback_x[k], true);
+        json_num("iv", r->fallback_iv[k], false);
+        putchar('}');
+    }
+    printf("],");
+}
+
 /* One position as a JSON object. */
-static void json_position(const ht_greeks_result *r)
+static void json_position(const ht_greeks *g, const ht_greeks_result *r)
 {
     const ht_instrument_spec *s = &r->pos->spec;
     const double m = per_contract(r);
@@ -162,7 +183,7 @@ static void json_position(const ht_greeks_result *r)
     json_num("forward", r->forward, true);
     printf("\"forward_source\":\"%s\",", fwd_names[r->forward_from]);
     json_num("mark", r->mark, true);
-    json_num("price", s->kind == HT_POS_OPTION && r->in_table ? r->mark : NAN, true);
+    json_num("price", s->kind == HT_POS_OPTION && r->in_table && !(r->flags & HT_GF_FALLBACK) ? r->mark : NAN, true);
     json_num("price_usd", r->price_usd, true);
     json_num("iv", r->iv, true);
     const bool opt = s->kind == HT_POS_OPTION;
@@ -175,7 +196,9 @@ static void json_position(const ht_greeks_result *r)
     json_num("volga", r->volga * m, true);
     json_num("theta", r->theta_per_day * m, true);
     json_num("position_delta", opt ? r->delta * r->qty_x_mult : r->hedge_coin, true);
-    printf("\"in_table\":%s,\"flags\":[", r->in_table ? "true" : "false");
+    printf("\"in_table\":%s,", r->in_table ? "true" : "false");
+    json_fallback(g, r);
+    printf("\"flags\":[");
     bool first = true;
     for (unsigned f = 0; f < HT_GF_COUNT; f++)
         if (r->flags & (1u << f)) {
@@ -232,7 +255,7 @@ static void print_json(const ht_greeks *g, const greeks_opts *o, const ht_captur
     for (size_t i = 0; i < ht_greeks_result_count(g); i++) {
         if (i)
             putchar(',');
-        json_position(ht_greeks_result_at(g, i));
+        json_position(g, ht_greeks_result_at(g, i));
     }
     printf("],\"underlyings\":[");
     for (unsigned u = 0; u < ht_greeks_underlying_count(g); u++) {
@@ -326,6 +349,7 @@ int cmd_greeks(int argc, char **argv)
         return ht_cli_fail("greeks", "%s", err.msg);
     }
     ht_greeks_add_feed_forwards(g, registry);
+    ht_greeks_add_feed_smile(g, registry);
     ht_feed_destroy(registry);
 
     /* Pass 2: the market up to the moment asked for, with realised vol on each reference index. */
@@ -358,17 +382,27 @@ int cmd_greeks(int argc, char **argv)
         double realised[HT_GREEKS_MAX_UNDERLYINGS];
         for (unsigned u = 0; u < rs.n; u++)
             realised[u] = ht_realvol_sigma(rs.rv[u]);
-        size_t excluded = 0;
+        size_t excluded = 0, fallback = 0;
         for (size_t i = 0; i < ht_greeks_result_count(g); i++) {
             const ht_greeks_result *r = ht_greeks_result_at(g, i);
             if (!(r->flags & HT_GF_EXCLUDING))
                 continue;
             char flags[160];
             ht_greeks_flags_format(r->flags & HT_GF_EXCLUDING, flags, sizeof flags);
+            if (r->flags & HT_GF_FALLBACK) {
+                fprintf(stderr, "hedgetrig greeks: warning: %s (%s line %u) %s: priced at a fallback vol %.4f (%s)\n",
+                        r->pos->spec.name, o.book, r->pos->line, flags, r->iv,
+                        (r->flags & HT_GF_FALLBACK_SMILE) ? "its expiry's smile at its strike" : "its last good IV");
+                fallback++;
+                continue;
+            }
             fprintf(stderr, "hedgetrig greeks: warning: %s (%s line %u) excluded: %s (mark %.10g, index %.10g)\n",
                     r->pos->spec.name, o.book, r->pos->line, flags, r->mark, r->index_price);
             excluded++;
         }
+        if (fallback)
+            fprintf(stderr, "hedgetrig greeks: %zu of %zu positions priced at a fallback vol\n", fallback,
+                    ht_greeks_result_count(g));
         if (excluded)
             fprintf(stderr, "hedgetrig greeks: %zu of %zu positions excluded from the totals\n", excluded,
                     ht_greeks_result_count(g));

@@ -62,6 +62,24 @@ static bool int_in(const char *v, long lo, long hi, int *out)
     return true;
 }
 
+/* Parses [engine] allow_unpriced: instrument names, comma-separated (empty: none). */
+static bool allow_list(ht_engine_config *c, const char *v)
+{
+    char buf[HT_ENGINE_MAX_ALLOW_UNPRICED * 49];
+    if (strlen(v) >= sizeof buf)
+        return false;
+    snprintf(buf, sizeof buf, "%s", v);
+    unsigned n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (n == HT_ENGINE_MAX_ALLOW_UNPRICED || strlen(t) >= sizeof c->allow_unpriced[0] ||
+            strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(t))
+            return false;
+        snprintf(c->allow_unpriced[n++], sizeof c->allow_unpriced[0], "%s", t);
+    }
+    c->n_allow_unpriced = n;
+    return true;
+}
+
 /* [engine] keys. */
 static bool engine_key(ht_engine_config *c, const char *k, const char *v, bool *known, const char **expected)
 {
@@ -82,6 +100,9 @@ static bool engine_key(ht_engine_config *c, const char *k, const char *v, bool *
         return *expected = "10..600000", ht_conf_u32(v, 10, 600000, &c->order_timeout_ms);
     if (!strcmp(k, "check"))
         return *expected = "yes or no", ht_conf_bool(v, &c->check);
+    if (!strcmp(k, "allow_unpriced"))
+        return *expected = "instrument names ([A-Za-z0-9_-], up to 47 characters), comma-separated",
+               allow_list(c, v);
     *known = false;
     return false;
 }

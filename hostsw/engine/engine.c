@@ -52,9 +52,10 @@ void engine_post(ht_engine *e, const void *msg, size_t len)
     uint32_t type;
     memcpy(&type, msg, sizeof type);
     void *p;
-    /* Never block the fast half, except for a breach: losing one would leave its underlying muted. */
+    /* Never block the fast half, except for a breach (losing one would leave its underlying muted) and a change
+     * of trust (losing one could let the slow half trade on a quote the feed no longer trusts). */
     while ((p = ht_spsc_reserve(e->to_slow, len)) == NULL) {
-        if (type != MSG_BREACH && type != MSG_END && type != MSG_LOAD_DONE && type != MSG_ERROR) {
+        if (type != MSG_BREACH && type != MSG_END && type != MSG_LOAD_DONE && type != MSG_ERROR && type != MSG_TRUST) {
             e->fast.posts_dropped++;
             return;
         }
@@ -468,6 +469,41 @@ static double pct(double a, double b)
     return b > 0 ? 100.0 * a / b : 0.0;
 }
 
+/* Names every position priced at a fallback vol or left out at the latest recompute: one line each (text), or
+ * a JSON array [{"instrument","flags","iv","usable"}]. */
+static void write_fallbacks(const ht_engine *e, FILE *out, bool json)
+{
+    const ht_greeks *g = e->slow.greeks;
+    bool first = true;
+    if (json)
+        fputc('[', out);
+    for (size_t i = 0; g && i < ht_greeks_result_count(g); i++) {
+        const ht_greeks_result *r = ht_greeks_result_at(g, i);
+        if (!(r->flags & HT_GF_EXCLUDING))
+            continue;
+        char flags[160];
+        ht_greeks_flags_format(r->flags & ~(uint32_t)HT_GF_HEDGE, flags, sizeof flags);
+        const bool usable = HT_GREEKS_USABLE(r);
+        if (!json) {
+            if (usable)
+                fprintf(out, "  %s: %s, priced at vol %.4f\n", r->pos->spec.name, flags, r->iv);
+            else
+                fprintf(out, "  %s: %s, left out (no usable greeks)\n", r->pos->spec.name, flags);
+            continue;
+        }
+        fprintf(out, "%s{\"instrument\":\"%s\",\"flags\":\"%s\",\"iv\":", first ? "" : ",", r->pos->spec.name,
+                flags);
+        if (isfinite(r->iv))
+            fprintf(out, "%.10g", r->iv);
+        else
+            fputs("null", out);
+        fprintf(out, ",\"usable\":%s}", usable ? "true" : "false");
+        first = false;
+    }
+    if (json)
+        fputc(']', out);
+}
+
 void ht_engine_print_report(const ht_engine *e, FILE *out)
 {
     ht_engine_report r;
@@ -502,9 +538,15 @@ void ht_engine_print_report(const ht_engine *e, FILE *out)
             pct(r.unhedged.time_outside_s, r.unhedged.time_total_s));
     fprintf(out, "end: index %.2f, net delta %.4f in the band [%.4f, %.4f], hedge position %.0f\n", r.final_spot,
             r.final_net_delta, r.band_lo, r.band_hi, r.hedge_position);
-    fprintf(out, "book: %" PRIu64 " options in the table, %" PRIu64 " positions left out; %" PRIu64
-            " greek refreshes; %" PRIu64 " pipeline/double disagreements%s\n",
-            r.positions_in_table, r.positions_excluded, r.refreshes, r.check_mismatches, r.killed ? "; KILL SWITCH ENGAGED" : "");
+    fprintf(out, "book: %" PRIu64 " options in the table, %" PRIu64 " positions left out, %" PRIu64
+            " at a fallback vol (%" PRIu64 " changes logged); %" PRIu64 " greek refreshes; %" PRIu64
+            " pipeline/double disagreements%s\n",
+            r.positions_in_table, r.positions_excluded, r.positions_fallback, r.fallback_entries, r.refreshes,
+            r.check_mismatches, r.killed ? "; KILL SWITCH ENGAGED" : "");
+    write_fallbacks(e, out, false);
+    fprintf(out, "trust: %" PRIu64 " decisions sent nothing on untrusted data (%" PRIu64 " untrusted index, %" PRIu64
+            " hedge instrument stale after a gap)\n",
+            r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);
     fprintf(out, "\nlatency, ns (%s backend%s; %s):\n", ht_pipe_backend_name(e->cfg.backend),
             e->fast.model_clock ? ", pipeline time in cycles at the configured clock" : "",
             e->cfg.threads ? "rx is the receive burst" : "rx is when the engine takes the packet");
@@ -546,11 +588,20 @@ void ht_engine_write_json(const ht_engine *e, FILE *out)
             ",\"pipeline_ticks\":%" PRIu64 ",\"messages_dropped\":%" PRIu64
             ",\"armed\":%s,\"killed\":%s,\"refreshes\":%" PRIu64 ",\"check_mismatches\":%" PRIu64
             ",\"final_net_delta\":%.10g,\"band_lo\":%.10g,\"band_hi\":%.10g,\"hedge_position\":%.10g"
-            ",\"backend\":\"%s\",\"wall_s\":%.3f,\"latency\":",
+            ",\"backend\":\"%s\",\"wall_s\":%.3f,",
             r.packets, r.messages, r.malformed, r.gaps, r.pipeline_ticks, r.messages_dropped,
             r.armed ? "true" : "false", r.killed ? "true" : "false",
             r.refreshes, r.check_mismatches, r.final_net_delta, isfinite(r.band_lo) ? r.band_lo : 0.0,
             isfinite(r.band_hi) ? r.band_hi : 0.0, r.hedge_position, ht_pipe_backend_name(e->cfg.backend), r.wall_s);
+    fprintf(out,
+            "\"positions_in_table\":%" PRIu64 ",\"positions_left_out\":%" PRIu64 ",\"positions_fallback\":%" PRIu64
+            ",\"fallback_entries\":%" PRIu64 ",\"fallbacks\":",
+            r.positions_in_table, r.positions_excluded, r.positions_fallback, r.fallback_entries);
+    write_fallbacks(e, out, true);
+    fprintf(out,
+            ",\"decisions_suppressed\":%" PRIu64 ",\"suppressed_index\":%" PRIu64 ",\"suppressed_venue\":%" PRIu64
+            ",\"latency\":",
+            r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);
     ht_profile_write_json(ht_engine_profile(e), out);
     fprintf(out, "}\n");
 }

@@ -31,6 +31,7 @@ typedef enum msg_type {
     MSG_GAP,            /* the feed lost packets on a channel (msg_gap) */
     MSG_LOAD_DONE,      /* a table load finished (msg_load_done) */
     MSG_ERROR,          /* the fast half failed (msg_error) */
+    MSG_TRUST,          /* which hedge instruments the feed trusts changed (msg_trust) */
     MSG_END,            /* the source ended: the slow half shuts down */
 } msg_type;
 
@@ -68,8 +69,13 @@ typedef struct msg_venue_book {
     ht_book_level bids[ENGINE_BOOK_LEVELS], asks[ENGINE_BOOK_LEVELS];
 } msg_venue_book;
 
+/* Untrusted data, as bits: the index a tick came with, and hedge instrument v (bit 1 + v). */
+#define UNTRUSTED_INDEX 1u
+#define UNTRUSTED_VENUE(v) (2u << (v))
+
 typedef struct msg_breach {
     uint32_t type;
+    uint32_t untrusted;    /* UNTRUSTED_* bits when the tick arrived (a flag test per venue on the fast half) */
     ht_pipe_event ev;
     ht_stamps st;          /* rx, decoded, pipe_in, event_out */
     uint64_t model_shift_tsc; /* verilator: simulation time to take off the later stamps */
@@ -85,6 +91,11 @@ typedef struct msg_gap {
     uint32_t missed;
     uint64_t ts_ms;
 } msg_gap;
+
+typedef struct msg_trust {
+    uint32_t type;
+    uint32_t venues_untrusted; /* UNTRUSTED_VENUE(v) bits: v's ticker or book is not trusted now */
+} msg_trust;
 
 typedef struct msg_load_done {
     uint32_t type;
@@ -139,6 +150,9 @@ typedef struct fast_half {
     char ref_names[ENGINE_MAX_UNDERLYINGS][17];
     unsigned n_refs;
     uint32_t venue_ids[HT_ENGINE_MAX_VENUES];
+    const ht_instrument *venue_in[HT_ENGINE_MAX_VENUES]; /* the feed's records (stable: allocated at create) */
+    uint32_t venues_untrusted; /* UNTRUSTED_VENUE bits last posted to the slow half */
+    uint64_t max_age_ms;     /* [greeks] max_quote_age_ms: an older index or ticker is not trusted (0: no limit) */
     unsigned n_venues;
     ht_opt_quote venue_quote[HT_ENGINE_MAX_VENUES]; /* each hedge instrument's quote, rebuilt as its book or mark
                                                        changes, so that a breach only copies it */
@@ -191,6 +205,8 @@ typedef struct under_state {
     double h_pipe;           /* the inventory the pipeline holds (coins) */
     double vol_move_sent;
     bool muted;              /* the pipeline muted u after a breach; cleared by a band or inventory write */
+    bool index_trusted;      /* the feed trusted u's latest index tick */
+    bool deferred;           /* a decision sent nothing on untrusted data: decide again once it is trusted */
     unsigned pending;        /* orders of the current decision not yet resolved */
     ht_opt_decision decision; /* the decision whose orders are pending */
     double decision_fills;   /* delta filled by the current decision's orders */
@@ -236,9 +252,11 @@ typedef struct slow_half {
     ht_gw *gw;
     venue_state venues[HT_ENGINE_MAX_VENUES];
     unsigned n_venues;
+    uint32_t venues_untrusted; /* UNTRUSTED_VENUE bits from the fast half (msg_trust) */
     under_state under[ENGINE_MAX_UNDERLYINGS];
     unsigned n_under;
     pending_order pending[ENGINE_MAX_PENDING];
+    uint32_t *pos_flags;     /* per book position: its greeks state at the latest recompute (note_greeks) */
     bool book_loaded, armed, killed;
     uint64_t book_loaded_ms;
     char arm_blocker[256];   /* why hedging has not started yet */

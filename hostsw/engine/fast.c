@@ -47,6 +47,31 @@ static void quote_from_book(const fast_half *f, uint32_t id, ht_opt_quote *q)
     ht_opt_quote_prepare(q, in->inverse ? HT_OPT_INVERSE : HT_OPT_LINEAR);
 }
 
+/* The hedge instruments whose ticker (or book, unless the books are synthetic) the feed does not trust now, as
+ * UNTRUSTED_VENUE bits: a few serial comparisons, no lookup. */
+static uint32_t venues_untrusted(const fast_half *f)
+{
+    uint32_t bits = 0;
+    for (unsigned v = 0; v < f->n_venues; v++) {
+        const ht_instrument *in = f->venue_in[v];
+        if (HT_UNLIKELY(!in || ht_feed_price_status(f->feed, in, f->max_age_ms) != HT_PRICE_OK ||
+                        (!f->e->cfg.synthetic_book && ht_feed_book_status(f->feed, in) != HT_BOOK_OK)))
+            bits |= UNTRUSTED_VENUE(v);
+    }
+    return bits;
+}
+
+/* Tells the slow half when the set of untrusted hedge instruments changed (after a gap, a ticker, a book). */
+static void post_trust(fast_half *f)
+{
+    uint32_t bits = venues_untrusted(f);
+    if (HT_LIKELY(bits == f->venues_untrusted))
+        return;
+    f->venues_untrusted = bits;
+    msg_trust m = {MSG_TRUST, bits};
+    engine_post(f->e, &m, sizeof m);
+}
+
 /* One index tick through the pipeline: push, poll, stamps; posts the tick and its breach. */
 static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
 {
@@ -80,11 +105,13 @@ static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
         ht_hist_record(&f->tsc_hist[2], st.tsc[HT_STAGE_EVENT_OUT] - st.tsc[HT_STAGE_PIPE_IN]);
         ht_hist_record(&f->tsc_hist[3], st.tsc[HT_STAGE_EVENT_OUT] - st.tsc[HT_STAGE_RX]);
     }
+    const bool index_ok = ht_feed_index_status(f->feed, ix, f->max_age_ms) == HT_PRICE_OK;
     if (got == 1) {
         /* The breach first: the slow half decides before it looks at anything else about this tick. */
         f->events++;
         msg_breach b;
         b.type = MSG_BREACH;
+        b.untrusted = (index_ok ? 0u : UNTRUSTED_INDEX) | venues_untrusted(f);
         b.ev = pev;
         b.st = st;
         b.model_shift_tsc = shift;
@@ -93,8 +120,7 @@ static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
         memcpy(b.quotes, f->venue_quote, f->n_venues * sizeof b.quotes[0]); /* kept current as books change */
         engine_post(f->e, &b, offsetof(msg_breach, quotes) + f->n_venues * sizeof b.quotes[0]);
     }
-    msg_index m = {MSG_INDEX, u, {0}, ht_feed_index_status(f->feed, ix, 0) == HT_PRICE_OK, got == 1, rejected,
-                   ix->price, ix->timestamp_ms, ev->seq};
+    msg_index m = {MSG_INDEX, u, {0}, index_ok, got == 1, rejected, ix->price, ix->timestamp_ms, ev->seq};
     memcpy(m.name, ix->name, sizeof m.name);
     engine_post(f->e, &m, sizeof m);
 }
@@ -125,7 +151,7 @@ static void on_feed_event(void *user, const ht_feed_event *ev)
         if (u >= 0) {
             on_tick(f, ev, u);
         } else {
-            msg_index m = {MSG_INDEX, -1, {0}, ht_feed_index_status(f->feed, ev->index, 0) == HT_PRICE_OK,
+            msg_index m = {MSG_INDEX, -1, {0}, ht_feed_index_status(f->feed, ev->index, f->max_age_ms) == HT_PRICE_OK,
                            false, false, ev->index->price, ev->index->timestamp_ms, ev->seq};
             memcpy(m.name, ev->index->name, sizeof m.name);
             engine_post(f->e, &m, sizeof m);
@@ -134,8 +160,10 @@ static void on_feed_event(void *user, const ht_feed_event *ev)
     }
     case HT_FEED_EV_TICKER:
         for (unsigned v = 0; v < f->n_venues; v++)
-            if (f->venue_ids[v] == ev->instrument->id)
+            if (f->venue_ids[v] == ev->instrument->id) {
                 quote_from_book(f, f->venue_ids[v], &f->venue_quote[v]); /* a new mark (and synthetic book) */
+                post_trust(f);                                            /* a full ticker: trusted again? */
+            }
         /* fall through */
     case HT_FEED_EV_OPTION_TICKER: {
         const ht_instrument *in = ev->instrument;
@@ -151,6 +179,7 @@ static void on_feed_event(void *user, const ht_feed_event *ev)
             if (f->venue_ids[v] == ev->instrument->id) {
                 quote_from_book(f, f->venue_ids[v], &f->venue_quote[v]);
                 post_venue_book(f, ev->instrument, ev->exchange_timestamp_ms);
+                post_trust(f);
             }
         break;
     case HT_FEED_EV_INSTRUMENT: {
@@ -163,6 +192,7 @@ static void on_feed_event(void *user, const ht_feed_event *ev)
     case HT_FEED_EV_GAP: {
         msg_gap m = {MSG_GAP, ev->channel_id, ev->missed, ev->exchange_timestamp_ms};
         engine_post(f->e, &m, sizeof m);
+        post_trust(f);
         break;
     }
     default:
@@ -201,6 +231,7 @@ int engine_fast_init(ht_engine *e, ht_error *err)
     for (unsigned k = 0; k < ENGINE_FAST_SPANS; k++)
         ht_hist_reset(&f->tsc_hist[k]);
     f->model_clock = e->cfg.backend == HT_PIPE_BACKEND_VERILATOR;
+    f->max_age_ms = e->cfg.greeks.max_quote_age_ms;
     f->ns_per_cycle = 1000.0 / e->cfg.clock_mhz;
     f->tsc_per_ns = ht_tsc_ticks_per_ns();
     return 0;
@@ -254,8 +285,12 @@ void engine_fast_apply(fast_half *f, const engine_cmd *c)
     case CMD_SET_VENUES:
         f->n_venues = c->n;
         memcpy(f->venue_ids, c->ids, sizeof f->venue_ids);
-        for (unsigned v = 0; v < f->n_venues; v++)
+        for (unsigned v = 0; v < f->n_venues; v++) {
+            f->venue_in[v] = ht_feed_instrument(f->feed, f->venue_ids[v]);
             quote_from_book(f, f->venue_ids[v], &f->venue_quote[v]);
+        }
+        f->venues_untrusted = 0;
+        post_trust(f);
         for (unsigned v = 0; v < f->n_venues && !f->e->cfg.synthetic_book; v++) {
             const ht_instrument *in = ht_feed_instrument(f->feed, f->venue_ids[v]);
             if (in)

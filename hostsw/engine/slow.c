@@ -22,6 +22,7 @@
 
 static void set_venue_book(slow_half *s, venue_state *vs, const ht_book_level *bids, unsigned nb,
                            const ht_book_level *asks, unsigned na, double mark);
+static void note_greeks(slow_half *s);
 
 /* ---- Registry mirror ------------------------------------------------------------------------------------- */
 
@@ -498,12 +499,55 @@ static void quotes_of(const slow_half *s, unsigned u, const msg_breach *b, ht_op
     }
 }
 
+/* The UNTRUSTED_* bits that concern u now: the breach's (index and venues at its tick), or for a timer or
+ * refresh u's latest index tick and the venues' latest trust. */
+static uint32_t untrusted_for(const slow_half *s, unsigned u, const msg_breach *b)
+{
+    uint32_t bits = b ? b->untrusted : (s->under[u].index_trusted ? 0u : UNTRUSTED_INDEX) | s->venues_untrusted;
+    uint32_t mine = UNTRUSTED_INDEX;
+    for (unsigned v = 0; v < s->n_venues; v++)
+        if (s->venues[v].u == u && s->venues[v].opt_index >= 0)
+            mine |= UNTRUSTED_VENUE(v);
+    return bits & mine;
+}
+
+/* No decision on data the feed does not trust: counts and logs it, and leaves u to decide again (a refresh
+ * decision) once the data is trusted. Returns true when the decision must send nothing. */
+static bool suppressed(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_breach *b)
+{
+    const uint32_t bits = untrusted_for(s, u, b);
+    if (HT_LIKELY(!bits))
+        return false;
+    under_state *us = &s->under[u];
+    us->deferred = true;
+    s->rep.decisions_suppressed++;
+    if (bits & UNTRUSTED_INDEX)
+        s->rep.suppressed_index++;
+    else
+        s->rep.suppressed_venue++;
+    char names[4 * 48 + 8] = "";
+    for (unsigned v = 0; v < s->n_venues; v++)
+        if (bits & UNTRUSTED_VENUE(v))
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? " " : "",
+                     s->venues[v].name);
+    static const char *const trig[] = {"breach", "timer", "refresh"};
+    double spot = b ? b->ev.spot_usd : us->spot;
+    double nd = b ? b->ev.net_delta_contracts : net_delta_at(s, u, us->spot, NULL);
+    int side = b ? ((b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1) : 0;
+    log_market(s, "suppressed", (int)u, spot, nd, us->band_lo, us->band_hi, side, "untrusted",
+               "%s: no order: %s%s%s%s", trig[trigger], (bits & UNTRUSTED_INDEX) ? "the index is not trusted" : "",
+               (bits & UNTRUSTED_INDEX) && names[0] ? "; " : "", names[0] ? "not trusted since a gap: " : "", names);
+    return true;
+}
+
 /* Asks the optimizer what to do for u, sends the orders and, once they are resolved (at once in replay), sets
  * the band and inventory. b is the breach (NULL for a timer or a refresh). */
 static void decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_breach *b)
 {
     under_state *us = &s->under[u];
     if (us->pending > 0 || s->killed)
+        return;
+    if (suppressed(s, u, trigger, b))
         return;
     ht_opt_event ev = {0};
     ev.underlying = u;
@@ -617,6 +661,7 @@ static void refresh(slow_half *s, unsigned why)
     if (s->load_in_flight >= 0)
         return;
     ht_greeks_recompute(s->greeks, s->now_ms);
+    note_greeks(s);
     if (!load_table(s))
         return;
     for (unsigned u = 0; u < s->n_under; u++)
@@ -633,14 +678,24 @@ static void refresh(slow_half *s, unsigned why)
     }
 }
 
-/* Gives a new greeks engine what the mirror already knows: the futures (forwards), the indices and the marks. */
+/* Registers a future with g as a forward source and an option as a smile point for fallback vols. */
+static void add_market_instrument(ht_greeks *g, const ht_instrument *in)
+{
+    ht_instrument_spec spec;
+    if (!g || ht_greeks_spec_from_feed(in, &spec, NULL) != 0)
+        return;
+    if (in->kind == HT_SBE_KIND_FUTURE)
+        ht_greeks_add_forward_instrument(g, &spec);
+    else if (in->kind == HT_SBE_KIND_OPTION)
+        ht_greeks_add_smile_instrument(g, &spec);
+}
+
+/* Gives a new greeks engine what the mirror already knows: the futures (forwards), the options (smile points),
+ * the indices and the marks. */
 static void greeks_catch_up(slow_half *s, ht_greeks *g)
 {
-    for (uint32_t i = 0; i < s->n_reg; i++) {
-        ht_instrument_spec spec;
-        if (s->reg[i].kind == HT_SBE_KIND_FUTURE && ht_greeks_spec_from_feed(&s->reg[i], &spec, NULL) == 0)
-            ht_greeks_add_forward_instrument(g, &spec);
-    }
+    for (uint32_t i = 0; i < s->n_reg; i++)
+        add_market_instrument(g, &s->reg[i]);
     for (unsigned k = 0; k < s->n_idx; k++)
         ht_greeks_set_index(g, s->idx[k].name, s->idx[k].price, s->idx[k].ts_ms, s->idx[k].trusted);
     for (uint32_t i = 0; i < s->n_reg; i++) {
@@ -648,6 +703,46 @@ static void greeks_catch_up(slow_half *s, ht_greeks *g)
         if (in->ticker.timestamp_ms)
             ht_greeks_set_mark(g, in->id, in->ticker.mark_price, in->ticker.index_price, in->ticker.timestamp_ms,
                                s->reg_trusted[i]);
+    }
+}
+
+/* True when [engine] allow_unpriced names this instrument. */
+static bool allowed_unpriced(const slow_half *s, const char *name)
+{
+    for (unsigned k = 0; k < s->e->cfg.n_allow_unpriced; k++)
+        if (strcmp(s->e->cfg.allow_unpriced[k], name) == 0)
+            return true;
+    return false;
+}
+
+/* After a recompute: counts the table, and logs every position that went onto a fallback vol, changed
+ * fallback, left the table or came back (event "fallback" / "left_out" / "priced"). */
+static void note_greeks(slow_half *s)
+{
+    ht_engine_report *rep = &s->rep;
+    rep->positions_in_table = rep->positions_excluded = rep->positions_fallback = 0;
+    for (size_t i = 0; i < ht_greeks_result_count(s->greeks); i++) {
+        const ht_greeks_result *r = ht_greeks_result_at(s->greeks, i);
+        const bool usable = HT_GREEKS_USABLE(r);
+        rep->positions_in_table += r->in_table;
+        rep->positions_excluded += !usable;
+        rep->positions_fallback += (r->flags & HT_GF_FALLBACK) != 0;
+        const uint32_t state = (usable ? 0u : 1u) | (r->flags & HT_GF_FALLBACK);
+        const uint32_t was = s->pos_flags[i];
+        s->pos_flags[i] = state | 0x80000000u;
+        if (was == (state | 0x80000000u) || (!was && !state))
+            continue;
+        char flags[160];
+        ht_greeks_flags_format(r->flags & ~(uint32_t)HT_GF_HEDGE, flags, sizeof flags);
+        if (!usable) {
+            rep->fallback_entries++;
+            log_info(s, "left_out", (int)r->underlying, "%s: no usable greeks (%s)", r->pos->spec.name, flags);
+        } else if (r->flags & HT_GF_FALLBACK) {
+            rep->fallback_entries++;
+            log_info(s, "fallback", (int)r->underlying, "%s: %s, priced at vol %.6g", r->pos->spec.name, flags, r->iv);
+        } else {
+            log_info(s, "priced", (int)r->underlying, "%s: its own IV %.6g again", r->pos->spec.name, r->iv);
+        }
     }
 }
 
@@ -701,9 +796,20 @@ static void try_load_book(slow_half *s)
         vs->position = ht_positions_at(book, vs->book_index)->qty_contracts * in->contract_size;
         vs->mark = in->ticker.mark_price;
     }
+    const ht_engine_config *cfg = &s->e->cfg;
+    for (unsigned k = 0; k < cfg->n_allow_unpriced; k++) {
+        const ht_instrument *in = reg_find_name(s, cfg->allow_unpriced[k], strlen(cfg->allow_unpriced[k]));
+        if (!in || !ht_positions_find(book, in->id)) {
+            engine_fail(s->e, "config: [engine] allow_unpriced names %s, which is not in the book %s",
+                        cfg->allow_unpriced[k], cfg->book_path);
+            ht_positions_destroy(book);
+            return;
+        }
+    }
     s->greeks = ht_greeks_create(&s->e->cfg.greeks, book, &err);
-    if (!s->greeks) {
-        engine_fail(s->e, "%s", err.msg);
+    s->pos_flags = calloc(ht_positions_count(book) + 1, sizeof *s->pos_flags);
+    if (!s->greeks || !s->pos_flags) {
+        engine_fail(s->e, "%s", s->greeks ? "engine: out of memory" : err.msg);
         ht_positions_destroy(book);
         return;
     }
@@ -732,23 +838,42 @@ static void try_arm(slow_half *s)
         return;
     ht_greeks_recompute(s->greeks, s->now_ms);
     bool timed_out = s->now_ms >= s->book_loaded_ms + s->e->cfg.arm_timeout_ms;
-    size_t missing = 0;
-    const char *first = NULL;
+    size_t missing = 0, blocking = 0;
+    const ht_greeks_result *first = NULL, *first_blocking = NULL;
     for (size_t i = 0; i < ht_greeks_result_count(s->greeks); i++) {
         const ht_greeks_result *r = ht_greeks_result_at(s->greeks, i);
-        if (r->flags & (HT_GF_NO_MARK | HT_GF_NO_INDEX | HT_GF_STALE)) {
-            missing++;
-            if (!first)
-                first = r->pos->spec.name;
+        if (HT_GREEKS_USABLE(r))
+            continue;
+        missing++;
+        first = first ? first : r;
+        if (!allowed_unpriced(s, r->pos->spec.name)) {
+            blocking++;
+            first_blocking = first_blocking ? first_blocking : r;
         }
     }
     unsigned nu = ht_greeks_underlying_count(s->greeks);
     bool no_spot = false;
     for (unsigned u = 0; u < nu; u++)
         no_spot |= !isfinite(ht_greeks_underlying_at(s->greeks, u)->s0);
+    char why[160] = "";
+    if (first)
+        ht_greeks_flags_format(first->flags & HT_GF_EXCLUDING, why, sizeof why);
     if ((missing > 0 || no_spot) && !timed_out) {
-        snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for marks: %zu positions have none yet (%s)%s",
-                 missing, first ? first : "-", no_spot ? ", and an underlying has no index" : "");
+        snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for marks: %zu positions have no usable greeks yet (%s: %s)%s",
+                 missing, first ? first->pos->spec.name : "-", first ? why : "-",
+                 no_spot ? ", and an underlying has no index" : "");
+        return;
+    }
+    if (blocking > 0) {
+        /* Hedging a book whose greeks are partly unknown hedges the wrong delta: only by the operator's leave. */
+        ht_greeks_flags_format(first_blocking->flags & HT_GF_EXCLUDING, why, sizeof why);
+        bool first_refusal = strncmp(s->arm_blocker, "not arming", 10) != 0;
+        snprintf(s->arm_blocker, sizeof s->arm_blocker,
+                 "not arming: %zu positions have no usable greeks (%s: %s); name them in [engine] allow_unpriced to "
+                 "hedge without them",
+                 blocking, first_blocking->pos->spec.name, why);
+        if (first_refusal)
+            log_info(s, "arm_refused", -1, "%s", s->arm_blocker);
         return;
     }
     if (nu > ENGINE_MAX_UNDERLYINGS) {
@@ -764,6 +889,7 @@ static void try_arm(slow_half *s)
         const ht_greeks_underlying *g = ht_greeks_underlying_at(s->greeks, u);
         under_state *us = &s->under[u];
         us->active = isfinite(g->s0);
+        us->index_trusted = us->active; /* s0 is a trusted, fresh index price */
         snprintf(us->ref_index, sizeof us->ref_index, "%s", g->ref_index);
         us->spot = g->s0;
         if (ht_opt_set_strategy(s->opt, u, &s->strategy, &err) != 0) {
@@ -813,16 +939,11 @@ static void try_arm(slow_half *s)
     s->rep.armed = true;
     s->arm_time_ms = s->now_ms;
     s->arm_blocker[0] = '\0';
-    size_t in_table = 0, excluded = 0;
-    for (size_t i = 0; i < ht_greeks_result_count(s->greeks); i++) {
-        const ht_greeks_result *r = ht_greeks_result_at(s->greeks, i);
-        in_table += r->in_table;
-        excluded += (r->flags & HT_GF_EXCLUDING) != 0;
-    }
-    s->rep.positions_in_table = in_table;
-    s->rep.positions_excluded = excluded;
-    log_info(s, "arm", -1, "%zu options in the table, %zu positions excluded%s", in_table, excluded,
-              timed_out && missing ? " (the wait for marks ran out)" : "");
+    note_greeks(s);
+    log_info(s, "arm", -1,
+             "%" PRIu64 " options in the table (%" PRIu64 " at a fallback vol), %" PRIu64 " positions left out%s",
+             s->rep.positions_in_table, s->rep.positions_fallback, s->rep.positions_excluded,
+             missing ? " (allowed by [engine] allow_unpriced)" : "");
     refresh(s, HT_REFRESH_NEVER);
 }
 
@@ -929,11 +1050,20 @@ static void on_index(slow_half *s, const msg_index *m)
         s->last_tick_ms = m->ts_ms;
     }
     us->spot = m->price;
+    us->index_trusted = m->trusted;
     tick_stats(s, u, m);
     if (m->breached)
         return; /* the breach message follows */
     if (us->pending > 0)
         return;
+    if (us->deferred && !untrusted_for(s, u, NULL)) {
+        /* The data is trusted again: decide on the net delta now (hedging only when outside the band). */
+        us->deferred = false;
+        log_info(s, "trusted", (int)u, "the index and the hedge instruments are trusted again");
+        decide(s, u, HT_OPT_TRIGGER_REFRESH, NULL);
+        if (us->pending > 0)
+            return;
+    }
     if (us->next_timer_ns > 0 && (int64_t)(m->ts_ms * 1000000u) >= us->next_timer_ns) {
         us->next_timer_ns = 0;
         decide(s, u, HT_OPT_TRIGGER_TIMER, NULL);
@@ -1015,6 +1145,10 @@ void engine_slow_handle(slow_half *s, const void *msg, size_t len)
         reg_store(s, &m->in);
         if (!s->book_loaded && !s->e->error[0])
             try_load_book(s);
+        else {
+            add_market_instrument(s->greeks, &m->in);
+            add_market_instrument(s->base_greeks, &m->in);
+        }
         break;
     }
     case MSG_INDEX: {
@@ -1065,6 +1199,14 @@ void engine_slow_handle(slow_half *s, const void *msg, size_t len)
     case MSG_GAP: {
         const msg_gap *m = msg;
         log_info(s, "gap", -1, "channel %u missed %u", m->channel, m->missed);
+        break;
+    }
+    case MSG_TRUST: {
+        const msg_trust *m = msg;
+        if (m->venues_untrusted != s->venues_untrusted)
+            log_info(s, "trust", -1, "hedge instruments not trusted: mask 0x%x (was 0x%x)", m->venues_untrusted,
+                     s->venues_untrusted);
+        s->venues_untrusted = m->venues_untrusted;
         break;
     }
     case MSG_LOAD_DONE: {
@@ -1229,6 +1371,7 @@ void engine_slow_destroy(slow_half *s)
     free(s->load_buf[1]);
     free(s->reg);
     free(s->reg_trusted);
+    free(s->pos_flags);
     free(s->book_text);
     if (s->event_log)
         fclose(s->event_log);

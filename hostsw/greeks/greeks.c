@@ -11,6 +11,7 @@
 #define MS_PER_DAY 86400000.0
 #define MAX_INDICES 64
 #define MAX_EXTRA_FORWARD_INSTRUMENTS 1024
+#define MAX_SMILE_INSTRUMENTS 4096
 
 /* A price index the book uses. */
 typedef struct index_slot {
@@ -30,6 +31,18 @@ typedef struct hedge_slot {
     bool trusted, have;
 } hedge_slot;
 
+/* An option outside the book whose IV is a point of its expiry's smile (for fallback vols). */
+typedef struct smile_slot {
+    ht_instrument_spec spec;
+    unsigned underlying;
+    unsigned own_index;  /* slot in g->indices */
+    double mark, ticker_index;
+    uint64_t ts_ms;
+    bool trusted, have;
+    uint64_t solved_at;  /* g->stats.recomputes when x and iv were solved (0: never) */
+    double x, iv;        /* ln(K/F) and IV at that recompute (NaN when it had none) */
+} smile_slot;
+
 /* Per book position: its result and what the market last said about it. */
 typedef struct pos_state {
     ht_greeks_result res;
@@ -41,6 +54,8 @@ typedef struct pos_state {
     double sigma_last;   /* latest IV for the vol move */
     double vol_weight;   /* |qty_x_mult vega| at the recompute (0 when not in the table) */
     double delta_last;   /* per-unit delta at S0, the recompute's time and sigma_last */
+    double good_iv;      /* the IV its own trusted mark last gave at a recompute (NaN: never) */
+    uint64_t good_ms;    /* that recompute's time */
 } pos_state;
 
 /* Instrument id -> position and hedge slot (open addressing; id_used marks taken slots). */
@@ -48,6 +63,7 @@ typedef struct id_entry {
     uint32_t id;
     int32_t pos;
     int32_t hedge;
+    int32_t smile;
     bool used;
 } id_entry;
 
@@ -68,6 +84,8 @@ struct ht_greeks {
     index_slot indices[MAX_INDICES];
     hedge_slot *hedges;
     size_t n_hedges, cap_hedges;
+    smile_slot *smile;
+    size_t n_smile, cap_smile;
     id_entry *ids;
     size_t id_mask;
     ht_greeks_row *rows;
@@ -77,6 +95,7 @@ struct ht_greeks {
 
 static const char *const k_flag_names[HT_GF_COUNT] = {
     "no_index", "no_mark", "bad_price", "expired", "below_intrinsic", "above_max", "no_convergence", "stale", "hedge",
+    "fallback_smile", "fallback_last_iv",
 };
 
 const char *ht_greeks_flag_name(uint32_t flag)
@@ -235,15 +254,17 @@ ht_greeks *ht_greeks_create(const ht_greeks_config *cfg, const ht_positions *boo
     g->cfg = *cfg;
     g->n_pos = ht_positions_count(book);
     g->cap_hedges = g->n_pos + MAX_EXTRA_FORWARD_INSTRUMENTS;
+    g->cap_smile = MAX_SMILE_INSTRUMENTS;
     size_t slots = 64;
-    while (slots < 2 * g->cap_hedges + 2 * g->n_pos)
+    while (slots < 2 * (g->cap_hedges + g->cap_smile) + 2 * g->n_pos)
         slots *= 2;
     g->id_mask = slots - 1;
     g->pos = calloc(g->n_pos ? g->n_pos : 1, sizeof *g->pos);
     g->hedges = calloc(g->cap_hedges, sizeof *g->hedges);
+    g->smile = calloc(g->cap_smile, sizeof *g->smile);
     g->ids = calloc(slots, sizeof *g->ids);
     g->rows = calloc(g->n_pos + HT_GREEKS_MAX_UNDERLYINGS, sizeof *g->rows);
-    if (!g->pos || !g->hedges || !g->ids || !g->rows) {
+    if (!g->pos || !g->hedges || !g->smile || !g->ids || !g->rows) {
         ht_greeks_destroy(g);
         ht_error_set(err, "greeks: out of memory for %zu positions", g->n_pos);
         return NULL;
@@ -255,6 +276,7 @@ ht_greeks *ht_greeks_create(const ht_greeks_config *cfg, const ht_positions *boo
         ps->hedge = -1;
         ps->mark = NAN;
         ps->ticker_index = NAN;
+        ps->good_iv = NAN;
         const int u = underlying_of(g, p->spec.base_currency, true);
         if (u < 0) {
             ht_error_set(err, "greeks: %s (line %u): more than %d underlyings in the book", p->spec.name, p->line,
@@ -275,6 +297,7 @@ ht_greeks *ht_greeks_create(const ht_greeks_config *cfg, const ht_positions *boo
         e->id = p->spec.id;
         e->pos = (int32_t)i;
         e->hedge = -1;
+        e->smile = -1;
         if (p->spec.kind != HT_POS_OPTION) {
             ps->hedge = add_hedge_slot(g, &p->spec, (unsigned)u);
             e->hedge = ps->hedge;
@@ -289,6 +312,7 @@ void ht_greeks_destroy(ht_greeks *g)
         return;
     free(g->pos);
     free(g->hedges);
+    free(g->smile);
     free(g->ids);
     free(g->rows);
     free(g);
@@ -307,11 +331,45 @@ int ht_greeks_add_forward_instrument(ht_greeks *g, const ht_instrument_spec *spe
     const int slot = add_hedge_slot(g, spec, (unsigned)u);
     if (slot < 0)
         return -1;
-    e->used = true;
-    e->id = spec->id;
-    e->pos = -1;
-    e->hedge = slot;
+    *e = (id_entry){spec->id, -1, slot, -1, true};
     return 0;
+}
+
+int ht_greeks_add_smile_instrument(ht_greeks *g, const ht_instrument_spec *spec)
+{
+    if (spec->kind != HT_POS_OPTION || !(spec->strike > 0.0))
+        return 1;
+    const int u = underlying_of(g, spec->base_currency, false);
+    if (u < 0)
+        return 1;
+    id_entry *e = id_find(g, spec->id);
+    if (e->used)
+        return 1;
+    if (g->n_smile == g->cap_smile)
+        return -1;
+    const int own = index_slot_of(g, spec->index_name[0] ? spec->index_name : g->under[u].ref_index, true);
+    if (own < 0)
+        return -1;
+    smile_slot *sl = &g->smile[g->n_smile];
+    memset(sl, 0, sizeof *sl);
+    sl->spec = *spec;
+    sl->underlying = (unsigned)u;
+    sl->own_index = (unsigned)own;
+    sl->mark = sl->ticker_index = sl->x = sl->iv = NAN;
+    *e = (id_entry){spec->id, -1, -1, (int32_t)g->n_smile++, true};
+    return 0;
+}
+
+const char *ht_greeks_instrument_name(const ht_greeks *g, uint32_t instrument_id)
+{
+    const id_entry *e = id_find(g, instrument_id);
+    if (!e->used)
+        return NULL;
+    if (e->pos >= 0)
+        return g->pos[e->pos].res.pos->spec.name;
+    if (e->hedge >= 0)
+        return g->hedges[e->hedge].spec.name;
+    return e->smile >= 0 ? g->smile[e->smile].spec.name : NULL;
 }
 
 int ht_greeks_set_index(ht_greeks *g, const char *index_name, double price, uint64_t ts_ms, bool trusted)
@@ -362,6 +420,15 @@ int ht_greeks_set_mark(ht_greeks *g, uint32_t instrument_id, double mark, double
         h->ts_ms = ts_ms;
         h->trusted = trusted;
         h->have = true;
+    }
+    if (e->smile >= 0) {
+        smile_slot *sl = &g->smile[e->smile];
+        sl->mark = mark;
+        sl->ticker_index = ticker_index;
+        sl->ts_ms = ts_ms;
+        sl->trusted = trusted;
+        sl->have = true;
+        sl->solved_at = 0;
     }
     if (e->pos < 0)
         return 0;
@@ -491,6 +558,9 @@ static void clear_result(ht_greeks_result *r)
     r->vega = r->volga = r->theta_per_day = r->hedge_coin = r->k_ratio = NAN;
     r->forward_from = HT_FWD_FROM_NONE;
     r->flags = 0;
+    r->fallback_ids[0] = r->fallback_ids[1] = 0;
+    r->fallback_x[0] = r->fallback_x[1] = r->fallback_iv[0] = r->fallback_iv[1] = NAN;
+    r->last_good_ms = 0;
 }
 
 /* Maps an implied-vol failure to its position flag. */
@@ -506,37 +576,13 @@ static uint32_t iv_flag(ht_iv_status st)
     return HT_GF_NO_CONVERGENCE;
 }
 
-/* Prices one option position at now_ms: flags, forward, IV and greeks into ps->res. */
-static void price_option(ht_greeks *g, pos_state *ps, double s_ref, uint64_t now_ms)
+/* Fills an option's greeks at volatility sigma on its forward (set by the caller); it is then in the table.
+ * Flags HT_GF_NO_CONVERGENCE when Black-76 gives nothing finite there. */
+static void set_option_greeks(const ht_greeks *g, ht_greeks_result *r, double sigma)
 {
-    ht_greeks_result *r = &ps->res;
     const ht_instrument_spec *spec = &r->pos->spec;
-    const double s_own = usable_index(g, &g->indices[ps->own_index], now_ms);
-    r->index_price = g->indices[ps->own_index].price;
-    r->mark = ps->mark;
-    r->t_years = years_to(g, spec->expiry_ms, now_ms);
-    if (!isfinite(s_own) || !isfinite(s_ref))
-        r->flags |= HT_GF_NO_INDEX;
-    if (!(r->t_years > 0.0))
-        r->flags |= HT_GF_EXPIRED;
-    if (!ps->have_mark)
-        r->flags |= HT_GF_NO_MARK;
-    else if (!isfinite(ps->mark) || !(ps->mark > 0.0))
-        r->flags |= HT_GF_BAD_PRICE;
-    else if (!ps->trusted || too_old(g, ps->mark_ts, now_ms))
-        r->flags |= HT_GF_STALE;
-    if (r->flags)
-        return;
-    r->forward = option_forward(g, spec, r->underlying, s_own, r->t_years, now_ms, &r->forward_from);
-    r->k_ratio = r->forward / s_ref;
-    r->price_usd = option_price_usd(spec, ps->mark, r->forward);
-    const ht_iv_result iv =
-        ht_b76_implied_vol(spec->option_type, r->forward, spec->strike, r->t_years, g->cfg.rate, r->price_usd);
-    r->flags |= iv_flag(iv.status);
-    if (r->flags)
-        return;
     ht_b76_greeks b;
-    if (ht_b76_compute(spec->option_type, r->forward, spec->strike, r->t_years, iv.sigma, g->cfg.rate, &b) != 0) {
+    if (ht_b76_compute(spec->option_type, r->forward, spec->strike, r->t_years, sigma, g->cfg.rate, &b) != 0) {
         r->flags |= HT_GF_NO_CONVERGENCE;
         return;
     }
@@ -544,7 +590,7 @@ static void price_option(ht_greeks *g, pos_state *ps, double s_ref, uint64_t now
     table_greeks(g, spec->inverse, &b, r->forward, r->k_ratio, tg);
     const double mult = spec->size_in_coin ? spec->contract_size : spec->contract_size / r->forward;
     r->qty_x_mult = r->pos->qty_contracts * mult;
-    r->iv = iv.sigma;
+    r->iv = sigma;
     r->delta = tg[0];
     r->gamma = tg[1];
     r->speed = tg[2];
@@ -561,6 +607,168 @@ static void price_option(ht_greeks *g, pos_state *ps, double s_ref, uint64_t now
             return;
         }
     r->in_table = true;
+}
+
+/* Prices one option position at now_ms: flags, forward, IV and greeks into ps->res. A stale quote is priced at
+ * the last good IV; a mark that gives no IV is left for price_fallbacks. */
+static void price_option(ht_greeks *g, pos_state *ps, double s_ref, uint64_t now_ms)
+{
+    ht_greeks_result *r = &ps->res;
+    const ht_instrument_spec *spec = &r->pos->spec;
+    const double s_own = usable_index(g, &g->indices[ps->own_index], now_ms);
+    r->index_price = g->indices[ps->own_index].price;
+    r->mark = ps->mark;
+    r->t_years = years_to(g, spec->expiry_ms, now_ms);
+    r->last_good_ms = isfinite(ps->good_iv) ? ps->good_ms : 0;
+    if (!isfinite(s_own) || !isfinite(s_ref))
+        r->flags |= HT_GF_NO_INDEX;
+    if (!(r->t_years > 0.0))
+        r->flags |= HT_GF_EXPIRED;
+    if (!ps->have_mark)
+        r->flags |= HT_GF_NO_MARK;
+    else if (!isfinite(ps->mark) || !(ps->mark > 0.0))
+        r->flags |= HT_GF_BAD_PRICE;
+    else if (!ps->trusted || too_old(g, ps->mark_ts, now_ms))
+        r->flags |= HT_GF_STALE;
+    if (r->flags & ~(uint32_t)HT_GF_STALE)
+        return;
+    r->forward = option_forward(g, spec, r->underlying, s_own, r->t_years, now_ms, &r->forward_from);
+    r->k_ratio = r->forward / s_ref;
+    r->price_usd = option_price_usd(spec, ps->mark, r->forward);
+    if (r->flags & HT_GF_STALE) {
+        /* The quote cannot be trusted now: the last good IV holds (its greeks, at this spot and time). */
+        if (isfinite(ps->good_iv)) {
+            r->flags |= HT_GF_FALLBACK_LAST_IV;
+            set_option_greeks(g, r, ps->good_iv);
+            if (!r->in_table)
+                r->flags &= ~(uint32_t)HT_GF_FALLBACK_LAST_IV;
+        }
+        return;
+    }
+    const ht_iv_result iv =
+        ht_b76_implied_vol(spec->option_type, r->forward, spec->strike, r->t_years, g->cfg.rate, r->price_usd);
+    r->flags |= iv_flag(iv.status);
+    if (r->flags)
+        return;
+    set_option_greeks(g, r, iv.sigma);
+    if (r->in_table) {
+        ps->good_iv = iv.sigma;
+        ps->good_ms = now_ms;
+        r->last_good_ms = now_ms;
+    }
+}
+
+/* Solves a smile instrument's ln(K/F) and IV for this recompute (once); false when its quote gives none. */
+static bool smile_point(ht_greeks *g, smile_slot *sl, uint64_t now_ms)
+{
+    if (sl->solved_at != g->stats.recomputes) {
+        sl->solved_at = g->stats.recomputes;
+        sl->x = sl->iv = NAN;
+        const double s_own = usable_index(g, &g->indices[sl->own_index], now_ms);
+        const double t = years_to(g, sl->spec.expiry_ms, now_ms);
+        if (sl->have && sl->trusted && !too_old(g, sl->ts_ms, now_ms) && isfinite(sl->mark) && sl->mark > 0.0 &&
+            isfinite(s_own) && t > 0.0) {
+            ht_forward_origin origin;
+            const double f = option_forward(g, &sl->spec, sl->underlying, s_own, t, now_ms, &origin);
+            const ht_iv_result iv = ht_b76_implied_vol(sl->spec.option_type, f, sl->spec.strike, t, g->cfg.rate,
+                                                       option_price_usd(&sl->spec, sl->mark, f));
+            if (iv.status == HT_IV_OK) {
+                sl->x = log(sl->spec.strike / f);
+                sl->iv = iv.sigma;
+            }
+        }
+    }
+    return isfinite(sl->iv);
+}
+
+/* The nearest smile points at or below and at or above a log-moneyness (points at the same x averaged). */
+typedef struct smile_side {
+    double x, iv_sum;
+    unsigned n;
+    uint32_t id;
+} smile_side;
+
+/* Adds one smile point (x, iv) of instrument id to the sides around xt. */
+static void smile_take(smile_side *lo, smile_side *hi, double xt, double x, double iv, uint32_t id)
+{
+    if (x <= xt) {
+        if (!lo->n || x > lo->x)
+            *lo = (smile_side){x, iv, 1, id};
+        else if (x == lo->x)
+            lo->iv_sum += iv, lo->n++;
+    }
+    if (x >= xt) {
+        if (!hi->n || x < hi->x)
+            *hi = (smile_side){x, iv, 1, id};
+        else if (x == hi->x)
+            hi->iv_sum += iv, hi->n++;
+    }
+}
+
+/* The smile vol of option result r (its forward set): linear in ln(K/F) between the nearest good IVs of the
+ * same coin and expiry on either side, flat beyond the outermost; NaN when the expiry has no good IV. Records
+ * the neighbours in r. */
+static double smile_vol(ht_greeks *g, ht_greeks_result *r, uint64_t now_ms)
+{
+    const ht_instrument_spec *spec = &r->pos->spec;
+    const double xt = log(spec->strike / r->forward);
+    smile_side lo = {0}, hi = {0};
+    for (size_t i = 0; i < g->n_pos; i++) {
+        const ht_greeks_result *o = &g->pos[i].res;
+        const ht_instrument_spec *os = &o->pos->spec;
+        if (o == r || !o->in_table || (o->flags & HT_GF_FALLBACK) || o->underlying != r->underlying ||
+            os->expiry_ms != spec->expiry_ms)
+            continue;
+        smile_take(&lo, &hi, xt, log(os->strike / o->forward), o->iv, os->id);
+    }
+    for (size_t i = 0; i < g->n_smile; i++) {
+        smile_slot *sl = &g->smile[i];
+        if (sl->underlying == r->underlying && sl->spec.expiry_ms == spec->expiry_ms && smile_point(g, sl, now_ms))
+            smile_take(&lo, &hi, xt, sl->x, sl->iv, sl->spec.id);
+    }
+    if (!lo.n && !hi.n)
+        return NAN;
+    if (!lo.n)
+        lo = hi;
+    if (!hi.n)
+        hi = lo;
+    const double iv_lo = lo.iv_sum / lo.n, iv_hi = hi.iv_sum / hi.n;
+    r->fallback_ids[0] = lo.id;
+    r->fallback_ids[1] = hi.id;
+    r->fallback_x[0] = lo.x;
+    r->fallback_x[1] = hi.x;
+    r->fallback_iv[0] = iv_lo;
+    r->fallback_iv[1] = iv_hi;
+    if (hi.x == lo.x)
+        return iv_lo;
+    return iv_lo + (iv_hi - iv_lo) * (xt - lo.x) / (hi.x - lo.x);
+}
+
+/* Prices the options whose mark gives no IV at a fallback vol: the smile at their strike, else their last
+ * good IV. Runs after every position was priced, so the smile uses this recompute's good IVs only. */
+static void price_fallbacks(ht_greeks *g, uint64_t now_ms)
+{
+    const uint32_t no_iv = HT_GF_BELOW_INTRINSIC | HT_GF_ABOVE_MAX | HT_GF_NO_CONVERGENCE;
+    for (size_t i = 0; i < g->n_pos; i++) {
+        pos_state *ps = &g->pos[i];
+        ht_greeks_result *r = &ps->res;
+        if (r->pos->spec.kind != HT_POS_OPTION || r->in_table || !(r->flags & no_iv) ||
+            (r->flags & HT_GF_EXCLUDING & ~no_iv) || !isfinite(r->forward) || !isfinite(r->k_ratio))
+            continue;
+        uint32_t how = HT_GF_FALLBACK_SMILE;
+        double sigma = smile_vol(g, r, now_ms);
+        if (!(sigma > 0.0)) {
+            how = HT_GF_FALLBACK_LAST_IV;
+            sigma = ps->good_iv;
+            r->fallback_ids[0] = r->fallback_ids[1] = 0;
+        }
+        if (!(sigma > 0.0) || !isfinite(sigma))
+            continue;
+        r->flags |= how;
+        set_option_greeks(g, r, sigma);
+        if (!r->in_table)
+            r->flags &= ~how;
+    }
 }
 
 /* Values one hedge position (future, perpetual, spot) in coin into ps->res. */
@@ -748,7 +956,7 @@ size_t ht_greeks_recompute(ht_greeks *g, uint64_t now_ms)
         un->vol_error = 0.0;
         g->iv_delta_sum[u] = 0.0;
         un->recompute_ms = now_ms;
-        un->options = un->hedges = un->in_table = un->excluded = 0;
+        un->options = un->hedges = un->in_table = un->excluded = un->fallback = 0;
         g->vol_dev_sum[u] = 0.0;
         g->vol_weight_sum[u] = 0.0;
         g->s0[u] = isfinite(un->s0) ? un->s0 : 0.0;
@@ -769,7 +977,13 @@ size_t ht_greeks_recompute(ht_greeks *g, uint64_t now_ms)
             un->hedges++;
             price_hedge(g, ps, un->s0, now_ms);
         }
-        if (r->flags & HT_GF_EXCLUDING) {
+    }
+    price_fallbacks(g, now_ms);
+    for (size_t i = 0; i < g->n_pos; i++) {
+        pos_state *ps = &g->pos[i];
+        ht_greeks_result *r = &ps->res;
+        ht_greeks_underlying *un = &g->under[r->underlying];
+        if (!HT_GREEKS_USABLE(r)) {
             un->excluded++;
             for (unsigned f = 0; f < HT_GF_COUNT; f++)
                 if ((r->flags & HT_GF_EXCLUDING) & (1u << f))
@@ -793,6 +1007,7 @@ size_t ht_greeks_recompute(ht_greeks *g, uint64_t now_ms)
         un->volga += q * r->volga;
         un->theta_per_day += q * r->theta_per_day;
         un->in_table++;
+        un->fallback += (r->flags & HT_GF_FALLBACK) != 0;
         ps->vol_weight = fabs(q * r->vega);
         ps->sigma_last = r->iv;
         ps->delta_last = r->delta;

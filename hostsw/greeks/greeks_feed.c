@@ -53,18 +53,30 @@ int ht_greeks_feed_lookup(void *feed, const char *name, size_t len, ht_instrumen
     return ht_greeks_spec_from_feed(in, out, why);
 }
 
-size_t ht_greeks_add_feed_forwards(ht_greeks *g, const ht_feed *feed)
+/* Registers every instrument of one kind in the feed's registry with add (forward or smile); returns how many. */
+static size_t add_feed_kind(ht_greeks *g, const ht_feed *feed, uint8_t kind,
+                            int (*add)(ht_greeks *, const ht_instrument_spec *))
 {
     size_t added = 0;
     for (uint32_t i = 0; i < ht_feed_instrument_count(feed); i++) {
         const ht_instrument *in = ht_feed_instrument_at(feed, i);
         ht_instrument_spec spec;
-        if (in->kind != HT_SBE_KIND_FUTURE || ht_greeks_spec_from_feed(in, &spec, NULL) != 0)
+        if (in->kind != kind || ht_greeks_spec_from_feed(in, &spec, NULL) != 0)
             continue;
-        if (ht_greeks_add_forward_instrument(g, &spec) == 0)
+        if (add(g, &spec) == 0)
             added++;
     }
     return added;
+}
+
+size_t ht_greeks_add_feed_forwards(ht_greeks *g, const ht_feed *feed)
+{
+    return add_feed_kind(g, feed, HT_SBE_KIND_FUTURE, ht_greeks_add_forward_instrument);
+}
+
+size_t ht_greeks_add_feed_smile(ht_greeks *g, const ht_feed *feed)
+{
+    return add_feed_kind(g, feed, HT_SBE_KIND_OPTION, ht_greeks_add_smile_instrument);
 }
 
 /* Hands one instrument's latest ticker to the engine (nothing before its first ticker). */

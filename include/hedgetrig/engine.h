@@ -23,9 +23,15 @@
  * messages cross in two lock-free single-producer single-consumer rings; nothing on the fast half blocks.
  *
  * Start-up: the book is loaded once the feed has announced every instrument it names (instrument records,
- * 1000/1010), and hedging starts (the engine is "armed") once every option in it has a usable mark and its
- * underlying a reference index, or arm_timeout_ms of exchange time after the book loaded (the positions
- * without prices are then left out and reported).
+ * 1000/1010), and hedging starts (the engine is "armed") once every position in it has usable greeks (its
+ * own IV, or a fallback vol: hedgetrig/greeks.h) and its underlying a reference index. After arm_timeout_ms
+ * of exchange time an underlying without an index is left inactive, but a position without usable greeks
+ * still holds hedging back unless [engine] allow_unpriced names it (it is then left out and reported).
+ *
+ * Trust: a breach on an index price the feed does not trust, or any decision while one of the underlying's
+ * hedge instruments has a ticker or book the feed does not trust (a sequence gap since its last full update),
+ * sends nothing: it is counted (decisions_suppressed), logged ("suppressed"), and the underlying decides
+ * again once the data is trusted. The fast half only tests flags (docs/deployment.md, "Trust").
  */
 
 #include <signal.h>
@@ -45,6 +51,7 @@
 
 #define HT_ENGINE_PATH_MAX 256
 #define HT_ENGINE_MAX_VENUES 4
+#define HT_ENGINE_MAX_ALLOW_UNPRICED 32
 
 /* Where the packets come from. */
 typedef enum ht_engine_source_kind {
@@ -71,6 +78,8 @@ typedef struct ht_engine_config {
     uint32_t order_timeout_ms;           /* wall ms an order may stay unresolved before its underlying is re-armed
                                             without it, 10..600000 (default 2000) */
     bool check;                          /* compare every tick's breach with the net delta in double (default on) */
+    unsigned n_allow_unpriced;           /* positions allowed to have no usable greeks when hedging starts */
+    char allow_unpriced[HT_ENGINE_MAX_ALLOW_UNPRICED][48]; /* their instrument names (each must be in the book) */
     /* [pipeline] */
     ht_pipe_backend backend;             /* sw (default), verilator, xrt */
     char xclbin[HT_ENGINE_PATH_MAX];     /* xrt: the xclbin */
@@ -173,7 +182,12 @@ typedef struct ht_engine_report {
     double expected_cost_usd;  /* the optimizer's estimate for the same orders */
     uint64_t refreshes;        /* greeks recomputes loaded into the pipeline */
     uint64_t check_mismatches; /* ticks where the pipeline and the double evaluation disagreed */
-    uint64_t positions_in_table, positions_excluded;
+    uint64_t positions_in_table, positions_excluded; /* at the latest greeks recompute */
+    uint64_t positions_fallback;   /* of those in the table, priced at a fallback vol (latest recompute) */
+    uint64_t fallback_entries;     /* times a position went onto a fallback vol or out of the table (logged) */
+    uint64_t decisions_suppressed; /* decisions that sent nothing because the data was not trusted */
+    uint64_t suppressed_index;     /* of which: the breach's index price was not trusted */
+    uint64_t suppressed_venue;     /* of which: a hedge instrument's ticker or book was not trusted */
     bool armed;
     bool killed;
     uint64_t arm_time_ms, first_tick_ms, last_tick_ms;

@@ -43,9 +43,17 @@
  *     moves as S0 / S; its gamma and speed go into the table as one extra row per underlying (delta 0) so
  *     the fast path follows it to second order.
  *
- * Bad input never reaches the table: a position whose index, mark, forward or IV is unusable is flagged
- * (HT_GF_*), left out of the table and the aggregates, counted, and reported by ht_greeks_result_at. NaN
- * and infinity never reach the pipeline.
+ * Bad input never reaches the table, and no position leaves it silently (docs/greeks.md, "Fallbacks"):
+ *   - an option whose quote is stale (HT_GF_STALE) keeps its last good IV, so its greeks are the last good
+ *     ones at the same spot and time (flag HT_GF_FALLBACK_LAST_IV);
+ *   - an option whose mark cannot be inverted (HT_GF_BELOW_INTRINSIC, HT_GF_ABOVE_MAX, HT_GF_NO_CONVERGENCE)
+ *     is priced at its expiry's smile at its strike, interpolated linearly in ln(K/F) between the nearest
+ *     good IVs on either side (book options and the options registered with ht_greeks_add_smile_instrument;
+ *     flat beyond the outermost one) (HT_GF_FALLBACK_SMILE), else at its last good IV
+ *     (HT_GF_FALLBACK_LAST_IV);
+ *   - anything else (and a fallback that finds no vol) is flagged, left out of the table and the aggregates,
+ *     counted, and reported by ht_greeks_result_at: its greeks are not usable.
+ * The cause flag stays set next to the fallback flag. NaN and infinity never reach the pipeline.
  *
  * Threads: one thread uses a ht_greeks at a time. Nothing here is on the tick path except
  * ht_greeks_refresh_due, which is O(1) and allocates nothing.
@@ -84,7 +92,8 @@ typedef enum ht_forward_origin {
     HT_FWD_FROM_INDEX = 3,     /* S * e^{rT} */
 } ht_forward_origin;
 
-/* Position flags. Every flag but HT_GF_HEDGE excludes the position from the table. */
+/* Position flags. The cause flags (all but the informational HT_GF_HEDGE and HT_GF_FALLBACK_*) exclude the
+ * position from the table unless a fallback flag says it was priced anyway. */
 enum {
     HT_GF_NO_INDEX = 1u << 0,        /* no trustworthy price for its index or its underlying's reference index */
     HT_GF_NO_MARK = 1u << 1,         /* no mark price received */
@@ -95,12 +104,19 @@ enum {
     HT_GF_NO_CONVERGENCE = 1u << 6,  /* the implied-vol solver did not converge */
     HT_GF_STALE = 1u << 7,           /* the feed does not trust the price now (gap, not open, too old) */
     HT_GF_HEDGE = 1u << 8,           /* informational: a future, perpetual or spot counted in H */
+    HT_GF_FALLBACK_SMILE = 1u << 9,  /* in the table at a vol interpolated on its expiry's smile */
+    HT_GF_FALLBACK_LAST_IV = 1u << 10, /* in the table at its last good IV (stale quote, or no smile) */
 };
-#define HT_GF_COUNT 9
-#define HT_GF_EXCLUDING (~(uint32_t)HT_GF_HEDGE)
+#define HT_GF_COUNT 11
+#define HT_GF_FALLBACK (HT_GF_FALLBACK_SMILE | HT_GF_FALLBACK_LAST_IV)
+#define HT_GF_EXCLUDING (~(uint32_t)(HT_GF_HEDGE | HT_GF_FALLBACK))
+
+/* True when a result's greeks are usable: an option in the table (its own IV or a fallback), or a hedge
+ * without a cause flag. */
+#define HT_GREEKS_USABLE(r) ((r)->in_table || (((r)->flags & HT_GF_HEDGE) && !((r)->flags & HT_GF_EXCLUDING)))
 
 /* "no_index", "no_mark", "bad_price", "expired", "below_intrinsic", "above_max", "no_convergence", "stale",
- * "hedge" for one flag bit (NULL for anything else). */
+ * "hedge", "fallback_smile", "fallback_last_iv" for one flag bit (NULL for anything else). */
 const char *ht_greeks_flag_name(uint32_t flag);
 
 /* Writes the names of the set flags joined by '|' into buf ("" when none). Returns buf. */
@@ -146,6 +162,14 @@ void ht_greeks_destroy(ht_greeks *g);
  * be one of the book's). Returns 0, 1 when it is ignored (other base, not a future/perpetual, already
  * known), or -1 when the instrument table is full. */
 int ht_greeks_add_forward_instrument(ht_greeks *g, const ht_instrument_spec *spec);
+
+/* Registers an option that is not in the book as a point of its expiry's smile for fallback vols (its base
+ * coin must be one of the book's; its marks then go through ht_greeks_set_mark). Returns 0, 1 when it is
+ * ignored (other base, not an option, already known), or -1 when the smile table is full. */
+int ht_greeks_add_smile_instrument(ht_greeks *g, const ht_instrument_spec *spec);
+
+/* The exchange name of an instrument the engine knows (book, forward or smile), or NULL. */
+const char *ht_greeks_instrument_name(const ht_greeks *g, uint32_t instrument_id);
 
 /* ---- Market data (slow path; O(1) except as noted) -------------------------------------------------------- */
 
@@ -196,6 +220,11 @@ typedef struct ht_greeks_result {
     double theta_per_day;         /* USD per calendar day, F held */
     double hedge_coin;            /* hedges: contribution to H in coin (qty * size / F or qty * size) */
     double k_ratio;               /* F / S_ref held between recomputes */
+    /* Fallback (HT_GF_FALLBACK_*): where the vol came from. Smile: the two neighbours interpolated between
+     * (the same one twice when flat beyond the outermost), their ln(K/F) and IVs; last IV: when it was good. */
+    uint32_t fallback_ids[2];     /* instrument ids of the smile neighbours (0 when none) */
+    double fallback_x[2], fallback_iv[2];
+    uint64_t last_good_ms;        /* exchange ms of the recompute that last solved this option's IV (0: never) */
 } ht_greeks_result;
 
 size_t ht_greeks_result_count(const ht_greeks *g);
@@ -219,6 +248,7 @@ typedef struct ht_greeks_underlying {
                                      (coin); it grows when IVs move unevenly (skew, noisy marks) */
     uint64_t recompute_ms;        /* now_ms of the recompute */
     size_t options, hedges, in_table, excluded;
+    size_t fallback;              /* of the options in the table, how many at a fallback vol */
     /* Thresholds in force (the configured maxima, or tighter when adaptive), and the Taylor error the
      * adaptive search measured at them (coin; NaN when not measured). */
     double move_rel, vol_move_max;

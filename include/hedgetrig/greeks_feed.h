@@ -29,6 +29,10 @@ int ht_greeks_feed_lookup(void *feed, const char *name, size_t len, ht_instrumen
  * Returns how many were added. */
 size_t ht_greeks_add_feed_forwards(ht_greeks *g, const ht_feed *feed);
 
+/* Registers every option in the feed's registry on one of the book's coins, and not in the book, as a smile
+ * point for fallback vols (ht_greeks_add_smile_instrument). Returns how many were added. */
+size_t ht_greeks_add_feed_smile(ht_greeks *g, const ht_feed *feed);
+
 /* Copies the latest index prices and tickers (mark and index) of every instrument the engine knows from the
  * feed, with the feed's trust (ht_feed_price_status / ht_feed_index_status, no age limit), typically just
  * before ht_greeks_recompute. Instruments without a ticker yet are left without a mark. O(registry). */

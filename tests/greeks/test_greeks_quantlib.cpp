@@ -4,6 +4,7 @@
 #include <boost/date_time/posix_time/posix_time_duration.hpp>
 #include <ql/exercise.hpp>
 #include <ql/instruments/vanillaoption.hpp>
+#include <ql/math/interpolations/linearinterpolation.hpp>
 #include <ql/pricingengines/blackcalculator.hpp>
 #include <ql/pricingengines/blackformula.hpp>
 #include <ql/pricingengines/vanilla/analyticeuropeanengine.hpp>
@@ -337,6 +338,41 @@ ql::Date date_from_ms(uint64_t ms)
     return ql::Date(epoch + boost::posix_time::milliseconds((long long)ms));
 }
 
+// QuantLib's implied vol of an option result's own mark (blackFormulaImpliedStdDev on its forward).
+double quantlib_iv(const ht_greeks_result *o, double rate)
+{
+    const bool call = o->pos->spec.option_type == HT_B76_CALL;
+    const double sd = ql::blackFormulaImpliedStdDev(call ? ql::Option::Call : ql::Option::Put, o->pos->spec.strike,
+                                                    o->forward, o->price_usd, std::exp(-rate * o->t_years), 0.0,
+                                                    ql::Null<ql::Real>(), 1e-14, 500);
+    return sd / std::sqrt(o->t_years);
+}
+
+// A smile fallback's vol against QuantLib: each neighbour's implied vol from its own mark, then QuantLib's
+// LinearInterpolation in ln(K/F) at the option's own ln(K/F) (the neighbours' value when they share one x).
+void check_smile_fallback(const ht_greeks *g, const ht_greeks_result *r, double rate, const char *ctx)
+{
+    std::vector<double> xs, vs;
+    for (unsigned k = 0; k < 2; k++) {
+        const ht_greeks_result *nb = nullptr;
+        for (size_t j = 0; j < ht_greeks_result_count(g); j++)
+            if (ht_greeks_result_at(g, j)->pos->spec.id == r->fallback_ids[k])
+                nb = ht_greeks_result_at(g, j);
+        if (!nb || !nb->in_table || (nb->flags & HT_GF_FALLBACK))
+            fail_msg("%s: smile neighbour %u is not a priced book option", ctx, r->fallback_ids[k]);
+        xs.push_back(std::log(nb->pos->spec.strike / nb->forward));
+        vs.push_back(quantlib_iv(nb, rate));
+    }
+    const double x = std::log(r->pos->spec.strike / r->forward);
+    double want = vs[0];
+    if (xs[1] != xs[0]) {
+        ql::LinearInterpolation li(xs.begin(), xs.end(), vs.begin());
+        want = li(std::min(std::max(x, xs[0]), xs[1]));
+    }
+    if (!(std::fabs(r->iv - want) <= 1e-9 * want))
+        fail_msg("%s: smile fallback vol %.15g, QuantLib's interpolation of the neighbours %.15g", ctx, r->iv, want);
+}
+
 // The example book on the real capture, at several moments and under both conventions and forward sources:
 // every option hostsw/greeks puts in the table is repriced by AnalyticEuropeanEngine on a Black-Scholes-Merton
 // process with the reference index as spot, a dividend yield that reproduces the option's forward, and the
@@ -356,7 +392,7 @@ void capture_book_matches_quantlib(void **)
         fail_msg("%s", err.msg);
     assert_int_equal(ht_positions_count(book), 78);
     Worst price{"price"}, delta{"delta"}, gamma{"gamma"}, vega{"vega"}, tail{"tail"}, conv{"convention"}, iv{"iv"};
-    int compared = 0, excluded = 0;
+    int compared = 0, excluded = 0, fallbacks = 0;
     for (double at : {30.0, 55.0, 80.0})
         for (int variant = 0; variant < 2; variant++) {
             ht_greeks_config cfg;
@@ -398,8 +434,17 @@ void capture_book_matches_quantlib(void **)
                 const double pf = quantlib_price_floor(f, sp->strike, df);
                 const double npv = opt->NPV(), qd = opt->delta(), qg = opt->gamma(), qv = opt->vega();
                 const bool in_tail = quantlib_tail(call, f, sp->strike, r->iv * std::sqrt(t));
+                // A position at a fallback vol does not reprice its own mark (that is why it has one): its vol is
+                // checked against QuantLib's interpolation of its neighbours, its greeks at that vol below.
+                const bool fallback = (r->flags & HT_GF_FALLBACK) != 0;
+                if (fallback) {
+                    fallbacks++;
+                    if (r->flags & HT_GF_FALLBACK_SMILE)
+                        check_smile_fallback(g, r, cfg.rate, ctx);
+                }
                 Worst &wp = in_tail ? tail : price;
-                wp.see(r->price_usd, npv, in_tail ? 1e6 * pf : pf, ctx);
+                if (!fallback)
+                    wp.see(r->price_usd, npv, in_tail ? 1e6 * pf : pf, ctx);
                 (in_tail ? tail : delta).see(r->delta_bs, qd, in_tail ? 1e6 * kQuantlibDeltaFloor : kQuantlibDeltaFloor, ctx);
                 // Deribit convention, inverse: gamma of d_coin = Delta_F - P/F is k (Gamma_F - Delta_F/F + P/F^2)
                 // with Delta_F = QuantLib delta / k and Gamma_F = QuantLib gamma / k^2.
@@ -410,7 +455,7 @@ void capture_book_matches_quantlib(void **)
                 if (coin)
                     conv.see(r->delta, qd / k - npv / f, kQuantlibDeltaFloor * 4, ctx);
                 // QuantLib's own implied vol from the mark, where the price pins it.
-                if (!in_tail && qv * r->iv > 1e-6 * npv) {
+                if (!fallback && !in_tail && qv * r->iv > 1e-6 * npv) {
                     const double q_iv = opt->impliedVolatility(r->price_usd, mk.process, 1e-13, 500);
                     iv.see(r->iv, q_iv, 0.0, ctx);
                 }
@@ -419,8 +464,10 @@ void capture_book_matches_quantlib(void **)
             ht_feed_destroy(feed);
             ht_greeks_destroy(g);
         }
-    print_message("capture book: %d option greeks compared with QuantLib, %d excluded by their flags\n", compared,
-                  excluded);
+    print_message("capture book: %d option greeks compared with QuantLib (%d at a smile or last-IV fallback vol), "
+                  "%d excluded by their flags\n",
+                  compared, fallbacks, excluded);
+    assert_true(fallbacks > 0);
     report(&price, &delta, &gamma, &vega, &tail, "capture/AnalyticEuropeanEngine");
     print_message("capture convention (Deribit delta from QuantLib's numbers): worst %.3g; implied vol: worst %.3g\n",
                   conv.rel, iv.rel);

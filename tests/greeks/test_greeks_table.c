@@ -231,7 +231,9 @@ static void forward_comes_from_future_then_perpetual_then_index(void **state)
     ht_positions_destroy(book);
 }
 
-/* Bad input: flagged on the position, excluded from the table, counted; no NaN in the rows. */
+/* Bad input: flagged on the position and counted; no NaN in the rows. A mark that gives no IV is priced on the
+ * expiry's smile (here the put of the same expiry: test_fallback.c checks the interpolation), a stale one at its
+ * last good IV (the engine solved it at the start); anything else is excluded from the table. */
 static void bad_input_is_flagged_excluded_and_counted(void **state)
 {
     (void)state;
@@ -243,27 +245,36 @@ static void bad_input_is_flagged_excluded_and_counted(void **state)
         bool trusted;
         uint64_t now;
         uint32_t flag;
+        uint32_t fallback;
     } cases[] = {
-        {NAN, true, NOW_MS, HT_GF_BAD_PRICE},
-        {0.0, true, NOW_MS, HT_GF_BAD_PRICE},
-        {-0.01, true, NOW_MS, HT_GF_BAD_PRICE},
-        {INFINITY, true, NOW_MS, HT_GF_BAD_PRICE},
-        {0.005, true, NOW_MS, HT_GF_BELOW_INTRINSIC}, /* intrinsic (25441.7 - 25000) / F = 0.0174 */
-        {1.2, true, NOW_MS, HT_GF_ABOVE_MAX},         /* a call worth more than the forward */
-        {0.05, false, NOW_MS, HT_GF_STALE},
-        {0.05, true, EXP_23JUN + 1, HT_GF_EXPIRED},
+        {NAN, true, NOW_MS, HT_GF_BAD_PRICE, 0},
+        {0.0, true, NOW_MS, HT_GF_BAD_PRICE, 0},
+        {-0.01, true, NOW_MS, HT_GF_BAD_PRICE, 0},
+        {INFINITY, true, NOW_MS, HT_GF_BAD_PRICE, 0},
+        {0.005, true, NOW_MS, HT_GF_BELOW_INTRINSIC, HT_GF_FALLBACK_SMILE}, /* intrinsic (25441.7 - 25000) / F = 0.0174 */
+        {1.2, true, NOW_MS, HT_GF_ABOVE_MAX, HT_GF_FALLBACK_SMILE},         /* a call worth more than the forward */
+        {0.05, false, NOW_MS, HT_GF_STALE, HT_GF_FALLBACK_LAST_IV},
+        {0.05, true, EXP_23JUN + 1, HT_GF_EXPIRED, 0},
     };
+    ht_greeks_recompute(g, NOW_MS); /* the call's last good IV */
     for (size_t c = 0; c < HT_ARRAY_LEN(cases); c++) {
         const uint64_t before = ht_greeks_stats_get(g)->excluded_by_flag[__builtin_ctz(cases[c].flag)];
         ht_greeks_set_mark(g, 55, cases[c].call_mark, S_USD, NOW_MS, cases[c].trusted);
         ht_greeks_recompute(g, cases[c].now);
         const ht_greeks_result *r = ht_greeks_result_at(g, 0);
-        if (!(r->flags & cases[c].flag))
-            fail_msg("case %zu: flags 0x%x lack 0x%x", c, r->flags, cases[c].flag);
-        assert_false(r->in_table);
-        assert_true(isnan(r->delta));
-        /* +1, or +2 when the put (same expiry) is expired too */
-        assert_true(ht_greeks_stats_get(g)->excluded_by_flag[__builtin_ctz(cases[c].flag)] >= before + 1);
+        if (!(r->flags & cases[c].flag) || (r->flags & HT_GF_FALLBACK) != cases[c].fallback)
+            fail_msg("case %zu: flags 0x%x, want 0x%x and fallback 0x%x", c, r->flags, cases[c].flag,
+                     cases[c].fallback);
+        if (cases[c].fallback) {
+            assert_true(r->in_table);
+            assert_true(isfinite(r->delta));
+            assert_int_equal(ht_greeks_stats_get(g)->excluded_by_flag[__builtin_ctz(cases[c].flag)], before);
+        } else {
+            assert_false(r->in_table);
+            assert_true(isnan(r->delta));
+            /* +1, or +2 when the put (same expiry) is expired too */
+            assert_true(ht_greeks_stats_get(g)->excluded_by_flag[__builtin_ctz(cases[c].flag)] >= before + 1);
+        }
         size_t n = 0;
         const ht_greeks_row *rows = ht_greeks_rows(g, &n);
         for (size_t i = 0; i < n; i++) {

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+/* No hedge on untrusted data, no hedging with unknown greeks: the simulated market with packet loss through the
+ * engine, with an independent feed reading the same packets as the reference (every order the engine sends
+ * must come when that feed trusts the hedge instrument's ticker and book and the index); and a book with an
+ * option that never gets a mark: the engine refuses to start hedging unless [engine] allow_unpriced names it. */
+#include <inttypes.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "hedgetrig/engine.h"
+#include "hedgetrig/feed.h"
+#include "hedgetrig/market_sim.h"
+#include "hedgetrig/sbe.h"
+
+#define DEMO_BOOK HT_SOURCE_DIR "/examples/demo_book.csv"
+#define TMP HT_TEST_TMPDIR
+
+/* Reads a whole file (NUL-terminated); NULL when it cannot. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    if (buf)
+        buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* Lines of an event log whose event column is `event`. */
+static unsigned count_events(const char *log, const char *event)
+{
+    char needle[64];
+    snprintf(needle, sizeof needle, ",%s,", event);
+    unsigned n = 0;
+    for (const char *p = log; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* The demo's engine settings: the demo book on the in-process venue. */
+static void demo_config(ht_engine_config *cfg, const char *log)
+{
+    ht_engine_config_default(cfg);
+    snprintf(cfg->book_path, sizeof cfg->book_path, "%s", DEMO_BOOK);
+    snprintf(cfg->strategy, sizeof cfg->strategy, "ww:0.25");
+    cfg->min_half_width_coin = 0.05;
+    snprintf(cfg->event_log, sizeof cfg->event_log, "%s", log);
+}
+
+/* The market with 3% of its packets lost. After every packet the engine handled, the orders it sent (if any)
+ * went out when the reference feed trusted BTC-PERPETUAL's ticker and book and the btc_usd index; decisions
+ * on untrusted data were suppressed, counted and logged, and hedging went on once the data was trusted. */
+static void lossy_market_never_trades_on_untrusted_quotes(void **state)
+{
+    (void)state;
+    ht_mkt_config mc;
+    ht_mkt_config_default(&mc);
+    mc.seed = 11;
+    mc.steps = 900;
+    mc.loss_prob = 0.03;
+    ht_error err;
+    ht_mkt *m = ht_mkt_create(&mc, &err);
+    assert_non_null(m);
+    ht_feed *ref = ht_feed_create(NULL, &err);
+    assert_non_null(ref);
+    ht_engine_config cfg;
+    demo_config(&cfg, TMP "/lossy.csv");
+    ht_engine *e = ht_engine_create(&cfg, &err);
+    if (!e)
+        fail_msg("%s", err.msg);
+    ht_nic_packet p;
+    ht_engine_report rep;
+    uint64_t orders = 0, orders_checked = 0, untrusted_packets = 0;
+    while (ht_mkt_next(m, &p) == 1) {
+        assert_int_equal(ht_engine_on_packet(e, p.payload, p.len, 0, p.ts_ns), 0);
+        ht_feed_on_packet(ref, p.payload, p.len, 0);
+        const ht_instrument *perp = ht_feed_instrument_by_name(ref, "BTC-PERPETUAL");
+        const ht_index_price *ix = ht_feed_index(ref, "btc_usd");
+        const bool trusted = perp && ix && ht_feed_price_status(ref, perp, 0) == HT_PRICE_OK &&
+                             ht_feed_book_status(ref, perp) == HT_BOOK_OK && ht_feed_index_status(ref, ix, 0) == HT_PRICE_OK;
+        untrusted_packets += !trusted;
+        ht_engine_get_report(e, &rep);
+        if (rep.orders > orders) {
+            if (!trusted)
+                fail_msg("order %" PRIu64 " sent on packet %" PRIu64 " while the feed does not trust BTC-PERPETUAL "
+                         "(ticker %s, book %s) or btc_usd",
+                         rep.orders, rep.packets, perp ? ht_price_status_str(ht_feed_price_status(ref, perp, 0)) : "-",
+                         perp ? ht_book_status_str(ht_feed_book_status(ref, perp)) : "-");
+            orders_checked += rep.orders - orders;
+            orders = rep.orders;
+        }
+    }
+    assert_int_equal(ht_engine_finish(e, &err), 0);
+    ht_engine_get_report(e, &rep);
+    ht_engine_destroy(e);
+    print_message("lossy market: %" PRIu64 " packets dropped, %" PRIu64 " sequence gaps, %" PRIu64
+                  " packets with untrusted data; %" PRIu64 " decisions suppressed (%" PRIu64 " index, %" PRIu64
+                  " venue), %" PRIu64 " orders, all on trusted data\n",
+                  ht_mkt_stats_get(m)->dropped, rep.gaps, untrusted_packets, rep.decisions_suppressed,
+                  rep.suppressed_index, rep.suppressed_venue, orders_checked);
+    assert_true(rep.gaps > 0);
+    assert_true(untrusted_packets > 0);
+    assert_true(rep.decisions_suppressed > 0);
+    assert_int_equal(rep.decisions_suppressed, rep.suppressed_index + rep.suppressed_venue);
+    assert_true(orders_checked > 0); /* hedging went on once the data was trusted */
+    assert_int_equal(orders_checked, rep.orders);
+    char *log = slurp(TMP "/lossy.csv");
+    assert_non_null(log);
+    assert_int_equal(count_events(log, "suppressed"), rep.decisions_suppressed);
+    assert_true(count_events(log, "trusted") > 0);
+    free(log);
+    ht_feed_destroy(ref);
+    ht_mkt_destroy(m);
+}
+
+/* Rewrites a packet without the tickers (1003) of one instrument; returns the new length. */
+static size_t drop_tickers(const uint8_t *in, size_t len, uint32_t id, uint8_t *out, size_t cap)
+{
+    ht_sbe_iter it;
+    if (ht_sbe_iter_init(&it, in, len) != HT_SBE_OK || len > cap) {
+        memcpy(out, in, len);
+        return len;
+    }
+    ht_sbe_writer w;
+    ht_sbe_writer_init(&w, out, cap, it.frame.channel_id, it.frame.seq);
+    ht_sbe_msg msg;
+    while (ht_sbe_iter_next(&it, &msg)) {
+        ht_sbe_ticker t;
+        if (msg.hdr.template_id == HT_SBE_TICKER && ht_sbe_decode_ticker(&msg, &t) == HT_SBE_OK && t.instrument_id == id)
+            continue;
+        assert_int_equal(ht_sbe_put_raw(&w, &msg.hdr, msg.block, (size_t)(msg.end - msg.block)), 0);
+    }
+    return ht_sbe_writer_finish(&w);
+}
+
+#define NO_MARK_OPTION "BTC-12JAN24-47000-C"
+
+/* Runs the demo book on 120 steps of the market in which NO_MARK_OPTION never gets a ticker; returns
+ * ht_engine_finish's result, the report and the text report in *text. */
+static int run_without_one_mark(ht_engine_config *cfg, ht_engine_report *rep, char **text, ht_error *err)
+{
+    ht_mkt_config mc;
+    ht_mkt_config_default(&mc);
+    mc.seed = 5;
+    mc.steps = 120;
+    ht_mkt *m = ht_mkt_create(&mc, err);
+    assert_non_null(m);
+    const ht_mkt_instrument *opt = ht_mkt_instrument_find(m, NO_MARK_OPTION);
+    assert_non_null(opt);
+    const uint32_t id = opt->id;
+    cfg->arm_timeout_ms = 5000;
+    ht_engine *e = ht_engine_create(cfg, err);
+    if (!e)
+        fail_msg("%s", err->msg);
+    static uint8_t buf[65536];
+    ht_nic_packet p;
+    int rc = 0;
+    while (rc == 0 && ht_mkt_next(m, &p) == 1) {
+        size_t n = drop_tickers(p.payload, p.len, id, buf, sizeof buf);
+        rc = ht_engine_on_packet(e, buf, n, 0, p.ts_ns);
+    }
+    rc = ht_engine_finish(e, err);
+    ht_engine_get_report(e, rep);
+    FILE *f = fopen(TMP "/report.txt", "w");
+    assert_non_null(f);
+    ht_engine_print_report(e, f);
+    fclose(f);
+    *text = slurp(TMP "/report.txt");
+    ht_engine_destroy(e);
+    ht_mkt_destroy(m);
+    return rc;
+}
+
+/* A position with no usable greeks keeps the engine from hedging (after the wait for marks too), with a reason
+ * that names it; named in [engine] allow_unpriced, hedging starts without it and the report names it. */
+static void unusable_position_blocks_arming_unless_allowed(void **state)
+{
+    (void)state;
+    ht_engine_config cfg;
+    ht_engine_report rep;
+    ht_error err = {{0}};
+    char *text = NULL;
+    demo_config(&cfg, TMP "/no_mark.csv");
+    assert_int_equal(run_without_one_mark(&cfg, &rep, &text, &err), -1);
+    assert_false(rep.armed);
+    assert_int_equal(rep.orders, 0);
+    assert_non_null(strstr(err.msg, "not arming: 1 positions have no usable greeks (" NO_MARK_OPTION ": no_mark)"));
+    assert_non_null(strstr(err.msg, "allow_unpriced"));
+    char *log = slurp(TMP "/no_mark.csv");
+    assert_non_null(log);
+    assert_int_equal(count_events(log, "arm_refused"), 1);
+    assert_int_equal(count_events(log, "order"), 0);
+    free(log);
+    free(text);
+
+    demo_config(&cfg, TMP "/no_mark_allowed.csv");
+    assert_int_equal(ht_engine_config_load(&cfg, HT_SOURCE_DIR "/tests/e2e/data/allow_unpriced.conf", &err), 0);
+    assert_int_equal(cfg.n_allow_unpriced, 2);
+    assert_int_equal(run_without_one_mark(&cfg, &rep, &text, &err), 0);
+    assert_true(rep.armed);
+    assert_int_equal(rep.positions_excluded, 1);
+    assert_int_equal(rep.positions_in_table, 10);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "10 options in the table, 1 positions left out"));
+    assert_non_null(strstr(text, "  " NO_MARK_OPTION ": no_mark, left out (no usable greeks)"));
+    free(text);
+
+    /* A name that is not in the book is a configuration error, not a silent no-op. */
+    demo_config(&cfg, TMP "/no_mark_unknown.csv");
+    cfg.n_allow_unpriced = 1;
+    snprintf(cfg.allow_unpriced[0], sizeof cfg.allow_unpriced[0], "BTC-12JAN24-99000-C");
+    assert_int_equal(run_without_one_mark(&cfg, &rep, &text, &err), -1);
+    assert_non_null(strstr(err.msg, "allow_unpriced names BTC-12JAN24-99000-C, which is not in the book"));
+    free(text);
+}
+
+/* The key's grammar: instrument names only. */
+static void allow_unpriced_refuses_bad_names(void **state)
+{
+    (void)state;
+    ht_engine_config cfg;
+    ht_engine_config_default(&cfg);
+    ht_error err = {{0}};
+    FILE *f = fopen(TMP "/bad_allow.conf", "w");
+    assert_non_null(f);
+    fputs("[engine]\nallow_unpriced = BTC-12JAN24-47000-C, BTC\001X\n", f);
+    fclose(f);
+    assert_int_equal(ht_engine_config_load(&cfg, TMP "/bad_allow.conf", &err), -1);
+    assert_non_null(strstr(err.msg, "bad_allow.conf:2"));
+    assert_non_null(strstr(err.msg, "allow_unpriced"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(lossy_market_never_trades_on_untrusted_quotes),
+        cmocka_unit_test(unusable_position_blocks_arming_unless_allowed),
+        cmocka_unit_test(allow_unpriced_refuses_bad_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
