@@ -22,7 +22,7 @@ static const char k_xsim_usage[] =
     "\n"
     "  --config CFG     [exchange_sim] section of a config file (docs/gateway.md); options below win\n"
     "  --host ADDR      IPv4 address to listen on (default 127.0.0.1);  --port N  (default 0: any free port)\n"
-    "  --comp-id ID     the simulator's CompID (default DERIBITSERVER)\n"
+    "  --comp-id ID     the simulator's CompID, 1..31 of A-Z a-z 0-9 . _ - (default DERIBITSERVER)\n"
     "  --latency-us N   delay before every outbound message (default 0)\n"
     "  --fee-bps F      taker fee on notional, in Commission (12) (default 5)\n"
     "  --max-fill-qty Q split fills into executions of at most Q (default 0: one per level)\n"
@@ -73,8 +73,9 @@ int cmd_exchange_sim(int argc, char **argv)
                 return HT_EXIT_USAGE;
             cfg.port = (uint16_t)u;
         } else if (!strcmp(opt, "--comp-id")) {
-            if (!v[0] || strlen(v) >= sizeof cfg.comp_id)
-                return ht_cli_usage_error("exchange-sim", "--comp-id must be 1..31 characters");
+            ht_error bad;
+            if (ht_gw_check_comp_id("--comp-id", v, &bad) != 0)
+                return ht_cli_usage_error("exchange-sim", "%s", bad.msg);
             snprintf(cfg.comp_id, sizeof cfg.comp_id, "%s", v);
         } else if (!strcmp(opt, "--latency-us")) {
             if (!ht_cli_parse_u64("exchange-sim", opt, v, 0, 10000000, &u))

@@ -11,8 +11,8 @@
 
 static const char k_order_usage[] =
     "usage: hedgetrig order --fix HOST:PORT --sender ID --target ID --symbol S --side buy|sell --qty Q --price P\n"
-    "                       [--config CFG] [--secrets FILE] [--mark P] [--inverse USD | --contract-size C]\n"
-    "                       [--journal FILE] [--timeout-ms N]\n"
+    "                       (--mark P | --no-collar) [--config CFG] [--secrets FILE]\n"
+    "                       [--inverse USD | --contract-size C] [--journal FILE] [--timeout-ms N]\n"
     "\n"
     "Sends one immediate-or-cancel limit order through the gateway: pre-trade risk checks, the journal, a\n"
     "FIX 4.4 session (Deribit logon when a client id and secret are given), and prints every execution report.\n"
@@ -20,13 +20,15 @@ static const char k_order_usage[] =
     "was rejected (by a risk rule or the venue) or the session failed, 2 on a usage error.\n"
     "\n"
     "  --fix HOST:PORT   the venue's FIX acceptor\n"
-    "  --sender ID       our SenderCompID;  --target ID  the venue's TargetCompID\n"
-    "  --symbol S        instrument (e.g. BTC-PERPETUAL)\n"
+    "  --sender ID       our SenderCompID;  --target ID  the venue's TargetCompID (1..31 of A-Z a-z 0-9 . _ -)\n"
+    "  --symbol S        instrument, 1..31 of A-Z 0-9 _ - (e.g. BTC-PERPETUAL)\n"
     "  --side buy|sell   --qty Q (contracts, > 0)  --price P (limit, > 0)\n"
     "  --config CFG      config file: [gateway] and [risk] sections (docs/gateway.md); the options above win\n"
     "  --secrets FILE    client_id / client_secret file, mode 0600 (default: HT_DERIBIT_CLIENT_ID and\n"
     "                    HT_DERIBIT_CLIENT_SECRET from the environment, when set)\n"
-    "  --mark P          mark price for the risk collar (risk.collar_bps); without it the collar refuses the order\n"
+    "  --mark P          the instrument's mark price: the price collar (risk.collar_bps, default 500) measures\n"
+    "                    the order's price from it\n"
+    "  --no-collar       send without a price collar (one of --mark and --no-collar is required)\n"
     "  --inverse USD     an inverse instrument whose contract is worth USD (BTC-PERPETUAL: 10): the notional rule\n"
     "                    (risk.max_notional) counts qty x USD\n"
     "  --contract-size C a linear instrument of C coins a contract: the notional rule counts qty x C x price\n"
@@ -90,9 +92,13 @@ int cmd_order(int argc, char **argv)
                *secrets = NULL, *journal = NULL;
     double qty = 0, price = 0, mark = 0, inverse_usd = 0, contract_size = 0;
     uint64_t timeout_ms = 10000;
-    bool have_qty = false, have_price = false;
+    bool have_qty = false, have_price = false, have_mark = false, no_collar = false;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
+        if (!strcmp(opt, "--no-collar")) {
+            no_collar = true;
+            continue;
+        }
         if (i + 1 >= argc)
             return ht_cli_usage_error("order", "%s needs a value", opt);
         const char *v = argv[++i];
@@ -115,6 +121,7 @@ int cmd_order(int argc, char **argv)
         } else if (!strcmp(opt, "--mark")) {
             if (!ht_cli_parse_double("order", opt, v, 1e-12, 1e15, &mark))
                 return HT_EXIT_USAGE;
+            have_mark = true;
         } else if (!strcmp(opt, "--inverse")) {
             if (!ht_cli_parse_double("order", opt, v, 1e-12, 1e15, &inverse_usd))
                 return HT_EXIT_USAGE;
@@ -134,18 +141,22 @@ int cmd_order(int argc, char **argv)
         return ht_cli_usage_error("order", "--side must be buy or sell, got '%s'", side);
     if (inverse_usd > 0 && contract_size > 0)
         return ht_cli_usage_error("order", "--inverse and --contract-size exclude each other");
-    if (strlen(symbol) >= HT_GW_SYMBOL_BYTES)
-        return ht_cli_usage_error("order", "--symbol must be at most %d characters", HT_GW_SYMBOL_BYTES - 1);
+    ht_error err;
+    /* Every string that becomes a FIX field is checked here, so the error names the option. */
+    if (ht_gw_check_symbol("--symbol", symbol, &err) != 0 || ht_gw_check_comp_id("--sender", sender, &err) != 0 ||
+        ht_gw_check_comp_id("--target", target, &err) != 0)
+        return ht_cli_usage_error("order", "%s", err.msg);
+    if (have_mark == no_collar)
+        return ht_cli_usage_error("order", have_mark ? "--mark and --no-collar exclude each other"
+                                                     : "give the instrument's --mark (the price collar measures from "
+                                                       "it) or, deliberately, --no-collar");
 
     ht_gw_config cfg;
     ht_gw_config_defaults(&cfg);
-    ht_error err;
     if (config && ht_gw_config_load(&cfg, config, &err) != 0)
         return ht_cli_fail("order", "%s", err.msg);
     if (!parse_endpoint(fix, &cfg))
         return ht_cli_usage_error("order", "--fix expects HOST:PORT, got '%s'", fix);
-    if (strlen(sender) >= sizeof cfg.sender_comp_id || strlen(target) >= sizeof cfg.target_comp_id)
-        return ht_cli_usage_error("order", "--sender and --target must be 1..31 characters");
     snprintf(cfg.sender_comp_id, sizeof cfg.sender_comp_id, "%s", sender);
     snprintf(cfg.target_comp_id, sizeof cfg.target_comp_id, "%s", target);
     if (journal)
@@ -154,6 +165,8 @@ int cmd_order(int argc, char **argv)
         snprintf(cfg.journal_path, sizeof cfg.journal_path, "hedgetrig-%s-%s.journal", sender, target);
     if (ht_gw_secrets_load(&cfg, secrets, &err) != 0)
         return ht_cli_fail("order", "%s", err.msg);
+    if (no_collar)
+        cfg.risk.collar_bps = 0;
     cfg.reconnect_max_attempts = 1; /* one shot: a failed connect is a failed session */
     if (cfg.connect_timeout_ms > timeout_ms)
         cfg.connect_timeout_ms = (uint32_t)timeout_ms;
@@ -161,8 +174,10 @@ int cmd_order(int argc, char **argv)
     ht_gw *gw = ht_gw_create(&cfg, &err);
     if (!gw)
         return ht_cli_fail("order", "%s", err.msg);
-    if (mark > 0)
-        ht_gw_set_mark(gw, symbol, mark);
+    if (have_mark && ht_gw_set_mark(gw, symbol, mark) != 0) {
+        ht_gw_destroy(gw);
+        return ht_cli_fail("order", "cannot set the mark of %s", symbol);
+    }
     if ((inverse_usd > 0 || contract_size > 0) &&
         ht_gw_set_contract(gw, symbol, inverse_usd > 0 ? HT_RISK_QTY_QUOTE : HT_RISK_QTY_BASE,
                            inverse_usd > 0 ? inverse_usd : contract_size, &err) != 0) {

@@ -130,15 +130,21 @@ static bool pipeline_key(ht_engine_config *c, const char *k, const char *v, bool
     return false;
 }
 
-/* Parses a comma-separated list of instrument names into the venues. */
-static bool venue_list(ht_engine_config *c, const char *v)
+/* Parses a comma-separated list of instrument names into the venues; a name that is not one (it becomes Symbol 55
+ * of every hedge order) points *expected at the reason, which names the byte and its offset. */
+static bool venue_list(ht_engine_config *c, const char *v, const char **expected)
 {
+    static __thread ht_error bad;
     char buf[512];
     if (strlen(v) >= sizeof buf)
         return false;
     snprintf(buf, sizeof buf, "%s", v);
     unsigned n = 0;
     for (char *save = NULL, *t = strtok_r(buf, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        if (ht_gw_check_symbol("an instrument name (Symbol 55)", t, &bad) != 0) {
+            *expected = bad.msg;
+            return false;
+        }
         if (n == HT_ENGINE_MAX_VENUES || strlen(t) >= sizeof c->venues[0])
             return false;
         snprintf(c->venues[n++], sizeof c->venues[0], "%s", t);
@@ -161,7 +167,7 @@ static bool hedge_key(ht_engine_config *c, const char *k, const char *v, bool *k
     if (!strcmp(k, "max_half_width"))
         return *expected = "a number >= 0 (coins, 0 = no limit)", ht_conf_nonneg(v, &c->max_half_width_coin);
     if (!strcmp(k, "venues"))
-        return *expected = "1 to 4 instrument names, comma-separated", venue_list(c, v);
+        return *expected = "1 to 4 instrument names, comma-separated", venue_list(c, v, expected);
     if (!strcmp(k, "collar"))
         return *expected = "a fraction in (0, 0.5)", num(v, &c->collar_frac) && c->collar_frac > 0 && c->collar_frac < 0.5;
     static const struct {

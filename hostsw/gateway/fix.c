@@ -239,7 +239,18 @@ const char *ht_fix_get(const ht_fix_msg *msg, uint32_t tag, size_t *len)
     return f ? msg->buf + f->off : NULL;
 }
 
-bool ht_fix_get_str(const ht_fix_msg *msg, uint32_t tag, char *out, size_t cap)
+char *ht_fix_printable(const char *src, size_t len, char *out, size_t cap)
+{
+    if (len >= cap)
+        len = cap - 1;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (unsigned char)src[i] >= 0x20 && (unsigned char)src[i] <= 0x7E ? src[i] : '?';
+    out[len] = '\0';
+    return out;
+}
+
+/* Copies a field's value into out (NUL-terminated, truncated), as is or shown printable. False when absent. */
+static bool copy_field(const ht_fix_msg *msg, uint32_t tag, char *out, size_t cap, bool printable)
 {
     size_t len;
     const char *v = ht_fix_get(msg, tag, &len);
@@ -247,11 +258,23 @@ bool ht_fix_get_str(const ht_fix_msg *msg, uint32_t tag, char *out, size_t cap)
         out[0] = '\0';
     if (!v || cap == 0)
         return false;
+    if (printable)
+        return ht_fix_printable(v, len, out, cap), true;
     if (len >= cap)
         len = cap - 1;
     memcpy(out, v, len);
     out[len] = '\0';
     return true;
+}
+
+bool ht_fix_get_str(const ht_fix_msg *msg, uint32_t tag, char *out, size_t cap)
+{
+    return copy_field(msg, tag, out, cap, false);
+}
+
+bool ht_fix_get_printable(const ht_fix_msg *msg, uint32_t tag, char *out, size_t cap)
+{
+    return copy_field(msg, tag, out, cap, true);
 }
 
 bool ht_fix_get_u64(const ht_fix_msg *msg, uint32_t tag, uint64_t *out)
@@ -503,6 +526,48 @@ void ht_fix_format_time(char *out, uint64_t wall_ns)
     format_time_cached(out, wall_ns, &cached_sec, cached);
 }
 
+/* ---- string values ---- */
+
+/* What each grammar allows, as said in error messages. */
+static const char *const k_grammar_text[] = {
+    "an instrument name is A-Z, 0-9, '_' and '-'",
+    "an identifier is A-Z, a-z, 0-9, '.', '_' and '-'",
+    "text is printable ASCII (0x20..0x7E)",
+    "a secret is printable ASCII without space (0x21..0x7E)",
+};
+
+bool ht_fix_byte_allowed(ht_fix_grammar grammar, unsigned char c)
+{
+    bool digit = c >= '0' && c <= '9', upper = c >= 'A' && c <= 'Z', lower = c >= 'a' && c <= 'z';
+    switch (grammar) {
+    case HT_FIX_GRAMMAR_INSTRUMENT: return upper || digit || c == '_' || c == '-';
+    case HT_FIX_GRAMMAR_ID: return upper || lower || digit || c == '.' || c == '_' || c == '-';
+    case HT_FIX_GRAMMAR_TEXT: return c >= 0x20 && c <= 0x7E;
+    case HT_FIX_GRAMMAR_SECRET: return c >= 0x21 && c <= 0x7E;
+    }
+    return false;
+}
+
+int ht_fix_check_value(const char *field, const char *value, size_t len, ht_fix_grammar grammar, size_t min_len,
+                       size_t max_len, ht_error *err)
+{
+    if ((unsigned)grammar >= HT_ARRAY_LEN(k_grammar_text))
+        return ht_error_set(err, "%s: unknown grammar %d", field, (int)grammar);
+    bool secret = grammar == HT_FIX_GRAMMAR_SECRET;
+    char shown[48];
+    size_t n = len < sizeof shown - 5 ? len : sizeof shown - 5;
+    for (size_t i = 0; i < n; i++)
+        shown[i] = secret ? '*' : ((unsigned char)value[i] >= 0x20 && (unsigned char)value[i] < 0x7F ? value[i] : '?');
+    memcpy(shown + n, len > n ? "...'" : "'", len > n ? 5 : 2);
+    for (size_t i = 0; i < len; i++)
+        if (!ht_fix_byte_allowed(grammar, (unsigned char)value[i]))
+            return ht_error_set(err, "%s '%s: byte 0x%02X at offset %zu is not allowed (%s)", field, shown,
+                                (unsigned char)value[i], i, k_grammar_text[grammar]);
+    if (len < min_len || len > max_len)
+        return ht_error_set(err, "%s '%s: %zu characters, expected %zu..%zu", field, shown, len, min_len, max_len);
+    return 0;
+}
+
 /* ---- writer ---- */
 
 /* Reserves n bytes at the writer's position; NULL (and the overflow flag) when they do not fit with the trailer. */
@@ -543,18 +608,28 @@ void ht_fix_writer_begin(ht_fix_writer *w, char *buf, size_t cap, const char *ms
     w->cap = cap;
     w->pos = HT_FIX_HEADER_ROOM;
     w->overflow = cap < HT_FIX_HEADER_ROOM + HT_FIX_TRAILER_BYTES;
+    w->refused = false;
+    w->refused_tag = 0;
     ht_fix_put_str(w, HT_TAG_MSG_TYPE, msg_type);
 }
 
-void ht_fix_put_raw(ht_fix_writer *w, const char *bytes, size_t len)
+/* True when every byte of value[0..len) is printable ASCII: what any field value may hold on our wire. */
+static bool printable_value(const char *value, size_t len)
 {
-    char *p = writer_reserve(w, len);
-    if (p)
-        memcpy(p, bytes, len);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)value[i] < 0x20 || (unsigned char)value[i] > 0x7E)
+            return false;
+    return true;
 }
 
 void ht_fix_put_bytes(ht_fix_writer *w, uint32_t tag, const char *value, size_t len)
 {
+    if (HT_UNLIKELY(tag == 0 || len == 0 || !printable_value(value, len))) {
+        if (!w->refused)
+            w->refused_tag = tag;
+        w->refused = true;
+        return;
+    }
     char *p = writer_tag(w, tag, len);
     if (!p)
         return;
@@ -597,7 +672,8 @@ void ht_fix_put_time(ht_fix_writer *w, uint32_t tag, uint64_t wall_ns)
 
 const char *ht_fix_writer_finish(ht_fix_writer *w, size_t *len)
 {
-    if (w->overflow)
+    *len = 0;
+    if (w->overflow || w->refused)
         return NULL;
     size_t body_len = w->pos - HT_FIX_HEADER_ROOM;
     char digits[20];
@@ -659,27 +735,14 @@ char *ht_fix_redact(const char *msg, size_t len, char *out, size_t cap)
 
 /* ---- NewOrderSingle fast path ---- */
 
-/* True when text is 1..max characters of printable ASCII other than '=' or SOH. */
-static bool valid_fix_value(const char *text, size_t min, size_t max)
-{
-    size_t n = strlen(text);
-    if (n < min || n > max)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)text[i] < 33 || (unsigned char)text[i] > 126)
-            return false;
-    return true;
-}
-
 int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *target, const char *clordid_prefix,
                     unsigned qty_decimals, unsigned price_decimals, ht_error *err)
 {
-    if (!valid_fix_value(sender, 1, 31))
-        return ht_error_set(err, "SenderCompID '%s' must be 1..31 printable characters", sender);
-    if (!valid_fix_value(target, 1, 31))
-        return ht_error_set(err, "TargetCompID '%s' must be 1..31 printable characters", target);
-    if (!valid_fix_value(clordid_prefix, 0, 15))
-        return ht_error_set(err, "ClOrdID prefix '%s' must be 0..15 printable characters", clordid_prefix);
+    if (ht_fix_check_value("SenderCompID (49)", sender, strlen(sender), HT_FIX_GRAMMAR_ID, 1, 31, err) != 0 ||
+        ht_fix_check_value("TargetCompID (56)", target, strlen(target), HT_FIX_GRAMMAR_ID, 1, 31, err) != 0 ||
+        ht_fix_check_value("ClOrdID prefix (11)", clordid_prefix, strlen(clordid_prefix), HT_FIX_GRAMMAR_ID, 0, 15,
+                           err) != 0)
+        return -1;
     if (qty_decimals > 9 || price_decimals > 9)
         return ht_error_set(err, "qty/price decimals must be 0..9, got %u/%u", qty_decimals, price_decimals);
     int n = snprintf(enc->head, sizeof enc->head, "35=D\00149=%s\00156=%s\00134=", sender, target);
@@ -703,6 +766,12 @@ const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, 
                               uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
                               double price, size_t *len)
 {
+    *len = 0;
+    if (HT_UNLIKELY(symbol_len == 0 || symbol_len > 31 || (side != '1' && side != '2')))
+        return NULL;
+    for (size_t i = 0; i < symbol_len; i++)
+        if (HT_UNLIKELY(!ht_fix_byte_allowed(HT_FIX_GRAMMAR_INSTRUMENT, (unsigned char)symbol[i])))
+            return NULL;
     char *body = buf + HT_FIX_HEADER_ROOM;
     char *p = body;
     for (size_t o = 0; o < enc->head_len; o += 16) /* whole blocks inside head[96]; the tail is overwritten */
@@ -718,8 +787,6 @@ const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, 
     p += enc->clordid_prefix_len;
     p += ht_fix_format_u64(p, clordid);
     PUT_LIT(p, "\00155=");
-    if (symbol_len > 31)
-        symbol_len = 31;
     memcpy(p, symbol, symbol_len);
     p += symbol_len;
     PUT_LIT(p, "\00154=");
@@ -732,6 +799,6 @@ const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, 
     memcpy(p, sending_time, 21);
     p += 21;
     *p++ = HT_FIX_SOH;
-    ht_fix_writer w = {buf, HT_FIX_NOS_BUFFER_BYTES, (size_t)(p - buf), false};
+    ht_fix_writer w = {buf, HT_FIX_NOS_BUFFER_BYTES, (size_t)(p - buf), false, 0, false};
     return ht_fix_writer_finish(&w, len);
 }

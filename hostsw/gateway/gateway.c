@@ -553,7 +553,10 @@ static int finish_and_send(ht_gw *gw, ht_fix_writer *w, char kind, uint64_t clor
     size_t len;
     const char *bytes = ht_fix_writer_finish(w, &len);
     if (!bytes) {
-        gw_log(gw, "outbound message does not fit %zu bytes", sizeof gw->scratch);
+        if (w->refused)
+            gw_log(gw, "outbound message not sent: the value of tag %u is empty or not printable ASCII", w->refused_tag);
+        else
+            gw_log(gw, "outbound message does not fit %zu bytes", sizeof gw->scratch);
         return -1;
     }
     uint8_t head[17];
@@ -644,15 +647,16 @@ static int send_resend_request(ht_gw *gw, uint64_t begin)
 /* Sends a session Reject (35=3) of inbound seq ref_seq. */
 static int send_reject(ht_gw *gw, uint64_t ref_seq, uint32_t ref_tag, const char *ref_type, int reason, const char *text)
 {
+    char shown_text[256], shown_type[8];
     ht_fix_writer w;
     begin_msg(gw, &w, "3", gw->next_out);
     ht_fix_put_u64(&w, HT_TAG_REF_SEQ_NUM, ref_seq);
     if (ref_tag)
         ht_fix_put_u64(&w, HT_TAG_REF_TAG_ID, ref_tag);
-    if (ref_type && ref_type[0])
-        ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, ref_type);
+    if (ref_type && ref_type[0]) /* the venue's MsgType, echoed: shown printable */
+        ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, ht_fix_printable(ref_type, strlen(ref_type), shown_type, sizeof shown_type));
     ht_fix_put_u64(&w, HT_TAG_SESSION_REJECT_REASON, (uint64_t)reason);
-    ht_fix_put_str(&w, HT_TAG_TEXT, text);
+    ht_fix_put_str(&w, HT_TAG_TEXT, ht_fix_printable(text, strlen(text), shown_text, sizeof shown_text));
     return finish_and_send(gw, &w, 'A', 0);
 }
 
@@ -776,6 +780,39 @@ static void report_bad(ht_gw *gw, ht_gw_event *ev, int max, int *n, uint64_t seq
             kill(getpid(), SIGKILL);                                                                          \
     } while (0)
 
+/* The instrument an ExecutionReport is about, into symbol[HT_GW_SYMBOL_BYTES]: our order's own when the report is
+ * about one of ours (a different echo is logged), else the report's Symbol (55), which must be an instrument name
+ * that fits (never truncated onto another instrument). 0, or -1 (reported) when it is not. */
+static int exec_symbol(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, const open_order *o, char *symbol,
+                       ht_gw_event *ev, int max, int *n)
+{
+    size_t len = 0;
+    const char *echo = ht_fix_get(m, HT_TAG_SYMBOL, &len);
+    if (o) {
+        const instrument *in = &gw->inst[o->inst];
+        memcpy(symbol, in->symbol, in->symbol_len);
+        symbol[in->symbol_len] = '\0';
+        if (len != in->symbol_len || memcmp(echo, in->symbol, len) != 0) {
+            char shown[40];
+            gw_log(gw, "ExecutionReport seq %llu for %s%llu names Symbol '%s', the order was for %s: kept %s",
+                   (unsigned long long)seq, gw->cfg.clordid_prefix, (unsigned long long)o->clordid,
+                   ht_fix_printable(echo, len, shown, sizeof shown), symbol, symbol);
+        }
+        return 0;
+    }
+    ht_error bad;
+    if (ht_fix_check_value("ExecutionReport Symbol (55)", echo, len, HT_FIX_GRAMMAR_INSTRUMENT, 1,
+                           HT_GW_SYMBOL_BYTES - 1, &bad) != 0) {
+        char why[300];
+        snprintf(why, sizeof why, "seq %llu: %s", (unsigned long long)seq, bad.msg);
+        report_bad(gw, ev, max, n, seq, why);
+        return -1;
+    }
+    memcpy(symbol, echo, len);
+    symbol[len] = '\0';
+    return 0;
+}
+
 /* Fills an event from an ExecutionReport and applies it; journals it. */
 static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev,
                                int max, int *n)
@@ -802,7 +839,6 @@ static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uin
     ht_fix_get_double(m, HT_TAG_LAST_QTY, &r.last_qty);
     ht_fix_get_double(m, HT_TAG_LAST_PX, &r.last_px);
     ht_fix_get_double(m, HT_TAG_CUM_QTY, &r.cum_qty);
-    ht_fix_get_str(m, HT_TAG_SYMBOL, r.symbol, sizeof r.symbol);
     size_t idlen;
     const char *id = ht_fix_get(m, HT_TAG_CL_ORD_ID, &idlen);
     r.clordid = id ? parse_clordid(gw, id, idlen) : 0;
@@ -818,6 +854,8 @@ static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uin
                         ht_fix_get_double(m, HT_TAG_LEAVES_QTY, &leaves_qty) && leaves_qty > 0;
     if (partial_fill)
         CRASH_POINT(gw, HT_GW_CRASH_FILL_READ);
+    if (exec_symbol(gw, m, seq, find_order(gw, r.clordid), r.symbol, ev, max, n) != 0)
+        return send_reject(gw, seq, HT_TAG_SYMBOL, "8", 5, "Symbol (55) is not an instrument name of at most 31 characters");
     if (journal_put(gw, JREC_IN, &r, sizeof r, NULL, 0) < 0)
         return -1;
     if (partial_fill)
@@ -828,10 +866,10 @@ static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uin
     if (e) {
         e->recv_tsc = recv_tsc;
         e->seq = seq;
-        ht_fix_get_str(m, HT_TAG_CL_ORD_ID, e->clordid, sizeof e->clordid);
+        ht_fix_get_printable(m, HT_TAG_CL_ORD_ID, e->clordid, sizeof e->clordid);
         e->clordid_num = r.clordid;
-        ht_fix_get_str(m, HT_TAG_ORDER_ID, e->order_id, sizeof e->order_id);
-        ht_fix_get_str(m, HT_TAG_EXEC_ID, e->exec_id, sizeof e->exec_id);
+        ht_fix_get_printable(m, HT_TAG_ORDER_ID, e->order_id, sizeof e->order_id);
+        ht_fix_get_printable(m, HT_TAG_EXEC_ID, e->exec_id, sizeof e->exec_id);
         memcpy(e->symbol, r.symbol, sizeof e->symbol);
         e->exec_type = r.exec_type;
         e->ord_status = r.ord_status;
@@ -847,7 +885,7 @@ static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uin
         uint64_t code = 0;
         if (ht_fix_get_u64(m, HT_TAG_ORD_REJ_REASON, &code))
             e->reason_code = (int)code;
-        ht_fix_get_str(m, HT_TAG_TEXT, e->text, sizeof e->text);
+        ht_fix_get_printable(m, HT_TAG_TEXT, e->text, sizeof e->text);
     }
     if (r.exec_type == 'F' && r.last_qty > 0 && gw->fill_fn && inst >= 0) {
         ht_gw_fill f = {gw->inst[inst].symbol, r.side < 0 ? HT_GW_SELL : HT_GW_BUY, r.last_qty, r.last_px, position,
@@ -863,7 +901,7 @@ static int on_reject(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, ht_gw_event_t
 {
     ht_gw_event *e = push_event(ev, max, n, type);
     char text[256] = "";
-    ht_fix_get_str(m, HT_TAG_TEXT, text, sizeof text);
+    ht_fix_get_printable(m, HT_TAG_TEXT, text, sizeof text);
     uint64_t ref = 0, code = 0;
     ht_fix_get_u64(m, HT_TAG_REF_SEQ_NUM, &ref);
     if (type == HT_GW_EV_SESSION_REJECT)
@@ -881,7 +919,7 @@ static int on_reject(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, ht_gw_event_t
         e->ref_seq = ref;
         e->reason_code = (int)code;
         memcpy(e->text, text, sizeof e->text);
-        ht_fix_get_str(m, HT_TAG_CL_ORD_ID, e->clordid, sizeof e->clordid);
+        ht_fix_get_printable(m, HT_TAG_CL_ORD_ID, e->clordid, sizeof e->clordid);
     }
     jrec_in r;
     memset(&r, 0, sizeof r);
@@ -926,7 +964,7 @@ static int handle_message(ht_gw *gw, const ht_fix_msg *m, uint64_t recv_tsc, ht_
     bool is_logon = strcmp(type, "A") == 0;
     if (gw->state == HT_GW_LOGON_SENT && strcmp(type, "5") == 0) {
         char text[200] = "";
-        ht_fix_get_str(m, HT_TAG_TEXT, text, sizeof text);
+        ht_fix_get_printable(m, HT_TAG_TEXT, text, sizeof text);
         gw_log(gw, "venue refused the logon: %s", text[0] ? text : "(no text)");
         ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_LOGOUT);
         if (e) {
@@ -1032,7 +1070,19 @@ act:
             gw->test_req_sent_ns = 0;
     } else if (strcmp(type, "1") == 0) {
         char id[64] = "";
-        ht_fix_get_str(m, HT_TAG_TEST_REQ_ID, id, sizeof id);
+        size_t id_len = 0;
+        const char *raw = ht_fix_get(m, HT_TAG_TEST_REQ_ID, &id_len);
+        ht_error bad;
+        if (raw && (id_len >= sizeof id ||
+                    ht_fix_check_value("TestReqID (112)", raw, id_len, HT_FIX_GRAMMAR_TEXT, 1, sizeof id - 1, &bad) != 0)) {
+            if (id_len >= sizeof id)
+                snprintf(bad.msg, sizeof bad.msg, "TestReqID (112) is %zu bytes, at most %zu are echoed", id_len,
+                         sizeof id - 1);
+            report_bad(gw, ev, max, n, seq, bad.msg);
+            return send_reject(gw, seq, HT_TAG_TEST_REQ_ID, "1", 6, bad.msg);
+        }
+        if (raw)
+            memcpy(id, raw, id_len);
         return send_simple_admin(gw, "0", id[0] ? id : NULL, NULL);
     } else if (strcmp(type, "2") == 0) {
         uint64_t begin = 0, end = 0;
@@ -1043,7 +1093,7 @@ act:
         return answer_resend(gw, begin, end, ev, max, n);
     } else if (strcmp(type, "5") == 0) {
         char text[200] = "";
-        ht_fix_get_str(m, HT_TAG_TEXT, text, sizeof text);
+        ht_fix_get_printable(m, HT_TAG_TEXT, text, sizeof text);
         gw_log(gw, "venue logged out: %s", text[0] ? text : "(no text)");
         ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_LOGOUT);
         if (e) {
@@ -1065,13 +1115,14 @@ act:
     } else if (strcmp(type, "j") == 0) {
         return on_reject(gw, m, seq, HT_GW_EV_BUSINESS_REJECT, ev, max, n);
     } else {
-        char why[96];
-        snprintf(why, sizeof why, "unsupported MsgType '%s' (seq %llu)", type, (unsigned long long)seq);
+        char why[96], shown_type[8];
+        ht_fix_printable(type, strlen(type), shown_type, sizeof shown_type);
+        snprintf(why, sizeof why, "unsupported MsgType '%s' (seq %llu)", shown_type, (unsigned long long)seq);
         report_bad(gw, ev, max, n, seq, why);
         ht_fix_writer w;
         begin_msg(gw, &w, "j", gw->next_out);
         ht_fix_put_u64(&w, HT_TAG_REF_SEQ_NUM, seq);
-        ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, type);
+        ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, shown_type);
         ht_fix_put_u64(&w, HT_TAG_BUSINESS_REJECT_REASON, 3);
         ht_fix_put_str(&w, HT_TAG_TEXT, "unsupported message type");
         return finish_and_send(gw, &w, 'A', 0);
@@ -1253,6 +1304,8 @@ ht_gw *ht_gw_create(const ht_gw_config *cfg, ht_error *err)
         return ht_error_set(err, "gateway: a client secret without a client id"), NULL;
     if (!cfg->journal_path[0])
         return ht_error_set(err, "gateway: a journal path is required (it keeps ClOrdIDs unique across restarts)"), NULL;
+    if (ht_gw_config_check_strings(cfg, err) != 0)
+        return NULL;
     ht_gw *gw = calloc(1, sizeof *gw);
     if (!gw)
         return ht_error_set(err, "gateway: out of memory"), NULL;
@@ -1408,6 +1461,18 @@ void ht_gw_wait(ht_gw *gw, int timeout_ms)
     poll(&p, 1, timeout_ms);
 }
 
+/* True when symbol[0..len) is 1..31 bytes of an instrument name and len is its whole length (the order path's check;
+ * the encoder checks again). */
+static inline bool symbol_ok(const char *symbol, size_t len)
+{
+    if (!symbol || len == 0 || len >= HT_GW_SYMBOL_BYTES)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!ht_fix_byte_allowed(HT_FIX_GRAMMAR_INSTRUMENT, (unsigned char)symbol[i]))
+            return false;
+    return true;
+}
+
 int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res)
 {
     res->clordid = 0;
@@ -1418,7 +1483,17 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     size_t sym_len = order->symbol ? strnlen(order->symbol, HT_GW_SYMBOL_BYTES) : 0;
     int side = order->side == HT_GW_BUY ? 1 : order->side == HT_GW_SELL ? -1 : 0;
     ht_risk_order ro = {order->symbol ? order->symbol : "", side, order->qty, order->price};
-    int inst = sym_len < HT_GW_SYMBOL_BYTES ? find_instrument(gw, order->symbol, sym_len, true) : -1;
+    if (HT_UNLIKELY(!symbol_ok(order->symbol, sym_len))) {
+        /* What becomes Symbol (55) must be an instrument name: a byte like SOH would start another field. */
+        ht_error bad;
+        ht_fix_check_value("Symbol (55)", ro.symbol, strnlen(ro.symbol, 64), HT_FIX_GRAMMAR_INSTRUMENT, 1,
+                           HT_GW_SYMBOL_BYTES - 1, &bad);
+        res->rule = HT_RISK_BAD_ORDER;
+        snprintf(res->reason, sizeof res->reason, "risk rule bad_order: %.230s", bad.msg);
+        gw_log(gw, "ORDER REFUSED: %s", res->reason);
+        return HT_GW_ERR_RISK;
+    }
+    int inst = find_instrument(gw, order->symbol, sym_len, true);
     double position = inst >= 0 ? gw->inst[inst].position : 0;
     double open_same = inst < 0 ? 0 : side > 0 ? gw->inst[inst].open_buy : -gw->inst[inst].open_sell;
     uint64_t now = gw->risk_clock_ns ? gw->risk_clock_ns : ht_mono_ns();
@@ -1453,6 +1528,11 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     size_t len;
     const char *bytes = ht_fix_encode_nos(&gw->nos, gw->nos_buf, seq, ht_wall_ns(), id, order->symbol, sym_len,
                                           side > 0 ? '1' : '2', order->qty, order->price, &len);
+    if (HT_UNLIKELY(!bytes)) { /* unreachable after the checks above; the encoder refuses on its own */
+        res->rule = HT_RISK_BAD_ORDER;
+        snprintf(res->reason, sizeof res->reason, "risk rule bad_order: the order encoder refused the order");
+        return HT_GW_ERR_RISK;
+    }
     res->ready_tsc = ht_tsc_now();
     res->clordid = id;
     res->seq = seq;
@@ -1578,6 +1658,11 @@ int ht_gw_kill_on_signal(int signo)
 
 void ht_gw_logout(ht_gw *gw, const char *text)
 {
+    ht_error bad;
+    if (text && text[0] && ht_fix_check_value("logout Text (58)", text, strlen(text), HT_FIX_GRAMMAR_TEXT, 1, 200, &bad) != 0) {
+        gw_log(gw, "%s: the Logout goes without it", bad.msg);
+        text = NULL;
+    }
     if (gw->state == HT_GW_ACTIVE || gw->state == HT_GW_LOGON_SENT) {
         send_simple_admin(gw, "5", NULL, text);
         set_state(gw, HT_GW_LOGOUT_SENT);

@@ -97,6 +97,63 @@ static bool copy_value(char *dst, size_t cap, const char *v, bool allow_empty)
     return true;
 }
 
+int ht_gw_check_symbol(const char *field, const char *symbol, ht_error *err)
+{
+    return ht_fix_check_value(field, symbol, strlen(symbol), HT_FIX_GRAMMAR_INSTRUMENT, 1, HT_GW_SYMBOL_BYTES - 1, err);
+}
+
+int ht_gw_check_comp_id(const char *field, const char *comp_id, ht_error *err)
+{
+    return ht_fix_check_value(field, comp_id, strlen(comp_id), HT_FIX_GRAMMAR_ID, 1, 31, err);
+}
+
+int ht_gw_check_clordid_prefix(const char *field, const char *prefix, ht_error *err)
+{
+    return ht_fix_check_value(field, prefix, strlen(prefix), HT_FIX_GRAMMAR_ID, 0, 15, err);
+}
+
+int ht_gw_check_client_id(const char *field, const char *client_id, ht_error *err)
+{
+    return ht_fix_check_value(field, client_id, strlen(client_id), HT_FIX_GRAMMAR_ID, 1, 127, err);
+}
+
+int ht_gw_check_client_secret(const char *field, const char *secret, ht_error *err)
+{
+    return ht_fix_check_value(field, secret, strlen(secret), HT_FIX_GRAMMAR_SECRET, 1, 127, err);
+}
+
+int ht_gw_config_check_strings(const ht_gw_config *cfg, ht_error *err)
+{
+    /* Unterminated arrays are refused before strlen reads past them. */
+    if (!memchr(cfg->sender_comp_id, 0, sizeof cfg->sender_comp_id) ||
+        !memchr(cfg->target_comp_id, 0, sizeof cfg->target_comp_id) ||
+        !memchr(cfg->clordid_prefix, 0, sizeof cfg->clordid_prefix) || !memchr(cfg->client_id, 0, sizeof cfg->client_id) ||
+        !memchr(cfg->client_secret, 0, sizeof cfg->client_secret))
+        return ht_error_set(err, "gateway: a CompID, the ClOrdID prefix, the client id or secret is not NUL-terminated");
+    if (ht_gw_check_comp_id("gateway: sender_comp_id (SenderCompID 49)", cfg->sender_comp_id, err) != 0 ||
+        ht_gw_check_comp_id("gateway: target_comp_id (TargetCompID 56)", cfg->target_comp_id, err) != 0 ||
+        ht_gw_check_clordid_prefix("gateway: clordid_prefix (ClOrdID 11)", cfg->clordid_prefix, err) != 0)
+        return -1;
+    if (cfg->client_id[0] && ht_gw_check_client_id("gateway: client_id (Username 553)", cfg->client_id, err) != 0)
+        return -1;
+    if (cfg->client_secret[0] && ht_gw_check_client_secret("gateway: client_secret", cfg->client_secret, err) != 0)
+        return -1;
+    return 0;
+}
+
+/* A string key whose value reaches the wire: copies it when check accepts it, else leaves the reason (which names the
+ * byte and its offset) in a per-thread buffer that *expected points at. */
+static bool wire_value(char *dst, size_t cap, const char *key, const char *v,
+                       int (*check)(const char *, const char *, ht_error *), const char **expected)
+{
+    static __thread ht_error why;
+    if (check(key, v, &why) != 0) {
+        *expected = why.msg;
+        return false;
+    }
+    return copy_value(dst, cap, v, true);
+}
+
 /* Applies one key of the [gateway] section; returns false with expected filled when the value is bad,
  * and sets *known false when the key is not one of ours. */
 static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, bool *known, const char **expected)
@@ -108,9 +165,9 @@ static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, boo
     if (!strcmp(k, "port"))
         return *expected = "a port 1..65535", parse_u32(v, 1, 65535, &u) && (c->port = (uint16_t)u, true);
     if (!strcmp(k, "sender_comp_id"))
-        return *expected = "1..31 characters", copy_value(c->sender_comp_id, sizeof c->sender_comp_id, v, false);
+        return wire_value(c->sender_comp_id, sizeof c->sender_comp_id, k, v, ht_gw_check_comp_id, expected);
     if (!strcmp(k, "target_comp_id"))
-        return *expected = "1..31 characters", copy_value(c->target_comp_id, sizeof c->target_comp_id, v, false);
+        return wire_value(c->target_comp_id, sizeof c->target_comp_id, k, v, ht_gw_check_comp_id, expected);
     if (!strcmp(k, "heartbeat_s"))
         return *expected = "1..300", parse_u32(v, 1, 300, &c->heartbeat_s);
     if (!strcmp(k, "cancel_on_disconnect"))
@@ -142,7 +199,7 @@ static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, boo
     if (!strcmp(k, "resend_orders"))
         return *expected = "yes or no", parse_bool(v, &c->resend_orders);
     if (!strcmp(k, "clordid_prefix"))
-        return *expected = "0..15 characters", copy_value(c->clordid_prefix, sizeof c->clordid_prefix, v, true);
+        return wire_value(c->clordid_prefix, sizeof c->clordid_prefix, k, v, ht_gw_check_clordid_prefix, expected);
     if (!strcmp(k, "qty_decimals"))
         return *expected = "0..9", parse_u32(v, 0, 9, &u) && (c->qty_decimals = u, true);
     if (!strcmp(k, "price_decimals"))
@@ -165,10 +222,22 @@ static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, boo
     return false;
 }
 
+/* What ht_gw_config_load fills, and which [risk] keys the file named (a collar the file sets needs a mark). */
+typedef struct gw_load {
+    ht_gw_config *cfg;
+    bool saw_collar_bps;
+    bool saw_require_mark;
+} gw_load;
+
 /* Applies one key of the [risk] section (see apply_gateway_key). */
-static bool apply_risk_key(ht_risk_limits *r, const char *k, const char *v, bool *known, const char **expected)
+static bool apply_risk_key(gw_load *load, const char *k, const char *v, bool *known, const char **expected)
 {
+    ht_risk_limits *r = &load->cfg->risk;
     *known = true;
+    load->saw_collar_bps |= strcmp(k, "collar_bps") == 0;
+    load->saw_require_mark |= strcmp(k, "require_mark") == 0;
+    if (!strcmp(k, "require_mark"))
+        return *expected = "yes or no", parse_bool(v, &r->require_mark);
     *expected = "a number >= 0";
     if (!strcmp(k, "max_order_qty"))
         return parse_nonneg(v, &r->max_order_qty);
@@ -250,16 +319,19 @@ int ht_conf_read(const char *path, const char *const *sections, ht_conf_apply_fn
 static bool apply_gw_key(void *user, const char *section, const char *key, const char *value, bool *known,
                          const char **expected)
 {
-    ht_gw_config *cfg = user;
-    return strcmp(section, "gateway") == 0 ? apply_gateway_key(cfg, key, value, known, expected)
-                                           : apply_risk_key(&cfg->risk, key, value, known, expected);
+    gw_load *load = user;
+    return strcmp(section, "gateway") == 0 ? apply_gateway_key(load->cfg, key, value, known, expected)
+                                           : apply_risk_key(load, key, value, known, expected);
 }
 
 int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err)
 {
     static const char *const sections[] = {"gateway", "risk", NULL};
-    if (ht_conf_read(path, sections, apply_gw_key, cfg, err) != 0)
+    gw_load load = {cfg, false, false};
+    if (ht_conf_read(path, sections, apply_gw_key, &load, err) != 0)
         return -1;
+    if (load.saw_collar_bps && !load.saw_require_mark)
+        cfg->risk.require_mark = true; /* a collar the operator configured refuses orders it cannot measure */
     if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)
         return ht_error_set(err, "config %s: reconnect_max_ms %u is below reconnect_min_ms %u", path,
                             cfg->reconnect_max_ms, cfg->reconnect_min_ms);
@@ -277,10 +349,12 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
     if (!secrets_path || !secrets_path[0]) {
         const char *id = getenv("HT_DERIBIT_CLIENT_ID");
         const char *secret = getenv("HT_DERIBIT_CLIENT_SECRET");
-        if (id && !copy_value(cfg->client_id, sizeof cfg->client_id, id, false))
-            return ht_error_set(err, "HT_DERIBIT_CLIENT_ID must be 1..127 characters");
-        if (secret && !copy_value(cfg->client_secret, sizeof cfg->client_secret, secret, false))
-            return ht_error_set(err, "HT_DERIBIT_CLIENT_SECRET must be 1..127 characters");
+        if (id && (ht_gw_check_client_id("HT_DERIBIT_CLIENT_ID", id, err) != 0 ||
+                   !copy_value(cfg->client_id, sizeof cfg->client_id, id, false)))
+            return -1;
+        if (secret && (ht_gw_check_client_secret("HT_DERIBIT_CLIENT_SECRET", secret, err) != 0 ||
+                       !copy_value(cfg->client_secret, sizeof cfg->client_secret, secret, false)))
+            return -1;
         return 0;
     }
     int fd = open(secrets_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -301,11 +375,17 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
         close(fd);
         return ht_error_set(err, "secrets %s: %s", secrets_path, strerror(errno));
     }
-    char line[512];
+    char *line = NULL;
+    size_t line_cap = 0;
+    ssize_t got;
     int line_no = 0;
     int rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    while (rc == 0 && (got = getline(&line, &line_cap, f)) >= 0) {
         line_no++;
+        if (memchr(line, '\0', (size_t)got)) { /* a NUL would silently cut the value short */
+            rc = ht_error_set(err, "secrets %s:%d: holds a NUL byte", secrets_path, line_no);
+            break;
+        }
         char *s = trim(line);
         if (!*s || *s == '#')
             continue;
@@ -318,18 +398,26 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
         *eq = '\0';
         char *key = trim(s);
         char *value = trim(eq + 1);
+        char field[320];
+        snprintf(field, sizeof field, "secrets %s:%d: %s", secrets_path, line_no, key);
         if (!strcmp(key, "client_id")) {
-            if (!copy_value(cfg->client_id, sizeof cfg->client_id, value, false))
-                rc = ht_error_set(err, "secrets %s:%d: client_id must be 1..127 characters", secrets_path, line_no);
+            if (ht_gw_check_client_id(field, value, err) != 0)
+                rc = -1;
+            else
+                copy_value(cfg->client_id, sizeof cfg->client_id, value, false);
         } else if (!strcmp(key, "client_secret")) {
-            if (!copy_value(cfg->client_secret, sizeof cfg->client_secret, value, false))
-                rc = ht_error_set(err, "secrets %s:%d: client_secret must be 1..127 characters", secrets_path, line_no);
+            if (ht_gw_check_client_secret(field, value, err) != 0)
+                rc = -1;
+            else
+                copy_value(cfg->client_secret, sizeof cfg->client_secret, value, false);
         } else {
             rc = ht_error_set(err, "secrets %s:%d: unknown key '%s' (client_id, client_secret)", secrets_path, line_no,
                               key);
         }
     }
-    explicit_bzero(line, sizeof line);
+    if (line)
+        explicit_bzero(line, line_cap);
+    free(line);
     fclose(f);
     if (rc == 0 && (!cfg->client_id[0] || !cfg->client_secret[0]))
         rc = ht_error_set(err, "secrets %s: needs both client_id and client_secret", secrets_path);

@@ -65,7 +65,8 @@ void ht_risk_limits_defaults(ht_risk_limits *limits)
     limits->max_notional = 50000000;
     limits->notional_interval_ms = 60000;
     limits->max_position = 5000000;
-    limits->collar_bps = 0;
+    limits->collar_bps = 500;
+    limits->require_mark = false;
     limits->max_orders_per_sec = 200;
     limits->duplicate_window_ms = 0;
 }
@@ -243,10 +244,10 @@ ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double p
                           "position %.10g + open %.10g + order would be %.10g, |.| > max_position %.10g", position,
                           open_qty_same_side, projected, l->max_position);
     }
-    if (l->collar_bps > 0) {
-        if (!m || m->mark <= 0)
-            return breach(HT_RISK_NO_MARK, o, why, why_cap, "no mark for %s and collar_bps is %.10g", o->symbol,
-                          l->collar_bps);
+    if (l->collar_bps > 0 && (!m || m->mark <= 0) && l->require_mark)
+        return breach(HT_RISK_NO_MARK, o, why, why_cap, "no mark for %s, collar_bps is %.10g and require_mark is on",
+                      o->symbol, l->collar_bps);
+    if (l->collar_bps > 0 && m && m->mark > 0) {
         double off_bps = fabs(o->price - m->mark) / m->mark * 1e4;
         if (off_bps > l->collar_bps)
             return breach(HT_RISK_PRICE_COLLAR, o, why, why_cap, "price is %.1f bps from mark %.10g, collar %.10g bps",

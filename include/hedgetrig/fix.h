@@ -77,6 +77,12 @@ const ht_fix_field *ht_fix_find(const ht_fix_msg *msg, uint32_t tag);
 const char *ht_fix_get(const ht_fix_msg *msg, uint32_t tag, size_t *len);
 /* Copies a field's value into out (capacity cap, NUL-terminated, truncated to fit). Returns false if absent. */
 bool ht_fix_get_str(const ht_fix_msg *msg, uint32_t tag, char *out, size_t cap);
+/* Like ht_fix_get_str, with every byte outside printable ASCII (0x20..0x7E) shown as '?': for what the venue sent
+ * that reaches a log, a terminal or an event (Text, ids), so that it cannot carry control sequences. */
+bool ht_fix_get_printable(const ht_fix_msg *msg, uint32_t tag, char *out, size_t cap);
+/* Copies src[0..len) into out (capacity cap > 0, NUL-terminated, truncated) with bytes outside 0x20..0x7E as '?'.
+ * Returns out. */
+char *ht_fix_printable(const char *src, size_t len, char *out, size_t cap);
 /* Parses a field as an unsigned decimal. Returns false when absent or not a plain number. */
 bool ht_fix_get_u64(const ht_fix_msg *msg, uint32_t tag, uint64_t *out);
 /* Parses a field as a decimal number (FIX Qty/Price/float: optional '-', digits, optional '.digits').
@@ -87,6 +93,27 @@ char ht_fix_get_char(const ht_fix_msg *msg, uint32_t tag);
 /* True when a field equals the NUL-terminated text. */
 bool ht_fix_field_is(const ht_fix_msg *msg, uint32_t tag, const char *text);
 
+/* ---- string values ---- */
+
+/* What the string value of a FIX field may hold (docs/gateway.md, "String grammar"). Every grammar excludes SOH,
+ * control characters and bytes above 0x7E, so a value can never end its field early or start another one. */
+typedef enum ht_fix_grammar {
+    HT_FIX_GRAMMAR_INSTRUMENT = 0, /* a Deribit instrument name (Symbol 55): A-Z 0-9 _ - */
+    HT_FIX_GRAMMAR_ID,             /* an identifier (CompIDs 49/56, ClOrdID 11, Username 553): A-Z a-z 0-9 . _ - */
+    HT_FIX_GRAMMAR_TEXT,           /* free text (Text 58, TestReqID 112): printable ASCII 0x20..0x7E */
+    HT_FIX_GRAMMAR_SECRET,         /* a secret (never on the wire as such): printable ASCII without space 0x21..0x7E */
+} ht_fix_grammar;
+
+/* True when the grammar allows byte c. */
+bool ht_fix_byte_allowed(ht_fix_grammar grammar, unsigned char c);
+
+/* Checks that value[0..len) is min_len..max_len bytes, each allowed by the grammar. Returns 0, or -1 with err
+ * "<field> '<value>': byte 0x01 at offset 13 is not allowed (<what the grammar allows>)" (the value shown with
+ * non-printable bytes as '?'; never shown for HT_FIX_GRAMMAR_SECRET). field names the input as the caller knows
+ * it: "--symbol", "config c.conf:4: sender_comp_id", "Symbol (55)". */
+int ht_fix_check_value(const char *field, const char *value, size_t len, ht_fix_grammar grammar, size_t min_len,
+                       size_t max_len, ht_error *err);
+
 /* ---- writer ---- */
 
 /* Room kept in front of the body for "8=FIX.4.4<SOH>9=NNNNNNN<SOH>". */
@@ -96,21 +123,24 @@ bool ht_fix_field_is(const ht_fix_msg *msg, uint32_t tag, const char *text);
 
 /* Builds one message in a caller-owned buffer, allocating nothing. The body is written from offset
  * HT_FIX_HEADER_ROOM; ht_fix_writer_finish writes BeginString and BodyLength backwards in front of it and
- * the CheckSum after it. If the buffer overflows, the writer records it and finish returns NULL. */
+ * the CheckSum after it. If the buffer overflows, the writer records it and finish returns NULL.
+ * The writer emits nothing that could parse as another field: a tag of 0, an empty value, or a value byte outside
+ * printable ASCII (0x20..0x7E; SOH included) refuses the message (refused_tag names the field) and finish returns
+ * NULL. Values are still checked against their field's grammar where they enter (ht_fix_check_value). */
 typedef struct ht_fix_writer {
     char *buf;
     size_t cap;
     size_t pos;
     bool overflow;
+    uint32_t refused_tag; /* the first field refused (0 when none) */
+    bool refused;
 } ht_fix_writer;
 
 /* Starts a message of type msg_type (e.g. "D") in buf (capacity cap, at least 64 bytes). */
 void ht_fix_writer_begin(ht_fix_writer *w, char *buf, size_t cap, const char *msg_type);
-/* Appends raw bytes (already "tag=value<SOH>" formatted, e.g. a precomputed template). */
-void ht_fix_put_raw(ht_fix_writer *w, const char *bytes, size_t len);
-/* Appends tag=value for a NUL-terminated string (which must not contain SOH). */
+/* Appends tag=value for a NUL-terminated string (1 or more bytes of printable ASCII, else the message is refused). */
 void ht_fix_put_str(ht_fix_writer *w, uint32_t tag, const char *value);
-/* Appends tag=value for len bytes of value. */
+/* Appends tag=value for len bytes of value (the same rule). */
 void ht_fix_put_bytes(ht_fix_writer *w, uint32_t tag, const char *value, size_t len);
 /* Appends tag=<decimal>. */
 void ht_fix_put_u64(ht_fix_writer *w, uint32_t tag, uint64_t value);
@@ -122,7 +152,7 @@ void ht_fix_put_decimal(ht_fix_writer *w, uint32_t tag, double value, unsigned m
 /* Appends tag=<UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss> for Unix time wall_ns. */
 void ht_fix_put_time(ht_fix_writer *w, uint32_t tag, uint64_t wall_ns);
 /* Writes the header and the checksum; returns the first byte of the finished message and its length in
- * *len, or NULL when the buffer was too small. */
+ * *len, or NULL when the buffer was too small or a value was refused. */
 const char *ht_fix_writer_finish(ht_fix_writer *w, size_t *len);
 
 /* ---- formatting helpers shared by the writer and the fast order encoder ---- */
@@ -151,8 +181,9 @@ typedef struct ht_fix_nos_encoder {
     char cached_time[17];
 } ht_fix_nos_encoder;
 
-/* Prepares the encoder. sender/target: CompIDs (1..31 characters, no SOH); clordid_prefix: 0..15 characters
- * put before the ClOrdID number; qty_decimals/price_decimals: digits kept after the point (0..9).
+/* Prepares the encoder. sender/target: CompIDs (1..31 characters of HT_FIX_GRAMMAR_ID); clordid_prefix: 0..15
+ * characters of HT_FIX_GRAMMAR_ID put before the ClOrdID number; qty_decimals/price_decimals: digits kept after
+ * the point (0..9).
  * Returns 0, or -1 with err naming the bad argument. */
 int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *target, const char *clordid_prefix,
                     unsigned qty_decimals, unsigned price_decimals, ht_error *err);
@@ -161,9 +192,11 @@ int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *tar
 #define HT_FIX_NOS_BUFFER_BYTES 512
 
 /* Encodes a NewOrderSingle: limit (40=2), immediate-or-cancel (59=3), MsgSeqNum seq, SendingTime and
- * TransactTime from wall_ns, ClOrdID prefix+clordid, Symbol symbol[0..symbol_len) (1..31 bytes), Side side
+ * TransactTime from wall_ns, ClOrdID prefix+clordid, Symbol symbol[0..symbol_len), Side side
  * (1 buy, 2 sell), OrderQty qty, Price price. buf must hold HT_FIX_NOS_BUFFER_BYTES.
- * Returns the first byte of the message (inside buf) and its length in *len. */
+ * Returns the first byte of the message (inside buf) and its length in *len, or NULL (nothing encoded) when the
+ * symbol is not 1..31 bytes of HT_FIX_GRAMMAR_INSTRUMENT or side is not '1' or '2': the encoder re-checks what
+ * its callers validated, so no caller can make it emit a field it did not mean. */
 const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
                               uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
                               double price, size_t *len);

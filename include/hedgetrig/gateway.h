@@ -25,10 +25,12 @@
 typedef struct ht_gw_config {
     char host[128];                 /* venue host name or address */
     uint16_t port;                  /* venue TCP port, 1..65535 */
-    char sender_comp_id[32];        /* our CompID (49), 1..31 characters */
-    char target_comp_id[32];        /* the venue's CompID (56), 1..31 characters */
-    char client_id[128];            /* Deribit client id -> Username (553); from the secrets file or environment */
-    char client_secret[128];        /* Deribit client secret: signs the logon, never logged or journaled */
+    char sender_comp_id[32];        /* our CompID (49), 1..31 characters of A-Z a-z 0-9 . _ - */
+    char target_comp_id[32];        /* the venue's CompID (56), the same grammar */
+    char client_id[128];            /* Deribit client id -> Username (553), the same grammar; from the secrets file or
+                                     * environment */
+    char client_secret[128];        /* Deribit client secret (printable ASCII, no space): signs the logon, never
+                                     * logged or journaled */
     uint32_t heartbeat_s;           /* HeartBtInt (108), 1..300 */
     bool cancel_on_disconnect;      /* CancelOnDisconnect (9001) */
     bool reset_seq_on_logon;        /* send ResetSeqNumFlag (141=Y) and start both sequences at 1 */
@@ -37,7 +39,7 @@ typedef struct ht_gw_config {
     uint32_t journal_fsync_interval_ms; /* 1..60000, for interval */
     ht_journal_tail journal_tail;   /* refuse | truncate a corrupt journal tail */
     bool resend_orders;             /* answer a ResendRequest by resending orders (PossDupFlag=Y) instead of gap-filling them */
-    char clordid_prefix[16];        /* put before the ClOrdID number, 0..15 characters */
+    char clordid_prefix[16];        /* put before the ClOrdID number, 0..15 characters of A-Z a-z 0-9 . _ - */
     unsigned qty_decimals;          /* digits after the point in OrderQty, 0..9 */
     unsigned price_decimals;        /* digits after the point in Price, 0..9 */
     uint32_t connect_timeout_ms;    /* TCP connect + logon answer, 100..600000 */
@@ -70,6 +72,21 @@ bool ht_conf_nonneg(const char *value, double *out);
 bool ht_conf_bool(const char *value, bool *out);
 bool ht_conf_str(char *dst, size_t cap, const char *value, bool allow_empty);
 
+/* The string grammar of every config value that reaches the wire (docs/gateway.md, "String grammar"): field
+ * names the input in the error ("--symbol", "Symbol (55)"). 0, or -1 with err naming the byte and its offset.
+ * Symbol (55): 1..31 characters of A-Z 0-9 _ - (Deribit's instrument names). */
+int ht_gw_check_symbol(const char *field, const char *symbol, ht_error *err);
+/* SenderCompID (49) / TargetCompID (56): 1..31 characters of A-Z a-z 0-9 . _ - */
+int ht_gw_check_comp_id(const char *field, const char *comp_id, ht_error *err);
+/* The ClOrdID prefix: 0..15 characters of A-Z a-z 0-9 . _ - (the whole ClOrdID stays within Deribit's 64). */
+int ht_gw_check_clordid_prefix(const char *field, const char *prefix, ht_error *err);
+/* The client id (Username 553): 1..127 characters of A-Z a-z 0-9 . _ - */
+int ht_gw_check_client_id(const char *field, const char *client_id, ht_error *err);
+/* The client secret (never sent; signs the logon): 1..127 characters of printable ASCII without space. */
+int ht_gw_check_client_secret(const char *field, const char *secret, ht_error *err);
+/* Checks every string of cfg that reaches the wire against its grammar (ht_gw_create calls it). 0 or -1 with err. */
+int ht_gw_config_check_strings(const ht_gw_config *cfg, ht_error *err);
+
 /* Loads the client id and secret. If secrets_path is non-NULL and non-empty, reads "client_id = ..." and
  * "client_secret = ..." from that file, which must be a regular file with no group/other permissions (0600
  * or 0400); otherwise from the environment variables HT_DERIBIT_CLIENT_ID and HT_DERIBIT_CLIENT_SECRET (when
@@ -93,7 +110,8 @@ typedef enum ht_gw_side { HT_GW_BUY = 1, HT_GW_SELL = 2 } ht_gw_side;
 
 /* A hedge order: always a limit, immediate-or-cancel. */
 typedef struct ht_gw_order {
-    const char *symbol;  /* instrument, 1..31 characters (e.g. "BTC-PERPETUAL") */
+    const char *symbol;  /* instrument, 1..31 characters of A-Z 0-9 _ - (e.g. "BTC-PERPETUAL"); anything else is
+                          * refused as bad_order, naming the byte */
     ht_gw_side side;
     double qty;          /* contracts, > 0 */
     double price;        /* limit price, > 0 */
@@ -212,7 +230,8 @@ int ht_gw_rearm(ht_gw *gw, const char *who, ht_error *err);
 /* Makes signo (e.g. SIGUSR1) engage the kill switch of every gateway at its next poll. 0 or -1. */
 int ht_gw_kill_on_signal(int signo);
 
-/* Sends Logout; the session stops (no reconnect) when the venue answers or after 2 s. */
+/* Sends Logout with text as its Text (58) when text is printable ASCII (else without Text, and the log says
+ * which byte was refused); the session stops (no reconnect) when the venue answers or after 2 s. */
 void ht_gw_logout(ht_gw *gw, const char *text);
 
 /* Registers the fill callback (called from ht_gw_poll, after the position is updated). fn may be NULL. */

@@ -16,7 +16,7 @@ typedef enum ht_risk_rule {
     HT_RISK_MAX_ORDER_QTY,   /* qty above max_order_qty */
     HT_RISK_MAX_NOTIONAL,    /* notional over the last notional_interval_ms would exceed max_notional */
     HT_RISK_MAX_POSITION,    /* |position + open orders on that side + this order| would exceed max_position */
-    HT_RISK_NO_MARK,         /* the collar is on and no mark is known for the symbol */
+    HT_RISK_NO_MARK,         /* the collar is on, require_mark is set and no mark is known for the symbol */
     HT_RISK_PRICE_COLLAR,    /* |price - mark| / mark above collar_bps */
     HT_RISK_MAX_ORDER_RATE,  /* more than max_orders_per_sec in the last second */
     HT_RISK_DUPLICATE,       /* same symbol, side, qty and price within duplicate_window_ms */
@@ -30,7 +30,9 @@ typedef struct ht_risk_limits {
     double max_notional;            /* sum of notional (quote currency, see ht_risk_set_contract) per interval, >= 0 */
     uint32_t notional_interval_ms;  /* the notional window, 1..86400000 (used when max_notional > 0) */
     double max_position;            /* absolute position per instrument, contracts, >= 0 */
-    double collar_bps;              /* allowed distance from the mark in basis points, >= 0 */
+    double collar_bps;              /* allowed distance from the mark in basis points, >= 0; applies whenever the
+                                     * symbol's mark is known */
+    bool require_mark;              /* with collar_bps > 0: refuse (no_mark) an order whose symbol has no mark */
     uint32_t max_orders_per_sec;    /* orders accepted in any 1 s window, 0..HT_RISK_MAX_RATE */
     uint32_t duplicate_window_ms;   /* identical orders within this time are refused, 0..3600000 */
 } ht_risk_limits;
@@ -49,7 +51,8 @@ typedef struct ht_risk_order {
 
 typedef struct ht_risk ht_risk;
 
-/* Sensible defaults: every rule on except the collar (needs a mark source) - see docs/gateway.md. */
+/* Sensible defaults: every rule on; the collar (500 bps) applies whenever a mark is known, and an order without
+ * a mark passes it (require_mark off) - see docs/gateway.md. */
 void ht_risk_limits_defaults(ht_risk_limits *limits);
 
 /* Checks the limits and creates the risk state (windows and marks; no allocation after this).

@@ -179,6 +179,13 @@ ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
         ht_error_set(err, "exchange-sim: fee_bps and max_fill_qty must be >= 0 and comp_id set");
         return NULL;
     }
+    /* The CompID goes into every message (49); the client id is compared with Username (553). */
+    if (ht_fix_check_value("exchange-sim: comp_id (SenderCompID 49)", cfg->comp_id,
+                           strnlen(cfg->comp_id, sizeof cfg->comp_id), HT_FIX_GRAMMAR_ID, 1, 31, err) != 0 ||
+        (cfg->client_id[0] && ht_fix_check_value("exchange-sim: client_id (Username 553)", cfg->client_id,
+                                                 strnlen(cfg->client_id, sizeof cfg->client_id), HT_FIX_GRAMMAR_ID, 1,
+                                                 127, err) != 0))
+        return NULL;
     ht_xsim *x = calloc(1, sizeof *x);
     if (!x) {
         ht_error_set(err, "exchange-sim: out of memory");
@@ -395,8 +402,11 @@ static void send_out(ht_xsim *x, conn *c, ht_fix_writer *w, bool app, bool withh
 {
     size_t len;
     const char *bytes = ht_fix_writer_finish(w, &len);
-    if (!bytes)
+    if (!bytes) {
+        if (w->refused)
+            xlog(x, "outbound message not sent: the value of tag %u is empty or not printable ASCII", w->refused_tag);
         return;
+    }
     session_store *s = c->store;
     if (s->n_sent == s->cap_sent) {
         size_t cap = s->cap_sent ? s->cap_sent * 2 : 1024;
@@ -632,6 +642,29 @@ static void match_order(ht_xsim *x, conn *c, order_ctx *o)
     (void)fee_total;
 }
 
+/* Copies an inbound string field into out (capacity cap) when it holds 1..cap-1 bytes of the grammar; otherwise
+ * answers with a session Reject (373=6, incorrect data format) naming the tag, the byte and its offset, and returns
+ * false. An absent field is left empty (true): required tags are checked by the callers. What the simulator echoes
+ * back (ClOrdID, Symbol, TestReqID) is thus always a value that encodes as exactly one field. */
+static bool inbound_value(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq, const char *type, uint32_t tag,
+                          const char *name, ht_fix_grammar grammar, char *out, size_t cap)
+{
+    size_t len = 0;
+    const char *v = ht_fix_get(m, tag, &len);
+    out[0] = '\0';
+    if (!v)
+        return true;
+    ht_error bad;
+    if (ht_fix_check_value(name, v, len, grammar, 1, cap - 1, &bad) != 0) {
+        xlog(x, "seq %llu rejected: %s", (unsigned long long)seq, bad.msg);
+        send_session_reject(x, c, seq, tag, type, 6, bad.msg);
+        return false;
+    }
+    memcpy(out, v, len);
+    out[len] = '\0';
+    return true;
+}
+
 /* Handles a NewOrderSingle. */
 static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq, bool poss_dup)
 {
@@ -645,8 +678,11 @@ static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq,
         }
     order_ctx o;
     memset(&o, 0, sizeof o);
-    ht_fix_get_str(m, HT_TAG_CL_ORD_ID, o.clordid, sizeof o.clordid);
-    ht_fix_get_str(m, HT_TAG_SYMBOL, o.symbol, sizeof o.symbol);
+    if (!inbound_value(x, c, m, seq, "D", HT_TAG_CL_ORD_ID, "ClOrdID (11)", HT_FIX_GRAMMAR_ID, o.clordid,
+                       sizeof o.clordid) ||
+        !inbound_value(x, c, m, seq, "D", HT_TAG_SYMBOL, "Symbol (55)", HT_FIX_GRAMMAR_INSTRUMENT, o.symbol,
+                       sizeof o.symbol))
+        return;
     o.side = ht_fix_get_char(m, HT_TAG_SIDE);
     bool qty_ok = ht_fix_get_double(m, HT_TAG_ORDER_QTY, &o.qty) && o.qty > 0;
     bool px_ok = ht_fix_get_double(m, HT_TAG_PRICE, &o.price) && o.price > 0;
@@ -805,11 +841,21 @@ static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
     }
     if (!c->logged_on) {
         char sender[32] = "";
-        ht_fix_get_str(m, HT_TAG_SENDER_COMP_ID, sender, sizeof sender);
-        if (strcmp(type, "A") != 0 || !sender[0] || !ht_fix_field_is(m, HT_TAG_TARGET_COMP_ID, x->cfg.comp_id)) {
+        size_t sender_len = 0;
+        const char *raw_sender = ht_fix_get(m, HT_TAG_SENDER_COMP_ID, &sender_len);
+        if (strcmp(type, "A") != 0 || !raw_sender || !ht_fix_field_is(m, HT_TAG_TARGET_COMP_ID, x->cfg.comp_id)) {
             drop_conn(x, c, "first message is not a Logon to this CompID");
             return;
         }
+        /* The sender becomes TargetCompID (56) of every answer: it must be an identifier that fits. */
+        ht_error bad;
+        if (ht_fix_check_value("Logon SenderCompID (49)", raw_sender, sender_len, HT_FIX_GRAMMAR_ID, 1,
+                               sizeof sender - 1, &bad) != 0) {
+            xlog(x, "logon refused: %s", bad.msg);
+            drop_conn(x, c, "bad SenderCompID");
+            return;
+        }
+        memcpy(sender, raw_sender, sender_len);
         c->store = store_for(x, sender);
         if (!c->store) {
             drop_conn(x, c, "too many sessions");
@@ -887,8 +933,8 @@ static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
         return;
     } else if (strcmp(type, "1") == 0) {
         char id[64] = "";
-        ht_fix_get_str(m, HT_TAG_TEST_REQ_ID, id, sizeof id);
-        send_admin(x, c, "0", id, NULL, 0);
+        if (inbound_value(x, c, m, seq, "1", HT_TAG_TEST_REQ_ID, "TestReqID (112)", HT_FIX_GRAMMAR_TEXT, id, sizeof id))
+            send_admin(x, c, "0", id[0] ? id : NULL, NULL, 0);
     } else if (strcmp(type, "2") == 0) {
         uint64_t b = 0, e = 0;
         if (!ht_fix_get_u64(m, HT_TAG_BEGIN_SEQ_NO, &b) || !ht_fix_get_u64(m, HT_TAG_END_SEQ_NO, &e) || b == 0)
@@ -902,14 +948,21 @@ static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
         on_new_order(x, c, m, seq, poss_dup);
     } else if (strcmp(type, "F") == 0) {
         /* Every order is immediate-or-cancel: by the time a cancel arrives it is done. */
+        char id[64], orig[64];
+        if (!inbound_value(x, c, m, seq, "F", HT_TAG_CL_ORD_ID, "ClOrdID (11)", HT_FIX_GRAMMAR_ID, id, sizeof id) ||
+            !inbound_value(x, c, m, seq, "F", HT_TAG_ORIG_CL_ORD_ID, "OrigClOrdID (41)", HT_FIX_GRAMMAR_ID, orig,
+                           sizeof orig))
+            return;
+        if (!id[0] || !orig[0]) {
+            send_session_reject(x, c, seq, id[0] ? HT_TAG_ORIG_CL_ORD_ID : HT_TAG_CL_ORD_ID, "F", 1,
+                                "required tag missing");
+            return;
+        }
         ht_fix_writer w;
         begin_out(x, c, &w, "9", s->next_out);
-        char id[64] = "NONE";
-        ht_fix_put_str(&w, HT_TAG_ORDER_ID, id);
-        ht_fix_get_str(m, HT_TAG_CL_ORD_ID, id, sizeof id);
+        ht_fix_put_str(&w, HT_TAG_ORDER_ID, "NONE");
         ht_fix_put_str(&w, HT_TAG_CL_ORD_ID, id);
-        ht_fix_get_str(m, HT_TAG_ORIG_CL_ORD_ID, id, sizeof id);
-        ht_fix_put_str(&w, HT_TAG_ORIG_CL_ORD_ID, id);
+        ht_fix_put_str(&w, HT_TAG_ORIG_CL_ORD_ID, orig);
         ht_fix_put_char(&w, HT_TAG_ORD_STATUS, '4');
         ht_fix_put_char(&w, HT_TAG_CXL_REJ_RESPONSE_TO, '1');
         ht_fix_put_u64(&w, HT_TAG_CXL_REJ_REASON, 0);
@@ -919,7 +972,8 @@ static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
         ht_fix_writer w;
         begin_out(x, c, &w, "j", s->next_out);
         ht_fix_put_u64(&w, HT_TAG_REF_SEQ_NUM, seq);
-        ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, type);
+        char shown_type[8];
+        ht_fix_put_str(&w, HT_TAG_REF_MSG_TYPE, ht_fix_printable(type, strlen(type), shown_type, sizeof shown_type));
         ht_fix_put_u64(&w, HT_TAG_BUSINESS_REJECT_REASON, 3);
         ht_fix_put_str(&w, HT_TAG_TEXT, "unsupported message type");
         send_out(x, c, &w, true, false);

@@ -22,7 +22,8 @@
 static ht_risk *make_risk(void)
 {
     ht_risk_limits l = {.max_order_qty = 100, .max_notional = 1000000, .notional_interval_ms = 1000,
-                        .max_position = 250, .collar_bps = 100, .max_orders_per_sec = 5, .duplicate_window_ms = 500};
+                        .max_position = 250, .collar_bps = 100, .require_mark = true, .max_orders_per_sec = 5,
+                        .duplicate_window_ms = 500};
     ht_error err;
     ht_risk *r = ht_risk_create(&l, &err);
     assert_non_null(r);

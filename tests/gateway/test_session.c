@@ -313,10 +313,12 @@ static size_t build_msg(char *buf, size_t cap, const char *type, const char *sen
     ht_fix_put_time(&w, 52, ht_wall_ns());
     char extra[512];
     snprintf(extra, sizeof extra, "%s", extra_pipes);
-    for (char *p = extra; *p; p++)
-        if (*p == '|')
-            *p = '\001';
-    ht_fix_put_raw(&w, extra, strlen(extra));
+    for (char *save = NULL, *f = strtok_r(extra, "|", &save); f; f = strtok_r(NULL, "|", &save)) {
+        char *eq = strchr(f, '=');
+        assert_non_null(eq);
+        *eq = '\0';
+        ht_fix_put_str(&w, (uint32_t)strtoul(f, NULL, 10), eq + 1);
+    }
     size_t len;
     const char *m = ht_fix_writer_finish(&w, &len);
     memmove(buf, m, len);

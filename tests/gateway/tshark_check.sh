@@ -24,8 +24,8 @@ for _ in $(seq 100); do grep -q 'Capturing on' tshark.err 2>/dev/null && break; 
 grep -q 'Capturing on' tshark.err || fail "tshark cannot capture on lo: $(cat tshark.err)"
 sleep 1  # let the capture settle before the first SYN
 common=(--fix "127.0.0.1:$port" --sender HEDGETRIG --target DERIBITSERVER --journal "$work/tshark.journal")
-"$bin" order "${common[@]}" --symbol BTC-PERPETUAL --side buy --qty 7 --price 50001 >order1.out 2>&1 || fail "order 1: $(cat order1.out)"
-"$bin" order "${common[@]}" --symbol BTC-PERPETUAL --side sell --qty 2 --price 60000 >order2.out 2>&1 || fail "order 2: $(cat order2.out)"
+"$bin" order "${common[@]}" --symbol BTC-PERPETUAL --side buy --qty 7 --price 50001 --mark 50000 >order1.out 2>&1 || fail "order 1: $(cat order1.out)"
+"$bin" order "${common[@]}" --symbol BTC-PERPETUAL --side sell --qty 2 --price 60000 --no-collar >order2.out 2>&1 || fail "order 2: $(cat order2.out)"
 # Let the last segments reach the capture file: on a loaded machine dumpcap may lag by seconds, so wait (up to
 # 20 s) until the file holds all four Logouts, the last messages of the two sessions.
 logouts_captured() {
