@@ -660,6 +660,11 @@ static void refresh(slow_half *s, unsigned why)
 {
     if (s->load_in_flight >= 0)
         return;
+    /* Re-centring on an index the feed does not trust would load a table without a reference spot: the table in
+     * force stays until the index is trusted again (the refresh triggers keep firing until then). */
+    for (unsigned u = 0; u < s->n_under; u++)
+        if (s->under[u].active && !s->under[u].index_trusted)
+            return;
     ht_greeks_recompute(s->greeks, s->now_ms);
     note_greeks(s);
     if (!load_table(s))

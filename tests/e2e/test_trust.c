@@ -64,27 +64,56 @@ static void demo_config(ht_engine_config *cfg, const char *log)
     snprintf(cfg->event_log, sizeof cfg->event_log, "%s", log);
 }
 
+/* The simulated market (seed 11, 900 steps, the given loss), a reference feed for the same packets, and the engine
+ * on the demo book with cfg. */
+typedef struct market_run {
+    ht_mkt *m;
+    ht_feed *ref;
+    ht_engine *e;
+} market_run;
+
+static void market_run_start(market_run *r, double loss, const ht_engine_config *cfg)
+{
+    ht_mkt_config mc;
+    ht_mkt_config_default(&mc);
+    mc.seed = 11;
+    mc.steps = 900;
+    mc.loss_prob = loss;
+    ht_error err;
+    r->m = ht_mkt_create(&mc, &err);
+    assert_non_null(r->m);
+    r->ref = ht_feed_create(NULL, &err);
+    assert_non_null(r->ref);
+    r->e = ht_engine_create(cfg, &err);
+    if (!r->e)
+        fail_msg("%s", err.msg);
+}
+
+/* Finishes the engine run (it must end cleanly) and returns its report. */
+static void market_run_finish(market_run *r, ht_engine_report *rep)
+{
+    ht_error err;
+    if (ht_engine_finish(r->e, &err) != 0)
+        fail_msg("%s", err.msg);
+    ht_engine_get_report(r->e, rep);
+    ht_engine_destroy(r->e);
+    ht_feed_destroy(r->ref);
+    ht_mkt_destroy(r->m);
+}
+
 /* The market with 3% of its packets lost. After every packet the engine handled, the orders it sent (if any)
  * went out when the reference feed trusted BTC-PERPETUAL's ticker and book and the btc_usd index; decisions
  * on untrusted data were suppressed, counted and logged, and hedging went on once the data was trusted. */
 static void lossy_market_never_trades_on_untrusted_quotes(void **state)
 {
     (void)state;
-    ht_mkt_config mc;
-    ht_mkt_config_default(&mc);
-    mc.seed = 11;
-    mc.steps = 900;
-    mc.loss_prob = 0.03;
-    ht_error err;
-    ht_mkt *m = ht_mkt_create(&mc, &err);
-    assert_non_null(m);
-    ht_feed *ref = ht_feed_create(NULL, &err);
-    assert_non_null(ref);
     ht_engine_config cfg;
     demo_config(&cfg, TMP "/lossy.csv");
-    ht_engine *e = ht_engine_create(&cfg, &err);
-    if (!e)
-        fail_msg("%s", err.msg);
+    market_run r;
+    market_run_start(&r, 0.03, &cfg);
+    ht_mkt *m = r.m;
+    ht_feed *ref = r.ref;
+    ht_engine *e = r.e;
     ht_nic_packet p;
     ht_engine_report rep;
     uint64_t orders = 0, orders_checked = 0, untrusted_packets = 0;
@@ -107,13 +136,12 @@ static void lossy_market_never_trades_on_untrusted_quotes(void **state)
             orders = rep.orders;
         }
     }
-    assert_int_equal(ht_engine_finish(e, &err), 0);
-    ht_engine_get_report(e, &rep);
-    ht_engine_destroy(e);
+    const uint64_t dropped = ht_mkt_stats_get(m)->dropped;
+    market_run_finish(&r, &rep);
     print_message("lossy market: %" PRIu64 " packets dropped, %" PRIu64 " sequence gaps, %" PRIu64
                   " packets with untrusted data; %" PRIu64 " decisions suppressed (%" PRIu64 " index, %" PRIu64
                   " venue), %" PRIu64 " orders, all on trusted data\n",
-                  ht_mkt_stats_get(m)->dropped, rep.gaps, untrusted_packets, rep.decisions_suppressed,
+                  dropped, rep.gaps, untrusted_packets, rep.decisions_suppressed,
                   rep.suppressed_index, rep.suppressed_venue, orders_checked);
     assert_true(rep.gaps > 0);
     assert_true(untrusted_packets > 0);
@@ -126,12 +154,14 @@ static void lossy_market_never_trades_on_untrusted_quotes(void **state)
     assert_int_equal(count_events(log, "suppressed"), rep.decisions_suppressed);
     assert_true(count_events(log, "trusted") > 0);
     free(log);
-    ht_feed_destroy(ref);
-    ht_mkt_destroy(m);
 }
 
-/* Rewrites a packet without the tickers (1003) of one instrument; returns the new length. */
-static size_t drop_tickers(const uint8_t *in, size_t len, uint32_t id, uint8_t *out, size_t cap)
+/* What to do with one message when rewriting a packet: put it (changed or not) into w and return true, or
+ * return false to have it copied as it is. ctx is the caller's. */
+typedef bool (*rewrite_fn)(const ht_sbe_msg *msg, ht_sbe_writer *w, const void *ctx);
+
+/* Rewrites a packet message by message through fn; returns the new length. */
+static size_t rewrite(const uint8_t *in, size_t len, rewrite_fn fn, const void *ctx, uint8_t *out, size_t cap)
 {
     ht_sbe_iter it;
     if (ht_sbe_iter_init(&it, in, len) != HT_SBE_OK || len > cap) {
@@ -141,13 +171,80 @@ static size_t drop_tickers(const uint8_t *in, size_t len, uint32_t id, uint8_t *
     ht_sbe_writer w;
     ht_sbe_writer_init(&w, out, cap, it.frame.channel_id, it.frame.seq);
     ht_sbe_msg msg;
-    while (ht_sbe_iter_next(&it, &msg)) {
-        ht_sbe_ticker t;
-        if (msg.hdr.template_id == HT_SBE_TICKER && ht_sbe_decode_ticker(&msg, &t) == HT_SBE_OK && t.instrument_id == id)
-            continue;
-        assert_int_equal(ht_sbe_put_raw(&w, &msg.hdr, msg.block, (size_t)(msg.end - msg.block)), 0);
-    }
+    while (ht_sbe_iter_next(&it, &msg))
+        if (!fn(&msg, &w, ctx))
+            assert_int_equal(ht_sbe_put_raw(&w, &msg.hdr, msg.block, (size_t)(msg.end - msg.block)), 0);
     return ht_sbe_writer_finish(&w);
+}
+
+/* rewrite_fn: index prices (1008) stamped *(const uint64_t *)ctx ms earlier. */
+static bool age_index(const ht_sbe_msg *msg, ht_sbe_writer *w, const void *ctx)
+{
+    ht_sbe_price_index pi;
+    if (msg->hdr.template_id != HT_SBE_PRICE_INDEX || ht_sbe_decode_price_index(msg, &pi) != HT_SBE_OK)
+        return false;
+    pi.timestamp_ms -= *(const uint64_t *)ctx;
+    assert_int_equal(ht_sbe_put_price_index(w, &pi), 0);
+    return true;
+}
+
+/* rewrite_fn: the tickers (1003) of instrument *(const uint32_t *)ctx dropped. */
+static bool drop_tickers(const ht_sbe_msg *msg, ht_sbe_writer *w, const void *ctx)
+{
+    (void)w;
+    ht_sbe_ticker t;
+    return msg->hdr.template_id == HT_SBE_TICKER && ht_sbe_decode_ticker(msg, &t) == HT_SBE_OK &&
+           t.instrument_id == *(const uint32_t *)ctx;
+}
+
+/* For 300 steps the index arrives 10 s late on the exchange's clock, with [greeks] max_quote_age_ms = 5000: the
+ * feed does not trust it. A breach then sends nothing (counted as an untrusted index), no order goes out while
+ * the reference feed says the index is too old, the table is not re-centred on it, and hedging resumes after. */
+static void old_index_breach_sends_nothing(void **state)
+{
+    (void)state;
+    ht_engine_config cfg;
+    demo_config(&cfg, TMP "/old_index.csv");
+    cfg.greeks.max_quote_age_ms = 5000;
+    market_run r;
+    market_run_start(&r, 0.0, &cfg);
+    ht_mkt *m = r.m;
+    ht_feed *ref = r.ref;
+    ht_engine *e = r.e;
+    static const uint64_t age_ms = 10000;
+    static uint8_t buf[65536];
+    ht_nic_packet p;
+    ht_engine_report rep;
+    uint64_t orders = 0, old_ticks = 0, orders_after = 0;
+    while (ht_mkt_next(m, &p) == 1) {
+        const uint64_t step = ht_mkt_step(m);
+        const size_t n = step >= 300 && step < 600 ? rewrite(p.payload, p.len, age_index, &age_ms, buf, sizeof buf)
+                                                   : (memcpy(buf, p.payload, p.len), p.len);
+        assert_int_equal(ht_engine_on_packet(e, buf, n, 0, p.ts_ns), 0);
+        ht_feed_on_packet(ref, buf, n, 0);
+        const ht_index_price *ix = ht_feed_index(ref, "btc_usd");
+        const bool old = ix && ht_feed_index_status(ref, ix, 5000) == HT_PRICE_OLD;
+        old_ticks += old;
+        ht_engine_get_report(e, &rep);
+        if (rep.orders > orders && old)
+            fail_msg("order %" PRIu64 " sent at step %" PRIu64 " on an index %" PRIu64 " ms old", rep.orders, step,
+                     ht_feed_now_ms(ref) - ix->timestamp_ms);
+        if (step >= 600)
+            orders_after += rep.orders - orders;
+        orders = rep.orders;
+    }
+    market_run_finish(&r, &rep);
+    print_message("old index: %" PRIu64 " packets on a 10 s old index; %" PRIu64 " decisions suppressed on it, %" PRIu64
+                  " orders after it was fresh again\n",
+                  old_ticks, rep.suppressed_index, orders_after);
+    assert_true(old_ticks > 100);
+    assert_true(rep.suppressed_index >= 1);
+    assert_int_equal(rep.check_mismatches, 0);
+    assert_true(orders_after > 0);
+    char *log = slurp(TMP "/old_index.csv");
+    assert_non_null(log);
+    assert_non_null(strstr(log, "no order: the index is not trusted"));
+    free(log);
 }
 
 #define NO_MARK_OPTION "BTC-12JAN24-47000-C"
@@ -173,7 +270,7 @@ static int run_without_one_mark(ht_engine_config *cfg, ht_engine_report *rep, ch
     ht_nic_packet p;
     int rc = 0;
     while (rc == 0 && ht_mkt_next(m, &p) == 1) {
-        size_t n = drop_tickers(p.payload, p.len, id, buf, sizeof buf);
+        size_t n = rewrite(p.payload, p.len, drop_tickers, &id, buf, sizeof buf);
         rc = ht_engine_on_packet(e, buf, n, 0, p.ts_ns);
     }
     rc = ht_engine_finish(e, err);
@@ -251,6 +348,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lossy_market_never_trades_on_untrusted_quotes),
+        cmocka_unit_test(old_index_breach_sends_nothing),
         cmocka_unit_test(unusable_position_blocks_arming_unless_allowed),
         cmocka_unit_test(allow_unpriced_refuses_bad_names),
     };
