@@ -1403,12 +1403,15 @@ static void write_counters(slow_half *s)
             "\nticks = %" PRIu64 "\nbreaches = %" PRIu64 "\ndecisions = %" PRIu64 "\norders = %" PRIu64
             "\norders_refused = %" PRIu64 "\norders_rejected = %" PRIu64 "\nfills = %" PRIu64
             "\nfilled_amount = %.10g\ncost_usd = %.6f\nnet_delta = %.10g\nband_lo = %.10g\nband_hi = %.10g\n"
-            "hedge_position = %.10g\nvenue_state = %s\nmuted = %d\nchecks_failed = %" PRIu64 "\n",
+            "hedge_position = %.10g\nvenue_state = %s\nmuted = %d\nchecks_failed = %" PRIu64 "\n"
+            "decisions_suppressed = %" PRIu64 "\nhedge_untrusted = %d\npositions_fallback = %" PRIu64
+            "\npositions_left_out = %" PRIu64 "\n",
             ht_wall_ns(), s->now_ms, s->armed, s->killed,
             (uint64_t)atomic_load_explicit(&s->e->packets_seen, memory_order_relaxed), r->ticks, r->breaches, r->decisions, r->orders,
             r->orders_refused, r->orders_rejected, r->fills, r->filled_amount, r->cost_usd, us->held, us->band_lo,
             us->band_hi, s->n_venues ? s->venues[0].position : 0.0,
-            s->gw ? ht_gw_state_name(ht_gw_get_state(s->gw)) : "none", us->muted, r->check_mismatches);
+            s->gw ? ht_gw_state_name(ht_gw_get_state(s->gw)) : "none", us->muted, r->check_mismatches,
+            r->decisions_suppressed, s->venues_untrusted != 0, r->positions_fallback, r->positions_excluded);
     fclose(f);
     rename(tmp, path);
 }
@@ -1429,12 +1432,15 @@ void engine_slow_status(slow_half *s, bool force)
         fprintf(stderr,
                 "status: %s packets %" PRIu64 " ticks %" PRIu64 " breaches %" PRIu64 " orders %" PRIu64
                 " fills %" PRIu64 " net delta %.4f band [%.4f, %.4f] position %.0f cost %.2f USD venue %s%s"
-                " tick->order p50 %" PRIu64 " ns p99 %" PRIu64 " ns\n",
+                " suppressed %" PRIu64 "%s"
+                " tick->order p50 %" PRIu64 " ns p99 %" PRIu64 " ns%s%s\n",
                 s->armed ? "hedging" : "starting",
                 (uint64_t)atomic_load_explicit(&s->e->packets_seen, memory_order_relaxed), r->ticks, r->breaches, r->orders, r->fills,
                 us->held, us->band_lo, us->band_hi, s->n_venues ? s->venues[0].position : 0.0, r->cost_usd,
                 s->gw ? ht_gw_state_name(ht_gw_get_state(s->gw)) : "none", s->killed ? " KILLED" : "",
-                ht_hist_quantile(t2o, 0.5), ht_hist_quantile(t2o, 0.99));
+                r->decisions_suppressed, s->venues_untrusted ? " HEDGE DATA UNTRUSTED" : "",
+                ht_hist_quantile(t2o, 0.5), ht_hist_quantile(t2o, 0.99), s->armed ? "" : "; ",
+                s->armed ? "" : s->arm_blocker);
     write_counters(s);
 }
 

@@ -109,6 +109,8 @@ static void lossy_market_never_trades_on_untrusted_quotes(void **state)
     (void)state;
     ht_engine_config cfg;
     demo_config(&cfg, TMP "/lossy.csv");
+    snprintf(cfg.counters_path, sizeof cfg.counters_path, "%s", TMP "/lossy.counters");
+    remove(cfg.counters_path);
     market_run r;
     market_run_start(&r, 0.03, &cfg);
     ht_mkt *m = r.m;
@@ -154,6 +156,12 @@ static void lossy_market_never_trades_on_untrusted_quotes(void **state)
     assert_int_equal(count_events(log, "suppressed"), rep.decisions_suppressed);
     assert_true(count_events(log, "trusted") > 0);
     free(log);
+    /* The operator's counters say the same. */
+    char *counters = slurp(TMP "/lossy.counters"), line[64];
+    assert_non_null(counters);
+    snprintf(line, sizeof line, "\ndecisions_suppressed = %" PRIu64 "\n", rep.decisions_suppressed);
+    assert_non_null(strstr(counters, line));
+    free(counters);
 }
 
 /* What to do with one message when rewriting a packet: put it (changed or not) into w and return true, or
