@@ -433,6 +433,15 @@ static void test_bad_config(void **state)
     ht_engine_config_default(&cfg);
     assert_int_equal(ht_engine_config_load(&cfg, TMP "/bad2.conf", &err), -1);
     assert_non_null(strstr(err.msg, "bad2.conf:2"));
+    /* A hedge venue becomes Symbol (55) of every order: a name with a byte outside A-Z 0-9 _ - is named, with
+     * the byte and its offset, before anything runs. */
+    f = fopen(TMP "/bad3.conf", "w");
+    fprintf(f, "[hedge]\nvenues = BTC-PERPETUAL, ETH-PERPETUAL\00138=999\n");
+    fclose(f);
+    ht_engine_config_default(&cfg);
+    assert_int_equal(ht_engine_config_load(&cfg, TMP "/bad3.conf", &err), -1);
+    assert_non_null(strstr(err.msg, "bad3.conf:2"));
+    assert_non_null(strstr(err.msg, "byte 0x01 at offset 13"));
     /* A book line with a bad quantity is named before any packet is read. */
     f = fopen(TMP "/bad_book.csv", "w");
     fprintf(f, "instrument,qty\nBTC-PERPETUAL,ten\n");

@@ -343,6 +343,7 @@ static void config_strings_every_byte(void **state)
             ht_gw_config c;
             ht_gw_config_defaults(&c);
             snprintf(c.journal_path, sizeof c.journal_path, HT_TEST_TMPDIR "/create.journal");
+            c.journal_fsync = HT_JOURNAL_FSYNC_NEVER;
             snprintf(c.log_path, sizeof c.log_path, HT_TEST_TMPDIR "/create.log");
             if (f == F_SECRET)
                 snprintf(c.client_id, sizeof c.client_id, "client");
@@ -470,12 +471,13 @@ typedef struct raw_client {
     size_t rx_len;
 } raw_client;
 
-/* Sends body (fields separated by SOH, ending with SOH, after the standard header) as message type. */
-static void raw_send(raw_client *rc, const char *type, const char *fields, size_t fields_len)
+/* Sends fields (separated by SOH, ending with SOH) after the standard header from sender to target. */
+static void raw_send_as(raw_client *rc, const char *sender, const char *target, const char *type, const char *fields,
+                        size_t fields_len)
 {
     char body[512], msg[640];
-    int head = snprintf(body, sizeof body, "35=%s\00149=RAWCLIENT\00156=DERIBITSERVER\00134=%llu\00152=" WALL_TEXT "\001",
-                        type, (unsigned long long)rc->seq++);
+    int head = snprintf(body, sizeof body, "35=%s\00149=%s\00156=%s\00134=%llu\00152=" WALL_TEXT "\001", type, sender,
+                        target, (unsigned long long)rc->seq++);
     assert_true(head > 0 && (size_t)head + fields_len < sizeof body);
     memcpy(body + head, fields, fields_len);
     size_t body_len = (size_t)head + fields_len;
@@ -486,6 +488,38 @@ static void raw_send(raw_client *rc, const char *type, const char *fields, size_
     assert_int_equal(send(rc->fd, msg, len, MSG_NOSIGNAL), (ssize_t)len);
 }
 
+/* A raw client's message to the simulator. */
+static void raw_send(raw_client *rc, const char *type, const char *fields, size_t fields_len)
+{
+    raw_send_as(rc, "RAWCLIENT", "DERIBITSERVER", type, fields, fields_len);
+}
+
+/* The next complete message in rc's buffer from *off (advanced past it), or NULL when none is complete yet. Every
+ * byte of it must be printable ASCII or SOH: what who sends can never carry another field or a control byte. */
+static const ht_fix_msg *raw_next(raw_client *rc, size_t *off, const char *who)
+{
+    static ht_fix_msg m;
+    size_t used;
+    ht_error err;
+    ht_fix_parse_status st = ht_fix_parse(rc->rx + *off, rc->rx_len - *off, 0, &m, &used, &err);
+    if (st == HT_FIX_PARSE_INCOMPLETE)
+        return NULL;
+    if (st != HT_FIX_PARSE_OK)
+        fail_msg("%s sent a malformed message: %s", who, err.msg);
+    for (size_t i = 0; i < m.len; i++)
+        if (m.buf[i] != '\001' && ((unsigned char)m.buf[i] < 0x20 || (unsigned char)m.buf[i] > 0x7E))
+            fail_msg("%s sent byte 0x%02X", who, (unsigned char)m.buf[i]);
+    *off += used;
+    return &m;
+}
+
+/* Drops the first off bytes of rc's buffer (the messages read). */
+static void raw_consume(raw_client *rc, size_t off)
+{
+    memmove(rc->rx, rc->rx + off, rc->rx_len - off);
+    rc->rx_len -= off;
+}
+
 /* Reads the simulator's messages until a Heartbeat answering TestRequest id arrives; calls check on each. Every
  * byte it sends is checked first: printable ASCII or SOH, nothing else. */
 static void raw_until_heartbeat(raw_client *rc, const char *id, void (*check)(const ht_fix_msg *, void *), void *user)
@@ -493,28 +527,14 @@ static void raw_until_heartbeat(raw_client *rc, const char *id, void (*check)(co
     uint64_t end = ht_mono_ns() + 3000000000u;
     for (;;) {
         size_t off = 0;
-        for (;;) {
-            static ht_fix_msg m;
-            size_t used;
-            ht_error err;
-            ht_fix_parse_status st = ht_fix_parse(rc->rx + off, rc->rx_len - off, 0, &m, &used, &err);
-            if (st == HT_FIX_PARSE_INCOMPLETE)
-                break;
-            if (st != HT_FIX_PARSE_OK)
-                fail_msg("the simulator sent a malformed message: %s", err.msg);
-            for (size_t i = 0; i < m.len; i++)
-                if (m.buf[i] != '\001' && ((unsigned char)m.buf[i] < 0x20 || (unsigned char)m.buf[i] > 0x7E))
-                    fail_msg("the simulator sent byte 0x%02X", (unsigned char)m.buf[i]);
-            off += used;
-            if (strcmp(m.msg_type, "0") == 0 && ht_fix_field_is(&m, 112, id)) {
-                memmove(rc->rx, rc->rx + off, rc->rx_len - off);
-                rc->rx_len -= off;
+        for (const ht_fix_msg *m; (m = raw_next(rc, &off, "the simulator"));) {
+            if (strcmp(m->msg_type, "0") == 0 && ht_fix_field_is(m, 112, id)) {
+                raw_consume(rc, off);
                 return;
             }
-            check(&m, user);
+            check(m, user);
         }
-        memmove(rc->rx, rc->rx + off, rc->rx_len - off);
-        rc->rx_len -= off;
+        raw_consume(rc, off);
         if (ht_mono_ns() > end)
             fail_msg("no Heartbeat answering TestRequest %s", id);
         struct pollfd p = {rc->fd, POLLIN, 0};
@@ -604,6 +624,152 @@ static void simulator_echoes_only_what_it_can_encode(void **state)
     }
     close(rc.fd);
     ht_xsim_destroy(x);
+}
+
+/* ---- what the gateway takes from the venue ---- */
+
+/* A scripted venue in the test's thread: the gateway connects to it, it answers the Logon, then sends what the
+ * case says. Its bodies are framed by hand (raw_send), so they may hold any byte the FIX parser lets through. */
+typedef struct raw_venue {
+    int listen_fd;
+    raw_client peer; /* the accepted connection, with the venue's outbound sequence */
+    ht_gw *gw;
+    int bad, exec, texts_checked;
+    char last_text[256];
+} raw_venue;
+
+/* Polls the gateway (waiting up to ms milliseconds for its socket first), counting its events; every event's
+ * strings must be printable. */
+static void venue_pump(raw_venue *v, int ms)
+{
+    ht_gw_event ev[64];
+    ht_gw_wait(v->gw, ms);
+    for (int round = 0; round < 2; round++) {
+        int n = ht_gw_poll(v->gw, ev, 64);
+        for (int i = 0; i < n; i++) {
+            const char *strings[] = {ev[i].text, ev[i].clordid, ev[i].order_id, ev[i].exec_id, ev[i].symbol};
+            for (size_t k = 0; k < HT_ARRAY_LEN(strings); k++)
+                for (const char *c = strings[k]; *c; c++)
+                    if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7E)
+                        fail_msg("a gateway event holds byte 0x%02X: '%s'", (unsigned char)*c, strings[k]);
+            v->bad += ev[i].type == HT_GW_EV_BAD_MESSAGE;
+            v->exec += ev[i].type == HT_GW_EV_EXEC;
+            if (ev[i].type == HT_GW_EV_EXEC)
+                snprintf(v->last_text, sizeof v->last_text, "%s", ev[i].text);
+        }
+    }
+}
+
+/* What the gateway sent the venue since the last call: every byte printable ASCII or SOH; the messages' types and
+ * RefTagIDs are counted into rejects_of_tag (35=3 naming tag) and heartbeats_with (35=0 with 112=id). */
+static void venue_read(raw_venue *v, uint32_t tag, const char *id, int *rejects_of_tag, int *heartbeats_with)
+{
+    raw_client *rc = &v->peer;
+    ssize_t got;
+    while ((got = recv(rc->fd, rc->rx + rc->rx_len, sizeof rc->rx - rc->rx_len, MSG_DONTWAIT)) > 0)
+        rc->rx_len += (size_t)got;
+    size_t off = 0;
+    for (const ht_fix_msg *m; (m = raw_next(rc, &off, "the gateway"));) {
+        uint64_t ref = 0;
+        if (strcmp(m->msg_type, "3") == 0 && ht_fix_get_u64(m, 371, &ref) && ref == tag)
+            (*rejects_of_tag)++;
+        if (strcmp(m->msg_type, "0") == 0 && id && ht_fix_field_is(m, 112, id))
+            (*heartbeats_with)++;
+    }
+    raw_consume(rc, off);
+}
+
+/* Sends the venue's message (from DERIBITSERVER to HEDGETRIG) with fields[0..len) after the header. */
+static void venue_send(raw_venue *v, const char *type, const char *fields, size_t len)
+{
+    raw_send_as(&v->peer, "DERIBITSERVER", "HEDGETRIG", type, fields, len);
+}
+
+/* The gateway against a hostile venue: every byte 2..255 in a TestReqID it must echo (echoed exactly, or a Reject
+ * naming 112), in an ExecutionReport's Text (shown with '?' for what is not printable), and Symbols of a report
+ * about no order of ours that are not instrument names or do not fit (rejected naming 55, never booked). */
+static void gateway_takes_from_the_venue_only_what_it_can_show(void **state)
+{
+    (void)state;
+    static raw_venue v;
+    memset(&v, 0, sizeof v);
+    v.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(v.listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    getsockname(v.listen_fd, (struct sockaddr *)&a, &al);
+    listen(v.listen_fd, 1);
+    ht_gw_config c;
+    ht_gw_config_defaults(&c);
+    c.port = ntohs(a.sin_port);
+    snprintf(c.journal_path, sizeof c.journal_path, HT_TEST_TMPDIR "/venue.journal");
+    snprintf(c.log_path, sizeof c.log_path, HT_TEST_TMPDIR "/venue.log");
+    unlink(c.journal_path);
+    ht_error err;
+    v.gw = ht_gw_create(&c, &err);
+    assert_non_null(v.gw);
+    venue_pump(&v, 0); /* connects */
+    v.peer.fd = accept(v.listen_fd, NULL, NULL);
+    assert_true(v.peer.fd >= 0);
+    v.peer.seq = 1;
+    for (int k = 0; k < 100 && ht_gw_get_state(v.gw) != HT_GW_LOGON_SENT; k++)
+        venue_pump(&v, 10);
+    int rejects = 0, heartbeats = 0;
+    usleep(20000);
+    venue_read(&v, 0, NULL, &rejects, &heartbeats); /* the Logon */
+    venue_send(&v, "A", "98=0\001108=30\001", 12);
+    for (int k = 0; k < 100 && ht_gw_get_state(v.gw) != HT_GW_ACTIVE; k++)
+        venue_pump(&v, 10);
+    assert_int_equal(ht_gw_get_state(v.gw), HT_GW_ACTIVE);
+    for (unsigned b = 2; b < 256; b++) {
+        char value[6] = {'A', 'B', (char)b, 'C', 'D', 0}, fields[128], id[8];
+        snprintf(id, sizeof id, "%s", value);
+        size_t len = (size_t)snprintf(fields, sizeof fields, "112=%s\001", value);
+        venue_send(&v, "1", fields, len);
+        len = (size_t)snprintf(fields, sizeof fields, "37=X%u\00117=E%u\001150=0\00139=0\00154=1\00155=BTC-PERPETUAL\001"
+                               "58=%s\001", b, b, value);
+        venue_send(&v, "8", fields, len);
+        int exec_before = v.exec;
+        rejects = heartbeats = 0;
+        for (int k = 0; k < 500 && (rejects + heartbeats == 0 || v.exec == exec_before); k++) {
+            venue_pump(&v, 5);
+            venue_read(&v, 112, id, &rejects, &heartbeats);
+        }
+        bool printable = b >= 0x20 && b <= 0x7E;
+        if (printable ? heartbeats != 1 || rejects : rejects != 1 || heartbeats)
+            fail_msg("TestReqID with byte 0x%02X: %d heartbeats echoing it, %d rejects of 112", b, heartbeats, rejects);
+        assert_int_equal(v.exec, exec_before + 1);
+        char shown[6] = {'A', 'B', printable ? (char)b : '?', 'C', 'D', 0};
+        if (strcmp(v.last_text, shown) != 0)
+            fail_msg("Text with byte 0x%02X reached the event as '%s', expected '%s'", b, v.last_text, shown);
+    }
+    /* Reports about no order of ours: a Symbol that is not an instrument name, or one too long to keep, is
+     * rejected and books nothing; a valid one is booked on its own instrument. */
+    static const char *const symbols[] = {"BTC\033[2J", "btc-perpetual", "BTC-PERPETUAL-AND-A-SUFFIX-LONGER-THAN-31"};
+    for (size_t i = 0; i < HT_ARRAY_LEN(symbols); i++) {
+        char fields[160];
+        size_t len = (size_t)snprintf(fields, sizeof fields, "37=Y%zu\00117=F%zu\001150=F\00139=2\00154=1\00155=%s\001"
+                                      "32=5\00131=100\00114=5\001", i, i, symbols[i]);
+        venue_send(&v, "8", fields, len);
+        rejects = heartbeats = 0;
+        int bad_before = v.bad;
+        for (int k = 0; k < 500 && rejects == 0; k++) {
+            venue_pump(&v, 5);
+            venue_read(&v, 55, NULL, &rejects, &heartbeats);
+        }
+        if (rejects != 1 || v.bad != bad_before + 1)
+            fail_msg("report with Symbol '%s': %d rejects of 55, %d bad-message events", symbols[i], rejects,
+                     v.bad - bad_before);
+    }
+    assert_true(ht_gw_position(v.gw, "BTC-PERPETUAL-AND-A-SUFFIX-LONG") == 0); /* never truncated onto another */
+    static const char eth[] = "37=Z\00117=G\001150=F\00139=2\00154=1\00155=ETH-PERPETUAL\00132=5\00131=100\00114=5\001";
+    venue_send(&v, "8", eth, sizeof eth - 1);
+    for (int k = 0; k < 100 && ht_gw_position(v.gw, "ETH-PERPETUAL") == 0; k++)
+        venue_pump(&v, 10);
+    assert_true(ht_gw_position(v.gw, "ETH-PERPETUAL") == 5);
+    ht_gw_destroy(v.gw);
+    close(v.peer.fd);
+    close(v.listen_fd);
 }
 
 /* ---- the independent reader ---- */
@@ -722,6 +888,7 @@ int main(void)
         cmocka_unit_test(writer_every_tag_every_byte),
         cmocka_unit_test(order_encoder_every_symbol_byte),
         cmocka_unit_test(simulator_echoes_only_what_it_can_encode),
+        cmocka_unit_test(gateway_takes_from_the_venue_only_what_it_can_show),
         cmocka_unit_test(tshark_reads_back_every_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
