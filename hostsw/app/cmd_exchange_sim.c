@@ -15,6 +15,7 @@ static const char k_xsim_usage[] =
     "usage: hedgetrig exchange-sim [--config CFG] [--host ADDR] [--port N] [--comp-id ID] [--latency-us N]\n"
     "                              [--fee-bps F] [--max-fill-qty Q] [--mid P] [--spread S] [--level-qty Q]\n"
     "                              [--levels N] [--book-pcap FILE] [--record FILE] [--secrets FILE] [--duration-s N]\n"
+    "                              [--logon-timeout-ms N] [--max-connections N] [--max-bad-messages N]\n"
     "\n"
     "Runs the exchange simulator: a FIX 4.4 acceptor that fills immediate-or-cancel limit orders against a book\n"
     "(standalone: levels around --mid), with latency, fees and partial fills. Prints 'listening on ADDR:PORT'\n"
@@ -30,8 +31,12 @@ static const char k_xsim_usage[] =
     "  --book-pcap FILE replay a Deribit multicast capture through the feed decoder and trade against every\n"
     "                   instrument's final book (depleting; other symbols use the standalone book)\n"
     "  --record FILE    append one CSV line per order received: client,seq,clordid,symbol,side,qty,price,status\n"
+    "                   (status: filled, partial, canceled, rejected, duplicate, or possdup: a resend ignored)\n"
     "  --secrets FILE   verify Deribit logons against this client_id / client_secret file (mode 0600)\n"
-    "  --duration-s N   stop after N seconds (default: run until a signal)\n";
+    "  --duration-s N   stop after N seconds (default: run until a signal)\n"
+    "  --logon-timeout-ms N   close a connection that has not logged on after N ms (100..600000, default 5000)\n"
+    "  --max-connections N    connections at once (1..64, default 16); more are refused and logged\n"
+    "  --max-bad-messages N   close a peer after N malformed messages in a row (1..1000, default 10)\n";
 
 static volatile sig_atomic_t g_stop;
 
@@ -100,6 +105,18 @@ int cmd_exchange_sim(int argc, char **argv)
             if (!ht_cli_parse_u64("exchange-sim", opt, v, 1, HT_XSIM_MAX_LEVELS, &u))
                 return HT_EXIT_USAGE;
             cfg.default_levels = (uint32_t)u;
+        } else if (!strcmp(opt, "--logon-timeout-ms")) {
+            if (!ht_cli_parse_u64("exchange-sim", opt, v, 100, 600000, &u))
+                return HT_EXIT_USAGE;
+            cfg.logon_timeout_ms = (uint32_t)u;
+        } else if (!strcmp(opt, "--max-connections")) {
+            if (!ht_cli_parse_u64("exchange-sim", opt, v, 1, HT_XSIM_MAX_CONNECTIONS, &u))
+                return HT_EXIT_USAGE;
+            cfg.max_connections = (uint32_t)u;
+        } else if (!strcmp(opt, "--max-bad-messages")) {
+            if (!ht_cli_parse_u64("exchange-sim", opt, v, 1, 1000, &u))
+                return HT_EXIT_USAGE;
+            cfg.max_bad_messages = (uint32_t)u;
         } else if (!strcmp(opt, "--record")) {
             snprintf(cfg.record_path, sizeof cfg.record_path, "%s", v);
         } else if (!strcmp(opt, "--book-pcap")) {
@@ -148,9 +165,10 @@ int cmd_exchange_sim(int argc, char **argv)
     ht_xsim_run(x, &g_stop);
     ht_xsim_stats st;
     ht_xsim_get_stats(x, &st);
-    printf("exchange-sim: stopped: %llu orders, %llu executions, %llu rejects, filled %.10g\n",
-           (unsigned long long)st.orders, (unsigned long long)st.executions, (unsigned long long)st.rejects,
-           st.filled_qty);
+    printf("exchange-sim: stopped: %llu orders, %llu executions, %llu rejects, filled %.10g; %llu connections "
+           "refused, %llu peers closed\n", (unsigned long long)st.orders, (unsigned long long)st.executions,
+           (unsigned long long)st.rejects, st.filled_qty, (unsigned long long)st.refused_connections,
+           (unsigned long long)st.closed_peers);
     ht_xsim_destroy(x);
     return HT_EXIT_OK;
 }

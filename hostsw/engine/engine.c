@@ -168,10 +168,14 @@ static int start_gateway(ht_engine *e, ht_error *err)
         ht_gw_kill_on_signal(SIGUSR1);
     uint64_t deadline = ht_mono_ns() + (uint64_t)gw.connect_timeout_ms * 1000000u + 500000000u;
     while (ht_gw_get_state(s->gw) != HT_GW_ACTIVE) {
-        if (ht_mono_ns() > deadline || ht_gw_get_state(s->gw) == HT_GW_STOPPED)
-            return ht_error_set(err, "venue: no logon from %s:%u within %u ms (state %s; session log %s)", gw.host,
+        const char *problem = ht_gw_last_problem(s->gw);
+        if (ht_gw_get_state(s->gw) == HT_GW_STOPPED)
+            return ht_error_set(err, "venue %s:%u: no logon: %s; session log %s", gw.host, gw.port,
+                                problem[0] ? problem : "no reason given", gw.log_path[0] ? gw.log_path : "stderr");
+        if (ht_mono_ns() > deadline)
+            return ht_error_set(err, "venue: no logon from %s:%u within %u ms (state %s%s%s; session log %s)", gw.host,
                                 gw.port, gw.connect_timeout_ms, ht_gw_state_name(ht_gw_get_state(s->gw)),
-                                gw.log_path[0] ? gw.log_path : "stderr");
+                                problem[0] ? "; last problem: " : "", problem, gw.log_path[0] ? gw.log_path : "stderr");
         ht_gw_wait(s->gw, 5);
         engine_slow_poll(s);
     }
@@ -253,6 +257,18 @@ int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64
     return e->error[0] ? -1 : 0;
 }
 
+/* A run that decided to hedge but got no order to the market (each one refused by the gateway or rejected by
+ * the venue) has failed, whatever else went well. 0, or -1 with err saying how many and the last reason. */
+static int check_orders_reached_venue(const ht_engine *e, ht_error *err)
+{
+    const ht_engine_report *r = &e->slow.rep;
+    if (r->orders + r->orders_refused == 0 || r->orders > r->orders_rejected)
+        return 0;
+    return ht_error_set(err, "no order reached the market: %llu refused by the gateway, %llu rejected by the venue "
+                        "(last: %s)", (unsigned long long)r->orders_refused, (unsigned long long)r->orders_rejected,
+                        e->slow.last_order_problem);
+}
+
 int ht_engine_finish(ht_engine *e, ht_error *err)
 {
     if (e->finished)
@@ -268,7 +284,7 @@ int ht_engine_finish(ht_engine *e, ht_error *err)
         return ht_error_set(err, "%s", e->error);
     if (!e->slow.armed)
         return ht_error_set(err, "engine: the source ended before hedging could start (%s)", e->slow.arm_blocker);
-    return 0;
+    return check_orders_reached_venue(e, err);
 }
 
 /* ---- Live ------------------------------------------------------------------------------------------------ */
@@ -380,7 +396,7 @@ static int run_loop(ht_engine *e, source *src, volatile sig_atomic_t *stop, ht_e
             return ht_error_set(err, "%s", e->error);
         if (rc == 0 && !e->slow.armed)
             return ht_error_set(err, "engine: the source ended before hedging could start (%s)", e->slow.arm_blocker);
-        return rc;
+        return rc == 0 ? check_orders_reached_venue(e, err) : rc;
     }
     if (rc != 0) {
         ht_error tmp;

@@ -274,6 +274,7 @@ typedef struct slow_half {
     uint64_t series_ticks;
     ht_profile *prof;
     ht_engine_report rep;
+    char last_order_problem[200]; /* why the last order was refused or rejected (a run where all were fails) */
     uint64_t last_status_ns;
     uint64_t decision_seq;
 } slow_half;

@@ -342,6 +342,7 @@ static void on_gateway_event(slow_half *s, const ht_gw_event *ev)
             apply_fill(s, p, ev->last_qty * s->venues[p->venue].contract_size, ev->last_px);
         if (ev->exec_type == '8') {
             s->rep.orders_rejected++;
+            snprintf(s->last_order_problem, sizeof s->last_order_problem, "rejected by the venue: %.170s", ev->text);
             log_order(s, "reject", (int)p->u, s->venues[p->venue].name, p->side, NAN, NAN, p->clordid, NAN,
                       "venue: %s", ev->text);
         }
@@ -473,6 +474,8 @@ static void log_orders(slow_half *s, unsigned u, const ht_opt_decision *d, const
         const char *name = s->venues[r->venue].name;
         if (r->rc != HT_GW_SENT && !(r->rc == HT_GW_ERR_IO && r->res.clordid)) {
             s->rep.orders_refused++;
+            snprintf(s->last_order_problem, sizeof s->last_order_problem, "refused by the gateway: %.170s",
+                     r->res.reason);
             log_order(s, "refused", (int)u, name, o->side, o->amount, o->limit_px, 0, o->expected_cost_usd, "%s",
                       r->res.reason);
             continue;

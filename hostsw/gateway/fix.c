@@ -740,8 +740,8 @@ int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *tar
 {
     if (ht_fix_check_value("SenderCompID (49)", sender, strlen(sender), HT_FIX_GRAMMAR_ID, 1, 31, err) != 0 ||
         ht_fix_check_value("TargetCompID (56)", target, strlen(target), HT_FIX_GRAMMAR_ID, 1, 31, err) != 0 ||
-        ht_fix_check_value("ClOrdID prefix (11)", clordid_prefix, strlen(clordid_prefix), HT_FIX_GRAMMAR_ID, 0, 15,
-                           err) != 0)
+        ht_fix_check_value("ClOrdID prefix (11)", clordid_prefix, strlen(clordid_prefix), HT_FIX_GRAMMAR_ID, 0,
+                           sizeof enc->clordid_prefix - 1, err) != 0)
         return -1;
     if (qty_decimals > 9 || price_decimals > 9)
         return ht_error_set(err, "qty/price decimals must be 0..9, got %u/%u", qty_decimals, price_decimals);

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,7 +25,7 @@
 
 /* Journal record types (payload layouts in docs/gateway.md). */
 enum {
-    JREC_HEADER = 1,   /* "sender\0target\0" */
+    JREC_HEADER = 1,   /* "sender\0target\0session\0" (journals before session tags end after target) */
     JREC_OUT = 2,      /* u64 seq, u64 clordid, u8 kind, [message bytes for orders and cancels] */
     JREC_IN = 3,       /* jrec_in */
     JREC_RESERVE = 4,  /* u64: ClOrdIDs below this number are used */
@@ -51,6 +52,7 @@ typedef struct jrec_in {
 #define TX_CAP (1u << 20)
 #define OUT_INDEX_INITIAL 4096
 #define MAX_BAD_IN_A_ROW 50
+#define SESSION_TAG_CHARS 12 /* 7 base-32 digits of the creation second, 5 of random bits */
 
 typedef struct instrument {
     char symbol[HT_GW_SYMBOL_BYTES];
@@ -87,6 +89,10 @@ struct ht_gw {
     FILE *log;
     bool own_log;
     uint64_t risk_clock_ns; /* the risk windows' clock when set (ht_gw_set_risk_clock), else 0 */
+    char session_tag[SESSION_TAG_CHARS + 1]; /* the journal's ClOrdID session tag ("" in an old journal) */
+    char clordid_head[40];  /* clordid_prefix + session_tag + '-' (just the prefix in an old journal) */
+    size_t clordid_head_len;
+    char last_problem[512]; /* why the session last went down or was refused, with the remedy when known */
 
     ht_gw_state state;
     int fd;
@@ -234,11 +240,11 @@ static void remove_order(ht_gw *gw, open_order *o)
     gw->n_open--;
 }
 
-/* Parses our ClOrdID text (prefix + number); 0 when it is not one of ours. */
+/* Parses our ClOrdID text (head + number); 0 when it is not one of ours. */
 static uint64_t parse_clordid(const ht_gw *gw, const char *text, size_t len)
 {
-    size_t plen = strlen(gw->cfg.clordid_prefix);
-    if (len <= plen || memcmp(text, gw->cfg.clordid_prefix, plen) != 0 || len - plen > 19)
+    size_t plen = gw->clordid_head_len;
+    if (len <= plen || memcmp(text, gw->clordid_head, plen) != 0 || len - plen > 19)
         return 0;
     uint64_t v = 0;
     for (size_t i = plen; i < len; i++) {
@@ -319,6 +325,47 @@ static uint64_t get_u64(const uint8_t *p)
     return v;
 }
 
+/* True for the characters of a session tag (base 32: digits and lower-case letters but i, l, o, u). */
+static bool session_tag_char(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z' && c != 'i' && c != 'l' && c != 'o' && c != 'u');
+}
+
+/* Takes the ClOrdID session tag from a journal header (rest: what follows the target CompID, len bytes). */
+static int replay_session_tag(ht_gw *gw, const char *rest, size_t len, uint64_t offset, ht_error *err)
+{
+    if (len == 0)
+        return 0; /* a journal from before session tags: ClOrdIDs stay prefix + number */
+    size_t n = strnlen(rest, len);
+    bool ok = n == SESSION_TAG_CHARS && n < len;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = session_tag_char(rest[i]);
+    if (!ok)
+        return ht_error_set(err, "journal %s: HEADER record at offset %llu has a bad ClOrdID session tag "
+                            "(expected %d base-32 characters and a NUL)", gw->cfg.journal_path,
+                            (unsigned long long)offset, SESSION_TAG_CHARS);
+    memcpy(gw->session_tag, rest, n + 1);
+    return 0;
+}
+
+/* Makes a fresh journal's session tag: the wall-clock second (7 base-32 digits, good until the year 3058) then
+ * 25 random bits, so journals made in different seconds never share a tag and ones made in the same second
+ * share one with a chance of 2^-25. 0, or -1 with err when the system has no randomness. */
+static int make_session_tag(ht_gw *gw, ht_error *err)
+{
+    static const char digits[] = "0123456789abcdefghjkmnpqrstvwxyz";
+    uint32_t rnd = 0;
+    if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        return ht_error_set(err, "gateway: getrandom for the ClOrdID session tag: %s", strerror(errno));
+    uint64_t sec = ht_wall_ns() / 1000000000u;
+    for (int i = 6; i >= 0; i--, sec >>= 5)
+        gw->session_tag[i] = digits[sec & 31];
+    for (int i = 11; i >= 7; i--, rnd >>= 5)
+        gw->session_tag[i] = digits[rnd & 31];
+    gw->session_tag[SESSION_TAG_CHARS] = '\0';
+    return 0;
+}
+
 /* Replays one journal record into the gateway's state. */
 static int replay_record(void *user, uint8_t type, const uint8_t *payload, uint32_t len, uint64_t offset, ht_error *err)
 {
@@ -328,12 +375,13 @@ static int replay_record(void *user, uint8_t type, const uint8_t *payload, uint3
         const char *sender = (const char *)payload;
         size_t sl = strnlen(sender, len);
         const char *target = sl < len ? sender + sl + 1 : "";
+        size_t tl = sl < len ? strnlen(target, len - sl - 1) : 0;
         if (sl == len || strncmp(sender, gw->cfg.sender_comp_id, len) != 0 ||
             strncmp(target, gw->cfg.target_comp_id, len - sl - 1) != 0)
             return ht_error_set(err, "journal %s belongs to another session (%.*s -> %.*s), not %s -> %s",
-                                gw->cfg.journal_path, (int)sl, sender, (int)(len > sl ? len - sl - 1 : 0), target,
+                                gw->cfg.journal_path, (int)sl, sender, (int)tl, target,
                                 gw->cfg.sender_comp_id, gw->cfg.target_comp_id);
-        return 0;
+        return replay_session_tag(gw, target + tl + 1, sl + tl + 2 < len ? len - sl - tl - 2 : 0, offset, err);
     }
     case JREC_OUT: {
         if (len < 17)
@@ -431,6 +479,8 @@ static void set_state(ht_gw *gw, ht_gw_state s)
 static void disconnect(ht_gw *gw, ht_gw_event *ev, int max, int *n, const char *why)
 {
     bool was_up = gw->fd >= 0;
+    if (strcmp(why, "logout") != 0 && strcmp(why, "logon refused") != 0)
+        snprintf(gw->last_problem, sizeof gw->last_problem, "%s", why); /* those two set a fuller one */
     close_socket(gw);
     gw->resend_pending = false;
     gw->resend_until = 0;
@@ -739,7 +789,7 @@ static int answer_resend(ht_gw *gw, uint64_t begin, uint64_t end, ht_gw_event *e
                     ht_gw_event *v = push_event(ev, max, n, HT_GW_EV_ORDER_VOID);
                     if (v) {
                         v->clordid_num = id;
-                        snprintf(v->clordid, sizeof v->clordid, "%s%llu", gw->cfg.clordid_prefix, (unsigned long long)id);
+                        snprintf(v->clordid, sizeof v->clordid, "%s%llu", gw->clordid_head, (unsigned long long)id);
                         snprintf(v->text, sizeof v->text, "seq %llu gap-filled on the venue's resend request: the order "
                                  "never reached the venue", (unsigned long long)s);
                     }
@@ -938,6 +988,22 @@ static int journal_in_seq(ht_gw *gw, const ht_fix_msg *m, uint64_t seq)
     return journal_put(gw, JREC_IN, &r, sizeof r, NULL, 0) < 0 ? -1 : 0;
 }
 
+/* When the venue's Logout text is about sequence numbers (it expects other ones than the journal holds), adds the
+ * remedy to last_problem, logs it and returns true: reconnecting would not help, the session stops. */
+static bool venue_seq_complaint(ht_gw *gw, const char *text)
+{
+    bool about_seq = false;
+    for (const char *t = text; *t && t[1] && t[2] && !about_seq; t++)
+        about_seq = (t[0] | 0x20) == 's' && (t[1] | 0x20) == 'e' && (t[2] | 0x20) == 'q';
+    if (!about_seq)
+        return false;
+    size_t used = strlen(gw->last_problem);
+    snprintf(gw->last_problem + used, sizeof gw->last_problem - used, " (remedy: reset_seq_on_logon = yes, or "
+             "the journal of the venue's session instead of %s)", gw->cfg.journal_path);
+    gw_log(gw, "session stopped: %s", gw->last_problem);
+    return true;
+}
+
 /* Handles one well-formed inbound message. Returns -1 when the connection must close (after a logout). */
 static int handle_message(ht_gw *gw, const ht_fix_msg *m, uint64_t recv_tsc, ht_gw_event *ev, int max, int *n)
 {
@@ -966,6 +1032,9 @@ static int handle_message(ht_gw *gw, const ht_fix_msg *m, uint64_t recv_tsc, ht_
         char text[200] = "";
         ht_fix_get_printable(m, HT_TAG_TEXT, text, sizeof text);
         gw_log(gw, "venue refused the logon: %s", text[0] ? text : "(no text)");
+        snprintf(gw->last_problem, sizeof gw->last_problem, "venue refused the logon: %s", text[0] ? text : "(no text)");
+        if (venue_seq_complaint(gw, text))
+            set_state(gw, HT_GW_STOPPED);
         ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_LOGOUT);
         if (e) {
             e->seq = seq;
@@ -1002,13 +1071,16 @@ static int handle_message(ht_gw *gw, const ht_fix_msg *m, uint64_t recv_tsc, ht_
             return 0; /* already processed */
         if (strcmp(type, "4") == 0 && ht_fix_get_char(m, HT_TAG_GAP_FILL_FLAG) != 'Y')
             goto process; /* a SequenceReset-Reset ignores MsgSeqNum */
-        char why[160];
+        char why[80];
         snprintf(why, sizeof why, "MsgSeqNum too low: got %llu, expected %llu", (unsigned long long)seq,
                  (unsigned long long)gw->next_in);
         report_bad(gw, ev, max, n, seq, why);
         send_simple_admin(gw, "5", NULL, why);
         set_state(gw, HT_GW_STOPPED);
         disconnect(gw, ev, max, n, why);
+        snprintf(gw->last_problem, sizeof gw->last_problem, "%s (the venue started a new session; remedy: "
+                 "reset_seq_on_logon = yes, or remove the journal %s)", why, gw->cfg.journal_path);
+        gw_log(gw, "session stopped: %s", gw->last_problem);
         return -1;
     }
     if (gw->debug_drop_in && seq == gw->next_in && strchr("8j93", type[0]) && !type[1]) {
@@ -1095,6 +1167,8 @@ act:
         char text[200] = "";
         ht_fix_get_printable(m, HT_TAG_TEXT, text, sizeof text);
         gw_log(gw, "venue logged out: %s", text[0] ? text : "(no text)");
+        snprintf(gw->last_problem, sizeof gw->last_problem, "venue logged out: %s", text[0] ? text : "(no text)");
+        bool seq_problem = gw->state != HT_GW_LOGOUT_SENT && venue_seq_complaint(gw, text);
         ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_LOGOUT);
         if (e) {
             e->seq = seq;
@@ -1102,7 +1176,7 @@ act:
         }
         if (gw->state != HT_GW_LOGOUT_SENT)
             send_simple_admin(gw, "5", NULL, NULL);
-        if (gw->state == HT_GW_LOGOUT_SENT)
+        if (gw->state == HT_GW_LOGOUT_SENT || seq_problem)
             set_state(gw, HT_GW_STOPPED);
         disconnect(gw, ev, max, n, "logout");
         return -1;
@@ -1199,12 +1273,12 @@ static int send_cancel(ht_gw *gw, const open_order *o)
         gw->reserved_clordid = reserve;
     }
     uint64_t id = gw->next_clordid++;
-    char text[48];
+    char text[HT_GW_CLORDID_BYTES];
     ht_fix_writer w;
     begin_msg(gw, &w, "F", gw->next_out);
-    snprintf(text, sizeof text, "%s%llu", gw->cfg.clordid_prefix, (unsigned long long)o->clordid);
+    snprintf(text, sizeof text, "%s%llu", gw->clordid_head, (unsigned long long)o->clordid);
     ht_fix_put_str(&w, HT_TAG_ORIG_CL_ORD_ID, text);
-    snprintf(text, sizeof text, "%s%llu", gw->cfg.clordid_prefix, (unsigned long long)id);
+    snprintf(text, sizeof text, "%s%llu", gw->clordid_head, (unsigned long long)id);
     ht_fix_put_str(&w, HT_TAG_CL_ORD_ID, text);
     ht_fix_put_bytes(&w, HT_TAG_SYMBOL, gw->inst[o->inst].symbol, gw->inst[o->inst].symbol_len);
     ht_fix_put_char(&w, HT_TAG_SIDE, o->side > 0 ? '1' : '2');
@@ -1350,18 +1424,34 @@ ht_gw *ht_gw_create(const ht_gw_config *cfg, ht_error *err)
     if (rep.warning[0])
         gw_log(gw, "WARNING: %s", rep.warning);
     if (rep.records == 0) {
-        char head[80];
-        int len = snprintf(head, sizeof head, "%s%c%s", cfg->sender_comp_id, 0, cfg->target_comp_id);
+        char head[96];
+        if (make_session_tag(gw, err) != 0) {
+            ht_gw_destroy(gw);
+            return NULL;
+        }
+        int len = snprintf(head, sizeof head, "%s%c%s%c%s", cfg->sender_comp_id, 0, cfg->target_comp_id, 0,
+                           gw->session_tag);
         if (journal_put(gw, JREC_HEADER, head, (size_t)len + 1, NULL, 0) < 0) {
             ht_gw_destroy(gw);
             return ht_error_set(err, "gateway: cannot write the journal %s", cfg->journal_path), NULL;
         }
+    }
+    snprintf(gw->clordid_head, sizeof gw->clordid_head, "%s%s%s", cfg->clordid_prefix, gw->session_tag,
+             gw->session_tag[0] ? "-" : "");
+    gw->clordid_head_len = strlen(gw->clordid_head);
+    if (ht_fix_nos_init(&gw->nos, cfg->sender_comp_id, cfg->target_comp_id, gw->clordid_head, cfg->qty_decimals,
+                        cfg->price_decimals, err) != 0) {
+        ht_gw_destroy(gw);
+        return NULL;
+    }
+    if (rep.records == 0) {
+        gw_log(gw, "journal %s: new; ClOrdIDs %s1, %s2, ...", cfg->journal_path, gw->clordid_head, gw->clordid_head);
     } else {
         if (gw->reserved_clordid > gw->next_clordid)
             gw->next_clordid = gw->reserved_clordid; /* skip the rest of the last block: never reuse */
-        gw_log(gw, "journal %s: %llu records; resuming at out seq %llu, in seq %llu, ClOrdID %llu, %zu open orders",
+        gw_log(gw, "journal %s: %llu records; resuming at out seq %llu, in seq %llu, ClOrdID %s%llu, %zu open orders",
                cfg->journal_path, (unsigned long long)rep.records, (unsigned long long)gw->next_out,
-               (unsigned long long)gw->next_in, (unsigned long long)gw->next_clordid, gw->n_open);
+               (unsigned long long)gw->next_in, gw->clordid_head, (unsigned long long)gw->next_clordid, gw->n_open);
     }
     gw->state = HT_GW_DISCONNECTED;
     gw->reconnect_at_ns = 0;
@@ -1561,9 +1651,8 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     index_out(gw, seq, id, 'D', (uint64_t)at, (uint32_t)len);
     add_order(gw, id, seq, inst, side, order->qty, order->price);
     ht_risk_commit(gw->risk, &ro, now);
-    size_t plen = strlen(gw->cfg.clordid_prefix);
-    memcpy(res->clordid_text, gw->cfg.clordid_prefix, plen);
-    res->clordid_text[plen + ht_fix_format_u64(res->clordid_text + plen, id)] = '\0';
+    memcpy(res->clordid_text, gw->clordid_head, gw->clordid_head_len);
+    res->clordid_text[gw->clordid_head_len + ht_fix_format_u64(res->clordid_text + gw->clordid_head_len, id)] = '\0';
     if (HT_UNLIKELY(rc != 0)) {
         /* Journaled: the venue will ask for it (gap) after the reconnect, or it is voided then. */
         snprintf(res->reason, sizeof res->reason, "socket send failed: %s", strerror(errno));
@@ -1579,7 +1668,7 @@ int ht_gw_cancel(ht_gw *gw, uint64_t clordid_num, ht_error *err)
 {
     open_order *o = find_order(gw, clordid_num);
     if (!o)
-        return ht_error_set(err, "no open order %s%llu", gw->cfg.clordid_prefix, (unsigned long long)clordid_num);
+        return ht_error_set(err, "no open order %s%llu", gw->clordid_head, (unsigned long long)clordid_num);
     if (gw->state != HT_GW_ACTIVE)
         return ht_error_set(err, "session is %s, not active", ht_gw_state_name(gw->state));
     if (send_cancel(gw, o) != 0)
@@ -1689,6 +1778,8 @@ double ht_gw_position(const ht_gw *gw, const char *symbol)
 }
 
 size_t ht_gw_open_orders(const ht_gw *gw) { return gw->n_open; }
+const char *ht_gw_clordid_head(const ht_gw *gw) { return gw->clordid_head; }
+const char *ht_gw_last_problem(const ht_gw *gw) { return gw->last_problem; }
 uint64_t ht_gw_orders_journaled(const ht_gw *gw) { return gw->orders_journaled; }
 ht_gw_state ht_gw_get_state(const ht_gw *gw) { return gw->state; }
 uint64_t ht_gw_next_out_seq(const ht_gw *gw) { return gw->next_out; }

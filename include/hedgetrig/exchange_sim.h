@@ -13,7 +13,8 @@
 
 #define HT_XSIM_MAX_LEVELS 32
 #define HT_XSIM_MAX_SYMBOLS 128
-#define HT_XSIM_MAX_SESSIONS 8
+#define HT_XSIM_MAX_SESSIONS 8     /* counterparties (SenderCompIDs) remembered */
+#define HT_XSIM_MAX_CONNECTIONS 64 /* ceiling of max_connections */
 
 typedef struct ht_xsim_config {
     char bind_host[64];        /* address to listen on (default 127.0.0.1) */
@@ -28,7 +29,11 @@ typedef struct ht_xsim_config {
     double default_spread;     /* standalone book: ask - bid, > 0 */
     double default_level_qty;  /* standalone book: quantity per level, > 0 */
     uint32_t default_levels;   /* standalone book: levels per side, 1..HT_XSIM_MAX_LEVELS */
-    char record_path[256];     /* append one CSV line per order received ("" = none) */
+    char record_path[256];     /* append one CSV line per order received, with its outcome ("" = none) */
+    uint32_t logon_timeout_ms; /* a connection without a Logon is closed after this, 100..600000 (default 5000) */
+    uint32_t max_connections;  /* connections at once, 1..HT_XSIM_MAX_CONNECTIONS (default 16); more are refused
+                                * and logged */
+    uint32_t max_bad_messages; /* malformed messages in a row before a peer is closed, 1..1000 (default 10) */
     FILE *log;                 /* session log (NULL = none) */
 } ht_xsim_config;
 
@@ -45,13 +50,15 @@ typedef struct ht_xsim_stats {
     uint64_t session_rejects; /* Reject (35=3) and BusinessMessageReject (35=j) sent */
     uint64_t resend_requests; /* ResendRequests received */
     uint64_t logons;
+    uint64_t refused_connections; /* over max_connections */
+    uint64_t closed_peers;        /* closed for no Logon in time or too many malformed messages */
     double filled_qty;
 } ht_xsim_stats;
 
 typedef struct ht_xsim ht_xsim;
 
 /* Defaults: 127.0.0.1, port 0, DERIBITSERVER, no auth, no latency, fee 5 bps, standalone book mid 50000,
- * spread 1, 10 levels of 10000 contracts. */
+ * spread 1, 10 levels of 10000 contracts; logon timeout 5 s, 16 connections, 10 malformed messages in a row. */
 void ht_xsim_config_defaults(ht_xsim_config *cfg);
 
 /* Reads the [exchange_sim] section of a config file over cfg (keys in docs/gateway.md). 0 or -1 with err. */

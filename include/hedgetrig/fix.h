@@ -173,7 +173,7 @@ unsigned ht_fix_checksum(const char *data, size_t len);
 typedef struct ht_fix_nos_encoder {
     char head[96];       /* "35=D<SOH>49=SENDER<SOH>56=TARGET<SOH>34=" */
     size_t head_len;
-    char clordid_prefix[16];
+    char clordid_prefix[32];
     size_t clordid_prefix_len;
     unsigned qty_decimals;   /* 0..9 */
     unsigned price_decimals; /* 0..9 */
@@ -181,7 +181,7 @@ typedef struct ht_fix_nos_encoder {
     char cached_time[17];
 } ht_fix_nos_encoder;
 
-/* Prepares the encoder. sender/target: CompIDs (1..31 characters of HT_FIX_GRAMMAR_ID); clordid_prefix: 0..15
+/* Prepares the encoder. sender/target: CompIDs (1..31 characters of HT_FIX_GRAMMAR_ID); clordid_prefix: 0..31
  * characters of HT_FIX_GRAMMAR_ID put before the ClOrdID number; qty_decimals/price_decimals: digits kept after
  * the point (0..9).
  * Returns 0, or -1 with err naming the bad argument. */

@@ -19,6 +19,8 @@
 #define HT_GW_SYMBOL_BYTES 32
 #define HT_GW_MAX_INSTRUMENTS 64
 #define HT_GW_MAX_OPEN_ORDERS 1024
+/* Room for a ClOrdID: Deribit takes at most 64 characters (FIX New Order Single, tag 11). */
+#define HT_GW_CLORDID_BYTES 65
 
 /* Everything the gateway is configured with. Fill with ht_gw_config_defaults, then ht_gw_config_load
  * (the [gateway] and [risk] sections of a config file) and ht_gw_secrets_load. Keys: docs/gateway.md. */
@@ -39,7 +41,8 @@ typedef struct ht_gw_config {
     uint32_t journal_fsync_interval_ms; /* 1..60000, for interval */
     ht_journal_tail journal_tail;   /* refuse | truncate a corrupt journal tail */
     bool resend_orders;             /* answer a ResendRequest by resending orders (PossDupFlag=Y) instead of gap-filling them */
-    char clordid_prefix[16];        /* put before the ClOrdID number, 0..15 characters of A-Z a-z 0-9 . _ - */
+    char clordid_prefix[16];        /* put before the journal's session tag and the ClOrdID number, 0..15 characters
+                                     * of A-Z a-z 0-9 . _ - */
     unsigned qty_decimals;          /* digits after the point in OrderQty, 0..9 */
     unsigned price_decimals;        /* digits after the point in Price, 0..9 */
     uint32_t connect_timeout_ms;    /* TCP connect + logon answer, 100..600000 */
@@ -127,8 +130,8 @@ enum {
 };
 
 typedef struct ht_gw_send_result {
-    uint64_t clordid;         /* ClOrdID number (the wire ClOrdID is clordid_prefix + this number) */
-    char clordid_text[48];    /* the wire ClOrdID */
+    uint64_t clordid;         /* ClOrdID number (the wire ClOrdID is ht_gw_clordid_head + this number) */
+    char clordid_text[HT_GW_CLORDID_BYTES]; /* the wire ClOrdID */
     uint64_t seq;             /* MsgSeqNum used */
     uint64_t ready_tsc;       /* ht_tsc_now() when the encoded bytes were ready (before journal and send) */
     uint64_t journaled_tsc;   /* ht_tsc_now() after the journal write (write-ahead: before the send) */
@@ -156,7 +159,7 @@ typedef struct ht_gw_event {
     ht_gw_event_type type;
     uint64_t recv_tsc;          /* ht_tsc_now() when the bytes were read */
     uint64_t seq;               /* the inbound MsgSeqNum (0 for local events) */
-    char clordid[48];           /* ClOrdID (11) as sent */
+    char clordid[HT_GW_CLORDID_BYTES]; /* ClOrdID (11) as sent */
     uint64_t clordid_num;       /* its number when it is one of ours, else 0 */
     char order_id[48];          /* OrderID (37) */
     char exec_id[48];           /* ExecID (17) */
@@ -241,6 +244,14 @@ void ht_gw_on_fill(ht_gw *gw, ht_gw_fill_fn fn, void *user);
 double ht_gw_position(const ht_gw *gw, const char *symbol);
 /* Open orders right now. */
 size_t ht_gw_open_orders(const ht_gw *gw);
+/* What every ClOrdID of this journal starts with: clordid_prefix, the journal's session tag (12 characters: the
+ * journal's creation time in seconds and 25 random bits, in base 32) and '-'; the number follows. The tag is
+ * made when the journal is created and kept in its header, so a restart continues the same ids and two fresh
+ * journals never produce the same one. A journal written before session tags existed keeps prefix + number. */
+const char *ht_gw_clordid_head(const ht_gw *gw);
+/* Why the session last went down or was refused ("" when it never was): the venue's Logout text, a sequence
+ * number problem with its remedy (reset_seq_on_logon, or another journal), a connect error. */
+const char *ht_gw_last_problem(const ht_gw *gw);
 /* NewOrderSingles in the journal (across restarts). */
 uint64_t ht_gw_orders_journaled(const ht_gw *gw);
 ht_gw_state ht_gw_get_state(const ht_gw *gw);

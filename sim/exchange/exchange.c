@@ -65,6 +65,9 @@ typedef struct pending {
 
 typedef struct conn {
     int fd;
+    char peer[48];        /* "address:port" for the log */
+    uint64_t accepted_ns; /* when the connection was accepted (the logon timeout counts from here) */
+    uint32_t bad_in_a_row;/* malformed messages since the last good one */
     bool logged_on;
     session_store *store;
     char *rx;
@@ -80,7 +83,7 @@ struct ht_xsim {
     ht_xsim_config cfg;
     int listen_fd;
     uint16_t port;
-    conn conns[HT_XSIM_MAX_SESSIONS];
+    conn conns[HT_XSIM_MAX_CONNECTIONS];
     session_store stores[HT_XSIM_MAX_SESSIONS];
     size_t n_stores;
     pthread_mutex_t lock; /* books and stats */
@@ -89,6 +92,8 @@ struct ht_xsim {
     ht_xsim_stats stats;
     uint64_t order_id, exec_id;
     FILE *record;
+    uint64_t refusal_logged_ns;  /* when a refused connection was last logged (one line a second at most) */
+    uint64_t refusals_unlogged;  /* refused since then */
     pthread_t thread;
     bool thread_started;
     atomic_int stop;
@@ -125,6 +130,9 @@ void ht_xsim_config_defaults(ht_xsim_config *cfg)
     cfg->default_spread = 1;
     cfg->default_level_qty = 10000;
     cfg->default_levels = 10;
+    cfg->logon_timeout_ms = 5000;
+    cfg->max_connections = 16;
+    cfg->max_bad_messages = 10;
 }
 
 /* Applies one [exchange_sim] key. */
@@ -157,6 +165,12 @@ static bool apply_xsim_key(void *user, const char *section, const char *k, const
         return *expected = "1..32", ht_conf_u32(v, 1, HT_XSIM_MAX_LEVELS, &c->default_levels);
     if (!strcmp(k, "record"))
         return *expected = "a file path", ht_conf_str(c->record_path, sizeof c->record_path, v, true);
+    if (!strcmp(k, "logon_timeout_ms"))
+        return *expected = "100..600000", ht_conf_u32(v, 100, 600000, &c->logon_timeout_ms);
+    if (!strcmp(k, "max_connections"))
+        return *expected = "1..64", ht_conf_u32(v, 1, HT_XSIM_MAX_CONNECTIONS, &c->max_connections);
+    if (!strcmp(k, "max_bad_messages"))
+        return *expected = "1..1000", ht_conf_u32(v, 1, 1000, &c->max_bad_messages);
     *known = false;
     return false;
 }
@@ -186,6 +200,13 @@ ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
                                                  strnlen(cfg->client_id, sizeof cfg->client_id), HT_FIX_GRAMMAR_ID, 1,
                                                  127, err) != 0))
         return NULL;
+    if (cfg->logon_timeout_ms < 100 || cfg->logon_timeout_ms > 600000 || cfg->max_connections < 1 ||
+        cfg->max_connections > HT_XSIM_MAX_CONNECTIONS || cfg->max_bad_messages < 1 || cfg->max_bad_messages > 1000) {
+        ht_error_set(err, "exchange-sim: logon_timeout_ms must be 100..600000 (got %u), max_connections 1..%d (got %u), "
+                     "max_bad_messages 1..1000 (got %u)", cfg->logon_timeout_ms, HT_XSIM_MAX_CONNECTIONS,
+                     cfg->max_connections, cfg->max_bad_messages);
+        return NULL;
+    }
     ht_xsim *x = calloc(1, sizeof *x);
     if (!x) {
         ht_error_set(err, "exchange-sim: out of memory");
@@ -193,7 +214,7 @@ ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
     }
     x->cfg = *cfg;
     pthread_mutex_init(&x->lock, NULL);
-    for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++)
+    for (size_t i = 0; i < HT_XSIM_MAX_CONNECTIONS; i++)
         x->conns[i].fd = -1;
     x->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     struct sockaddr_in addr = {0};
@@ -202,7 +223,7 @@ ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
     int one = 1;
     if (x->listen_fd < 0 || inet_pton(AF_INET, cfg->bind_host, &addr.sin_addr) != 1 ||
         setsockopt(x->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        bind(x->listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(x->listen_fd, 8) != 0) {
+        bind(x->listen_fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(x->listen_fd, 64) != 0) {
         ht_error_set(err, "exchange-sim: listening on %s:%u: %s", cfg->bind_host, cfg->port, strerror(errno));
         ht_xsim_destroy(x);
         return NULL;
@@ -469,7 +490,7 @@ static void drop_conn(ht_xsim *x, conn *c, const char *why)
 {
     if (c->fd < 0)
         return;
-    xlog(x, "connection from %s closed: %s", c->store ? c->store->client_comp_id : "?", why);
+    xlog(x, "connection from %s (%s) closed: %s", c->store ? c->store->client_comp_id : "no logon", c->peer, why);
     close(c->fd);
     c->fd = -1;
     for (size_t i = 0; i < c->q_len; i++)
@@ -578,8 +599,20 @@ static void send_exec(ht_xsim *x, conn *c, const order_ctx *o, char exec_type, c
     send_out(x, c, &w, true, withhold);
 }
 
-/* Matches an IOC limit order against the book and reports New, Trade(s) and the cancel of any rest. */
-static void match_order(ht_xsim *x, conn *c, order_ctx *o)
+/* Appends the order's line to the record: what was received and what became of it. */
+static void record_order(ht_xsim *x, const conn *c, uint64_t seq, const order_ctx *o, const char *status)
+{
+    if (!x->record)
+        return;
+    fprintf(x->record, "%s,%llu,%s,%s,%c,%.10g,%.10g,%s\n", c->store->client_comp_id, (unsigned long long)seq,
+            o->clordid, o->symbol, o->side ? o->side : '?', o->qty, o->price, status);
+    fflush(x->record);
+}
+
+/* Matches an IOC limit order against the book, records the outcome (filled, partial: the rest canceled,
+ * canceled: nothing matched, rejected: unknown symbol) before any report leaves, and reports New, Trade(s) and
+ * the cancel of any rest. */
+static void match_order(ht_xsim *x, conn *c, order_ctx *o, uint64_t seq)
 {
     struct { double px, qty; } fills[HT_XSIM_MAX_LEVELS * 4];
     size_t n_fills = 0;
@@ -619,6 +652,11 @@ static void match_order(ht_xsim *x, conn *c, order_ctx *o)
         x->stats.rejects++;
     pthread_mutex_unlock(&x->lock);
     o->order_id = ++x->order_id;
+    double will_fill = 0;
+    for (size_t i = 0; i < n_fills; i++)
+        will_fill += fills[i].qty;
+    record_order(x, c, seq, o, !known ? "rejected" : will_fill >= o->qty - 1e-9 ? "filled"
+                                                   : will_fill > 0 ? "partial" : "canceled");
     if (!known) {
         send_exec(x, c, o, '8', '8', 0, 0, 0, 1, "unknown symbol");
         return;
@@ -688,12 +726,8 @@ static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq,
     bool px_ok = ht_fix_get_double(m, HT_TAG_PRICE, &o.price) && o.price > 0;
     char tif = ht_fix_get_char(m, HT_TAG_TIME_IN_FORCE);
     bool dup = seen_clordid(c->store, o.clordid);
-    if (x->record) {
-        fprintf(x->record, "%s,%llu,%s,%s,%c,%.10g,%.10g,%s\n", c->store->client_comp_id, (unsigned long long)seq,
-                o.clordid, o.symbol, o.side, o.qty, o.price, dup ? "duplicate" : poss_dup ? "possdup" : "new");
-        fflush(x->record);
-    }
     if (dup) {
+        record_order(x, c, seq, &o, poss_dup ? "possdup" : "duplicate");
         if (poss_dup)
             return; /* a resend of an order already handled */
         pthread_mutex_lock(&x->lock);
@@ -718,10 +752,11 @@ static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq,
         x->stats.rejects++;
         pthread_mutex_unlock(&x->lock);
         o.order_id = ++x->order_id;
+        record_order(x, c, seq, &o, "rejected");
         send_exec(x, c, &o, '8', '8', 0, 0, 0, 99, bad);
         return;
     }
-    match_order(x, c, &o);
+    match_order(x, c, &o, seq);
 }
 
 /* Answers a client's ResendRequest from the store: application messages resent, admin gap-filled. */
@@ -830,6 +865,20 @@ static bool auth_ok(const ht_xsim *x, const ht_fix_msg *m)
     return n == pw_len && memcmp(expect, pw, n) == 0;
 }
 
+/* Answers a refused Logon with a Logout (sequence number 1 of a throwaway store: the refused peer's session, if
+ * it has one, is left as it was) and closes the connection. */
+static void refuse_logon(ht_xsim *x, conn *c, const char *sender, const char *text)
+{
+    session_store scratch;
+    memset(&scratch, 0, sizeof scratch);
+    snprintf(scratch.client_comp_id, sizeof scratch.client_comp_id, "%s", sender);
+    scratch.next_in = scratch.next_out = 1;
+    c->store = &scratch;
+    send_admin(x, c, "5", NULL, text, 0);
+    drop_conn(x, c, text);
+    free(scratch.sent);
+}
+
 /* Handles one inbound message on a connection. */
 static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
 {
@@ -856,24 +905,27 @@ static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
             return;
         }
         memcpy(sender, raw_sender, sender_len);
-        c->store = store_for(x, sender);
-        if (!c->store) {
-            drop_conn(x, c, "too many sessions");
+        /* Credentials first: a refused logon must not touch the session it names (its connection, its
+         * sequence numbers). */
+        if (!auth_ok(x, m)) {
+            xlog(x, "logon from %s (%s) refused: bad credentials", sender, c->peer);
+            refuse_logon(x, c, sender, "invalid credentials");
             return;
         }
-        for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++)
+        c->store = store_for(x, sender);
+        if (!c->store) {
+            xlog(x, "logon from %s (%s) refused: %d counterparties are known already", sender, c->peer,
+                 HT_XSIM_MAX_SESSIONS);
+            refuse_logon(x, c, sender, "too many sessions");
+            return;
+        }
+        for (size_t i = 0; i < HT_XSIM_MAX_CONNECTIONS; i++)
             if (&x->conns[i] != c && x->conns[i].fd >= 0 && x->conns[i].store == c->store)
                 drop_conn(x, &x->conns[i], "replaced by a new logon");
         if (ht_fix_get_char(m, HT_TAG_RESET_SEQ_NUM_FLAG) == 'Y') {
             c->store->next_in = 1;
             c->store->next_out = 1;
             c->store->n_sent = 0;
-        }
-        if (!auth_ok(x, m)) {
-            xlog(x, "logon from %s refused: bad credentials", sender);
-            send_admin(x, c, "5", NULL, "invalid credentials", 0);
-            drop_conn(x, c, "bad credentials");
-            return;
         }
         uint64_t hb = 30;
         ht_fix_get_u64(m, HT_TAG_HEART_BT_INT, &hb);
@@ -983,6 +1035,15 @@ static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
     }
 }
 
+/* Closes a peer that broke a rule (no Logon in time, too much garbage) and counts it. */
+static void close_peer(ht_xsim *x, conn *c, const char *why)
+{
+    pthread_mutex_lock(&x->lock);
+    x->stats.closed_peers++;
+    pthread_mutex_unlock(&x->lock);
+    drop_conn(x, c, why);
+}
+
 /* Reads and handles what a connection has. */
 static void service_conn(ht_xsim *x, conn *c)
 {
@@ -1005,9 +1066,15 @@ static void service_conn(ht_xsim *x, conn *c)
             break;
         off += used;
         if (st == HT_FIX_PARSE_BAD) {
-            xlog(x, "malformed message ignored: %s", err.msg);
+            xlog(x, "malformed message from %s ignored: %s", c->peer, err.msg);
+            if (++c->bad_in_a_row >= x->cfg.max_bad_messages) {
+                if (c->logged_on)
+                    send_admin(x, c, "5", NULL, "too many malformed messages", 0);
+                close_peer(x, c, "malformed messages in a row: the limit (max_bad_messages) is reached");
+            }
             continue;
         }
+        c->bad_in_a_row = 0;
         on_message(x, c, &m);
     }
     if (c->fd >= 0) {
@@ -1033,24 +1100,98 @@ static uint64_t flush_due(conn *c, uint64_t now)
     return UINT64_MAX;
 }
 
+/* Logs a refused connection: at most one line a second, with the count of those refused silently since. */
+static void log_refusal(ht_xsim *x, const char *peer, size_t in_use, size_t waiting)
+{
+    uint64_t now = ht_mono_ns();
+    pthread_mutex_lock(&x->lock);
+    x->stats.refused_connections++;
+    pthread_mutex_unlock(&x->lock);
+    if (x->refusal_logged_ns && now - x->refusal_logged_ns < 1000000000u) {
+        x->refusals_unlogged++;
+        return;
+    }
+    xlog(x, "connection from %s refused: %zu of %u connections in use (max_connections), %zu of them not logged on "
+         "(closed %u ms after connecting without a Logon)%s", peer, in_use, x->cfg.max_connections, waiting,
+         x->cfg.logon_timeout_ms, x->refusals_unlogged ? "; more refused in the last second" : "");
+    x->refusal_logged_ns = now;
+    x->refusals_unlogged = 0;
+}
+
+/* Accepts one pending connection into a free slot, or refuses it (closed at once, logged) when max_connections
+ * are in use. */
+static void accept_peer(ht_xsim *x)
+{
+    struct sockaddr_in from;
+    socklen_t from_len = sizeof from;
+    int fd = accept4(x->listen_fd, (struct sockaddr *)&from, &from_len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return;
+    char peer[48] = "?";
+    char addr[INET_ADDRSTRLEN];
+    if (from.sin_family == AF_INET && inet_ntop(AF_INET, &from.sin_addr, addr, sizeof addr))
+        snprintf(peer, sizeof peer, "%s:%u", addr, ntohs(from.sin_port));
+    conn *slot = NULL;
+    size_t in_use = 0, waiting = 0;
+    for (size_t i = 0; i < x->cfg.max_connections; i++) {
+        if (x->conns[i].fd < 0) {
+            if (!slot)
+                slot = &x->conns[i];
+            continue;
+        }
+        in_use++;
+        waiting += !x->conns[i].logged_on;
+    }
+    if (!slot) {
+        close(fd);
+        log_refusal(x, peer, in_use, waiting);
+        return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!slot->rx)
+        slot->rx = malloc(RX_CAP);
+    if (!slot->queue)
+        slot->queue = calloc(MAX_PENDING, sizeof *slot->queue);
+    if (!slot->rx || !slot->queue) {
+        close(fd);
+        xlog(x, "connection from %s refused: out of memory", peer);
+        return;
+    }
+    slot->fd = fd;
+    memcpy(slot->peer, peer, sizeof slot->peer);
+    slot->rx_len = 0;
+    slot->logged_on = false;
+    slot->resend_pending = false;
+    slot->bad_in_a_row = 0;
+    slot->accepted_ns = slot->last_rx_ns = slot->last_tx_ns = ht_mono_ns();
+}
+
 int ht_xsim_run(ht_xsim *x, volatile sig_atomic_t *stop)
 {
     xlog(x, "listening on %s:%u as %s", x->cfg.bind_host, x->port, x->cfg.comp_id);
+    uint64_t logon_timeout_ns = (uint64_t)x->cfg.logon_timeout_ms * 1000000u;
     while (!atomic_load(&x->stop) && !(stop && *stop)) {
         if (atomic_exchange(&x->disconnect_all, 0))
-            for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++)
+            for (size_t i = 0; i < HT_XSIM_MAX_CONNECTIONS; i++)
                 drop_conn(x, &x->conns[i], "test hook: forced disconnect");
-        struct pollfd fds[HT_XSIM_MAX_SESSIONS + 1];
-        conn *which[HT_XSIM_MAX_SESSIONS + 1];
+        struct pollfd fds[HT_XSIM_MAX_CONNECTIONS + 1];
+        conn *which[HT_XSIM_MAX_CONNECTIONS + 1];
         nfds_t n = 0;
         fds[n] = (struct pollfd){x->listen_fd, POLLIN, 0};
         which[n++] = NULL;
         uint64_t now = ht_mono_ns();
         uint64_t wait_ns = 50000000u;
-        for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++) {
+        for (size_t i = 0; i < HT_XSIM_MAX_CONNECTIONS; i++) {
             conn *c = &x->conns[i];
             if (c->fd < 0)
                 continue;
+            if (!c->logged_on && now - c->accepted_ns >= logon_timeout_ns) {
+                char why[64];
+                snprintf(why, sizeof why, "no Logon within %u ms (logon_timeout_ms)", x->cfg.logon_timeout_ms);
+                close_peer(x, c, why);
+                continue;
+            }
             uint64_t due = flush_due(c, now);
             if (due < wait_ns)
                 wait_ns = due;
@@ -1072,34 +1213,8 @@ int ht_xsim_run(ht_xsim *x, volatile sig_atomic_t *stop)
         for (nfds_t i = 1; i < n; i++)
             if (fds[i].revents && which[i]->fd >= 0)
                 service_conn(x, which[i]);
-        if (fds[0].revents & POLLIN) {
-            int fd = accept4(x->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-            if (fd >= 0) {
-                conn *slot = NULL;
-                for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS && !slot; i++)
-                    if (x->conns[i].fd < 0)
-                        slot = &x->conns[i];
-                if (!slot) {
-                    close(fd);
-                } else {
-                    int one = 1;
-                    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-                    if (!slot->rx)
-                        slot->rx = malloc(RX_CAP);
-                    if (!slot->queue)
-                        slot->queue = calloc(MAX_PENDING, sizeof *slot->queue);
-                    if (!slot->rx || !slot->queue) {
-                        close(fd);
-                        continue;
-                    }
-                    slot->fd = fd;
-                    slot->rx_len = 0;
-                    slot->logged_on = false;
-                    slot->resend_pending = false;
-                    slot->last_rx_ns = slot->last_tx_ns = ht_mono_ns();
-                }
-            }
-        }
+        if (fds[0].revents & POLLIN)
+            accept_peer(x);
     }
     return 0;
 }
@@ -1134,7 +1249,7 @@ void ht_xsim_destroy(ht_xsim *x)
     if (!x)
         return;
     ht_xsim_stop(x);
-    for (size_t i = 0; i < HT_XSIM_MAX_SESSIONS; i++) {
+    for (size_t i = 0; i < HT_XSIM_MAX_CONNECTIONS; i++) {
         drop_conn(x, &x->conns[i], "shutdown");
         free(x->conns[i].rx);
         free(x->conns[i].queue);

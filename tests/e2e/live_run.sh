@@ -84,7 +84,7 @@ grep -q "^status: hedging" "$work/run.err" || fail "no status line"
 [ -s "$work/journal" ] || fail "no journal"
 grep -q ",kill," "$work/events.csv" || fail "the event log has no kill line"
 sent=$(sed -n 's/^orders \([0-9]*\) .*/\1/p' "$work/run.out")
-recorded=$(grep -c ',new$' "$work/venue.csv")
+recorded=$(grep -cvE ',(duplicate|possdup)$' "$work/venue.csv")
 [ "$sent" = "$recorded" ] || fail "the engine sent $sent orders, the venue recorded $recorded"
 grep -q "logged out" "$work/session.log" || fail "no logout in the session log"
 echo "live_run: ok: $ticks ticks, $sent orders (all recorded by the venue), kill switch and clean stop"

@@ -153,7 +153,7 @@ static void test_capture_deterministic(void **state)
                    &qty, &px, status) != 8)
             continue;
         assert_string_equal(symbol, "BTC-PERPETUAL");
-        assert_string_equal(status, "new");
+        assert_string_equal(status, "filled");
         venue_orders++;
         venue_signed_qty += (strcmp(side, "buy") == 0 || strcmp(side, "1") == 0 ? 1 : -1) * qty;
     }

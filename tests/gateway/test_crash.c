@@ -160,7 +160,7 @@ static int collect(void *user, uint8_t type, const uint8_t *p, uint32_t len, uin
 typedef struct venue_order {
     char text[ID_BYTES];
     unsigned received;  /* lines with this ClOrdID */
-    unsigned executed;  /* of which processed as an order ("new", or "possdup" the first time) */
+    unsigned executed;  /* of which processed as an order (any status but duplicate and possdup) */
     double signed_qty;  /* + buy, - sell, per execution */
 } venue_order;
 
@@ -199,7 +199,8 @@ static void read_venue_record(const char *path, venue_record *v)
             snprintf(o->text, sizeof o->text, "%s", id_text);
         }
         o->received++;
-        if (strcmp(status_text, "new") == 0 || strcmp(status_text, "possdup") == 0) {
+        /* Processed as an order: filled, partial, canceled or rejected; not a duplicate, not an ignored PossDup. */
+        if (strcmp(status_text, "duplicate") != 0 && strcmp(status_text, "possdup") != 0) {
             o->executed++;
             o->signed_qty += side == '1' ? qty : -qty;
         }

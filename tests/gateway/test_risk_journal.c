@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "hedgetrig/gateway.h"
 #include "hedgetrig/journal.h"
 #include "hedgetrig/risk.h"
 
@@ -275,6 +276,66 @@ static void journal_replays_and_detects_bad_tails(void **state)
     assert_non_null(strstr(err.msg, "interval"));
 }
 
+/* A gateway on the journal at path (no connection is made before the first poll). */
+static ht_gw *gateway_on(const char *path, const char *prefix)
+{
+    ht_gw_config cfg;
+    ht_gw_config_defaults(&cfg);
+    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
+    cfg.port = 1;
+    snprintf(cfg.sender_comp_id, sizeof cfg.sender_comp_id, "A");
+    snprintf(cfg.target_comp_id, sizeof cfg.target_comp_id, "B");
+    snprintf(cfg.journal_path, sizeof cfg.journal_path, "%s", path);
+    snprintf(cfg.clordid_prefix, sizeof cfg.clordid_prefix, "%s", prefix);
+    snprintf(cfg.log_path, sizeof cfg.log_path, "%s", HT_TEST_TMPDIR "/tag.log");
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&cfg, &err);
+    if (!gw)
+        fail_msg("ht_gw_create: %s", err.msg);
+    return gw;
+}
+
+/* Every fresh journal gets its own ClOrdID session tag (prefix + 12 base-32 characters + '-', Deribit's 64 character
+ * limit kept with the longest prefix and number); a restart keeps it; a journal from before tags keeps prefix +
+ * number. */
+static void clordid_session_tag_per_journal(void **state)
+{
+    (void)state;
+    const char *a = HT_TEST_TMPDIR "/tag_a", *b = HT_TEST_TMPDIR "/tag_b", *old = HT_TEST_TMPDIR "/tag_old";
+    unlink(a);
+    unlink(b);
+    unlink(old);
+    ht_gw *ga = gateway_on(a, "ht");
+    char head_a[64];
+    snprintf(head_a, sizeof head_a, "%s", ht_gw_clordid_head(ga));
+    assert_int_equal(strlen(head_a), 2 + 12 + 1);
+    assert_memory_equal(head_a, "ht", 2);
+    for (size_t i = 2; i < 14; i++)
+        assert_non_null(strchr("0123456789abcdefghjkmnpqrstvwxyz", head_a[i]));
+    assert_int_equal(head_a[14], '-');
+    ht_gw_destroy(ga);
+    ht_gw *gb = gateway_on(b, "ht");
+    assert_string_not_equal(ht_gw_clordid_head(gb), head_a);
+    ht_gw_destroy(gb);
+    ga = gateway_on(a, "ht");
+    assert_string_equal(ht_gw_clordid_head(ga), head_a);
+    ht_gw_destroy(ga);
+    /* The longest prefix, tag and a 19-digit number fit Deribit's 64 characters. */
+    unlink(b);
+    gb = gateway_on(b, "ABCDEFGHIJKLMNO");
+    assert_true(strlen(ht_gw_clordid_head(gb)) + 19 <= 64);
+    ht_gw_destroy(gb);
+    /* A journal whose header has no tag (written before tags existed). */
+    ht_error err;
+    ht_journal *j = ht_journal_open(old, HT_JOURNAL_FSYNC_NEVER, 0, HT_JOURNAL_TAIL_REFUSE, NULL, NULL, NULL, &err);
+    assert_non_null(j);
+    assert_true(ht_journal_append(j, 1, "A\0B\0", 4, NULL, 0, &err) == 0);
+    ht_journal_close(j);
+    ht_gw *go = gateway_on(old, "ht");
+    assert_string_equal(ht_gw_clordid_head(go), "ht");
+    ht_gw_destroy(go);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -284,6 +345,7 @@ int main(void)
         cmocka_unit_test(kill_switch_stops_everything_until_rearmed),
         cmocka_unit_test(bad_limits_are_refused),
         cmocka_unit_test(journal_replays_and_detects_bad_tails),
+        cmocka_unit_test(clordid_session_tag_per_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

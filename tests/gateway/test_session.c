@@ -4,6 +4,7 @@
  * (file and signal), bad credentials, malformed inbound traffic, and secrets never reaching the log or journal. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -468,7 +469,7 @@ static void simulator_refuses_a_reused_clordid(void **state)
         while (recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
         }
         usleep(10000);
-        got_new = count_status(record, "new");
+        got_new = count_status(record, "canceled"); /* a buy at 1000 under the 50000 book: nothing to match */
         got_dup = count_status(record, "duplicate");
     }
     close(fd);
@@ -599,8 +600,9 @@ static void kill_switch_by_file_and_signal(void **state)
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_ERR_RISK);
     ht_gw_destroy(gw);
 
-    /* The kill file. */
+    /* The kill file. A fresh journal on the simulator's running session: both sides start again at 1. */
     gw_config(&c, ht_xsim_port(x), "killfile");
+    c.reset_seq_on_logon = true;
     snprintf(c.kill_file, sizeof c.kill_file, HT_TEST_TMPDIR "/KILL");
     gw = ht_gw_create(&c, &err);
     memset(&s, 0, sizeof s);
@@ -622,6 +624,7 @@ static void kill_switch_by_file_and_signal(void **state)
 
     /* The signal: a running gateway engages at its next poll. */
     gw_config(&c, ht_xsim_port(x), "killsig");
+    c.reset_seq_on_logon = true;
     gw = ht_gw_create(&c, &err);
     memset(&s, 0, sizeof s);
     assert_true(pump(gw, &s, 3000, is_active));
@@ -650,6 +653,7 @@ static void kill_switch_by_file_and_signal(void **state)
     /* A kill signal stays in force for the process: a gateway created after it starts killed, until rearmed.
      * A rearm is refused while the kill file exists. */
     gw_config(&c, ht_xsim_port(x), "killsig2");
+    c.reset_seq_on_logon = true; /* a fresh journal on the simulator's running session */
     snprintf(c.kill_file, sizeof c.kill_file, HT_TEST_TMPDIR "/KILL2");
     f = fopen(c.kill_file, "w");
     fclose(f);
@@ -761,6 +765,196 @@ static void secrets_file_must_be_private(void **state)
     assert_string_equal(c.client_secret, SECRET);
 }
 
+/* ---- the simulator against peers that misbehave (raw sockets on 127.0.0.1) ---- */
+
+static FILE *g_limited_sim_log; /* the log of the simulator start_limited_sim made */
+
+/* A simulator with its log in log_path and the given limits (no credentials). */
+static ht_xsim *start_limited_sim(const char *log_path, uint32_t logon_timeout_ms, uint32_t max_connections,
+                                  uint32_t max_bad_messages)
+{
+    ht_xsim_config xc;
+    ht_xsim_config_defaults(&xc);
+    xc.logon_timeout_ms = logon_timeout_ms;
+    xc.max_connections = max_connections;
+    xc.max_bad_messages = max_bad_messages;
+    xc.log = g_limited_sim_log = fopen(log_path, "w");
+    assert_non_null(xc.log);
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&xc, &err);
+    assert_non_null(x);
+    assert_int_equal(ht_xsim_start(x, &err), 0);
+    return x;
+}
+
+/* Stops the simulator and closes its log. */
+static void stop_limited_sim(ht_xsim *x)
+{
+    ht_xsim_destroy(x);
+    fclose(g_limited_sim_log);
+}
+
+/* A TCP connection to the simulator. */
+static int connect_to(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK), .sin_port = htons(port)};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+/* Reads until the peer closes the connection (true) or ms pass (false); what it read goes to got (cap bytes,
+ * NUL-terminated, SOH shown as '|') when got is not NULL. */
+static bool closed_within(int fd, int ms, char *got, size_t cap)
+{
+    uint64_t end = ht_mono_ns() + (uint64_t)ms * 1000000u;
+    size_t len = 0;
+    bool closed = false;
+    while (!closed && ht_mono_ns() < end) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 10) != 1)
+            continue;
+        char buf[4096];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        closed = n <= 0;
+        for (ssize_t i = 0; got && i < n && len + 1 < cap; i++)
+            got[len++] = buf[i] == '\001' ? '|' : buf[i];
+    }
+    if (got)
+        got[len] = '\0';
+    return closed;
+}
+
+/* A peer that connects and never logs on is closed after logon_timeout_ms, and the log says why. */
+static void simulator_closes_a_peer_that_never_logs_on(void **state)
+{
+    (void)state;
+    const char *log = HT_TEST_TMPDIR "/xsim_idle.log";
+    ht_xsim *x = start_limited_sim(log, 300, 16, 10);
+    int fd = connect_to(ht_xsim_port(x));
+    uint64_t t0 = ht_mono_ns();
+    assert_true(closed_within(fd, 3000, NULL, 0));
+    uint64_t waited_ms = (ht_mono_ns() - t0) / 1000000u;
+    close(fd);
+    assert_true(waited_ms >= 250);
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.closed_peers, 1);
+    stop_limited_sim(x);
+    assert_true(file_contains(log, "closed: no Logon within 300 ms (logon_timeout_ms)"));
+}
+
+/* Idle connections up to the limit: one more is refused at once and logged (once a second however many come);
+ * when the idle ones time out, a client logs on again: nobody stays locked out. */
+static void simulator_limits_connections_and_logs_refusals(void **state)
+{
+    (void)state;
+    const char *log = HT_TEST_TMPDIR "/xsim_limit.log";
+    ht_xsim *x = start_limited_sim(log, 500, 3, 10);
+    uint16_t port = ht_xsim_port(x);
+    int idle[3];
+    for (int i = 0; i < 3; i++)
+        idle[i] = connect_to(port);
+    usleep(100000); /* the simulator has accepted them */
+    for (int i = 0; i < 20; i++) {
+        int extra = connect_to(port);
+        assert_true(closed_within(extra, 1000, NULL, 0));
+        close(extra);
+    }
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.refused_connections, 20);
+    assert_true(file_contains(log, "refused: 3 of 3 connections in use (max_connections), 3 of them not logged on"));
+    for (int i = 0; i < 3; i++) {
+        assert_true(closed_within(idle[i], 2000, NULL, 0));
+        close(idle[i]);
+    }
+    int fd = connect_to(port);
+    char buf[512], got[2048];
+    size_t n = client_msg(buf, sizeof buf, "A", 1, "98=0|108=30|");
+    assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    closed_within(fd, 300, got, sizeof got);
+    close(fd);
+    assert_non_null(strstr(got, "|35=A|"));
+    stop_limited_sim(x);
+    /* Twenty refusals within a second make one or two log lines, not twenty. */
+    FILE *f = fopen(log, "r");
+    char line[512];
+    int refusal_lines = 0;
+    while (fgets(line, sizeof line, f))
+        refusal_lines += strstr(line, " refused: ") != NULL;
+    fclose(f);
+    assert_true(refusal_lines >= 1 && refusal_lines <= 2);
+}
+
+/* Malformed messages in a row: a peer is closed at max_bad_messages, not before; a logged-on one gets a Logout. */
+static void simulator_closes_a_peer_that_sends_garbage(void **state)
+{
+    (void)state;
+    const char *log = HT_TEST_TMPDIR "/xsim_garbage.log";
+    ht_xsim *x = start_limited_sim(log, 5000, 16, 4);
+    uint16_t port = ht_xsim_port(x);
+    static const char bad[] = "8=FIX.4.4\0019=5\00135=0\00110=000\001"; /* a wrong CheckSum */
+    int fd = connect_to(port);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(send(fd, bad, sizeof bad - 1, 0), (ssize_t)(sizeof bad - 1));
+    assert_false(closed_within(fd, 200, NULL, 0));
+    assert_int_equal(send(fd, bad, sizeof bad - 1, 0), (ssize_t)(sizeof bad - 1));
+    assert_true(closed_within(fd, 1000, NULL, 0));
+    close(fd);
+
+    fd = connect_to(port);
+    char buf[512], got[2048];
+    size_t n = client_msg(buf, sizeof buf, "A", 1, "98=0|108=30|");
+    assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(send(fd, bad, sizeof bad - 1, 0), (ssize_t)(sizeof bad - 1));
+    assert_true(closed_within(fd, 1000, got, sizeof got));
+    close(fd);
+    assert_non_null(strstr(got, "|35=5|"));
+    assert_non_null(strstr(got, "58=too many malformed messages|"));
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.closed_peers, 2);
+    stop_limited_sim(x);
+    assert_true(file_contains(log, "malformed messages in a row: the limit (max_bad_messages) is reached"));
+}
+
+/* A Logon with bad credentials under a logged-on session's CompID (and ResetSeqNumFlag) is refused without
+ * touching that session: its connection stays up and its sequence numbers are unchanged. */
+static void refused_logon_leaves_the_named_session_alone(void **state)
+{
+    (void)state;
+    ht_xsim *x = start_sim(NULL, 0);
+    ht_gw_config c;
+    gw_config(&c, ht_xsim_port(x), "victim");
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    assert_non_null(gw);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    int fd = connect_to(ht_xsim_port(x));
+    char buf[512], got[2048];
+    size_t n = build_msg(buf, sizeof buf, "A", c.sender_comp_id, "DERIBITSERVER", 1,
+                         "98=0|108=30|141=Y|95=3|96=abc|553=" CLIENT_ID "|554=forged|");
+    assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    assert_true(closed_within(fd, 1000, got, sizeof got));
+    close(fd);
+    assert_non_null(strstr(got, "58=invalid credentials|"));
+    pump(gw, &s, 300, NULL);
+    assert_int_equal(s.count[HT_GW_EV_DISCONNECTED], 0);
+    assert_true(is_active(gw));
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 1, 50010};
+    ht_gw_send_result r;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    assert_true(pump(gw, &s, 2000, no_open_orders));
+    assert_int_equal(s.count[HT_GW_EV_SESSION_REJECT], 0);
+    assert_int_equal(s.count[HT_GW_EV_LOGOUT], 0);
+    assert_true(s.fill_net == 1);
+    ht_gw_destroy(gw);
+    ht_xsim_destroy(x);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -775,7 +969,11 @@ int main(void)
         cmocka_unit_test(heartbeats_and_test_request_detect_a_silent_peer),
         cmocka_unit_test(secrets_file_must_be_private),
         cmocka_unit_test(simulator_refuses_a_reused_clordid),
-        cmocka_unit_test(kill_switch_by_file_and_signal),
+        cmocka_unit_test(simulator_closes_a_peer_that_never_logs_on),
+        cmocka_unit_test(simulator_limits_connections_and_logs_refusals),
+        cmocka_unit_test(simulator_closes_a_peer_that_sends_garbage),
+        cmocka_unit_test(refused_logon_leaves_the_named_session_alone),
+        cmocka_unit_test(kill_switch_by_file_and_signal), /* last: a kill signal stays in force for the process */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
