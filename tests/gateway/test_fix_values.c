@@ -105,7 +105,7 @@ static void assert_names_byte(const char *err, const char *field, unsigned b)
 
 typedef struct sent_order {
     char symbol[8];
-    char clordid[48];
+    char clordid[HT_GW_CLORDID_BYTES];
     char seq[24];
 } sent_order;
 
