@@ -58,7 +58,7 @@ int cmd_exchange_sim(int argc, char **argv)
     ht_error err;
     for (int i = 1; i + 1 < argc; i += 2)
         if (!strcmp(argv[i], "--config") && ht_xsim_config_load(&cfg, argv[i + 1], &err) != 0)
-            return ht_cli_fail("exchange-sim", "%s", err.msg);
+            return ht_cli_usage_error("exchange-sim", "%s", err.msg);
     uint64_t duration_s = 0;
     const char *secrets = NULL, *book_pcap = NULL;
     for (int i = 1; i < argc; i++) {

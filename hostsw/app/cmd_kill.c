@@ -50,7 +50,7 @@ int cmd_kill(int argc, char **argv)
     ht_error err;
     if (config) {
         if (ht_gw_config_load(&cfg, config, &err) != 0)
-            return ht_cli_fail("kill", "%s", err.msg);
+            return ht_cli_usage_error("kill", "%s", err.msg);
         if (!cfg.kill_file[0] && !file)
             return ht_cli_fail("kill", "config %s sets no kill_file in [gateway]", config);
         if (!file)

@@ -154,7 +154,7 @@ int cmd_order(int argc, char **argv)
     ht_gw_config cfg;
     ht_gw_config_defaults(&cfg);
     if (config && ht_gw_config_load(&cfg, config, &err) != 0)
-        return ht_cli_fail("order", "%s", err.msg);
+        return ht_cli_usage_error("order", "%s", err.msg);
     if (!parse_endpoint(fix, &cfg))
         return ht_cli_usage_error("order", "--fix expects HOST:PORT, got '%s'", fix);
     snprintf(cfg.sender_comp_id, sizeof cfg.sender_comp_id, "%s", sender);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine_priv.h"
+#include "hedgetrig/textfile.h"
 
 void ht_engine_config_default(ht_engine_config *cfg)
 {
@@ -44,6 +45,8 @@ void ht_engine_config_default(ht_engine_config *cfg)
 static bool num(const char *v, double *out)
 {
     char *end;
+    if (!ht_text_is_decimal(v, strlen(v)))
+        return false; /* strtod would also take hex, "inf" and leading blanks */
     double x = strtod(v, &end);
     if (!*v || *end || !isfinite(x))
         return false;

@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hedgetrig/conf.h"
 #include "hedgetrig/digest.h"
+#include "hedgetrig/textfile.h"
 #include "hedgetrig/fix.h"
 
 void ht_gw_config_defaults(ht_gw_config *cfg)
@@ -69,6 +71,8 @@ static bool parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
 static bool parse_nonneg(const char *v, double *out)
 {
     char *end;
+    if (!ht_text_is_decimal(v, strlen(v)))
+        return false; /* strtod would also take hex, "inf" and leading blanks */
     errno = 0;
     double x = strtod(v, &end);
     if (end == v || *end || errno || !isfinite(x) || x < 0)
@@ -257,61 +261,229 @@ static bool apply_risk_key(gw_load *load, const char *k, const char *v, bool *kn
     return false;
 }
 
+/* Edit distance between a and b after folding case and '-' to '_' (capped: 9 means "far"). */
+static unsigned name_distance(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    if (na > 63 || nb > 63)
+        return 9;
+    unsigned row[64];
+    for (size_t j = 0; j <= nb; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; i <= na; i++) {
+        unsigned diag = row[0];
+        row[0] = (unsigned)i;
+        for (size_t j = 1; j <= nb; j++) {
+            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
+            ca = ca == '-' ? '_' : ca;
+            cb = cb == '-' ? '_' : cb;
+            unsigned best = diag + (ca != cb);
+            best = row[j] + 1 < best ? row[j] + 1 : best;
+            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
+            diag = row[j];
+            row[j] = best;
+        }
+    }
+    return row[nb] < 9 ? row[nb] : 9;
+}
+
+/* The name of names (NULL-terminated, or stepping stride bytes through an array of structs whose first field is
+ * the name) nearest to given within two edits, or NULL: the "did you mean" of a message. */
+static const char *nearest_name(const char *given, const char *const *names, size_t stride)
+{
+    const char *best = NULL;
+    unsigned best_d = 3;
+    for (const char *const *n = names; *n; n = (const char *const *)((const char *)n + stride)) {
+        unsigned d = name_distance(given, *n);
+        if (d < best_d)
+            best = *n, best_d = d;
+    }
+    return best;
+}
+
+/* Where the reader is in a file: the current section and the first line of every section and key seen. */
+typedef struct conf_state {
+    const char *path;
+    char raw[HT_CONF_MAX_LINE + 1]; /* the line being read as it is in the file (line end removed) */
+    size_t raw_len;
+    const ht_conf_section *section; /* NULL before the first header */
+    unsigned section_line[16];      /* by index in ht_conf_sections; 0 = not seen yet */
+    unsigned key_line[16][64];      /* by section and key index */
+} conf_state;
+
+/* Checks the first n bytes of the raw line are text (UTF-8, no control character but tab). */
+static int conf_text(const conf_state *st, size_t n, unsigned line_no, ht_error *err)
+{
+    ht_error why;
+    if (ht_text_check_line(st->raw, n, &why) != 0)
+        return ht_error_set(err, "config %s:%u: %s", st->path, line_no, why.msg);
+    return 0;
+}
+
+/* Copies at most 64 bytes of value for a message, each byte that is not printable ASCII shown as '?'. */
+static const char *shown(const char *value, char out[72])
+{
+    size_t k = 0;
+    for (; value[k] && k < 64; k++)
+        out[k] = value[k] >= 0x20 && value[k] < 0x7F ? value[k] : '?';
+    out[k] = '\0';
+    return out;
+}
+
+/* Index of key in section's list, or -1. */
+static int key_index(const ht_conf_section *section, const char *key)
+{
+    for (int k = 0; section->keys[k]; k++)
+        if (strcmp(section->keys[k], key) == 0)
+            return k;
+    return -1;
+}
+
+/* Handles a "[name]" line: the section must be one some command reads, given once. */
+static int conf_header(conf_state *st, char *s, unsigned line_no, ht_error *err)
+{
+    if (conf_text(st, st->raw_len, line_no, err) != 0)
+        return -1;
+    char *close = strchr(s, ']');
+    if (!close || close[1] || close - s - 1 > 63)
+        return ht_error_set(err, "config %s:%u: expected a section header like [gateway], got '%.64s'", st->path, line_no,
+                            s);
+    *close = '\0';
+    const char *name = s + 1;
+    const ht_conf_section *section = ht_conf_section_find(name);
+    if (!section) {
+        const char *near = nearest_name(name, &ht_conf_sections[0].name, sizeof ht_conf_sections[0]);
+        if (near)
+            return ht_error_set(err, "config %s:%u: unknown section [%s]; did you mean [%s]? (no command reads [%s])",
+                                st->path, line_no, name, near, name);
+        return ht_error_set(err, "config %s:%u: unknown section [%s]: no hedgetrig command reads it "
+                                 "(sections: docs/deployment.md)", st->path, line_no, name);
+    }
+    unsigned *first = &st->section_line[section - ht_conf_sections];
+    if (*first)
+        return ht_error_set(err, "config %s:%u: [%s] again (first at line %u): give each section once", st->path,
+                            line_no, name, *first);
+    *first = line_no;
+    st->section = section;
+    return 0;
+}
+
+/* Handles a "key = value" line: a listed key of the current section, given once; applied when the caller
+ * reads that section. */
+static int conf_key(conf_state *st, char *s, unsigned line_no, const char *const *sections, ht_conf_apply_fn apply,
+                    void *user, ht_error *err)
+{
+    char *eq = strchr(s, '=');
+    if (!eq || eq == s)
+        return conf_text(st, st->raw_len, line_no, err) != 0
+                   ? -1
+                   : ht_error_set(err, "config %s:%u: expected 'key = value', got '%.64s'", st->path, line_no, s);
+    if (conf_text(st, (size_t)(strchr(st->raw, '=') - st->raw), line_no, err) != 0)
+        return -1;
+    *eq = '\0';
+    char *key = trim(s);
+    char *value = trim(eq + 1);
+    if (!st->section)
+        return ht_error_set(err, "config %s:%u: '%.64s' is outside any section: put it under its [section] header",
+                            st->path, line_no, key);
+    const ht_conf_section *section = st->section;
+    int k = key_index(section, key);
+    if (k < 0) {
+        const char *near = nearest_name(key, section->keys, sizeof section->keys[0]);
+        return ht_error_set(err, "config %s:%u: unknown key '%.64s' in [%s]%s%s%s (keys: %s)", st->path, line_no, key,
+                            section->name, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "",
+                            section->doc);
+    }
+    unsigned *first = &st->key_line[section - ht_conf_sections][k];
+    if (*first)
+        return ht_error_set(err, "config %s:%u: %s in [%s] again (first at line %u): give each key once", st->path,
+                            line_no, key, section->name, *first);
+    *first = line_no;
+    bool ours = false;
+    for (size_t i = 0; sections[i]; i++)
+        ours |= strcmp(section->name, sections[i]) == 0;
+    if (ours) {
+        /* The value's own check first: a field that reaches the wire names the byte it refuses. */
+        bool known = false;
+        const char *expected = "";
+        char buf[72];
+        bool ok = apply(user, section->name, key, value, &known, &expected);
+        if (!known)
+            return ht_error_set(err, "config %s:%u: key '%s' in [%s] is listed but not handled (a bug)", st->path,
+                                line_no, key, section->name);
+        if (!ok)
+            return ht_error_set(err, "config %s:%u: %s = '%s': expected %s", st->path, line_no, key, shown(value, buf),
+                                expected);
+    }
+    return conf_text(st, st->raw_len, line_no, err);
+}
+
+/* Reads one line (len bytes) into st->raw and line, its line end removed: at most HT_CONF_MAX_LINE bytes, no
+ * NUL (the rest of the text is checked once the line is parsed, so that a value's own check can name it). */
+static int conf_line_text(conf_state *st, const char *begin, size_t len, char line[HT_CONF_MAX_LINE + 1],
+                          unsigned line_no, ht_error *err)
+{
+    if (len && begin[len - 1] == '\r')
+        len--;
+    if (len > HT_CONF_MAX_LINE)
+        return ht_error_set(err, "config %s:%u: line longer than %d bytes", st->path, line_no, HT_CONF_MAX_LINE);
+    const char *nul = memchr(begin, '\0', len);
+    if (nul)
+        return ht_error_set(err, "config %s:%u: a NUL byte at column %zu", st->path, line_no, (size_t)(nul - begin) + 1);
+    memcpy(st->raw, begin, len);
+    st->raw[len] = '\0';
+    st->raw_len = len;
+    memcpy(line, begin, len + 1);
+    line[len] = '\0';
+    return 0;
+}
+
 int ht_conf_read(const char *path, const char *const *sections, ht_conf_apply_fn apply, void *user, ht_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return ht_error_set(err, "config %s: %s", path, strerror(errno));
-    char line[1024];
-    char section[64] = "";
-    int line_no = 0;
+    size_t len = 0;
+    char *text = ht_text_file_read(path, "config file", HT_CONF_MAX_FILE_BYTES, &len, err);
+    if (!text)
+        return -1;
     int rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
+    conf_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        free(text);
+        return ht_error_set(err, "config %s: out of memory", path);
+    }
+    st->path = path;
+    size_t n_sections = 0;
+    for (; ht_conf_sections[n_sections].name; n_sections++)
+        for (size_t k = 0; ht_conf_sections[n_sections].keys[k]; k++)
+            if (k >= HT_ARRAY_LEN(st->key_line[0]))
+                rc = ht_error_set(err, "config %s: [%s] lists more keys than the reader tracks", path,
+                                  ht_conf_sections[n_sections].name);
+    if (n_sections > HT_ARRAY_LEN(st->section_line))
+        rc = ht_error_set(err, "config %s: more sections than the reader tracks", path);
+    const char *p = text, *end = text + len;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        p += 3; /* a UTF-8 byte order mark, as some editors write */
+    char line[HT_CONF_MAX_LINE + 1];
+    unsigned line_no = 0;
+    while (rc == 0 && p < end) {
         line_no++;
-        if (!strchr(line, '\n') && !feof(f)) {
-            rc = ht_error_set(err, "config %s:%d: line longer than %zu characters", path, line_no, sizeof line - 2);
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *line_end = nl ? nl : end;
+        rc = conf_line_text(st, p, (size_t)(line_end - p), line, line_no, err);
+        p = nl ? nl + 1 : end;
+        if (rc != 0)
             break;
-        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
         char *s = trim(line);
-        if (!*s)
-            continue;
-        if (*s == '[') {
-            char *close = strchr(s, ']');
-            if (!close || close[1] || close - s - 1 >= (long)sizeof section) {
-                rc = ht_error_set(err, "config %s:%d: expected a section header like [gateway], got '%s'", path,
-                                  line_no, s);
-                break;
-            }
-            *close = '\0';
-            snprintf(section, sizeof section, "%s", s + 1);
+        if (!*s) {
+            rc = conf_text(st, st->raw_len, line_no, err); /* a comment is text too */
             continue;
         }
-        bool ours = false;
-        for (size_t i = 0; sections[i]; i++)
-            ours |= strcmp(section, sections[i]) == 0;
-        if (!ours)
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            rc = ht_error_set(err, "config %s:%d: expected 'key = value', got '%s'", path, line_no, s);
-            break;
-        }
-        *eq = '\0';
-        char *key = trim(s);
-        char *value = trim(eq + 1);
-        bool known = false;
-        const char *expected = "";
-        bool ok = apply(user, section, key, value, &known, &expected);
-        if (!known)
-            rc = ht_error_set(err, "config %s:%d: unknown key '%s' in [%s] (see docs/gateway.md)", path, line_no, key,
-                              section);
-        else if (!ok)
-            rc = ht_error_set(err, "config %s:%d: %s = '%s': expected %s", path, line_no, key, value, expected);
+        rc = *s == '[' ? conf_header(st, s, line_no, err) : conf_key(st, s, line_no, sections, apply, user, err);
     }
-    fclose(f);
+    free(st);
+    free(text);
     return rc;
 }
 
@@ -357,7 +529,8 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
             return -1;
         return 0;
     }
-    int fd = open(secrets_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO without a writer would block the open; it is refused below like any non-file. */
+    int fd = open(secrets_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
         return ht_error_set(err, "secrets %s: %s", secrets_path, strerror(errno));
     struct stat st;

@@ -162,35 +162,6 @@ static void trim(const char **begin, const char **end)
         (*end)--;
 }
 
-/* True when [s, s+n) is a plain decimal number: [+-]digits[.digits][(e|E)[+-]digits], at least one digit
- * in the mantissa (strtod alone would also take "inf", "nan" and hex floats). */
-static bool is_decimal(const char *s, size_t n)
-{
-    size_t i = 0, digits = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-'))
-        i++;
-    while (i < n && isdigit((unsigned char)s[i]))
-        i++, digits++;
-    if (i < n && s[i] == '.') {
-        i++;
-        while (i < n && isdigit((unsigned char)s[i]))
-            i++, digits++;
-    }
-    if (digits == 0)
-        return false;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        size_t exp_digits = 0;
-        while (i < n && isdigit((unsigned char)s[i]))
-            i++, exp_digits++;
-        if (exp_digits == 0)
-            return false;
-    }
-    return i == n;
-}
-
 /* Copies up to 40 bytes of a field into out for a message, replacing unprintable bytes with '?'. */
 static void quote_field(const char *s, size_t n, char out[48])
 {
@@ -249,7 +220,7 @@ static int parse_line(ht_positions *book, const char *begin, const char *end, ui
         quote_field(name, name_len, shown);
         return ht_error_set(err, "%sinstrument name '%s' is longer than %d characters", where, shown, HT_POS_NAME_MAX);
     }
-    if (!is_decimal(qty, qty_len)) {
+    if (!ht_text_is_decimal(qty, qty_len)) {
         quote_field(qty, qty_len, shown);
         return ht_error_set(err, "%sexpected a signed decimal quantity in contracts, found '%s'", where, shown);
     }

@@ -2,6 +2,7 @@
 /* Reading a small text input whole: a regular file only, bounded in size, opened without blocking. */
 #include "hedgetrig/textfile.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -83,4 +84,76 @@ char *ht_text_file_read(const char *path, const char *what, size_t max_bytes, si
     buf[used] = '\0';
     *len = used;
     return buf;
+}
+
+/* Length of the UTF-8 sequence starting at s[0] with n bytes available, or 0 when it is not valid UTF-8
+ * (overlong forms, surrogates and code points above U+10FFFF included). */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+    const unsigned c = s[0];
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k < len; k++)
+        if (s[k] < 0x80 || s[k] > 0xBF)
+            return 0;
+    return len;
+}
+
+int ht_text_check_line(const char *s, size_t n, ht_error *why)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        if (u[i] == 0)
+            return ht_error_set(why, "a NUL byte at column %zu", i + 1);
+        if ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7F)
+            return ht_error_set(why, "control character 0x%02X at column %zu", u[i], i + 1);
+        size_t len = utf8_sequence(u + i, n - i);
+        if (len == 0)
+            return ht_error_set(why, "byte 0x%02X at column %zu is not UTF-8 text", u[i], i + 1);
+        i += len;
+    }
+    return 0;
+}
+
+bool ht_text_is_decimal(const char *s, size_t n)
+{
+    size_t i = 0, digits = 0;
+    if (i < n && (s[i] == '+' || s[i] == '-'))
+        i++;
+    while (i < n && isdigit((unsigned char)s[i]))
+        i++, digits++;
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++, digits++;
+    }
+    if (digits == 0)
+        return false;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t exp_digits = 0;
+        while (i < n && isdigit((unsigned char)s[i]))
+            i++, exp_digits++;
+        if (exp_digits == 0)
+            return false;
+    }
+    return i == n;
 }

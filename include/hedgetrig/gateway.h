@@ -59,13 +59,16 @@ typedef struct ht_gw_config {
 void ht_gw_config_defaults(ht_gw_config *cfg);
 
 /* Reads "key = value" lines of the [gateway] and [risk] sections of the file at path over cfg ('#' starts a
- * comment; other sections are ignored; an unknown key in these sections is an error naming the line).
+ * comment; the whole file is checked as ht_conf_read says, other commands' sections included).
  * Returns 0 or -1 with err naming the file, the line and what was expected. */
 int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err);
 
-/* Generic "key = value" config reader shared with the exchange simulator: calls apply for every key of the
- * listed sections (NULL-terminated list); apply sets *known false for a key it does not know and returns
- * false with *expected describing a bad value. Returns 0 or -1 with err naming the file and line. */
+/* The config reader every command shares (rules: docs/deployment.md, "Config file rules"). Reads the regular
+ * file at path (at most HT_CONF_MAX_FILE_BYTES), checks every line against ht_conf_sections (include/hedgetrig/
+ * conf.h: unknown sections and keys, keys outside a section, repeats, bytes that are not text are errors) and
+ * calls apply for every key of the listed sections (NULL-terminated list); apply returns false with *expected
+ * describing a bad value (and sets *known false for a key it does not handle, which is a bug once listed).
+ * Returns 0 or -1 with err naming the file, the line and what was expected. */
 typedef bool (*ht_conf_apply_fn)(void *user, const char *section, const char *key, const char *value, bool *known,
                                  const char **expected);
 int ht_conf_read(const char *path, const char *const *sections, ht_conf_apply_fn apply, void *user, ht_error *err);

@@ -12,6 +12,7 @@
 #include "hedgetrig/black76.h"
 #include "hedgetrig/pipe_synth.h"
 #include "hedgetrig/sbe.h"
+#include "hedgetrig/textfile.h"
 
 #define MS_PER_YEAR (365.0 * 86400000.0)
 #define MS_PER_DAY 86400000ull
@@ -921,6 +922,8 @@ static bool parse_u64(const char *v, uint64_t *out)
 static bool parse_double(const char *v, double *out)
 {
     char *end;
+    if (!ht_text_is_decimal(v, strlen(v)))
+        return false; /* strtod would also take hex, "inf" and leading blanks */
     double x = strtod(v, &end);
     if (!v[0] || *end || !isfinite(x))
         return false;
