@@ -388,6 +388,18 @@ static int conf_key(conf_state *st, char *s, unsigned line_no, const char *const
                             st->path, line_no, key);
     const ht_conf_section *section = st->section;
     int k = key_index(section, key);
+    bool ours = false;
+    for (size_t i = 0; sections[i]; i++)
+        ours |= strcmp(section->name, sections[i]) == 0;
+    if (k < 0 && ours) {
+        bool known = false;
+        const char *expected = "";
+        (void)apply(user, section->name, key, value, &known, &expected);
+        if (known) /* a key added to an apply function but not to the list: say where it must go */
+            return ht_error_set(err, "config %s:%u: key '%s' in [%s] is handled but not listed in "
+                                     "hostsw/gateway/conf_keys.c (a bug: list it there and in %s)",
+                                st->path, line_no, key, section->name, section->doc);
+    }
     if (k < 0) {
         const char *near = nearest_name(key, section->keys, sizeof section->keys[0]);
         return ht_error_set(err, "config %s:%u: unknown key '%.64s' in [%s]%s%s%s (keys: %s)", st->path, line_no, key,
@@ -399,9 +411,6 @@ static int conf_key(conf_state *st, char *s, unsigned line_no, const char *const
         return ht_error_set(err, "config %s:%u: %s in [%s] again (first at line %u): give each key once", st->path,
                             line_no, key, section->name, *first);
     *first = line_no;
-    bool ours = false;
-    for (size_t i = 0; sections[i]; i++)
-        ours |= strcmp(section->name, sections[i]) == 0;
     if (ours) {
         /* The value's own check first: a field that reaches the wire names the byte it refuses. */
         bool known = false;
@@ -538,6 +547,11 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
         close(fd);
         return ht_error_set(err, "secrets %s: not a regular file", secrets_path);
     }
+    if (st.st_size > 65536) { /* two short lines: a big file is not a secrets file (and is not read) */
+        close(fd);
+        return ht_error_set(err, "secrets %s: %lld bytes, more than the 65536 a secrets file may have", secrets_path,
+                            (long long)st.st_size);
+    }
     if (st.st_mode & 077) {
         close(fd);
         return ht_error_set(err, "secrets %s: permissions are %04o; must be 0600 or 0400 (chmod 600 %s)", secrets_path,
@@ -551,7 +565,7 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
     char *line = NULL;
     size_t line_cap = 0;
     ssize_t got;
-    int line_no = 0;
+    int line_no = 0, id_line = 0, secret_line = 0;
     int rc = 0;
     while (rc == 0 && (got = getline(&line, &line_cap, f)) >= 0) {
         line_no++;
@@ -573,6 +587,13 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
         char *value = trim(eq + 1);
         char field[320];
         snprintf(field, sizeof field, "secrets %s:%d: %s", secrets_path, line_no, key);
+        int *first = !strcmp(key, "client_id") ? &id_line : !strcmp(key, "client_secret") ? &secret_line : NULL;
+        if (first && *first) {
+            rc = ht_error_set(err, "secrets %s:%d: %s again (first at line %d)", secrets_path, line_no, key, *first);
+            break;
+        }
+        if (first)
+            *first = line_no;
         if (!strcmp(key, "client_id")) {
             if (ht_gw_check_client_id(field, value, err) != 0)
                 rc = -1;

@@ -187,6 +187,20 @@ static void refuses_paths_that_are_not_regular_files(void **state)
     ht_error err = {{0}};
     assert_int_equal(ht_gw_secrets_load(&gw, fifo, &err), -1);
     assert_string_equal(err.msg, "secrets " TMP "/config.fifo: not a regular file");
+    const char *secrets = TMP "/twice.secrets"; /* a second client_secret line does not silently win */
+    static const char twice[] = "client_id = desk\nclient_secret = first\nclient_secret = second\n";
+    write_file(secrets, twice, sizeof twice - 1);
+    assert_int_equal(chmod(secrets, 0600), 0);
+    assert_int_equal(ht_gw_secrets_load(&gw, secrets, &err), -1);
+    assert_string_equal(err.msg, "secrets " TMP "/twice.secrets:3: client_secret again (first at line 2)");
+    FILE *grown = fopen(secrets, "r+b"); /* nor is a 1 GiB one read */
+    assert_non_null(grown);
+    assert_int_equal(ftruncate(fileno(grown), (off_t)1 << 30), 0);
+    fclose(grown);
+    assert_int_equal(ht_gw_secrets_load(&gw, secrets, &err), -1);
+    assert_string_equal(err.msg,
+                        "secrets " TMP "/twice.secrets: 1073741824 bytes, more than the 65536 a secrets file may have");
+    unlink(secrets);
     assert_int_equal(refusals("/dev/zero", "/dev/zero: the config file is a character device, not a regular file"), 3);
     const char *big = TMP "/big.conf"; /* 1 GiB, sparse: refused from its size, not read */
     FILE *f = fopen(big, "wb");
