@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "hedgetrig/backtest.h"
 #include "hedgetrig/optimizer.h"
+#include "hedgetrig/textfile.h"
 
 #define CMD "backtest"
 #define MAX_STRATEGIES 256
@@ -110,36 +111,14 @@ static bool parse_list(const char *opt, const char *text, double lo, double hi, 
 /* Reads a book file (call|put,strike,expiry_years,qty per line; # comments); returns the count or -1. */
 static long read_book(const char *path, ht_bt_option *book, size_t max)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ht_cli_fail(CMD, "--book %s: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *text = malloc(cap);
-    while (text) {
-        len += fread(text + len, 1, cap - len, f);
-        if (len < cap || cap >= (64u << 20))
-            break;
-        char *bigger = realloc(text, cap * 2);
-        if (!bigger) {
-            free(text);
-            text = NULL;
-            break;
-        }
-        text = bigger;
-        cap *= 2;
-    }
-    bool too_big = text && len == cap && !feof(f);
-    bool failed = ferror(f);
-    fclose(f);
-    if (!text || failed || too_big) {
-        free(text);
-        ht_cli_fail(CMD, "--book %s: %s", path, !text ? "out of memory" : failed ? "read error" : "larger than 64 MB");
+    size_t len = 0;
+    ht_error err = {{0}};
+    char *text = ht_text_file_read(path, "book file", (size_t)64 << 20, &len, &err); /* no wait on a FIFO */
+    if (!text) {
+        ht_cli_fail(CMD, "--book %s", err.msg);
         return -1;
     }
     size_t n = 0;
-    ht_error err = {{0}};
     int rc = ht_bt_book_parse(text, len, path, book, max, &n, &err);
     free(text);
     if (rc != 0) {
