@@ -192,11 +192,11 @@ static int parse_line(ht_positions *book, const char *begin, const char *end, ui
 {
     char where[128];
     snprintf(where, sizeof where, "%s:%u: ", source, line_no);
-    if (end > begin && end[-1] == '\r')
-        end--;
-    const char *hash = memchr(begin, '#', (size_t)(end - begin));
-    if (hash)
-        end = hash;
+    size_t len = end > begin ? (size_t)(end - begin) : 0; /* as a size, so gcc -O3 sees it cannot be negative */
+    if (len && begin[len - 1] == '\r')
+        len--;
+    const char *hash = memchr(begin, '#', len);
+    end = hash ? hash : begin + len;
     trim(&begin, &end);
     if (begin == end)
         return 0;
