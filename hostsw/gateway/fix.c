@@ -440,6 +440,21 @@ static inline uint64_t split_scaled(uint64_t scaled, unsigned decimals, uint32_t
 #undef SPLIT_CASE
 }
 
+/* Below this, |value| x 10^decimals + 0.5 converts to uint64_t exactly enough (and without overflow). */
+#define DECIMAL_SCALED_LIMIT 9e18
+
+double ht_fix_decimal_on_wire(double value, unsigned max_decimals)
+{
+    if (max_decimals > 9)
+        max_decimals = 9;
+    double mag = value < 0 ? -value : value;
+    double scaled = mag * (double)k_pow10[max_decimals];
+    if (!(scaled < DECIMAL_SCALED_LIMIT))
+        return NAN; /* also NaN and infinities */
+    double whole = (double)(uint64_t)(scaled + 0.5) / (double)k_pow10[max_decimals];
+    return value < 0 ? -whole : whole;
+}
+
 size_t ht_fix_format_decimal(char *out, double value, unsigned max_decimals)
 {
     if (max_decimals > 9)
@@ -656,6 +671,12 @@ void ht_fix_put_char(ht_fix_writer *w, uint32_t tag, char value)
 
 void ht_fix_put_decimal(ht_fix_writer *w, uint32_t tag, double value, unsigned max_decimals)
 {
+    if (HT_UNLIKELY(isnan(ht_fix_decimal_on_wire(value, max_decimals)))) {
+        if (!w->refused)
+            w->refused_tag = tag;
+        w->refused = true;
+        return;
+    }
     char *p = writer_tag(w, tag, 32);
     if (p)
         writer_end_field(w, p, ht_fix_format_decimal(p, value, max_decimals), 32);
@@ -767,7 +788,9 @@ const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, 
                               double price, size_t *len)
 {
     *len = 0;
-    if (HT_UNLIKELY(symbol_len == 0 || symbol_len > 31 || (side != '1' && side != '2')))
+    if (HT_UNLIKELY(symbol_len == 0 || symbol_len > 31 || (side != '1' && side != '2') ||
+                    !(ht_fix_decimal_on_wire(qty, enc->qty_decimals) > 0) ||
+                    !(ht_fix_decimal_on_wire(price, enc->price_decimals) > 0)))
         return NULL;
     for (size_t i = 0; i < symbol_len; i++)
         if (HT_UNLIKELY(!ht_fix_byte_allowed(HT_FIX_GRAMMAR_INSTRUMENT, (unsigned char)symbol[i])))

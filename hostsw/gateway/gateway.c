@@ -1583,6 +1583,18 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
         gw_log(gw, "ORDER REFUSED: %s", res->reason);
         return HT_GW_ERR_RISK;
     }
+    /* The risk rules check the quantity and price as they will be written (rounded to the configured decimals):
+     * 1e-9 must not pass as "positive" and go out as OrderQty 0, nor 1e15 overflow the encoder. */
+    ro.qty = ht_fix_decimal_on_wire(order->qty, gw->cfg.qty_decimals);
+    ro.price = ht_fix_decimal_on_wire(order->price, gw->cfg.price_decimals);
+    if (HT_UNLIKELY(!(ro.qty > 0) || !(ro.price > 0)) && order->qty > 0 && order->price > 0) {
+        res->rule = HT_RISK_BAD_ORDER;
+        snprintf(res->reason, sizeof res->reason, "risk rule bad_order: qty %.10g @ %.10g cannot be written with "
+                 "qty_decimals %u / price_decimals %u as a number > 0 (below 9e18 once scaled)", order->qty,
+                 order->price, gw->cfg.qty_decimals, gw->cfg.price_decimals);
+        gw_log(gw, "ORDER REFUSED: %s", res->reason);
+        return HT_GW_ERR_RISK;
+    }
     int inst = find_instrument(gw, order->symbol, sym_len, true);
     double position = inst >= 0 ? gw->inst[inst].position : 0;
     double open_same = inst < 0 ? 0 : side > 0 ? gw->inst[inst].open_buy : -gw->inst[inst].open_sell;
@@ -1617,7 +1629,7 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     uint64_t seq = gw->next_out;
     size_t len;
     const char *bytes = ht_fix_encode_nos(&gw->nos, gw->nos_buf, seq, ht_wall_ns(), id, order->symbol, sym_len,
-                                          side > 0 ? '1' : '2', order->qty, order->price, &len);
+                                          side > 0 ? '1' : '2', ro.qty, ro.price, &len);
     if (HT_UNLIKELY(!bytes)) { /* unreachable after the checks above; the encoder refuses on its own */
         res->rule = HT_RISK_BAD_ORDER;
         snprintf(res->reason, sizeof res->reason, "risk rule bad_order: the order encoder refused the order");
@@ -1649,7 +1661,7 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     CRASH_POINT(gw, HT_GW_CRASH_ORDER_SENT);
     res->sent_tsc = ht_tsc_now();
     index_out(gw, seq, id, 'D', (uint64_t)at, (uint32_t)len);
-    add_order(gw, id, seq, inst, side, order->qty, order->price);
+    add_order(gw, id, seq, inst, side, ro.qty, ro.price);
     ht_risk_commit(gw->risk, &ro, now);
     memcpy(res->clordid_text, gw->clordid_head, gw->clordid_head_len);
     res->clordid_text[gw->clordid_head_len + ht_fix_format_u64(res->clordid_text + gw->clordid_head_len, id)] = '\0';

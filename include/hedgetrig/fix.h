@@ -147,7 +147,8 @@ void ht_fix_put_u64(ht_fix_writer *w, uint32_t tag, uint64_t value);
 /* Appends tag=<one character>. */
 void ht_fix_put_char(ht_fix_writer *w, uint32_t tag, char value);
 /* Appends tag=<decimal number> with at most max_decimals (0..9) digits after the point, rounded half away
- * from zero, trailing zeros removed ("12.5", "3", "-0.25"). |value| must be below 9e18 / 10^max_decimals. */
+ * from zero, trailing zeros removed ("12.5", "3", "-0.25"). A value that cannot be written (not finite, or
+ * |value| at or above 9e18 / 10^max_decimals) refuses the message. */
 void ht_fix_put_decimal(ht_fix_writer *w, uint32_t tag, double value, unsigned max_decimals);
 /* Appends tag=<UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss> for Unix time wall_ns. */
 void ht_fix_put_time(ht_fix_writer *w, uint32_t tag, uint64_t wall_ns);
@@ -161,6 +162,10 @@ const char *ht_fix_writer_finish(ht_fix_writer *w, size_t *len);
 size_t ht_fix_format_u64(char *out, uint64_t value);
 /* Writes a signed decimal with at most max_decimals digits after the point (see ht_fix_put_decimal). */
 size_t ht_fix_format_decimal(char *out, double value, unsigned max_decimals);
+/* The value ht_fix_format_decimal writes for value, as a double (rounded half away from zero to max_decimals
+ * digits), or NAN when it cannot be written (not finite, or |value| x 10^max_decimals at or above 9e18): what
+ * a risk check must look at, so that the order checked is the order on the wire. */
+double ht_fix_decimal_on_wire(double value, unsigned max_decimals);
 /* Writes the 21-character UTCTimestamp "YYYYMMDD-HH:MM:SS.sss" for wall_ns at out. */
 void ht_fix_format_time(char *out, uint64_t wall_ns);
 /* Sum of bytes mod 256 (the FIX CheckSum). */
@@ -195,8 +200,9 @@ int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *tar
  * TransactTime from wall_ns, ClOrdID prefix+clordid, Symbol symbol[0..symbol_len), Side side
  * (1 buy, 2 sell), OrderQty qty, Price price. buf must hold HT_FIX_NOS_BUFFER_BYTES.
  * Returns the first byte of the message (inside buf) and its length in *len, or NULL (nothing encoded) when the
- * symbol is not 1..31 bytes of HT_FIX_GRAMMAR_INSTRUMENT or side is not '1' or '2': the encoder re-checks what
- * its callers validated, so no caller can make it emit a field it did not mean. */
+ * symbol is not 1..31 bytes of HT_FIX_GRAMMAR_INSTRUMENT, side is not '1' or '2', or qty or price is not
+ * written as a number > 0 at its decimals (ht_fix_decimal_on_wire): the encoder re-checks what its callers
+ * validated, so no caller can make it emit a field it did not mean. */
 const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
                               uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
                               double price, size_t *len);

@@ -5,6 +5,7 @@
  * error naming the field, the byte and its offset, or encoded so that Wireshark's FIX dissector (tshark, an
  * independent parser) reads back exactly the intended fields, in order, and nothing else. */
 #include <arpa/inet.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -104,7 +105,8 @@ static void assert_names_byte(const char *err, const char *field, unsigned b)
 /* ---- Symbol through a live session (the reported injection) ---- */
 
 typedef struct sent_order {
-    char symbol[8];
+    char symbol[16];
+    char qty[24], price[24]; /* OrderQty (38) and Price (44) as they must read back */
     char clordid[HT_GW_CLORDID_BYTES];
     char seq[24];
 } sent_order;
@@ -134,9 +136,9 @@ static int on_record(void *user, uint8_t type, const uint8_t *payload, uint32_t 
     add_field(&want, 11, o->clordid);
     add_field(&want, 55, o->symbol);
     add_field(&want, 54, "1");
-    add_field(&want, 38, "1");
+    add_field(&want, 38, o->qty);
     add_field(&want, 40, "2");
-    add_field(&want, 44, "50010");
+    add_field(&want, 44, o->price);
     add_field(&want, 59, "3");
     add_field(&want, 60, ANY_TIME);
     expect_message((const char *)payload + 17, len - 17, &want);
@@ -168,15 +170,17 @@ static void symbol_bytes_through_a_session(void **state)
     unlink(c.journal_path);
     c.risk.max_orders_per_sec = 0;
     c.risk.max_position = 0;
+    c.risk.max_order_qty = 0;
+    c.risk.max_notional = 0;
     ht_gw *gw = ht_gw_create(&c, &err);
     assert_non_null(gw);
     ht_gw_event ev[64];
-    for (uint64_t end = ht_mono_ns() + 3000000000u; ht_gw_get_state(gw) != HT_GW_ACTIVE && ht_mono_ns() < end;) {
+    for (uint64_t end = ht_mono_ns() + 20000000000u; ht_gw_get_state(gw) != HT_GW_ACTIVE && ht_mono_ns() < end;) {
         ht_gw_poll(gw, ev, 64);
         ht_gw_wait(gw, 5);
     }
     assert_int_equal(ht_gw_get_state(gw), HT_GW_ACTIVE);
-    static sent_order sent[256];
+    static sent_order sent[300];
     size_t n_sent = 0;
     for (unsigned b = 0; b < 256; b++) {
         char symbol[6];
@@ -189,6 +193,8 @@ static void symbol_bytes_through_a_session(void **state)
                 fail_msg("Symbol with byte 0x%02X: not sent: %s", b, r.reason);
             sent_order *s = &sent[n_sent++];
             snprintf(s->symbol, sizeof s->symbol, "%s", symbol);
+            snprintf(s->qty, sizeof s->qty, "1");
+            snprintf(s->price, sizeof s->price, "50010");
             snprintf(s->clordid, sizeof s->clordid, "%s", r.clordid_text);
             snprintf(s->seq, sizeof s->seq, "%llu", (unsigned long long)r.seq);
         } else {
@@ -198,7 +204,36 @@ static void symbol_bytes_through_a_session(void **state)
         }
         ht_gw_poll(gw, ev, 64);
     }
-    for (uint64_t end = ht_mono_ns() + 5000000000u; ht_gw_open_orders(gw) && ht_mono_ns() < end;) {
+    /* Quantities and prices are checked as they are written (8 decimals): what rounds to 0 or cannot be written
+     * is refused, the rest reads back as the value the risk rules saw. */
+    static const struct {
+        double qty, price;
+        const char *wire_qty, *wire_price; /* NULL: refused */
+    } numbers[] = {
+        {1e-9, 50010, NULL, NULL},           {1, 4e-9, NULL, NULL},
+        {1e15, 50010, NULL, NULL},           {1, 1e15, NULL, NULL},
+        {5e-9, 50010, "0.00000001", "50010"}, {2.123456789, 50000.123456789, "2.12345679", "50000.12345679"},
+        {7, 123456789.25, "7", "123456789.25"},
+    };
+    for (size_t i = 0; i < HT_ARRAY_LEN(numbers); i++) {
+        ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, numbers[i].qty, numbers[i].price};
+        ht_gw_send_result r;
+        int rc = ht_gw_send_order(gw, &o, &r);
+        if (!numbers[i].wire_qty) {
+            if (rc != HT_GW_ERR_RISK || r.rule != HT_RISK_BAD_ORDER || !strstr(r.reason, "cannot be written"))
+                fail_msg("qty %g @ %g: expected a bad_order refusal, got %d (%s)", o.qty, o.price, rc, r.reason);
+            continue;
+        }
+        if (rc != HT_GW_SENT)
+            fail_msg("qty %g @ %g: not sent: %s", o.qty, o.price, r.reason);
+        sent_order *s = &sent[n_sent++];
+        snprintf(s->symbol, sizeof s->symbol, "BTC-PERPETUAL");
+        snprintf(s->qty, sizeof s->qty, "%s", numbers[i].wire_qty);
+        snprintf(s->price, sizeof s->price, "%s", numbers[i].wire_price);
+        snprintf(s->clordid, sizeof s->clordid, "%s", r.clordid_text);
+        snprintf(s->seq, sizeof s->seq, "%llu", (unsigned long long)r.seq);
+    }
+    for (uint64_t end = ht_mono_ns() + 20000000000u; ht_gw_open_orders(gw) && ht_mono_ns() < end;) {
         ht_gw_poll(gw, ev, 64);
         ht_gw_wait(gw, 5);
     }
@@ -459,6 +494,16 @@ static void order_encoder_every_symbol_byte(void **state)
     assert_null(ht_fix_encode_nos(&enc, buf, 5, WALL_NS, 77, "", 0, '1', 2, 100, &len));
     assert_null(ht_fix_encode_nos(&enc, buf, 5, WALL_NS, 77, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456", 32, '1', 2, 100, &len));
     assert_null(ht_fix_encode_nos(&enc, buf, 5, WALL_NS, 77, "BTC-PERPETUAL", 13, '3', 2, 100, &len));
+    /* Nor a quantity or price it would write as 0, or could not write at all. */
+    assert_null(ht_fix_encode_nos(&enc, buf, 5, WALL_NS, 77, "BTC-PERPETUAL", 13, '1', 1e-9, 100, &len));
+    assert_null(ht_fix_encode_nos(&enc, buf, 5, WALL_NS, 77, "BTC-PERPETUAL", 13, '1', 1, 4e-9, &len));
+    assert_null(ht_fix_encode_nos(&enc, buf, 5, WALL_NS, 77, "BTC-PERPETUAL", 13, '1', 1e15, 100, &len));
+    assert_null(ht_fix_encode_nos(&enc, buf, 5, WALL_NS, 77, "BTC-PERPETUAL", 13, '1', 1, INFINITY, &len));
+    ht_fix_writer w;
+    ht_fix_writer_begin(&w, buf, sizeof buf, "8");
+    ht_fix_put_decimal(&w, 38, 1e11, 8); /* 1e19 once scaled: past what a uint64 holds */
+    assert_null(ht_fix_writer_finish(&w, &len));
+    assert_int_equal(w.refused_tag, 38);
 }
 
 /* ---- what the exchange simulator echoes back ---- */
@@ -524,7 +569,7 @@ static void raw_consume(raw_client *rc, size_t off)
  * byte it sends is checked first: printable ASCII or SOH, nothing else. */
 static void raw_until_heartbeat(raw_client *rc, const char *id, void (*check)(const ht_fix_msg *, void *), void *user)
 {
-    uint64_t end = ht_mono_ns() + 3000000000u;
+    uint64_t end = ht_mono_ns() + 20000000000u;
     for (;;) {
         size_t off = 0;
         for (const ht_fix_msg *m; (m = raw_next(rc, &off, "the simulator"));) {
@@ -712,13 +757,13 @@ static void gateway_takes_from_the_venue_only_what_it_can_show(void **state)
     v.peer.fd = accept(v.listen_fd, NULL, NULL);
     assert_true(v.peer.fd >= 0);
     v.peer.seq = 1;
-    for (int k = 0; k < 100 && ht_gw_get_state(v.gw) != HT_GW_LOGON_SENT; k++)
+    for (int k = 0; k < 2000 && ht_gw_get_state(v.gw) != HT_GW_LOGON_SENT; k++)
         venue_pump(&v, 10);
     int rejects = 0, heartbeats = 0;
     usleep(20000);
     venue_read(&v, 0, NULL, &rejects, &heartbeats); /* the Logon */
     venue_send(&v, "A", "98=0\001108=30\001", 12);
-    for (int k = 0; k < 100 && ht_gw_get_state(v.gw) != HT_GW_ACTIVE; k++)
+    for (int k = 0; k < 2000 && ht_gw_get_state(v.gw) != HT_GW_ACTIVE; k++)
         venue_pump(&v, 10);
     assert_int_equal(ht_gw_get_state(v.gw), HT_GW_ACTIVE);
     for (unsigned b = 2; b < 256; b++) {
@@ -731,7 +776,7 @@ static void gateway_takes_from_the_venue_only_what_it_can_show(void **state)
         venue_send(&v, "8", fields, len);
         int exec_before = v.exec;
         rejects = heartbeats = 0;
-        for (int k = 0; k < 500 && (rejects + heartbeats == 0 || v.exec == exec_before); k++) {
+        for (int k = 0; k < 4000 && (rejects + heartbeats == 0 || v.exec == exec_before); k++) {
             venue_pump(&v, 5);
             venue_read(&v, 112, id, &rejects, &heartbeats);
         }
@@ -753,7 +798,7 @@ static void gateway_takes_from_the_venue_only_what_it_can_show(void **state)
         venue_send(&v, "8", fields, len);
         rejects = heartbeats = 0;
         int bad_before = v.bad;
-        for (int k = 0; k < 500 && rejects == 0; k++) {
+        for (int k = 0; k < 4000 && rejects == 0; k++) {
             venue_pump(&v, 5);
             venue_read(&v, 55, NULL, &rejects, &heartbeats);
         }
@@ -764,7 +809,7 @@ static void gateway_takes_from_the_venue_only_what_it_can_show(void **state)
     assert_true(ht_gw_position(v.gw, "BTC-PERPETUAL-AND-A-SUFFIX-LONG") == 0); /* never truncated onto another */
     static const char eth[] = "37=Z\00117=G\001150=F\00139=2\00154=1\00155=ETH-PERPETUAL\00132=5\00131=100\00114=5\001";
     venue_send(&v, "8", eth, sizeof eth - 1);
-    for (int k = 0; k < 100 && ht_gw_position(v.gw, "ETH-PERPETUAL") == 0; k++)
+    for (int k = 0; k < 2000 && ht_gw_position(v.gw, "ETH-PERPETUAL") == 0; k++)
         venue_pump(&v, 10);
     assert_true(ht_gw_position(v.gw, "ETH-PERPETUAL") == 5);
     ht_gw_destroy(v.gw);
