@@ -32,12 +32,39 @@ int ht_cli_fail(const char *cmd, const char *fmt, ...)
     return HT_EXIT_FAIL;
 }
 
+/* True when text is a plain decimal number: [+-]digits[.digits][e[+-]digits]. strtod alone also takes hexadecimal
+ * ("0x10" is 16), "inf", "nan" and leading blanks, none of which an operator means for a quantity or price. */
+static bool plain_decimal(const char *text)
+{
+    const char *p = text;
+    size_t digits = 0;
+    if (*p == '+' || *p == '-')
+        p++;
+    for (; *p >= '0' && *p <= '9'; p++)
+        digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            digits++;
+    if (digits == 0)
+        return false;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    return *p == '\0';
+}
+
 bool ht_cli_parse_double(const char *cmd, const char *opt, const char *text, double min, double max, double *out)
 {
     char *end = NULL;
     errno = 0;
-    double v = text ? strtod(text, &end) : NAN;
-    if (!text || end == text || *end != '\0' || errno == ERANGE || isnan(v)) {
+    double v = text && plain_decimal(text) ? strtod(text, &end) : NAN;
+    if (!text || end == text || !end || *end != '\0' || errno == ERANGE || isnan(v)) {
         ht_cli_usage_error(cmd, "%s expects a number, got '%s'", opt, text ? text : "");
         return false;
     }
