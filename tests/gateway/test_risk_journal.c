@@ -336,10 +336,55 @@ static void clordid_session_tag_per_journal(void **state)
     ht_gw_destroy(go);
 }
 
+/* The price collar is on by default (500 bps) whenever a mark is known; an order without a mark passes unless
+ * require_mark, which a collar_bps line in the config turns on (a configured collar refuses what it cannot
+ * measure) unless the file says require_mark = no. */
+static void collar_is_on_by_default_whenever_a_mark_is_known(void **state)
+{
+    (void)state;
+    ht_risk_limits l;
+    ht_risk_limits_defaults(&l);
+    assert_true(l.collar_bps == 500);
+    assert_false(l.require_mark);
+    ht_error err;
+    ht_risk *r = ht_risk_create(&l, &err);
+    assert_non_null(r);
+    char why[256];
+    ht_risk_order far = {"BTC-PERPETUAL", 1, 1, 1060}; /* 600 bps above a mark of 1000 */
+    assert_int_equal(ht_risk_check(r, &far, 0, 0, 1, why, sizeof why), HT_RISK_OK); /* no mark yet */
+    assert_int_equal(ht_risk_set_mark(r, "BTC-PERPETUAL", 1000), 0);
+    assert_int_equal(ht_risk_check(r, &far, 0, 0, 1, why, sizeof why), HT_RISK_PRICE_COLLAR);
+    assert_non_null(strstr(why, "collar 500 bps"));
+    ht_risk_order near = {"BTC-PERPETUAL", 1, 1, 1049};
+    assert_int_equal(ht_risk_check(r, &near, 0, 0, 1, why, sizeof why), HT_RISK_OK);
+    ht_risk_destroy(r);
+    const char *path = HT_TEST_TMPDIR "/collar.conf";
+    static const struct {
+        const char *text;
+        bool require_mark;
+    } files[] = {{"[risk]\nmax_order_qty = 5\n", false},
+                 {"[risk]\ncollar_bps = 100\n", true},
+                 {"[risk]\ncollar_bps = 100\nrequire_mark = no\n", false},
+                 {"[risk]\nrequire_mark = no\ncollar_bps = 100\n", false},
+                 {"[risk]\nrequire_mark = yes\n", true}};
+    for (size_t i = 0; i < HT_ARRAY_LEN(files); i++) {
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(files[i].text, f);
+        fclose(f);
+        ht_gw_config cfg;
+        ht_gw_config_defaults(&cfg);
+        assert_int_equal(ht_gw_config_load(&cfg, path, &err), 0);
+        if (cfg.risk.require_mark != files[i].require_mark)
+            fail_msg("'%s': require_mark is %d", files[i].text, cfg.risk.require_mark);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_rule_trips),
+        cmocka_unit_test(collar_is_on_by_default_whenever_a_mark_is_known),
         cmocka_unit_test(rate_notional_and_duplicates_use_windows),
         cmocka_unit_test(notional_follows_each_contract_kind),
         cmocka_unit_test(kill_switch_stops_everything_until_rearmed),
