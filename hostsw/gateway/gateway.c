@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gw_process.h"
 #include "hedgetrig/fix.h"
 #include "hedgetrig/tsc.h"
 
@@ -93,6 +94,8 @@ struct ht_gw {
     char clordid_head[40];  /* clordid_prefix + session_tag + '-' (just the prefix in an old journal) */
     size_t clordid_head_len;
     char last_problem[512]; /* why the session last went down or was refused, with the remedy when known */
+    int pid_fd;             /* the locked pid file next to the journal (-1 before it is taken) */
+    char pid_path[272];     /* <journal>.pid */
 
     ht_gw_state state;
     int fd;
@@ -145,8 +148,10 @@ struct ht_gw {
     char nos_buf[HT_FIX_NOS_BUFFER_BYTES];
 };
 
-/* Kill signals received so far (the handler only counts; each gateway compares with the count it acted on). */
+/* Kill signals received so far (the handler only counts; each gateway compares with the count it acted on), and
+ * the pid that sent the last one. */
 static volatile sig_atomic_t g_kill_signal;
+static volatile sig_atomic_t g_kill_sender;
 
 const char *ht_gw_state_name(ht_gw_state state)
 {
@@ -1296,7 +1301,12 @@ static void check_kill_sources(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max
     sig_atomic_t signals = g_kill_signal;
     if (signals != gw->kill_signals_seen) {
         gw->kill_signals_seen = signals;
-        snprintf(reason, sizeof reason, "kill signal received");
+        char said[160];
+        int sender = (int)g_kill_sender;
+        if (gw_take_kill_reason(gw->pid_path, said, sizeof said) == 0)
+            snprintf(reason, sizeof reason, "kill signal from pid %d (hedgetrig kill): %s", sender, said);
+        else
+            snprintf(reason, sizeof reason, "kill signal received from pid %d", sender);
     } else if (gw->cfg.kill_file[0] && now - gw->kill_check_ns >= 100000000u) {
         gw->kill_check_ns = now;
         FILE *f = fopen(gw->cfg.kill_file, "r");
@@ -1311,6 +1321,9 @@ static void check_kill_sources(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max
     }
     if (!reason[0])
         return;
+    for (char *c = reason; *c; c++) /* a reason is one line of text in the log, whoever wrote it */
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
     ht_gw_kill(gw, reason);
     ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_KILL);
     if (e) {
@@ -1385,6 +1398,7 @@ ht_gw *ht_gw_create(const ht_gw_config *cfg, ht_error *err)
         return ht_error_set(err, "gateway: out of memory"), NULL;
     gw->cfg = *cfg;
     gw->fd = -1;
+    gw->pid_fd = -1;
     gw->next_out = 1;
     gw->next_in = 1;
     gw->next_clordid = 1;
@@ -1413,6 +1427,13 @@ ht_gw *ht_gw_create(const ht_gw_config *cfg, ht_error *err)
     if (!gw->rx || !gw->tx) {
         ht_gw_destroy(gw);
         return ht_error_set(err, "gateway: out of memory for socket buffers"), NULL;
+    }
+    /* The pid file first: it says which process runs this journal (`hedgetrig kill --pid` checks it) and keeps a
+     * second gateway off the journal. */
+    gw->pid_fd = gw_pid_file_acquire(cfg->journal_path, gw->pid_path, sizeof gw->pid_path, err);
+    if (gw->pid_fd < 0) {
+        ht_gw_destroy(gw);
+        return NULL;
     }
     ht_journal_report rep;
     gw->journal = ht_journal_open(cfg->journal_path, cfg->journal_fsync, cfg->journal_fsync_interval_ms, cfg->journal_tail,
@@ -1464,6 +1485,7 @@ void ht_gw_destroy(ht_gw *gw)
         return;
     close_socket(gw);
     ht_journal_close(gw->journal);
+    gw_pid_file_release(gw->pid_fd, gw->pid_path);
     ht_risk_destroy(gw->risk);
     if (gw->own_log)
         fclose(gw->log);
@@ -1740,10 +1762,12 @@ bool ht_gw_killed(const ht_gw *gw)
     return ht_risk_killed(gw->risk, NULL);
 }
 
-/* The signal handler: only sets a flag that ht_gw_poll reads. */
-static void on_kill_signal(int signo)
+/* The signal handler: only counts and notes the sender; ht_gw_poll acts. */
+static void on_kill_signal(int signo, siginfo_t *info, void *context)
 {
     (void)signo;
+    (void)context;
+    g_kill_sender = info ? (sig_atomic_t)info->si_pid : 0;
     if (g_kill_signal < INT_MAX / 2)
         g_kill_signal = g_kill_signal + 1;
 }
@@ -1752,7 +1776,8 @@ int ht_gw_kill_on_signal(int signo)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_kill_signal;
+    sa.sa_sigaction = on_kill_signal;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     return sigaction(signo, &sa, NULL);
 }
@@ -1792,6 +1817,7 @@ double ht_gw_position(const ht_gw *gw, const char *symbol)
 size_t ht_gw_open_orders(const ht_gw *gw) { return gw->n_open; }
 const char *ht_gw_clordid_head(const ht_gw *gw) { return gw->clordid_head; }
 const char *ht_gw_last_problem(const ht_gw *gw) { return gw->last_problem; }
+const char *ht_gw_pid_file(const ht_gw *gw) { return gw->pid_path; }
 uint64_t ht_gw_orders_journaled(const ht_gw *gw) { return gw->orders_journaled; }
 ht_gw_state ht_gw_get_state(const ht_gw *gw) { return gw->state; }
 uint64_t ht_gw_next_out_seq(const ht_gw *gw) { return gw->next_out; }

@@ -236,6 +236,23 @@ int ht_gw_rearm(ht_gw *gw, const char *who, ht_error *err);
 /* Makes signo (e.g. SIGUSR1) engage the kill switch of every gateway at its next poll. 0 or -1. */
 int ht_gw_kill_on_signal(int signo);
 
+/* Which process is a gateway. Every gateway holds <journal>.pid while it lives: created (or a stale one taken
+ * over) in ht_gw_create, locked (an open-file-description lock, so it also stops a second gateway on the same
+ * journal, in another process or this one), holding "hedgetrig-gateway PID START" where START is the process's
+ * start time in clock ticks since boot (a reused pid has another), and removed by ht_gw_destroy. A crashed
+ * gateway leaves the file unlocked: stale. */
+const char *ht_gw_pid_file(const ht_gw *gw);
+/* 0 when pid is a running gateway that catches SIGUSR1: among its open files (/proc/PID/fd) is a pid file that is
+ * locked and names this pid and start time; its path goes to pid_path. Else -1 with err saying what it is. */
+int ht_gw_check_process(int pid, char *pid_path, size_t cap, ht_error *err);
+/* The pid of the gateway holding the pid file, or -1 with err (absent; not a pid file; stale: names the pid). */
+int ht_gw_pid_file_holder(const char *pid_path, ht_error *err);
+/* Engages the kill switch of the gateway process pid with a reason: checks it as ht_gw_check_process does, leaves
+ * the reason in <pid file>.reason (the gateway logs it), and sends SIGUSR1 through a pidfd opened before the
+ * checks, so a pid that is reused between the checks and the signal is never signalled. 0, or -1 with err
+ * (nothing was sent). */
+int ht_gw_signal_kill(int pid, const char *reason, char *pid_path, size_t cap, ht_error *err);
+
 /* Sends Logout with text as its Text (58) when text is printable ASCII (else without Text, and the log says
  * which byte was refused); the session stops (no reconnect) when the venue answers or after 2 s. */
 void ht_gw_logout(ht_gw *gw, const char *text);

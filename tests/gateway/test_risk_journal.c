@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -276,18 +277,24 @@ static void journal_replays_and_detects_bad_tails(void **state)
     assert_non_null(strstr(err.msg, "interval"));
 }
 
+/* A gateway config for the journal at path (A -> B at a port nothing listens on). */
+static void gateway_config(ht_gw_config *cfg, const char *path, const char *prefix)
+{
+    ht_gw_config_defaults(cfg);
+    snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
+    cfg->port = 1;
+    snprintf(cfg->sender_comp_id, sizeof cfg->sender_comp_id, "A");
+    snprintf(cfg->target_comp_id, sizeof cfg->target_comp_id, "B");
+    snprintf(cfg->journal_path, sizeof cfg->journal_path, "%s", path);
+    snprintf(cfg->clordid_prefix, sizeof cfg->clordid_prefix, "%s", prefix);
+    snprintf(cfg->log_path, sizeof cfg->log_path, "%s", HT_TEST_TMPDIR "/tag.log");
+}
+
 /* A gateway on the journal at path (no connection is made before the first poll). */
 static ht_gw *gateway_on(const char *path, const char *prefix)
 {
     ht_gw_config cfg;
-    ht_gw_config_defaults(&cfg);
-    snprintf(cfg.host, sizeof cfg.host, "127.0.0.1");
-    cfg.port = 1;
-    snprintf(cfg.sender_comp_id, sizeof cfg.sender_comp_id, "A");
-    snprintf(cfg.target_comp_id, sizeof cfg.target_comp_id, "B");
-    snprintf(cfg.journal_path, sizeof cfg.journal_path, "%s", path);
-    snprintf(cfg.clordid_prefix, sizeof cfg.clordid_prefix, "%s", prefix);
-    snprintf(cfg.log_path, sizeof cfg.log_path, "%s", HT_TEST_TMPDIR "/tag.log");
+    gateway_config(&cfg, path, prefix);
     ht_error err;
     ht_gw *gw = ht_gw_create(&cfg, &err);
     if (!gw)
@@ -380,6 +387,58 @@ static void collar_is_on_by_default_whenever_a_mark_is_known(void **state)
     }
 }
 
+/* Every gateway holds <journal>.pid, locked: a second gateway on the same journal is refused naming the first's
+ * pid; destroy removes it; a stale one (its process gone, the lock with it) is taken over. The process check of
+ * `hedgetrig kill --pid` accepts this process only while it holds a pid file and catches SIGUSR1. */
+static void pid_file_marks_and_guards_the_journal(void **state)
+{
+    (void)state;
+    const char *journal = HT_TEST_TMPDIR "/pid_j";
+    char pid_path[300], held[600], expect[64];
+    snprintf(pid_path, sizeof pid_path, "%s.pid", journal);
+    unlink(journal);
+    unlink(pid_path);
+    ht_error err;
+    assert_int_equal(ht_gw_check_process((int)getpid(), held, sizeof held, &err), -1);
+    assert_non_null(strstr(err.msg, "is not a hedgetrig gateway: it holds no locked hedgetrig gateway pid file"));
+    ht_gw *first = gateway_on(journal, "ht");
+    assert_string_equal(ht_gw_pid_file(first), pid_path);
+    assert_int_equal(ht_gw_pid_file_holder(pid_path, &err), (int)getpid());
+    FILE *f = fopen(pid_path, "r");
+    char line[128] = "";
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    snprintf(expect, sizeof expect, "hedgetrig-gateway %d ", (int)getpid());
+    assert_memory_equal(line, expect, strlen(expect));
+    /* A second gateway on the journal, in this process too. */
+    ht_gw_config cfg;
+    gateway_config(&cfg, journal, "ht");
+    assert_null(ht_gw_create(&cfg, &err));
+    snprintf(expect, sizeof expect, "in use by another gateway (pid %d holds", (int)getpid());
+    assert_non_null(strstr(err.msg, expect));
+    /* Holding the file is not enough for a signal: the process must catch SIGUSR1. */
+    assert_int_equal(ht_gw_check_process((int)getpid(), held, sizeof held, &err), -1);
+    assert_non_null(strstr(err.msg, "does not catch SIGUSR1"));
+    assert_int_equal(ht_gw_kill_on_signal(SIGUSR1), 0);
+    assert_int_equal(ht_gw_check_process((int)getpid(), held, sizeof held, &err), 0);
+    assert_string_equal(held, pid_path);
+    signal(SIGUSR1, SIG_DFL);
+    ht_gw_destroy(first);
+    assert_int_equal(access(pid_path, F_OK), -1);
+    assert_int_equal(ht_gw_pid_file_holder(pid_path, &err), -1);
+    assert_non_null(strstr(err.msg, "no gateway runs on this journal"));
+    /* A stale file (as a SIGKILLed gateway leaves it): reported as stale, then taken over. */
+    f = fopen(pid_path, "w");
+    fprintf(f, "hedgetrig-gateway 4194000 12345\n");
+    fclose(f);
+    assert_int_equal(ht_gw_pid_file_holder(pid_path, &err), -1);
+    assert_non_null(strstr(err.msg, "stale pid file"));
+    assert_non_null(strstr(err.msg, "(pid 4194000) has ended"));
+    ht_gw *again = gateway_on(journal, "ht");
+    assert_int_equal(ht_gw_pid_file_holder(pid_path, &err), (int)getpid());
+    ht_gw_destroy(again);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +450,7 @@ int main(void)
         cmocka_unit_test(bad_limits_are_refused),
         cmocka_unit_test(journal_replays_and_detects_bad_tails),
         cmocka_unit_test(clordid_session_tag_per_journal),
+        cmocka_unit_test(pid_file_marks_and_guards_the_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
