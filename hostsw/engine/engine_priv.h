@@ -259,7 +259,7 @@ typedef struct slow_half {
     uint32_t *pos_flags;     /* per book position: its greeks state at the latest recompute (note_greeks) */
     bool book_loaded, armed, killed;
     uint64_t book_loaded_ms;
-    char arm_blocker[256];   /* why hedging has not started yet */
+    char arm_blocker[320];   /* why hedging has not started yet */
     uint64_t now_ms;         /* exchange clock: the latest time seen */
     uint64_t first_seen_ms;  /* the first exchange time seen */
     uint64_t first_tick_ms, last_tick_ms, arm_time_ms;

@@ -867,7 +867,7 @@ static void try_arm(slow_half *s)
     if (first)
         ht_greeks_flags_format(first->flags & HT_GF_EXCLUDING, why, sizeof why);
     if ((missing > 0 || no_spot) && !timed_out) {
-        snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for marks: %zu positions have no usable greeks yet (%s: %s)%s",
+        snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for marks: %zu positions have no usable greeks yet (%s: %.80s)%s",
                  missing, first ? first->pos->spec.name : "-", first ? why : "-",
                  no_spot ? ", and an underlying has no index" : "");
         return;
@@ -877,7 +877,7 @@ static void try_arm(slow_half *s)
         ht_greeks_flags_format(first_blocking->flags & HT_GF_EXCLUDING, why, sizeof why);
         bool first_refusal = strncmp(s->arm_blocker, "not arming", 10) != 0;
         snprintf(s->arm_blocker, sizeof s->arm_blocker,
-                 "not arming: %zu positions have no usable greeks (%s: %s); name them in [engine] allow_unpriced to "
+                 "not arming: %zu positions have no usable greeks (%s: %.80s); name them in [engine] allow_unpriced to "
                  "hedge without them",
                  blocking, first_blocking->pos->spec.name, why);
         if (first_refusal)
