@@ -925,6 +925,9 @@ static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
         if (ht_fix_get_char(m, HT_TAG_RESET_SEQ_NUM_FLAG) == 'Y') {
             c->store->next_in = 1;
             c->store->next_out = 1;
+            /* The stored messages go with their sequence numbers (they leaked at every reset before). */
+            for (size_t k = 0; k < c->store->n_sent; k++)
+                free(c->store->sent[k].bytes);
             c->store->n_sent = 0;
         }
         uint64_t hb = 30;
