@@ -10,12 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Prints "hedgetrig CMD: message" on stderr with control characters (ESC, CR, ...; not newline or tab) shown as
+ * '?': a message quotes what the user or a file gave, and must not drive the terminal (escape sequences). */
+static void print_error(const char *cmd, const char *fmt, va_list ap) HT_PRINTF(2, 0);
+static void print_error(const char *cmd, const char *fmt, va_list ap)
+{
+    char msg[4096];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    for (char *c = msg; *c; c++)
+        if (((unsigned char)*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7F)
+            *c = '?';
+    fprintf(stderr, "hedgetrig %s: %s", cmd, msg);
+}
+
 int ht_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "hedgetrig %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_error(cmd, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\n(see 'hedgetrig %s --help')\n", cmd);
     return HT_EXIT_USAGE;
@@ -24,9 +36,8 @@ int ht_cli_usage_error(const char *cmd, const char *fmt, ...)
 int ht_cli_fail(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "hedgetrig %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    print_error(cmd, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     return HT_EXIT_FAIL;

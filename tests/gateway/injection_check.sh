@@ -58,6 +58,14 @@ grep -q "prefix.conf:2" out.txt && grep -q "clordid_prefix" out.txt && grep -q "
   fail "the config error does not name prefix.conf:2, clordid_prefix and the byte: $(cat out.txt)"
 echo "injection_check: ClOrdID prefix with SOH in the config: exit $rc: $(head -n 1 out.txt)"
 
+# Error messages quote what was given, but never pass a terminal escape sequence through.
+"$bin" order "${venue[@]}" --sender HEDGETRIG --target DERIBITSERVER --symbol BTC-PERPETUAL \
+  --side "$(printf 'buy\033[2J\033]0;owned\007')" --qty 1 --price 50010 --mark 50000 >out.txt 2>&1
+rc=$?
+[ "$rc" -eq 2 ] || fail "a side with escape sequences: exit $rc, expected 2: $(cat out.txt)"
+if LC_ALL=C grep -q "$(printf '[\033\007]')" out.txt; then fail "the error message passed ESC/BEL through to the terminal"; fi
+echo "injection_check: a side with escape sequences: exit 2, shown as: $(head -n 1 out.txt)"
+
 sleep 0.2
 [ ! -s orders.csv ] || fail "the venue received orders: $(cat orders.csv)"
 
