@@ -68,6 +68,7 @@ typedef struct conn {
     char peer[48];        /* "address:port" for the log */
     uint64_t accepted_ns; /* when the connection was accepted (the logon timeout counts from here) */
     uint32_t bad_in_a_row;/* malformed messages since the last good one */
+    bool stalled;         /* the peer stopped reading: nothing more is written, the loop closes it */
     bool logged_on;
     session_store *store;
     char *rx;
@@ -380,15 +381,23 @@ static void begin_out(ht_xsim *x, conn *c, ht_fix_writer *w, const char *type, u
     ht_fix_put_time(w, HT_TAG_SENDING_TIME, ht_wall_ns());
 }
 
-/* Writes bytes now (blocking briefly if the socket is full: the simulator is not latency-critical). */
+/* Writes bytes now, waiting while the socket is full (the simulator is not latency-critical), but not for a peer
+ * that stopped reading: after SEND_STALL_MS of a full socket the connection is marked stalled and the loop closes
+ * it, so one such peer cannot hold every other session up. */
+#define SEND_STALL_MS 2000
 static void write_now(conn *c, const char *bytes, size_t len)
 {
     size_t done = 0;
-    while (c->fd >= 0 && done < len) {
+    uint64_t full_since = 0;
+    while (c->fd >= 0 && !c->stalled && done < len) {
         ssize_t n = send(c->fd, bytes + done, len - done, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            uint64_t now = ht_mono_ns();
+            if (!full_since)
+                full_since = now;
+            c->stalled = now - full_since >= (uint64_t)SEND_STALL_MS * 1000000u;
             struct pollfd p = {c->fd, POLLOUT, 0};
             poll(&p, 1, 100);
             continue;
@@ -1060,7 +1069,7 @@ static void service_conn(ht_xsim *x, conn *c)
     c->rx_len += (size_t)got;
     c->last_rx_ns = ht_mono_ns();
     size_t off = 0;
-    while (c->fd >= 0 && off < c->rx_len) {
+    while (c->fd >= 0 && !c->stalled && off < c->rx_len) {
         ht_fix_msg m;
         size_t used;
         ht_error err;
@@ -1086,6 +1095,13 @@ static void service_conn(ht_xsim *x, conn *c)
         if (c->rx_len == RX_CAP)
             drop_conn(x, c, "receive buffer full");
     }
+}
+
+/* Closes a connection whose peer stopped reading (see write_now). */
+static void close_if_stalled(ht_xsim *x, conn *c)
+{
+    if (c->fd >= 0 && c->stalled)
+        close_peer(x, c, "the peer does not read: its socket stayed full for 2000 ms");
 }
 
 /* Sends queued messages that are due; returns the ns until the next one (or UINT64_MAX). */
@@ -1167,6 +1183,7 @@ static void accept_peer(ht_xsim *x)
     slot->logged_on = false;
     slot->resend_pending = false;
     slot->bad_in_a_row = 0;
+    slot->stalled = false;
     slot->accepted_ns = slot->last_rx_ns = slot->last_tx_ns = ht_mono_ns();
 }
 
@@ -1198,6 +1215,9 @@ int ht_xsim_run(ht_xsim *x, volatile sig_atomic_t *stop)
             uint64_t due = flush_due(c, now);
             if (due < wait_ns)
                 wait_ns = due;
+            close_if_stalled(x, c);
+            if (c->fd < 0)
+                continue;
             if (c->logged_on && now - c->last_tx_ns >= (uint64_t)c->heartbeat_s * 1000000000u)
                 send_admin(x, c, "0", NULL, NULL, 0);
             if (c->fd < 0)
@@ -1214,8 +1234,10 @@ int ht_xsim_run(ht_xsim *x, volatile sig_atomic_t *stop)
         if (ready <= 0)
             continue;
         for (nfds_t i = 1; i < n; i++)
-            if (fds[i].revents && which[i]->fd >= 0)
+            if (fds[i].revents && which[i]->fd >= 0) {
                 service_conn(x, which[i]);
+                close_if_stalled(x, which[i]);
+            }
         if (fds[0].revents & POLLIN)
             accept_peer(x);
     }

@@ -3,6 +3,7 @@
  * and positions reconciled with the simulator's own counters, forced gaps in both directions, the kill switch
  * (file and signal), bad credentials, malformed inbound traffic, and secrets never reaching the log or journal. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -920,6 +921,49 @@ static void simulator_closes_a_peer_that_sends_garbage(void **state)
     assert_true(file_contains(log, "malformed messages in a row: the limit (max_bad_messages) is reached"));
 }
 
+/* A logged-on peer that sends orders but never reads its answers: the simulator stops waiting on its full socket
+ * after 2 s and closes it, and meanwhile another client still logs on (one such peer held every session up). */
+static void simulator_closes_a_peer_that_does_not_read(void **state)
+{
+    (void)state;
+    const char *log = HT_TEST_TMPDIR "/xsim_stall.log";
+    ht_xsim *x = start_limited_sim(log, 5000, 16, 10);
+    int hog = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    setsockopt(hog, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons(ht_xsim_port(x))};
+    assert_int_equal(connect(hog, (struct sockaddr *)&a, sizeof a), 0);
+    char buf[512], extra[256];
+    size_t n = client_msg(buf, sizeof buf, "A", 1, "98=0|108=30|");
+    assert_int_equal(send(hog, buf, n, 0), (ssize_t)n);
+    bool closed = false;
+    uint64_t end = ht_mono_ns() + 20000000000ull;
+    for (uint64_t seq = 2; !closed && ht_mono_ns() < end; seq++) {
+        snprintf(extra, sizeof extra, "11=HOG-%llu|55=BTC-PERPETUAL|54=1|38=1|40=2|44=60000|59=3|",
+                 (unsigned long long)seq);
+        n = client_msg(buf, sizeof buf, "D", seq, extra);
+        ssize_t sent;
+        while ((sent = send(hog, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL)) < 0 && errno == EAGAIN && ht_mono_ns() < end)
+            usleep(1000);
+        closed = sent < 0 && errno != EAGAIN;
+    }
+    close(hog);
+    assert_true(closed);
+    int fd = connect_to(ht_xsim_port(x));
+    char got[2048];
+    n = client_msg(buf, sizeof buf, "A", 1, "98=0|108=30|");
+    assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    closed_within(fd, 500, got, sizeof got);
+    close(fd);
+    assert_non_null(strstr(got, "|35=A|"));
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.closed_peers, 1);
+    stop_limited_sim(x);
+    assert_true(file_contains(log, "the peer does not read: its socket stayed full for 2000 ms"));
+}
+
 /* A Logon with bad credentials under a logged-on session's CompID (and ResetSeqNumFlag) is refused without
  * touching that session: its connection stays up and its sequence numbers are unchanged. */
 static void refused_logon_leaves_the_named_session_alone(void **state)
@@ -972,6 +1016,7 @@ int main(void)
         cmocka_unit_test(simulator_closes_a_peer_that_never_logs_on),
         cmocka_unit_test(simulator_limits_connections_and_logs_refusals),
         cmocka_unit_test(simulator_closes_a_peer_that_sends_garbage),
+        cmocka_unit_test(simulator_closes_a_peer_that_does_not_read),
         cmocka_unit_test(refused_logon_leaves_the_named_session_alone),
         cmocka_unit_test(kill_switch_by_file_and_signal), /* last: a kill signal stays in force for the process */
     };
