@@ -1717,11 +1717,15 @@ void ht_gw_set_risk_clock(ht_gw *gw, uint64_t now_ns)
 
 int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark)
 {
+    if (!symbol_ok(symbol, symbol ? strnlen(symbol, HT_GW_SYMBOL_BYTES) : 0))
+        return -1; /* no order for it could be sent: a mark for it would only hide a typo */
     return ht_risk_set_mark(gw->risk, symbol, mark);
 }
 
 int ht_gw_set_contract(ht_gw *gw, const char *symbol, ht_risk_qty_unit unit, double multiplier, ht_error *err)
 {
+    if (ht_gw_check_symbol("ht_gw_set_contract: Symbol (55)", symbol ? symbol : "", err) != 0)
+        return -1;
     return ht_risk_set_contract(gw->risk, symbol, unit, multiplier, err);
 }
 

@@ -215,7 +215,7 @@ int ht_gw_cancel(ht_gw *gw, uint64_t clordid_num, ht_error *err);
  * not go backwards. 0 (the default) returns to the monotonic clock. */
 void ht_gw_set_risk_clock(ht_gw *gw, uint64_t now_ns);
 
-/* Sets the mark price the risk collar measures from. 0 or -1 (symbol table full). */
+/* Sets the mark price the risk collar measures from. 0 or -1 (symbol table full, or not an instrument name). */
 int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark);
 
 /* Sets how the symbol's order quantity converts to notional for the max_notional rule (ht_risk_set_contract):

@@ -188,7 +188,13 @@ static void symbol_bytes_through_a_session(void **state)
         ht_gw_order o = {symbol, HT_GW_BUY, 1, 50010};
         ht_gw_send_result r;
         int rc = ht_gw_send_order(gw, &o, &r);
-        if (b == 0 || ht_fix_byte_allowed(HT_FIX_GRAMMAR_INSTRUMENT, (unsigned char)b)) {
+        bool allowed = b == 0 || ht_fix_byte_allowed(HT_FIX_GRAMMAR_INSTRUMENT, (unsigned char)b);
+        /* The other entry points that take a symbol agree. */
+        assert_int_equal(ht_gw_set_mark(gw, symbol, 0) == 0, allowed);
+        assert_int_equal(ht_gw_set_contract(gw, symbol, HT_RISK_QTY_QUOTE, 10, &err) == 0, allowed);
+        if (!allowed)
+            assert_names_byte(err.msg, "Symbol (55)", b);
+        if (allowed) {
             if (rc != HT_GW_SENT)
                 fail_msg("Symbol with byte 0x%02X: not sent: %s", b, r.reason);
             sent_order *s = &sent[n_sent++];
