@@ -824,7 +824,7 @@ static void report_bad(ht_gw *gw, ht_gw_event *ev, int max, int *n, uint64_t seq
     ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_BAD_MESSAGE);
     if (e) {
         e->seq = seq;
-        snprintf(e->text, sizeof e->text, "%s", why);
+        snprintf(e->text, sizeof e->text, "%.*s", (int)sizeof e->text - 1, why); /* the log line has all of it */
     }
 }
 

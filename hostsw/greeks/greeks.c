@@ -195,7 +195,9 @@ static int index_slot_of(ht_greeks *g, const char *name, bool add)
         return -1;
     index_slot *s = &g->indices[g->n_indices];
     memset(s, 0, sizeof *s);
-    snprintf(s->name, sizeof s->name, "%s", name);
+    size_t len = strnlen(name, sizeof s->name - 1);
+    memmove(s->name, name, len); /* name may live in g too (an underlying's ref_index) */
+    s->name[len] = '\0';
     s->price = NAN;
     return (int)g->n_indices++;
 }
