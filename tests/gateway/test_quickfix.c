@@ -143,6 +143,8 @@ static void full_session_with_quickfix_executor(void **state)
     assert_int_equal(fills, N_ORDERS);
     assert_int_equal(bad, 0);
     assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == expect_net);
+    /* The fills reported as events add up to the positions: no report lost or counted twice across the gaps. */
+    assert_true(filled_net == ht_gw_position(gw, "BTC-PERPETUAL") + ht_gw_position(gw, "ETH-PERPETUAL"));
     /* Both gaps happened and were filled by resends. */
     assert_true(file_contains(c.log_path, "venue asked for a resend of 302"));
     assert_true(file_contains(c.log_path, "gap: expected inbound seq"));

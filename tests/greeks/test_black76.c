@@ -22,7 +22,7 @@ static int close_to(double a, double b, double rel, double abs_floor)
     do {                                                                                                     \
         double a_ = (a), b_ = (b);                                                                           \
         if (!close_to(a_, b_, rel, floor))                                                                   \
-            fail_msg("%s = %.17g, expected %.17g (rel %g)", #a, a_, b_, rel);                                \
+            fail_msg("%s = %.17g, expected %.17g (rel %g)", #a, a_, b_, (double)(rel));                      \
     } while (0)
 
 /* The textbook Black-Scholes example (Hull): S = K = 100, T = 1, r = 5%, sigma = 20%. Black-76 on the
