@@ -22,7 +22,7 @@ static const char k_order_usage[] =
     "  --fix HOST:PORT   the venue's FIX acceptor\n"
     "  --sender ID       our SenderCompID;  --target ID  the venue's TargetCompID (1..31 of A-Z a-z 0-9 . _ -)\n"
     "  --symbol S        instrument, 1..31 of A-Z 0-9 _ - (e.g. BTC-PERPETUAL)\n"
-    "  --side buy|sell   --qty Q (contracts, > 0)  --price P (limit, > 0)\n"
+    "  --side buy|sell   --qty Q (contracts: OrderQty with QtyType 854=1; docs/units.md, > 0)  --price P (limit)\n"
     "  --config CFG      config file: [gateway] and [risk] sections (docs/gateway.md); the options above win\n"
     "  --secrets FILE    client_id / client_secret file, mode 0600 (default: HT_DERIBIT_CLIENT_ID and\n"
     "                    HT_DERIBIT_CLIENT_SECRET from the environment, when set)\n"
@@ -30,9 +30,9 @@ static const char k_order_usage[] =
     "                    the order's price from it\n"
     "  --no-collar       send without a price collar (one of --mark and --no-collar is required)\n"
     "  --inverse USD     an inverse instrument whose contract is worth USD (BTC-PERPETUAL: 10): the notional rule\n"
-    "                    (risk.max_notional) counts qty x USD\n"
-    "  --contract-size C a linear instrument of C coins a contract: the notional rule counts qty x C x price\n"
-    "                    (without either option: qty x price)\n"
+    "                    (risk.max_notional, USD) counts qty x USD\n"
+    "  --contract-size C a linear instrument of C coins a contract (BTC_USDC-PERPETUAL: 0.001): the notional\n"
+    "                    rule counts qty x C x price (without either option: qty x price, a contract of one coin)\n"
     "  --journal FILE    journal path (default: the config's, else hedgetrig-SENDER-TARGET.journal)\n"
     "  --timeout-ms N    give up when logon plus the order's final report take longer (default 10000)\n";
 
@@ -178,9 +178,9 @@ int cmd_order(int argc, char **argv)
         ht_gw_destroy(gw);
         return ht_cli_fail("order", "cannot set the mark of %s", symbol);
     }
-    if ((inverse_usd > 0 || contract_size > 0) &&
-        ht_gw_set_contract(gw, symbol, inverse_usd > 0 ? HT_RISK_QTY_QUOTE : HT_RISK_QTY_BASE,
-                           inverse_usd > 0 ? inverse_usd : contract_size, &err) != 0) {
+    ht_contract contract = {inverse_usd > 0 ? HT_CONTRACT_INVERSE : HT_CONTRACT_LINEAR,
+                            inverse_usd > 0 ? inverse_usd : contract_size};
+    if ((inverse_usd > 0 || contract_size > 0) && ht_gw_set_contract(gw, symbol, &contract, &err) != 0) {
         ht_gw_destroy(gw);
         return ht_cli_fail("order", "%s", err.msg);
     }

@@ -541,8 +541,8 @@ void ht_engine_print_report(const ht_engine *e, FILE *out)
         }
     fprintf(out, ")\n");
     fprintf(out, "orders %" PRIu64 " (refused %" PRIu64 ", rejected %" PRIu64 "), fills %" PRIu64
-            ", traded %.4f coin (%.0f venue units)\n",
-            r.orders, r.orders_refused, r.orders_rejected, r.fills, r.traded_coin, r.filled_amount);
+            ", traded %.4f coin (%.10g contracts)\n",
+            r.orders, r.orders_refused, r.orders_rejected, r.fills, r.traded_coin, r.filled_contracts);
     fprintf(out, "cost paid %.2f USD = fees %.2f + slippage against the mark %.2f (the optimizer expected %.2f)\n",
             r.cost_usd, r.fees_usd, r.slippage_usd, r.expected_cost_usd);
     fprintf(out, "net delta (coin)       max |delta|      RMS    time outside the band\n");
@@ -552,8 +552,8 @@ void ht_engine_print_report(const ht_engine *e, FILE *out)
     fprintf(out, "  without hedging     %10.4f %10.4f    %.1f s of %.1f s (%.2f%%)\n", r.unhedged.max_abs_coin,
             r.unhedged.rms_coin, r.unhedged.time_outside_s, r.unhedged.time_total_s,
             pct(r.unhedged.time_outside_s, r.unhedged.time_total_s));
-    fprintf(out, "end: index %.2f, net delta %.4f in the band [%.4f, %.4f], hedge position %.0f\n", r.final_spot,
-            r.final_net_delta, r.band_lo, r.band_hi, r.hedge_position);
+    fprintf(out, "end: index %.2f, net delta %.4f in the band [%.4f, %.4f], hedge position %.10g contracts\n",
+            r.final_spot, r.final_net_delta, r.band_lo, r.band_hi, r.hedge_position_contracts);
     fprintf(out, "book: %" PRIu64 " options in the table, %" PRIu64 " positions left out, %" PRIu64
             " at a fallback vol (%" PRIu64 " changes logged); %" PRIu64 " greek refreshes; %" PRIu64
             " pipeline/double disagreements%s\n",
@@ -584,10 +584,10 @@ void ht_engine_write_json(const ht_engine *e, FILE *out)
             "{\"ticks\":%" PRIu64 ",\"breaches\":%" PRIu64 ",\"decisions\":%" PRIu64 ",\"orders\":%" PRIu64
             ",\"orders_refused\":%" PRIu64 ",\"orders_rejected\":%" PRIu64 ",\"fills\":%" PRIu64
             ",\"cost\":%.6f,\"fees_usd\":%.6f,\"slippage_usd\":%.6f,\"expected_cost_usd\":%.6f"
-            ",\"traded_coin\":%.10g,\"filled_amount\":%.10g"
+            ",\"traded_coin\":%.10g,\"filled_contracts\":%.10g"
             ",\"max_abs_net_delta\":%.10g,\"rms_net_delta\":%.10g,\"time_outside_band_s\":%.3f,\"unhedged\":",
             r.ticks, r.breaches, r.decisions, r.orders, r.orders_refused, r.orders_rejected, r.fills, r.cost_usd,
-            r.fees_usd, r.slippage_usd, r.expected_cost_usd, r.traded_coin, r.filled_amount, r.hedged.max_abs_coin,
+            r.fees_usd, r.slippage_usd, r.expected_cost_usd, r.traded_coin, r.filled_contracts, r.hedged.max_abs_coin,
             r.hedged.rms_coin, r.hedged.time_outside_s);
     json_delta(out, &r.unhedged);
     fprintf(out, ",\"decisions_by_reason\":{");
@@ -603,12 +603,12 @@ void ht_engine_write_json(const ht_engine *e, FILE *out)
             "},\"packets\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"malformed\":%" PRIu64 ",\"gaps\":%" PRIu64
             ",\"pipeline_ticks\":%" PRIu64 ",\"messages_dropped\":%" PRIu64
             ",\"armed\":%s,\"killed\":%s,\"refreshes\":%" PRIu64 ",\"check_mismatches\":%" PRIu64
-            ",\"final_net_delta\":%.10g,\"band_lo\":%.10g,\"band_hi\":%.10g,\"hedge_position\":%.10g"
+            ",\"final_net_delta\":%.10g,\"band_lo\":%.10g,\"band_hi\":%.10g,\"hedge_position_contracts\":%.10g"
             ",\"backend\":\"%s\",\"wall_s\":%.3f,",
             r.packets, r.messages, r.malformed, r.gaps, r.pipeline_ticks, r.messages_dropped,
             r.armed ? "true" : "false", r.killed ? "true" : "false",
             r.refreshes, r.check_mismatches, r.final_net_delta, isfinite(r.band_lo) ? r.band_lo : 0.0,
-            isfinite(r.band_hi) ? r.band_hi : 0.0, r.hedge_position, ht_pipe_backend_name(e->cfg.backend), r.wall_s);
+            isfinite(r.band_hi) ? r.band_hi : 0.0, r.hedge_position_contracts, ht_pipe_backend_name(e->cfg.backend), r.wall_s);
     fprintf(out,
             "\"positions_in_table\":%" PRIu64 ",\"positions_left_out\":%" PRIu64 ",\"positions_fallback\":%" PRIu64
             ",\"fallback_entries\":%" PRIu64 ",\"fallbacks\":",

@@ -13,6 +13,7 @@
 #include "hedgetrig/feed.h"
 #include "hedgetrig/positions.h"
 #include "hedgetrig/spsc.h"
+#include "hedgetrig/units.h"
 
 #define ENGINE_MAX_INDEX_SLOTS 128 /* the feed's index table (ht_feed_config.max_indices) */
 #define ENGINE_BOOK_LEVELS 32      /* levels of a hedge instrument's book passed to the slow half */
@@ -172,9 +173,9 @@ typedef struct pending_order {
     uint64_t clordid;
     unsigned u, venue;
     int side;
-    double amount, filled;
-    double ref_px;           /* the venue's mark at the decision */
-    double delta_per_amount; /* coins per venue unit filled (at the reference price) */
+    double contracts, filled_contracts;
+    double ref_px;           /* the venue's mark at the decision (slippage is measured from it) */
+    double delta_px;         /* the price the optimizer's coin delta was computed at (ht_opt_order.ref_px) */
     double expected_cost_usd;
     uint64_t sent_wall_ns;
 } pending_order;
@@ -184,12 +185,12 @@ typedef struct venue_state {
     char name[48];
     uint32_t id;
     bool known;              /* its instrument record arrived */
-    bool inverse;
-    double contract_size, taker_fee;
+    ht_contract contract;    /* kind and ContractMultiplier: every quantity converts through it (docs/units.md) */
+    double taker_fee;
     size_t book_index;       /* its line in the book */
     unsigned u;              /* its underlying */
     int opt_index;           /* its index in the optimizer's venues of u */
-    double position;         /* venue units (signed) */
+    double position_contracts; /* signed */
     double mark;
     ht_opt_quote quote;      /* its latest book */
     bool have_quote;

@@ -265,32 +265,33 @@ static void opt_book_of(const slow_half *s, unsigned u, ht_opt_book *b)
 
 /* ---- Orders and fills ----------------------------------------------------------------------------------- */
 
-/* Records a fill of a pending order: position, inventory, costs, the event log. */
-static void apply_fill(slow_half *s, pending_order *p, double qty, double px)
+/* Records a fill of a pending order (LastQty in contracts, as the venue reports it): position, inventory, costs,
+ * the event log. Every conversion goes through hedgetrig/units.h. */
+static void apply_fill(slow_half *s, pending_order *p, double contracts, double px)
 {
     ht_engine_report *rep = &s->rep;
     venue_state *v = &s->venues[p->venue];
     under_state *us = &s->under[p->u];
-    double delta = p->side * qty * p->delta_per_amount;
-    p->filled += qty;
-    v->position += p->side * qty;
+    /* The coin delta at the price the optimizer computed the order's delta at, so a full fill adds exactly the
+     * delta it intended (docs/units.md). */
+    double delta = p->side * ht_units_contracts_to_coin(&v->contract, contracts, p->delta_px);
+    p->filled_contracts += contracts;
+    v->position_contracts += p->side * contracts;
     us->decision_fills += delta;
     us->fills_since_tick += delta;
-    double coin = v->inverse ? qty / px : qty * v->contract_size;
-    double notional_usd = v->inverse ? qty : coin * px;
-    double fee = v->taker_fee * notional_usd;
-    double slip = p->side * (px - p->ref_px) * coin;
+    double fee = v->taker_fee * ht_units_contracts_to_usd(&v->contract, contracts, px);
+    double slip = p->side * (px - p->ref_px) * ht_units_contracts_to_coin(&v->contract, contracts, px);
     rep->fills++;
-    rep->filled_amount += qty;
+    rep->filled_contracts += contracts;
     rep->traded_coin += fabs(delta);
     rep->fees_usd += fee;
     rep->slippage_usd += slip;
     rep->cost_usd += fee + slip;
     ht_error err;
-    if (ht_positions_set_qty(s->book, v->book_index, v->position / v->contract_size, &err) == 0)
+    if (ht_positions_set_qty(s->book, v->book_index, v->position_contracts, &err) == 0)
         ht_greeks_book_changed(s->greeks);
-    log_order(s, "fill", (int)p->u, v->name, p->side, qty, px, p->clordid, NAN, "fee %.4f USD slippage %.4f USD", fee,
-              slip);
+    log_order(s, "fill", (int)p->u, v->name, p->side, contracts, px, p->clordid, NAN,
+              "delta %.15g coin fee %.4f USD slippage %.4f USD", delta, fee, slip);
 }
 
 /* The decision of u is resolved: the inventory and the band go to the pipeline (re-arming it). */
@@ -314,7 +315,8 @@ static void decision_resolved(slow_half *s, unsigned u)
 static void order_done(slow_half *s, pending_order *p, const char *why)
 {
     unsigned u = p->u;
-    log_order(s, "done", (int)u, s->venues[p->venue].name, p->side, p->filled, NAN, p->clordid, NAN, "%s", why);
+    log_order(s, "done", (int)u, s->venues[p->venue].name, p->side, p->filled_contracts, NAN, p->clordid, NAN, "%s",
+              why);
     p->used = false;
     under_state *us = &s->under[u];
     if (us->pending > 0 && --us->pending == 0)
@@ -339,7 +341,7 @@ static void on_gateway_event(slow_half *s, const ht_gw_event *ev)
         if (!p)
             break;
         if ((ev->exec_type == 'F' || ev->exec_type == '1' || ev->exec_type == '2') && ev->last_qty > 0)
-            apply_fill(s, p, ev->last_qty * s->venues[p->venue].contract_size, ev->last_px);
+            apply_fill(s, p, ev->last_qty, ev->last_px);
         if (ev->exec_type == '8') {
             s->rep.orders_rejected++;
             snprintf(s->last_order_problem, sizeof s->last_order_problem, "rejected by the venue: %.170s", ev->text);
@@ -445,7 +447,7 @@ static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, 
             r->res.clordid = 0;
             continue;
         }
-        /* Deribit's OrderQty is in contracts (ContractMultiplier units) unless QtyType says otherwise. */
+        /* The wire speaks contracts (OrderQty with QtyType 854 = 1, docs/units.md). */
         ht_gw_order go = {v->name, o->side > 0 ? HT_GW_BUY : HT_GW_SELL, o->contracts, o->limit_px};
         r->rc = ht_gw_send_order(s->gw, &go, &r->res);
         if (sent == 0 && st && r->res.ready_tsc) {
@@ -455,10 +457,10 @@ static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, 
         if (r->rc != HT_GW_SENT && !(r->rc == HT_GW_ERR_IO && r->res.clordid))
             continue;
         pending_order *p = &s->pending[slot];
-        *p = (pending_order){true, r->res.clordid, u, r->venue, o->side, o->amount, 0.0, 0.0, 0.0,
+        *p = (pending_order){true, r->res.clordid, u, r->venue, o->side, o->contracts, 0.0, 0.0, 0.0,
                              o->expected_cost_usd, ht_mono_ns()};
         p->ref_px = v->mark > 0 ? v->mark : o->limit_px;
-        p->delta_per_amount = o->amount > 0 ? fabs(o->delta_coin) / o->amount : 0.0;
+        p->delta_px = o->ref_px;
         sent++;
         us->pending++;
     }
@@ -476,14 +478,14 @@ static void log_orders(slow_half *s, unsigned u, const ht_opt_decision *d, const
             s->rep.orders_refused++;
             snprintf(s->last_order_problem, sizeof s->last_order_problem, "refused by the gateway: %.170s",
                      r->res.reason);
-            log_order(s, "refused", (int)u, name, o->side, o->amount, o->limit_px, 0, o->expected_cost_usd, "%s",
-                      r->res.reason);
+            log_order(s, "refused", (int)u, name, o->side, o->contracts, o->limit_px, 0, o->expected_cost_usd,
+                      "delta %.15g coin at %.15g: %s", o->delta_coin, o->ref_px, r->res.reason);
             continue;
         }
         s->rep.orders++;
         s->rep.expected_cost_usd += o->expected_cost_usd;
-        log_order(s, "order", (int)u, name, o->side, o->amount, o->limit_px, r->res.clordid, o->expected_cost_usd,
-                  "delta %.10g coin", o->delta_coin);
+        log_order(s, "order", (int)u, name, o->side, o->contracts, o->limit_px, r->res.clordid, o->expected_cost_usd,
+                  "delta %.15g coin at %.15g", o->delta_coin, o->ref_px);
     }
 }
 
@@ -498,7 +500,7 @@ static void quotes_of(const slow_half *s, unsigned u, const msg_breach *b, ht_op
         *dst = b ? b->quotes[v] : vs->quote;
         if (!(dst->reference_px > 0))
             dst->reference_px = vs->mark > 0 ? vs->mark : 0.0;
-        dst->position_amount = vs->position;
+        dst->position_amount = ht_units_contracts_to_amount(&vs->contract, vs->position_contracts);
     }
 }
 
@@ -790,18 +792,17 @@ static void try_load_book(slow_half *s)
                 vs->book_index = i;
         vs->id = in->id;
         vs->known = true;
-        vs->inverse = in->inverse;
-        vs->contract_size = in->contract_size;
         vs->taker_fee = in->taker_commission;
-        /* The gateway's notional rule in USD: orders count contracts of contract_size, which is USD for an
-         * inverse instrument (10 for BTC-PERPETUAL) and coins for a linear one (times the price). */
-        if (s->gw && ht_gw_set_contract(s->gw, vs->name, in->inverse ? HT_RISK_QTY_QUOTE : HT_RISK_QTY_BASE,
-                                        in->contract_size, &err) != 0) {
+        /* One contract description for the optimizer, the gateway's notional rule (USD), the simulator's 854
+         * conversion and Commission, and the fills (docs/units.md). */
+        if (ht_contract_from_instrument(in, &vs->contract, &err) != 0 ||
+            (s->gw && ht_gw_set_contract(s->gw, vs->name, &vs->contract, &err) != 0) ||
+            (s->e->xsim && ht_xsim_set_contract(s->e->xsim, vs->name, &vs->contract, &err) != 0)) {
             engine_fail(s->e, "%s", err.msg);
             ht_positions_destroy(book);
             return;
         }
-        vs->position = ht_positions_at(book, vs->book_index)->qty_contracts * in->contract_size;
+        vs->position_contracts = ht_positions_at(book, vs->book_index)->qty_contracts;
         vs->mark = in->ticker.mark_price;
     }
     const ht_engine_config *cfg = &s->e->cfg;
@@ -1122,14 +1123,15 @@ static void set_venue_book(slow_half *s, venue_state *vs, const ht_book_level *b
     vs->have_quote = true;
     if (!s->e->xsim)
         return;
-    /* The simulator trades contracts, as the venue does over FIX. */
+    /* The simulator's book is in contracts, as the venue's FIX reports are; the feed's amounts are Deribit's. */
+    if (!vs->known)
+        return;
     ht_xsim_level lv[ENGINE_BOOK_LEVELS];
-    double per = vs->contract_size > 0 ? vs->contract_size : 1.0;
     for (unsigned i = 0; i < nb && i < ENGINE_BOOK_LEVELS; i++)
-        lv[i] = (ht_xsim_level){bids[i].price, bids[i].amount / per};
+        lv[i] = (ht_xsim_level){bids[i].price, ht_units_amount_to_contracts(&vs->contract, bids[i].amount)};
     ht_xsim_set_depth(s->e->xsim, vs->name, true, lv, nb < ENGINE_BOOK_LEVELS ? nb : ENGINE_BOOK_LEVELS);
     for (unsigned i = 0; i < na && i < ENGINE_BOOK_LEVELS; i++)
-        lv[i] = (ht_xsim_level){asks[i].price, asks[i].amount / per};
+        lv[i] = (ht_xsim_level){asks[i].price, ht_units_amount_to_contracts(&vs->contract, asks[i].amount)};
     ht_xsim_set_depth(s->e->xsim, vs->name, false, lv, na < ENGINE_BOOK_LEVELS ? na : ENGINE_BOOK_LEVELS);
 }
 
@@ -1324,7 +1326,7 @@ void engine_slow_finish_stats(slow_half *s)
         r->band_lo = s->under[0].band_lo;
         r->band_hi = s->under[0].band_hi;
     }
-    r->hedge_position = s->n_venues ? s->venues[0].position : 0.0;
+    r->hedge_position_contracts = s->n_venues ? s->venues[0].position_contracts : 0.0;
     if (s->event_log)
         fflush(s->event_log);
     if (s->series)
@@ -1405,14 +1407,14 @@ static void write_counters(slow_half *s)
             "wall_ns = %" PRIu64 "\nexchange_ms = %" PRIu64 "\narmed = %d\nkilled = %d\npackets = %" PRIu64
             "\nticks = %" PRIu64 "\nbreaches = %" PRIu64 "\ndecisions = %" PRIu64 "\norders = %" PRIu64
             "\norders_refused = %" PRIu64 "\norders_rejected = %" PRIu64 "\nfills = %" PRIu64
-            "\nfilled_amount = %.10g\ncost_usd = %.6f\nnet_delta = %.10g\nband_lo = %.10g\nband_hi = %.10g\n"
-            "hedge_position = %.10g\nvenue_state = %s\nmuted = %d\nchecks_failed = %" PRIu64 "\n"
+            "\nfilled_contracts = %.10g\ncost_usd = %.6f\nnet_delta = %.10g\nband_lo = %.10g\nband_hi = %.10g\n"
+            "hedge_position_contracts = %.10g\nvenue_state = %s\nmuted = %d\nchecks_failed = %" PRIu64 "\n"
             "decisions_suppressed = %" PRIu64 "\nhedge_untrusted = %d\npositions_fallback = %" PRIu64
             "\npositions_left_out = %" PRIu64 "\n",
             ht_wall_ns(), s->now_ms, s->armed, s->killed,
             (uint64_t)atomic_load_explicit(&s->e->packets_seen, memory_order_relaxed), r->ticks, r->breaches, r->decisions, r->orders,
-            r->orders_refused, r->orders_rejected, r->fills, r->filled_amount, r->cost_usd, us->held, us->band_lo,
-            us->band_hi, s->n_venues ? s->venues[0].position : 0.0,
+            r->orders_refused, r->orders_rejected, r->fills, r->filled_contracts, r->cost_usd, us->held, us->band_lo,
+            us->band_hi, s->n_venues ? s->venues[0].position_contracts : 0.0,
             s->gw ? ht_gw_state_name(ht_gw_get_state(s->gw)) : "none", us->muted, r->check_mismatches,
             r->decisions_suppressed, s->venues_untrusted != 0, r->positions_fallback, r->positions_excluded);
     fclose(f);
@@ -1434,12 +1436,12 @@ void engine_slow_status(slow_half *s, bool force)
     if (cfg->status_interval_s)
         fprintf(stderr,
                 "status: %s packets %" PRIu64 " ticks %" PRIu64 " breaches %" PRIu64 " orders %" PRIu64
-                " fills %" PRIu64 " net delta %.4f band [%.4f, %.4f] position %.0f cost %.2f USD venue %s%s"
+                " fills %" PRIu64 " net delta %.4f band [%.4f, %.4f] position %.10g contracts cost %.2f USD venue %s%s"
                 " suppressed %" PRIu64 "%s"
                 " tick->order p50 %" PRIu64 " ns p99 %" PRIu64 " ns%s%s\n",
                 s->armed ? "hedging" : "starting",
                 (uint64_t)atomic_load_explicit(&s->e->packets_seen, memory_order_relaxed), r->ticks, r->breaches, r->orders, r->fills,
-                us->held, us->band_lo, us->band_hi, s->n_venues ? s->venues[0].position : 0.0, r->cost_usd,
+                us->held, us->band_lo, us->band_hi, s->n_venues ? s->venues[0].position_contracts : 0.0, r->cost_usd,
                 s->gw ? ht_gw_state_name(ht_gw_get_state(s->gw)) : "none", s->killed ? " KILLED" : "",
                 r->decisions_suppressed, s->venues_untrusted ? " HEDGE DATA UNTRUSTED" : "",
                 ht_hist_quantile(t2o, 0.5), ht_hist_quantile(t2o, 0.99), s->armed ? "" : "; ",

@@ -816,7 +816,7 @@ const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, 
     *p++ = side;
     PUT_LIT(p, "\00138=");
     p += ht_fix_format_decimal(p, qty, enc->qty_decimals);
-    PUT_LIT(p, "\00140=2\00144=");
+    PUT_LIT(p, "\001854=1\00140=2\00144="); /* QtyType 1: OrderQty is contracts (docs/units.md) */
     p += ht_fix_format_decimal(p, price, enc->price_decimals);
     PUT_LIT(p, "\00159=3\00160=");
     memcpy(p, sending_time, 21);

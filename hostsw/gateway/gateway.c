@@ -1722,11 +1722,11 @@ int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark)
     return ht_risk_set_mark(gw->risk, symbol, mark);
 }
 
-int ht_gw_set_contract(ht_gw *gw, const char *symbol, ht_risk_qty_unit unit, double multiplier, ht_error *err)
+int ht_gw_set_contract(ht_gw *gw, const char *symbol, const ht_contract *contract, ht_error *err)
 {
     if (ht_gw_check_symbol("ht_gw_set_contract: Symbol (55)", symbol ? symbol : "", err) != 0)
         return -1;
-    return ht_risk_set_contract(gw->risk, symbol, unit, multiplier, err);
+    return ht_risk_set_contract(gw->risk, symbol, contract, err);
 }
 
 void ht_gw_kill(ht_gw *gw, const char *reason)

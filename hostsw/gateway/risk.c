@@ -11,12 +11,11 @@
 #define NOTIONAL_RING 8192
 #define DUP_RING 64
 
-/* What the risk state knows of a symbol: its mark and how its quantity converts to notional. */
+/* What the risk state knows of a symbol: its mark and its contract. */
 typedef struct mark_entry {
     char symbol[HT_RISK_SYMBOL_BYTES];
     double mark;
-    double multiplier;   /* units of the base asset (or of the quote currency if qty_in_quote) per contract */
-    bool qty_in_quote;   /* a contract is quote currency (inverse contracts): the price does not enter */
+    ht_contract contract; /* a linear contract of one coin until ht_risk_set_contract */
 } mark_entry;
 
 typedef struct notional_entry {
@@ -140,8 +139,7 @@ static mark_entry *symbol_slot(ht_risk *risk, const char *symbol)
         m = &risk->marks[risk->n_marks++];
         strcpy(m->symbol, symbol);
         m->mark = 0;
-        m->multiplier = 1;
-        m->qty_in_quote = false;
+        m->contract = (ht_contract){HT_CONTRACT_LINEAR, 1.0};
     }
     return m;
 }
@@ -155,29 +153,33 @@ int ht_risk_set_mark(ht_risk *risk, const char *symbol, double mark)
     return 0;
 }
 
-int ht_risk_set_contract(ht_risk *risk, const char *symbol, ht_risk_qty_unit unit, double multiplier, ht_error *err)
+int ht_risk_set_contract(ht_risk *risk, const char *symbol, const ht_contract *contract, ht_error *err)
 {
-    if (unit != HT_RISK_QTY_BASE && unit != HT_RISK_QTY_QUOTE)
-        return ht_error_set(err, "risk: %s: unknown quantity unit %d", symbol, (int)unit);
-    if (!(multiplier > 0) || !isfinite(multiplier))
-        return ht_error_set(err, "risk: %s: contract multiplier must be finite and > 0, got %g", symbol, multiplier);
+    ht_contract checked;
+    if (ht_contract_set(&checked, contract->kind, contract->size, err) != 0)
+        return ht_error_set(err, "risk: %s: contract size must be finite and > 0 and its kind linear or inverse "
+                                 "(got %g, kind %d)", symbol, contract->size, (int)contract->kind);
     mark_entry *m = symbol_slot(risk, symbol);
     if (!m)
         return strlen(symbol) >= HT_RISK_SYMBOL_BYTES
                    ? ht_error_set(err, "risk: %s: symbol longer than %d characters", symbol, HT_RISK_SYMBOL_BYTES - 1)
                    : ht_error_set(err, "risk: %s: symbol table full (%d symbols)", symbol, HT_RISK_MAX_SYMBOLS);
-    m->multiplier = multiplier;
-    m->qty_in_quote = unit == HT_RISK_QTY_QUOTE;
+    m->contract = checked;
     return 0;
 }
 
-/* The notional of an order in the quote currency: qty x multiplier, times the price unless a contract is quote
- * currency already. m is the order's symbol entry, or NULL (qty x price). */
+/* The USD notional of an order (docs/units.md). m is the order's symbol entry, or NULL: a contract of one coin. */
 static double order_notional(const mark_entry *m, const ht_risk_order *o)
 {
-    if (!m)
-        return o->qty * o->price;
-    return m->qty_in_quote ? o->qty * m->multiplier : o->qty * m->multiplier * o->price;
+    static const ht_contract one_coin = {HT_CONTRACT_LINEAR, 1.0};
+    return ht_units_contracts_to_usd(m ? &m->contract : &one_coin, o->qty, o->price);
+}
+
+/* True when sent + add reaches the limit: exactly at it counts (to rounding of a few ulps), so a limit of
+ * 1000 USD refuses an order of 100 contracts of 10 USD and passes 99. */
+static bool reaches_limit(double sent, double add, double limit)
+{
+    return sent + add >= limit * (1.0 - 1e-12);
 }
 
 /* Sum of the notional sent within the interval ending at now_ns. */
@@ -262,9 +264,10 @@ ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double p
     if (l->max_notional > 0) {
         double sent = notional_in_window(risk, now_ns);
         double add = order_notional(m, o);
-        if (sent + add > l->max_notional)
-            return breach(HT_RISK_MAX_NOTIONAL, o, why, why_cap, "%.10g sent in the last %u ms + %.10g > max_notional %.10g",
-                          sent, l->notional_interval_ms, add, l->max_notional);
+        if (reaches_limit(sent, add, l->max_notional))
+            return breach(HT_RISK_MAX_NOTIONAL, o, why, why_cap,
+                          "%.10g USD sent in the last %u ms + %.10g USD reaches max_notional %.10g USD", sent,
+                          l->notional_interval_ms, add, l->max_notional);
         if (risk->notional_count == NOTIONAL_RING &&
             now_ns - risk->notional[risk->notional_head].t_ns < (uint64_t)l->notional_interval_ms * 1000000u)
             return breach(HT_RISK_MAX_NOTIONAL, o, why, why_cap, "more than %d orders in the last %u ms: the notional "

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hedgetrig/optimizer.h"
+#include "hedgetrig/units.h"
 
 /* Names of the rules for messages, indexed by ht_opt_rule. */
 static const char *const g_rule_label[HT_OPT_RULE_COUNT] = {"fixed", "fixed %", "Whalley-Wilmott", "Zakamouline",
@@ -827,7 +828,10 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
         o->venue = (uint8_t)i;
         o->side = (int8_t)side;
         o->amount = amount[i];
-        o->contracts = amount[i] / v->contract_size;
+        ht_contract contract = {v->contract == HT_OPT_INVERSE ? HT_CONTRACT_INVERSE : HT_CONTRACT_LINEAR,
+                                v->contract_size};
+        o->contracts = ht_units_amount_to_contracts(&contract, amount[i]);
+        o->ref_px = w[i].ref_px;
         o->limit_px = limit_price(&quotes[i], side, &w[i], ul->inv_tick[i], ul->tick[i], amount[i]);
         o->delta_coin = side * c;
         o->expected_cost_usd = w[i].cost.a_usd_per_coin * c +

@@ -174,7 +174,7 @@ typedef struct ht_engine_report {
     uint64_t orders_refused;   /* refused by the gateway (risk rule, not logged on) */
     uint64_t orders_rejected;  /* rejected by the venue */
     uint64_t fills;            /* executions */
-    double filled_amount;      /* venue units (USD for inverse contracts) */
+    double filled_contracts;   /* contracts filled, as the venue reports them (docs/units.md) */
     double traded_coin;        /* sum of |delta| filled, coins */
     double fees_usd;           /* taker fees at the instrument's rate */
     double slippage_usd;       /* fill price against the reference (mark) at the decision */
@@ -192,7 +192,7 @@ typedef struct ht_engine_report {
     bool killed;
     uint64_t arm_time_ms, first_tick_ms, last_tick_ms;
     double final_spot, final_net_delta, band_lo, band_hi;
-    double hedge_position;     /* venue units of the first venue at the end */
+    double hedge_position_contracts; /* the first venue's position at the end, contracts */
     ht_engine_delta_stats hedged, unhedged;
     double wall_s;             /* wall time of the run */
     double ticks_per_s;        /* ticks over the time spent processing packets (replay: both halves) */

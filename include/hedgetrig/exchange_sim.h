@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "hedgetrig/common.h"
+#include "hedgetrig/units.h"
 
 #define HT_XSIM_MAX_LEVELS 32
 #define HT_XSIM_MAX_SYMBOLS 128
@@ -23,7 +24,8 @@ typedef struct ht_xsim_config {
     char client_id[128];       /* when client_secret is set: the expected Username (553) */
     char client_secret[128];   /* when set, the Deribit logon proof (96/554) is verified */
     uint32_t latency_us;       /* delay before each outbound message, 0..10000000 */
-    double fee_bps;            /* taker fee on filled notional, reported in Commission (12), >= 0 */
+    double fee_bps;            /* taker fee on filled notional, reported in Commission (12) in the settlement
+                                  currency when the contract is known (ht_xsim_set_contract), >= 0 */
     double max_fill_qty;       /* split each level's fill into executions of at most this (0 = whole level) */
     double default_mid;        /* standalone book: mid price for any symbol (0 = unknown symbols are rejected) */
     double default_spread;     /* standalone book: ask - bid, > 0 */
@@ -40,7 +42,7 @@ typedef struct ht_xsim_config {
 /* One price level. */
 typedef struct ht_xsim_level {
     double price;
-    double qty;
+    double qty; /* contracts */
 } ht_xsim_level;
 
 typedef struct ht_xsim_stats {
@@ -85,9 +87,17 @@ int ht_xsim_set_depth(ht_xsim *x, const char *symbol, bool is_bid, const ht_xsim
 /* Once a symbol has been set through this interface its book depletes as orders fill it, until the next set;
  * symbols never set use the standalone book (default_*), fresh for every order. */
 
+/* Sets a symbol's contract (hedgetrig/units.h): with it the simulator accepts QtyType (854) 0 (Units) orders,
+ * converted to contracts as Deribit does, and reports Commission (12) in the contract's settlement currency
+ * (coin for inverse, USD(C) for linear). Without it only contract quantities (854 absent or 1) are accepted and
+ * fills carry no Commission. Every quantity the simulator reports (38, 32, 14, 151) and every book level is in
+ * contracts. 0, or -1 with err. */
+int ht_xsim_set_contract(ht_xsim *x, const char *symbol, const ht_contract *contract, ht_error *err);
+
 /* Book source from a Deribit multicast capture (pcap/pcapng): replays it through the feed decoder
- * (hostsw/feed) and sets every instrument's final book (the levels the feed holds, at most
- * HT_XSIM_MAX_LEVELS a side) as if by ht_xsim_set_depth. Returns the number of books loaded, or -1 with err
+ * (hostsw/feed) and sets every instrument's contract and final book (the levels the feed holds, at most
+ * HT_XSIM_MAX_LEVELS a side, Deribit's amounts converted to contracts) as if by ht_xsim_set_contract and
+ * ht_xsim_set_depth. Returns the number of books loaded, or -1 with err
  * naming the file and what failed. */
 int ht_xsim_load_capture(ht_xsim *x, const char *pcap_path, ht_error *err);
 

@@ -21,7 +21,7 @@
 enum ht_fix_tag {
     HT_TAG_AVG_PX = 6, HT_TAG_BEGIN_SEQ_NO = 7, HT_TAG_BEGIN_STRING = 8, HT_TAG_BODY_LENGTH = 9,
     HT_TAG_CHECKSUM = 10, HT_TAG_CL_ORD_ID = 11, HT_TAG_COMMISSION = 12, HT_TAG_COMM_TYPE = 13,
-    HT_TAG_CUM_QTY = 14, HT_TAG_END_SEQ_NO = 16, HT_TAG_EXEC_ID = 17, HT_TAG_LAST_PX = 31,
+    HT_TAG_CUM_QTY = 14, HT_TAG_CASH_ORDER_QTY = 152, HT_TAG_END_SEQ_NO = 16, HT_TAG_EXEC_ID = 17, HT_TAG_LAST_PX = 31,
     HT_TAG_LAST_QTY = 32, HT_TAG_MSG_SEQ_NUM = 34, HT_TAG_MSG_TYPE = 35, HT_TAG_NEW_SEQ_NO = 36,
     HT_TAG_ORDER_ID = 37, HT_TAG_ORDER_QTY = 38, HT_TAG_ORD_STATUS = 39, HT_TAG_ORD_TYPE = 40,
     HT_TAG_ORIG_CL_ORD_ID = 41, HT_TAG_POSS_DUP_FLAG = 43, HT_TAG_PRICE = 44, HT_TAG_REF_SEQ_NUM = 45,
@@ -34,7 +34,7 @@ enum ht_fix_tag {
     HT_TAG_LEAVES_QTY = 151, HT_TAG_CXL_REJ_REASON = 102, HT_TAG_CXL_REJ_RESPONSE_TO = 434,
     HT_TAG_REF_TAG_ID = 371, HT_TAG_REF_MSG_TYPE = 372, HT_TAG_SESSION_REJECT_REASON = 373,
     HT_TAG_BUSINESS_REJECT_REF_ID = 379, HT_TAG_BUSINESS_REJECT_REASON = 380, HT_TAG_USERNAME = 553,
-    HT_TAG_PASSWORD = 554, HT_TAG_CANCEL_ON_DISCONNECT = 9001,
+    HT_TAG_PASSWORD = 554, HT_TAG_QTY_TYPE = 854, HT_TAG_CANCEL_ON_DISCONNECT = 9001,
 };
 
 /* One field of a parsed message: value is buf[off .. off+len) of the message (not NUL-terminated). */
@@ -198,7 +198,8 @@ int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *tar
 
 /* Encodes a NewOrderSingle: limit (40=2), immediate-or-cancel (59=3), MsgSeqNum seq, SendingTime and
  * TransactTime from wall_ns, ClOrdID prefix+clordid, Symbol symbol[0..symbol_len), Side side
- * (1 buy, 2 sell), OrderQty qty, Price price. buf must hold HT_FIX_NOS_BUFFER_BYTES.
+ * (1 buy, 2 sell), OrderQty qty in contracts with QtyType 854=1 (Contracts) always written, so the venue
+ * never falls back on a default unit (docs/units.md), Price price. buf must hold HT_FIX_NOS_BUFFER_BYTES.
  * Returns the first byte of the message (inside buf) and its length in *len, or NULL (nothing encoded) when the
  * symbol is not 1..31 bytes of HT_FIX_GRAMMAR_INSTRUMENT, side is not '1' or '2', or qty or price is not
  * written as a number > 0 at its decimals (ht_fix_decimal_on_wire): the encoder re-checks what its callers

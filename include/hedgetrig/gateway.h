@@ -119,7 +119,7 @@ typedef struct ht_gw_order {
     const char *symbol;  /* instrument, 1..31 characters of A-Z 0-9 _ - (e.g. "BTC-PERPETUAL"); anything else is
                           * refused as bad_order, naming the byte */
     ht_gw_side side;
-    double qty;          /* contracts, > 0 */
+    double qty;          /* contracts (OrderQty 38, sent with QtyType 854 = 1: docs/units.md), > 0 */
     double price;        /* limit price, > 0 */
 } ht_gw_order;
 
@@ -218,11 +218,9 @@ void ht_gw_set_risk_clock(ht_gw *gw, uint64_t now_ns);
 /* Sets the mark price the risk collar measures from. 0 or -1 (symbol table full, or not an instrument name). */
 int ht_gw_set_mark(ht_gw *gw, const char *symbol, double mark);
 
-/* Sets how the symbol's order quantity converts to notional for the max_notional rule (ht_risk_set_contract):
- * a contract is multiplier USD for an inverse instrument (HT_RISK_QTY_QUOTE; 10 for BTC-PERPETUAL) and
- * multiplier coins, times the price, for a linear one (HT_RISK_QTY_BASE). A symbol never set counts qty x price.
- * 0, or -1 with err. */
-int ht_gw_set_contract(ht_gw *gw, const char *symbol, ht_risk_qty_unit unit, double multiplier, ht_error *err);
+/* Sets the symbol's contract (hedgetrig/units.h): ContractMultiplier and kind, which the max_notional rule
+ * converts order quantities (contracts) to USD with (ht_risk_set_contract). 0, or -1 with err. */
+int ht_gw_set_contract(ht_gw *gw, const char *symbol, const ht_contract *contract, ht_error *err);
 
 /* Engages the kill switch: cancels every open order, refuses new ones, logs and reports HT_GW_EV_KILL. */
 void ht_gw_kill(ht_gw *gw, const char *reason);

@@ -252,9 +252,10 @@ typedef struct ht_opt_order {
     uint8_t venue;              /* index returned by ht_opt_add_venue */
     int8_t side;                /* +1 buy, -1 sell */
     double amount;              /* venue units, a whole number of lots, >= min_amount */
-    double contracts;           /* amount / contract_size */
+    double contracts;           /* what goes on the wire: ht_units_amount_to_contracts (docs/units.md) */
     double limit_px;            /* on the tick grid, inside the collar */
-    double delta_coin;          /* signed delta it adds when filled (at the reference price) */
+    double ref_px;              /* the reference price delta_coin is computed at (inverse contracts) */
+    double delta_coin;          /* signed delta it adds when filled: ht_units_contracts_to_coin at ref_px */
     double expected_cost_usd;   /* fee + half-spread + impact + adverse + fixed, as the cost model predicts */
 } ht_opt_order;
 

@@ -8,13 +8,14 @@
 #include <stdint.h>
 
 #include "hedgetrig/common.h"
+#include "hedgetrig/units.h"
 
 /* The rule an order broke (HT_RISK_OK when it passed). */
 typedef enum ht_risk_rule {
     HT_RISK_OK = 0,
     HT_RISK_BAD_ORDER,       /* quantity or price not positive and finite, or an unknown side */
     HT_RISK_MAX_ORDER_QTY,   /* qty above max_order_qty */
-    HT_RISK_MAX_NOTIONAL,    /* notional over the last notional_interval_ms would exceed max_notional */
+    HT_RISK_MAX_NOTIONAL,    /* USD notional over the last notional_interval_ms would reach max_notional */
     HT_RISK_MAX_POSITION,    /* |position + open orders on that side + this order| would exceed max_position */
     HT_RISK_NO_MARK,         /* the collar is on, require_mark is set and no mark is known for the symbol */
     HT_RISK_PRICE_COLLAR,    /* |price - mark| / mark above collar_bps */
@@ -27,7 +28,8 @@ typedef enum ht_risk_rule {
 /* Limits, all from the config ([risk] section, see docs/gateway.md). A limit of 0 switches that rule off. */
 typedef struct ht_risk_limits {
     double max_order_qty;           /* contracts per order, >= 0 */
-    double max_notional;            /* sum of notional (quote currency, see ht_risk_set_contract) per interval, >= 0 */
+    double max_notional;            /* USD of notional per interval (ht_risk_set_contract), >= 0: an order that
+                                     * would bring the window's sum to the limit or above is refused */
     uint32_t notional_interval_ms;  /* the notional window, 1..86400000 (used when max_notional > 0) */
     double max_position;            /* absolute position per instrument, contracts, >= 0 */
     double collar_bps;              /* allowed distance from the mark in basis points, >= 0; applies whenever the
@@ -63,17 +65,11 @@ ht_risk *ht_risk_create(const ht_risk_limits *limits, ht_error *err);
  * symbol table (HT_RISK_MAX_SYMBOLS) is full or the symbol too long. */
 int ht_risk_set_mark(ht_risk *risk, const char *symbol, double mark);
 
-/* How an instrument's order quantity converts to notional in the quote currency. */
-typedef enum ht_risk_qty_unit {
-    HT_RISK_QTY_BASE = 0, /* a contract is `multiplier` units of the base asset: notional = qty x multiplier x
-                           * price (linear contracts, e.g. a USDC-margined perpetual) */
-    HT_RISK_QTY_QUOTE     /* a contract is `multiplier` units of the quote currency: notional = qty x multiplier
-                           * (inverse contracts, e.g. BTC-PERPETUAL, 10 USD a contract) */
-} ht_risk_qty_unit;
-
-/* Sets how a symbol's quantity converts to notional (multiplier finite and > 0). A symbol never set counts
- * qty x price. 0, or -1 with err (bad unit or multiplier, symbol too long, table full). */
-int ht_risk_set_contract(ht_risk *risk, const char *symbol, ht_risk_qty_unit unit, double multiplier, ht_error *err);
+/* Sets the contract of a symbol (hedgetrig/units.h), which the max_notional rule converts order quantities
+ * (contracts) to USD with: inverse qty x size, linear qty x size x price. A symbol never set counts qty x price,
+ * a contract of one coin (more than any Deribit future's, so the rule errs on the side of refusing).
+ * 0, or -1 with err (bad contract, symbol too long, table full). */
+int ht_risk_set_contract(ht_risk *risk, const char *symbol, const ht_contract *contract, ht_error *err);
 
 /* Checks one order at time now_ns (any monotonic clock, the same for every call) given the instrument's
  * current position and the quantity of its open orders on the order's side (signed like the side).

@@ -24,6 +24,7 @@
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/nic.h"
 #include "hedgetrig/tsc.h"
+#include "hedgetrig/units.h"
 
 #define RX_CAP (1u << 20)
 #define MAX_PENDING 65536
@@ -32,6 +33,8 @@
 typedef struct book {
     char symbol[32];
     bool external; /* set through the book source interface: depletes */
+    bool have_contract; /* contract known (ht_xsim_set_contract, a capture): QtyType 0 and Commission work */
+    ht_contract contract;
     ht_xsim_level bids[HT_XSIM_MAX_LEVELS];
     size_t n_bids;
     ht_xsim_level asks[HT_XSIM_MAX_LEVELS];
@@ -294,6 +297,23 @@ int ht_xsim_set_top(ht_xsim *x, const char *symbol, double bid_px, double bid_qt
     return ht_xsim_set_depth(x, symbol, false, &ask, 1);
 }
 
+int ht_xsim_set_contract(ht_xsim *x, const char *symbol, const ht_contract *contract, ht_error *err)
+{
+    ht_contract checked;
+    if (ht_contract_set(&checked, contract->kind, contract->size, err) != 0)
+        return ht_error_set(err, "exchange-sim: %s: contract size must be finite and > 0, got %g", symbol,
+                            contract->size);
+    pthread_mutex_lock(&x->lock);
+    book *b = find_book(x, symbol, true);
+    if (b) {
+        b->have_contract = true;
+        b->contract = checked;
+    }
+    pthread_mutex_unlock(&x->lock);
+    return b ? 0 : ht_error_set(err, "exchange-sim: %s: no room for another symbol (%d) or the name is too long",
+                                symbol, HT_XSIM_MAX_SYMBOLS);
+}
+
 /* Fills a book with the standalone levels around default_mid. */
 static void standalone_book(const ht_xsim_config *c, book *b)
 {
@@ -339,15 +359,19 @@ int ht_xsim_load_capture(ht_xsim *x, const char *pcap_path, ht_error *err)
         const ht_book *b = ht_feed_book(feed, in);
         if (status == HT_BOOK_NONE || status == HT_BOOK_BROKEN || (!b->bid_count && !b->ask_count))
             continue;
+        /* The feed's amounts are Deribit's (USD for inverse futures): the book holds contracts, as FIX reports. */
+        ht_contract c;
+        if (ht_contract_from_instrument(in, &c, NULL) != 0 || ht_xsim_set_contract(x, in->name, &c, NULL) != 0)
+            continue;
         ht_xsim_level levels[HT_XSIM_MAX_LEVELS];
         size_t nb = b->bid_count < HT_XSIM_MAX_LEVELS ? b->bid_count : HT_XSIM_MAX_LEVELS;
         for (size_t k = 0; k < nb; k++)
-            levels[k] = (ht_xsim_level){b->bids[k].price, b->bids[k].amount};
+            levels[k] = (ht_xsim_level){b->bids[k].price, ht_units_amount_to_contracts(&c, b->bids[k].amount)};
         if (ht_xsim_set_depth(x, in->name, true, levels, nb) != 0)
             continue;
         size_t na = b->ask_count < HT_XSIM_MAX_LEVELS ? b->ask_count : HT_XSIM_MAX_LEVELS;
         for (size_t k = 0; k < na; k++)
-            levels[k] = (ht_xsim_level){b->asks[k].price, b->asks[k].amount};
+            levels[k] = (ht_xsim_level){b->asks[k].price, ht_units_amount_to_contracts(&c, b->asks[k].amount)};
         ht_xsim_set_depth(x, in->name, false, levels, na);
         loaded++;
     }
@@ -565,7 +589,8 @@ typedef struct order_ctx {
     char clordid[64];
     char symbol[32];
     char side;
-    double qty, price;
+    double qty, price;     /* qty in contracts, whatever QtyType the order came with */
+    double cash_qty;       /* the USD amount of a QtyType 0 (Units) order on an inverse contract, else 0 */
     uint64_t order_id;
     double cum, notional;
 } order_ctx;
@@ -586,15 +611,19 @@ static void send_exec(ht_xsim *x, conn *c, const order_ctx *o, char exec_type, c
     ht_fix_put_char(&w, HT_TAG_ORD_STATUS, ord_status);
     ht_fix_put_str(&w, HT_TAG_SYMBOL, o->symbol);
     ht_fix_put_char(&w, HT_TAG_SIDE, o->side);
-    ht_fix_put_decimal(&w, HT_TAG_ORDER_QTY, o->qty, 8);
+    ht_fix_put_decimal(&w, HT_TAG_ORDER_QTY, o->qty, 8); /* contracts, as Deribit reports */
+    if (o->cash_qty > 0)
+        ht_fix_put_decimal(&w, HT_TAG_CASH_ORDER_QTY, o->cash_qty, 8);
     ht_fix_put_char(&w, HT_TAG_ORD_TYPE, '2');
     ht_fix_put_decimal(&w, HT_TAG_PRICE, o->price, 8);
     ht_fix_put_char(&w, HT_TAG_TIME_IN_FORCE, '3');
     if (exec_type == 'F') {
         ht_fix_put_decimal(&w, HT_TAG_LAST_QTY, last_qty, 8);
         ht_fix_put_decimal(&w, HT_TAG_LAST_PX, last_px, 8);
-        ht_fix_put_decimal(&w, HT_TAG_COMMISSION, commission, 8);
-        ht_fix_put_char(&w, HT_TAG_COMM_TYPE, '3');
+        if (commission >= 0) { /* absolute, in the settlement currency (docs/units.md); absent when unknown */
+            ht_fix_put_decimal(&w, HT_TAG_COMMISSION, commission, 9);
+            ht_fix_put_char(&w, HT_TAG_COMM_TYPE, '3');
+        }
     }
     ht_fix_put_decimal(&w, HT_TAG_CUM_QTY, o->cum, 8);
     ht_fix_put_decimal(&w, HT_TAG_LEAVES_QTY, exec_type == '0' || ord_status == '1' ? o->qty - o->cum : 0, 8);
@@ -627,7 +656,10 @@ static void match_order(ht_xsim *x, conn *c, order_ctx *o, uint64_t seq)
     size_t n_fills = 0;
     pthread_mutex_lock(&x->lock);
     book *b = find_book(x, o->symbol, x->cfg.default_mid > 0);
+    if (b && !b->external && !(x->cfg.default_mid > 0))
+        b = NULL; /* only a contract was set: no book to trade against */
     bool known = b != NULL;
+    ht_contract contract = b && b->have_contract ? b->contract : (ht_contract){HT_CONTRACT_LINEAR, 0.0};
     if (b && !b->external)
         standalone_book(&x->cfg, b);
     if (b) {
@@ -675,8 +707,10 @@ static void match_order(ht_xsim *x, conn *c, order_ctx *o, uint64_t seq)
     for (size_t i = 0; i < n_fills; i++) {
         o->cum += fills[i].qty;
         o->notional += fills[i].qty * fills[i].px;
-        double fee = fills[i].qty * fills[i].px * x->cfg.fee_bps / 1e4;
-        fee_total += fee;
+        double fee = contract.size > 0
+                         ? ht_units_fee_settlement(&contract, fills[i].qty, fills[i].px, x->cfg.fee_bps / 1e4)
+                         : -1.0;
+        fee_total += fee > 0 ? fee : 0;
         bool done = o->cum >= o->qty - 1e-9;
         send_exec(x, c, o, 'F', done ? '2' : '1', fills[i].qty, fills[i].px, fee, -1, NULL);
     }
@@ -712,6 +746,29 @@ static bool inbound_value(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq
     return true;
 }
 
+/* Turns the order's OrderQty into contracts as Deribit does with QtyType (854): absent or 1 (Contracts), OrderQty
+ * is contracts of the ContractMultiplier; 0 (Units), it is USD for inverse futures and perpetuals, coins for
+ * linear ones and options, converted to contracts (docs/units.md). Returns NULL, or why the order is rejected. */
+static const char *qty_to_contracts(ht_xsim *x, const ht_fix_msg *m, order_ctx *o)
+{
+    size_t len;
+    const char *qty_type = ht_fix_get(m, HT_TAG_QTY_TYPE, &len);
+    if (!qty_type || (len == 1 && qty_type[0] == '1'))
+        return NULL;
+    if (len != 1 || qty_type[0] != '0')
+        return "QtyType (854) must be 0 (Units) or 1 (Contracts)";
+    pthread_mutex_lock(&x->lock);
+    const book *b = find_book(x, o->symbol, false);
+    ht_contract c = b && b->have_contract ? b->contract : (ht_contract){HT_CONTRACT_LINEAR, 0.0};
+    pthread_mutex_unlock(&x->lock);
+    if (!(c.size > 0))
+        return "QtyType 0 (Units) needs the instrument's contract size, which the simulator does not know";
+    if (c.kind == HT_CONTRACT_INVERSE)
+        o->cash_qty = o->qty;
+    o->qty = ht_units_amount_to_contracts(&c, o->qty);
+    return NULL;
+}
+
 /* Handles a NewOrderSingle. */
 static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq, bool poss_dup)
 {
@@ -732,6 +789,7 @@ static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq,
         return;
     o.side = ht_fix_get_char(m, HT_TAG_SIDE);
     bool qty_ok = ht_fix_get_double(m, HT_TAG_ORDER_QTY, &o.qty) && o.qty > 0;
+    const char *bad_qty_type = qty_ok ? qty_to_contracts(x, m, &o) : NULL;
     bool px_ok = ht_fix_get_double(m, HT_TAG_PRICE, &o.price) && o.price > 0;
     char tif = ht_fix_get_char(m, HT_TAG_TIME_IN_FORCE);
     bool dup = seen_clordid(c->store, o.clordid);
@@ -751,6 +809,8 @@ static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq,
         bad = "Side must be 1 (buy) or 2 (sell)";
     else if (!qty_ok)
         bad = "OrderQty must be a positive number";
+    else if (bad_qty_type)
+        bad = bad_qty_type;
     else if (ht_fix_get_char(m, HT_TAG_ORD_TYPE) != '2' || !px_ok)
         bad = "only limit orders (40=2) with a positive Price are accepted";
     else if (tif != '3')

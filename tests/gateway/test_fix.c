@@ -134,6 +134,7 @@ static void nos_fast_path(void **state)
     assert_true(ht_fix_field_is(&msg, HT_TAG_SYMBOL, "BTC-PERPETUAL"));
     assert_true(ht_fix_field_is(&msg, HT_TAG_SIDE, "2"));
     assert_true(ht_fix_field_is(&msg, HT_TAG_ORDER_QTY, "10"));
+    assert_true(ht_fix_field_is(&msg, HT_TAG_QTY_TYPE, "1")); /* contracts, never Deribit's default by omission */
     assert_true(ht_fix_field_is(&msg, HT_TAG_ORD_TYPE, "2"));
     assert_true(ht_fix_field_is(&msg, HT_TAG_PRICE, "37123.45"));
     assert_true(ht_fix_field_is(&msg, HT_TAG_TIME_IN_FORCE, "3"));
@@ -150,6 +151,7 @@ static void nos_fast_path(void **state)
     ht_fix_put_str(&w, 55, "BTC-PERPETUAL");
     ht_fix_put_char(&w, 54, '2');
     ht_fix_put_decimal(&w, 38, 10.0, 1);
+    ht_fix_put_char(&w, 854, '1');
     ht_fix_put_char(&w, 40, '2');
     ht_fix_put_decimal(&w, 44, 37123.45, 2);
     ht_fix_put_char(&w, 59, '3');

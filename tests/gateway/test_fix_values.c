@@ -137,6 +137,7 @@ static int on_record(void *user, uint8_t type, const uint8_t *payload, uint32_t 
     add_field(&want, 55, o->symbol);
     add_field(&want, 54, "1");
     add_field(&want, 38, o->qty);
+    add_field(&want, 854, "1"); /* QtyType: contracts (docs/units.md) */
     add_field(&want, 40, "2");
     add_field(&want, 44, o->price);
     add_field(&want, 59, "3");
@@ -191,7 +192,8 @@ static void symbol_bytes_through_a_session(void **state)
         bool allowed = b == 0 || ht_fix_byte_allowed(HT_FIX_GRAMMAR_INSTRUMENT, (unsigned char)b);
         /* The other entry points that take a symbol agree. */
         assert_int_equal(ht_gw_set_mark(gw, symbol, 0) == 0, allowed);
-        assert_int_equal(ht_gw_set_contract(gw, symbol, HT_RISK_QTY_QUOTE, 10, &err) == 0, allowed);
+        const ht_contract perp = {HT_CONTRACT_INVERSE, 10};
+        assert_int_equal(ht_gw_set_contract(gw, symbol, &perp, &err) == 0, allowed);
         if (!allowed)
             assert_names_byte(err.msg, "Symbol (55)", b);
         if (allowed) {
@@ -318,6 +320,7 @@ static void encode_accepted(const ht_gw_config *c, str_field f, unsigned b)
         add_field(&want, 55, "BTC-PERPETUAL");
         add_field(&want, 54, "2");
         add_field(&want, 38, "3");
+        add_field(&want, 854, "1"); /* QtyType: contracts (docs/units.md) */
         add_field(&want, 40, "2");
         add_field(&want, 44, "50000.5");
         add_field(&want, 59, "3");
@@ -489,6 +492,7 @@ static void order_encoder_every_symbol_byte(void **state)
         add_field(&want, 55, text);
         add_field(&want, 54, "1");
         add_field(&want, 38, "2");
+        add_field(&want, 854, "1"); /* QtyType: contracts (docs/units.md) */
         add_field(&want, 40, "2");
         add_field(&want, 44, "100");
         add_field(&want, 59, "3");

@@ -134,8 +134,9 @@ static void notional_follows_each_contract_kind(void **state)
     assert_non_null(r);
     char why[256];
     uint64_t t = 5 * MS;
-    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", HT_RISK_QTY_QUOTE, 10.0, &err), 0);
-    assert_int_equal(ht_risk_set_contract(r, "BTC_USDC-PERPETUAL", HT_RISK_QTY_BASE, 0.001, &err), 0);
+    const ht_contract perp = {HT_CONTRACT_INVERSE, 10.0}, usdc = {HT_CONTRACT_LINEAR, 0.001};
+    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", &perp, &err), 0);
+    assert_int_equal(ht_risk_set_contract(r, "BTC_USDC-PERPETUAL", &usdc, &err), 0);
     /* 90,000 contracts of the inverse perpetual at 60,000 USD: 900,000 USD of notional, not 5.4e9 */
     ht_risk_order inv = {"BTC-PERPETUAL", 1, 90000, 60000};
     assert_int_equal(ht_risk_check(r, &inv, 0, 0, t, why, sizeof why), HT_RISK_OK);
@@ -145,23 +146,69 @@ static void notional_follows_each_contract_kind(void **state)
     assert_int_equal(ht_risk_check(r, &lin, 0, 0, t + MS, why, sizeof why), HT_RISK_OK);
     lin.qty = 1700;
     assert_int_equal(ht_risk_check(r, &lin, 0, 0, t + MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
-    assert_non_null(strstr(why, "102000 > max_notional"));
+    assert_non_null(strstr(why, "102000 USD reaches max_notional"));
     /* a symbol never described counts qty x price: 100,000 is left, so 2 x 60,000 breaks the limit, 1 x 60,000 fits */
     ht_risk_order other = {"BTC-27DEC24", 1, 2, 60000};
     assert_int_equal(ht_risk_check(r, &other, 0, 0, t + MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
     other.qty = 1;
     assert_int_equal(ht_risk_check(r, &other, 0, 0, t + MS, why, sizeof why), HT_RISK_OK);
     /* bad descriptions are refused with the symbol named, and leave the rule as it was */
-    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", HT_RISK_QTY_QUOTE, 0.0, &err), -1);
+    const ht_contract zero = {HT_CONTRACT_INVERSE, 0.0}, odd = {(ht_contract_kind)7, 1.0};
+    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", &zero, &err), -1);
     assert_non_null(strstr(err.msg, "BTC-PERPETUAL"));
-    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", (ht_risk_qty_unit)7, 1.0, &err), -1);
-    assert_int_equal(ht_risk_set_contract(r, "A-SYMBOL-NAME-LONGER-THAN-31-CHARS", HT_RISK_QTY_BASE, 1.0, &err), -1);
+    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", &odd, &err), -1);
+    assert_int_equal(ht_risk_set_contract(r, "A-SYMBOL-NAME-LONGER-THAN-31-CHARS", &usdc, &err), -1);
     assert_non_null(strstr(err.msg, "longer than 31"));
-    inv.qty = 10000; /* exactly the 100,000 USD left: still 10 USD a contract */
+    inv.qty = 9999; /* one contract below the 100,000 USD left: still 10 USD a contract */
     assert_int_equal(ht_risk_check(r, &inv, 0, 0, t + MS, why, sizeof why), HT_RISK_OK);
     /* the window forgets after the interval */
     lin.qty = 1700;
     assert_int_equal(ht_risk_check(r, &lin, 0, 0, t + 60001 * MS, why, sizeof why), HT_RISK_OK);
+    ht_risk_destroy(r);
+}
+
+/* max_notional trips at exactly its USD limit, for both kinds of contract (docs/units.md): with a limit of
+ * 1,000 USD, an inverse contract of 10 USD passes 99 contracts and refuses 100 and 101 (whatever the price);
+ * a linear contract of 0.001 BTC at 25,000 USD (25 USD) passes 39 and refuses 40 and 41; after a commit the
+ * window counts what was sent, in USD, for the next order of either kind. */
+static void notional_trips_at_exactly_the_usd_limit(void **state)
+{
+    (void)state;
+    ht_risk_limits l = {.max_notional = 1000, .notional_interval_ms = 60000};
+    ht_error err;
+    ht_risk *r = ht_risk_create(&l, &err);
+    assert_non_null(r);
+    const ht_contract perp = {HT_CONTRACT_INVERSE, 10.0}, usdc = {HT_CONTRACT_LINEAR, 0.001};
+    assert_int_equal(ht_risk_set_contract(r, "BTC-PERPETUAL", &perp, &err), 0);
+    assert_int_equal(ht_risk_set_contract(r, "BTC_USDC-PERPETUAL", &usdc, &err), 0);
+    char why[256];
+    const double prices[] = {9.5, 25000, 61234.5};
+    for (size_t k = 0; k < 3; k++) {
+        ht_risk_order inv = {"BTC-PERPETUAL", k % 2 ? -1 : 1, 99, prices[k]};
+        assert_int_equal(ht_risk_check(r, &inv, 0, 0, MS, why, sizeof why), HT_RISK_OK);
+        inv.qty = 100;
+        assert_int_equal(ht_risk_check(r, &inv, 0, 0, MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
+        assert_non_null(strstr(why, "1000 USD reaches max_notional 1000 USD"));
+        inv.qty = 101;
+        assert_int_equal(ht_risk_check(r, &inv, 0, 0, MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
+    }
+    ht_risk_order lin = {"BTC_USDC-PERPETUAL", 1, 39, 25000};
+    assert_int_equal(ht_risk_check(r, &lin, 0, 0, MS, why, sizeof why), HT_RISK_OK);
+    lin.qty = 40;
+    assert_int_equal(ht_risk_check(r, &lin, 0, 0, MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
+    lin.qty = 41;
+    assert_int_equal(ht_risk_check(r, &lin, 0, 0, MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
+    /* 500 USD sent on the inverse: 49 inverse contracts or 19 linear ones still pass, 50 or 20 do not */
+    ht_risk_order sent = {"BTC-PERPETUAL", 1, 50, 30000};
+    ht_risk_commit(r, &sent, 2 * MS);
+    ht_risk_order inv = {"BTC-PERPETUAL", 1, 49, 31000};
+    assert_int_equal(ht_risk_check(r, &inv, 0, 0, 3 * MS, why, sizeof why), HT_RISK_OK);
+    inv.qty = 50;
+    assert_int_equal(ht_risk_check(r, &inv, 0, 0, 3 * MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
+    lin.qty = 19;
+    assert_int_equal(ht_risk_check(r, &lin, 0, 0, 3 * MS, why, sizeof why), HT_RISK_OK);
+    lin.qty = 20;
+    assert_int_equal(ht_risk_check(r, &lin, 0, 0, 3 * MS, why, sizeof why), HT_RISK_MAX_NOTIONAL);
     ht_risk_destroy(r);
 }
 
@@ -446,6 +493,7 @@ int main(void)
         cmocka_unit_test(collar_is_on_by_default_whenever_a_mark_is_known),
         cmocka_unit_test(rate_notional_and_duplicates_use_windows),
         cmocka_unit_test(notional_follows_each_contract_kind),
+        cmocka_unit_test(notional_trips_at_exactly_the_usd_limit),
         cmocka_unit_test(kill_switch_stops_everything_until_rearmed),
         cmocka_unit_test(bad_limits_are_refused),
         cmocka_unit_test(journal_replays_and_detects_bad_tails),

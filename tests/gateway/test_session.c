@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "hedgetrig/exchange_sim.h"
 #include "hedgetrig/feed.h"
@@ -479,6 +480,132 @@ static void simulator_refuses_a_reused_clordid(void **state)
     assert_int_equal(got_dup, 3);
 }
 
+/* What the simulator reported for one order of a raw client. */
+typedef struct order_reports {
+    const char *clordid;
+    double order_qty, cash_qty, filled, commission;
+    bool have_commission, rejected, done;
+    char text[128];
+} order_reports;
+
+/* Reads the simulator's ExecutionReports into reps (n orders) until every order is done or 5 s passed. */
+static void read_reports(int fd, order_reports *reps, size_t n)
+{
+    static char rx[1 << 20];
+    size_t len = 0, undone = n;
+    ht_fix_msg msg;
+    for (int wait = 0; wait < 500 && undone; wait++) {
+        ssize_t got = recv(fd, rx + len, sizeof rx - len, MSG_DONTWAIT);
+        if (got <= 0) {
+            usleep(10000);
+            continue;
+        }
+        len += (size_t)got;
+        size_t used;
+        while (len && ht_fix_parse(rx, len, 0, &msg, &used, NULL) != HT_FIX_PARSE_INCOMPLETE) {
+            char id[64] = "";
+            ht_fix_get_str(&msg, HT_TAG_CL_ORD_ID, id, sizeof id);
+            for (size_t i = 0; i < n && strcmp(msg.msg_type, "8") == 0; i++) {
+                order_reports *r = &reps[i];
+                if (strcmp(id, r->clordid) != 0 || r->done)
+                    continue;
+                double v;
+                assert_true(ht_fix_get_double(&msg, HT_TAG_ORDER_QTY, &r->order_qty));
+                if (ht_fix_get_double(&msg, HT_TAG_CASH_ORDER_QTY, &v))
+                    r->cash_qty = v;
+                char exec_type = ht_fix_get_char(&msg, HT_TAG_EXEC_TYPE);
+                if (exec_type == 'F') {
+                    assert_true(ht_fix_get_double(&msg, HT_TAG_LAST_QTY, &v));
+                    r->filled += v;
+                    r->have_commission = ht_fix_get_double(&msg, HT_TAG_COMMISSION, &v);
+                    r->commission += r->have_commission ? v : 0;
+                }
+                r->rejected |= exec_type == '8';
+                ht_fix_get_str(&msg, HT_TAG_TEXT, r->text, sizeof r->text);
+                char status = ht_fix_get_char(&msg, HT_TAG_ORD_STATUS);
+                if (status == '2' || status == '4' || status == '8') {
+                    r->done = true;
+                    undone--;
+                }
+            }
+            memmove(rx, rx + used, len - used);
+            len -= used;
+        }
+    }
+    assert_int_equal(undone, 0);
+}
+
+/* The simulator implements QtyType (854) as Deribit documents it (New Order Single: "Quantity is by default
+ * defined in Contract units corresponding to the ContractMultiplier in SecurityList"; with 854=0 "Units" the
+ * quantity is USD for inverse futures and perpetuals, coins for linear ones): absent or 1, OrderQty is
+ * contracts; 0, it converts to contracts; anything else is rejected, as is 0 on an instrument whose contract it
+ * does not know. Reports carry contracts (and CashOrderQty for a USD order), and Commission in the settlement
+ * currency: coin for the inverse perpetual, USDC for the linear one. */
+static void simulator_honours_qty_type_both_ways(void **state)
+{
+    (void)state;
+    ht_xsim_config xc;
+    ht_xsim_config_defaults(&xc); /* standalone book: mid 50000, spread 1, levels of 10000 contracts, 5 bps */
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&xc, &err);
+    assert_non_null(x);
+    const ht_contract perp = {HT_CONTRACT_INVERSE, 10.0}, usdc = {HT_CONTRACT_LINEAR, 0.001};
+    assert_int_equal(ht_xsim_set_contract(x, "BTC-PERPETUAL", &perp, &err), 0);
+    assert_int_equal(ht_xsim_set_contract(x, "BTC_USDC-PERPETUAL", &usdc, &err), 0);
+    const ht_contract bad = {HT_CONTRACT_INVERSE, -1.0};
+    assert_int_equal(ht_xsim_set_contract(x, "BTC-PERPETUAL", &bad, &err), -1);
+    assert_non_null(strstr(err.msg, "BTC-PERPETUAL"));
+    assert_int_equal(ht_xsim_start(x, &err), 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons(ht_xsim_port(x))};
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    static const struct {
+        const char *clordid, *symbol, *qty_fields;
+    } orders[] = {
+        {"Q-ABSENT", "BTC-PERPETUAL", "38=100|"},          /* Deribit's default: 100 contracts */
+        {"Q-CONTRACTS", "BTC-PERPETUAL", "38=100|854=1|"}, /* 100 contracts */
+        {"Q-USD", "BTC-PERPETUAL", "38=1000|854=0|"},      /* 1000 USD = 100 contracts of 10 USD */
+        {"Q-COIN", "BTC_USDC-PERPETUAL", "38=0.5|854=0|"}, /* 0.5 BTC = 500 contracts of 0.001 BTC */
+        {"Q-BAD", "BTC-PERPETUAL", "38=100|854=2|"},       /* not a QtyType Deribit takes */
+        {"Q-UNKNOWN", "ETH-PERPETUAL", "38=1000|854=0|"},  /* Units on a contract the simulator does not know */
+        {"Q-UNKNOWN-CONTRACTS", "ETH-PERPETUAL", "38=3|"}, /* contracts trade; no Commission without a size */
+    };
+    enum { N = sizeof orders / sizeof orders[0] };
+    char buf[1024], extra[256];
+    uint64_t seq = 1;
+    size_t n = client_msg(buf, sizeof buf, "A", seq++, "98=0|108=30|");
+    assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    order_reports reps[N];
+    memset(reps, 0, sizeof reps);
+    for (size_t i = 0; i < N; i++) {
+        reps[i].clordid = orders[i].clordid;
+        snprintf(extra, sizeof extra, "11=%s|55=%s|54=1|%s40=2|44=60000|59=3|60=20260101-00:00:00.000|",
+                 orders[i].clordid, orders[i].symbol, orders[i].qty_fields);
+        n = client_msg(buf, sizeof buf, "D", seq++, extra);
+        assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    }
+    read_reports(fd, reps, N);
+    close(fd);
+    ht_xsim_destroy(x);
+    /* Bought at the standalone asks: 50000.5 for the first 10000 contracts. */
+    const double px = 50000.5, fee = 5e-4;
+    for (int i = 0; i < 3; i++) {
+        assert_false(reps[i].rejected);
+        assert_true(reps[i].order_qty == 100 && reps[i].filled == 100);
+        assert_true(reps[i].have_commission);
+        assert_true(fabs(reps[i].commission - 100 * 10 * fee / px) < 1e-9); /* BTC, to the 9 decimals sent */
+    }
+    assert_true(reps[0].cash_qty == 0 && reps[1].cash_qty == 0 && reps[2].cash_qty == 1000);
+    assert_false(reps[3].rejected);
+    assert_true(fabs(reps[3].order_qty - 500) < 1e-9 && fabs(reps[3].filled - 500) < 1e-9);
+    assert_true(fabs(reps[3].commission - 500 * 0.001 * px * fee) < 1e-9); /* USDC */
+    assert_true(reps[4].rejected && strstr(reps[4].text, "QtyType (854) must be 0 (Units) or 1 (Contracts)"));
+    assert_true(reps[5].rejected && strstr(reps[5].text, "contract size"));
+    assert_false(reps[6].rejected);
+    assert_true(reps[6].filled == 3 && !reps[6].have_commission);
+}
+
 /* A dropped connection: the gateway reconnects with backoff and resumes the same session's sequence numbers. */
 static void reconnects_and_resumes_after_a_drop(void **state)
 {
@@ -702,9 +829,13 @@ static void capture_book_is_traded_against(void **state)
     while ((got = ht_nic_rx_burst(nic, pk, HT_NIC_BURST)) != HT_NIC_EOF)
         for (int i = 0; i < got; i++)
             ht_feed_on_packet(feed, pk[i].payload, pk[i].len, 0);
-    const ht_book *book = ht_feed_book(feed, ht_feed_instrument_by_name(feed, "BTC-PERPETUAL"));
+    const ht_instrument *perp = ht_feed_instrument_by_name(feed, "BTC-PERPETUAL");
+    const ht_book *book = ht_feed_book(feed, perp);
     assert_true(book->ask_count > 0);
-    double best_ask = book->asks[0].price, best_ask_amount = book->asks[0].amount;
+    /* The feed's amounts are Deribit's (USD for the inverse perpetual); the wire speaks contracts of 10 USD. */
+    assert_true(perp->contract_size == 10.0);
+    double best_ask = book->asks[0].price, best_ask_contracts = book->asks[0].amount / perp->contract_size;
+    assert_true(best_ask_contracts >= 1 && best_ask_contracts < 10);
     ht_feed_destroy(feed);
     ht_nic_close(nic);
     ht_gw_config c;
@@ -720,9 +851,9 @@ static void capture_book_is_traded_against(void **state)
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     assert_true(pump(gw, &s, 3000, no_open_orders));
     assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 0);
-    /* At the best ask, up to its amount: one fill at exactly that price. */
+    /* 10 contracts at the best ask: one fill at exactly that price, of the level's contracts and no more. */
     o.price = best_ask;
-    o.qty = best_ask_amount < 10 ? best_ask_amount : 10;
+    o.qty = 10;
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     ht_gw_event ev[16];
     double last_px = 0;
@@ -734,7 +865,7 @@ static void capture_book_is_traded_against(void **state)
         ht_gw_wait(gw, 5);
     }
     assert_true(last_px == best_ask);
-    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == o.qty);
+    assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == best_ask_contracts);
     /* An instrument the capture does not have is rejected. */
     o.symbol = "NOT-IN-CAPTURE";
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
@@ -1018,6 +1149,7 @@ int main(void)
         cmocka_unit_test(simulator_closes_a_peer_that_sends_garbage),
         cmocka_unit_test(simulator_closes_a_peer_that_does_not_read),
         cmocka_unit_test(refused_logon_leaves_the_named_session_alone),
+        cmocka_unit_test(simulator_honours_qty_type_both_ways),
         cmocka_unit_test(kill_switch_by_file_and_signal), /* last: a kill signal stays in force for the process */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

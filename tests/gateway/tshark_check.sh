@@ -45,6 +45,11 @@ count_type() { tr ',' '\n' < fields.csv | grep -c -x "$1" || true; }
 [ "$(count_type A)" -eq 4 ] || fail "expected 4 Logon (A) messages, tshark saw $(count_type A)"
 [ "$(count_type 5)" -eq 4 ] || fail "expected 4 Logout (5) messages, tshark saw $(count_type 5)"
 [ "$(count_type 8)" -ge 5 ] || fail "expected at least 5 ExecutionReports (8), tshark saw $(count_type 8)"
+# The quantity on the wire (docs/units.md): each NewOrderSingle carries OrderQty in contracts and QtyType 854=1
+# (Contracts), as Wireshark's dissector reads them: the two orders were 7 and 2 contracts.
+qty=$(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y 'fix.MsgType == "D"' -T fields -E separator=: \
+      -e fix.OrderQty -e fix.QtyType 2>/dev/null | tr '\n' ' ')
+[ "$qty" = "7:1 2:1 " ] || fail "expected OrderQty:QtyType 7:1 and 2:1 in the two NewOrderSingles, tshark read '$qty'"
 if grep -q -i 'true' <(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y fix -T fields -e fix.checksum_bad 2>/dev/null); then
   fail "tshark reports a bad FIX checksum"
 fi
@@ -52,5 +57,5 @@ good=$(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y "fix.checksum_good == 1"
 [ "$good" -ge 1 ] || fail "tshark did not validate any checksum as good"
 malformed=$(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y "_ws.malformed || _ws.expert.severity >= warning" -T fields -e frame.number 2>/dev/null | grep -c . || true)
 [ "$malformed" -eq 0 ] || fail "tshark flags $malformed frames as malformed or with warnings"
-echo "tshark_check: tshark decoded $total FIX frames: $(count_type A) Logon, $(count_type D) NewOrderSingle, $(count_type 8) ExecutionReport, $(count_type 5) Logout; checksums good, nothing malformed"
+echo "tshark_check: tshark decoded $total FIX frames: $(count_type A) Logon, $(count_type D) NewOrderSingle ($qty), $(count_type 8) ExecutionReport, $(count_type 5) Logout; checksums good, nothing malformed"
 echo "1 passed, 0 failed"
