@@ -858,8 +858,8 @@ static int exec_symbol(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, const open_
     ht_error bad;
     if (ht_fix_check_value("ExecutionReport Symbol (55)", echo, len, HT_FIX_GRAMMAR_INSTRUMENT, 1,
                            HT_GW_SYMBOL_BYTES - 1, &bad) != 0) {
-        char why[300];
-        snprintf(why, sizeof why, "seq %llu: %s", (unsigned long long)seq, bad.msg);
+        char why[256];
+        snprintf(why, sizeof why, "seq %llu: %.220s", (unsigned long long)seq, bad.msg);
         report_bad(gw, ev, max, n, seq, why);
         return -1;
     }
@@ -1247,8 +1247,8 @@ static void read_and_handle(ht_gw *gw, ht_gw_event *ev, int max, int *n)
             break;
         off += used;
         if (st == HT_FIX_PARSE_BAD) {
-            char why[300];
-            snprintf(why, sizeof why, "malformed FIX dropped: %s", err.msg);
+            char why[256];
+            snprintf(why, sizeof why, "malformed FIX dropped: %.220s", err.msg);
             report_bad(gw, ev, max, n, 0, why);
             if (++gw->bad_in_a_row >= MAX_BAD_IN_A_ROW) {
                 send_simple_admin(gw, "5", NULL, "too many malformed messages");
