@@ -1304,7 +1304,8 @@ static void check_kill_sources(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max
         char said[160];
         int sender = (int)g_kill_sender;
         if (gw_take_kill_reason(gw->pid_path, said, sizeof said) == 0)
-            snprintf(reason, sizeof reason, "kill signal from pid %d (hedgetrig kill): %s", sender, said);
+            snprintf(reason, sizeof reason, "kill signal from pid %d (hedgetrig kill): %s", sender,
+                     said[0] ? said : "(no reason given)");
         else
             snprintf(reason, sizeof reason, "kill signal received from pid %d", sender);
     } else if (gw->cfg.kill_file[0] && now - gw->kill_check_ns >= 100000000u) {

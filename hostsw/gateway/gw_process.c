@@ -77,6 +77,9 @@ int gw_pid_file_acquire(const char *journal_path, char *pid_path, size_t cap, ht
         return ht_error_set(err, "gateway: journal path %s is too long for its pid file", journal_path), -1;
     for (int attempt = 0; attempt < 5; attempt++) {
         int fd = open(pid_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno == ELOOP)
+            return ht_error_set(err, "gateway: pid file %s is a symbolic link: refused (a gateway writes only its "
+                                "own file there)", pid_path), -1;
         if (fd < 0)
             return ht_error_set(err, "gateway: pid file %s: %s", pid_path, strerror(errno)), -1;
         if (lock_fd(fd) != 0) {

@@ -484,6 +484,19 @@ static void pid_file_marks_and_guards_the_journal(void **state)
     ht_gw *again = gateway_on(journal, "ht");
     assert_int_equal(ht_gw_pid_file_holder(pid_path, &err), (int)getpid());
     ht_gw_destroy(again);
+    /* A symbolic link where the pid file goes is refused, and what it points to is left alone. */
+    const char *target = HT_TEST_TMPDIR "/pid_target";
+    f = fopen(target, "w");
+    fputs("precious\n", f);
+    fclose(f);
+    assert_int_equal(symlink(target, pid_path), 0);
+    assert_null(ht_gw_create(&cfg, &err));
+    assert_non_null(strstr(err.msg, "is a symbolic link: refused"));
+    f = fopen(target, "r");
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    assert_string_equal(line, "precious\n");
+    unlink(pid_path);
 }
 
 int main(void)
