@@ -5,6 +5,7 @@
 #include "hedgetrig/tsc.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -106,8 +107,8 @@ int ht_nic_filter_add_port(ht_nic_filter *f, const char *text, ht_error *err)
 {
     char *end = NULL;
     errno = 0;
-    unsigned long port = text ? strtoul(text, &end, 10) : 0;
-    if (!text || end == text || *end != '\0' || errno || port == 0 || port > 65535)
+    unsigned long port = text && isdigit((unsigned char)text[0]) ? strtoul(text, &end, 10) : 0;
+    if (!text || port == 0 || end == text || *end != '\0' || errno || port == 0 || port > 65535)
         return ht_error_set(err, "port '%s': expected 1..65535", text ? text : "");
     for (unsigned i = 0; i < f->n_ports; i++)
         if (f->ports[i] == port)

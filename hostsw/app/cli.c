@@ -2,6 +2,7 @@
 /* Option parsing and error reporting shared by the subcommands. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Prints "hedgetrig CMD: message" on stderr with control characters (ESC, CR, ...; not newline or tab) shown as
  * '?': a message quotes what the user or a file gave, and must not drive the terminal (escape sequences). */
@@ -31,6 +34,25 @@ int ht_cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\n(see 'hedgetrig %s --help')\n", cmd);
     return HT_EXIT_USAGE;
+}
+
+/* True when usage names opt as an option followed by a value ("--opt VALUE", "[--opt N]"). */
+static bool usage_has_value_option(const char *usage, const char *opt)
+{
+    size_t n = strlen(opt);
+    for (const char *p = strstr(usage, opt); p; p = strstr(p + 1, opt)) {
+        bool starts = p == usage || strchr(" [(|\n", p[-1]);
+        if (starts && p[n] == ' ' && p[n + 1] != ' ' && p[n + 1] != '\0')
+            return true;
+    }
+    return false;
+}
+
+int ht_cli_unknown(const char *cmd, const char *arg, const char *usage)
+{
+    if (arg[0] == '-' && usage_has_value_option(usage, arg))
+        return ht_cli_usage_error(cmd, "%s needs a value", arg);
+    return ht_cli_usage_error(cmd, "unknown %s '%s'", arg[0] == '-' ? "option" : "argument", arg);
 }
 
 int ht_cli_fail(const char *cmd, const char *fmt, ...)
@@ -91,7 +113,7 @@ bool ht_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64
 {
     char *end = NULL;
     errno = 0;
-    if (!text || *text == '\0' || *text == '-') {
+    if (!text || !isdigit((unsigned char)*text)) {
         ht_cli_usage_error(cmd, "%s expects a whole number, got '%s'", opt, text ? text : "");
         return false;
     }
@@ -106,6 +128,54 @@ bool ht_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64
     }
     *out = v;
     return true;
+}
+
+/* Why the folder path cannot take new files, or NULL when it can. */
+static const char *folder_problem(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return strerror(errno);
+    if (!S_ISDIR(st.st_mode))
+        return "not a folder";
+    return access(path, W_OK | X_OK) == 0 ? NULL : strerror(errno);
+}
+
+bool ht_cli_output_ok(const char *cmd, const char *opt, const char *path, bool is_dir)
+{
+    char parent[4096];
+    const char *why = NULL, *where = "";
+    struct stat st;
+    if (!path[0]) {
+        why = "an empty path";
+    } else if (stat(path, &st) == 0) {
+        if (is_dir)
+            why = folder_problem(path);
+        else if (S_ISDIR(st.st_mode))
+            why = "is a folder";
+        else if (access(path, W_OK) != 0)
+            why = strerror(errno);
+    } else if (errno != ENOENT) {
+        why = strerror(errno);
+    } else {
+        snprintf(parent, sizeof parent, "%s", path);
+        char *slash = strrchr(parent, '/');
+        while (slash && slash > parent && slash[1] == '\0') { /* "dir/" names dir */
+            *slash = '\0';
+            slash = strrchr(parent, '/');
+        }
+        if (!slash)
+            snprintf(parent, sizeof parent, ".");
+        else
+            slash[slash == parent ? 1 : 0] = '\0';
+        why = folder_problem(parent);
+        where = parent;
+    }
+    if (!why)
+        return true;
+    ht_cli_fail(cmd, "%s %s cannot be written: %s%s%s%s", opt, path, where[0] ? "its folder " : "", where,
+                where[0] ? ": " : "", why);
+    return false;
 }
 
 bool ht_cli_wants_help(int argc, char **argv)

@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* `hedgetrig backtest`: Monte Carlo hedging backtest of the optimizer's strategies, and the cost-vs-risk frontier. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "hedgetrig/backtest.h"
 #include "hedgetrig/optimizer.h"
 #include "hedgetrig/textfile.h"
+#include "hedgetrig/tsc.h"
 
 #define CMD "backtest"
 #define MAX_STRATEGIES 256
@@ -23,7 +26,7 @@ static const char *const g_usage =
     "usage: hedgetrig backtest [OPTIONS]\n"
     "\n"
     "Monte Carlo backtest of delta-hedging strategies (the optimizer's own decision code) on simulated paths.\n"
-    "Prints one row per strategy: mean and std of the P&L, mean cost, trades, turnover, VaR and CVaR at 99 %%,\n"
+    "Prints one row per strategy: mean and std of the P&L, mean cost, trades, turnover, VaR and CVaR at 99 %,\n"
     "entropic risk. P&L is the hedger's, at T, in currency units (docs/optimizer.md, \"Backtest accounting\").\n"
     "\n"
     "what is hedged (default: one short ATM call):\n"
@@ -54,7 +57,7 @@ static const char *const g_usage =
     "                          move:H[,edge|center]  when the spot has moved by H (relative)\n"
     "                          ww:GAMMA[,edge|center]  Whalley-Wilmott band, risk aversion GAMMA\n"
     "                          zak:GAMMA[,edge|center] Zakamouline band\n"
-    "                          fixed:X[,edge|center]   band of +/- X underlying units (X%% = of gross delta)\n"
+    "                          fixed:X[,edge|center]   band of +/- X underlying units (X% = of gross delta)\n"
     "  --cost K              proportional cost, one way, fraction of notional (0)\n"
     "  --fixed-cost C        cost per trade, currency units (0); sizing then goes to the centre\n"
     "  --settle cash|physical  cash: the hedge is sold back at T at cost; physical: options deliver (cash)\n"
@@ -65,11 +68,62 @@ static const char *const g_usage =
     "  --frontier DIR        run every cost of --costs (default 1e-4,3e-4,1e-3,3e-3,1e-2) with the strategies\n"
     "                        (default: a grid of each family), write DIR/frontier.csv, frontier.dat,\n"
     "                        frontier.gp, frontier.png and claim.txt (band vs time-based cost at equal std)\n"
-    "  --costs LIST          comma-separated costs for --frontier\n";
+    "  --costs LIST          comma-separated costs for --frontier\n"
+    "  --progress            a progress line on stderr from the start (default: once a run has taken 2 s)\n"
+    "\n"
+    "The output paths (--plot, --frontier) are checked before the work starts.\n"
+    "Exit status: 0 ok, 1 a file cannot be read or written (named), 2 usage error.\n";
+
+/* The progress line on stderr: from the start with --progress, else once a run has taken PROGRESS_AFTER_NS;
+ * rewritten in place on a terminal (every 0.5 s), one line every 5 s otherwise. */
+#define PROGRESS_AFTER_NS 2000000000ull
+typedef struct progress_line {
+    bool always;
+    bool tty;
+    bool shown;              /* a line was printed in this run */
+    bool finished;           /* and its last one */
+    uint64_t start_ns, last_ns;
+    char label[64];          /* what runs ("cost 0.001" for --frontier), or empty */
+} progress_line;
+
+/* The ht_bt_config.progress callback. */
+static void show_progress(void *ctx, uint64_t done, uint64_t paths)
+{
+    progress_line *pl = ctx;
+    uint64_t now = ht_mono_ns();
+    uint64_t since = now - pl->start_ns;
+    bool last = done >= paths;
+    if (pl->finished || (!pl->always && since < PROGRESS_AFTER_NS))
+        return;
+    if (!last && pl->shown && now - pl->last_ns < (pl->tty ? 500000000ull : 5000000000ull))
+        return;
+    if (last && !pl->shown && !pl->always)
+        return; /* finished before it was worth a line */
+    double s = (double)since / 1e9, frac = paths ? (double)done / (double)paths : 1.0;
+    fprintf(stderr, "%shedgetrig backtest: %s%s%3.0f %% of %" PRIu64 " paths, %.1f s", pl->tty ? "\r" : "",
+            pl->label, pl->label[0] ? ": " : "", 100.0 * frac, paths, s);
+    if (!last && frac > 0.0)
+        fprintf(stderr, ", about %.0f s left", s / frac - s);
+    fputs(pl->tty && !last ? "\033[K" : "\n", stderr);
+    fflush(stderr);
+    pl->shown = true;
+    pl->finished = last;
+    pl->last_ns = now;
+}
+
+/* Starts the progress line of one run of the backtest. */
+static void progress_start(progress_line *pl, const char *label)
+{
+    pl->tty = isatty(STDERR_FILENO);
+    pl->shown = pl->finished = false;
+    pl->start_ns = pl->last_ns = ht_mono_ns();
+    snprintf(pl->label, sizeof pl->label, "%s", label);
+}
 
 /* Everything the command line sets. */
 typedef struct options {
     ht_bt_config cfg;
+    progress_line progress;
     double strike, expiry, qty;
     bool have_strike, have_mu, is_call, is_short;
     const char *book_path;
@@ -150,8 +204,11 @@ static int parse_options(int argc, char **argv, options *o)
         } else if (strcmp(a, "--csv") == 0) {
             o->format = OUT_CSV;
             takes_value = false;
+        } else if (strcmp(a, "--progress") == 0) {
+            o->progress.always = true;
+            takes_value = false;
         } else if (!v) {
-            return ht_cli_usage_error(CMD, "%s needs a value, or is not an option", a);
+            return ht_cli_unknown(CMD, a, g_usage);
         } else if (strcmp(a, "--s0") == 0) {
             ok = ht_cli_parse_double(CMD, a, v, 1e-9, 1e12, &o->cfg.s0);
         } else if (strcmp(a, "--strike") == 0) {
@@ -220,7 +277,7 @@ static int parse_options(int argc, char **argv, options *o)
         } else if (strcmp(a, "--costs") == 0) {
             ok = parse_list(a, v, 0.0, 0.1, o->costs, MAX_COSTS, &o->n_costs);
         } else {
-            return ht_cli_usage_error(CMD, "unknown option '%s'", a);
+            return ht_cli_unknown(CMD, a, g_usage);
         }
         if (!ok)
             return HT_EXIT_USAGE;
@@ -472,6 +529,9 @@ static int run_frontier(options *o, ht_opt_strategy *strategies, size_t ns)
         o->cfg.cost = o->costs[c];
         o->cfg.strategies = strategies;
         o->cfg.n_strategies = ns;
+        char label[64];
+        snprintf(label, sizeof label, "cost %g (%zu of %zu)", o->costs[c], c + 1, o->n_costs);
+        progress_start(&o->progress, label);
         ht_error err = {{0}};
         if (ht_bt_run(&o->cfg, all + c * ns, NULL, &err) != 0) {
             free(all);
@@ -680,13 +740,21 @@ int cmd_backtest(int argc, char **argv)
             goto out;
         }
     }
+    o->cfg.progress = show_progress;
+    o->cfg.progress_ctx = &o->progress;
+    if (o->plot_path && !ht_cli_output_ok(CMD, "--plot", o->plot_path, false)) {
+        rc = HT_EXIT_FAIL;
+        goto out;
+    }
     if (o->frontier_dir) {
-        rc = run_frontier(o, strategies, o->n_specs);
+        rc = ht_cli_output_ok(CMD, "--frontier", o->frontier_dir, true) ? run_frontier(o, strategies, o->n_specs)
+                                                                         : HT_EXIT_FAIL;
         goto out;
     }
     o->cfg.strategies = strategies;
     o->cfg.n_strategies = o->n_specs;
     ht_error err = {{0}};
+    progress_start(&o->progress, "");
     if (ht_bt_run(&o->cfg, results, NULL, &err) != 0) {
         rc = ht_cli_fail(CMD, "%s", err.msg);
         goto out;

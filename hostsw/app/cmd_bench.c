@@ -33,7 +33,8 @@ static const char *const g_usage =
     "  --ticks N               ticks of the synthetic and throughput scenarios (default 1000000)\n"
     "  --backend sw|verilator  the pipeline backend (default sw)\n"
     "\n"
-    "Timings are medians and percentiles on this machine; bench/README.md records them with their commands.\n";
+    "Timings are medians and percentiles on this machine; bench/README.md records them with their commands.\n"
+    "Exit status: 0 ok, 1 a scenario failed or the report cannot be written (printed), 2 usage error.\n";
 
 int cmd_bench(int argc, char **argv)
 {
@@ -69,7 +70,8 @@ int cmd_bench(int argc, char **argv)
                 return ht_cli_usage_error("bench", "too many scenarios");
             o.scenarios[o.n_scenarios++] = a;
         } else {
-            return ht_cli_usage_error("bench", "unknown scenario or option '%s'", a);
+            return a[0] == '-' ? ht_cli_unknown("bench", a, g_usage)
+                               : ht_cli_usage_error("bench", "unknown scenario '%s'", a);
         }
     }
     return ht_bench_run(&o);

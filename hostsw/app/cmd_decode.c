@@ -113,7 +113,7 @@ int cmd_decode(int argc, char **argv)
             if (!ht_cli_parse_u64("decode", "--limit", argv[++i], 1, UINT64_MAX, &run.limit))
                 return HT_EXIT_USAGE;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return ht_cli_usage_error("decode", "unknown option '%s'", argv[i]);
+            return ht_cli_unknown("decode", argv[i], g_usage);
         } else if (src.file) {
             return ht_cli_usage_error("decode", "more than one FILE ('%s' and '%s')", src.file, argv[i]);
         } else {

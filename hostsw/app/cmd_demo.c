@@ -20,8 +20,12 @@
 
 #define DEMO_BOOK HT_SOURCE_DIR "/examples/demo_book.csv"
 #define DEMO_STRATEGY "ww:0.25"
+#define DEMO_MIN_HALF_WIDTH_COIN 0.05
 #define DEMO_SEED 7
 #define DEMO_STEPS 3600
+/* A macro's value as a string literal (the defaults above, in the usage). */
+#define DEMO_TEXT(x) DEMO_TEXT_(x)
+#define DEMO_TEXT_(x) #x
 
 static const char *const g_usage =
     "usage: hedgetrig demo [--out DIR] [options]\n"
@@ -30,14 +34,15 @@ static const char *const g_usage =
     "simulated market: sim/market publishes the Deribit multicast SBE packets the real decoder reads, the\n"
     "pipeline (C model) tracks the book's net delta on every index tick, the optimizer places a cost-aware\n"
     "Whalley-Wilmott band and sizes the hedges, the FIX gateway sends them to the exchange simulator on\n"
-    "loopback, and the fills come back into the hedge inventory. Takes no arguments; prints the summary (the\n"
+    "loopback, and the fills come back into the hedge inventory. Needs no arguments; prints the summary (the\n"
     "net delta with and without hedging, the costs) and the latency per stage, and writes into DIR:\n"
     "events.csv (breaches, decisions, orders, fills), series.csv (net delta and band per tick), latency.csv, and\n"
     "demo.png (net delta and band over time with the hedges marked) when gnuplot is installed.\n"
     "\n"
-    "  --out DIR               where the files go (default ./hedgetrig-demo)\n" HT_ENGINE_USAGE HT_MARKET_USAGE
+    "  --out DIR               where the files go (default ./hedgetrig-demo)\n" HT_ENGINE_USAGE(
+        DEMO_STRATEGY, DEMO_TEXT(DEMO_MIN_HALF_WIDTH_COIN)) HT_MARKET_USAGE(DEMO_TEXT(DEMO_SEED), DEMO_TEXT(DEMO_STEPS))
     "\n"
-    "Defaults: --book " DEMO_BOOK " --strategy " DEMO_STRATEGY " --seed 7 --steps 3600.\n";
+    "Exit status: 0 ok, 1 the run failed (the reason is printed), 2 usage error.\n";
 
 static volatile sig_atomic_t g_stop;
 
@@ -113,7 +118,7 @@ int cmd_demo(int argc, char **argv)
     ht_engine_config_default(&cfg);
     snprintf(cfg.book_path, sizeof cfg.book_path, "%s", DEMO_BOOK);
     snprintf(cfg.strategy, sizeof cfg.strategy, "%s", DEMO_STRATEGY);
-    cfg.min_half_width_coin = 0.05;
+    cfg.min_half_width_coin = DEMO_MIN_HALF_WIDTH_COIN;
     ht_mkt_config mc;
     ht_mkt_config_default(&mc);
     mc.seed = DEMO_SEED;
@@ -131,7 +136,7 @@ int cmd_demo(int argc, char **argv)
         if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             out = argv[++i];
         else
-            return ht_cli_usage_error("demo", "unknown argument '%s'", argv[i]);
+            return ht_cli_unknown("demo", argv[i], g_usage);
     }
     if (mc.steps == 0)
         return ht_cli_usage_error("demo", "--steps must be > 0: the demo runs a bounded market");

@@ -36,7 +36,8 @@ static const char k_xsim_usage[] =
     "  --duration-s N   stop after N seconds (default: run until a signal)\n"
     "  --logon-timeout-ms N   close a connection that has not logged on after N ms (100..600000, default 5000)\n"
     "  --max-connections N    connections at once (1..64, default 16); more are refused and logged\n"
-    "  --max-bad-messages N   close a peer after N malformed messages in a row (1..1000, default 10)\n";
+    "  --max-bad-messages N   close a peer after N malformed messages in a row (1..1000, default 10)\n"
+    "Exit status: 0 stopped cleanly, 1 a failure (printed), 2 usage error.\n";
 
 static volatile sig_atomic_t g_stop;
 

@@ -82,7 +82,7 @@ static int parse_args(int argc, char **argv, greeks_opts *o)
             continue;
         }
         if (!v)
-            return ht_cli_usage_error("greeks", "%s needs a value", a);
+            return ht_cli_unknown("greeks", a, g_usage);
         i++;
         if (strcmp(a, "--pcap") == 0) {
             o->pcap = v;
@@ -118,7 +118,7 @@ static int parse_args(int argc, char **argv, greeks_opts *o)
             else
                 return ht_cli_usage_error("greeks", "--forward expects auto or index, got '%s'", v);
         } else {
-            return ht_cli_usage_error("greeks", "unknown argument '%s'", a);
+            return ht_cli_unknown("greeks", a, g_usage);
         }
     }
     if (!o->pcap)

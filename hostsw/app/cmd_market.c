@@ -26,7 +26,9 @@ static const char *const g_usage =
     "template and channel, and the feed's health (sequence gaps, stale prices, books).\n"
     "\n"
     "  --file FILE             the capture (default " HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap)\n"
-    "  --speed X               replay pace: 0 as fast as possible (default), 1 real time, N x faster\n" HT_SOURCE_USAGE;
+    "  --speed X               replay pace: 0 as fast as possible (default), 1 real time, N x faster\n" HT_SOURCE_USAGE
+    "\n"
+    "Exit status: 0 ok, 1 the capture could not be read to its end (named), 2 usage error.\n";
 
 /* Samples kept of each index's path. */
 #define MARKET_MAX_SAMPLES 65536
@@ -276,7 +278,7 @@ int cmd_market(int argc, char **argv)
             if (!ht_cli_parse_double("market", "--speed", argv[++i], 0, 1e9, &src.cfg.speed))
                 return HT_EXIT_USAGE;
         } else {
-            return ht_cli_usage_error("market", "unknown argument '%s'", argv[i]);
+            return ht_cli_unknown("market", argv[i], g_usage);
         }
     }
     market_state d = {0};

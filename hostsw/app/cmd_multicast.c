@@ -22,7 +22,8 @@ static const char *const g_usage =
     "  --iface A.B.C.D         interface address the multicast leaves by (127.0.0.1 for this machine)\n"
     "  --ttl N                 multicast TTL, 0..255 (default 1: this link only)\n"
     "  --port-offset N         added to every destination port (to run beside a real feed)\n"
-    "  --group, --port, --deribit   send only the datagrams to these groups/ports (see decode --help)\n";
+    "  --group, --port, --deribit   send only the datagrams to these groups/ports (see decode --help)\n"
+    "Exit status: 0 every datagram sent, 1 a failure (printed), 2 usage error.\n";
 
 /* Sends one burst, waiting briefly while the socket buffer is full. Returns false on an error. */
 static bool send_all(ht_udp_tx *tx, const ht_nic_packet *pkts, unsigned n, uint64_t *sent)
@@ -77,7 +78,7 @@ int cmd_multicast(int argc, char **argv)
             if (!ht_cli_parse_u64("multicast", a, argv[++i], 0, 60000, &offset))
                 return HT_EXIT_USAGE;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return ht_cli_usage_error("multicast", "unknown option '%s' (or its value is missing)", a);
+            return ht_cli_unknown("multicast", a, g_usage);
         } else if (src.file) {
             return ht_cli_usage_error("multicast", "more than one FILE ('%s' and '%s')", src.file, a);
         } else {

@@ -26,10 +26,10 @@ static const char *const g_usage =
     "  --speed N|max           pace: max (default) as fast as possible, 1 the capture's own pace, N times it\n"
     "  --sim-exchange          orders go to the exchange simulator, in-process on loopback, its books driven by\n"
     "                          the capture's (default)\n"
-    "  --fix HOST:PORT         orders go to a FIX 4.4 acceptor instead (e.g. hedgetrig exchange-sim); give\n"
-    "                          --journal for a fresh journal per replay\n"
+    "  --fix HOST:PORT         orders go to a FIX 4.4 acceptor instead (e.g. hedgetrig exchange-sim); a fresh\n"
+    "                          journal per replay: give --journal\n"
     "  --journal FILE          the gateway's journal (--fix)\n"
-    "  --sender ID, --target ID  CompIDs for --fix (default HEDGETRIG, DERIBITSERVER)\n" HT_ENGINE_USAGE
+    "  --sender ID, --target ID  CompIDs for --fix (default HEDGETRIG, DERIBITSERVER)\n" HT_ENGINE_USAGE_DEFAULTS
     "  --via file|dpdk         read the file with libpcap (default) or replay it through DPDK's net_pcap vdev\n"
     "  --eal 'ARGS'            DPDK EAL arguments for --via dpdk\n"
     "\n"
@@ -87,7 +87,7 @@ int cmd_replay(int argc, char **argv)
             continue;
         }
         if (i + 1 >= argc)
-            return ht_cli_usage_error("replay", "unknown argument '%s' (or it needs a value)", a);
+            return ht_cli_unknown("replay", a, g_usage);
         const char *v = argv[++i];
         if (strcmp(a, "--pcap") == 0) {
             src.file = v;
@@ -107,7 +107,7 @@ int cmd_replay(int argc, char **argv)
         } else if (strcmp(a, "--target") == 0) {
             snprintf(cfg.gw.target_comp_id, sizeof cfg.gw.target_comp_id, "%s", v);
         } else {
-            return ht_cli_usage_error("replay", "unknown argument '%s'", a);
+            return ht_cli_unknown("replay", a, g_usage);
         }
     }
     if (!src.file)

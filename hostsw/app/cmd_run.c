@@ -22,8 +22,7 @@ static const char *const g_usage =
     "Two threads: the fast half (receive, decode, pipeline) and the slow half (greeks, optimizer, gateway), pinned\n"
     "to [threads] hot_cpu and slow_cpu (default: the last two CPUs), joined by lock-free rings.\n"
     "\n"
-    "  --config CFG            the configuration (every key: docs/deployment.md)\n"
-    "  --duration-s N          stop after N seconds (default: run until a signal)\n" HT_ENGINE_USAGE
+    "  --duration-s N          stop after N seconds (default: run until a signal)\n" HT_ENGINE_USAGE_DEFAULTS
     "\n"
     "Signals: SIGINT or SIGTERM stop cleanly (orders in flight are answered or cancelled, the session logs out,\n"
     "the journal is flushed, the summary is printed); SIGUSR1 engages the kill switch (open orders cancelled, no\n"
@@ -74,7 +73,7 @@ int cmd_run(int argc, char **argv)
             if (!ht_cli_parse_u64("run", "--duration-s", argv[++i], 1, 365ull * 86400, &duration_s))
                 return HT_EXIT_USAGE;
         } else {
-            return ht_cli_usage_error("run", "unknown argument '%s'", argv[i]);
+            return ht_cli_unknown("run", argv[i], g_usage);
         }
     }
     if (!have_config)

@@ -28,7 +28,7 @@ static const char *const g_usage =
     "  --pcap FILE             write the packets to FILE (Ethernet/IPv4/UDP, nanosecond pcap); needs --steps > 0\n"
     "  --send                  send them as UDP datagrams (Deribit's layout: channel c to 239.111.111.c port\n"
     "                          6100, snapshot channel 100+c to port 6101)\n"
-    "  --list                  print the instruments and exit\n" HT_MARKET_USAGE
+    "  --list                  print the instruments and exit\n" HT_MARKET_USAGE("1", "3600")
     "\n"
     "send options:\n"
     "  --to A.B.C.D            send every datagram to this unicast address instead of the groups\n"
@@ -38,7 +38,8 @@ static const char *const g_usage =
     "  --speed X               pace on the exchange clock: 1 real time (default), N times faster, 0 as fast as\n"
     "                          possible\n"
     "\n"
-    "Runs until the steps are done, or SIGINT/SIGTERM with --steps 0. Prints a summary on stderr.\n";
+    "Runs until the steps are done, or SIGINT/SIGTERM with --steps 0. Prints a summary on stderr.\n"
+    "Exit status: 0 ok, 1 a failure (printed; --pcap is checked before the work starts), 2 usage error.\n";
 
 static volatile sig_atomic_t g_stop;
 
@@ -153,7 +154,7 @@ int cmd_sim_market(int argc, char **argv)
             continue;
         }
         if (i + 1 >= argc)
-            return ht_cli_usage_error("sim-market", "unknown argument '%s' (or it needs a value)", a);
+            return ht_cli_unknown("sim-market", a, g_usage);
         const char *v = argv[++i];
         if (strcmp(a, "--pcap") == 0) {
             pcap = v;
@@ -175,13 +176,15 @@ int cmd_sim_market(int argc, char **argv)
             if (!ht_cli_parse_double("sim-market", a, v, 0, 1e9, &speed))
                 return HT_EXIT_USAGE;
         } else {
-            return ht_cli_usage_error("sim-market", "unknown argument '%s'", a);
+            return ht_cli_unknown("sim-market", a, g_usage);
         }
     }
     if ((pcap != NULL) + send + list != 1)
         return ht_cli_usage_error("sim-market", "give exactly one of --pcap FILE, --send or --list");
     if (pcap && cfg.steps == 0)
         return ht_cli_usage_error("sim-market", "--pcap needs a finite --steps");
+    if (pcap && !ht_cli_output_ok("sim-market", "--pcap", pcap, false))
+        return HT_EXIT_FAIL;
     ht_error err;
     ht_mkt *m = ht_mkt_create(&cfg, &err);
     if (!m)

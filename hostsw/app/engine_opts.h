@@ -5,19 +5,24 @@
 
 #include "hedgetrig/engine.h"
 
-#define HT_ENGINE_USAGE                                                                                            \
+/* The usage text of the engine options (for --help), with the command's own defaults of --strategy and
+ * --min-half-width (string literals). */
+#define HT_ENGINE_USAGE(STRATEGY, MIN_HALF_WIDTH)                                                                   \
     "  --config CFG            read the engine's settings from CFG first (docs/deployment.md lists every key;\n" \
     "                          the options here override it)\n"                                               \
     "  --book BOOK.csv         the positions, one 'instrument,qty_contracts' a line\n"                          \
     "  --backend sw|verilator|xrt  the pipeline (default sw, the C model; verilator runs the RTL)\n"            \
     "  --clock-mhz N           the pipeline's clock for cycle counts (verilator; default 250)\n"               \
     "  --strategy SPEC         hedge rule: fixed:X (coins), fixed:X%, ww:GAMMA, zak:GAMMA, move:H, time:S,\n"  \
-    "                          leland:S (default fixed:0.25; docs/optimizer.md)\n"                              \
-    "  --min-half-width X      the band is never narrower than X coins (default 0.01)\n"                       \
+    "                          leland:S (default " STRATEGY "; docs/optimizer.md)\n"                            \
+    "  --min-half-width X      the band is never narrower than X coins (default " MIN_HALF_WIDTH ")\n"         \
     "  --venue NAME            hedge instrument (repeatable; default BTC-PERPETUAL)\n"                         \
     "  --event-log FILE        write every breach, decision, order and fill to FILE (CSV)\n"                  \
     "  --series FILE           write the net delta, band and hedges per tick to FILE (CSV)\n"                  \
     "  --json                  print one JSON object instead of the text summary\n"
+
+/* The engine's own defaults (ht_engine_config_default), for the usage of replay and run. */
+#define HT_ENGINE_USAGE_DEFAULTS HT_ENGINE_USAGE(HT_ENGINE_DEFAULT_STRATEGY, HT_ENGINE_DEFAULT_MIN_HALF_WIDTH_TEXT)
 
 /* Consumes the engine option at argv[*i] (with its value). Returns 1 when it was one, 0 when not, or
  * HT_EXIT_USAGE after printing a usage error. --config is read at once, so it should come first. */

@@ -5,11 +5,12 @@
 
 #include "hedgetrig/market_sim.h"
 
-/* The usage text of the market options (for --help). */
-#define HT_MARKET_USAGE                                                                                        \
+/* The usage text of the market options (for --help), with the command's own --seed and --steps defaults
+ * (string literals). */
+#define HT_MARKET_USAGE(SEED, STEPS)                                                                           \
     "\n"                                                                                                      \
     "market options (defaults in brackets; docs/deployment.md, [market]):\n"                                  \
-    "  --seed N                random stream [1]        --steps N        steps, 0 = no end [3600]\n"        \
+    "  --seed N                random stream [" SEED "]        --steps N        steps, 0 = no end [" STEPS "]\n" \
     "  --step-ms N             ms between steps [1000]  --spot-usd P     index at the start [44000]\n"      \
     "  --vol V                 index vol [0.6]          --jumps-per-day N  jump intensity [2]\n"            \
     "  --jump-stdev X          log jump size [0.004]    --atm-iv V       ATM implied vol [0.55]\n"          \

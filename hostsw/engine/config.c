@@ -19,8 +19,8 @@ void ht_engine_config_default(ht_engine_config *cfg)
     cfg->check = true;
     cfg->backend = HT_PIPE_BACKEND_SW;
     cfg->clock_mhz = 250.0;
-    snprintf(cfg->strategy, sizeof cfg->strategy, "fixed:0.25");
-    cfg->min_half_width_coin = 0.01;
+    snprintf(cfg->strategy, sizeof cfg->strategy, "%s", HT_ENGINE_DEFAULT_STRATEGY);
+    cfg->min_half_width_coin = HT_ENGINE_DEFAULT_MIN_HALF_WIDTH_COIN;
     cfg->n_venues = 1;
     snprintf(cfg->venues[0], sizeof cfg->venues[0], "BTC-PERPETUAL");
     cfg->collar_frac = 0.005;

@@ -129,6 +129,10 @@ typedef struct ht_bt_config {
     double risk_aversion;    /* for the entropic risk measure, > 0 */
     const ht_opt_strategy *strategies;
     size_t n_strategies;     /* >= 1 */
+    /* Optional: called on the calling thread after each block of paths it completes, with the paths done so
+     * far by every thread (monotonic, up to paths), and once more with paths when all are done. */
+    void (*progress)(void *ctx, uint64_t paths_done, uint64_t paths);
+    void *progress_ctx;
 } ht_bt_config;
 
 /* Fills *cfg with the defaults of `hedgetrig backtest` (short ATM call, S0 = K = 100, T = 1/12, sigma 20 %,

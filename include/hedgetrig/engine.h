@@ -65,6 +65,11 @@ typedef enum ht_engine_venue_kind {
     HT_ENGINE_VENUE_FIX,     /* a FIX 4.4 acceptor at [gateway] host:port (a real venue, or exchange-sim) */
 } ht_engine_venue_kind;
 
+/* The defaults of ht_engine_config_default that the command line's help repeats. */
+#define HT_ENGINE_DEFAULT_STRATEGY "fixed:0.25"
+#define HT_ENGINE_DEFAULT_MIN_HALF_WIDTH_COIN 0.01
+#define HT_ENGINE_DEFAULT_MIN_HALF_WIDTH_TEXT "0.01"
+
 typedef struct ht_engine_config {
     /* [engine] */
     char book_path[HT_ENGINE_PATH_MAX];  /* the book file (instrument,qty_contracts), required */

@@ -35,9 +35,11 @@ typedef struct run_ctx {
     int64_t step_ns;
     uint64_t n_blocks;
     atomic_uint_fast64_t next_block;
+    atomic_uint_fast64_t paths_done; /* for cfg->progress */
     atomic_int failed;
     char fail_msg[256];
     double *pnl;              /* [strategy][path] */
+    const struct worker *first_worker; /* the calling thread's: the one that reports progress */
     double *block_sums;       /* [block][strategy][SUM_COUNT] */
     ht_opt_strategy *strategies; /* as run: cost_override set */
     uint64_t *rebalance_every;   /* GRID clock: TIME / LELAND period in steps (0 for band rules) */
@@ -399,6 +401,9 @@ static void *worker_main(void *arg)
         for (uint64_t p = block * BLOCK_PATHS; p < end; p++)
             if (run_path(w, p, sums) != 0)
                 return NULL;
+        uint64_t done = atomic_fetch_add(&run->paths_done, end - block * BLOCK_PATHS) + end - block * BLOCK_PATHS;
+        if (cfg->progress && w == w->run->first_worker)
+            cfg->progress(cfg->progress_ctx, done, cfg->paths);
     }
     return NULL;
 }
@@ -414,6 +419,7 @@ int ht_bt_run(const ht_bt_config *cfg, ht_bt_result *results, double *pnl_out, h
     run.step_ns = ht_bt_step_ns(cfg);
     run.n_blocks = (cfg->paths + BLOCK_PATHS - 1) / BLOCK_PATHS;
     atomic_init(&run.next_block, 0);
+    atomic_init(&run.paths_done, 0);
     atomic_init(&run.failed, 0);
     size_t ns = cfg->n_strategies;
     run.strategies = calloc(ns, sizeof *run.strategies);
@@ -476,9 +482,12 @@ int ht_bt_run(const ht_bt_config *cfg, ht_bt_result *results, double *pnl_out, h
     for (; started < threads; started++)
         if (pthread_create(&tids[started], NULL, worker_main, &workers[started]) != 0)
             break;
+    run.first_worker = &workers[0];
     worker_main(&workers[0]);
     for (unsigned i = 1; i < started; i++)
         pthread_join(tids[i], NULL);
+    if (cfg->progress && !atomic_load(&run.failed))
+        cfg->progress(cfg->progress_ctx, cfg->paths, cfg->paths);
     for (unsigned i = 0; i < threads; i++)
         worker_free(&workers[i], ns);
     if (atomic_load(&run.failed)) {

@@ -2,6 +2,8 @@
 /* Market simulator: index path, vol surface, Deribit instruments, and their SBE packets (see market_sim.h). */
 #include "hedgetrig/market_sim.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -909,23 +911,24 @@ const char *const ht_mkt_config_keys[] = {
 static bool parse_u64(const char *v, uint64_t *out)
 {
     char *end;
-    if (!v[0] || v[0] == '-')
+    if (!isdigit((unsigned char)v[0]))
         return false;
+    errno = 0;
     unsigned long long x = strtoull(v, &end, 10);
-    if (*end)
+    if (*end || errno == ERANGE)
         return false;
     *out = x;
     return true;
 }
 
-/* Parses a whole finite number. */
+/* Parses a whole finite number, written in decimal (no blanks, no hexadecimal). */
 static bool parse_double(const char *v, double *out)
 {
     char *end;
     if (!ht_text_is_decimal(v, strlen(v)))
         return false; /* strtod would also take hex, "inf" and leading blanks */
     double x = strtod(v, &end);
-    if (!v[0] || *end || !isfinite(x))
+    if (*end || !isfinite(x))
         return false;
     *out = x;
     return true;
