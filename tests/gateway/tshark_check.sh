@@ -55,7 +55,15 @@ if grep -q -i 'true' <(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y fix -T f
 fi
 good=$(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y "fix.checksum_good == 1" -T fields -e frame.number 2>/dev/null | grep -c . || true)
 [ "$good" -ge 1 ] || fail "tshark did not validate any checksum as good"
-malformed=$(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y "_ws.malformed || _ws.expert.severity >= warning" -T fields -e frame.number 2>/dev/null | grep -c . || true)
-[ "$malformed" -eq 0 ] || fail "tshark flags $malformed frames as malformed or with warnings"
+# TCP's own analysis (expert group "Sequence": a reset, a segment dumpcap missed on a loaded machine) says
+# nothing about our FIX bytes and made this check flaky; every other warning and any malformed frame fails.
+bad_filter='_ws.malformed || (_ws.expert.severity >= warning && !(_ws.expert.group == "Sequence"))'
+bad_frames=$(tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y "$bad_filter" -T fields -e frame.number 2>filter.err) ||
+  fail "tshark could not apply the malformed-frame filter: $(cat filter.err)"
+malformed=$(grep -c . <<<"$bad_frames" || true)
+if [ "$malformed" -ne 0 ]; then
+  tshark -r cap.pcapng -d "tcp.port==$port,fix" -Y "$bad_filter" -T fields -e frame.number -e _ws.expert.message >&2 2>/dev/null || true
+  fail "tshark flags $malformed frames as malformed or with warnings (listed above)"
+fi
 echo "tshark_check: tshark decoded $total FIX frames: $(count_type A) Logon, $(count_type D) NewOrderSingle ($qty), $(count_type 8) ExecutionReport, $(count_type 5) Logout; checksums good, nothing malformed"
 echo "1 passed, 0 failed"
