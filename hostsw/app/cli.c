@@ -185,3 +185,19 @@ bool ht_cli_wants_help(int argc, char **argv)
             return true;
     return false;
 }
+
+bool ht_cli_copy(const char *cmd, const char *opt, const char *value, char *dst, size_t cap)
+{
+    size_t len = strlen(value);
+    if (len == 0) {
+        ht_cli_usage_error(cmd, "%s expects a value, got an empty one", opt);
+        return false;
+    }
+    if (len >= cap) {
+        ht_cli_usage_error(cmd, "%s is %zu characters long, at most %zu fit (it would be cut short)", opt, len,
+                           cap - 1);
+        return false;
+    }
+    memcpy(dst, value, len + 1);
+    return true;
+}

@@ -4,6 +4,7 @@
 #define HEDGETRIG_APP_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hedgetrig/common.h"
@@ -30,5 +31,9 @@ bool ht_cli_output_ok(const char *cmd, const char *opt, const char *path, bool i
 
 /* True when argv holds -h or --help anywhere. */
 bool ht_cli_wants_help(int argc, char **argv);
+
+/* Copies an option's value (a path, a name) into dst[cap]. A value that is empty or does not fit is a usage
+ * error naming the option and the limit: a path cut short would be another file. */
+bool ht_cli_copy(const char *cmd, const char *opt, const char *value, char *dst, size_t cap);
 
 #endif

@@ -119,7 +119,8 @@ int cmd_exchange_sim(int argc, char **argv)
                 return HT_EXIT_USAGE;
             cfg.max_bad_messages = (uint32_t)u;
         } else if (!strcmp(opt, "--record")) {
-            snprintf(cfg.record_path, sizeof cfg.record_path, "%s", v);
+            if (!ht_cli_copy("exchange-sim", opt, v, cfg.record_path, sizeof cfg.record_path))
+                return HT_EXIT_USAGE;
         } else if (!strcmp(opt, "--book-pcap")) {
             book_pcap = v;
         } else if (!strcmp(opt, "--secrets")) {

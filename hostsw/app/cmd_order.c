@@ -159,9 +159,9 @@ int cmd_order(int argc, char **argv)
         return ht_cli_usage_error("order", "--fix expects HOST:PORT, got '%s'", fix);
     snprintf(cfg.sender_comp_id, sizeof cfg.sender_comp_id, "%s", sender);
     snprintf(cfg.target_comp_id, sizeof cfg.target_comp_id, "%s", target);
-    if (journal)
-        snprintf(cfg.journal_path, sizeof cfg.journal_path, "%s", journal);
-    else if (!config)
+    if (journal && !ht_cli_copy("order", "--journal", journal, cfg.journal_path, sizeof cfg.journal_path))
+        return HT_EXIT_USAGE;
+    if (!journal && !config)
         snprintf(cfg.journal_path, sizeof cfg.journal_path, "hedgetrig-%s-%s.journal", sender, target);
     if (ht_gw_secrets_load(&cfg, secrets, &err) != 0)
         return ht_cli_fail("order", "%s", err.msg);

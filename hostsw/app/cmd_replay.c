@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "engine_opts.h"
 #include "hedgetrig/engine.h"
+#include "hedgetrig/gateway.h"
 #include "source.h"
 
 static const char *const g_usage =
@@ -101,11 +102,14 @@ int cmd_replay(int argc, char **argv)
                 return ht_cli_usage_error("replay", "--fix expects HOST:PORT, got '%s'", v);
             cfg.venue = HT_ENGINE_VENUE_FIX;
         } else if (strcmp(a, "--journal") == 0) {
-            snprintf(cfg.gw.journal_path, sizeof cfg.gw.journal_path, "%s", v);
-        } else if (strcmp(a, "--sender") == 0) {
-            snprintf(cfg.gw.sender_comp_id, sizeof cfg.gw.sender_comp_id, "%s", v);
-        } else if (strcmp(a, "--target") == 0) {
-            snprintf(cfg.gw.target_comp_id, sizeof cfg.gw.target_comp_id, "%s", v);
+            if (!ht_cli_copy("replay", a, v, cfg.gw.journal_path, sizeof cfg.gw.journal_path))
+                return HT_EXIT_USAGE;
+        } else if (strcmp(a, "--sender") == 0 || strcmp(a, "--target") == 0) {
+            ht_error bad;
+            if (ht_gw_check_comp_id(a, v, &bad) != 0)
+                return ht_cli_usage_error("replay", "%s", bad.msg);
+            bool sender = strcmp(a, "--sender") == 0;
+            snprintf(sender ? cfg.gw.sender_comp_id : cfg.gw.target_comp_id, sizeof cfg.gw.sender_comp_id, "%s", v);
         } else {
             return ht_cli_unknown("replay", a, g_usage);
         }

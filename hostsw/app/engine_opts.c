@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "hedgetrig/gateway.h"
 
 int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_engine_config *cfg, bool *json)
 {
@@ -30,7 +31,8 @@ int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_engin
         if (ht_engine_config_load(cfg, v, &err) != 0)
             return ht_cli_usage_error(cmd, "%s", err.msg);
     } else if (strcmp(a, "--book") == 0) {
-        snprintf(cfg->book_path, sizeof cfg->book_path, "%s", v);
+        if (!ht_cli_copy(cmd, a, v, cfg->book_path, sizeof cfg->book_path))
+            return HT_EXIT_USAGE;
     } else if (strcmp(a, "--backend") == 0) {
         if (ht_pipe_backend_parse(v, &cfg->backend, &err) != 0)
             return ht_cli_usage_error(cmd, "%s", err.msg);
@@ -41,7 +43,8 @@ int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_engin
         ht_opt_strategy s;
         if (ht_opt_strategy_parse(v, 1000000000, &s, &err) != 0)
             return ht_cli_usage_error(cmd, "--strategy: %s", err.msg);
-        snprintf(cfg->strategy, sizeof cfg->strategy, "%s", v);
+        if (!ht_cli_copy(cmd, a, v, cfg->strategy, sizeof cfg->strategy))
+            return HT_EXIT_USAGE;
     } else if (strcmp(a, "--min-half-width") == 0) {
         if (!ht_cli_parse_double(cmd, a, v, 0, 1e6, &cfg->min_half_width_coin))
             return HT_EXIT_USAGE;
@@ -53,11 +56,18 @@ int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_engin
         }
         if (cfg->n_venues == HT_ENGINE_MAX_VENUES)
             return ht_cli_usage_error(cmd, "at most %d --venue", HT_ENGINE_MAX_VENUES);
-        snprintf(cfg->venues[cfg->n_venues++], sizeof cfg->venues[0], "%s", v);
+        /* It becomes Symbol (55) of every hedge order: checked as [hedge] venues is. */
+        if (ht_gw_check_symbol(a, v, &err) != 0)
+            return ht_cli_usage_error(cmd, "%s", err.msg);
+        if (!ht_cli_copy(cmd, a, v, cfg->venues[cfg->n_venues], sizeof cfg->venues[0]))
+            return HT_EXIT_USAGE;
+        cfg->n_venues++;
     } else if (strcmp(a, "--event-log") == 0) {
-        snprintf(cfg->event_log, sizeof cfg->event_log, "%s", v);
+        if (!ht_cli_copy(cmd, a, v, cfg->event_log, sizeof cfg->event_log))
+            return HT_EXIT_USAGE;
     } else if (strcmp(a, "--series") == 0) {
-        snprintf(cfg->series_path, sizeof cfg->series_path, "%s", v);
+        if (!ht_cli_copy(cmd, a, v, cfg->series_path, sizeof cfg->series_path))
+            return HT_EXIT_USAGE;
     }
     return 1;
 }

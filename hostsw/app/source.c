@@ -57,7 +57,8 @@ int ht_source_parse(const char *cmd, int argc, char **argv, int *i, ht_source_op
     if (strcmp(opt, "--eal") == 0) {
         if (!(v = option_value(cmd, argc, argv, i)))
             return HT_EXIT_USAGE;
-        snprintf(o->eal_args, sizeof o->eal_args, "%s", v);
+        if (!ht_cli_copy(cmd, opt, v, o->eal_args, sizeof o->eal_args))
+            return HT_EXIT_USAGE;
         o->eal_given = true;
         return 1;
     }
