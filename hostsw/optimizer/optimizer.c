@@ -395,7 +395,8 @@ static void view_venue(const ht_opt_venue *v, double first_amount, const ht_opt_
     if (side > 0 ? best > bound : best < bound)
         return; /* the touch is already outside the collar */
     double depth_coin = known_depth >= 0.0 ? known_depth : depth_in_collar(v, q, side, bound);
-    double conv = v->contract == HT_OPT_INVERSE ? t->ref : 1.0;
+    ht_contract contract = {v->contract == HT_OPT_INVERSE ? HT_CONTRACT_INVERSE : HT_CONTRACT_LINEAR, v->contract_size};
+    double conv = ht_units_amount_per_coin(&contract, t->ref); /* docs/units.md */
     double room = INFINITY;
     double pos = q->position_amount > -INFINITY && q->position_amount < INFINITY ? q->position_amount : 0.0;
     if (side > 0 && v->max_long_amount > 0.0)

@@ -55,6 +55,13 @@ static inline double ht_units_coin_to_contracts(const ht_contract *c, double coi
     return amount / c->size;
 }
 
+/* Deribit amount per coin of delta at price px_usd: px_usd (USD) for an inverse contract, 1 (coin) for a linear
+ * one. The optimizer sizes in amounts with it; ht_units_amount_to_contracts then gives the order quantity. */
+static inline double ht_units_amount_per_coin(const ht_contract *c, double px_usd)
+{
+    return c->kind == HT_CONTRACT_INVERSE ? px_usd : 1.0;
+}
+
 /* USD notional: inverse contracts x size (the price does not enter), linear contracts x size x px. */
 static inline double ht_units_contracts_to_usd(const ht_contract *c, double contracts, double px_usd)
 {

@@ -37,6 +37,7 @@ static void worked_examples(void **state)
     assert_true(close_to(ht_units_contracts_to_usd(&usdc, 16190, 44000), 712360));
     assert_true(close_to(ht_units_fee_settlement(&usdc, 16190, 44000, 5e-4), 356.18)); /* USDC */
     assert_true(close_to(ht_units_amount_to_contracts(&perp, 1000), 100));
+    assert_true(ht_units_amount_per_coin(&perp, 44000) == 44000 && ht_units_amount_per_coin(&usdc, 44000) == 1);
     assert_true(close_to(ht_units_amount_to_contracts(&usdc, 0.5), 500));
 }
 
@@ -51,6 +52,9 @@ static void round_trips(void **state)
         ht_contract c = {i % 2 ? HT_CONTRACT_INVERSE : HT_CONTRACT_LINEAR, i % 2 ? 1.0 + (i % 10) : 0.001 * (1 + i % 7)};
         double coin = (u - 0.5) * 200, px = 100 + u * 1e5;
         assert_true(close_to(ht_units_contracts_to_coin(&c, ht_units_coin_to_contracts(&c, coin, px), px), coin));
+        /* The optimizer's path (coin -> Deribit amount -> contracts) agrees with the direct conversion. */
+        double via_amount = ht_units_amount_to_contracts(&c, coin * ht_units_amount_per_coin(&c, px));
+        assert_true(close_to(via_amount, ht_units_coin_to_contracts(&c, coin, px)));
         double contracts = floor(u * 1e6);
         assert_true(close_to(ht_units_amount_to_contracts(&c, ht_units_contracts_to_amount(&c, contracts)), contracts));
     }
