@@ -770,6 +770,16 @@ static const char *qty_to_contracts(ht_xsim *x, const ht_fix_msg *m, order_ctx *
 }
 
 /* Handles a NewOrderSingle. */
+/* The first tag that appears twice in a message (a NewOrderSingle has no repeating group), or 0. */
+static uint32_t repeated_tag(const ht_fix_msg *m)
+{
+    for (uint32_t i = 1; i < m->n_fields; i++)
+        for (uint32_t k = 0; k < i; k++)
+            if (m->fields[k].tag == m->fields[i].tag)
+                return m->fields[i].tag;
+    return 0;
+}
+
 static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq, bool poss_dup)
 {
     static const uint32_t required[] = {HT_TAG_CL_ORD_ID, HT_TAG_SYMBOL, HT_TAG_SIDE, HT_TAG_ORDER_QTY, HT_TAG_ORD_TYPE};
@@ -780,6 +790,15 @@ static void on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq,
             send_session_reject(x, c, seq, required[i], "D", 1, why);
             return;
         }
+    /* "38=1|...|38=999" is two orders to two readers (the first value here, the last elsewhere): none is taken. */
+    uint32_t twice = repeated_tag(m);
+    if (twice) {
+        char why[80];
+        snprintf(why, sizeof why, "tag %u appears more than once", twice);
+        xlog(x, "seq %llu rejected: %s", (unsigned long long)seq, why);
+        send_session_reject(x, c, seq, twice, "D", 13, why);
+        return;
+    }
     order_ctx o;
     memset(&o, 0, sizeof o);
     if (!inbound_value(x, c, m, seq, "D", HT_TAG_CL_ORD_ID, "ClOrdID (11)", HT_FIX_GRAMMAR_ID, o.clordid,

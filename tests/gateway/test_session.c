@@ -1052,6 +1052,39 @@ static void simulator_closes_a_peer_that_sends_garbage(void **state)
     assert_true(file_contains(log, "malformed messages in a row: the limit (max_bad_messages) is reached"));
 }
 
+/* A NewOrderSingle that names a tag twice (OrderQty 1 then 999, as an injected "\00138=999" would) is refused
+ * with a session Reject (373=13): it was filled at the first value, while another reader takes the last. */
+static void simulator_rejects_a_repeated_tag(void **state)
+{
+    (void)state;
+    const char *log = HT_TEST_TMPDIR "/xsim_repeated.log";
+    ht_xsim *x = start_limited_sim(log, 5000, 16, 10);
+    int fd = connect_to(ht_xsim_port(x));
+    char buf[512], got[4096];
+    size_t n = client_msg(buf, sizeof buf, "A", 1, "98=0|108=30|141=Y|");
+    assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    n = client_msg(buf, sizeof buf, "D", 2,
+                   "11=rep1|55=BTC-PERPETUAL|54=1|38=1|854=1|40=2|44=50010|59=3|38=999|");
+    assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    /* The same order without the second 38 is taken: the reject is about the repetition alone. */
+    n = client_msg(buf, sizeof buf, "D", 3, "11=rep2|55=BTC-PERPETUAL|54=1|38=1|854=1|40=2|44=50010|59=3|");
+    assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+    closed_within(fd, 500, got, sizeof got);
+    close(fd);
+    assert_non_null(strstr(got, "|35=3|"));
+    assert_non_null(strstr(got, "|45=2|"));
+    assert_non_null(strstr(got, "|371=38|"));
+    assert_non_null(strstr(got, "|373=13|"));
+    assert_null(strstr(got, "|11=rep1|"));
+    assert_non_null(strstr(got, "|11=rep2|"));
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.orders, 1);
+    assert_true(st.filled_qty == 1.0);
+    stop_limited_sim(x);
+    assert_true(file_contains(log, "seq 2 rejected: tag 38 appears more than once"));
+}
+
 /* A logged-on peer that sends orders but never reads its answers: the simulator stops waiting on its full socket
  * after 2 s and closes it, and meanwhile another client still logs on (one such peer held every session up). */
 static void simulator_closes_a_peer_that_does_not_read(void **state)
@@ -1147,6 +1180,7 @@ int main(void)
         cmocka_unit_test(simulator_closes_a_peer_that_never_logs_on),
         cmocka_unit_test(simulator_limits_connections_and_logs_refusals),
         cmocka_unit_test(simulator_closes_a_peer_that_sends_garbage),
+        cmocka_unit_test(simulator_rejects_a_repeated_tag),
         cmocka_unit_test(simulator_closes_a_peer_that_does_not_read),
         cmocka_unit_test(refused_logon_leaves_the_named_session_alone),
         cmocka_unit_test(simulator_honours_qty_type_both_ways),
