@@ -88,10 +88,12 @@ int cmd_run(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGALRM, on_signal);
+    /* Before the engine: its gateway (and pid file) exists while it waits for the logon, and a SIGUSR1 then must
+     * engage the kill switch, not end the process. */
+    ht_gw_kill_on_signal(SIGUSR1);
     ht_engine *e = ht_engine_create(&cfg, &err);
     if (!e)
         return ht_cli_fail("run", "%s", err.msg);
-    ht_gw_kill_on_signal(SIGUSR1);
     if (duration_s)
         alarm((unsigned)duration_s);
     fprintf(stderr, "run: hedging %s with %s; pipeline %s; fast half on CPU %d, slow half on CPU %d; pid %d\n",
