@@ -140,6 +140,10 @@ int cmd_demo(int argc, char **argv)
     }
     if (mc.steps == 0)
         return ht_cli_usage_error("demo", "--steps must be > 0: the demo runs a bounded market");
+    if (strlen(out) + sizeof "/events.csv" > sizeof cfg.event_log)
+        return ht_cli_usage_error("demo", "--out: at most %zu bytes", sizeof cfg.event_log - sizeof "/events.csv");
+    if (!ht_cli_output_ok("demo", "--out", out, true))
+        return HT_EXIT_FAIL;
     if (make_dir(out) != 0)
         return ht_cli_fail("demo", "%s: cannot create the output folder: %s", out, strerror(errno));
     if (!cfg.event_log[0])

@@ -122,6 +122,18 @@ expect_fail "$missing/e.csv" demo --event-log "$missing/e.csv"
 expect_fail "$missing/s.csv" demo --series "$missing/s.csv"
 grep -q 'without hedging' run.out && fail "demo --series $missing/s.csv ran the demo before failing"
 
+# A value longer than the field it goes to is a usage error, never a shortened path (replay wrote its event log
+# to the first 255 bytes of the name); an output folder that is a file is refused before anything runs.
+long=$(printf 'e%.0s' $(seq 300)).csv
+for opt in --event-log --series --journal --book; do
+  run 2 "a $opt longer than its field" replay --pcap "$missing/c.pcap" --book "$book" "$opt" "$long" &&
+    { grep -q -- "$opt is 304 characters long" run.err || fail "replay $opt (304 bytes): $(head -c 200 run.err)"; }
+done
+ls | grep -q '^eeeeeeeeee' && fail "a file with a shortened name was written: $(ls | grep '^eeee' | head -c 80)"
+: > not-a-folder
+expect_fail not-a-folder demo --out not-a-folder
+[ -s run.out ] && fail "demo --out not-a-folder printed before failing: $(head -c 200 run.out)"
+
 # backtest --progress: a progress line on stderr that ends at 100 %, and stdout still one JSON object.
 if run 0 "backtest --progress" backtest --paths 4000 --progress --json; then
   tail -n 1 run.err | grep -Eq '^hedgetrig backtest: 100 % of 4000 paths, [0-9.]+ s$' ||
