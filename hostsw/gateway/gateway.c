@@ -915,6 +915,13 @@ static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uin
         return -1;
     if (partial_fill)
         CRASH_POINT(gw, HT_GW_CRASH_FILL_JOURNALED);
+    /* A fill beyond the order's quantity (a venue fault, or a unit mix-up such as USD read as contracts) leaves a
+     * position nobody decided: it is applied as reported, and the kill switch stops further orders. */
+    const open_order *ours = find_order(gw, r.clordid);
+    double ordered = ours ? ours->qty : 0, filled_after = 0;
+    if (ours && r.exec_type == 'F' && r.last_qty > 0)
+        filled_after = r.cum_qty > ours->cum_qty ? r.cum_qty : ours->cum_qty + r.last_qty;
+    bool overfill = ours && filled_after > ordered * (1 + 1e-9);
     int inst = apply_exec(gw, &r);
     double position = inst >= 0 ? gw->inst[inst].position : 0;
     ht_gw_event *e = push_event(ev, max, n, HT_GW_EV_EXEC);
@@ -946,6 +953,16 @@ static int on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uin
         ht_gw_fill f = {gw->inst[inst].symbol, r.side < 0 ? HT_GW_SELL : HT_GW_BUY, r.last_qty, r.last_px, position,
                         r.clordid, recv_tsc};
         gw->fill_fn(gw->fill_user, &f);
+    }
+    if (HT_UNLIKELY(overfill)) {
+        char why[256];
+        snprintf(why, sizeof why, "OVERFILL: ExecutionReport seq %llu fills %.10g of order %s%llu for %.10g %s",
+                 (unsigned long long)seq, filled_after, gw->clordid_head, (unsigned long long)r.clordid, ordered,
+                 r.symbol);
+        ht_gw_kill(gw, why);
+        ht_gw_event *k = push_event(ev, max, n, HT_GW_EV_KILL);
+        if (k)
+            snprintf(k->text, sizeof k->text, "%s", why);
     }
     return 0;
 }

@@ -304,6 +304,18 @@ typedef struct raw_peer {
     size_t got_len;
 } raw_peer;
 
+/* Opens the scripted peer's listening socket on a free loopback port; returns the port. */
+static uint16_t raw_peer_listen(raw_peer *p)
+{
+    p->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(p->listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t al = sizeof a;
+    getsockname(p->listen_fd, (struct sockaddr *)&a, &al);
+    listen(p->listen_fd, 1);
+    return ntohs(a.sin_port);
+}
+
 /* Builds a message from sender to target with the extra fields (tags separated by '|'); returns its length. */
 static size_t build_msg(char *buf, size_t cap, const char *type, const char *sender, const char *target, uint64_t seq,
                         const char *extra_pipes)
@@ -366,16 +378,11 @@ static void malformed_inbound_is_rejected_and_the_session_survives(void **state)
 {
     (void)state;
     raw_peer p = {0};
-    p.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    assert_int_equal(bind(p.listen_fd, (struct sockaddr *)&a, sizeof a), 0);
-    socklen_t al = sizeof a;
-    getsockname(p.listen_fd, (struct sockaddr *)&a, &al);
-    listen(p.listen_fd, 1);
+    uint16_t port = raw_peer_listen(&p);
     pthread_t t;
     pthread_create(&t, NULL, raw_peer_main, &p);
     ht_gw_config c;
-    gw_config(&c, ntohs(a.sin_port), "malformed");
+    gw_config(&c, port, "malformed");
     c.client_secret[0] = '\0';
     c.client_id[0] = '\0';
     ht_error err;
@@ -400,6 +407,75 @@ static void malformed_inbound_is_rejected_and_the_session_survives(void **state)
     assert_non_null(strstr(p.got, "371=17|"));
     assert_non_null(strstr(p.got, "35=0|"));
     assert_non_null(strstr(p.got, "112=PING42|"));
+    ht_gw_destroy(gw);
+}
+
+/* A venue that fills 1000 contracts of a 1-contract order: logon, read the order's ClOrdID, one Trade report. */
+static void *overfilling_peer_main(void *arg)
+{
+    raw_peer *p = arg;
+    int fd = accept(p->listen_fd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    char buf[8192];
+    usleep(100000); /* the logon arrives */
+    recv(fd, p->got, sizeof p->got, MSG_DONTWAIT);
+    size_t n = peer_msg(buf, sizeof buf, "A", 1, "98=0|108=30|");
+    send(fd, buf, n, 0);
+    /* Wait for the NewOrderSingle and take its ClOrdID. */
+    char clordid[64] = "";
+    size_t len = 0;
+    for (int tries = 0; tries < 300 && !clordid[0]; tries++) {
+        ssize_t got = recv(fd, p->got + len, sizeof p->got - 1 - len, MSG_DONTWAIT);
+        if (got > 0)
+            len += (size_t)got;
+        p->got[len] = '\0';
+        const char *d = strstr(p->got, "\00135=D\001");
+        const char *id = d ? strstr(d, "\00111=") : NULL;
+        if (id)
+            snprintf(clordid, sizeof clordid, "%.*s", (int)strcspn(id + 4, "\001"), id + 4);
+        else
+            usleep(10000);
+    }
+    char fields[256];
+    snprintf(fields, sizeof fields, "37=X1|17=E1|11=%s|150=F|39=2|55=BTC-PERPETUAL|54=1|38=1|32=1000|31=50000|"
+             "14=1000|151=0|6=50000|", clordid);
+    n = peer_msg(buf, sizeof buf, "8", 2, fields);
+    send(fd, buf, n, 0);
+    usleep(400000);
+    close(fd);
+    return NULL;
+}
+
+/* The venue fills more than the order asked (1000 for 1): the position says what the venue reported, the kill
+ * switch engages with the reason, and no further order is sent (it was accepted silently, position 1000). */
+static void overfill_engages_the_kill_switch(void **state)
+{
+    (void)state;
+    raw_peer p = {0};
+    uint16_t port = raw_peer_listen(&p);
+    pthread_t t;
+    pthread_create(&t, NULL, overfilling_peer_main, &p);
+    ht_gw_config c;
+    gw_config(&c, port, "overfill");
+    c.client_secret[0] = '\0';
+    c.client_id[0] = '\0';
+    ht_error err;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    seen s = {0};
+    assert_true(pump(gw, &s, 3000, is_active));
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 1, 50010};
+    ht_gw_send_result r;
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+    pump(gw, &s, 600, NULL);
+    pthread_join(t, NULL);
+    close(p.listen_fd);
+    assert_true(s.fill_net == 1000.0);
+    assert_int_equal(s.count[HT_GW_EV_KILL], 1);
+    assert_non_null(strstr(s.last_text[HT_GW_EV_KILL], "OVERFILL: ExecutionReport seq 2 fills 1000 of order"));
+    assert_true(ht_gw_killed(gw));
+    assert_true(file_contains(c.log_path, "KILL SWITCH ENGAGED: OVERFILL"));
+    assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_ERR_RISK);
     ht_gw_destroy(gw);
 }
 
@@ -1172,6 +1248,7 @@ int main(void)
         cmocka_unit_test(outbound_gap_without_resend_voids_the_order),
         cmocka_unit_test(bad_credentials_end_the_session),
         cmocka_unit_test(malformed_inbound_is_rejected_and_the_session_survives),
+        cmocka_unit_test(overfill_engages_the_kill_switch),
         cmocka_unit_test(capture_book_is_traded_against),
         cmocka_unit_test(reconnects_and_resumes_after_a_drop),
         cmocka_unit_test(heartbeats_and_test_request_detect_a_silent_peer),
