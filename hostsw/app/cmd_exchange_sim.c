@@ -71,8 +71,8 @@ int cmd_exchange_sim(int argc, char **argv)
         if (!strcmp(opt, "--config"))
             continue;
         if (!strcmp(opt, "--host")) {
-            if (strlen(v) >= sizeof cfg.bind_host)
-                return ht_cli_usage_error("exchange-sim", "--host too long");
+            if (strlen(v) >= sizeof cfg.bind_host || !ht_xsim_valid_host(v))
+                return ht_cli_usage_error("exchange-sim", "--host '%s' is not an IPv4 address (e.g. 127.0.0.1)", v);
             snprintf(cfg.bind_host, sizeof cfg.bind_host, "%s", v);
         } else if (!strcmp(opt, "--port")) {
             if (!ht_cli_parse_u64("exchange-sim", opt, v, 0, 65535, &u))

@@ -66,6 +66,9 @@ void ht_xsim_config_defaults(ht_xsim_config *cfg);
 /* Reads the [exchange_sim] section of a config file over cfg (keys in docs/gateway.md). 0 or -1 with err. */
 int ht_xsim_config_load(ht_xsim_config *cfg, const char *path, ht_error *err);
 
+/* True when host is a dotted IPv4 address the simulator can listen on (the host key and --host). */
+bool ht_xsim_valid_host(const char *host);
+
 /* Binds and listens (so ht_xsim_port is known at once). NULL with err on a bad config or a busy port. */
 ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err);
 

@@ -139,6 +139,12 @@ void ht_xsim_config_defaults(ht_xsim_config *cfg)
     cfg->max_bad_messages = 10;
 }
 
+bool ht_xsim_valid_host(const char *host)
+{
+    struct in_addr addr;
+    return host && inet_pton(AF_INET, host, &addr) == 1;
+}
+
 /* Applies one [exchange_sim] key. */
 static bool apply_xsim_key(void *user, const char *section, const char *k, const char *v, bool *known,
                            const char **expected)
@@ -148,7 +154,8 @@ static bool apply_xsim_key(void *user, const char *section, const char *k, const
     uint32_t u;
     *known = true;
     if (!strcmp(k, "host"))
-        return *expected = "an IPv4 address", ht_conf_str(c->bind_host, sizeof c->bind_host, v, false);
+        return *expected = "an IPv4 address", ht_xsim_valid_host(v) &&
+                                                ht_conf_str(c->bind_host, sizeof c->bind_host, v, false);
     if (!strcmp(k, "port"))
         return *expected = "0..65535", ht_conf_u32(v, 0, 65535, &u) && (c->port = (uint16_t)u, true);
     if (!strcmp(k, "comp_id"))
@@ -191,6 +198,10 @@ ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
                                  cfg->default_levels < 1 || cfg->default_levels > HT_XSIM_MAX_LEVELS)) {
         ht_error_set(err, "exchange-sim: the standalone book needs spread > 0, level_qty > 0, levels 1..%d",
                      HT_XSIM_MAX_LEVELS);
+        return NULL;
+    }
+    if (!ht_xsim_valid_host(cfg->bind_host)) {
+        ht_error_set(err, "exchange-sim: host '%s' is not an IPv4 address (e.g. 127.0.0.1)", cfg->bind_host);
         return NULL;
     }
     if (!(cfg->fee_bps >= 0) || !(cfg->max_fill_qty >= 0) || !cfg->comp_id[0]) {
