@@ -54,6 +54,7 @@ typedef struct session_store {
     char client_comp_id[32];
     uint64_t next_in;
     uint64_t next_out;
+    uint64_t last_logon_ns; /* when it last logged on (the oldest idle one is forgotten when the table is full) */
     stored_msg *sent;
     size_t n_sent, cap_sent;
     char **clordids; /* ClOrdIDs seen: an open-addressing hash set of cap_clordids slots (NULL: empty) */
@@ -927,14 +928,49 @@ static void answer_resend(ht_xsim *x, conn *c, uint64_t begin, uint64_t end)
 }
 
 /* The session store of a counterparty, created on its first logon. */
+/* Frees what a session store holds (its stored messages and ClOrdIDs). */
+static void free_store(session_store *s)
+{
+    for (size_t k = 0; k < s->n_sent; k++)
+        free(s->sent[k].bytes);
+    free(s->sent);
+    for (size_t k = 0; k < s->cap_clordids; k++)
+        free(s->clordids[k]);
+    free(s->clordids);
+}
+
+/* The store to reuse when the table is full: the one logged on longest ago among those no connection uses. */
+static session_store *oldest_idle_store(ht_xsim *x)
+{
+    session_store *oldest = NULL;
+    for (size_t i = 0; i < x->n_stores; i++) {
+        bool in_use = false;
+        for (size_t k = 0; k < HT_XSIM_MAX_CONNECTIONS && !in_use; k++)
+            in_use = x->conns[k].fd >= 0 && x->conns[k].store == &x->stores[i];
+        if (!in_use && (!oldest || x->stores[i].last_logon_ns < oldest->last_logon_ns))
+            oldest = &x->stores[i];
+    }
+    return oldest;
+}
+
 static session_store *store_for(ht_xsim *x, const char *comp_id)
 {
     for (size_t i = 0; i < x->n_stores; i++)
         if (strcmp(x->stores[i].client_comp_id, comp_id) == 0)
             return &x->stores[i];
-    if (x->n_stores == HT_XSIM_MAX_SESSIONS)
-        return NULL;
-    session_store *s = &x->stores[x->n_stores++];
+    session_store *s;
+    if (x->n_stores < HT_XSIM_MAX_SESSIONS) {
+        s = &x->stores[x->n_stores++];
+    } else {
+        /* Full: a counterparty that is gone makes room (eight CompIDs that logged on once locked every new one
+         * out until a restart). Only when all are connected is the logon refused. */
+        s = oldest_idle_store(x);
+        if (!s)
+            return NULL;
+        xlog(x, "session of %s forgotten (idle; %d counterparties are known) for %s", s->client_comp_id,
+             HT_XSIM_MAX_SESSIONS, comp_id);
+        free_store(s);
+    }
     memset(s, 0, sizeof *s);
     snprintf(s->client_comp_id, sizeof s->client_comp_id, "%s", comp_id);
     s->next_in = 1;
@@ -1013,7 +1049,7 @@ static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
         }
         c->store = store_for(x, sender);
         if (!c->store) {
-            xlog(x, "logon from %s (%s) refused: %d counterparties are known already", sender, c->peer,
+            xlog(x, "logon from %s (%s) refused: %d counterparties are connected already", sender, c->peer,
                  HT_XSIM_MAX_SESSIONS);
             refuse_logon(x, c, sender, "too many sessions");
             return;
@@ -1033,6 +1069,7 @@ static void on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
         ht_fix_get_u64(m, HT_TAG_HEART_BT_INT, &hb);
         c->heartbeat_s = hb >= 1 && hb <= 3600 ? (uint32_t)hb : 30;
         c->logged_on = true;
+        c->store->last_logon_ns = ht_mono_ns();
         pthread_mutex_lock(&x->lock);
         x->stats.logons++;
         pthread_mutex_unlock(&x->lock);
@@ -1369,15 +1406,8 @@ void ht_xsim_destroy(ht_xsim *x)
         free(x->conns[i].rx);
         free(x->conns[i].queue);
     }
-    for (size_t i = 0; i < x->n_stores; i++) {
-        session_store *s = &x->stores[i];
-        for (size_t k = 0; k < s->n_sent; k++)
-            free(s->sent[k].bytes);
-        free(s->sent);
-        for (size_t k = 0; k < s->cap_clordids; k++)
-            free(s->clordids[k]);
-        free(s->clordids);
-    }
+    for (size_t i = 0; i < x->n_stores; i++)
+        free_store(&x->stores[i]);
     if (x->listen_fd >= 0)
         close(x->listen_fd);
     if (x->record)

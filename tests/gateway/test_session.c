@@ -1161,6 +1161,32 @@ static void simulator_rejects_a_repeated_tag(void **state)
     assert_true(file_contains(log, "seq 2 rejected: tag 38 appears more than once"));
 }
 
+/* Eight counterparties log on once and leave: a ninth still logs on (the oldest idle session is forgotten), where
+ * every new CompID was refused until a restart; the table being full of live sessions still refuses. */
+static void simulator_forgets_an_idle_session_for_a_new_one(void **state)
+{
+    (void)state;
+    const char *log = HT_TEST_TMPDIR "/xsim_sessions.log";
+    ht_xsim *x = start_limited_sim(log, 5000, 16, 10);
+    uint16_t port = ht_xsim_port(x);
+    char buf[512], got[2048], sender[16];
+    for (int i = 0; i <= HT_XSIM_MAX_SESSIONS; i++) {
+        snprintf(sender, sizeof sender, "PEER%d", i);
+        int fd = connect_to(port);
+        size_t n = build_msg(buf, sizeof buf, "A", sender, "DERIBITSERVER", 1, "98=0|108=30|141=Y|");
+        assert_int_equal(send(fd, buf, n, 0), (ssize_t)n);
+        closed_within(fd, 200, got, sizeof got);
+        close(fd);
+        if (!strstr(got, "|35=A|"))
+            fail_msg("logon %d (%s) refused: %s", i, sender, got);
+    }
+    ht_xsim_stats st;
+    ht_xsim_get_stats(x, &st);
+    assert_int_equal(st.logons, HT_XSIM_MAX_SESSIONS + 1);
+    stop_limited_sim(x);
+    assert_true(file_contains(log, "session of PEER0 forgotten (idle; 8 counterparties are known) for PEER8"));
+}
+
 /* A logged-on peer that sends orders but never reads its answers: the simulator stops waiting on its full socket
  * after 2 s and closes it, and meanwhile another client still logs on (one such peer held every session up). */
 static void simulator_closes_a_peer_that_does_not_read(void **state)
@@ -1258,6 +1284,7 @@ int main(void)
         cmocka_unit_test(simulator_limits_connections_and_logs_refusals),
         cmocka_unit_test(simulator_closes_a_peer_that_sends_garbage),
         cmocka_unit_test(simulator_rejects_a_repeated_tag),
+        cmocka_unit_test(simulator_forgets_an_idle_session_for_a_new_one),
         cmocka_unit_test(simulator_closes_a_peer_that_does_not_read),
         cmocka_unit_test(refused_logon_leaves_the_named_session_alone),
         cmocka_unit_test(simulator_honours_qty_type_both_ways),
