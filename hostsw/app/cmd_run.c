@@ -91,7 +91,12 @@ int cmd_run(int argc, char **argv)
     /* Before the engine: its gateway (and pid file) exists while it waits for the logon, and a SIGUSR1 then must
      * engage the kill switch, not end the process. */
     ht_gw_kill_on_signal(SIGUSR1);
+    cfg.stop_waiting = &g_stop;
     ht_engine *e = ht_engine_create(&cfg, &err);
+    if (!e && g_stop) {
+        fprintf(stderr, "run: stopped before hedging started (%s)\n", err.msg);
+        return HT_EXIT_OK;
+    }
     if (!e)
         return ht_cli_fail("run", "%s", err.msg);
     if (duration_s)

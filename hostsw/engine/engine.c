@@ -172,6 +172,9 @@ static int start_gateway(ht_engine *e, ht_error *err)
         if (ht_gw_get_state(s->gw) == HT_GW_STOPPED)
             return ht_error_set(err, "venue %s:%u: no logon: %s; session log %s", gw.host, gw.port,
                                 problem[0] ? problem : "no reason given", gw.log_path[0] ? gw.log_path : "stderr");
+        if (e->cfg.stop_waiting && *e->cfg.stop_waiting)
+            return ht_error_set(err, "venue: stopped by a signal while waiting for the logon from %s:%u", gw.host,
+                                gw.port);
         if (ht_mono_ns() > deadline)
             return ht_error_set(err, "venue: no logon from %s:%u within %u ms (state %s%s%s; session log %s)", gw.host,
                                 gw.port, gw.connect_timeout_ms, ht_gw_state_name(ht_gw_get_state(s->gw)),

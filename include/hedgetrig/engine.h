@@ -127,6 +127,9 @@ typedef struct ht_engine_config {
     /* [status] */
     uint32_t status_interval_s;          /* a status line on stderr every N s of wall time (0: none) */
     char counters_path[HT_ENGINE_PATH_MAX]; /* counters rewritten there every status interval ("" = none) */
+    /* Not a config key: when set and non-zero, ht_engine_create stops waiting for the venue's logon (a signal
+     * during startup ends the wait at once instead of after connect_timeout_ms). */
+    volatile sig_atomic_t *stop_waiting;
 } ht_engine_config;
 
 /* Fills cfg with the defaults above (and those of every stage). */
