@@ -166,6 +166,14 @@ int cmd_decode(int argc, char **argv)
                 ns->truncated, src.file ? src.file : "the input", ns->first_truncated_frame);
         rc = HT_EXIT_FAIL;
     }
+    if (ns->frames > 0 && ns->packets == 0 && ns->not_udp > 0 && rc == HT_EXIT_OK) {
+        /* "no complete datagram" (see the usage): frames that are not UDP, e.g. a capture whose link type header
+         * does not match its frames, printed nothing and exited 0. */
+        fprintf(stderr, "hedgetrig decode: none of the %" PRIu64 " frame(s) of %s is an IPv4/UDP datagram (%" PRIu64
+                        " not UDP: is the capture's link type right?)\n",
+                ns->frames, src.file ? src.file : "the input", ns->not_udp);
+        rc = HT_EXIT_FAIL;
+    }
     if (run.malformed) {
         fprintf(stderr, "hedgetrig decode: %" PRIu64 " malformed packet(s) in %s\n", run.malformed,
                 src.file ? src.file : "the input");
