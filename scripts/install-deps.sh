@@ -9,7 +9,7 @@ profile="${1:-test}"
 demo_pkgs=(build-essential cmake pkg-config libpcap-dev libliquid-dev dpdk-dev libdpdk-dev libxrt-dev
            verilator gnuplot-nox)
 test_pkgs=("${demo_pkgs[@]}" clang libclang-rt-14-dev libcmocka-dev libquantlib0-dev quantlib-examples
-           libquickfix-dev libquickfix-doc tshark yosys nextpnr-ice40 valgrind)
+           libquickfix-dev libquickfix-doc tshark yosys nextpnr-ice40 valgrind python3)
 
 case "$profile" in
   demo) pkgs=("${demo_pkgs[@]}") ;;

@@ -17,7 +17,8 @@ static const char k_order_usage[] =
     "Sends one immediate-or-cancel limit order through the gateway: pre-trade risk checks, the journal, a\n"
     "FIX 4.4 session (Deribit logon when a client id and secret are given), and prints every execution report.\n"
     "Exit 0 when the venue acknowledged the order (new, filled, partly filled or canceled unfilled), 1 when it\n"
-    "was rejected (by a risk rule or the venue) or the session failed, 2 on a usage error.\n"
+    "was rejected (by a risk rule or the venue), the session failed, or the kill switch engaged after the order\n"
+    "was sent (an overfill, the kill file, a signal), 2 on a usage error.\n"
     "\n"
     "  --fix HOST:PORT   the venue's FIX acceptor\n"
     "  --sender ID       our SenderCompID;  --target ID  the venue's TargetCompID (1..31 of A-Z a-z 0-9 . _ -)\n"
@@ -263,9 +264,16 @@ int cmd_order(int argc, char **argv)
     if (!done && !reason[0])
         snprintf(reason, sizeof reason, "timed out after %llu ms (%s)", (unsigned long long)timeout_ms,
                  sent ? "no final execution report" : "no logon");
-    if (acked) {
+    /* A kill switch engaged after the order went out (an overfill, the kill file, a signal) makes the run a
+     * failure even when the venue acknowledged it: its events may come after the report that ended the loop. */
+    bool killed_after_send = sent && ht_gw_killed(gw);
+    if (acked && !killed_after_send) {
         outcome = "acknowledged";
         rc = HT_EXIT_OK;
+    } else if (killed_after_send) {
+        printf("result: %s, then the kill switch engaged\n", acked ? "acknowledged" : "no final report");
+        if (!reason[0])
+            snprintf(reason, sizeof reason, "the kill switch engaged after the order was sent (see the session log)");
     }
     /* Log out cleanly when the session is up. */
     if (ht_gw_get_state(gw) == HT_GW_ACTIVE) {
