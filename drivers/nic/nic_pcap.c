@@ -25,6 +25,7 @@ typedef struct pcap_state {
     bool pace_started;
     uint64_t pace_capture_ns;              /* capture time of the first packet */
     uint64_t pace_mono_ns;                 /* monotonic time when it was returned */
+    uint64_t pace_last_ns;                 /* capture time of the last packet returned */
 } pcap_state;
 
 /* Opens the capture file and the payload slots. */
@@ -198,10 +199,15 @@ static int pcap_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
             }
         }
         if (nic->cfg.speed > 0) {
-            if (!s->pace_started) {
+            /* A jump forward of more than HT_NIC_PACE_MAX_GAP_NS in capture time (a corrupt timestamp, a
+             * capture paused for hours) is not waited out: pacing restarts at this packet, counted. */
+            bool jump = s->pace_started && s->pending.ts_ns > s->pace_last_ns &&
+                        s->pending.ts_ns - s->pace_last_ns > HT_NIC_PACE_MAX_GAP_NS;
+            if (!s->pace_started || jump) {
                 s->pace_started = true;
                 s->pace_capture_ns = s->pending.ts_ns;
                 s->pace_mono_ns = ht_mono_ns();
+                nic->stats.pace_jumps += jump;
             }
             uint64_t due = due_mono_ns(nic, s);
             uint64_t now = ht_mono_ns();
@@ -216,6 +222,8 @@ static int pcap_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
                     break;
             }
         }
+        if (s->pending.ts_ns > s->pace_last_ns)
+            s->pace_last_ns = s->pending.ts_ns;
         pkts[n] = s->pending;
         pkts[n].rx_tsc = ht_tsc_now();
         s->have_pending = false;

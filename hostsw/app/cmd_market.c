@@ -327,6 +327,9 @@ int cmd_market(int argc, char **argv)
     double seconds = last_ns > first_ns ? (double)(last_ns - first_ns) / 1e9 : 0.0;
     printf("  %" PRIu64 " frames, %" PRIu64 " UDP datagrams kept, %.1f s of market time\n", ns->frames,
            ns->packets, seconds);
+    if (ns->pace_jumps)
+        printf("  %" PRIu64 " jump(s) of capture time over %llu s not waited out (--speed pacing)\n", ns->pace_jumps,
+               HT_NIC_PACE_MAX_GAP_NS / 1000000000ull);
     print_instruments(feed);
     print_indices(feed, &d);
     print_rates(feed, seconds);

@@ -106,7 +106,13 @@ typedef struct ht_nic_stats {
     uint64_t bursts;      /* rx_burst calls that returned packets */
     uint64_t empty_polls; /* rx_burst calls that returned none */
     uint64_t rx_errors;   /* errors the source reported (socket errors, DPDK imissed/ierrors) */
+    uint64_t pace_jumps;  /* paced file replay: forward jumps of capture time over HT_NIC_PACE_MAX_GAP_NS not waited out */
 } ht_nic_stats;
+
+/* A paced file replay (speed > 0) does not wait out a forward jump of more than this much capture time between
+ * two packets (a corrupt timestamp stamped decades ahead hung a replay at --speed 1000): it resumes at the next
+ * packet's pace and counts the jump in ht_nic_stats.pace_jumps. */
+#define HT_NIC_PACE_MAX_GAP_NS (60ull * 1000000000ull)
 
 /* Fills cfg with defaults: HT_NIC_PCAP, no filter, full speed, port 0, 8191 mbufs. */
 void ht_nic_config_default(ht_nic_config *cfg);

@@ -200,6 +200,10 @@ static ht_nic *open_file(const char *path, double speed)
 
 static capture_list g_ref, g_other;
 
+/* write_linktype stamps packet i at second i, plus this many seconds from packet g_jump_from on (0: none). */
+static long g_jump_s;
+static unsigned g_jump_from;
+
 /* Writes the first `count` datagrams of g_ref into a pcap file of the given link type. */
 static void write_linktype(const char *path, int linktype, unsigned count, bool add_arp)
 {
@@ -231,7 +235,9 @@ static void write_linktype(const char *path, int linktype, unsigned count, bool 
         ip[24] = (uint8_t)((8 + g_ref.len[i]) >> 8);
         ip[25] = (uint8_t)(8 + g_ref.len[i]);
         memcpy(ip + 28, g_ref.data[i], g_ref.len[i]);
-        struct pcap_pkthdr h = {{1686858149 + (long)i, 0}, (bpf_u_int32)(hdr + total), (bpf_u_int32)(hdr + total)};
+        long jump = g_jump_s && i >= g_jump_from ? g_jump_s : 0;
+        struct pcap_pkthdr h = {{1686858149 + (long)i + jump, 0}, (bpf_u_int32)(hdr + total),
+                                (bpf_u_int32)(hdr + total)};
         pcap_dump((u_char *)d, &h, frame);
         if (add_arp && linktype == DLT_EN10MB) {
             uint8_t arp[60] = {0};
@@ -416,6 +422,39 @@ static void paced_replay_follows_capture_time(void **state)
     ht_nic_close(nic);
 }
 
+/* A packet stamped 10^6 s after the one before it (a corrupt timestamp) is not waited out at --speed 1000
+ * (it would take 1000 s): pacing restarts there, the jump is counted, the packets keep their own timestamps,
+ * and the pace before and after the jump is still the capture's. */
+static void paced_replay_does_not_wait_out_a_jump(void **state)
+{
+    (void)state;
+    const char *path = HT_TEST_TMPDIR "/jump.pcap";
+    g_jump_s = 1000000;
+    g_jump_from = 2;
+    write_linktype(path, DLT_EN10MB, 4, false);
+    g_jump_s = 0;
+    ht_nic *nic = open_file(path, 10.0);
+    ht_nic_packet pkts[HT_NIC_BURST];
+    uint64_t t0 = ht_mono_ns(), deadline = t0 + 30000000000ull;
+    uint64_t arrival[4];
+    unsigned got = 0;
+    int n;
+    while (got < 4 && ht_mono_ns() < deadline && (n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST)) != HT_NIC_EOF) {
+        assert_true(n >= 0);
+        for (int i = 0; i < n && got < 4; i++) {
+            uint64_t want_s = 1686858149ull + got + (got >= 2 ? 1000000ull : 0);
+            assert_int_equal(pkts[i].ts_ns, want_s * 1000000000ull);
+            arrival[got++] = ht_mono_ns() - t0;
+        }
+    }
+    assert_int_equal(got, 4);
+    assert_int_equal(ht_nic_stats_get(nic)->pace_jumps, 1);
+    /* 1 s of capture between packets 0-1 and 2-3 at 10x: 0.1 s each; the jump itself costs nothing. */
+    assert_true(arrival[1] - arrival[0] >= 95000000ull);
+    assert_true(arrival[3] - arrival[2] >= 95000000ull);
+    ht_nic_close(nic);
+}
+
 /* The capture's datagrams sent to their multicast groups on loopback come out of the socket path unchanged:
  * each exactly once, with the group as destination and a kernel timestamp; the feed built from them equals
  * the one built from the file. */
@@ -514,6 +553,7 @@ int main(void)
         cmocka_unit_test(file_reads_pcapng),
         cmocka_unit_test(bad_files_give_clear_errors),
         cmocka_unit_test(paced_replay_follows_capture_time),
+        cmocka_unit_test(paced_replay_does_not_wait_out_a_jump),
         cmocka_unit_test(socket_receives_multicast_on_loopback),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
