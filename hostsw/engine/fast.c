@@ -291,11 +291,9 @@ void engine_fast_apply(fast_half *f, const engine_cmd *c)
         }
         f->venues_untrusted = 0;
         post_trust(f);
-        for (unsigned v = 0; v < f->n_venues && !f->e->cfg.synthetic_book; v++) {
-            const ht_instrument *in = ht_feed_instrument(f->feed, f->venue_ids[v]);
-            if (in)
-                post_venue_book(f, in, ht_feed_now_ms(f->feed)); /* the book as it is now; changes follow */
-        }
+        for (unsigned v = 0; v < f->n_venues && !f->e->cfg.synthetic_book; v++)
+            if (f->venue_in[v])
+                post_venue_book(f, f->venue_in[v], ht_feed_now_ms(f->feed)); /* the book as it is now; changes follow */
         break;
     case CMD_LOAD: {
         const ht_pipe_position *rows = f->e->slow.load_buf[c->buffer];

@@ -21,41 +21,9 @@
 #define CAPTURE HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap"
 #define CAPTURE_BOOK HT_SOURCE_DIR "/examples/book_deribit_sample.csv"
 #define DEMO_BOOK HT_SOURCE_DIR "/examples/demo_book.csv"
+#include "event_log.h"
+
 #define TMP HT_TEST_TMPDIR
-
-/* Reads a whole file (NUL-terminated); NULL when it cannot. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        if (len)
-            *len = (size_t)n;
-    }
-    return buf;
-}
-
-/* Counts the event-log lines whose event column is `event`. */
-static unsigned count_events(const char *log, const char *event)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, ",%s,", event);
-    unsigned n = 0;
-    for (const char *p = log; (p = strstr(p, pat)) != NULL; p++)
-        n++;
-    return n;
-}
 
 /* The config of the capture replays: the example book, a tight fixed band, the synthetic hedge book (the sample
  * capture's own perpetual book holds 10-20 USD levels, too thin to hedge a book of this size). */
@@ -126,7 +94,7 @@ static void test_capture_deterministic(void **state)
     capture_config(&cfg, TMP "/capture_b.csv", HT_PIPE_BACKEND_SW);
     replay_file(&cfg, HT_NIC_PCAP, &b);
 
-    char *la = slurp(TMP "/capture_a.csv", NULL), *lb = slurp(TMP "/capture_b.csv", NULL);
+    char *la = slurp(TMP "/capture_a.csv"), *lb = slurp(TMP "/capture_b.csv");
     assert_non_null(la);
     assert_non_null(lb);
     assert_string_equal(la, lb);
@@ -151,7 +119,7 @@ static void test_capture_deterministic(void **state)
     assert_true(a.unhedged.time_outside_s > 0.0);
 
     /* The venue's record (one line per order it received) against the engine's log. */
-    char *venue = slurp(TMP "/capture_venue.csv", NULL);
+    char *venue = slurp(TMP "/capture_venue.csv");
     assert_non_null(venue);
     unsigned venue_orders = 0;
     double venue_signed_qty = 0;
@@ -271,11 +239,11 @@ static void check_fill_delta_equals_intended(const char *venue, bool inverse, co
     assert_true(rep.orders >= 5);
     assert_int_equal(rep.orders_refused, 0);
 
-    char *log = slurp(log_path, NULL);
+    char *log = slurp(log_path);
     assert_non_null(log);
     static log_line lines[8192];
     size_t n = parse_order_lines(log, lines, 8192);
-    char *venue_rec = slurp(record, NULL);
+    char *venue_rec = slurp(record);
     assert_non_null(venue_rec);
     const char *rec_line = venue_rec;
     double intended_total = 0, filled_total = 0, filled_contracts = 0, worst_gap = 0;
@@ -343,7 +311,7 @@ static void test_fill_delta_equals_intended_linear(void **state)
 /* The first order line (order or refused) of a replay's log. */
 static log_line first_order(const char *log_path)
 {
-    char *log = slurp(log_path, NULL);
+    char *log = slurp(log_path);
     assert_non_null(log);
     static log_line lines[8192];
     size_t n = parse_order_lines(log, lines, 8192);
@@ -394,7 +362,7 @@ static void check_notional_at_the_usd_limit(const char *venue, bool inverse, con
     log_line below = first_order(path);
     assert_string_equal(below.event, "order");
     assert_true(below.qty == first.qty);
-    char *log = slurp(path, NULL);
+    char *log = slurp(path);
     static log_line lines[8192];
     size_t n = parse_order_lines(log, lines, 8192);
     free(log);
@@ -433,7 +401,7 @@ static void replay_twice_same_log(ht_pipe_backend backend_a, ht_nic_kind via_a, 
     replay_file(&cfg, via_a, rep_a);
     capture_config(&cfg, log_b, backend_b);
     replay_file(&cfg, via_b, rep_b);
-    char *a = slurp(log_a, NULL), *b = slurp(log_b, NULL);
+    char *a = slurp(log_a), *b = slurp(log_b);
     assert_non_null(a);
     assert_non_null(b);
     assert_string_equal(a, b);
@@ -517,7 +485,7 @@ static void test_market_in_process_equals_file(void **state)
     ht_engine_destroy(e);
     ht_nic_close(nic);
 
-    char *a = slurp(TMP "/market_mem.csv", NULL), *b = slurp(TMP "/market_file.csv", NULL);
+    char *a = slurp(TMP "/market_mem.csv"), *b = slurp(TMP "/market_file.csv");
     assert_non_null(a);
     assert_non_null(b);
     assert_string_equal(a, b);

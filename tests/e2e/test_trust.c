@@ -20,39 +20,10 @@
 #include "hedgetrig/market_sim.h"
 #include "hedgetrig/sbe.h"
 
+#include "event_log.h"
+
 #define DEMO_BOOK HT_SOURCE_DIR "/examples/demo_book.csv"
 #define TMP HT_TEST_TMPDIR
-
-/* Reads a whole file (NUL-terminated); NULL when it cannot. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        free(buf);
-        buf = NULL;
-    }
-    if (buf)
-        buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-/* Lines of an event log whose event column is `event`. */
-static unsigned count_events(const char *log, const char *event)
-{
-    char needle[64];
-    snprintf(needle, sizeof needle, ",%s,", event);
-    unsigned n = 0;
-    for (const char *p = log; (p = strstr(p, needle)) != NULL; p++)
-        n++;
-    return n;
-}
 
 /* The demo's engine settings: the demo book on the in-process venue. */
 static void demo_config(ht_engine_config *cfg, const char *log)
