@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hedgetrig/feed.h"
+#include "hedgetrig/feed_capture.h"
 #include "hedgetrig/greeks_feed.h"
 #include "synth_book.h"
 
@@ -232,7 +233,7 @@ int taylor_capture_run(const ht_greeks_config *cfg, const char *pcap, const char
     ht_feed *registry = ht_feed_create(NULL, err);
     if (!registry)
         return -1;
-    if (ht_greeks_replay_capture(pcap, registry, -1.0, &info, err) != 0) {
+    if (ht_feed_replay_capture(pcap, registry, -1.0, &info, err) != 0) {
         ht_feed_destroy(registry);
         return -1;
     }
@@ -251,7 +252,7 @@ int taylor_capture_run(const ht_greeks_config *cfg, const char *pcap, const char
         fc.user = &cr;
         cr.feed = cr.last_iv ? ht_feed_create(&fc, err) : NULL;
         cr.col.budget = cfg->refresh.error_budget;
-        if (!cr.feed || ht_greeks_replay_capture(pcap, cr.feed, -1.0, &info, err) != 0)
+        if (!cr.feed || ht_feed_replay_capture(pcap, cr.feed, -1.0, &info, err) != 0)
             rc = -1;
         else if (cr.failed)
             rc = ht_error_set(err, "taylor: out of memory for the errors");

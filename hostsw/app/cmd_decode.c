@@ -86,6 +86,12 @@ static bool decode_packet(decode_run *r, const ht_nic_packet *p)
     return true;
 }
 
+/* decode_packet as a replay callback: stops the replay once the limit is reached. */
+static int decode_next(void *ctx, const ht_nic_packet *p)
+{
+    return decode_packet(ctx, p) ? 0 : 1;
+}
+
 int cmd_decode(int argc, char **argv)
 {
     if (ht_cli_wants_help(argc, argv)) {
@@ -138,20 +144,11 @@ int cmd_decode(int argc, char **argv)
     if (run.csv)
         puts(HT_SBE_CSV_HEADER);
     int rc = HT_EXIT_OK;
-    ht_nic_packet pkts[HT_NIC_BURST];
-    bool more = true;
-    while (more) {
-        int n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST);
-        if (n == HT_NIC_EOF)
-            break;
-        if (n < 0) {
-            fflush(stdout);
-            ht_cli_fail("decode", "%s", ht_nic_last_error(nic));
-            rc = HT_EXIT_FAIL;
-            break;
-        }
-        for (int i = 0; i < n && more; i++)
-            more = decode_packet(&run, &pkts[i]);
+    const ht_nic_replay_ops ops = {.on_packet = decode_next, .ctx = &run};
+    if (ht_nic_replay(nic, &ops, NULL, &err) == HT_NIC_REPLAY_ERROR) {
+        fflush(stdout);
+        ht_cli_fail("decode", "%s", err.msg);
+        rc = HT_EXIT_FAIL;
     }
     fflush(stdout);
     const ht_nic_stats *ns = ht_nic_stats_get(nic);

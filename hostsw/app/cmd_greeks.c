@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "hedgetrig/feed.h"
 #include "hedgetrig/greeks.h"
+#include "hedgetrig/feed_capture.h"
 #include "hedgetrig/greeks_feed.h"
 #include "hedgetrig/positions.h"
 #include "hedgetrig/volatility.h"
@@ -333,7 +334,7 @@ int cmd_greeks(int argc, char **argv)
     if (!registry)
         return ht_cli_fail("greeks", "%s", err.msg);
     ht_capture_info info;
-    if (ht_greeks_replay_capture(o.pcap, registry, -1.0, &info, &err) != 0) {
+    if (ht_feed_replay_capture(o.pcap, registry, -1.0, &info, &err) != 0) {
         ht_feed_destroy(registry);
         return ht_cli_fail("greeks", "%s", err.msg);
     }
@@ -370,7 +371,7 @@ int cmd_greeks(int argc, char **argv)
     ht_iv_surface *surf = feed ? ht_iv_surface_create(4096, &err) : NULL;
     if (rc == HT_EXIT_OK && (!feed || !surf))
         rc = ht_cli_fail("greeks", "%s", err.msg);
-    if (rc == HT_EXIT_OK && ht_greeks_replay_capture(o.pcap, feed, o.at_s, &info, &err) != 0)
+    if (rc == HT_EXIT_OK && ht_feed_replay_capture(o.pcap, feed, o.at_s, &info, &err) != 0)
         rc = ht_cli_fail("greeks", "%s", err.msg);
     if (rc == HT_EXIT_OK && info.packets == 0)
         rc = ht_cli_fail("greeks", "%s: no packet at or before %g s", o.pcap, o.at_s);

@@ -257,6 +257,23 @@ static void print_health(const ht_feed *feed, double decode_ns)
                decode_ns / (double)st->messages);
 }
 
+/* The feed a replay fills, and the time spent in it. */
+typedef struct feed_run {
+    ht_feed *feed;
+    uint64_t busy_tsc; /* TSC ticks spent decoding and applying, for the per-message figure */
+} feed_run;
+
+/* Hands one burst (of any size, also none) to the feed, timed as a whole. */
+static int feed_burst(void *ctx, ht_nic_packet *pkts, unsigned n)
+{
+    feed_run *run = ctx;
+    uint64_t t0 = ht_tsc_now();
+    for (unsigned i = 0; i < n; i++)
+        ht_feed_on_packet(run->feed, pkts[i].payload, pkts[i].len, pkts[i].rx_tsc);
+    run->busy_tsc += ht_tsc_now() - t0;
+    return 0;
+}
+
 int cmd_market(int argc, char **argv)
 {
     if (ht_cli_wants_help(argc, argv)) {
@@ -302,29 +319,15 @@ int cmd_market(int argc, char **argv)
     }
     printf("hedgetrig market: replaying %s through the %s receive path into the feed\n",
            src.cfg.kind == HT_NIC_SOCKET ? "the multicast groups" : src.file, ht_nic_kind_name(src.cfg.kind));
-    ht_nic_packet pkts[HT_NIC_BURST];
-    uint64_t first_ns = 0, last_ns = 0, busy_tsc = 0;
+    feed_run run = {feed, 0};
+    const ht_nic_replay_ops ops = {.on_burst = feed_burst, .ctx = &run};
+    ht_nic_replay_stats rs;
     int rc = HT_EXIT_OK;
-    for (;;) {
-        int n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST);
-        if (n == HT_NIC_EOF)
-            break;
-        if (n < 0) {
-            rc = ht_cli_fail("market", "%s", ht_nic_last_error(nic));
-            break;
-        }
-        uint64_t t0 = ht_tsc_now();
-        for (int i = 0; i < n; i++)
-            ht_feed_on_packet(feed, pkts[i].payload, pkts[i].len, pkts[i].rx_tsc);
-        busy_tsc += ht_tsc_now() - t0;
-        if (n > 0) {
-            if (!first_ns)
-                first_ns = pkts[0].ts_ns;
-            last_ns = pkts[n - 1].ts_ns;
-        }
-    }
+    if (ht_nic_replay(nic, &ops, &rs, &err) == HT_NIC_REPLAY_ERROR)
+        rc = ht_cli_fail("market", "%s", err.msg);
+    const uint64_t busy_tsc = run.busy_tsc;
     const ht_nic_stats *ns = ht_nic_stats_get(nic);
-    double seconds = last_ns > first_ns ? (double)(last_ns - first_ns) / 1e9 : 0.0;
+    double seconds = rs.last_ns > rs.first_ns ? (double)(rs.last_ns - rs.first_ns) / 1e9 : 0.0;
     printf("  %" PRIu64 " frames, %" PRIu64 " UDP datagrams kept, %.1f s of market time\n", ns->frames,
            ns->packets, seconds);
     if (ns->pace_jumps)

@@ -51,6 +51,22 @@ static bool send_all(ht_udp_tx *tx, const ht_nic_packet *pkts, unsigned n, uint6
     return true;
 }
 
+/* Where a replay's datagrams go. */
+typedef struct send_run {
+    ht_udp_tx *tx;
+    uint16_t port_offset; /* added to every destination port */
+    uint64_t sent;
+} send_run;
+
+/* Sends one burst to its destinations (ports moved by the offset); stops the replay on a failure. */
+static int send_burst(void *ctx, ht_nic_packet *pkts, unsigned n)
+{
+    send_run *run = ctx;
+    for (unsigned i = 0; i < n; i++)
+        pkts[i].dst_port = (uint16_t)(pkts[i].dst_port + run->port_offset);
+    return n > 0 && !send_all(run->tx, pkts, n, &run->sent) ? 1 : 0;
+}
+
 int cmd_multicast(int argc, char **argv)
 {
     if (ht_cli_wants_help(argc, argv)) {
@@ -98,25 +114,15 @@ int cmd_multicast(int argc, char **argv)
         ht_udp_tx_close(tx);
         return HT_EXIT_FAIL;
     }
-    ht_nic_packet pkts[HT_NIC_BURST];
-    uint64_t sent = 0;
+    send_run run = {tx, (uint16_t)offset, 0};
+    const ht_nic_replay_ops ops = {.on_burst = send_burst, .ctx = &run};
     int rc = HT_EXIT_OK;
-    for (;;) {
-        int n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST);
-        if (n == HT_NIC_EOF)
-            break;
-        if (n < 0) {
-            rc = ht_cli_fail("multicast", "%s", ht_nic_last_error(nic));
-            break;
-        }
-        for (int i = 0; i < n; i++)
-            pkts[i].dst_port = (uint16_t)(pkts[i].dst_port + offset);
-        if (n > 0 && !send_all(tx, pkts, (unsigned)n, &sent)) {
-            rc = HT_EXIT_FAIL;
-            break;
-        }
-    }
-    fprintf(stderr, "multicast: %" PRIu64 " datagrams sent of %" PRIu64 " frames\n", sent, ht_nic_stats_get(nic)->frames);
+    const int end = ht_nic_replay(nic, &ops, NULL, &err);
+    if (end == HT_NIC_REPLAY_ERROR)
+        rc = ht_cli_fail("multicast", "%s", err.msg);
+    else if (end == HT_NIC_REPLAY_STOPPED)
+        rc = HT_EXIT_FAIL; /* send_all said why */
+    fprintf(stderr, "multicast: %" PRIu64 " datagrams sent of %" PRIu64 " frames\n", run.sent, ht_nic_stats_get(nic)->frames);
     ht_nic_close(nic);
     ht_udp_tx_close(tx);
     return rc;

@@ -325,27 +325,56 @@ static void *slow_main(void *arg)
     return NULL;
 }
 
-/* Where packets come from in a run loop. */
+/* Where packets come from in a run loop, and what stops it. */
 typedef struct source {
     ht_nic *nic;
     ht_mkt *mkt;
-    ht_nic_packet buf[HT_NIC_BURST];
+    ht_engine *e;
+    volatile sig_atomic_t *stop;
 } source;
 
-/* A burst from the source: a count, HT_NIC_EOF, or -1 with err. */
-static int source_burst(source *src, ht_error *err)
+/* True when a signal or the engine itself stops the run loop (asked before every burst). */
+static bool source_stopping(void *ctx)
+{
+    const source *src = ctx;
+    return (src->stop && *src->stop) || atomic_load(&src->e->stop);
+}
+
+/* One burst (possibly empty) through the fast half, then the posts and commands of the two halves. */
+static int source_burst(void *ctx, ht_nic_packet *pkts, unsigned n)
+{
+    ht_engine *e = ((source *)ctx)->e;
+    for (unsigned i = 0; i < n; i++) {
+        /* Replay times each packet from when the engine takes it; live, from the receive burst. */
+        uint64_t rx = e->cfg.threads ? pkts[i].rx_tsc : 0;
+        if (e->cfg.threads) {
+            engine_fast_packet(&e->fast, pkts[i].payload, pkts[i].len, rx);
+        } else if (ht_engine_on_packet(e, pkts[i].payload, pkts[i].len, rx, pkts[i].ts_ns) != 0) {
+            break;
+        }
+    }
+    atomic_store_explicit(&e->packets_seen, e->fast.packets, memory_order_relaxed);
+    if (e->cfg.threads) {
+        flush_posts(e);
+        engine_fast_drain_commands(&e->fast);
+    }
+    return 0;
+}
+
+/* Runs the source to its end or a stop: 0, or -1 with err (the nic's message). */
+static int source_run(source *src, ht_error *err)
 {
     if (src->nic) {
-        int n = ht_nic_rx_burst(src->nic, src->buf, HT_NIC_BURST);
-        if (n == -1)
-            ht_error_set(err, "%s", ht_nic_last_error(src->nic));
-        return n;
+        const ht_nic_replay_ops ops = {.on_burst = source_burst, .stop = source_stopping, .ctx = src};
+        return ht_nic_replay(src->nic, &ops, NULL, err) == HT_NIC_REPLAY_ERROR ? -1 : 0;
     }
     /* One packet at a time: the simulator's next step reuses the memory of this one's packets. */
-    if (ht_mkt_next(src->mkt, &src->buf[0]) != 1)
-        return HT_NIC_EOF;
-    src->buf[0].rx_tsc = ht_tsc_now();
-    return 1;
+    ht_nic_packet pkt = {0};
+    while (!source_stopping(src) && ht_mkt_next(src->mkt, &pkt) == 1) {
+        pkt.rx_tsc = ht_tsc_now();
+        source_burst(src, &pkt, 1);
+    }
+    return 0;
 }
 
 /* Runs a source to its end (or stop) through both halves. */
@@ -359,29 +388,9 @@ static int run_loop(ht_engine *e, source *src, volatile sig_atomic_t *stop, ht_e
         e->slow_running = true;
         pin_thread(e->cfg.hot_cpu, "fast");
     }
-    while (!(stop && *stop) && !atomic_load(&e->stop)) {
-        int n = source_burst(src, err);
-        if (n == HT_NIC_EOF)
-            break;
-        if (n < 0) {
-            rc = -1;
-            break;
-        }
-        for (int i = 0; i < n; i++) {
-            /* Replay times each packet from when the engine takes it; live, from the receive burst. */
-            uint64_t rx = e->cfg.threads ? src->buf[i].rx_tsc : 0;
-            if (e->cfg.threads) {
-                engine_fast_packet(&e->fast, src->buf[i].payload, src->buf[i].len, rx);
-            } else if (ht_engine_on_packet(e, src->buf[i].payload, src->buf[i].len, rx, src->buf[i].ts_ns) != 0) {
-                break;
-            }
-        }
-        atomic_store_explicit(&e->packets_seen, e->fast.packets, memory_order_relaxed);
-        if (e->cfg.threads) {
-            flush_posts(e);
-            engine_fast_drain_commands(&e->fast);
-        }
-    }
+    src->e = e;
+    src->stop = stop;
+    rc = source_run(src, err);
     if (e->cfg.threads) {
         msg_type end = MSG_END;
         uint32_t word = end;

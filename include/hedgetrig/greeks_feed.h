@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 #include "hedgetrig/feed.h"
-#include "hedgetrig/nic.h"
 #include "hedgetrig/greeks.h"
 #include "hedgetrig/positions.h"
 #include "hedgetrig/volatility.h"
@@ -48,19 +47,6 @@ void ht_greeks_on_feed_event(ht_greeks *g, const ht_feed *feed, const ht_feed_ev
  * the number of points written. */
 size_t ht_greeks_surface_from_feed(const ht_greeks *g, const ht_feed *feed, ht_iv_surface *surface,
                                    uint64_t now_ms);
-
-/* What ht_greeks_replay_capture read. */
-typedef struct ht_capture_info {
-    uint64_t first_ns, last_ns; /* capture timestamps (ns since the epoch) of the first and last packet fed */
-    uint64_t packets;           /* UDP datagrams fed to the feed */
-    uint64_t malformed;         /* of which the decoder refused part (counted by the feed too) */
-    bool reached_end;           /* the whole file was read */
-} ht_capture_info;
-
-/* Replays a pcap/pcapng capture (libpcap, full speed) into a feed, stopping before the first packet stamped
- * more than until_s seconds after the first one (until_s < 0: the whole file). The feed's own event callback
- * sees every event. Returns 0, or -1 with a message naming the file when it cannot be read. */
-int ht_greeks_replay_capture(const char *path, ht_feed *feed, double until_s, ht_capture_info *info, ht_error *err);
 
 #ifdef __cplusplus
 }

@@ -157,6 +157,58 @@ void ht_nic_filter_deribit(ht_nic_filter *f);
 /* True when the filter keeps a datagram to dst_addr:dst_port. */
 bool ht_nic_filter_match(const ht_nic_filter *f, uint32_t dst_addr, uint16_t dst_port);
 
+/* ---- Replay: the one loop that reads a source to its end and hands each datagram on ------------------------ */
+
+/*
+ *     ht_nic_replay_ops ops = {.on_packet = my_packet, .ctx = me};
+ *     ht_nic_replay_stats st;
+ *     if (ht_nic_replay(nic, &ops, &st, &err) == HT_NIC_REPLAY_ERROR) ... err.msg is ht_nic_last_error ...
+ *
+ * Pacing (ht_nic_config.speed), pace jumps, idle EOF and the end-of-source checks are the nic's own: the loop
+ * adds none. It allocates nothing and prints nothing.
+ */
+
+/* Each datagram of a burst, in order. 0: go on; non-zero: stop the replay after this datagram (the rest of its
+ * burst is not handed on, and on_burst is not called for it). */
+typedef int (*ht_nic_packet_fn)(void *ctx, const ht_nic_packet *pkt);
+/* Every poll that did not end the source, after on_packet saw its datagrams: n may be 0 (nothing has arrived
+ * yet: a paced file, an idle port), and the datagrams may be changed in place. 0: go on; non-zero: stop. */
+typedef int (*ht_nic_burst_fn)(void *ctx, ht_nic_packet *pkts, unsigned n);
+/* Asked before every poll: true stops the replay (a signal, a shutdown request). */
+typedef bool (*ht_nic_stop_fn)(void *ctx);
+
+typedef struct ht_nic_replay_ops {
+    ht_nic_packet_fn on_packet; /* may be NULL */
+    ht_nic_burst_fn on_burst;   /* may be NULL */
+    ht_nic_stop_fn stop;        /* may be NULL: only the source's end or a callback stops */
+    void *ctx;                  /* passed to all three */
+} ht_nic_replay_ops;
+
+/* What a replay handed on. */
+typedef struct ht_nic_replay_stats {
+    uint64_t bursts;      /* polls whose datagrams were handed on */
+    uint64_t packets;     /* datagrams handed on (to on_packet, or in bursts to on_burst) */
+    uint64_t first_ns;    /* ts_ns of the first datagram of the first burst handed on (0: none) */
+    uint64_t last_ns;     /* ts_ns of the last datagram handed on */
+    bool reached_end;     /* the source ended (HT_NIC_EOF) */
+} ht_nic_replay_stats;
+
+/* How a replay ended. */
+typedef enum ht_nic_replay_end {
+    HT_NIC_REPLAY_END = 0,         /* the source has no more packets */
+    HT_NIC_REPLAY_STOPPED = 1,     /* a callback or ops->stop stopped it */
+    HT_NIC_REPLAY_ERROR = -1,      /* the source failed: err holds ht_nic_last_error */
+    HT_NIC_REPLAY_OPEN_FAILED = -2 /* ht_nic_replay_file only: the capture did not open (err says why) */
+} ht_nic_replay_end;
+
+/* Reads nic until it ends, fails or is stopped, handing every datagram to ops. stats may be NULL (it is
+ * zeroed first). Returns an ht_nic_replay_end. */
+int ht_nic_replay(ht_nic *nic, const ht_nic_replay_ops *ops, ht_nic_replay_stats *stats, ht_error *err);
+
+/* The same over a pcap/pcapng file read at full speed: opens it, replays it and closes it. A read error comes
+ * back as "PATH: <the nic's message>". */
+int ht_nic_replay_file(const char *path, const ht_nic_replay_ops *ops, ht_nic_replay_stats *stats, ht_error *err);
+
 /* ---- Sending (tests, benchmarks, the market simulator, `hedgetrig replay`) ------------------------------- */
 
 typedef struct ht_udp_tx ht_udp_tx;

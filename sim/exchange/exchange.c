@@ -336,33 +336,29 @@ static void standalone_book(const ht_xsim_config *c, book *b)
     }
 }
 
+/* Hands one datagram of the capture to the feed (a replay callback). */
+static int capture_packet(void *feed, const ht_nic_packet *pkt)
+{
+    ht_feed_on_packet(feed, pkt->payload, pkt->len, pkt->rx_tsc);
+    return 0;
+}
+
 int ht_xsim_load_capture(ht_xsim *x, const char *pcap_path, ht_error *err)
 {
-    ht_nic_config nc;
-    ht_nic_config_default(&nc);
-    nc.kind = HT_NIC_PCAP;
-    nc.path = pcap_path;
-    ht_nic *nic = ht_nic_open(&nc, err);
-    if (!nic)
-        return -1;
     ht_feed_config fc;
     ht_feed_config_default(&fc);
     ht_feed *feed = ht_feed_create(&fc, err);
-    if (!feed) {
-        ht_nic_close(nic);
+    if (!feed)
         return -1;
-    }
-    ht_nic_packet pkts[HT_NIC_BURST];
-    int n;
-    while ((n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST)) != HT_NIC_EOF) {
-        if (n < 0) {
-            ht_error_set(err, "exchange-sim: capture %s: %s", pcap_path, ht_nic_last_error(nic));
-            ht_feed_destroy(feed);
-            ht_nic_close(nic);
-            return -1;
+    const ht_nic_replay_ops ops = {.on_packet = capture_packet, .ctx = feed};
+    const int end = ht_nic_replay_file(pcap_path, &ops, NULL, err);
+    if (end < 0) {
+        if (end == HT_NIC_REPLAY_ERROR) { /* err is "PATH: what" */
+            ht_error read_err = *err;
+            ht_error_set(err, "exchange-sim: capture %s", read_err.msg);
         }
-        for (int i = 0; i < n; i++)
-            ht_feed_on_packet(feed, pkts[i].payload, pkts[i].len, pkts[i].rx_tsc);
+        ht_feed_destroy(feed);
+        return -1;
     }
     int loaded = 0;
     for (uint32_t i = 0; i < ht_feed_instrument_count(feed); i++) {
@@ -389,7 +385,6 @@ int ht_xsim_load_capture(ht_xsim *x, const char *pcap_path, ht_error *err)
     }
     xlog(x, "capture %s: %d books loaded from %u instruments", pcap_path, loaded, ht_feed_instrument_count(feed));
     ht_feed_destroy(feed);
-    ht_nic_close(nic);
     if (loaded == 0)
         return ht_error_set(err, "exchange-sim: capture %s holds no complete book", pcap_path);
     return loaded;

@@ -37,6 +37,7 @@ extern "C" {
 }
 #include "hedgetrig/black76.h"
 #include "hedgetrig/greeks.h"
+#include "hedgetrig/feed_capture.h"
 #include "hedgetrig/greeks_feed.h"
 #include "hedgetrig/positions.h"
 
@@ -385,7 +386,7 @@ void capture_book_matches_quantlib(void **)
     ht_feed *registry = ht_feed_create(NULL, &err);
     ht_capture_info info;
     const char *pcap = HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap";
-    assert_int_equal(ht_greeks_replay_capture(pcap, registry, -1.0, &info, &err), 0);
+    assert_int_equal(ht_feed_replay_capture(pcap, registry, -1.0, &info, &err), 0);
     ht_positions *book = ht_positions_load(HT_SOURCE_DIR "/examples/book_deribit_sample.csv",
                                            HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, ht_greeks_feed_lookup, registry, &err);
     if (!book)
@@ -403,7 +404,7 @@ void capture_book_matches_quantlib(void **)
             assert_non_null(g);
             ht_greeks_add_feed_forwards(g, registry);
             ht_feed *feed = ht_feed_create(NULL, &err);
-            assert_int_equal(ht_greeks_replay_capture(pcap, feed, at, &info, &err), 0);
+            assert_int_equal(ht_feed_replay_capture(pcap, feed, at, &info, &err), 0);
             const uint64_t now_ms = ht_feed_now_ms(feed);
             ht_greeks_pull_feed(g, feed);
             ht_greeks_recompute(g, now_ms);
