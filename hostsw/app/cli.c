@@ -2,16 +2,16 @@
 /* Option parsing and error reporting shared by the subcommands. */
 #include "cli.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "hedgetrig/parse.h"
 
 /* Prints "hedgetrig CMD: message" on stderr with control characters (ESC, CR, ...; not newline or tab) shown as
  * '?': a message quotes what the user or a file gave, and must not drive the terminal (escape sequences). */
@@ -65,39 +65,12 @@ int ht_cli_fail(const char *cmd, const char *fmt, ...)
     return HT_EXIT_FAIL;
 }
 
-/* True when text is a plain decimal number: [+-]digits[.digits][e[+-]digits]. strtod alone also takes hexadecimal
- * ("0x10" is 16), "inf", "nan" and leading blanks, none of which an operator means for a quantity or price. */
-static bool plain_decimal(const char *text)
-{
-    const char *p = text;
-    size_t digits = 0;
-    if (*p == '+' || *p == '-')
-        p++;
-    for (; *p >= '0' && *p <= '9'; p++)
-        digits++;
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9'; p++)
-            digits++;
-    if (digits == 0)
-        return false;
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (*p < '0' || *p > '9')
-            return false;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    return *p == '\0';
-}
-
 bool ht_cli_parse_double(const char *cmd, const char *opt, const char *text, double min, double max, double *out)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = text && plain_decimal(text) ? strtod(text, &end) : NAN;
-    if (!text || end == text || !end || *end != '\0' || errno == ERANGE || isnan(v)) {
+    /* Plain decimal only: strtod would also take hexadecimal ("0x10" is 16), "inf", "nan" and leading blanks,
+     * none of which an operator means for a quantity or price. */
+    double v;
+    if (ht_parse_double(text, 0, &v) != HT_PARSE_OK) {
         ht_cli_usage_error(cmd, "%s expects a number, got '%s'", opt, text ? text : "");
         return false;
     }
@@ -111,22 +84,15 @@ bool ht_cli_parse_double(const char *cmd, const char *opt, const char *text, dou
 
 bool ht_cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t min, uint64_t max, uint64_t *out)
 {
-    char *end = NULL;
-    errno = 0;
-    if (!text || !isdigit((unsigned char)*text)) {
+    const ht_parse_result r = ht_parse_u64(text, min, max, 0, out);
+    if (r == HT_PARSE_SYNTAX || r == HT_PARSE_UNFIT) {
         ht_cli_usage_error(cmd, "%s expects a whole number, got '%s'", opt, text ? text : "");
         return false;
     }
-    unsigned long long v = strtoull(text, &end, 10);
-    if (*end != '\0' || errno == ERANGE) {
-        ht_cli_usage_error(cmd, "%s expects a whole number, got '%s'", opt, text);
-        return false;
-    }
-    if (v < min || v > max) {
+    if (r == HT_PARSE_OUT_OF_RANGE) {
         ht_cli_usage_error(cmd, "%s must be between %" PRIu64 " and %" PRIu64 ", got %s", opt, min, max, text);
         return false;
     }
-    *out = v;
     return true;
 }
 

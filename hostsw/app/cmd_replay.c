@@ -10,6 +10,7 @@
 #include "engine_opts.h"
 #include "hedgetrig/engine.h"
 #include "hedgetrig/gateway.h"
+#include "hedgetrig/parse.h"
 #include "source.h"
 
 static const char *const g_usage =
@@ -43,21 +44,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     g_stop = 1;
-}
-
-/* Parses HOST:PORT into the gateway config. */
-static bool parse_hostport(const char *v, ht_gw_config *gw)
-{
-    const char *colon = strrchr(v, ':');
-    if (!colon || colon == v || (size_t)(colon - v) >= sizeof gw->host)
-        return false;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 1 || port > 65535)
-        return false;
-    snprintf(gw->host, sizeof gw->host, "%.*s", (int)(colon - v), v);
-    gw->port = (uint16_t)port;
-    return true;
 }
 
 int cmd_replay(int argc, char **argv)
@@ -98,7 +84,9 @@ int cmd_replay(int argc, char **argv)
             else if (!ht_cli_parse_double("replay", a, v, 1e-6, 1e9, &src.cfg.speed))
                 return HT_EXIT_USAGE;
         } else if (strcmp(a, "--fix") == 0) {
-            if (!parse_hostport(v, &cfg.gw))
+            /* The port in strtol's grammar, as replay always took it ("host: 80" and "host:+80" pass). */
+            if (ht_parse_hostport(v, HT_PARSE_STRTOL_GRAMMAR, cfg.gw.host, sizeof cfg.gw.host, &cfg.gw.port) !=
+                HT_PARSE_OK)
                 return ht_cli_usage_error("replay", "--fix expects HOST:PORT, got '%s'", v);
             cfg.venue = HT_ENGINE_VENUE_FIX;
         } else if (strcmp(a, "--journal") == 0) {

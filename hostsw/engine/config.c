@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "engine_priv.h"
-#include "hedgetrig/textfile.h"
+#include "hedgetrig/parse.h"
 
 void ht_engine_config_default(ht_engine_config *cfg)
 {
@@ -41,25 +41,17 @@ void ht_engine_config_default(ht_engine_config *cfg)
     cfg->ring_bytes = 1u << 22;
 }
 
-/* Parses a finite number. */
+/* Parses a finite number written in decimal (an underflow reads as 0). */
 static bool num(const char *v, double *out)
 {
-    char *end;
-    if (!ht_text_is_decimal(v, strlen(v)))
-        return false; /* strtod would also take hex, "inf" and leading blanks */
-    double x = strtod(v, &end);
-    if (!*v || *end || !isfinite(x))
-        return false;
-    *out = x;
-    return true;
+    return ht_parse_double(v, HT_PARSE_UNDERFLOW_OK, out) == HT_PARSE_OK;
 }
 
-/* Parses an integer in [lo, hi]. */
+/* Parses an integer in [lo, hi] (strtol's grammar: a sign may lead). */
 static bool int_in(const char *v, long lo, long hi, int *out)
 {
-    char *end;
-    long x = strtol(v, &end, 10);
-    if (!*v || *end || x < lo || x > hi)
+    int64_t x;
+    if (ht_parse_i64(v, lo, hi, HT_PARSE_STRTOL_GRAMMAR, &x) != HT_PARSE_OK)
         return false;
     *out = (int)x;
     return true;

@@ -2,10 +2,8 @@
 /* Gateway configuration: defaults, the [gateway]/[risk] sections of a config file, secrets, Deribit logon proof. */
 #include "hedgetrig/gateway.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +13,8 @@
 
 #include "hedgetrig/conf.h"
 #include "hedgetrig/digest.h"
-#include "hedgetrig/textfile.h"
 #include "hedgetrig/fix.h"
+#include "hedgetrig/textfile.h"
 
 void ht_gw_config_defaults(ht_gw_config *cfg)
 {
@@ -40,65 +38,6 @@ void ht_gw_config_defaults(ht_gw_config *cfg)
     cfg->reconnect_max_attempts = 0;
     cfg->max_msg_bytes = HT_FIX_DEFAULT_MAX_MSG;
     ht_risk_limits_defaults(&cfg->risk);
-}
-
-/* Removes leading and trailing blanks in place; returns the trimmed start. */
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    return s;
-}
-
-/* Parses an unsigned integer in [min, max]. */
-static bool parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
-{
-    char *end;
-    errno = 0;
-    if (!isdigit((unsigned char)v[0]))
-        return false;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (*end || errno || x < min || x > max)
-        return false;
-    *out = (uint32_t)x;
-    return true;
-}
-
-/* Parses a finite number >= 0. */
-static bool parse_nonneg(const char *v, double *out)
-{
-    char *end;
-    if (!ht_text_is_decimal(v, strlen(v)))
-        return false; /* strtod would also take hex, "inf" and leading blanks */
-    errno = 0;
-    double x = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(x) || x < 0)
-        return false;
-    *out = x;
-    return true;
-}
-
-/* Parses yes/no, true/false, on/off, 1/0. */
-static bool parse_bool(const char *v, bool *out)
-{
-    if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
-        return *out = true, true;
-    if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
-        return *out = false, true;
-    return false;
-}
-
-/* Copies a string value that must fit (cap-1 characters) and be non-empty unless allow_empty. */
-static bool copy_value(char *dst, size_t cap, const char *v, bool allow_empty)
-{
-    size_t n = strlen(v);
-    if (n >= cap || (!allow_empty && n == 0))
-        return false;
-    memcpy(dst, v, n + 1);
-    return true;
 }
 
 int ht_gw_check_symbol(const char *field, const char *symbol, ht_error *err)
@@ -155,7 +94,7 @@ static bool wire_value(char *dst, size_t cap, const char *key, const char *v,
         *expected = why.msg;
         return false;
     }
-    return copy_value(dst, cap, v, true);
+    return ht_conf_str(dst, cap, v, true);
 }
 
 /* Applies one key of the [gateway] section; returns false with expected filled when the value is bad,
@@ -165,21 +104,21 @@ static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, boo
     uint32_t u;
     *known = true;
     if (!strcmp(k, "host"))
-        return *expected = "a host name (1..127 characters)", copy_value(c->host, sizeof c->host, v, false);
+        return *expected = "a host name (1..127 characters)", ht_conf_str(c->host, sizeof c->host, v, false);
     if (!strcmp(k, "port"))
-        return *expected = "a port 1..65535", parse_u32(v, 1, 65535, &u) && (c->port = (uint16_t)u, true);
+        return *expected = "a port 1..65535", ht_conf_u32(v, 1, 65535, &u) && (c->port = (uint16_t)u, true);
     if (!strcmp(k, "sender_comp_id"))
         return wire_value(c->sender_comp_id, sizeof c->sender_comp_id, k, v, ht_gw_check_comp_id, expected);
     if (!strcmp(k, "target_comp_id"))
         return wire_value(c->target_comp_id, sizeof c->target_comp_id, k, v, ht_gw_check_comp_id, expected);
     if (!strcmp(k, "heartbeat_s"))
-        return *expected = "1..300", parse_u32(v, 1, 300, &c->heartbeat_s);
+        return *expected = "1..300", ht_conf_u32(v, 1, 300, &c->heartbeat_s);
     if (!strcmp(k, "cancel_on_disconnect"))
-        return *expected = "yes or no", parse_bool(v, &c->cancel_on_disconnect);
+        return *expected = "yes or no", ht_conf_bool(v, &c->cancel_on_disconnect);
     if (!strcmp(k, "reset_seq_on_logon"))
-        return *expected = "yes or no", parse_bool(v, &c->reset_seq_on_logon);
+        return *expected = "yes or no", ht_conf_bool(v, &c->reset_seq_on_logon);
     if (!strcmp(k, "journal"))
-        return *expected = "a file path (1..255 characters)", copy_value(c->journal_path, sizeof c->journal_path, v, false);
+        return *expected = "a file path (1..255 characters)", ht_conf_str(c->journal_path, sizeof c->journal_path, v, false);
     if (!strcmp(k, "journal_fsync")) {
         *expected = "never, always or interval";
         if (!strcmp(v, "never"))
@@ -191,7 +130,7 @@ static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, boo
         return false;
     }
     if (!strcmp(k, "journal_fsync_interval_ms"))
-        return *expected = "1..60000", parse_u32(v, 1, 60000, &c->journal_fsync_interval_ms);
+        return *expected = "1..60000", ht_conf_u32(v, 1, 60000, &c->journal_fsync_interval_ms);
     if (!strcmp(k, "journal_tail")) {
         *expected = "refuse or truncate";
         if (!strcmp(v, "refuse"))
@@ -201,27 +140,27 @@ static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, boo
         return false;
     }
     if (!strcmp(k, "resend_orders"))
-        return *expected = "yes or no", parse_bool(v, &c->resend_orders);
+        return *expected = "yes or no", ht_conf_bool(v, &c->resend_orders);
     if (!strcmp(k, "clordid_prefix"))
         return wire_value(c->clordid_prefix, sizeof c->clordid_prefix, k, v, ht_gw_check_clordid_prefix, expected);
     if (!strcmp(k, "qty_decimals"))
-        return *expected = "0..9", parse_u32(v, 0, 9, &u) && (c->qty_decimals = u, true);
+        return *expected = "0..9", ht_conf_u32(v, 0, 9, &u) && (c->qty_decimals = u, true);
     if (!strcmp(k, "price_decimals"))
-        return *expected = "0..9", parse_u32(v, 0, 9, &u) && (c->price_decimals = u, true);
+        return *expected = "0..9", ht_conf_u32(v, 0, 9, &u) && (c->price_decimals = u, true);
     if (!strcmp(k, "connect_timeout_ms"))
-        return *expected = "100..600000", parse_u32(v, 100, 600000, &c->connect_timeout_ms);
+        return *expected = "100..600000", ht_conf_u32(v, 100, 600000, &c->connect_timeout_ms);
     if (!strcmp(k, "reconnect_min_ms"))
-        return *expected = "10..600000", parse_u32(v, 10, 600000, &c->reconnect_min_ms);
+        return *expected = "10..600000", ht_conf_u32(v, 10, 600000, &c->reconnect_min_ms);
     if (!strcmp(k, "reconnect_max_ms"))
-        return *expected = "10..600000", parse_u32(v, 10, 600000, &c->reconnect_max_ms);
+        return *expected = "10..600000", ht_conf_u32(v, 10, 600000, &c->reconnect_max_ms);
     if (!strcmp(k, "reconnect_max_attempts"))
-        return *expected = "0..1000000", parse_u32(v, 0, 1000000, &c->reconnect_max_attempts);
+        return *expected = "0..1000000", ht_conf_u32(v, 0, 1000000, &c->reconnect_max_attempts);
     if (!strcmp(k, "max_msg_bytes"))
-        return *expected = "256..1048576", parse_u32(v, 256, 1048576, &c->max_msg_bytes);
+        return *expected = "256..1048576", ht_conf_u32(v, 256, 1048576, &c->max_msg_bytes);
     if (!strcmp(k, "kill_file"))
-        return *expected = "a file path (0..255 characters)", copy_value(c->kill_file, sizeof c->kill_file, v, true);
+        return *expected = "a file path (0..255 characters)", ht_conf_str(c->kill_file, sizeof c->kill_file, v, true);
     if (!strcmp(k, "log"))
-        return *expected = "a file path, - for stdout (0..255 characters)", copy_value(c->log_path, sizeof c->log_path, v, true);
+        return *expected = "a file path, - for stdout (0..255 characters)", ht_conf_str(c->log_path, sizeof c->log_path, v, true);
     *known = false;
     return false;
 }
@@ -241,259 +180,24 @@ static bool apply_risk_key(gw_load *load, const char *k, const char *v, bool *kn
     load->saw_collar_bps |= strcmp(k, "collar_bps") == 0;
     load->saw_require_mark |= strcmp(k, "require_mark") == 0;
     if (!strcmp(k, "require_mark"))
-        return *expected = "yes or no", parse_bool(v, &r->require_mark);
+        return *expected = "yes or no", ht_conf_bool(v, &r->require_mark);
     *expected = "a number >= 0";
     if (!strcmp(k, "max_order_qty"))
-        return parse_nonneg(v, &r->max_order_qty);
+        return ht_conf_nonneg(v, &r->max_order_qty);
     if (!strcmp(k, "max_notional"))
-        return parse_nonneg(v, &r->max_notional);
+        return ht_conf_nonneg(v, &r->max_notional);
     if (!strcmp(k, "max_position"))
-        return parse_nonneg(v, &r->max_position);
+        return ht_conf_nonneg(v, &r->max_position);
     if (!strcmp(k, "collar_bps"))
-        return parse_nonneg(v, &r->collar_bps);
+        return ht_conf_nonneg(v, &r->collar_bps);
     if (!strcmp(k, "notional_interval_ms"))
-        return *expected = "1..86400000", parse_u32(v, 1, 86400000, &r->notional_interval_ms);
+        return *expected = "1..86400000", ht_conf_u32(v, 1, 86400000, &r->notional_interval_ms);
     if (!strcmp(k, "max_orders_per_sec"))
-        return *expected = "0..100000", parse_u32(v, 0, HT_RISK_MAX_RATE, &r->max_orders_per_sec);
+        return *expected = "0..100000", ht_conf_u32(v, 0, HT_RISK_MAX_RATE, &r->max_orders_per_sec);
     if (!strcmp(k, "duplicate_window_ms"))
-        return *expected = "0..3600000", parse_u32(v, 0, 3600000, &r->duplicate_window_ms);
+        return *expected = "0..3600000", ht_conf_u32(v, 0, 3600000, &r->duplicate_window_ms);
     *known = false;
     return false;
-}
-
-/* Edit distance between a and b after folding case and '-' to '_' (capped: 9 means "far"). */
-static unsigned name_distance(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    if (na > 63 || nb > 63)
-        return 9;
-    unsigned row[64];
-    for (size_t j = 0; j <= nb; j++)
-        row[j] = (unsigned)j;
-    for (size_t i = 1; i <= na; i++) {
-        unsigned diag = row[0];
-        row[0] = (unsigned)i;
-        for (size_t j = 1; j <= nb; j++) {
-            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-            ca = ca == '-' ? '_' : ca;
-            cb = cb == '-' ? '_' : cb;
-            unsigned best = diag + (ca != cb);
-            best = row[j] + 1 < best ? row[j] + 1 : best;
-            best = row[j - 1] + 1 < best ? row[j - 1] + 1 : best;
-            diag = row[j];
-            row[j] = best;
-        }
-    }
-    return row[nb] < 9 ? row[nb] : 9;
-}
-
-/* The name of names (NULL-terminated, or stepping stride bytes through an array of structs whose first field is
- * the name) nearest to given within two edits, or NULL: the "did you mean" of a message. */
-static const char *nearest_name(const char *given, const char *const *names, size_t stride)
-{
-    const char *best = NULL;
-    unsigned best_d = 3;
-    for (const char *const *n = names; *n; n = (const char *const *)((const char *)n + stride)) {
-        unsigned d = name_distance(given, *n);
-        if (d < best_d)
-            best = *n, best_d = d;
-    }
-    return best;
-}
-
-/* Where the reader is in a file: the current section and the first line of every section and key seen. */
-typedef struct conf_state {
-    const char *path;
-    char raw[HT_CONF_MAX_LINE + 1]; /* the line being read as it is in the file (line end removed) */
-    size_t raw_len;
-    const ht_conf_section *section; /* NULL before the first header */
-    unsigned section_line[16];      /* by index in ht_conf_sections; 0 = not seen yet */
-    unsigned key_line[16][64];      /* by section and key index */
-} conf_state;
-
-/* Checks the first n bytes of the raw line are text (UTF-8, no control character but tab). */
-static int conf_text(const conf_state *st, size_t n, unsigned line_no, ht_error *err)
-{
-    ht_error why;
-    if (ht_text_check_line(st->raw, n, &why) != 0)
-        return ht_error_set(err, "config %s:%u: %s", st->path, line_no, why.msg);
-    return 0;
-}
-
-/* Copies at most 64 bytes of value for a message, each byte that is not printable ASCII shown as '?'. */
-static const char *shown(const char *value, char out[72])
-{
-    size_t k = 0;
-    for (; value[k] && k < 64; k++)
-        out[k] = value[k] >= 0x20 && value[k] < 0x7F ? value[k] : '?';
-    out[k] = '\0';
-    return out;
-}
-
-/* Index of key in section's list, or -1. */
-static int key_index(const ht_conf_section *section, const char *key)
-{
-    for (int k = 0; section->keys[k]; k++)
-        if (strcmp(section->keys[k], key) == 0)
-            return k;
-    return -1;
-}
-
-/* Handles a "[name]" line: the section must be one some command reads, given once. */
-static int conf_header(conf_state *st, char *s, unsigned line_no, ht_error *err)
-{
-    if (conf_text(st, st->raw_len, line_no, err) != 0)
-        return -1;
-    char *close = strchr(s, ']');
-    if (!close || close[1] || close - s - 1 > 63)
-        return ht_error_set(err, "config %s:%u: expected a section header like [gateway], got '%.64s'", st->path, line_no,
-                            s);
-    *close = '\0';
-    const char *name = s + 1;
-    const ht_conf_section *section = ht_conf_section_find(name);
-    if (!section) {
-        const char *near = nearest_name(name, &ht_conf_sections[0].name, sizeof ht_conf_sections[0]);
-        if (near)
-            return ht_error_set(err, "config %s:%u: unknown section [%s]; did you mean [%s]? (no command reads [%s])",
-                                st->path, line_no, name, near, name);
-        return ht_error_set(err, "config %s:%u: unknown section [%s]: no hedgetrig command reads it "
-                                 "(sections: docs/deployment.md)", st->path, line_no, name);
-    }
-    unsigned *first = &st->section_line[section - ht_conf_sections];
-    if (*first)
-        return ht_error_set(err, "config %s:%u: [%s] again (first at line %u): give each section once", st->path,
-                            line_no, name, *first);
-    *first = line_no;
-    st->section = section;
-    return 0;
-}
-
-/* Handles a "key = value" line: a listed key of the current section, given once; applied when the caller
- * reads that section. */
-static int conf_key(conf_state *st, char *s, unsigned line_no, const char *const *sections, ht_conf_apply_fn apply,
-                    void *user, ht_error *err)
-{
-    char *eq = strchr(s, '=');
-    if (!eq || eq == s)
-        return conf_text(st, st->raw_len, line_no, err) != 0
-                   ? -1
-                   : ht_error_set(err, "config %s:%u: expected 'key = value', got '%.64s'", st->path, line_no, s);
-    if (conf_text(st, (size_t)(strchr(st->raw, '=') - st->raw), line_no, err) != 0)
-        return -1;
-    *eq = '\0';
-    char *key = trim(s);
-    char *value = trim(eq + 1);
-    if (!st->section)
-        return ht_error_set(err, "config %s:%u: '%.64s' is outside any section: put it under its [section] header",
-                            st->path, line_no, key);
-    const ht_conf_section *section = st->section;
-    int k = key_index(section, key);
-    bool ours = false;
-    for (size_t i = 0; sections[i]; i++)
-        ours |= strcmp(section->name, sections[i]) == 0;
-    if (k < 0 && ours) {
-        bool known = false;
-        const char *expected = "";
-        (void)apply(user, section->name, key, value, &known, &expected);
-        if (known) /* a key added to an apply function but not to the list: say where it must go */
-            return ht_error_set(err, "config %s:%u: key '%s' in [%s] is handled but not listed in "
-                                     "hostsw/gateway/conf_keys.c (a bug: list it there and in %s)",
-                                st->path, line_no, key, section->name, section->doc);
-    }
-    if (k < 0) {
-        const char *near = nearest_name(key, section->keys, sizeof section->keys[0]);
-        return ht_error_set(err, "config %s:%u: unknown key '%.64s' in [%s]%s%s%s (keys: %s)", st->path, line_no, key,
-                            section->name, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "",
-                            section->doc);
-    }
-    unsigned *first = &st->key_line[section - ht_conf_sections][k];
-    if (*first)
-        return ht_error_set(err, "config %s:%u: %s in [%s] again (first at line %u): give each key once", st->path,
-                            line_no, key, section->name, *first);
-    *first = line_no;
-    if (ours) {
-        /* The value's own check first: a field that reaches the wire names the byte it refuses. */
-        bool known = false;
-        const char *expected = "";
-        char buf[72];
-        bool ok = apply(user, section->name, key, value, &known, &expected);
-        if (!known)
-            return ht_error_set(err, "config %s:%u: key '%s' in [%s] is listed but not handled (a bug)", st->path,
-                                line_no, key, section->name);
-        if (!ok)
-            return ht_error_set(err, "config %s:%u: %s = '%s': expected %s", st->path, line_no, key, shown(value, buf),
-                                expected);
-    }
-    return conf_text(st, st->raw_len, line_no, err);
-}
-
-/* Reads one line (len bytes) into st->raw and line, its line end removed: at most HT_CONF_MAX_LINE bytes, no
- * NUL (the rest of the text is checked once the line is parsed, so that a value's own check can name it). */
-static int conf_line_text(conf_state *st, const char *begin, size_t len, char line[HT_CONF_MAX_LINE + 1],
-                          unsigned line_no, ht_error *err)
-{
-    if (len && begin[len - 1] == '\r')
-        len--;
-    if (len > HT_CONF_MAX_LINE)
-        return ht_error_set(err, "config %s:%u: line longer than %d bytes", st->path, line_no, HT_CONF_MAX_LINE);
-    const char *nul = memchr(begin, '\0', len);
-    if (nul)
-        return ht_error_set(err, "config %s:%u: a NUL byte at column %zu", st->path, line_no, (size_t)(nul - begin) + 1);
-    memcpy(st->raw, begin, len);
-    st->raw[len] = '\0';
-    st->raw_len = len;
-    memcpy(line, begin, len + 1);
-    line[len] = '\0';
-    return 0;
-}
-
-int ht_conf_read(const char *path, const char *const *sections, ht_conf_apply_fn apply, void *user, ht_error *err)
-{
-    size_t len = 0;
-    char *text = ht_text_file_read(path, "config file", HT_CONF_MAX_FILE_BYTES, &len, err);
-    if (!text)
-        return -1;
-    int rc = 0;
-    conf_state *st = calloc(1, sizeof *st);
-    if (!st) {
-        free(text);
-        return ht_error_set(err, "config %s: out of memory", path);
-    }
-    st->path = path;
-    size_t n_sections = 0;
-    for (; ht_conf_sections[n_sections].name; n_sections++)
-        for (size_t k = 0; ht_conf_sections[n_sections].keys[k]; k++)
-            if (k >= HT_ARRAY_LEN(st->key_line[0]))
-                rc = ht_error_set(err, "config %s: [%s] lists more keys than the reader tracks", path,
-                                  ht_conf_sections[n_sections].name);
-    if (n_sections > HT_ARRAY_LEN(st->section_line))
-        rc = ht_error_set(err, "config %s: more sections than the reader tracks", path);
-    const char *p = text, *end = text + len;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        p += 3; /* a UTF-8 byte order mark, as some editors write */
-    char line[HT_CONF_MAX_LINE + 1];
-    unsigned line_no = 0;
-    while (rc == 0 && p < end) {
-        line_no++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *line_end = nl ? nl : end;
-        rc = conf_line_text(st, p, (size_t)(line_end - p), line, line_no, err);
-        p = nl ? nl + 1 : end;
-        if (rc != 0)
-            break;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
-        char *s = trim(line);
-        if (!*s) {
-            rc = conf_text(st, st->raw_len, line_no, err); /* a comment is text too */
-            continue;
-        }
-        rc = *s == '[' ? conf_header(st, s, line_no, err) : conf_key(st, s, line_no, sections, apply, user, err);
-    }
-    free(st);
-    free(text);
-    return rc;
 }
 
 /* Routes a [gateway] or [risk] key to its parser. */
@@ -519,22 +223,16 @@ int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err)
     return 0;
 }
 
-bool ht_conf_u32(const char *value, uint32_t min, uint32_t max, uint32_t *out) { return parse_u32(value, min, max, out); }
-bool ht_conf_nonneg(const char *value, double *out) { return parse_nonneg(value, out); }
-bool ht_conf_bool(const char *value, bool *out) { return parse_bool(value, out); }
-bool ht_conf_str(char *dst, size_t cap, const char *value, bool allow_empty) { return copy_value(dst, cap, value, allow_empty); }
-
-
 int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *err)
 {
     if (!secrets_path || !secrets_path[0]) {
         const char *id = getenv("HT_DERIBIT_CLIENT_ID");
         const char *secret = getenv("HT_DERIBIT_CLIENT_SECRET");
         if (id && (ht_gw_check_client_id("HT_DERIBIT_CLIENT_ID", id, err) != 0 ||
-                   !copy_value(cfg->client_id, sizeof cfg->client_id, id, false)))
+                   !ht_conf_str(cfg->client_id, sizeof cfg->client_id, id, false)))
             return -1;
         if (secret && (ht_gw_check_client_secret("HT_DERIBIT_CLIENT_SECRET", secret, err) != 0 ||
-                       !copy_value(cfg->client_secret, sizeof cfg->client_secret, secret, false)))
+                       !ht_conf_str(cfg->client_secret, sizeof cfg->client_secret, secret, false)))
             return -1;
         return 0;
     }
@@ -573,7 +271,7 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
             rc = ht_error_set(err, "secrets %s:%d: holds a NUL byte", secrets_path, line_no);
             break;
         }
-        char *s = trim(line);
+        char *s = ht_text_trim(line);
         if (!*s || *s == '#')
             continue;
         char *eq = strchr(s, '=');
@@ -583,8 +281,8 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
             break;
         }
         *eq = '\0';
-        char *key = trim(s);
-        char *value = trim(eq + 1);
+        char *key = ht_text_trim(s);
+        char *value = ht_text_trim(eq + 1);
         char field[320];
         snprintf(field, sizeof field, "secrets %s:%d: %s", secrets_path, line_no, key);
         int *first = !strcmp(key, "client_id") ? &id_line : !strcmp(key, "client_secret") ? &secret_line : NULL;
@@ -598,12 +296,12 @@ int ht_gw_secrets_load(ht_gw_config *cfg, const char *secrets_path, ht_error *er
             if (ht_gw_check_client_id(field, value, err) != 0)
                 rc = -1;
             else
-                copy_value(cfg->client_id, sizeof cfg->client_id, value, false);
+                ht_conf_str(cfg->client_id, sizeof cfg->client_id, value, false);
         } else if (!strcmp(key, "client_secret")) {
             if (ht_gw_check_client_secret(field, value, err) != 0)
                 rc = -1;
             else
-                copy_value(cfg->client_secret, sizeof cfg->client_secret, value, false);
+                ht_conf_str(cfg->client_secret, sizeof cfg->client_secret, value, false);
         } else {
             rc = ht_error_set(err, "secrets %s:%d: unknown key '%s' (client_id, client_secret)", secrets_path, line_no,
                               key);

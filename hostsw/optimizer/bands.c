@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Band formulas (Whalley-Wilmott, Zakamouline, Leland) and the strategy spec parser. Pure functions. */
-#include <errno.h>
 #include <stdint.h>
 #include <math.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 
 #include "hedgetrig/optimizer.h"
+#include "hedgetrig/parse.h"
 
 /* One second in years: the floor on time to expiry where a formula divides by it or takes its log. */
 #define TAU_FLOOR_YEARS (1.0 / HT_OPT_SECONDS_PER_YEAR)
@@ -110,7 +110,8 @@ static const char *const g_rule_names[HT_OPT_RULE_COUNT] = {
     [HT_OPT_RULE_LELAND] = "leland",
 };
 
-/* Parses a whole positive number out of [text, text+len); returns false when it is not one. */
+/* Parses a whole positive number out of [text, text+len) (whatever strtod reads: leading blanks and hexadecimal
+ * floats too); returns false when it is not one. */
 static bool parse_positive(const char *text, size_t len, double *out)
 {
     char buf[64];
@@ -118,10 +119,8 @@ static bool parse_positive(const char *text, size_t len, double *out)
         return false;
     memcpy(buf, text, len);
     buf[len] = '\0';
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (end == buf || *end != '\0' || errno == ERANGE || !isfinite(v) || !(v > 0.0))
+    double v;
+    if (ht_parse_double(buf, HT_PARSE_STRTOD_GRAMMAR, &v) != HT_PARSE_OK || !(v > 0.0))
         return false;
     *out = v;
     return true;

@@ -157,3 +157,13 @@ bool ht_text_is_decimal(const char *s, size_t n)
     }
     return i == n;
 }
+
+char *ht_text_trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "hedgetrig/common.h"
+#include "hedgetrig/conf.h" /* ht_conf_read, which ht_gw_config_load and the simulators' loaders follow */
 #include "hedgetrig/journal.h"
 #include "hedgetrig/risk.h"
 
@@ -62,21 +63,6 @@ void ht_gw_config_defaults(ht_gw_config *cfg);
  * comment; the whole file is checked as ht_conf_read says, other commands' sections included).
  * Returns 0 or -1 with err naming the file, the line and what was expected. */
 int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err);
-
-/* The config reader every command shares (rules: docs/deployment.md, "Config file rules"). Reads the regular
- * file at path (at most HT_CONF_MAX_FILE_BYTES), checks every line against ht_conf_sections (include/hedgetrig/
- * conf.h: unknown sections and keys, keys outside a section, repeats, bytes that are not text are errors) and
- * calls apply for every key of the listed sections (NULL-terminated list); apply returns false with *expected
- * describing a bad value (and sets *known false for a key it does not handle, which is a bug once listed).
- * Returns 0 or -1 with err naming the file, the line and what was expected. */
-typedef bool (*ht_conf_apply_fn)(void *user, const char *section, const char *key, const char *value, bool *known,
-                                 const char **expected);
-int ht_conf_read(const char *path, const char *const *sections, ht_conf_apply_fn apply, void *user, ht_error *err);
-/* Value parsers for apply functions: unsigned in [min, max]; finite >= 0; yes/no; a string of at most cap-1. */
-bool ht_conf_u32(const char *value, uint32_t min, uint32_t max, uint32_t *out);
-bool ht_conf_nonneg(const char *value, double *out);
-bool ht_conf_bool(const char *value, bool *out);
-bool ht_conf_str(char *dst, size_t cap, const char *value, bool allow_empty);
 
 /* The string grammar of every config value that reaches the wire (docs/gateway.md, "String grammar"): field
  * names the input in the error ("--symbol", "Symbol (55)"). 0, or -1 with err naming the byte and its offset.

@@ -28,6 +28,9 @@ int ht_text_check_line(const char *s, size_t n, ht_error *why);
  * before the exponent. strtod alone would also take "inf", "nan", hex floats and leading blanks. */
 bool ht_text_is_decimal(const char *s, size_t n);
 
+/* Removes leading and trailing white space (isspace) of s in place; returns the trimmed start. */
+char *ht_text_trim(char *s);
+
 #ifdef __cplusplus
 }
 #endif

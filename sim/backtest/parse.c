@@ -1,29 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* Parsers of the backtest's text inputs: the book file and the model spec. */
-#include <errno.h>
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "hedgetrig/backtest.h"
+#include "hedgetrig/parse.h"
 
 #define MAX_LINE 256
 #define MAX_MODEL_PARAMS 5
 
-/* Parses a whole number out of a NUL-terminated field (spaces around it allowed); false when it is not one. */
+/* Parses a whole number out of a NUL-terminated field (spaces around it allowed, and whatever else strtod reads:
+ * hexadecimal floats); false when it is not one. */
 static bool parse_number(const char *text, double *out)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (end == text)
-        return false;
-    while (*end == ' ' || *end == '\t')
-        end++;
-    if (*end != '\0' || errno == ERANGE || !isfinite(v))
-        return false;
-    *out = v;
-    return true;
+    return ht_parse_double(text, HT_PARSE_STRTOD_GRAMMAR | HT_PARSE_TRAILING_BLANKS, out) == HT_PARSE_OK;
 }
 
 /* Splits a NUL-terminated line at commas in place; returns the number of fields (at most max). */

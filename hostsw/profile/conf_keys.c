@@ -36,7 +36,7 @@ static const char *const k_source[] = {"kind", "path", "groups", "ports", "derib
                                        "rcvbuf_bytes", "eal", "port_id", "mbufs", "idle_eof_ms", "speed", NULL};
 static const char *const k_threads[] = {"enabled", "hot_cpu", "slow_cpu", "ring_bytes", "slow_idle_us", NULL};
 static const char *const k_status[] = {"interval_s", "counters_file", NULL};
-/* [market]: sim/market/market.c (its ht_mkt_config_keys, which the tests compare with this list). */
+/* [market]: sim/market/market_config.c (its ht_mkt_config_keys, which the tests compare with this list). */
 static const char *const k_market[] = {
     "seed", "start_ms", "step_ms", "steps", "spot_usd", "vol", "jumps_per_day", "jump_stdev", "atm_iv",
     "iv_reversion", "iv_vol_of_vol", "skew", "smile", "perp_premium", "future_carry", "expiry_days", "future_days",
