@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* `hedgetrig exchange-sim`: runs the exchange simulator (a FIX 4.4 acceptor that fills IOC orders) until stopped. */
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,112 +49,119 @@ static void on_stop_signal(int signo)
     g_stop = 1;
 }
 
-int cmd_exchange_sim(int argc, char **argv)
+/* The options that are not fields of the simulator's config. */
+typedef struct xsim_opts {
+    uint64_t duration_s; /* 0: until a signal */
+    const char *secrets, *book_pcap;
+} xsim_opts;
+
+/* Reads one option whose value is a number into cfg (or opts). False when opt is not such an option; *rc is
+ * HT_EXIT_USAGE when its value was bad (already reported). */
+static bool parse_number_option(ht_xsim_config *cfg, xsim_opts *opts, const char *opt, const char *v, int *rc)
 {
-    if (ht_cli_wants_help(argc, argv)) {
-        fputs(k_xsim_usage, stdout);
-        return HT_EXIT_OK;
+    static const struct {
+        const char *opt;
+        bool whole;      /* a uint32_t, else a double */
+        double min, max; /* the option's range (whole numbers for a uint32_t) */
+        size_t off;      /* of the field in ht_xsim_config */
+    } numbers[] = {
+        {"--latency-us", true, 0, 10000000, offsetof(ht_xsim_config, latency_us)},
+        {"--fee-bps", false, 0, 10000, offsetof(ht_xsim_config, fee_bps)},
+        {"--max-fill-qty", false, 0, 1e15, offsetof(ht_xsim_config, max_fill_qty)},
+        {"--mid", false, 0, 1e15, offsetof(ht_xsim_config, default_mid)},
+        {"--spread", false, 1e-12, 1e15, offsetof(ht_xsim_config, default_spread)},
+        {"--level-qty", false, 1e-12, 1e15, offsetof(ht_xsim_config, default_level_qty)},
+        {"--levels", true, 1, HT_XSIM_MAX_LEVELS, offsetof(ht_xsim_config, default_levels)},
+        {"--logon-timeout-ms", true, 100, 600000, offsetof(ht_xsim_config, logon_timeout_ms)},
+        {"--max-connections", true, 1, HT_XSIM_MAX_CONNECTIONS, offsetof(ht_xsim_config, max_connections)},
+        {"--max-bad-messages", true, 1, 1000, offsetof(ht_xsim_config, max_bad_messages)},
+    };
+    uint64_t u;
+    *rc = HT_EXIT_USAGE;
+    for (size_t k = 0; k < HT_ARRAY_LEN(numbers); k++) {
+        if (strcmp(opt, numbers[k].opt) != 0)
+            continue;
+        void *field = (char *)cfg + numbers[k].off;
+        if (!numbers[k].whole && ht_cli_parse_double("exchange-sim", opt, v, numbers[k].min, numbers[k].max, field))
+            *rc = HT_EXIT_OK;
+        else if (numbers[k].whole &&
+                 ht_cli_parse_u64("exchange-sim", opt, v, (uint64_t)numbers[k].min, (uint64_t)numbers[k].max, &u))
+            *rc = HT_EXIT_OK, *(uint32_t *)field = (uint32_t)u;
+        return true;
     }
-    ht_xsim_config cfg;
-    ht_xsim_config_defaults(&cfg);
+    if (!strcmp(opt, "--port")) {
+        if (ht_cli_parse_u64("exchange-sim", opt, v, 0, 65535, &u))
+            *rc = HT_EXIT_OK, cfg->port = (uint16_t)u;
+        return true;
+    }
+    if (!strcmp(opt, "--duration-s")) {
+        if (ht_cli_parse_u64("exchange-sim", opt, v, 1, 86400 * 365, &opts->duration_s))
+            *rc = HT_EXIT_OK;
+        return true;
+    }
+    *rc = HT_EXIT_OK;
+    return false;
+}
+
+/* Reads the options over cfg, after the config file (--config, read first wherever it stands, so the options
+ * win). HT_EXIT_OK, or HT_EXIT_USAGE after printing what was wrong. */
+static int parse_options(int argc, char **argv, ht_xsim_config *cfg, xsim_opts *opts)
+{
     ht_error err;
     for (int i = 1; i + 1 < argc; i += 2)
-        if (!strcmp(argv[i], "--config") && ht_xsim_config_load(&cfg, argv[i + 1], &err) != 0)
+        if (!strcmp(argv[i], "--config") && ht_xsim_config_load(cfg, argv[i + 1], &err) != 0)
             return ht_cli_usage_error("exchange-sim", "%s", err.msg);
-    uint64_t duration_s = 0;
-    const char *secrets = NULL, *book_pcap = NULL;
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i];
         if (i + 1 >= argc)
             return ht_cli_usage_error("exchange-sim", "%s needs a value", opt);
         const char *v = argv[++i];
-        uint64_t u;
+        int rc = HT_EXIT_OK;
         if (!strcmp(opt, "--config"))
             continue;
         if (!strcmp(opt, "--host")) {
-            if (strlen(v) >= sizeof cfg.bind_host || !ht_xsim_valid_host(v))
+            if (strlen(v) >= sizeof cfg->bind_host || !ht_xsim_valid_host(v))
                 return ht_cli_usage_error("exchange-sim", "--host '%s' is not an IPv4 address (e.g. 127.0.0.1)", v);
-            snprintf(cfg.bind_host, sizeof cfg.bind_host, "%s", v);
-        } else if (!strcmp(opt, "--port")) {
-            if (!ht_cli_parse_u64("exchange-sim", opt, v, 0, 65535, &u))
-                return HT_EXIT_USAGE;
-            cfg.port = (uint16_t)u;
+            snprintf(cfg->bind_host, sizeof cfg->bind_host, "%s", v);
         } else if (!strcmp(opt, "--comp-id")) {
             ht_error bad;
             if (ht_gw_check_comp_id("--comp-id", v, &bad) != 0)
                 return ht_cli_usage_error("exchange-sim", "%s", bad.msg);
-            snprintf(cfg.comp_id, sizeof cfg.comp_id, "%s", v);
-        } else if (!strcmp(opt, "--latency-us")) {
-            if (!ht_cli_parse_u64("exchange-sim", opt, v, 0, 10000000, &u))
-                return HT_EXIT_USAGE;
-            cfg.latency_us = (uint32_t)u;
-        } else if (!strcmp(opt, "--fee-bps")) {
-            if (!ht_cli_parse_double("exchange-sim", opt, v, 0, 10000, &cfg.fee_bps))
-                return HT_EXIT_USAGE;
-        } else if (!strcmp(opt, "--max-fill-qty")) {
-            if (!ht_cli_parse_double("exchange-sim", opt, v, 0, 1e15, &cfg.max_fill_qty))
-                return HT_EXIT_USAGE;
-        } else if (!strcmp(opt, "--mid")) {
-            if (!ht_cli_parse_double("exchange-sim", opt, v, 0, 1e15, &cfg.default_mid))
-                return HT_EXIT_USAGE;
-        } else if (!strcmp(opt, "--spread")) {
-            if (!ht_cli_parse_double("exchange-sim", opt, v, 1e-12, 1e15, &cfg.default_spread))
-                return HT_EXIT_USAGE;
-        } else if (!strcmp(opt, "--level-qty")) {
-            if (!ht_cli_parse_double("exchange-sim", opt, v, 1e-12, 1e15, &cfg.default_level_qty))
-                return HT_EXIT_USAGE;
-        } else if (!strcmp(opt, "--levels")) {
-            if (!ht_cli_parse_u64("exchange-sim", opt, v, 1, HT_XSIM_MAX_LEVELS, &u))
-                return HT_EXIT_USAGE;
-            cfg.default_levels = (uint32_t)u;
-        } else if (!strcmp(opt, "--logon-timeout-ms")) {
-            if (!ht_cli_parse_u64("exchange-sim", opt, v, 100, 600000, &u))
-                return HT_EXIT_USAGE;
-            cfg.logon_timeout_ms = (uint32_t)u;
-        } else if (!strcmp(opt, "--max-connections")) {
-            if (!ht_cli_parse_u64("exchange-sim", opt, v, 1, HT_XSIM_MAX_CONNECTIONS, &u))
-                return HT_EXIT_USAGE;
-            cfg.max_connections = (uint32_t)u;
-        } else if (!strcmp(opt, "--max-bad-messages")) {
-            if (!ht_cli_parse_u64("exchange-sim", opt, v, 1, 1000, &u))
-                return HT_EXIT_USAGE;
-            cfg.max_bad_messages = (uint32_t)u;
+            snprintf(cfg->comp_id, sizeof cfg->comp_id, "%s", v);
         } else if (!strcmp(opt, "--record")) {
-            if (!ht_cli_copy("exchange-sim", opt, v, cfg.record_path, sizeof cfg.record_path))
+            if (!ht_cli_copy("exchange-sim", opt, v, cfg->record_path, sizeof cfg->record_path))
                 return HT_EXIT_USAGE;
         } else if (!strcmp(opt, "--book-pcap")) {
-            book_pcap = v;
+            opts->book_pcap = v;
         } else if (!strcmp(opt, "--secrets")) {
-            secrets = v;
-        } else if (!strcmp(opt, "--duration-s")) {
-            if (!ht_cli_parse_u64("exchange-sim", opt, v, 1, 86400 * 365, &duration_s))
-                return HT_EXIT_USAGE;
-        } else {
+            opts->secrets = v;
+        } else if (!parse_number_option(cfg, opts, opt, v, &rc)) {
             return ht_cli_usage_error("exchange-sim", "unknown option '%s'", opt);
         }
+        if (rc != HT_EXIT_OK)
+            return rc;
     }
-    if (secrets) {
-        ht_gw_config creds;
-        ht_gw_config_defaults(&creds);
-        if (ht_gw_secrets_load(&creds, secrets, &err) != 0)
-            return ht_cli_fail("exchange-sim", "%s", err.msg);
-        memcpy(cfg.client_id, creds.client_id, sizeof cfg.client_id);
-        memcpy(cfg.client_secret, creds.client_secret, sizeof cfg.client_secret);
-        explicit_bzero(creds.client_secret, sizeof creds.client_secret);
-    }
-    cfg.log = stderr;
-    ht_xsim *x = ht_xsim_create(&cfg, &err);
-    if (!x)
+    return HT_EXIT_OK;
+}
+
+/* Copies the client id and secret of a secrets file into cfg. HT_EXIT_OK or HT_EXIT_FAIL after printing why. */
+static int load_secrets(ht_xsim_config *cfg, const char *secrets)
+{
+    ht_error err;
+    ht_gw_config creds;
+    ht_gw_config_defaults(&creds);
+    if (ht_gw_secrets_load(&creds, secrets, &err) != 0)
         return ht_cli_fail("exchange-sim", "%s", err.msg);
-    if (book_pcap) {
-        int books = ht_xsim_load_capture(x, book_pcap, &err);
-        if (books < 0) {
-            ht_xsim_destroy(x);
-            return ht_cli_fail("exchange-sim", "%s", err.msg);
-        }
-        printf("exchange-sim: %d books loaded from %s\n", books, book_pcap);
-    }
-    printf("exchange-sim: listening on %s:%u as %s\n", cfg.bind_host, ht_xsim_port(x), cfg.comp_id);
+    memcpy(cfg->client_id, creds.client_id, sizeof cfg->client_id);
+    memcpy(cfg->client_secret, creds.client_secret, sizeof cfg->client_secret);
+    explicit_bzero(creds.client_secret, sizeof creds.client_secret);
+    return HT_EXIT_OK;
+}
+
+/* Runs the simulator until a signal or the duration ends, then prints its counts. */
+static void serve(ht_xsim *x, const ht_xsim_config *cfg, uint64_t duration_s)
+{
+    printf("exchange-sim: listening on %s:%u as %s\n", cfg->bind_host, ht_xsim_port(x), cfg->comp_id);
     fflush(stdout);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -171,6 +179,36 @@ int cmd_exchange_sim(int argc, char **argv)
            "refused, %llu peers closed\n", (unsigned long long)st.orders, (unsigned long long)st.executions,
            (unsigned long long)st.rejects, st.filled_qty, (unsigned long long)st.refused_connections,
            (unsigned long long)st.closed_peers);
+}
+
+int cmd_exchange_sim(int argc, char **argv)
+{
+    if (ht_cli_wants_help(argc, argv)) {
+        fputs(k_xsim_usage, stdout);
+        return HT_EXIT_OK;
+    }
+    ht_xsim_config cfg;
+    ht_xsim_config_defaults(&cfg);
+    xsim_opts opts = {0};
+    int rc = parse_options(argc, argv, &cfg, &opts);
+    if (rc == HT_EXIT_OK && opts.secrets)
+        rc = load_secrets(&cfg, opts.secrets);
+    if (rc != HT_EXIT_OK)
+        return rc;
+    cfg.log = stderr;
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&cfg, &err);
+    if (!x)
+        return ht_cli_fail("exchange-sim", "%s", err.msg);
+    if (opts.book_pcap) {
+        int books = ht_xsim_load_capture(x, opts.book_pcap, &err);
+        if (books < 0) {
+            ht_xsim_destroy(x);
+            return ht_cli_fail("exchange-sim", "%s", err.msg);
+        }
+        printf("exchange-sim: %d books loaded from %s\n", books, opts.book_pcap);
+    }
+    serve(x, &cfg, opts.duration_s);
     ht_xsim_destroy(x);
     return HT_EXIT_OK;
 }
