@@ -107,17 +107,13 @@ static long data_field_length(const ht_fix_msg *msg, uint32_t tag, const char *b
     return v;
 }
 
-ht_fix_parse_status ht_fix_parse(const char *buf, size_t len, size_t max_msg, ht_fix_msg *msg, size_t *consumed,
-                                 ht_error *err)
+/* Checks the frame of the first message of buf[0..len): BeginString, BodyLength, the CheckSum field where BodyLength
+ * says and its value. On HT_FIX_PARSE_OK, *body_start and *body_len locate the body and *consumed is the message's
+ * length; on HT_FIX_PARSE_BAD, *consumed is what to drop (see ht_fix_parse). */
+static ht_fix_parse_status parse_frame(const char *buf, size_t len, size_t max_msg, size_t *body_start,
+                                       size_t *body_len, size_t *consumed, ht_error *err)
 {
     char shown[16];
-    *consumed = 0;
-    if (max_msg == 0)
-        max_msg = HT_FIX_DEFAULT_MAX_MSG;
-    if (max_msg > HT_FIX_HARD_MAX_MSG)
-        max_msg = HT_FIX_HARD_MAX_MSG;
-    if (len == 0)
-        return HT_FIX_PARSE_INCOMPLETE;
     size_t n = len < BEGIN_LEN ? len : BEGIN_LEN;
     if (memcmp(buf, k_begin, n) != 0) {
         *consumed = resync_length(buf, len);
@@ -134,10 +130,10 @@ ht_fix_parse_status ht_fix_parse(const char *buf, size_t len, size_t max_msg, ht
                HT_FIX_PARSE_BAD;
     }
     size_t p = BEGIN_LEN + 2;
-    size_t body_len = 0;
     size_t digits = 0;
+    *body_len = 0;
     while (p < len && buf[p] >= '0' && buf[p] <= '9' && digits < 8) {
-        body_len = body_len * 10 + (size_t)(buf[p] - '0');
+        *body_len = *body_len * 10 + (size_t)(buf[p] - '0');
         p++;
         digits++;
     }
@@ -149,37 +145,38 @@ ht_fix_parse_status ht_fix_parse(const char *buf, size_t len, size_t max_msg, ht
                             BEGIN_LEN + 2, printable(buf + BEGIN_LEN + 2, len - BEGIN_LEN - 2, shown)),
                HT_FIX_PARSE_BAD;
     }
-    size_t body_start = p + 1;
-    size_t total = body_start + body_len + HT_FIX_TRAILER_BYTES;
+    *body_start = p + 1;
+    size_t total = *body_start + *body_len + HT_FIX_TRAILER_BYTES;
     if (total > max_msg) {
         *consumed = resync_length(buf, len);
-        return ht_error_set(err, "BodyLength %zu makes a %zu-byte message, over the %zu-byte limit", body_len,
+        return ht_error_set(err, "BodyLength %zu makes a %zu-byte message, over the %zu-byte limit", *body_len,
                             total, max_msg),
                HT_FIX_PARSE_BAD;
     }
     if (len < total)
         return HT_FIX_PARSE_INCOMPLETE;
-    const char *trailer = buf + body_start + body_len;
-    if (body_len == 0 || trailer[-1] != HT_FIX_SOH || memcmp(trailer, "10=", 3) != 0 || trailer[6] != HT_FIX_SOH ||
+    const char *trailer = buf + *body_start + *body_len;
+    if (*body_len == 0 || trailer[-1] != HT_FIX_SOH || memcmp(trailer, "10=", 3) != 0 || trailer[6] != HT_FIX_SOH ||
         trailer[3] < '0' || trailer[3] > '9' || trailer[4] < '0' || trailer[4] > '9' || trailer[5] < '0' ||
         trailer[5] > '9') {
         *consumed = resync_length(buf, len);
-        return ht_error_set(err, "BodyLength %zu does not end at the CheckSum field: offset %zu holds '%s'", body_len,
-                            body_start + body_len, printable(trailer - 1, 8, shown)),
+        return ht_error_set(err, "BodyLength %zu does not end at the CheckSum field: offset %zu holds '%s'",
+                            *body_len, *body_start + *body_len, printable(trailer - 1, 8, shown)),
                HT_FIX_PARSE_BAD;
     }
     unsigned want = (unsigned)((trailer[3] - '0') * 100 + (trailer[4] - '0') * 10 + (trailer[5] - '0'));
-    unsigned got = ht_fix_checksum(buf, body_start + body_len);
+    unsigned got = ht_fix_checksum(buf, *body_start + *body_len);
     *consumed = total;
     if (want != got)
         return ht_error_set(err, "CheckSum (10) is %03u, the bytes sum to %03u", want, got), HT_FIX_PARSE_BAD;
+    return HT_FIX_PARSE_OK;
+}
 
-    msg->buf = buf;
-    msg->len = total;
-    msg->n_fields = 0;
-    msg->msg_type[0] = '\0';
-    size_t end = body_start + body_len;
-    p = body_start;
+/* Splits the body buf[p..end) into msg's fields: "tag=value<SOH>" each, data fields sized by their length fields,
+ * MsgType first. HT_FIX_PARSE_OK, or HT_FIX_PARSE_BAD with err. */
+static ht_fix_parse_status parse_fields(const char *buf, size_t p, size_t end, ht_fix_msg *msg, ht_error *err)
+{
+    char shown[16];
     while (p < end) {
         size_t tag_at = p;
         uint32_t tag = 0;
@@ -214,6 +211,29 @@ ht_fix_parse_status ht_fix_parse(const char *buf, size_t len, size_t max_msg, ht
         msg->fields[msg->n_fields++] = (ht_fix_field){tag, (uint32_t)value_at, (uint32_t)(p - value_at)};
         p++;
     }
+    return HT_FIX_PARSE_OK;
+}
+
+ht_fix_parse_status ht_fix_parse(const char *buf, size_t len, size_t max_msg, ht_fix_msg *msg, size_t *consumed,
+                                 ht_error *err)
+{
+    *consumed = 0;
+    if (max_msg == 0)
+        max_msg = HT_FIX_DEFAULT_MAX_MSG;
+    if (max_msg > HT_FIX_HARD_MAX_MSG)
+        max_msg = HT_FIX_HARD_MAX_MSG;
+    if (len == 0)
+        return HT_FIX_PARSE_INCOMPLETE;
+    size_t body_start = 0, body_len = 0;
+    ht_fix_parse_status st = parse_frame(buf, len, max_msg, &body_start, &body_len, consumed, err);
+    if (st != HT_FIX_PARSE_OK)
+        return st;
+    msg->buf = buf;
+    msg->len = *consumed;
+    msg->n_fields = 0;
+    msg->msg_type[0] = '\0';
+    if (parse_fields(buf, body_start, body_start + body_len, msg, err) != HT_FIX_PARSE_OK)
+        return HT_FIX_PARSE_BAD;
     const ht_fix_field *type = &msg->fields[0];
     if (type->len > 2)
         return ht_error_set(err, "offset %u: MsgType (35) '%.*s' is longer than 2 characters", type->off,

@@ -37,6 +37,20 @@ enum ht_fix_tag {
     HT_TAG_PASSWORD = 554, HT_TAG_QTY_TYPE = 854, HT_TAG_CANCEL_ON_DISCONNECT = 9001,
 };
 
+/* MsgType (35) values the gateway and the exchange simulator use (FIX 4.4). */
+#define HT_FIX_MSG_HEARTBEAT "0"
+#define HT_FIX_MSG_TEST_REQUEST "1"
+#define HT_FIX_MSG_RESEND_REQUEST "2"
+#define HT_FIX_MSG_REJECT "3"
+#define HT_FIX_MSG_SEQUENCE_RESET "4"
+#define HT_FIX_MSG_LOGOUT "5"
+#define HT_FIX_MSG_EXECUTION_REPORT "8"
+#define HT_FIX_MSG_ORDER_CANCEL_REJECT "9"
+#define HT_FIX_MSG_LOGON "A"
+#define HT_FIX_MSG_NEW_ORDER_SINGLE "D"
+#define HT_FIX_MSG_ORDER_CANCEL_REQUEST "F"
+#define HT_FIX_MSG_BUSINESS_MESSAGE_REJECT "j"
+
 /* One field of a parsed message: value is buf[off .. off+len) of the message (not NUL-terminated). */
 typedef struct ht_fix_field {
     uint32_t tag;
@@ -207,6 +221,45 @@ int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *tar
 const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
                               uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
                               double price, size_t *len);
+
+/* ---- session layer shared by the initiator (hostsw/gateway) and the acceptor (sim/exchange) ---- */
+
+/* Starts a message of type msg_type in buf (capacity cap) with the standard header: SenderCompID (49) sender,
+ * TargetCompID (56) target, MsgSeqNum (34) seq, SendingTime (52) wall_ns. */
+void ht_fix_begin_session_msg(ht_fix_writer *w, char *buf, size_t cap, const char *msg_type, const char *sender,
+                              const char *target, uint64_t seq, uint64_t wall_ns);
+
+/* What one side of a session holds for an outbound sequence number, as its answer to a ResendRequest sees it. */
+typedef enum ht_fix_resend_kind {
+    HT_FIX_RESEND_STOP = -1,    /* a failure: the answer ends here (the side has logged why) */
+    HT_FIX_RESEND_GAP_FILL = 0, /* nothing to send again (admin, unknown, or withheld): gap-filled */
+    HT_FIX_RESEND_MESSAGE = 1,  /* a stored message to send again with PossDupFlag */
+} ht_fix_resend_kind;
+
+/* One side's answer to a ResendRequest: its CompIDs, the buffer messages are written in, and how it reaches its
+ * stored messages and its socket. */
+typedef struct ht_fix_resend_source {
+    const char *sender;  /* SenderCompID (49) of what is sent */
+    const char *target;  /* TargetCompID (56) */
+    char *buf;           /* where the resent messages and gap fills are written (capacity cap) */
+    size_t cap;
+    void *user;
+    /* What seq holds (may act on it: the gateway voids an order it gap-fills). */
+    ht_fix_resend_kind (*classify)(void *user, uint64_t seq);
+    /* Parses the stored message of seq (classified HT_FIX_RESEND_MESSAGE) into *stored, whose bytes the side keeps
+     * until the next call. 0; 1 when nothing is sent for seq (and the gap before it is closed); -1 to stop. */
+    int (*load)(void *user, uint64_t seq, ht_fix_msg *stored);
+    /* Sends finished bytes. 0, or -1 to stop. */
+    int (*send)(void *user, const char *bytes, size_t len);
+} ht_fix_resend_source;
+
+/* Answers a ResendRequest for [begin, end] (begin 0 counts as 1; end is clamped by the caller): every sequence
+ * number classified HT_FIX_RESEND_MESSAGE is resent with PossDupFlag (43) Y, OrigSendingTime (122) = its SendingTime,
+ * a new header and its other fields as stored (PossDupFlag, OrigSendingTime and PossResend (97) of the stored one
+ * dropped); each run of the others is covered by one SequenceReset-GapFill (35=4, 43=Y, 123=Y, NewSeqNo (36) = the
+ * next sequence number not covered) sent as the run's first sequence number. *resent (may be NULL) counts the
+ * messages resent. Returns 0, or -1 when a callback stopped it or a message did not fit the buffer. */
+int ht_fix_answer_resend(const ht_fix_resend_source *src, uint64_t begin, uint64_t end, unsigned *resent);
 
 /* Copies a message for logging with the values of secret-bearing tags (554 Password, 96 RawData) replaced
  * by '*' and SOH shown as '|'. out has capacity cap (NUL-terminated, truncated). Returns out. */

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/* Inside the gateway (not installed): the state of one FIX initiator and what its files share. gateway.c holds the
+ * life cycle and accessors, gw_session.c the session (socket, logon, heartbeats, sequence numbers, resend),
+ * gw_orders.c instruments, open orders and execution reports, gw_journal.c the journal records and their replay,
+ * gw_kill.c the kill switch. */
+#ifndef HEDGETRIG_GW_PRIV_H
+#define HEDGETRIG_GW_PRIV_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "hedgetrig/fix.h"
+#include "hedgetrig/gateway.h"
+#include "hedgetrig/journal.h"
+#include "hedgetrig/risk.h"
+
+/* Journal record types (payload layouts in docs/gateway.md). */
+enum {
+    JREC_HEADER = 1,   /* "sender\0target\0session\0" (journals before session tags end after target) */
+    JREC_OUT = 2,      /* u64 seq, u64 clordid, u8 kind, [message bytes for orders and cancels] */
+    JREC_IN = 3,       /* jrec_in */
+    JREC_RESERVE = 4,  /* u64: ClOrdIDs below this number are used */
+    JREC_SEQ_RESET = 5,/* u64 next_out, u64 next_in */
+    JREC_VOID = 6,     /* u64 clordid: gap-filled, never reached the venue */
+};
+
+/* Inbound record: enough to rebuild positions and open orders. */
+typedef struct jrec_in {
+    uint64_t seq;
+    uint64_t clordid;
+    double last_qty;
+    double last_px;
+    double cum_qty;
+    char msg_type[2];
+    char exec_type;
+    char ord_status;
+    int8_t side; /* +1 / -1 / 0 */
+    char symbol[HT_GW_SYMBOL_BYTES];
+} jrec_in;
+
+#define CLORDID_BLOCK 1024
+#define RX_CAP (1u << 21)
+#define TX_CAP (1u << 20)
+#define OUT_INDEX_INITIAL 4096
+#define MAX_BAD_IN_A_ROW 50
+#define SESSION_TAG_CHARS 12 /* 7 base-32 digits of the creation second, 5 of random bits */
+
+typedef struct instrument {
+    char symbol[HT_GW_SYMBOL_BYTES];
+    size_t symbol_len;
+    double position;
+    double open_buy;  /* open quantity, >= 0 */
+    double open_sell; /* open quantity, >= 0 */
+} instrument;
+
+typedef struct open_order {
+    uint64_t clordid;   /* 0 = free slot */
+    uint64_t seq;
+    int inst;
+    int8_t side;
+    double qty;
+    double price;
+    double cum_qty;
+} open_order;
+
+/* Where an outbound message of a sequence number lives in the journal. */
+typedef struct out_entry {
+    uint64_t seq;
+    uint64_t clordid;
+    uint64_t offset;  /* record offset; 0 with len 0 for admin messages */
+    uint32_t len;     /* message bytes */
+    char kind;        /* 'A' admin, 'D' order, 'F' cancel */
+} out_entry;
+
+struct ht_gw {
+    ht_gw_config cfg;
+    ht_journal *journal;
+    ht_risk *risk;
+    ht_fix_nos_encoder nos;
+    FILE *log;
+    bool own_log;
+    uint64_t risk_clock_ns; /* the risk windows' clock when set (ht_gw_set_risk_clock), else 0 */
+    char session_tag[SESSION_TAG_CHARS + 1]; /* the journal's ClOrdID session tag ("" in an old journal) */
+    char clordid_head[40];  /* clordid_prefix + session_tag + '-' (just the prefix in an old journal) */
+    size_t clordid_head_len;
+    char last_problem[512]; /* why the session last went down or was refused, with the remedy when known */
+    int pid_fd;             /* the locked pid file next to the journal (-1 before it is taken) */
+    char pid_path[272];     /* <journal>.pid */
+
+    ht_gw_state state;
+    int fd;
+    uint64_t next_out;
+    uint64_t next_in;
+    uint64_t next_clordid;
+    uint64_t reserved_clordid;
+    uint64_t orders_journaled;
+
+    /* timers, CLOCK_MONOTONIC ns */
+    uint64_t state_since_ns;
+    uint64_t reconnect_at_ns;
+    uint32_t reconnect_delay_ms;
+    uint32_t failed_attempts;
+    uint64_t last_rx_ns;
+    uint64_t last_tx_ns;
+    uint64_t test_req_sent_ns;
+    uint64_t test_req_counter;
+    uint64_t kill_check_ns;
+    sig_atomic_t kill_signals_seen; /* g_kill_signal when this gateway last engaged or was rearmed */
+    uint32_t heartbeat_s; /* negotiated */
+
+    bool resend_pending;
+    uint64_t resend_until;
+    uint64_t resend_asked_ns;
+    uint32_t bad_in_a_row;
+    bool logon_answered;
+    bool debug_skip_out;
+    bool debug_drop_in;
+    ht_gw_crash_point crash_at; /* ht_gw_debug_crash_at: the armed point, and arrivals left before SIGKILL */
+    uint64_t crash_countdown;
+
+    instrument inst[HT_GW_MAX_INSTRUMENTS];
+    int n_inst;
+    open_order orders[HT_GW_MAX_OPEN_ORDERS];
+    size_t n_open;
+
+    out_entry *out_index;
+    size_t out_count;
+    size_t out_cap;
+
+    ht_gw_fill_fn fill_fn;
+    void *fill_user;
+
+    char *rx;
+    size_t rx_len;
+    char *tx;
+    size_t tx_len;
+    char scratch[8192];
+    char resend_stored[4096]; /* the journaled record of a message being resent */
+    char nos_buf[HT_FIX_NOS_BUFFER_BYTES];
+};
+
+/* Bytes of a JREC_OUT record before the message: u64 seq, u64 clordid, u8 kind. */
+#define JREC_OUT_HEAD_BYTES 17
+
+/* The crash test hook: SIGKILL on the armed arrival at point (ht_gw_debug_crash_at). */
+#define CRASH_POINT(gw, point)                                                                                \
+    do {                                                                                                      \
+        if (HT_UNLIKELY((gw)->crash_at == (point)) && --(gw)->crash_countdown == 0)                            \
+            kill(getpid(), SIGKILL);                                                                          \
+    } while (0)
+
+/* ---- gateway.c: life cycle ---- */
+
+/* Writes one timestamped line to the session log. */
+void gw_log(ht_gw *gw, const char *fmt, ...) HT_PRINTF(2, 3);
+/* Adds an event to the caller's array if there is room (NULL when there is none). */
+ht_gw_event *gw_push_event(ht_gw_event *ev, int max, int *n, ht_gw_event_type type);
+
+/* ---- gw_session.c: socket, session messages ---- */
+
+void gw_close_socket(ht_gw *gw);
+void gw_set_state(ht_gw *gw, ht_gw_state s);
+/* Drops the connection and schedules a reconnect (unless stopping); reports HT_GW_EV_DISCONNECTED. */
+void gw_disconnect(ht_gw *gw, ht_gw_event *ev, int max, int *n, const char *why);
+/* Writes bytes to the socket, queueing what the kernel does not take. 0, or -1 when the queue overflows. */
+int gw_send_bytes(ht_gw *gw, const char *bytes, size_t len);
+/* Starts an outbound message with the standard header for sequence number seq. */
+void gw_begin_msg(ht_gw *gw, ht_fix_writer *w, const char *type, uint64_t seq);
+/* Finishes, journals (kind 'A': sequence only; else with the bytes) and sends a message at gw->next_out. */
+int gw_finish_and_send(ht_gw *gw, ht_fix_writer *w, char kind, uint64_t clordid);
+/* Sends a session Reject (35=3) of inbound seq ref_seq. */
+int gw_send_reject(ht_gw *gw, uint64_t ref_seq, uint32_t ref_tag, const char *ref_type, int reason, const char *text);
+/* Logs and reports a malformed or unexpected inbound message. */
+void gw_report_bad(ht_gw *gw, ht_gw_event *ev, int max, int *n, uint64_t seq, const char *why);
+
+/* ---- gw_orders.c: instruments, open orders, the venue's answers ---- */
+
+/* Index of an instrument, creating it when create is set; -1 when unknown or the table is full. */
+int gw_find_instrument(ht_gw *gw, const char *symbol, size_t len, bool create);
+/* The open order with this ClOrdID number, or NULL. */
+open_order *gw_find_order(ht_gw *gw, uint64_t clordid);
+/* Records a new open order and its quantity on the instrument's side. */
+void gw_add_order(ht_gw *gw, uint64_t clordid, uint64_t seq, int inst, int side, double qty, double price);
+/* Forgets an open order and releases what is left of its quantity. */
+void gw_remove_order(ht_gw *gw, open_order *o);
+/* Applies an inbound execution to positions and open orders (live and on replay). Returns the instrument. */
+int gw_apply_exec(ht_gw *gw, const jrec_in *r);
+/* Handles an ExecutionReport (35=8): journals it, applies it, reports it. */
+int gw_on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev,
+                           int max, int *n);
+/* Reports a reject-like message (35=3, 9, j) as an event; journals its sequence number. */
+int gw_on_reject(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev, int max, int *n);
+/* Sends a cancel for one open order (kill switch and ht_gw_cancel). */
+int gw_send_cancel(ht_gw *gw, const open_order *o);
+
+/* ---- gw_journal.c: records, the outbound index, replay ---- */
+
+/* Appends a record; on failure logs, closes the session and returns -1. */
+int64_t gw_journal_put(ht_gw *gw, uint8_t type, const void *head, size_t head_len, const void *body, size_t body_len);
+/* Remembers where the message of an outbound sequence number is (grows off the order path, geometrically). */
+int gw_index_out(ht_gw *gw, uint64_t seq, uint64_t clordid, char kind, uint64_t offset, uint32_t len);
+/* The index entry of an outbound sequence number, or NULL. */
+const out_entry *gw_lookup_out(const ht_gw *gw, uint64_t seq);
+/* Opens the journal (replaying it, or writing a fresh one's header) and sets the ClOrdID head from it. 0, or -1. */
+int gw_journal_start(ht_gw *gw, ht_error *err);
+
+/* ---- gw_kill.c: the kill switch's sources ---- */
+
+/* Engages the kill switch if the signal arrived or the kill file appeared. */
+void gw_check_kill_sources(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max, int *n);
+
+#endif
