@@ -41,7 +41,6 @@ const out_entry *gw_lookup_out(const ht_gw *gw, uint64_t seq)
     return lo < gw->out_count && gw->out_index[lo].seq == seq ? &gw->out_index[lo] : NULL;
 }
 
-
 /* Little-endian u64 from bytes. */
 static uint64_t get_u64(const uint8_t *p)
 {
@@ -89,6 +88,13 @@ static int make_session_tag(ht_gw *gw, ht_error *err)
         gw->session_tag[i] = digits[rnd & 31];
     gw->session_tag[SESSION_TAG_CHARS] = '\0';
     return 0;
+}
+
+/* The error for a record whose payload is not the size its type has. */
+static int bad_size(const ht_gw *gw, const char *type, uint64_t offset, uint32_t len, size_t expected, ht_error *err)
+{
+    return ht_error_set(err, "journal %s: %s record at offset %llu is %u bytes, expected %zu", gw->cfg.journal_path,
+                        type, (unsigned long long)offset, len, expected);
 }
 
 /* Replays an OUT record: the outbound sequence number, the index entry, the ClOrdID, and an order as open. */
@@ -147,8 +153,7 @@ static int replay_record(void *user, uint8_t type, const uint8_t *payload, uint3
         return replay_out(gw, payload, len, offset, err);
     case JREC_IN: {
         if (len != sizeof(jrec_in))
-            return ht_error_set(err, "journal %s: IN record at offset %llu is %u bytes, expected %zu",
-                                gw->cfg.journal_path, (unsigned long long)offset, len, sizeof(jrec_in));
+            return bad_size(gw, "IN", offset, len, sizeof(jrec_in), err);
         jrec_in r;
         memcpy(&r, payload, sizeof r);
         gw->next_in = r.seq + 1;
@@ -158,22 +163,19 @@ static int replay_record(void *user, uint8_t type, const uint8_t *payload, uint3
     }
     case JREC_RESERVE:
         if (len != 8)
-            return ht_error_set(err, "journal %s: RESERVE record at offset %llu is %u bytes, expected 8",
-                                gw->cfg.journal_path, (unsigned long long)offset, len);
+            return bad_size(gw, "RESERVE", offset, len, 8, err);
         gw->reserved_clordid = get_u64(payload);
         return 0;
     case JREC_SEQ_RESET:
         if (len != 16)
-            return ht_error_set(err, "journal %s: SEQ_RESET record at offset %llu is %u bytes, expected 16",
-                                gw->cfg.journal_path, (unsigned long long)offset, len);
+            return bad_size(gw, "SEQ_RESET", offset, len, 16, err);
         gw->next_out = get_u64(payload);
         gw->next_in = get_u64(payload + 8);
         gw->out_count = 0;
         return 0;
     case JREC_VOID: {
         if (len != 8)
-            return ht_error_set(err, "journal %s: VOID record at offset %llu is %u bytes, expected 8",
-                                gw->cfg.journal_path, (unsigned long long)offset, len);
+            return bad_size(gw, "VOID", offset, len, 8, err);
         open_order *o = gw_find_order(gw, get_u64(payload));
         if (o)
             gw_remove_order(gw, o);
@@ -234,4 +236,14 @@ int gw_journal_start(ht_gw *gw, ht_error *err)
                (unsigned long long)gw->next_in, gw->clordid_head, (unsigned long long)gw->next_clordid, gw->n_open);
     }
     return 0;
+}
+
+/* Journals that an inbound message's sequence number was consumed. */
+int gw_journal_in_seq(ht_gw *gw, const ht_fix_msg *m, uint64_t seq)
+{
+    jrec_in r;
+    memset(&r, 0, sizeof r);
+    r.seq = seq;
+    memcpy(r.msg_type, m->msg_type, 2);
+    return gw_journal_put(gw, JREC_IN, &r, sizeof r, NULL, 0) < 0 ? -1 : 0;
 }

@@ -55,7 +55,6 @@ void gw_check_kill_sources(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max, in
     }
 }
 
-
 void ht_gw_kill(ht_gw *gw, const char *reason)
 {
     if (ht_risk_killed(gw->risk, NULL))

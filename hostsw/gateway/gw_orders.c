@@ -108,7 +108,6 @@ int gw_apply_exec(ht_gw *gw, const jrec_in *r)
     return inst;
 }
 
-
 /* The instrument an ExecutionReport is about, into symbol[HT_GW_SYMBOL_BYTES]: our order's own when the report is
  * about one of ours (a different echo is logged), else the report's Symbol (55), which must be an instrument name
  * that fits (never truncated onto another instrument). 0, or -1 (reported) when it is not. */
@@ -271,11 +270,7 @@ int gw_on_reject(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc
         memcpy(e->text, text, sizeof e->text);
         ht_fix_get_printable(m, HT_TAG_CL_ORD_ID, e->clordid, sizeof e->clordid);
     }
-    jrec_in r;
-    memset(&r, 0, sizeof r);
-    r.seq = seq;
-    memcpy(r.msg_type, m->msg_type, 2);
-    return gw_journal_put(gw, JREC_IN, &r, sizeof r, NULL, 0) < 0 ? -1 : 0;
+    return gw_journal_in_seq(gw, m, seq);
 }
 
 /* Journals the next block of ClOrdID numbers when the reserved ones are used up, so that none is reused after a
@@ -310,7 +305,6 @@ int gw_send_cancel(ht_gw *gw, const open_order *o)
     ht_fix_put_time(&w, HT_TAG_TRANSACT_TIME, ht_wall_ns());
     return gw_finish_and_send(gw, &w, 'F', id);
 }
-
 
 /* True when symbol[0..len) is 1..31 bytes of an instrument name and len is its whole length (the order path's check;
  * the encoder checks again). */

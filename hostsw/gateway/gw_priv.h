@@ -202,6 +202,8 @@ int64_t gw_journal_put(ht_gw *gw, uint8_t type, const void *head, size_t head_le
 int gw_index_out(ht_gw *gw, uint64_t seq, uint64_t clordid, char kind, uint64_t offset, uint32_t len);
 /* The index entry of an outbound sequence number, or NULL. */
 const out_entry *gw_lookup_out(const ht_gw *gw, uint64_t seq);
+/* Journals that an inbound message's sequence number was consumed (its MsgType, nothing else). 0, or -1. */
+int gw_journal_in_seq(ht_gw *gw, const ht_fix_msg *m, uint64_t seq);
 /* Opens the journal (replaying it, or writing a fresh one's header) and sets the ClOrdID head from it. 0, or -1. */
 int gw_journal_start(ht_gw *gw, ht_error *err);
 

@@ -357,17 +357,6 @@ void gw_report_bad(ht_gw *gw, ht_gw_event *ev, int max, int *n, uint64_t seq, co
     }
 }
 
-
-/* Journals that an inbound admin message's sequence number was consumed. */
-static int journal_in_seq(ht_gw *gw, const ht_fix_msg *m, uint64_t seq)
-{
-    jrec_in r;
-    memset(&r, 0, sizeof r);
-    r.seq = seq;
-    memcpy(r.msg_type, m->msg_type, 2);
-    return gw_journal_put(gw, JREC_IN, &r, sizeof r, NULL, 0) < 0 ? -1 : 0;
-}
-
 /* When the venue's Logout text is about sequence numbers (it expects other ones than the journal holds), adds the
  * remedy to last_problem, logs it and returns true: reconnecting would not help, the session stops. */
 static bool venue_seq_complaint(ht_gw *gw, const char *text)
@@ -561,7 +550,7 @@ static int on_logon(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_
                     int *n)
 {
     (void)recv_tsc, (void)ev, (void)max, (void)n;
-    return journal_in_seq(gw, m, seq);
+    return gw_journal_in_seq(gw, m, seq);
 }
 
 /* Heartbeat (35=0): one that answers our TestRequest ends its wait. */
@@ -676,7 +665,7 @@ static int dispatch_inbound(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64
     for (size_t i = 0; i < HT_ARRAY_LEN(k_in_handlers) && !h; i++)
         if (is_type(m, k_in_handlers[i].type))
             h = &k_in_handlers[i];
-    if (!(h && h->journals_seq) && seq < gw->next_in && journal_in_seq(gw, m, seq) != 0)
+    if (!(h && h->journals_seq) && seq < gw->next_in && gw_journal_in_seq(gw, m, seq) != 0)
         return -1;
     return h ? h->fn(gw, m, seq, recv_tsc, ev, max, n) : on_unsupported(gw, m, seq, ev, max, n);
 }
@@ -788,7 +777,6 @@ static void run_timers(ht_gw *gw, uint64_t now, ht_gw_event *ev, int max, int *n
     if (gw->resend_pending && now - gw->resend_asked_ns > hb_ns)
         send_resend_request(gw, gw->next_in);
 }
-
 
 int ht_gw_poll(ht_gw *gw, ht_gw_event *events, int max_events)
 {
