@@ -103,13 +103,6 @@ void ht_opt_strategy_init(ht_opt_strategy *s, ht_opt_rule rule, double param)
     s->target = HT_OPT_TARGET_AUTO;
 }
 
-/* The spec names of the rules, indexed by ht_opt_rule. */
-static const char *const g_rule_names[HT_OPT_RULE_COUNT] = {
-    [HT_OPT_RULE_FIXED] = "fixed", [HT_OPT_RULE_FIXED_PCT] = "fixed", [HT_OPT_RULE_WW] = "ww",
-    [HT_OPT_RULE_ZAK] = "zak",     [HT_OPT_RULE_MOVE] = "move",       [HT_OPT_RULE_TIME] = "time",
-    [HT_OPT_RULE_LELAND] = "leland",
-};
-
 /* Parses a whole positive number out of [text, text+len) (whatever strtod reads: leading blanks and hexadecimal
  * floats too); returns false when it is not one. */
 static bool parse_positive(const char *text, size_t len, double *out)
@@ -140,15 +133,18 @@ int ht_opt_strategy_parse(const char *spec, int64_t step_ns, ht_opt_strategy *s,
     const char *value = colon + 1;
     const char *comma = strchr(value, ',');
     size_t value_len = comma ? (size_t)(comma - value) : strlen(value);
-    ht_opt_rule rule = HT_OPT_RULE_COUNT;
-    for (int r = 0; r < HT_OPT_RULE_COUNT; r++)
-        if (strlen(g_rule_names[r]) == name_len && strncmp(spec, g_rule_names[r], name_len) == 0) {
+    ht_opt_rule rule = HT_OPT_RULE_COUNT; /* the first rule of that name: FIXED for "fixed" (FIXED_PCT by its %) */
+    for (int r = 0; r < HT_OPT_RULE_COUNT; r++) {
+        const char *name = ht_opt_rule_traits_of((ht_opt_rule)r)->name;
+        if (strlen(name) == name_len && strncmp(spec, name, name_len) == 0) {
             rule = (ht_opt_rule)r;
             break;
         }
+    }
     if (rule == HT_OPT_RULE_COUNT)
         return ht_error_set(err, "strategy '%s': unknown rule '%.*s' (expected time, leland, move, ww, zak, fixed)",
                             spec, (int)name_len, spec);
+    const bool timed = ht_opt_rule_traits_of(rule)->timed;
     bool percent = false;
     if (rule == HT_OPT_RULE_FIXED && value_len > 0 && value[value_len - 1] == '%') {
         percent = true;
@@ -166,12 +162,12 @@ int ht_opt_strategy_parse(const char *spec, int64_t step_ns, ht_opt_strategy *s,
             target = HT_OPT_TARGET_CENTRE;
         else
             return ht_error_set(err, "strategy '%s': sizing '%s' is not edge or center", spec, t);
-        if (rule == HT_OPT_RULE_TIME || rule == HT_OPT_RULE_LELAND)
+        if (timed)
             return ht_error_set(err, "strategy '%s': time-based rules always hedge to the centre; drop ',%s'", spec, t);
     }
     ht_opt_strategy_init(s, rule, v);
     s->target = target;
-    if (rule == HT_OPT_RULE_TIME || rule == HT_OPT_RULE_LELAND) {
+    if (timed) {
         if (v != floor(v) || v > 1e9)
             return ht_error_set(err, "strategy '%s': N must be a whole number of steps (1..1e9)", spec);
         if (v * (double)step_ns > 1e18)
@@ -195,18 +191,12 @@ const char *ht_opt_strategy_name(const ht_opt_strategy *s, int64_t step_ns, char
                                                              : "";
     if (len == 0)
         return buf;
-    switch (s->rule) {
-    case HT_OPT_RULE_TIME:
-    case HT_OPT_RULE_LELAND:
-        snprintf(buf, len, "%s:%lld", g_rule_names[s->rule],
-                 (long long)(step_ns > 0 ? s->interval_ns / step_ns : s->interval_ns));
-        break;
-    case HT_OPT_RULE_FIXED_PCT:
+    const ht_opt_rule_traits *rule = ht_opt_rule_traits_of(s->rule);
+    if (rule && rule->timed)
+        snprintf(buf, len, "%s:%lld", rule->name, (long long)(step_ns > 0 ? s->interval_ns / step_ns : s->interval_ns));
+    else if (s->rule == HT_OPT_RULE_FIXED_PCT)
         snprintf(buf, len, "fixed:%g%%%s", s->param * 100.0, suffix);
-        break;
-    default:
-        snprintf(buf, len, "%s:%g%s", s->rule < HT_OPT_RULE_COUNT ? g_rule_names[s->rule] : "?", s->param, suffix);
-        break;
-    }
+    else
+        snprintf(buf, len, "%s:%g%s", rule ? rule->name : "?", s->param, suffix);
     return buf;
 }

@@ -7,9 +7,23 @@
 #include "hedgetrig/optimizer.h"
 #include "hedgetrig/units.h"
 
-/* Names of the rules for messages, indexed by ht_opt_rule. */
-static const char *const g_rule_label[HT_OPT_RULE_COUNT] = {"fixed", "fixed %", "Whalley-Wilmott", "Zakamouline",
-                                                           "move", "time", "Leland"};
+/* What the code needs to know about each rule, indexed by ht_opt_rule (ht_opt_rule_traits_of); the flags not
+ * named are false. */
+static const ht_opt_rule_traits g_rule_traits[HT_OPT_RULE_COUNT] = {
+    [HT_OPT_RULE_FIXED] = {.name = "fixed", .label = "fixed"},
+    [HT_OPT_RULE_FIXED_PCT] = {.name = "fixed", .label = "fixed %"},
+    [HT_OPT_RULE_WW] = {.name = "ww", .label = "Whalley-Wilmott", .cost_driven = true},
+    [HT_OPT_RULE_ZAK] = {.name = "zak", .label = "Zakamouline", .cost_driven = true, .own_hedge_vol = true},
+    [HT_OPT_RULE_MOVE] = {.name = "move", .label = "move", .scheduled = true},
+    [HT_OPT_RULE_TIME] = {.name = "time", .label = "time", .timed = true, .scheduled = true},
+    [HT_OPT_RULE_LELAND] = {.name = "leland", .label = "Leland", .timed = true, .cost_driven = true, .scheduled = true,
+                            .own_hedge_vol = true},
+};
+
+const ht_opt_rule_traits *ht_opt_rule_traits_of(ht_opt_rule rule)
+{
+    return (unsigned)rule < HT_OPT_RULE_COUNT ? &g_rule_traits[rule] : NULL;
+}
 
 /* Smallest margin by which a widened band clears the net delta (the pipeline's delta resolution is 2^-32). */
 #define BAND_MARGIN_COIN 1e-9
@@ -173,7 +187,7 @@ int ht_opt_set_strategy(ht_opt *opt, uint32_t underlying, const ht_opt_strategy 
         return ht_error_set(err, "strategy: underlying %u out of range (0..%d)", underlying, HT_OPT_MAX_UNDERLYINGS - 1);
     if ((unsigned)s->rule >= HT_OPT_RULE_COUNT)
         return ht_error_set(err, "strategy: unknown rule %d", (int)s->rule);
-    bool timed = s->rule == HT_OPT_RULE_TIME || s->rule == HT_OPT_RULE_LELAND;
+    bool timed = g_rule_traits[s->rule].timed;
     if (timed && !(s->interval_ns > 0 && s->interval_ns <= 1000000000000000000ll))
         return ht_error_set(err, "strategy: interval_ns must be in (0, 1e18] for a time-based rule, got %lld",
                             (long long)s->interval_ns);
@@ -600,44 +614,47 @@ static void finish_without_trade(ht_opt_decision *out, ht_opt_reason reason, dou
     out->target_delta_coin = eff;
 }
 
-int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, const ht_opt_quote *quotes,
-                  ht_opt_decision *out, ht_error *err)
+/* What one decision carries from step to step: its inputs, the cost model's terms, the band and the trade as they
+ * are worked out. It lives on the caller's stack (the decision allocates nothing); the steps take it by pointer. */
+typedef struct decision_ctx {
+    const ht_opt_config *cfg;
+    ht_opt_underlying *ul;
+    const ht_opt_strategy *s;
+    const ht_opt_rule_traits *rule;
+    const ht_opt_event *ev;
+    const ht_opt_quote *quotes;
+    uint32_t nv;
+    double spot;
+    double eff;             /* net delta with the orders in flight: what the band must hold */
+    double impact_sigma;    /* sigma over the impact horizon */
+    double adverse_frac;    /* the adverse move over the latency, a fraction of the price */
+    uint32_t measured_venue; /* a depth the cost step measured (venue, side), reused by that venue's view */
+    int measured_side;
+    double measured_depth;
+    double k;               /* the proportional cost the band formulas use */
+    double centre, half_width;
+    double lo, hi;          /* the band handed back */
+    bool outside;           /* eff is outside [centre - half_width, centre + half_width] */
+    double trade;           /* signed coins to trade */
+    int side;               /* +1 buy, -1 sell */
+    double min_trade;       /* smallest trade worth sending, coins */
+    uint32_t max_orders;    /* child orders the rate limit allows */
+} decision_ctx;
+
+/* Cost step: the proportional cost k the band formulas use. Unless the strategy sets its own, it is the cheapest
+ * venue's fee + half-spread + adverse move; a cost-driven rule adds the impact and the fixed cost of a band-sized
+ * trade there (the band this underlying's previous decision computed, or a timed rule's expected move over its
+ * interval: a fixed-point step per decision, as the band moves slowly); docs: "k". The depth measured for the
+ * impact is kept for the venue view of that side. */
+static void decide_cost(const ht_opt *opt, decision_ctx *c, const venue_top *tops, double sigma)
 {
-    out->reason = HT_OPT_BAD_INPUT;
-    out->n_orders = 0;
-    out->band_lo_coin = out->band_hi_coin = NAN;
-    out->centre_coin = out->half_width_coin = out->hedge_vol = out->k_eff = NAN;
-    out->target_delta_coin = NAN;
-    out->trade_delta_coin = 0.0;
-    out->expected_cost_usd = 0.0;
-    out->next_timer_ns = 0;
-    if (HT_UNLIKELY(!valid_input(opt, ev, book, quotes, err)))
-        return -1;
-
-    const ht_opt_config *cfg = &opt->cfg;
-    ht_opt_underlying *ul = &opt->ul[ev->underlying];
-    const ht_opt_strategy *s = &ul->strategy;
-    const uint32_t nv = ul->n_venues;
-    const double spot = ev->spot;
-    const double eff = ev->net_delta_coin + ev->inflight_delta_coin;
-    const bool timed = s->rule == HT_OPT_RULE_TIME || s->rule == HT_OPT_RULE_LELAND;
-
-    /* Cost model inputs: sigma over the impact horizon and the adverse move over the latency. */
-    double sigma = book->realised_vol > 0.0 ? book->realised_vol : book->vol;
-    double impact_sigma = sigma * opt->sqrt_horizon_years;
-    double adverse_frac = cfg->adverse_coef * sigma * opt->sqrt_latency_years;
-    venue_top tops[HT_OPT_MAX_VENUES];
-    for (uint32_t i = 0; i < nv; i++)
-        read_top(&quotes[i], spot, &tops[i]);
-
-    /* The proportional cost k the band formulas use: the cheapest venue's fee + half-spread + adverse move, plus
-     * the impact and the fixed cost of a band-sized trade there. The band is the one this underlying's previous
-     * decision computed (a fixed-point step per decision: the band moves slowly); docs: "k". */
-    double k = s->cost_override;
-    double centre, half_width, hedge_vol;
-    uint32_t measured_venue = nv; /* a depth measured here, reused by the venue's view */
-    int measured_side = 0;
-    double measured_depth = -1.0;
+    const ht_opt_config *cfg = c->cfg;
+    const ht_opt_underlying *ul = c->ul;
+    const uint32_t nv = c->nv;
+    c->measured_venue = nv;
+    c->measured_side = 0;
+    c->measured_depth = -1.0;
+    double k = c->s->cost_override;
     if (!(k > 0.0)) {
         double k0 = INFINITY;
         uint32_t best = nv;
@@ -645,155 +662,209 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
             const venue_top *t = &tops[i];
             if (!(t->mid > 0.0))
                 continue;
-            double ki = ul->venues[i].taker_fee + t->spread_frac + adverse_frac;
+            double ki = ul->venues[i].taker_fee + t->spread_frac + c->adverse_frac;
             if (ki < k0) {
                 k0 = ki;
                 best = i;
             }
         }
         k = best < nv ? max_d(k0, 0.0) : 0.0;
-        bool cost_driven = s->rule == HT_OPT_RULE_WW || s->rule == HT_OPT_RULE_ZAK || s->rule == HT_OPT_RULE_LELAND;
-        double size = timed ? fabs(ev->net_gamma) * spot * sigma * opt->ul_sqrt_interval_years[ev->underlying]
-                            : ul->last_half_width;
-        if (best < nv && cost_driven && size > 0.0 && size < HT_OPT_WIDE_BAND_COIN &&
+        double size = c->rule->timed
+                          ? fabs(c->ev->net_gamma) * c->spot * sigma * opt->ul_sqrt_interval_years[c->ev->underlying]
+                          : ul->last_half_width;
+        if (best < nv && c->rule->cost_driven && size > 0.0 && size < HT_OPT_WIDE_BAND_COIN &&
             (cfg->impact_y > 0.0 || cfg->fixed_cost_usd > 0.0)) {
             const ht_opt_venue *v = &ul->venues[best];
-            int side = eff > 0.0 ? -1 : 1;
+            int side = c->eff > 0.0 ? -1 : 1;
             double bound = side > 0 ? tops[best].ref * (1.0 + v->collar_frac) : tops[best].ref * (1.0 - v->collar_frac);
-            double depth = cfg->impact_y > 0.0 ? depth_in_collar(v, &quotes[best], side, bound) : 0.0;
+            double depth = cfg->impact_y > 0.0 ? depth_in_collar(v, &c->quotes[best], side, bound) : 0.0;
             if (cfg->impact_y > 0.0) {
-                measured_venue = best;
-                measured_side = side;
-                measured_depth = depth;
+                c->measured_venue = best;
+                c->measured_side = side;
+                c->measured_depth = depth;
             }
             if (depth > 0.0 && depth < INFINITY)
-                k += cfg->impact_y * impact_sigma * sqrt(size / depth);
-            k += cfg->fixed_cost_usd / (spot * size);
+                k += cfg->impact_y * c->impact_sigma * sqrt(size / depth);
+            k += cfg->fixed_cost_usd / (c->spot * size);
         }
     }
-    rule_band(s, ev, book, k, &centre, &half_width, &hedge_vol);
-    if (HT_UNLIKELY(!isfinite(centre) || !isfinite(half_width) || !isfinite(k)))
-        return ht_error_set(err, "band: the %s formula overflowed (k %g, gamma %g, spot %g, vanna %g)",
-                            s->rule < HT_OPT_RULE_COUNT ? g_rule_label[s->rule] : "?", k, ev->net_gamma, spot,
-                            book->vanna);
-    out->k_eff = k;
-    out->centre_coin = centre;
-    out->half_width_coin = half_width;
-    ul->last_half_width = half_width;
+    c->k = k;
+}
+
+/* Band step: the rule's centre and half-width at cost k, handed back as [lo, hi]; MOVE's band once it has hedged
+ * is the spot range around the last hedge in net-delta terms. A timed rule's next timer is set here (it holds
+ * whether or not a hedge goes out). Returns -1 with err set when the formula overflowed (nothing usable). */
+static int decide_band(decision_ctx *c, const ht_opt_book *book, ht_opt_decision *out, ht_error *err)
+{
+    const ht_opt_strategy *s = c->s;
+    const ht_opt_event *ev = c->ev;
+    const ht_opt_underlying *ul = c->ul;
+    double hedge_vol;
+    rule_band(s, ev, book, c->k, &c->centre, &c->half_width, &hedge_vol);
+    if (HT_UNLIKELY(!isfinite(c->centre) || !isfinite(c->half_width) || !isfinite(c->k))) {
+        ht_error_set(err, "band: the %s formula overflowed (k %g, gamma %g, spot %g, vanna %g)", c->rule->label, c->k,
+                     ev->net_gamma, c->spot, book->vanna);
+        return -1;
+    }
+    out->k_eff = c->k;
+    out->centre_coin = c->centre;
+    out->half_width_coin = c->half_width;
+    c->ul->last_half_width = c->half_width;
     out->hedge_vol = hedge_vol;
-    double lo = centre - half_width, hi = centre + half_width;
+    c->lo = c->centre - c->half_width;
+    c->hi = c->centre + c->half_width;
     if (s->rule == HT_OPT_RULE_MOVE && ul->hedged_once) {
         /* The spot range [ref (1 - H), ref (1 + H)] in net-delta terms at today's gamma. */
-        double a = eff + ev->net_gamma * (ul->ref_spot * (1.0 - s->param) - spot);
-        double b = eff + ev->net_gamma * (ul->ref_spot * (1.0 + s->param) - spot);
-        lo = min_d(a, b);
-        hi = max_d(a, b);
-        if (hi - lo < 2.0 * s->min_half_width_coin) {
-            double c = 0.5 * (lo + hi);
-            lo = c - s->min_half_width_coin;
-            hi = c + s->min_half_width_coin;
+        double a = c->eff + ev->net_gamma * (ul->ref_spot * (1.0 - s->param) - c->spot);
+        double b = c->eff + ev->net_gamma * (ul->ref_spot * (1.0 + s->param) - c->spot);
+        c->lo = min_d(a, b);
+        c->hi = max_d(a, b);
+        if (c->hi - c->lo < 2.0 * s->min_half_width_coin) {
+            double mid = 0.5 * (c->lo + c->hi);
+            c->lo = mid - s->min_half_width_coin;
+            c->hi = mid + s->min_half_width_coin;
         }
     }
-    if (timed)
+    if (c->rule->timed)
         out->next_timer_ns = ul->hedged_once ? ul->last_hedge_ns + s->interval_ns : ev->now_ns;
+    return 0;
+}
 
-    /* Is a hedge due? */
-    bool outside = eff < centre - half_width || eff > centre + half_width;
-    bool due;
-    if (timed)
-        due = ev->trigger == HT_OPT_TRIGGER_TIMER || !ul->hedged_once || outside;
-    else if (s->rule == HT_OPT_RULE_MOVE)
-        due = !ul->hedged_once || fabs(spot / ul->ref_spot - 1.0) >= s->param;
-    else
-        due = outside;
-    if (!due) {
-        finish_without_trade(out, timed || s->rule == HT_OPT_RULE_MOVE ? HT_OPT_NOT_DUE : HT_OPT_INSIDE_BAND, lo,
-                             hi, eff);
-        return 0;
-    }
+/* Due step: is a hedge due? A timed rule on its timer, on its first decision, or outside its (safety) band; MOVE
+ * on its first decision or once the spot has moved by its parameter since the last hedge; a band rule when the net
+ * delta is outside the band. */
+static bool decide_due(decision_ctx *c)
+{
+    const ht_opt_underlying *ul = c->ul;
+    c->outside = c->eff < c->centre - c->half_width || c->eff > c->centre + c->half_width;
+    if (c->rule->timed)
+        return c->ev->trigger == HT_OPT_TRIGGER_TIMER || !ul->hedged_once || c->outside;
+    if (c->s->rule == HT_OPT_RULE_MOVE)
+        return !ul->hedged_once || fabs(c->spot / ul->ref_spot - 1.0) >= c->s->param;
+    return c->outside;
+}
 
-    /* Where to: the edge under proportional costs, the centre under a fixed cost per order. */
-    double dir = eff > centre ? 1.0 : -1.0;
+/* Target step: where the hedge takes the net delta (the edge under proportional costs, the centre under a fixed
+ * cost per order, or in between; a timed rule always to the centre) and so the trade and its side. */
+static void decide_target(decision_ctx *c)
+{
+    const ht_opt_strategy *s = c->s;
+    double dir = c->eff > c->centre ? 1.0 : -1.0;
     ht_opt_target target_kind = s->target;
     if (target_kind == HT_OPT_TARGET_AUTO)
-        target_kind = cfg->fixed_cost_usd > 0.0 ? HT_OPT_TARGET_CENTRE : HT_OPT_TARGET_EDGE;
-    double target = centre;
-    if (!timed) {
+        target_kind = c->cfg->fixed_cost_usd > 0.0 ? HT_OPT_TARGET_CENTRE : HT_OPT_TARGET_EDGE;
+    double target = c->centre;
+    if (!c->rule->timed) {
         if (target_kind == HT_OPT_TARGET_EDGE)
-            target = outside ? centre + dir * half_width : eff;
+            target = c->outside ? c->centre + dir * c->half_width : c->eff;
         else if (target_kind == HT_OPT_TARGET_INNER)
-            target = centre + dir * s->inner_fraction * half_width;
+            target = c->centre + dir * s->inner_fraction * c->half_width;
     }
-    double trade = target - eff;
-    int side = trade > 0.0 ? 1 : -1;
-    venue_view w[HT_OPT_MAX_VENUES];
-    for (uint32_t i = 0; i < nv; i++)
-        view_venue(&ul->venues[i], ul->first_amount[i], &quotes[i], &tops[i], side,
-                   i == measured_venue && side == measured_side ? measured_depth : -1.0, impact_sigma, adverse_frac,
-                   cfg->impact_y, &w[i]);
+    c->trade = target - c->eff;
+    c->side = c->trade > 0.0 ? 1 : -1;
+}
 
-    /* Minimum size: the configured minimum hedge or the smallest order a usable venue takes. */
+/* Marks a hedge as done for the rule's schedule: the time and spot of the last hedge. */
+static void record_hedge(ht_opt_underlying *ul, const ht_opt_event *ev)
+{
+    ul->hedged_once = true;
+    ul->last_hedge_ns = ev->now_ns;
+    ul->ref_spot = ev->spot;
+}
+
+/* Size step: each venue's view from the trade's side, and the minimum size (the configured minimum hedge or the
+ * smallest order a usable venue takes). A trade below it is raised to it when the centre is that far, else the
+ * decision ends without a trade (for a scheduled rule the rebalance still counts as done: nothing was worth
+ * sending). Returns true when the decision is finished in out. */
+static bool decide_size(decision_ctx *c, const venue_top *tops, venue_view *views, ht_opt_decision *out)
+{
+    const ht_opt_config *cfg = c->cfg;
+    const ht_opt_event *ev = c->ev;
+    ht_opt_underlying *ul = c->ul;
+    const uint32_t nv = c->nv;
+    for (uint32_t i = 0; i < nv; i++)
+        view_venue(&ul->venues[i], ul->first_amount[i], &c->quotes[i], &tops[i], c->side,
+                   i == c->measured_venue && c->side == c->measured_side ? c->measured_depth : -1.0,
+                   c->impact_sigma, c->adverse_frac, cfg->impact_y, &views[i]);
     double min_trade = INFINITY;
     for (uint32_t i = 0; i < nv; i++)
-        if (w[i].usable)
-            min_trade = min_d(min_trade, w[i].first_coin);
+        if (views[i].usable)
+            min_trade = min_d(min_trade, views[i].first_coin);
     if (!isfinite(min_trade)) {
-        finish_without_trade(out, HT_OPT_NO_LIQUIDITY, lo, hi, eff);
+        finish_without_trade(out, HT_OPT_NO_LIQUIDITY, c->lo, c->hi, c->eff);
         out->next_timer_ns = ev->now_ns + cfg->retry_ns;
-        return 0;
+        return true;
     }
     min_trade = max_d(min_trade, cfg->min_hedge_coin);
-    if (fabs(trade) < min_trade || trade == 0.0) {
-        if (min_trade > 0.0 && fabs(centre - eff) >= min_trade) {
-            trade = side * min_trade;
+    c->min_trade = min_trade;
+    if (fabs(c->trade) < min_trade || c->trade == 0.0) {
+        if (min_trade > 0.0 && fabs(c->centre - c->eff) >= min_trade) {
+            c->trade = c->side * min_trade;
         } else {
-            if (s->rule == HT_OPT_RULE_MOVE || timed) { /* the rebalance happened, with nothing worth sending */
-                ul->hedged_once = true;
-                ul->last_hedge_ns = ev->now_ns;
-                ul->ref_spot = spot;
-                if (timed)
-                    out->next_timer_ns = ev->now_ns + s->interval_ns;
+            if (c->rule->scheduled) { /* the rebalance happened, with nothing worth sending */
+                record_hedge(ul, ev);
+                if (c->rule->timed)
+                    out->next_timer_ns = ev->now_ns + c->s->interval_ns;
             }
-            finish_without_trade(out, trade == 0.0 ? HT_OPT_INSIDE_BAND : HT_OPT_BELOW_MIN_HEDGE, lo, hi, eff);
-            return 0;
+            finish_without_trade(out, c->trade == 0.0 ? HT_OPT_INSIDE_BAND : HT_OPT_BELOW_MIN_HEDGE, c->lo, c->hi,
+                                 c->eff);
+            return true;
         }
     }
+    return false;
+}
 
-    /* Rate limit: minimum interval, then the token bucket (which also caps the number of child orders). */
-    uint32_t max_orders = nv;
+/* Rate-limit step: the minimum interval between hedges, then the token bucket, refilled to now, which also caps
+ * the number of child orders. Returns true (the decision finished as RATE_LIMITED, with the time a retry can
+ * pass) when either holds the hedge back. */
+static bool decide_rate_limit(decision_ctx *c, ht_opt_decision *out)
+{
+    const ht_opt_config *cfg = c->cfg;
+    const ht_opt_event *ev = c->ev;
+    ht_opt_underlying *ul = c->ul;
+    c->max_orders = c->nv;
     if (cfg->min_interval_ns > 0 && ul->hedged_once && ev->now_ns - ul->last_hedge_ns < cfg->min_interval_ns) {
-        finish_without_trade(out, HT_OPT_RATE_LIMITED, lo, hi, eff);
+        finish_without_trade(out, HT_OPT_RATE_LIMITED, c->lo, c->hi, c->eff);
         out->next_timer_ns = ul->last_hedge_ns + cfg->min_interval_ns;
-        return 0;
+        return true;
     }
     if (cfg->max_orders_per_s > 0.0) {
         if (ul->tokens_valid && ev->now_ns > ul->tokens_ns)
             ul->tokens = min_d(cfg->burst_orders,
-                              ul->tokens + (double)(ev->now_ns - ul->tokens_ns) * 1e-9 * cfg->max_orders_per_s);
+                               ul->tokens + (double)(ev->now_ns - ul->tokens_ns) * 1e-9 * cfg->max_orders_per_s);
         ul->tokens_ns = ev->now_ns;
         ul->tokens_valid = true;
         if (ul->tokens < 1.0) {
-            finish_without_trade(out, HT_OPT_RATE_LIMITED, lo, hi, eff);
+            finish_without_trade(out, HT_OPT_RATE_LIMITED, c->lo, c->hi, c->eff);
             /* +1 ns so that the refill at that time reaches a whole token despite rounding */
             double wait_ns = min_d(ceil((1.0 - ul->tokens) / cfg->max_orders_per_s * 1e9) + 1.0, 1e17);
             out->next_timer_ns = ev->now_ns + (int64_t)wait_ns;
-            return 0;
+            return true;
         }
-        max_orders = (uint32_t)min_d((double)nv, floor_pos(ul->tokens));
+        c->max_orders = (uint32_t)min_d((double)c->nv, floor_pos(ul->tokens));
     }
+    return false;
+}
 
-    /* Split over the venues at equal marginal cost, keep at most max_orders of them, round to lots. */
+/* Split step: the trade over the venues at equal marginal cost; when that uses more venues than max_orders, the
+ * smallest shares are dropped (their caps set to 0 in the views too, for the rounding) and the rest split again;
+ * then whole lots and minimums. Writes each venue's amount (venue units) and coins; returns the coins placed, or 0
+ * when nothing could be placed, with the decision finished in out (NO_LIQUIDITY when the venues' room is short of
+ * the minimum trade, else BELOW_MIN_HEDGE). */
+static double decide_split(decision_ctx *c, venue_view *w, ht_opt_decision *out, double *amount, double *coins)
+{
+    const uint32_t nv = c->nv;
     ht_opt_venue_cost costs[HT_OPT_MAX_VENUES];
-    double q[HT_OPT_MAX_VENUES], amount[HT_OPT_MAX_VENUES], coins[HT_OPT_MAX_VENUES];
+    double q[HT_OPT_MAX_VENUES];
     for (uint32_t i = 0; i < nv; i++)
         costs[i] = w[i].cost;
-    double want = fabs(trade);
+    double want = fabs(c->trade);
     ht_opt_split(costs, nv, want, q);
     uint32_t used = 0;
     for (uint32_t i = 0; i < nv; i++)
         used += q[i] > 0.0;
-    if (used > max_orders) {
-        for (uint32_t drop = used - max_orders; drop > 0; drop--) {
+    if (used > c->max_orders) {
+        for (uint32_t drop = used - c->max_orders; drop > 0; drop--) {
             uint32_t smallest = nv;
             for (uint32_t i = 0; i < nv; i++)
                 if (q[i] > 0.0 && costs[i].cap_coin > 0.0 && (smallest == nv || q[i] < q[smallest]))
@@ -805,27 +876,36 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
         for (uint32_t i = 0; i < nv; i++)
             w[i].cost.cap_coin = costs[i].cap_coin;
     }
-    double placed = round_split(ul, w, q, want, amount, coins);
+    double placed = round_split(c->ul, w, q, want, amount, coins);
     if (!(placed > 0.0)) {
         double total_cap = 0.0;
         for (uint32_t i = 0; i < nv; i++)
             total_cap += w[i].usable ? w[i].cost.cap_coin : 0.0;
-        bool no_room = total_cap < min_trade * (1.0 - 1e-12);
-        finish_without_trade(out, no_room ? HT_OPT_NO_LIQUIDITY : HT_OPT_BELOW_MIN_HEDGE, lo, hi, eff);
+        bool no_room = total_cap < c->min_trade * (1.0 - 1e-12);
+        finish_without_trade(out, no_room ? HT_OPT_NO_LIQUIDITY : HT_OPT_BELOW_MIN_HEDGE, c->lo, c->hi, c->eff);
         if (no_room)
-            out->next_timer_ns = ev->now_ns + cfg->retry_ns;
-        return 0;
+            out->next_timer_ns = c->ev->now_ns + c->cfg->retry_ns;
+        return 0.0;
     }
+    return placed;
+}
 
-    /* Orders. */
+/* Orders step: one IOC child order per venue with an amount (contracts, limit inside the collar on the tick grid,
+ * delta and expected cost), and their sums. Returns -1 with err set, and no order, when a quote made a number of
+ * an order overflow. */
+static int decide_orders(const decision_ctx *c, const venue_view *w, const double *amount, const double *coins,
+                         ht_opt_decision *out, ht_error *err)
+{
+    const ht_opt_underlying *ul = c->ul;
+    const int side = c->side;
     double cost_sum = 0.0, delta_sum = 0.0;
     uint32_t n_orders = 0;
-    for (uint32_t i = 0; i < nv; i++) {
+    for (uint32_t i = 0; i < c->nv; i++) {
         if (!(amount[i] > 0.0))
             continue;
         const ht_opt_venue *v = &ul->venues[i];
         ht_opt_order *o = &out->orders[n_orders++];
-        double c = coins[i];
+        double coin = coins[i];
         o->venue = (uint8_t)i;
         o->side = (int8_t)side;
         o->amount = amount[i];
@@ -833,10 +913,10 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
                                 v->contract_size};
         o->contracts = ht_units_amount_to_contracts(&contract, amount[i]);
         o->ref_px = w[i].ref_px;
-        o->limit_px = limit_price(&quotes[i], side, &w[i], ul->inv_tick[i], ul->tick[i], amount[i]);
-        o->delta_coin = side * c;
-        o->expected_cost_usd = w[i].cost.a_usd_per_coin * c +
-                               (2.0 / 3.0) * w[i].cost.b_usd_per_coin * c * sqrt(c) + cfg->fixed_cost_usd;
+        o->limit_px = limit_price(&c->quotes[i], side, &w[i], ul->inv_tick[i], ul->tick[i], amount[i]);
+        o->delta_coin = side * coin;
+        o->expected_cost_usd = w[i].cost.a_usd_per_coin * coin +
+                               (2.0 / 3.0) * w[i].cost.b_usd_per_coin * coin * sqrt(coin) + c->cfg->fixed_cost_usd;
         cost_sum += o->expected_cost_usd;
         delta_sum += o->delta_coin;
         if (HT_UNLIKELY(!isfinite(o->amount) || !isfinite(o->limit_px) || !isfinite(o->delta_coin))) {
@@ -850,28 +930,100 @@ int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, 
     out->n_orders = n_orders;
     out->trade_delta_coin = delta_sum;
     out->expected_cost_usd = cost_sum;
-    out->target_delta_coin = eff + trade;
-    bool partial = placed < want - 0.5 * min_trade;
+    return 0;
+}
+
+/* After the orders: the reason (partial when the split fell short by over half the minimum trade), the state the
+ * next decisions start from (last hedge, spot, tokens spent), the band around the net delta the orders leave
+ * (MOVE: its spot range re-centred there) and the next timer (a timed rule's next rebalance, or a retry soon after
+ * a partial hedge). */
+static void finish_with_trade(decision_ctx *c, double placed, ht_opt_decision *out)
+{
+    const ht_opt_config *cfg = c->cfg;
+    const ht_opt_event *ev = c->ev;
+    const ht_opt_strategy *s = c->s;
+    ht_opt_underlying *ul = c->ul;
+    double want = fabs(c->trade);
+    out->target_delta_coin = c->eff + c->trade;
+    bool partial = placed < want - 0.5 * c->min_trade;
     out->reason = partial ? HT_OPT_HEDGED_PARTIAL : HT_OPT_HEDGED;
 
-    ul->hedged_once = true;
-    ul->last_hedge_ns = ev->now_ns;
-    ul->ref_spot = spot;
+    record_hedge(ul, ev);
     if (cfg->max_orders_per_s > 0.0)
-        ul->tokens -= (double)n_orders;
+        ul->tokens -= (double)out->n_orders;
 
-    double after = eff + delta_sum;
+    double after = c->eff + out->trade_delta_coin;
     if (s->rule == HT_OPT_RULE_MOVE) {
-        double h = max_d(fabs(ev->net_gamma) * spot * s->param, s->min_half_width_coin);
-        lo = after - h;
-        hi = after + h;
+        double h = max_d(fabs(ev->net_gamma) * c->spot * s->param, s->min_half_width_coin);
+        c->lo = after - h;
+        c->hi = after + h;
     }
-    out->band_lo_coin = lo;
-    out->band_hi_coin = hi;
+    out->band_lo_coin = c->lo;
+    out->band_hi_coin = c->hi;
     band_hold(&out->band_lo_coin, &out->band_hi_coin, after);
-    if (timed)
+    if (c->rule->timed)
         out->next_timer_ns = ev->now_ns + s->interval_ns;
     if (partial)
         out->next_timer_ns = ev->now_ns + cfg->retry_ns;
+}
+
+/* Clears a decision to "bad input, nothing known" before the steps fill it. */
+static void decision_clear(ht_opt_decision *out)
+{
+    out->reason = HT_OPT_BAD_INPUT;
+    out->n_orders = 0;
+    out->band_lo_coin = out->band_hi_coin = NAN;
+    out->centre_coin = out->half_width_coin = out->hedge_vol = out->k_eff = NAN;
+    out->target_delta_coin = NAN;
+    out->trade_delta_coin = 0.0;
+    out->expected_cost_usd = 0.0;
+    out->next_timer_ns = 0;
+}
+
+/* The decision in named steps: cost (k), band, due, target, size, rate limit, split, orders. A step that settles
+ * the decision without a trade fills out and the decision returns there. */
+int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, const ht_opt_quote *quotes,
+                  ht_opt_decision *out, ht_error *err)
+{
+    decision_clear(out);
+    if (HT_UNLIKELY(!valid_input(opt, ev, book, quotes, err)))
+        return -1;
+
+    venue_top tops[HT_OPT_MAX_VENUES];
+    venue_view views[HT_OPT_MAX_VENUES];
+    decision_ctx c;
+    c.cfg = &opt->cfg;
+    c.ul = &opt->ul[ev->underlying];
+    c.s = &c.ul->strategy;
+    c.rule = &g_rule_traits[c.s->rule];
+    c.ev = ev;
+    c.quotes = quotes;
+    c.nv = c.ul->n_venues;
+    c.spot = ev->spot;
+    c.eff = ev->net_delta_coin + ev->inflight_delta_coin;
+    /* Cost model inputs: sigma over the impact horizon and the adverse move over the latency. */
+    double sigma = book->realised_vol > 0.0 ? book->realised_vol : book->vol;
+    c.impact_sigma = sigma * opt->sqrt_horizon_years;
+    c.adverse_frac = c.cfg->adverse_coef * sigma * opt->sqrt_latency_years;
+    for (uint32_t i = 0; i < c.nv; i++)
+        read_top(&quotes[i], c.spot, &tops[i]);
+
+    decide_cost(opt, &c, tops, sigma);
+    if (HT_UNLIKELY(decide_band(&c, book, out, err) != 0))
+        return -1;
+    if (!decide_due(&c)) {
+        finish_without_trade(out, c.rule->scheduled ? HT_OPT_NOT_DUE : HT_OPT_INSIDE_BAND, c.lo, c.hi, c.eff);
+        return 0;
+    }
+    decide_target(&c);
+    if (decide_size(&c, tops, views, out) || decide_rate_limit(&c, out))
+        return 0;
+    double amount[HT_OPT_MAX_VENUES], coins[HT_OPT_MAX_VENUES];
+    double placed = decide_split(&c, views, out, amount, coins);
+    if (!(placed > 0.0))
+        return 0;
+    if (HT_UNLIKELY(decide_orders(&c, views, amount, coins, out, err) != 0))
+        return -1;
+    finish_with_trade(&c, placed, out);
     return 0;
 }

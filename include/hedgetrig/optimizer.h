@@ -51,6 +51,22 @@ typedef enum ht_opt_rule {
     HT_OPT_RULE_COUNT
 } ht_opt_rule;
 
+/* What the code needs to know about a rule, in one place (one entry per ht_opt_rule). */
+typedef struct ht_opt_rule_traits {
+    const char *name;    /* the spec's name, as ht_opt_strategy_parse reads it ("ww", "time"; FIXED_PCT is "fixed",
+                            its value written with a %) */
+    const char *label;   /* the name in messages ("Whalley-Wilmott") */
+    bool timed;          /* re-hedges to the centre every interval_ns (a timer); param unused, no sizing target */
+    bool cost_driven;    /* the band's formula takes the cost k, so k includes the impact and fixed cost of a
+                            band-sized trade */
+    bool scheduled;      /* hedges on its own schedule (a timer or a spot move), not on leaving a band: between
+                            times the decision is NOT_DUE, and a rebalance with nothing worth sending still counts */
+    bool own_hedge_vol;  /* the centre's delta is taken at a vol of the rule's own (ht_opt_hedge_vol) */
+} ht_opt_rule_traits;
+
+/* The traits of a rule; NULL when rule is not one (>= HT_OPT_RULE_COUNT). */
+const ht_opt_rule_traits *ht_opt_rule_traits_of(ht_opt_rule rule);
+
 /* Where a hedge takes the net delta. */
 typedef enum ht_opt_target {
     HT_OPT_TARGET_AUTO = 0, /* EDGE when the fixed cost per order is 0, CENTRE otherwise (see docs) */

@@ -123,6 +123,35 @@ static void strategy_specs_parse_and_round_trip(void **state)
     }
 }
 
+/* The traits table agrees with the parser and with the rules' documented meaning: each rule's name parses back to
+ * it (FIXED_PCT with a %), the timed rules are the ones that take a whole number of steps and refuse a sizing
+ * target, and a rule out of range has no traits. */
+static void rule_traits_match_the_rules(void **state)
+{
+    (void)state;
+    for (int r = 0; r < HT_OPT_RULE_COUNT; r++) {
+        const ht_opt_rule_traits *t = ht_opt_rule_traits_of((ht_opt_rule)r);
+        assert_non_null(t);
+        char spec[32];
+        snprintf(spec, sizeof spec, "%s:1%s", t->name, r == HT_OPT_RULE_FIXED_PCT ? "%" : "");
+        ht_opt_strategy s;
+        if (ht_opt_strategy_parse(spec, 1000, &s, NULL) != 0)
+            fail_msg("rule %d: '%s' does not parse", r, spec);
+        assert_int_equal(s.rule, r);
+        assert_int_equal(t->timed, s.interval_ns == 1000);
+        snprintf(spec, sizeof spec, "%s:1%s,edge", t->name, r == HT_OPT_RULE_FIXED_PCT ? "%" : "");
+        assert_int_equal(ht_opt_strategy_parse(spec, 1000, &s, NULL) != 0, t->timed);
+        assert_true(!t->timed || t->scheduled); /* a timer is a schedule */
+    }
+    assert_true(ht_opt_rule_traits_of(HT_OPT_RULE_MOVE)->scheduled);
+    assert_false(ht_opt_rule_traits_of(HT_OPT_RULE_WW)->scheduled);
+    const ht_opt_rule_traits *leland = ht_opt_rule_traits_of(HT_OPT_RULE_LELAND);
+    assert_true(leland->cost_driven && leland->own_hedge_vol);
+    assert_false(ht_opt_rule_traits_of(HT_OPT_RULE_FIXED)->cost_driven);
+    assert_string_equal(ht_opt_rule_traits_of(HT_OPT_RULE_WW)->label, "Whalley-Wilmott");
+    assert_null(ht_opt_rule_traits_of(HT_OPT_RULE_COUNT));
+}
+
 /* ---- venue split ----------------------------------------------------------------------------------------- */
 
 /* Two venues with the same flat part and impact slopes 1 and 2: equal marginal cost puts 4x as much on the
@@ -673,6 +702,7 @@ int main(void)
         cmocka_unit_test(zakamouline_matches_hand_values),
         cmocka_unit_test(leland_matches_hand_values),
         cmocka_unit_test(strategy_specs_parse_and_round_trip),
+        cmocka_unit_test(rule_traits_match_the_rules),
         cmocka_unit_test(split_by_hand),
         cmocka_unit_test(split_equalises_marginal_cost),
         cmocka_unit_test(no_trade_inside_and_trade_lands_on_the_edge),
