@@ -267,15 +267,12 @@ static void settle_expired(worker *w, double spot, double t, bool final)
     }
 }
 
-/* Runs one path for every strategy and writes its P&L and sums. */
-static int run_path(worker *w, uint64_t path, double *sums)
+/* Starts a path: its random stream, the options live again, every strategy's account opened with the book's
+ * premium and its optimizer's per-path state forgotten. */
+static void start_path(worker *w, uint64_t path, ht_bt_rng *rng)
 {
-    run_ctx *run = w->run;
-    const ht_bt_config *cfg = run->cfg;
-    const double horizon = run->horizon;
-    ht_bt_rng rng;
-    ht_bt_rng_init(&rng, cfg->seed, path);
-    ht_bt_state st = {cfg->s0, cfg->model.v0};
+    const ht_bt_config *cfg = w->run->cfg;
+    ht_bt_rng_init(rng, cfg->seed, path);
     double premium = 0.0;
     for (size_t i = 0; i < cfg->n_options; i++) {
         w->live[i] = true;
@@ -290,79 +287,94 @@ static int run_path(worker *w, uint64_t path, double *sums)
         a->cash = -premium; /* the book is bought (or, when short, sold) at the hedger's Black-Scholes value */
         ht_opt_reset(w->opts[s]);
     }
-    const double tick_rate = (double)cfg->steps / horizon;
-    double t = 0.0;
-    ht_opt_quote quote = {.n_bid = 1, .n_ask = 1, .bid_amount = {1.0}, .ask_amount = {1.0}, .unlimited_depth = true};
-    for (uint64_t k = 0;; k++) {
-        double spot = cfg->tick_size > 0.0 ? fmax(round(st.spot / cfg->tick_size), 1.0) * cfg->tick_size : st.spot;
-        settle_expired(w, spot, t, false);
-        book_greeks g = eval_book(w, spot, t);
-        ht_opt_book book = {.tau_years = g.tau, .vol = cfg->vol, .rate = cfg->rate, .vanna = g.vanna,
-                            .gross_delta_coin = g.gross};
-        quote.bid_px[0] = quote.ask_px[0] = spot;
-        double growth_to_t = exp(cfg->rate * (horizon - t));
-        for (size_t s = 0; s < cfg->n_strategies; s++) {
-            const ht_opt_strategy *strat = &run->strategies[s];
-            account *a = &w->acct[s];
-            ht_opt_event ev = {.underlying = 0, .trigger = HT_OPT_TRIGGER_REFRESH, .side = 0,
-                               .now_ns = (int64_t)llround(t * HT_OPT_SECONDS_PER_YEAR * 1e9), .spot = spot,
-                               .net_delta_coin = g.delta + a->hedge, .net_gamma = g.gamma};
-            if (run->rebalance_every[s] > 0) {
-                bool due;
-                if (cfg->clock == HT_BT_CLOCK_GRID) {
-                    due = k % run->rebalance_every[s] == 0;
-                } else {
-                    double period = (double)strat->interval_ns * 1e-9 / HT_OPT_SECONDS_PER_YEAR;
-                    due = t >= a->next_due - 1e-15;
-                    if (due)
-                        a->next_due = (floor(t / period + 1e-9) + 1.0) * period;
-                }
-                if (due)
-                    ev.trigger = HT_OPT_TRIGGER_TIMER;
-            }
-            book.vanna = g.vanna;
-            if (strat->rule == HT_OPT_RULE_ZAK || strat->rule == HT_OPT_RULE_LELAND) {
-                /* The centre exactly: the secant vanna between the vol and the hedge vol. */
-                double hv = ht_opt_hedge_vol(strat, g.gamma, spot, g.tau, cfg->rate, cfg->vol, strat->cost_override);
-                if (hv != cfg->vol)
-                    book.vanna = (book_delta_at(w, spot, t, hv) - g.delta) / (hv - cfg->vol);
-            }
-            ht_opt_decision d;
-            ht_error err;
-            if (ht_opt_decide(w->opts[s], &ev, &book, &quote, &d, &err) != 0) {
-                fail(run, err.msg);
-                return -1;
-            }
-            double q = d.trade_delta_coin;
-            if (q != 0.0) {
-                double c = cfg->cost * spot * fabs(q) + cfg->fixed_cost;
-                a->hedge += q;
-                a->cash -= q * spot + c;
-                a->cost_at_t += c * growth_to_t;
-                a->turnover += fabs(q);
-                a->trades++;
-            }
-        }
-        /* Next observation. */
-        double t_next;
-        if (cfg->clock == HT_BT_CLOCK_GRID)
-            t_next = k + 1 >= cfg->steps ? horizon : horizon * (double)(k + 1) / (double)cfg->steps;
-        else
-            t_next = fmin(t - log(ht_bt_rng_uniform(&rng)) / tick_rate, horizon);
-        double dt = t_next - t;
-        if (dt > 0.0) {
-            ht_bt_model_step(&cfg->model, &st, dt, &rng);
-            double growth = exp(cfg->rate * dt);
-            for (size_t s = 0; s < cfg->n_strategies; s++)
-                w->acct[s].cash *= growth;
-        }
-        t = t_next;
-        if (t >= horizon)
-            break;
+}
+
+/* The spot the hedger sees and trades: the model's, rounded to the tick size when there is one. */
+static double hedger_spot(const ht_bt_config *cfg, double model_spot)
+{
+    return cfg->tick_size > 0.0 ? fmax(round(model_spot / cfg->tick_size), 1.0) * cfg->tick_size : model_spot;
+}
+
+/* Whether a timed strategy's rebalance falls on observation k at time t: every rebalance_every steps on the grid,
+ * else at the first observation at or after its next due time (which then moves one period on). */
+static bool rebalance_due(const run_ctx *run, size_t s, uint64_t k, double t, account *a)
+{
+    if (run->cfg->clock == HT_BT_CLOCK_GRID)
+        return k % run->rebalance_every[s] == 0;
+    double period = (double)run->strategies[s].interval_ns * 1e-9 / HT_OPT_SECONDS_PER_YEAR;
+    bool due = t >= a->next_due - 1e-15;
+    if (due)
+        a->next_due = (floor(t / period + 1e-9) + 1.0) * period;
+    return due;
+}
+
+/* One strategy's decision at observation k (time t, spot) and its accounting: the trade at the spot, its cost
+ * (accrued to T with growth_to_t) and turnover. book is the observation's, its vanna set here per strategy.
+ * Returns -1 (the run failed) when the optimizer refused the input. */
+static int hedge_strategy(worker *w, size_t s, uint64_t k, double t, double spot, const book_greeks *g,
+                          ht_opt_book *book, const ht_opt_quote *quote, double growth_to_t)
+{
+    run_ctx *run = w->run;
+    const ht_bt_config *cfg = run->cfg;
+    const ht_opt_strategy *strat = &run->strategies[s];
+    account *a = &w->acct[s];
+    ht_opt_event ev = {.underlying = 0, .trigger = HT_OPT_TRIGGER_REFRESH, .side = 0,
+                       .now_ns = (int64_t)llround(t * HT_OPT_SECONDS_PER_YEAR * 1e9), .spot = spot,
+                       .net_delta_coin = g->delta + a->hedge, .net_gamma = g->gamma};
+    if (run->rebalance_every[s] > 0 && rebalance_due(run, s, k, t, a))
+        ev.trigger = HT_OPT_TRIGGER_TIMER;
+    book->vanna = g->vanna;
+    if (ht_opt_rule_traits_of(strat->rule)->own_hedge_vol) { /* the rule was checked when the optimizer took it */
+        /* The centre exactly: the secant vanna between the vol and the hedge vol. */
+        double hv = ht_opt_hedge_vol(strat, g->gamma, spot, g->tau, cfg->rate, cfg->vol, strat->cost_override);
+        if (hv != cfg->vol)
+            book->vanna = (book_delta_at(w, spot, t, hv) - g->delta) / (hv - cfg->vol);
     }
-    /* At T: settle what is left, sell the hedge back. */
-    double spot = cfg->tick_size > 0.0 ? fmax(round(st.spot / cfg->tick_size), 1.0) * cfg->tick_size : st.spot;
-    settle_expired(w, spot, horizon, true);
+    ht_opt_decision d;
+    ht_error err;
+    if (ht_opt_decide(w->opts[s], &ev, book, quote, &d, &err) != 0) {
+        fail(run, err.msg);
+        return -1;
+    }
+    double q = d.trade_delta_coin;
+    if (q != 0.0) {
+        double c = cfg->cost * spot * fabs(q) + cfg->fixed_cost;
+        a->hedge += q;
+        a->cash -= q * spot + c;
+        a->cost_at_t += c * growth_to_t;
+        a->turnover += fabs(q);
+        a->trades++;
+    }
+    return 0;
+}
+
+/* Moves the path from observation k at time t to the next one (the grid's next step, or a Poisson tick, never
+ * past T): steps the model over the gap and accrues every account's cash. Returns the new time. */
+static double next_observation(worker *w, uint64_t k, double t, double tick_rate, ht_bt_state *st, ht_bt_rng *rng)
+{
+    const ht_bt_config *cfg = w->run->cfg;
+    const double horizon = w->run->horizon;
+    double t_next;
+    if (cfg->clock == HT_BT_CLOCK_GRID)
+        t_next = k + 1 >= cfg->steps ? horizon : horizon * (double)(k + 1) / (double)cfg->steps;
+    else
+        t_next = fmin(t - log(ht_bt_rng_uniform(rng)) / tick_rate, horizon);
+    double dt = t_next - t;
+    if (dt > 0.0) {
+        ht_bt_model_step(&cfg->model, st, dt, rng);
+        double growth = exp(cfg->rate * dt);
+        for (size_t s = 0; s < cfg->n_strategies; s++)
+            w->acct[s].cash *= growth;
+    }
+    return t_next;
+}
+
+/* At T: settles what is left, sells each hedge back at cost, and writes each strategy's P&L and sums. */
+static void close_path(worker *w, uint64_t path, double spot, double *sums)
+{
+    run_ctx *run = w->run;
+    const ht_bt_config *cfg = run->cfg;
+    settle_expired(w, spot, run->horizon, true);
     for (size_t s = 0; s < cfg->n_strategies; s++) {
         account *a = &w->acct[s];
         if (a->hedge != 0.0) {
@@ -379,6 +391,36 @@ static int run_path(worker *w, uint64_t path, double *sums)
         sum[SUM_TRADES] += a->trades;
         sum[SUM_TURNOVER] += a->turnover;
     }
+}
+
+/* Runs one path for every strategy and writes its P&L and sums: at each observation the expired options settle,
+ * the book is priced, and every strategy decides; then the next observation. */
+static int run_path(worker *w, uint64_t path, double *sums)
+{
+    const ht_bt_config *cfg = w->run->cfg;
+    const double horizon = w->run->horizon;
+    ht_bt_rng rng;
+    start_path(w, path, &rng);
+    ht_bt_state st = {cfg->s0, cfg->model.v0};
+    const double tick_rate = (double)cfg->steps / horizon;
+    double t = 0.0;
+    ht_opt_quote quote = {.n_bid = 1, .n_ask = 1, .bid_amount = {1.0}, .ask_amount = {1.0}, .unlimited_depth = true};
+    for (uint64_t k = 0;; k++) {
+        double spot = hedger_spot(cfg, st.spot);
+        settle_expired(w, spot, t, false);
+        book_greeks g = eval_book(w, spot, t);
+        ht_opt_book book = {.tau_years = g.tau, .vol = cfg->vol, .rate = cfg->rate, .vanna = g.vanna,
+                            .gross_delta_coin = g.gross};
+        quote.bid_px[0] = quote.ask_px[0] = spot;
+        double growth_to_t = exp(cfg->rate * (horizon - t));
+        for (size_t s = 0; s < cfg->n_strategies; s++)
+            if (hedge_strategy(w, s, k, t, spot, &g, &book, &quote, growth_to_t) != 0)
+                return -1;
+        t = next_observation(w, k, t, tick_rate, &st, &rng);
+        if (t >= horizon)
+            break;
+    }
+    close_path(w, path, hedger_spot(cfg, st.spot), sums);
     return 0;
 }
 
@@ -408,6 +450,112 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* The strategies as run: the run's cost as their cost k unless they set their own, and a timed rule's period in
+ * steps (which must be a whole number of them). Returns 0, or -1 with err naming the strategy. */
+static int prepare_strategies(run_ctx *run, ht_error *err)
+{
+    const ht_bt_config *cfg = run->cfg;
+    for (size_t s = 0; s < cfg->n_strategies; s++) {
+        ht_opt_strategy st = cfg->strategies[s];
+        if (cfg->cost > 0.0 && !(st.cost_override > 0.0))
+            st.cost_override = cfg->cost;
+        const ht_opt_rule_traits *rule = ht_opt_rule_traits_of(st.rule); /* NULL: refused by the optimizer later */
+        if (rule && rule->timed) {
+            if (st.interval_ns < run->step_ns || st.interval_ns % run->step_ns != 0) {
+                char name[48];
+                return ht_error_set(err, "backtest: strategy %s: its period must be a whole number of steps of %lld ns",
+                                    ht_opt_strategy_name(&st, run->step_ns, name, sizeof name),
+                                    (long long)run->step_ns);
+            }
+            run->rebalance_every[s] = (uint64_t)(st.interval_ns / run->step_ns);
+        }
+        run->strategies[s] = st;
+    }
+    return 0;
+}
+
+/* Runs every path on cfg->threads workers (0: one per CPU, never more than blocks): the calling thread is worker 0,
+ * the others run on their own threads (fewer if creation fails). Returns 0, or -1 with err set when a worker could
+ * not be set up or a path failed. */
+static int run_workers(run_ctx *run, ht_error *err)
+{
+    const ht_bt_config *cfg = run->cfg;
+    size_t ns = cfg->n_strategies;
+    unsigned threads = cfg->threads;
+    if (threads == 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = online > 0 ? (unsigned)online : 1;
+    }
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    if (threads > run->n_blocks)
+        threads = (unsigned)run->n_blocks;
+    worker *workers = calloc(threads, sizeof *workers);
+    pthread_t *tids = calloc(threads, sizeof *tids);
+    int rc = -1;
+    if (!workers || !tids) {
+        ht_error_set(err, "backtest: out of memory for %u threads", threads);
+        goto out;
+    }
+    unsigned ready = 0;
+    for (; ready < threads; ready++)
+        if (worker_init(&workers[ready], run) != 0) {
+            worker_free(&workers[ready], ns);
+            break;
+        }
+    if (ready < threads) {
+        ht_error_set(err, "backtest: %s", atomic_load(&run->failed) ? run->fail_msg : "out of memory for a worker");
+        for (unsigned i = 0; i < ready; i++)
+            worker_free(&workers[i], ns);
+        goto out;
+    }
+    unsigned started = 1;
+    for (; started < threads; started++)
+        if (pthread_create(&tids[started], NULL, worker_main, &workers[started]) != 0)
+            break;
+    run->first_worker = &workers[0];
+    worker_main(&workers[0]);
+    for (unsigned i = 1; i < started; i++)
+        pthread_join(tids[i], NULL);
+    if (cfg->progress && !atomic_load(&run->failed))
+        cfg->progress(cfg->progress_ctx, cfg->paths, cfg->paths);
+    for (unsigned i = 0; i < threads; i++)
+        worker_free(&workers[i], ns);
+    if (atomic_load(&run->failed)) {
+        ht_error_set(err, "backtest: %s", run->fail_msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(workers);
+    free(tids);
+    return rc;
+}
+
+/* Each strategy's result: its sums reduced in block order (so the result does not depend on who ran which
+ * block), then the P&L statistics (scratch: room for one strategy's P&L). */
+static void reduce_results(const run_ctx *run, ht_bt_result *results, double *scratch)
+{
+    const ht_bt_config *cfg = run->cfg;
+    size_t ns = cfg->n_strategies;
+    for (size_t s = 0; s < ns; s++) {
+        double sums[SUM_COUNT] = {0};
+        for (uint64_t b = 0; b < run->n_blocks; b++)
+            for (int j = 0; j < SUM_COUNT; j++)
+                sums[j] += run->block_sums[(b * ns + s) * SUM_COUNT + j];
+        ht_bt_result *r = &results[s];
+        memset(r, 0, sizeof *r);
+        ht_opt_strategy_name(&cfg->strategies[s], run->step_ns, r->name, sizeof r->name);
+        double n = (double)cfg->paths;
+        r->mean_cost = sums[SUM_COST] / n;
+        double cost_var = (sums[SUM_COST2] - n * r->mean_cost * r->mean_cost) / (n - 1.0);
+        r->mean_cost_se = sqrt(cost_var > 0.0 ? cost_var / n : 0.0);
+        r->trades = sums[SUM_TRADES] / n;
+        r->turnover = sums[SUM_TURNOVER] / n;
+        ht_bt_pnl_stats(run->pnl + s * cfg->paths, cfg->paths, cfg->risk_aversion, scratch, r);
+    }
+}
+
 int ht_bt_run(const ht_bt_config *cfg, ht_bt_result *results, double *pnl_out, ht_error *err)
 {
     if (check_config(cfg, err) != 0)
@@ -427,90 +575,15 @@ int ht_bt_run(const ht_bt_config *cfg, ht_bt_result *results, double *pnl_out, h
     run.pnl = pnl_out ? pnl_out : malloc(cfg->paths * ns * sizeof *run.pnl);
     run.block_sums = calloc(run.n_blocks * ns * SUM_COUNT, sizeof *run.block_sums);
     double *scratch = malloc(cfg->paths * sizeof *scratch);
-    worker *workers = NULL;
-    pthread_t *tids = NULL;
     int rc = -1;
     if (!run.strategies || !run.rebalance_every || !run.pnl || !run.block_sums || !scratch) {
         ht_error_set(err, "backtest: out of memory for %llu paths x %zu strategies", (unsigned long long)cfg->paths,
                      ns);
         goto out;
     }
-    for (size_t s = 0; s < ns; s++) {
-        ht_opt_strategy st = cfg->strategies[s];
-        if (cfg->cost > 0.0 && !(st.cost_override > 0.0))
-            st.cost_override = cfg->cost;
-        if (st.rule == HT_OPT_RULE_TIME || st.rule == HT_OPT_RULE_LELAND) {
-            if (st.interval_ns < run.step_ns || st.interval_ns % run.step_ns != 0) {
-                char name[48];
-                ht_error_set(err, "backtest: strategy %s: its period must be a whole number of steps of %lld ns",
-                             ht_opt_strategy_name(&st, run.step_ns, name, sizeof name), (long long)run.step_ns);
-                goto out;
-            }
-            run.rebalance_every[s] = (uint64_t)(st.interval_ns / run.step_ns);
-        }
-        run.strategies[s] = st;
-    }
-    unsigned threads = cfg->threads;
-    if (threads == 0) {
-        long online = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = online > 0 ? (unsigned)online : 1;
-    }
-    if (threads > MAX_THREADS)
-        threads = MAX_THREADS;
-    if (threads > run.n_blocks)
-        threads = (unsigned)run.n_blocks;
-    workers = calloc(threads, sizeof *workers);
-    tids = calloc(threads, sizeof *tids);
-    if (!workers || !tids) {
-        ht_error_set(err, "backtest: out of memory for %u threads", threads);
+    if (prepare_strategies(&run, err) != 0 || run_workers(&run, err) != 0)
         goto out;
-    }
-    unsigned ready = 0;
-    for (; ready < threads; ready++)
-        if (worker_init(&workers[ready], &run) != 0) {
-            worker_free(&workers[ready], ns);
-            break;
-        }
-    if (ready < threads) {
-        ht_error_set(err, "backtest: %s", atomic_load(&run.failed) ? run.fail_msg : "out of memory for a worker");
-        for (unsigned i = 0; i < ready; i++)
-            worker_free(&workers[i], ns);
-        goto out;
-    }
-    /* The calling thread is worker 0; the others run on their own threads (fewer if creation fails). */
-    unsigned started = 1;
-    for (; started < threads; started++)
-        if (pthread_create(&tids[started], NULL, worker_main, &workers[started]) != 0)
-            break;
-    run.first_worker = &workers[0];
-    worker_main(&workers[0]);
-    for (unsigned i = 1; i < started; i++)
-        pthread_join(tids[i], NULL);
-    if (cfg->progress && !atomic_load(&run.failed))
-        cfg->progress(cfg->progress_ctx, cfg->paths, cfg->paths);
-    for (unsigned i = 0; i < threads; i++)
-        worker_free(&workers[i], ns);
-    if (atomic_load(&run.failed)) {
-        ht_error_set(err, "backtest: %s", run.fail_msg);
-        goto out;
-    }
-    /* Reduce in block order, then the P&L statistics per strategy. */
-    for (size_t s = 0; s < ns; s++) {
-        double sums[SUM_COUNT] = {0};
-        for (uint64_t b = 0; b < run.n_blocks; b++)
-            for (int j = 0; j < SUM_COUNT; j++)
-                sums[j] += run.block_sums[(b * ns + s) * SUM_COUNT + j];
-        ht_bt_result *r = &results[s];
-        memset(r, 0, sizeof *r);
-        ht_opt_strategy_name(&cfg->strategies[s], run.step_ns, r->name, sizeof r->name);
-        double n = (double)cfg->paths;
-        r->mean_cost = sums[SUM_COST] / n;
-        double cost_var = (sums[SUM_COST2] - n * r->mean_cost * r->mean_cost) / (n - 1.0);
-        r->mean_cost_se = sqrt(cost_var > 0.0 ? cost_var / n : 0.0);
-        r->trades = sums[SUM_TRADES] / n;
-        r->turnover = sums[SUM_TURNOVER] / n;
-        ht_bt_pnl_stats(run.pnl + s * cfg->paths, cfg->paths, cfg->risk_aversion, scratch, r);
-    }
+    reduce_results(&run, results, scratch);
     rc = 0;
 out:
     free(run.strategies);
@@ -519,7 +592,5 @@ out:
         free(run.pnl);
     free(run.block_sums);
     free(scratch);
-    free(workers);
-    free(tids);
     return rc;
 }
