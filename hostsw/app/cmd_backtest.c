@@ -182,7 +182,102 @@ static long read_book(const char *path, ht_bt_option *book, size_t max)
     return (long)n;
 }
 
-/* Parses argv into o; returns HT_EXIT_OK or the exit code of a usage error. */
+/* What an option group's parser returns for an option that is not one of its own. */
+#define OPT_NOT_MINE (-1)
+
+/* The options that say what is hedged and in which market (--side .. --tick-size). Returns OPT_NOT_MINE,
+ * HT_EXIT_OK, or HT_EXIT_USAGE with the message printed. */
+static int parse_market_option(options *o, const char *a, const char *v)
+{
+    bool ok = true;
+    if (strcmp(a, "--s0") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, 1e-9, 1e12, &o->cfg.s0);
+    } else if (strcmp(a, "--strike") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, 1e-9, 1e12, &o->strike);
+        o->have_strike = true;
+    } else if (strcmp(a, "--T") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, 1e-6, 50.0, &o->expiry);
+    } else if (strcmp(a, "--sigma") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, 1e-4, 10.0, &o->cfg.vol);
+    } else if (strcmp(a, "--r") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, -1.0, 1.0, &o->cfg.rate);
+    } else if (strcmp(a, "--mu") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, -10.0, 10.0, &o->cfg.model.mu);
+        o->have_mu = true;
+    } else if (strcmp(a, "--side") == 0) {
+        if (strcmp(v, "short") != 0 && strcmp(v, "long") != 0)
+            return ht_cli_usage_error(CMD, "--side must be short or long, got '%s'", v);
+        o->is_short = strcmp(v, "short") == 0;
+    } else if (strcmp(a, "--option") == 0) {
+        if (strcmp(v, "call") != 0 && strcmp(v, "put") != 0)
+            return ht_cli_usage_error(CMD, "--option must be call or put, got '%s'", v);
+        o->is_call = strcmp(v, "call") == 0;
+    } else if (strcmp(a, "--qty") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, 1e-9, 1e9, &o->qty);
+    } else if (strcmp(a, "--book") == 0) {
+        o->book_path = v;
+    } else if (strcmp(a, "--model") == 0) {
+        ht_error err = {{0}};
+        if (ht_bt_model_parse(v, &o->cfg.model, &err) != 0)
+            return ht_cli_usage_error(CMD, "--model: %s", err.msg);
+        snprintf(o->model_text, sizeof o->model_text, "%s", v);
+    } else if (strcmp(a, "--clock") == 0) {
+        if (strcmp(v, "grid") != 0 && strcmp(v, "poisson") != 0)
+            return ht_cli_usage_error(CMD, "--clock must be grid or poisson, got '%s'", v);
+        o->cfg.clock = strcmp(v, "grid") == 0 ? HT_BT_CLOCK_GRID : HT_BT_CLOCK_POISSON;
+    } else if (strcmp(a, "--tick-size") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, 0.0, 1e9, &o->cfg.tick_size);
+    } else {
+        return OPT_NOT_MINE;
+    }
+    return ok ? HT_EXIT_OK : HT_EXIT_USAGE;
+}
+
+/* The options of the simulation, the hedging and the output that take a value (--steps .. --costs). Returns
+ * OPT_NOT_MINE, HT_EXIT_OK, or HT_EXIT_USAGE with the message printed. */
+static int parse_run_option(options *o, const char *a, const char *v)
+{
+    uint64_t u = 0;
+    bool ok = true;
+    if (strcmp(a, "--steps") == 0) {
+        ok = ht_cli_parse_u64(CMD, a, v, 1, 10000000, &u);
+        o->cfg.steps = (uint32_t)u;
+    } else if (strcmp(a, "--paths") == 0) {
+        ok = ht_cli_parse_u64(CMD, a, v, 2, 100000000, &o->cfg.paths);
+    } else if (strcmp(a, "--seed") == 0) {
+        ok = ht_cli_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->cfg.seed);
+    } else if (strcmp(a, "--threads") == 0) {
+        ok = ht_cli_parse_u64(CMD, a, v, 0, 256, &u);
+        o->cfg.threads = (unsigned)u;
+    } else if (strcmp(a, "--cost") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, 0.0, 0.1, &o->cfg.cost);
+    } else if (strcmp(a, "--fixed-cost") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, 0.0, 1e12, &o->cfg.fixed_cost);
+    } else if (strcmp(a, "--strategy") == 0) {
+        if (o->n_specs >= MAX_STRATEGIES)
+            return ht_cli_usage_error(CMD, "at most %d strategies", MAX_STRATEGIES);
+        o->strategy_specs[o->n_specs++] = v;
+    } else if (strcmp(a, "--settle") == 0) {
+        if (strcmp(v, "cash") != 0 && strcmp(v, "physical") != 0)
+            return ht_cli_usage_error(CMD, "--settle must be cash or physical, got '%s'", v);
+        o->cfg.settle = strcmp(v, "cash") == 0 ? HT_BT_SETTLE_CASH : HT_BT_SETTLE_PHYSICAL;
+    } else if (strcmp(a, "--risk-aversion") == 0) {
+        ok = ht_cli_parse_double(CMD, a, v, 1e-12, 1e6, &o->cfg.risk_aversion);
+    } else if (strcmp(a, "--plot") == 0) {
+        o->plot_path = v;
+    } else if (strcmp(a, "--frontier") == 0) {
+        o->frontier_dir = v;
+    } else if (strcmp(a, "--costs") == 0) {
+        ok = parse_list(a, v, 0.0, 0.1, o->costs, MAX_COSTS, &o->n_costs);
+    } else {
+        return OPT_NOT_MINE;
+    }
+    return ok ? HT_EXIT_OK : HT_EXIT_USAGE;
+}
+
+/* Parses argv into o: the flags, then the options with a value by group, then what follows from them (mu = r,
+ * the model's vol, strike = s0) and the combinations that make no sense. Returns HT_EXIT_OK or the exit code of a
+ * usage error. */
 static int parse_options(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof *o);
@@ -195,94 +290,26 @@ static int parse_options(int argc, char **argv, options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t u = 0;
-        bool takes_value = true;
-        bool ok = true;
         if (strcmp(a, "--json") == 0) {
             o->format = OUT_JSON;
-            takes_value = false;
+            continue;
         } else if (strcmp(a, "--csv") == 0) {
             o->format = OUT_CSV;
-            takes_value = false;
+            continue;
         } else if (strcmp(a, "--progress") == 0) {
             o->progress.always = true;
-            takes_value = false;
+            continue;
         } else if (!v) {
             return ht_cli_unknown(CMD, a, g_usage);
-        } else if (strcmp(a, "--s0") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, 1e-9, 1e12, &o->cfg.s0);
-        } else if (strcmp(a, "--strike") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, 1e-9, 1e12, &o->strike);
-            o->have_strike = true;
-        } else if (strcmp(a, "--T") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, 1e-6, 50.0, &o->expiry);
-        } else if (strcmp(a, "--sigma") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, 1e-4, 10.0, &o->cfg.vol);
-        } else if (strcmp(a, "--r") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, -1.0, 1.0, &o->cfg.rate);
-        } else if (strcmp(a, "--mu") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, -10.0, 10.0, &o->cfg.model.mu);
-            o->have_mu = true;
-        } else if (strcmp(a, "--steps") == 0) {
-            ok = ht_cli_parse_u64(CMD, a, v, 1, 10000000, &u);
-            o->cfg.steps = (uint32_t)u;
-        } else if (strcmp(a, "--paths") == 0) {
-            ok = ht_cli_parse_u64(CMD, a, v, 2, 100000000, &o->cfg.paths);
-        } else if (strcmp(a, "--seed") == 0) {
-            ok = ht_cli_parse_u64(CMD, a, v, 0, UINT64_MAX, &o->cfg.seed);
-        } else if (strcmp(a, "--threads") == 0) {
-            ok = ht_cli_parse_u64(CMD, a, v, 0, 256, &u);
-            o->cfg.threads = (unsigned)u;
-        } else if (strcmp(a, "--cost") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, 0.0, 0.1, &o->cfg.cost);
-        } else if (strcmp(a, "--fixed-cost") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, 0.0, 1e12, &o->cfg.fixed_cost);
-        } else if (strcmp(a, "--strategy") == 0) {
-            if (o->n_specs >= MAX_STRATEGIES)
-                return ht_cli_usage_error(CMD, "at most %d strategies", MAX_STRATEGIES);
-            o->strategy_specs[o->n_specs++] = v;
-        } else if (strcmp(a, "--side") == 0) {
-            if (strcmp(v, "short") != 0 && strcmp(v, "long") != 0)
-                return ht_cli_usage_error(CMD, "--side must be short or long, got '%s'", v);
-            o->is_short = strcmp(v, "short") == 0;
-        } else if (strcmp(a, "--option") == 0) {
-            if (strcmp(v, "call") != 0 && strcmp(v, "put") != 0)
-                return ht_cli_usage_error(CMD, "--option must be call or put, got '%s'", v);
-            o->is_call = strcmp(v, "call") == 0;
-        } else if (strcmp(a, "--qty") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, 1e-9, 1e9, &o->qty);
-        } else if (strcmp(a, "--book") == 0) {
-            o->book_path = v;
-        } else if (strcmp(a, "--model") == 0) {
-            ht_error err = {{0}};
-            if (ht_bt_model_parse(v, &o->cfg.model, &err) != 0)
-                return ht_cli_usage_error(CMD, "--model: %s", err.msg);
-            snprintf(o->model_text, sizeof o->model_text, "%s", v);
-        } else if (strcmp(a, "--clock") == 0) {
-            if (strcmp(v, "grid") != 0 && strcmp(v, "poisson") != 0)
-                return ht_cli_usage_error(CMD, "--clock must be grid or poisson, got '%s'", v);
-            o->cfg.clock = strcmp(v, "grid") == 0 ? HT_BT_CLOCK_GRID : HT_BT_CLOCK_POISSON;
-        } else if (strcmp(a, "--tick-size") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, 0.0, 1e9, &o->cfg.tick_size);
-        } else if (strcmp(a, "--settle") == 0) {
-            if (strcmp(v, "cash") != 0 && strcmp(v, "physical") != 0)
-                return ht_cli_usage_error(CMD, "--settle must be cash or physical, got '%s'", v);
-            o->cfg.settle = strcmp(v, "cash") == 0 ? HT_BT_SETTLE_CASH : HT_BT_SETTLE_PHYSICAL;
-        } else if (strcmp(a, "--risk-aversion") == 0) {
-            ok = ht_cli_parse_double(CMD, a, v, 1e-12, 1e6, &o->cfg.risk_aversion);
-        } else if (strcmp(a, "--plot") == 0) {
-            o->plot_path = v;
-        } else if (strcmp(a, "--frontier") == 0) {
-            o->frontier_dir = v;
-        } else if (strcmp(a, "--costs") == 0) {
-            ok = parse_list(a, v, 0.0, 0.1, o->costs, MAX_COSTS, &o->n_costs);
-        } else {
-            return ht_cli_unknown(CMD, a, g_usage);
         }
-        if (!ok)
+        int rc = parse_market_option(o, a, v);
+        if (rc == OPT_NOT_MINE)
+            rc = parse_run_option(o, a, v);
+        if (rc == OPT_NOT_MINE)
+            return ht_cli_unknown(CMD, a, g_usage);
+        if (rc != HT_EXIT_OK)
             return HT_EXIT_USAGE;
-        if (takes_value)
-            i++;
+        i++;
     }
     if (!o->have_mu)
         o->cfg.model.mu = o->cfg.rate;
@@ -512,19 +539,10 @@ static double curve_at(const double *xs, const double *ys, size_t m, double x)
     return ys[m - 1];
 }
 
-/* --frontier: every cost, CSV + gnuplot + the band-vs-time comparison. */
-static int run_frontier(options *o, ht_opt_strategy *strategies, size_t ns)
+/* --frontier, first: the backtest at every cost into all ([cost][strategy]). Returns HT_EXIT_OK or the failure's
+ * exit code. */
+static int run_costs(options *o, ht_opt_strategy *strategies, size_t ns, ht_bt_result *all)
 {
-    if (mkdir(o->frontier_dir, 0755) != 0 && errno != EEXIST)
-        return ht_cli_fail(CMD, "--frontier: cannot create %s: %s", o->frontier_dir, strerror(errno));
-    if (o->n_costs == 0) {
-        const double defaults[] = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2};
-        memcpy(o->costs, defaults, sizeof defaults);
-        o->n_costs = 5;
-    }
-    ht_bt_result *all = calloc(o->n_costs * ns, sizeof *all);
-    if (!all)
-        return ht_cli_fail(CMD, "out of memory");
     for (size_t c = 0; c < o->n_costs; c++) {
         o->cfg.cost = o->costs[c];
         o->cfg.strategies = strategies;
@@ -533,41 +551,74 @@ static int run_frontier(options *o, ht_opt_strategy *strategies, size_t ns)
         snprintf(label, sizeof label, "cost %g (%zu of %zu)", o->costs[c], c + 1, o->n_costs);
         progress_start(&o->progress, label);
         ht_error err = {{0}};
-        if (ht_bt_run(&o->cfg, all + c * ns, NULL, &err) != 0) {
-            free(all);
+        if (ht_bt_run(&o->cfg, all + c * ns, NULL, &err) != 0)
             return ht_cli_fail(CMD, "%s", err.msg);
-        }
         fprintf(stderr, "hedgetrig backtest: cost %g done\n", o->costs[c]);
     }
-    char path[4096];
-    int rc = HT_EXIT_OK;
-    /* frontier.csv: every point. */
-    snprintf(path, sizeof path, "%s/frontier.csv", o->frontier_dir);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        free(all);
-        return ht_cli_fail(CMD, "--frontier: cannot write %s: %s", path, strerror(errno));
-    }
-    fprintf(f, "cost,family,%s\n", g_csv_header);
+    return HT_EXIT_OK;
+}
+
+/* Every point as CSV rows (cost, family, then the result) on out. */
+static void frontier_rows(FILE *out, const options *o, const ht_bt_result *all, size_t ns)
+{
     for (size_t c = 0; c < o->n_costs; c++)
         for (size_t s = 0; s < ns; s++) {
             char fam[16];
             family_of(all[c * ns + s].name, fam, sizeof fam);
-            fprintf(f, "%g,%s,", o->costs[c], fam);
-            csv_row(f, &all[c * ns + s]);
-            fputc('\n', f);
+            fprintf(out, "%g,%s,", o->costs[c], fam);
+            csv_row(out, &all[c * ns + s]);
+            fputc('\n', out);
         }
+}
+
+/* frontier.csv: every point. Returns HT_EXIT_OK or HT_EXIT_FAIL with a message. */
+static int write_frontier_csv(const options *o, const ht_bt_result *all, size_t ns)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/frontier.csv", o->frontier_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return ht_cli_fail(CMD, "--frontier: cannot write %s: %s", path, strerror(errno));
+    fprintf(f, "cost,family,%s\n", g_csv_header);
+    frontier_rows(f, o, all, ns);
     fclose(f);
-    /* claim.txt: for each cost, each time-based point against each band family's efficient curve. */
-    static const char *const time_fams[] = {"time", "leland"};
-    static const char *const band_fams[] = {"ww", "zak", "move", "fixed"};
+    return HT_EXIT_OK;
+}
+
+/* The band families compared with the time-based points, in the order of claim.txt's columns. */
+static const char *const g_band_fams[] = {"ww", "zak", "move", "fixed"};
+
+/* One line of claim.txt for a time-based point r at one cost: each band family's efficient curve at its std. */
+static void claim_line(FILE *const outs[2], double cost, const ht_bt_result *r, const ht_bt_result *all_of_cost,
+                       size_t ns)
+{
+    double xs[MAX_STRATEGIES], ys[MAX_STRATEGIES];
+    char cells[4][32];
+    for (size_t b = 0; b < 4; b++) {
+        size_t m = efficient_curve(all_of_cost, ns, g_band_fams[b], xs, ys);
+        double bc = curve_at(xs, ys, m, r->std_pnl);
+        if (isnan(bc))
+            snprintf(cells[b], sizeof cells[b], "-");
+        else
+            snprintf(cells[b], sizeof cells[b], "%.4g (%+.0f%%)", bc,
+                     r->mean_cost > 0.0 ? 100.0 * (1.0 - bc / r->mean_cost) : 0.0);
+    }
+    for (int k = 0; k < 2; k++)
+        if (outs[k])
+            fprintf(outs[k], "%-8g %-10s %10.5g %11.5g  %-18s %-18s %-18s %s\n", cost, r->name, r->std_pnl,
+                    r->mean_cost, cells[0], cells[1], cells[2], cells[3]);
+}
+
+/* claim.txt (and the table on stdout): for each cost, each time-based point (the timed rules' families, in rule
+ * order) against each band family's efficient curve. Returns HT_EXIT_OK or HT_EXIT_FAIL with a message. */
+static int write_claim(const options *o, const ht_bt_result *all, size_t ns)
+{
+    char path[4096];
     snprintf(path, sizeof path, "%s/claim.txt", o->frontier_dir);
     FILE *claim = fopen(path, "w");
-    if (!claim) {
-        free(all);
+    if (!claim)
         return ht_cli_fail(CMD, "--frontier: cannot write %s: %s", path, strerror(errno));
-    }
-    FILE *outs[2] = {claim, o->format == OUT_TABLE ? stdout : NULL};
+    FILE *const outs[2] = {claim, o->format == OUT_TABLE ? stdout : NULL};
     for (int k = 0; k < 2; k++)
         if (outs[k])
             fprintf(outs[k],
@@ -576,53 +627,45 @@ static int run_frontier(options *o, ht_opt_strategy *strategies, size_t ns)
                     "saving: 1 - band_cost / time_cost; '-' where the band family does not reach that std.\n\n"
                     "%-8s %-10s %10s %11s  %-18s %-18s %-18s %s\n",
                     (unsigned long long)o->cfg.paths, o->cfg.steps, ht_bt_horizon_years(&o->cfg), "cost",
-                    "time_strat", "std_pnl", "time_cost", "ww", "zak", "move", "fixed");
-    double xs[MAX_STRATEGIES], ys[MAX_STRATEGIES];
+                    "time_strat", "std_pnl", "time_cost", g_band_fams[0], g_band_fams[1], g_band_fams[2],
+                    g_band_fams[3]);
     for (size_t c = 0; c < o->n_costs; c++) {
         const ht_bt_result *r = all + c * ns;
-        for (size_t t = 0; t < 2; t++)
+        for (int rule = 0; rule < HT_OPT_RULE_COUNT; rule++) {
+            const ht_opt_rule_traits *traits = ht_opt_rule_traits_of((ht_opt_rule)rule);
+            if (!traits->timed)
+                continue;
             for (size_t s = 0; s < ns; s++) {
                 char fam[16];
                 family_of(r[s].name, fam, sizeof fam);
-                if (strcmp(fam, time_fams[t]) != 0)
-                    continue;
-                char cells[4][32];
-                for (size_t b = 0; b < 4; b++) {
-                    size_t m = efficient_curve(r, ns, band_fams[b], xs, ys);
-                    double bc = curve_at(xs, ys, m, r[s].std_pnl);
-                    if (isnan(bc))
-                        snprintf(cells[b], sizeof cells[b], "-");
-                    else
-                        snprintf(cells[b], sizeof cells[b], "%.4g (%+.0f%%)", bc,
-                                 r[s].mean_cost > 0.0 ? 100.0 * (1.0 - bc / r[s].mean_cost) : 0.0);
-                }
-                for (int k = 0; k < 2; k++)
-                    if (outs[k])
-                        fprintf(outs[k], "%-8g %-10s %10.5g %11.5g  %-18s %-18s %-18s %s\n", o->costs[c],
-                                r[s].name, r[s].std_pnl, r[s].mean_cost, cells[0], cells[1], cells[2], cells[3]);
+                if (strcmp(fam, traits->name) == 0)
+                    claim_line(outs, o->costs[c], &r[s], r, ns);
             }
+        }
     }
     fclose(claim);
-    /* frontier.dat + frontier.gp + frontier.png: one panel per cost. */
+    return HT_EXIT_OK;
+}
+
+/* frontier.dat and frontier.gp: one panel per cost, one series per family. Returns HT_EXIT_OK or HT_EXIT_FAIL
+ * with a message. */
+static int write_frontier_plot(const options *o, const ht_bt_result *all, size_t ns)
+{
+    char path[4096];
     snprintf(path, sizeof path, "%s/frontier.dat", o->frontier_dir);
-    f = fopen(path, "w");
-    if (!f) {
-        free(all);
+    FILE *f = fopen(path, "w");
+    if (!f)
         return ht_cli_fail(CMD, "--frontier: cannot write %s: %s", path, strerror(errno));
-    }
     char fams[16][16];
     size_t nf = 0;
     for (size_t c = 0; c < o->n_costs; c++)
         nf = write_family_blocks(f, all + c * ns, ns, fams, 16);
     fclose(f);
-    char gp[4096], png[4096];
+    char gp[4096];
     snprintf(gp, sizeof gp, "%s/frontier.gp", o->frontier_dir);
-    snprintf(png, sizeof png, "%s/frontier.png", o->frontier_dir);
     f = fopen(gp, "w");
-    if (!f) {
-        free(all);
+    if (!f)
         return ht_cli_fail(CMD, "--frontier: cannot write %s: %s", gp, strerror(errno));
-    }
     size_t cols = o->n_costs <= 3 ? o->n_costs : (o->n_costs + 1) / 2;
     size_t rows = (o->n_costs + cols - 1) / cols;
     fprintf(f, "# hedgetrig backtest --frontier: mean cost against P&L std, one panel per proportional cost.\n");
@@ -641,29 +684,32 @@ static int run_frontier(options *o, ht_opt_strategy *strategies, size_t ns)
     }
     fprintf(f, "unset multiplot\n");
     fclose(f);
-    /* gnuplot runs in the folder so that the script's relative names work wherever DIR is. */
-    char cmd[8192];
+    return HT_EXIT_OK;
+}
+
+/* frontier.png: gnuplot runs in the folder so that the script's relative names work wherever DIR is. Returns
+ * HT_EXIT_OK or HT_EXIT_FAIL with a message. */
+static int plot_frontier(const options *o)
+{
+    char cmd[8192], png[4096];
+    snprintf(png, sizeof png, "%s/frontier.png", o->frontier_dir);
     if (strchr(o->frontier_dir, '\''))
-        rc = ht_cli_fail(CMD, "--frontier: the folder name must not hold a quote");
-    else {
-        snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot frontier.gp 2>&1", o->frontier_dir);
-        int sys = system(cmd);
-        if (sys == -1 || !WIFEXITED(sys) || WEXITSTATUS(sys) != 0)
-            rc = ht_cli_fail(CMD, "--frontier: gnuplot failed or is missing (apt-get install gnuplot-nox); data "
-                                  "and script are in %s", o->frontier_dir);
-        else
-            fprintf(stderr, "hedgetrig backtest: wrote %s\n", png);
-    }
+        return ht_cli_fail(CMD, "--frontier: the folder name must not hold a quote");
+    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot frontier.gp 2>&1", o->frontier_dir);
+    int sys = system(cmd);
+    if (sys == -1 || !WIFEXITED(sys) || WEXITSTATUS(sys) != 0)
+        return ht_cli_fail(CMD, "--frontier: gnuplot failed or is missing (apt-get install gnuplot-nox); data "
+                                "and script are in %s", o->frontier_dir);
+    fprintf(stderr, "hedgetrig backtest: wrote %s\n", png);
+    return HT_EXIT_OK;
+}
+
+/* The frontier on stdout with --csv or --json (the table's claim is printed by write_claim). */
+static void print_frontier(const options *o, const ht_bt_result *all, size_t ns)
+{
     if (o->format == OUT_CSV) {
         printf("cost,family,%s\n", g_csv_header);
-        for (size_t c = 0; c < o->n_costs; c++)
-            for (size_t s = 0; s < ns; s++) {
-                char fam[16];
-                family_of(all[c * ns + s].name, fam, sizeof fam);
-                printf("%g,%s,", o->costs[c], fam);
-                csv_row(stdout, &all[c * ns + s]);
-                putchar('\n');
-            }
+        frontier_rows(stdout, o, all, ns);
     } else if (o->format == OUT_JSON) {
         printf("{\"frontier\":[");
         for (size_t c = 0; c < o->n_costs; c++) {
@@ -679,35 +725,45 @@ static int run_frontier(options *o, ht_opt_strategy *strategies, size_t ns)
         json_setup(stdout, o, o->cfg.n_options);
         printf("}\n");
     }
+}
+
+/* --frontier: every cost, CSV + the band-vs-time comparison + gnuplot, then stdout. A file that cannot be written
+ * stops it; a failed gnuplot does not stop the output (the exit code says it). */
+static int run_frontier(options *o, ht_opt_strategy *strategies, size_t ns)
+{
+    if (mkdir(o->frontier_dir, 0755) != 0 && errno != EEXIST)
+        return ht_cli_fail(CMD, "--frontier: cannot create %s: %s", o->frontier_dir, strerror(errno));
+    if (o->n_costs == 0) {
+        const double defaults[] = {1e-4, 3e-4, 1e-3, 3e-3, 1e-2};
+        memcpy(o->costs, defaults, sizeof defaults);
+        o->n_costs = 5;
+    }
+    ht_bt_result *all = calloc(o->n_costs * ns, sizeof *all);
+    if (!all)
+        return ht_cli_fail(CMD, "out of memory");
+    int rc = run_costs(o, strategies, ns, all);
+    if (rc == HT_EXIT_OK)
+        rc = write_frontier_csv(o, all, ns);
+    if (rc == HT_EXIT_OK)
+        rc = write_claim(o, all, ns);
+    if (rc == HT_EXIT_OK)
+        rc = write_frontier_plot(o, all, ns);
+    if (rc == HT_EXIT_OK) {
+        rc = plot_frontier(o);
+        print_frontier(o, all, ns);
+    }
     free(all);
     return rc;
 }
 
-int cmd_backtest(int argc, char **argv)
+/* The book: the --book file, or the one option of --side/--option/--qty/--strike/--T. Returns HT_EXIT_OK or
+ * HT_EXIT_FAIL (message printed). */
+static int load_book(options *o, ht_bt_option *book)
 {
-    if (ht_cli_wants_help(argc, argv)) {
-        fputs(g_usage, stdout);
-        return HT_EXIT_OK;
-    }
-    options *o = calloc(1, sizeof *o);
-    ht_bt_option *book = calloc(MAX_BOOK, sizeof *book);
-    ht_opt_strategy *strategies = calloc(MAX_STRATEGIES, sizeof *strategies);
-    ht_bt_result *results = calloc(MAX_STRATEGIES, sizeof *results);
-    char(*spec_storage)[32] = calloc(MAX_STRATEGIES, 32);
-    int rc = HT_EXIT_FAIL;
-    if (!o || !book || !strategies || !results || !spec_storage) {
-        ht_cli_fail(CMD, "out of memory");
-        goto out;
-    }
-    rc = parse_options(argc, argv, o);
-    if (rc != HT_EXIT_OK)
-        goto out;
     if (o->book_path) {
         long n = read_book(o->book_path, book, MAX_BOOK);
-        if (n < 0) {
-            rc = HT_EXIT_FAIL;
-            goto out;
-        }
+        if (n < 0)
+            return HT_EXIT_FAIL;
         o->cfg.n_options = (size_t)n;
     } else {
         book[0].is_call = o->is_call;
@@ -717,6 +773,13 @@ int cmd_backtest(int argc, char **argv)
         o->cfg.n_options = 1;
     }
     o->cfg.book = book;
+    return HT_EXIT_OK;
+}
+
+/* The strategies: the --strategy specs, else the frontier's default grid or time:1; each parsed, and a timed one's
+ * period no longer than the run. Returns HT_EXIT_OK or HT_EXIT_USAGE (message printed). */
+static int parse_strategies(options *o, ht_opt_strategy *strategies, char (*spec_storage)[32])
+{
     if (o->n_specs == 0) {
         if (o->frontier_dir) {
             size_t n = default_frontier_specs(o->cfg.steps, spec_storage, MAX_STRATEGIES);
@@ -729,36 +792,19 @@ int cmd_backtest(int argc, char **argv)
     int64_t step_ns = ht_bt_step_ns(&o->cfg);
     for (size_t i = 0; i < o->n_specs; i++) {
         ht_error err = {{0}};
-        if (ht_opt_strategy_parse(o->strategy_specs[i], step_ns > 0 ? step_ns : 1, &strategies[i], &err) != 0) {
-            rc = ht_cli_usage_error(CMD, "--strategy: %s", err.msg);
-            goto out;
-        }
-        bool timed = strategies[i].rule == HT_OPT_RULE_TIME || strategies[i].rule == HT_OPT_RULE_LELAND;
-        if (timed && strategies[i].interval_ns / (step_ns > 0 ? step_ns : 1) > o->cfg.steps) {
-            rc = ht_cli_usage_error(CMD, "--strategy %s: the period is longer than --steps %u",
-                                    o->strategy_specs[i], o->cfg.steps);
-            goto out;
-        }
+        if (ht_opt_strategy_parse(o->strategy_specs[i], step_ns > 0 ? step_ns : 1, &strategies[i], &err) != 0)
+            return ht_cli_usage_error(CMD, "--strategy: %s", err.msg);
+        bool timed = ht_opt_rule_traits_of(strategies[i].rule)->timed; /* a parsed rule is one */
+        if (timed && strategies[i].interval_ns / (step_ns > 0 ? step_ns : 1) > o->cfg.steps)
+            return ht_cli_usage_error(CMD, "--strategy %s: the period is longer than --steps %u", o->strategy_specs[i],
+                                      o->cfg.steps);
     }
-    o->cfg.progress = show_progress;
-    o->cfg.progress_ctx = &o->progress;
-    if (o->plot_path && !ht_cli_output_ok(CMD, "--plot", o->plot_path, false)) {
-        rc = HT_EXIT_FAIL;
-        goto out;
-    }
-    if (o->frontier_dir) {
-        rc = ht_cli_output_ok(CMD, "--frontier", o->frontier_dir, true) ? run_frontier(o, strategies, o->n_specs)
-                                                                         : HT_EXIT_FAIL;
-        goto out;
-    }
-    o->cfg.strategies = strategies;
-    o->cfg.n_strategies = o->n_specs;
-    ht_error err = {{0}};
-    progress_start(&o->progress, "");
-    if (ht_bt_run(&o->cfg, results, NULL, &err) != 0) {
-        rc = ht_cli_fail(CMD, "%s", err.msg);
-        goto out;
-    }
+    return HT_EXIT_OK;
+}
+
+/* The results on stdout: JSON, CSV or the table. */
+static void print_results(const options *o, const ht_bt_result *results)
+{
     if (o->format == OUT_JSON) {
         printf("{\"strategies\":[");
         for (size_t i = 0; i < o->n_specs; i++) {
@@ -778,6 +824,51 @@ int cmd_backtest(int argc, char **argv)
     } else {
         print_table(stdout, o, results, o->n_specs);
     }
+}
+
+int cmd_backtest(int argc, char **argv)
+{
+    if (ht_cli_wants_help(argc, argv)) {
+        fputs(g_usage, stdout);
+        return HT_EXIT_OK;
+    }
+    options *o = calloc(1, sizeof *o);
+    ht_bt_option *book = calloc(MAX_BOOK, sizeof *book);
+    ht_opt_strategy *strategies = calloc(MAX_STRATEGIES, sizeof *strategies);
+    ht_bt_result *results = calloc(MAX_STRATEGIES, sizeof *results);
+    char(*spec_storage)[32] = calloc(MAX_STRATEGIES, 32);
+    int rc = HT_EXIT_FAIL;
+    if (!o || !book || !strategies || !results || !spec_storage) {
+        ht_cli_fail(CMD, "out of memory");
+        goto out;
+    }
+    rc = parse_options(argc, argv, o);
+    if (rc == HT_EXIT_OK)
+        rc = load_book(o, book);
+    if (rc == HT_EXIT_OK)
+        rc = parse_strategies(o, strategies, spec_storage);
+    if (rc != HT_EXIT_OK)
+        goto out;
+    o->cfg.progress = show_progress;
+    o->cfg.progress_ctx = &o->progress;
+    if (o->plot_path && !ht_cli_output_ok(CMD, "--plot", o->plot_path, false)) {
+        rc = HT_EXIT_FAIL;
+        goto out;
+    }
+    if (o->frontier_dir) {
+        rc = ht_cli_output_ok(CMD, "--frontier", o->frontier_dir, true) ? run_frontier(o, strategies, o->n_specs)
+                                                                         : HT_EXIT_FAIL;
+        goto out;
+    }
+    o->cfg.strategies = strategies;
+    o->cfg.n_strategies = o->n_specs;
+    ht_error err = {{0}};
+    progress_start(&o->progress, "");
+    if (ht_bt_run(&o->cfg, results, NULL, &err) != 0) {
+        rc = ht_cli_fail(CMD, "%s", err.msg);
+        goto out;
+    }
+    print_results(o, results);
     rc = HT_EXIT_OK;
     if (o->plot_path)
         rc = write_plot(o, results, o->n_specs);
