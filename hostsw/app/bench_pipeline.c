@@ -72,67 +72,59 @@ typedef struct pipeline_result {
     double ref_cycle_ns;
 } pipeline_result;
 
-/* Runs the scenario on an open pipe; fills r. Returns 0 or -1 with a message. */
-static int run_pipeline(ht_pipe *pipe, size_t positions, uint64_t ticks, uint64_t poll_every, pipeline_result *r,
-                        ht_error *err)
+/* Ticks per timed batch (the per-tick figures are medians over batches) and length of the precomputed path. */
+enum { BATCH = 256, PATH_TICKS = 4096 };
+
+/* Loads a synthetic book of the given size at s0_usd into the pipe and reads back its folded state. Returns 0 or -1
+ * with a message. */
+static int load_synth_book(ht_pipe *pipe, ht_rng *rng, ht_pipe_position *book, size_t positions, double s0_usd,
+                           ht_pipe_underlying_state *st, ht_error *err)
 {
-    const double s0_usd = 30000.0;
-    ht_pipe_position *book = calloc(positions, sizeof *book);
-    ht_pipe_tick *path = malloc(4096 * sizeof *path);
-    enum { BATCH = 256 };
-    size_t n_batches = (size_t)(ticks / BATCH) + 1;
-    double *batch_ns = malloc(n_batches * sizeof *batch_ns);
-    if (!book || !path || !batch_ns) {
-        free(book);
-        free(path);
-        free(batch_ns);
-        return ht_error_set(err, "out of memory");
-    }
-    ht_rng rng = {2024};
-    ht_synth_book(&rng, &(ht_synth_book_params){.underlying = 0, .s0_usd = s0_usd, .ref_spread = 0.01,
-                                                .max_abs_qty = 50.0},
+    ht_synth_book(rng, &(ht_synth_book_params){.underlying = 0, .s0_usd = s0_usd, .ref_spread = 0.01,
+                                               .max_abs_qty = 50.0},
                   book, positions);
     double s0[HT_PIPE_UNDERLYINGS] = {s0_usd};
     int rc = ht_pipe_load_book(pipe, book, positions, s0, err);
     if (rc == 0)
         rc = ht_pipe_sync(pipe, err);
-    ht_pipe_underlying_state st;
     if (rc == 0)
-        rc = ht_pipe_read_underlying(pipe, 0, &st, err);
-    /* The tick path: a random walk of +-0.02% steps, precomputed so the loop times the pipeline only. */
-    double spot = s0_usd;
-    for (size_t i = 0; i < 4096; i++) {
-        spot *= 1.0 + ht_rng_uniform(&rng, -2e-4, 2e-4);
-        path[i] = (ht_pipe_tick){.underlying = 0, .seq = i, .spot_usd = spot};
+        rc = ht_pipe_read_underlying(pipe, 0, st, err);
+    return rc;
+}
+
+/* A band around the book's delta at S0 that about 1% of the path's ticks leave (the 99th percentile of
+ * |B dS + C dS^2 / 2| over the path), so the loop times ticks, not re-arms. Returns 0 or -1 with a message. */
+static int set_rare_breach_band(ht_pipe *pipe, const ht_pipe_underlying_state *st, const ht_pipe_tick *path,
+                                double s0_usd, ht_error *err)
+{
+    double a = ht_fx_to_double(st->a, HT_FX_DELTA_FRAC), b = ht_fx_to_double(st->b, HT_FX_GAMMA_FRAC);
+    double c = ht_fx_to_double(st->c, HT_FX_SPEED_FRAC);
+    double *moves = malloc(PATH_TICKS * sizeof *moves);
+    if (!moves)
+        return ht_error_set(err, "out of memory");
+    for (size_t i = 0; i < PATH_TICKS; i++) {
+        double ds = path[i].spot_usd - s0_usd;
+        moves[i] = fabs(b * ds + 0.5 * c * ds * ds);
     }
-    /* A band around the book's delta at S0 that about 1% of the path's ticks leave (the 99th percentile of
-     * |B dS + C dS^2 / 2| over the path), so the loop times ticks, not re-arms. */
-    if (rc == 0) {
-        double a = ht_fx_to_double(st.a, HT_FX_DELTA_FRAC), b = ht_fx_to_double(st.b, HT_FX_GAMMA_FRAC);
-        double c = ht_fx_to_double(st.c, HT_FX_SPEED_FRAC);
-        double *moves = malloc(4096 * sizeof *moves);
-        if (!moves) {
-            rc = ht_error_set(err, "out of memory");
-        } else {
-            for (size_t i = 0; i < 4096; i++) {
-                double ds = path[i].spot_usd - s0_usd;
-                moves[i] = fabs(b * ds + 0.5 * c * ds * ds);
-            }
-            qsort(moves, 4096, sizeof *moves, cmp_double);
-            double half_width = quantile(moves, 4096, 0.99) + 1e-6;
-            free(moves);
-            rc = ht_pipe_set_band(pipe, 0, a - half_width, a + half_width, err);
-        }
-    }
-    memset(r, 0, sizeof *r);
+    qsort(moves, PATH_TICKS, sizeof *moves, cmp_double);
+    double half_width = quantile(moves, PATH_TICKS, 0.99) + 1e-6;
+    free(moves);
+    return ht_pipe_set_band(pipe, 0, a - half_width, a + half_width, err);
+}
+
+/* Pushes the ticks in batches, polling after every poll_every (and at a batch's end) and re-arming after a breach;
+ * fills r's counts, throughput and per-tick percentiles (batch_ns: room for ticks / BATCH + 1 figures). */
+static void time_ticks(ht_pipe *pipe, ht_pipe_tick *path, uint64_t ticks, uint64_t poll_every, double *batch_ns,
+                       pipeline_result *r)
+{
     ht_tsc_calibrate(0);
     uint64_t t_start = ht_tsc_now();
     size_t nb = 0;
-    for (uint64_t done = 0; rc == 0 && done < ticks;) {
+    for (uint64_t done = 0; done < ticks;) {
         uint64_t n = ticks - done < BATCH ? ticks - done : BATCH;
         uint64_t t0 = ht_tsc_now();
         for (uint64_t k = 0; k < n; k++) {
-            ht_pipe_tick *t = &path[(done + k) & 4095];
+            ht_pipe_tick *t = &path[(done + k) & (PATH_TICKS - 1)];
             t->seq = done + k;
             ht_pipe_push_tick(pipe, t);
             if ((k + 1) % poll_every != 0 && k + 1 != n)
@@ -165,16 +157,23 @@ static int run_pipeline(ht_pipe *pipe, size_t positions, uint64_t ticks, uint64_
         r->ns_p99 = quantile(batch_ns, nb, 0.99);
         r->ns_max = batch_ns[nb - 1];
     }
-    /* Cycles from tick to event: a band every tick breaches, re-armed after each event. */
+}
+
+/* Cycles from tick to event: a band every tick breaches, re-armed after each event, over up to 1000 ticks; fills
+ * r's cycle figures. Returns 0 or -1 with a message. */
+static int measure_event_cycles(ht_pipe *pipe, const ht_pipe_tick *path, uint64_t ticks, pipeline_result *r,
+                                ht_error *err)
+{
     uint64_t samples = ticks < 1000 ? ticks : 1000;
     uint64_t *cycles = malloc(samples * sizeof *cycles);
-    if (rc == 0 && !cycles)
+    int rc = 0;
+    if (!cycles)
         rc = ht_error_set(err, "out of memory");
     if (rc == 0)
         rc = ht_pipe_set_band(pipe, 0, -2.0e9, -2.0e9, err);
     for (uint64_t i = 0; rc == 0 && i < samples; i++) {
         ht_pipe_event ev;
-        ht_pipe_push_tick(pipe, &path[i & 4095]);
+        ht_pipe_push_tick(pipe, &path[i & (PATH_TICKS - 1)]);
         if (ht_pipe_poll_event(pipe, &ev) != 1) {
             rc = ht_error_set(err, "tick %" PRIu64 " produced no event under an always-breached band", i);
             break;
@@ -189,6 +188,41 @@ static int run_pipeline(ht_pipe *pipe, size_t positions, uint64_t ticks, uint64_
         r->cyc_max = cycles[r->cyc_samples - 1];
     }
     free(cycles);
+    return rc;
+}
+
+/* Runs the scenario on an open pipe: the book, a precomputed random walk of +-0.02% steps (so the loop times the
+ * pipeline only), a band it rarely leaves, the timed ticks, then the cycles from tick to event. Fills r. Returns 0
+ * or -1 with a message. */
+static int run_pipeline(ht_pipe *pipe, size_t positions, uint64_t ticks, uint64_t poll_every, pipeline_result *r,
+                        ht_error *err)
+{
+    const double s0_usd = 30000.0;
+    ht_pipe_position *book = calloc(positions, sizeof *book);
+    ht_pipe_tick *path = malloc(PATH_TICKS * sizeof *path);
+    size_t n_batches = (size_t)(ticks / BATCH) + 1;
+    double *batch_ns = malloc(n_batches * sizeof *batch_ns);
+    if (!book || !path || !batch_ns) {
+        free(book);
+        free(path);
+        free(batch_ns);
+        return ht_error_set(err, "out of memory");
+    }
+    ht_rng rng = {2024};
+    ht_pipe_underlying_state st;
+    int rc = load_synth_book(pipe, &rng, book, positions, s0_usd, &st, err);
+    double spot = s0_usd;
+    for (size_t i = 0; i < PATH_TICKS; i++) {
+        spot *= 1.0 + ht_rng_uniform(&rng, -2e-4, 2e-4);
+        path[i] = (ht_pipe_tick){.underlying = 0, .seq = i, .spot_usd = spot};
+    }
+    if (rc == 0)
+        rc = set_rare_breach_band(pipe, &st, path, s0_usd, err);
+    memset(r, 0, sizeof *r);
+    if (rc == 0)
+        time_ticks(pipe, path, ticks, poll_every, batch_ns, r);
+    if (rc == 0)
+        rc = measure_event_cycles(pipe, path, ticks, r, err);
     free(book);
     free(path);
     free(batch_ns);

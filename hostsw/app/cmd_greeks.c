@@ -318,6 +318,67 @@ static void print_text(const ht_greeks *g, const greeks_opts *o, const ht_captur
     }
 }
 
+/* Pass 1: the instrument registry of the whole capture, to check the book against; the book, and the greeks object
+ * with the registry's forwards and smiles. Returns HT_EXIT_OK with *book_out and *g_out, or HT_EXIT_FAIL (message
+ * printed, nothing left to free). */
+static int load_book_greeks(const greeks_opts *o, ht_capture_info *info, ht_positions **book_out, ht_greeks **g_out)
+{
+    ht_error err;
+    ht_feed *registry = ht_feed_create(NULL, &err);
+    if (!registry)
+        return ht_cli_fail("greeks", "%s", err.msg);
+    if (ht_feed_replay_capture(o->pcap, registry, -1.0, info, &err) != 0) {
+        ht_feed_destroy(registry);
+        return ht_cli_fail("greeks", "%s", err.msg);
+    }
+    ht_positions *book = ht_positions_load(o->book, o->max_book_qty_contracts, ht_greeks_feed_lookup, registry, &err);
+    if (!book) {
+        ht_feed_destroy(registry);
+        return ht_cli_fail("greeks", "%s", err.msg);
+    }
+    ht_greeks *g = ht_greeks_create(&o->cfg, book, &err);
+    if (!g) {
+        ht_positions_destroy(book);
+        ht_feed_destroy(registry);
+        return ht_cli_fail("greeks", "%s", err.msg);
+    }
+    ht_greeks_add_feed_forwards(g, registry);
+    ht_greeks_add_feed_smile(g, registry);
+    ht_feed_destroy(registry);
+    *book_out = book;
+    *g_out = g;
+    return HT_EXIT_OK;
+}
+
+/* Warns on stderr about each position priced at a fallback vol or excluded from the totals, then the counts. */
+static void warn_excluded(const ht_greeks *g, const greeks_opts *o)
+{
+    size_t excluded = 0, fallback = 0;
+    for (size_t i = 0; i < ht_greeks_result_count(g); i++) {
+        const ht_greeks_result *r = ht_greeks_result_at(g, i);
+        if (!(r->flags & HT_GF_EXCLUDING))
+            continue;
+        char flags[160];
+        ht_greeks_flags_format(r->flags & HT_GF_EXCLUDING, flags, sizeof flags);
+        if (r->flags & HT_GF_FALLBACK) {
+            fprintf(stderr, "hedgetrig greeks: warning: %s (%s line %u) %s: priced at a fallback vol %.4f (%s)\n",
+                    r->pos->spec.name, o->book, r->pos->line, flags, r->iv,
+                    (r->flags & HT_GF_FALLBACK_SMILE) ? "its expiry's smile at its strike" : "its last good IV");
+            fallback++;
+            continue;
+        }
+        fprintf(stderr, "hedgetrig greeks: warning: %s (%s line %u) excluded: %s (mark %.10g, index %.10g)\n",
+                r->pos->spec.name, o->book, r->pos->line, flags, r->mark, r->index_price);
+        excluded++;
+    }
+    if (fallback)
+        fprintf(stderr, "hedgetrig greeks: %zu of %zu positions priced at a fallback vol\n", fallback,
+                ht_greeks_result_count(g));
+    if (excluded)
+        fprintf(stderr, "hedgetrig greeks: %zu of %zu positions excluded from the totals\n", excluded,
+                ht_greeks_result_count(g));
+}
+
 int cmd_greeks(int argc, char **argv)
 {
     if (ht_cli_wants_help(argc, argv)) {
@@ -329,34 +390,16 @@ int cmd_greeks(int argc, char **argv)
     if (rc >= 0)
         return rc;
     ht_error err;
-    /* Pass 1: the instrument registry of the whole capture, to check the book against. */
-    ht_feed *registry = ht_feed_create(NULL, &err);
-    if (!registry)
-        return ht_cli_fail("greeks", "%s", err.msg);
     ht_capture_info info;
-    if (ht_feed_replay_capture(o.pcap, registry, -1.0, &info, &err) != 0) {
-        ht_feed_destroy(registry);
-        return ht_cli_fail("greeks", "%s", err.msg);
-    }
-    ht_positions *book = ht_positions_load(o.book, o.max_book_qty_contracts, ht_greeks_feed_lookup, registry, &err);
-    if (!book) {
-        ht_feed_destroy(registry);
-        return ht_cli_fail("greeks", "%s", err.msg);
-    }
-    ht_greeks *g = ht_greeks_create(&o.cfg, book, &err);
-    if (!g) {
-        ht_positions_destroy(book);
-        ht_feed_destroy(registry);
-        return ht_cli_fail("greeks", "%s", err.msg);
-    }
-    ht_greeks_add_feed_forwards(g, registry);
-    ht_greeks_add_feed_smile(g, registry);
-    ht_feed_destroy(registry);
+    ht_positions *book = NULL;
+    ht_greeks *g = NULL;
+    rc = load_book_greeks(&o, &info, &book, &g);
+    if (rc != HT_EXIT_OK)
+        return rc;
 
     /* Pass 2: the market up to the moment asked for, with realised vol on each reference index. */
     rv_state rs = {0};
     rs.n = ht_greeks_underlying_count(g);
-    rc = HT_EXIT_OK;
     for (unsigned u = 0; u < rs.n; u++) {
         snprintf(rs.index[u], sizeof rs.index[u], "%s", ht_greeks_underlying_at(g, u)->ref_index);
         rs.rv[u] = ht_realvol_create(1000, o.rv_halflife_s, o.cfg.year_days, &err);
@@ -383,30 +426,7 @@ int cmd_greeks(int argc, char **argv)
         double realised[HT_GREEKS_MAX_UNDERLYINGS];
         for (unsigned u = 0; u < rs.n; u++)
             realised[u] = ht_realvol_sigma(rs.rv[u]);
-        size_t excluded = 0, fallback = 0;
-        for (size_t i = 0; i < ht_greeks_result_count(g); i++) {
-            const ht_greeks_result *r = ht_greeks_result_at(g, i);
-            if (!(r->flags & HT_GF_EXCLUDING))
-                continue;
-            char flags[160];
-            ht_greeks_flags_format(r->flags & HT_GF_EXCLUDING, flags, sizeof flags);
-            if (r->flags & HT_GF_FALLBACK) {
-                fprintf(stderr, "hedgetrig greeks: warning: %s (%s line %u) %s: priced at a fallback vol %.4f (%s)\n",
-                        r->pos->spec.name, o.book, r->pos->line, flags, r->iv,
-                        (r->flags & HT_GF_FALLBACK_SMILE) ? "its expiry's smile at its strike" : "its last good IV");
-                fallback++;
-                continue;
-            }
-            fprintf(stderr, "hedgetrig greeks: warning: %s (%s line %u) excluded: %s (mark %.10g, index %.10g)\n",
-                    r->pos->spec.name, o.book, r->pos->line, flags, r->mark, r->index_price);
-            excluded++;
-        }
-        if (fallback)
-            fprintf(stderr, "hedgetrig greeks: %zu of %zu positions priced at a fallback vol\n", fallback,
-                    ht_greeks_result_count(g));
-        if (excluded)
-            fprintf(stderr, "hedgetrig greeks: %zu of %zu positions excluded from the totals\n", excluded,
-                    ht_greeks_result_count(g));
+        warn_excluded(g, &o);
         if (o.json)
             print_json(g, &o, &info, now_ms, realised, surf);
         else
