@@ -177,72 +177,63 @@ static void build_ticker_stream(const packets *cap, unsigned loops, packets *out
     }
 }
 
-int main(int argc, char **argv)
+/* The command line. */
+typedef struct bench_args {
+    const char *path;
+    unsigned rounds;
+    bool only_tickers, only_capture;
+} bench_args;
+
+/* Parses the command line into a; returns false (usage printed) on a bad argument. */
+static bool parse_args(int argc, char **argv, bench_args *a)
 {
-    const char *path = HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap";
-    unsigned rounds = 31;
-    bool only_tickers = false, only_capture = false;
+    a->path = HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap";
+    a->rounds = 31;
+    a->only_tickers = a->only_capture = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
-            rounds = (unsigned)strtoul(argv[++i], NULL, 10);
+            a->rounds = (unsigned)strtoul(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc && strcmp(argv[i + 1], "tickers") == 0)
-            only_tickers = true, i++;
+            a->only_tickers = true, i++;
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc && strcmp(argv[i + 1], "capture") == 0)
-            only_capture = true, i++;
+            a->only_capture = true, i++;
         else if (argv[i][0] != '-')
-            path = argv[i];
+            a->path = argv[i];
         else {
             fprintf(stderr, "usage: bench_feed [CAPTURE] [--rounds N] [--only tickers|capture]\n");
-            return 2;
+            return false;
         }
     }
-    if (rounds < 3)
-        rounds = 3;
-    static packets cap, tick;
-    load_capture(path, &cap);
-    ht_feed_config cfg;
-    ht_feed_config_default(&cfg);
-    cfg.on_event = count_event;
-    ht_error err;
-    ht_feed *feed = ht_feed_create(&cfg, &err);
-    if (!feed) {
-        fprintf(stderr, "bench_feed: %s\n", err.msg);
-        return 1;
-    }
-    uint64_t tickers = 0;
-    build_ticker_stream(&cap, 5, &tick, &tickers);
+    if (a->rounds < 3)
+        a->rounds = 3;
+    return true;
+}
 
-    if (only_capture) {
-        /* For callgrind: the whole capture into an empty feed, once. */
-        bench_capture_loop(feed, &cap);
+/* --only capture | tickers: one pass of the measured loop, for callgrind (the whole capture into an empty feed, or
+ * the ticker stream into a feed warmed with the capture), and what it counted. */
+static void callgrind_pass(const bench_args *a, ht_feed *feed, const packets *cap, const packets *tick,
+                           uint64_t tickers)
+{
+    if (a->only_capture) {
+        bench_capture_loop(feed, cap);
         printf("bench_feed --only capture: %" PRIu64 " messages in bench_capture_loop\n",
                ht_feed_stats_get(feed)->messages);
-        ht_feed_destroy(feed);
-        return 0;
+        return;
     }
-    if (only_tickers) {
-        /* For callgrind: warm the registry, then run the measured loop once. */
-        feed_all(feed, &cap);
-        bench_ticker_loop(feed, &tick);
-        const ht_feed_stats *st = ht_feed_stats_get(feed);
-        printf("bench_feed --only tickers: %" PRIu64 " ticker messages in bench_ticker_loop; %" PRIu64
-               " ticker events in all (capture warm-up included)\n",
-               tickers, st->events_by_kind[HT_FEED_EV_TICKER] + st->events_by_kind[HT_FEED_EV_OPTION_TICKER]);
-        ht_feed_destroy(feed);
-        return 0;
-    }
+    feed_all(feed, cap);
+    bench_ticker_loop(feed, tick);
+    const ht_feed_stats *st = ht_feed_stats_get(feed);
+    printf("bench_feed --only tickers: %" PRIu64 " ticker messages in bench_ticker_loop; %" PRIu64
+           " ticker events in all (capture warm-up included)\n",
+           tickers, st->events_by_kind[HT_FEED_EV_TICKER] + st->events_by_kind[HT_FEED_EV_OPTION_TICKER]);
+}
 
-    double per_ns = ht_tsc_ticks_per_ns();
-    uint64_t cap_messages = decode_only(&cap);
-    printf("bench_feed: %s: %zu packets, %" PRIu64 " messages, %zu bytes; %" PRIu64
-           " ticker packets built; TSC %.3f GHz\n",
-           path, cap.n, cap_messages, cap.used, tickers, per_ns);
-    double *ns_msg = calloc(rounds, sizeof *ns_msg), *mps = calloc(rounds, sizeof *mps);
-
-    /* 1. SBE decode alone: walk + decode every message of the capture. */
+/* 1. SBE decode alone: walk + decode every message of the capture, rounds times. */
+static void bench_decode(const packets *cap, unsigned rounds, double *ns_msg, double *mps)
+{
     for (unsigned r = 0; r < rounds; r++) {
         uint64_t t0 = ht_tsc_now();
-        uint64_t m = decode_only(&cap);
+        uint64_t m = decode_only(cap);
         double ns = ht_tsc_to_ns(ht_tsc_now() - t0);
         ns_msg[r] = ns / (double)m;
         mps[r] = (double)m / ns * 1e9 / 1e6;
@@ -250,12 +241,15 @@ int main(int argc, char **argv)
     printf("decode only (ht_sbe_iter + ht_sbe_decode, every message of the capture):\n");
     print_stats("ns per message", ns_msg, rounds, "ns");
     print_stats("messages per second", mps, rounds, "M/s");
+}
 
-    /* 2. The whole feed on the capture: each round starts from an empty feed (reset not timed). */
+/* 2. The whole feed on the capture: each round starts from an empty feed (reset not timed). */
+static void bench_capture(ht_feed *feed, const packets *cap, unsigned rounds, double *ns_msg, double *mps)
+{
     for (unsigned r = 0; r < rounds; r++) {
         ht_feed_reset(feed);
         uint64_t t0 = ht_tsc_now();
-        feed_all(feed, &cap);
+        feed_all(feed, cap);
         double ns = ht_tsc_to_ns(ht_tsc_now() - t0);
         uint64_t m = ht_feed_stats_get(feed)->messages;
         ns_msg[r] = ns / (double)m;
@@ -264,17 +258,22 @@ int main(int argc, char **argv)
     printf("feed (decode, sequencing, registry, state, books, events) on the capture from empty:\n");
     print_stats("ns per message", ns_msg, rounds, "ns");
     print_stats("messages per second", mps, rounds, "M/s");
+}
 
-    /* 3. Tickers into a warm feed: the hot path of the hedge trigger. */
+/* 3. Tickers into a warm feed: the hot path of the hedge trigger (each round warms a reset feed with the
+ * capture, untimed). */
+static void bench_tickers(ht_feed *feed, const packets *cap, const packets *tick, uint64_t tickers, unsigned rounds,
+                          double *ns_msg, double *mps)
+{
     uint64_t applied = 0;
     for (unsigned r = 0; r < rounds; r++) {
         ht_feed_reset(feed);
-        feed_all(feed, &cap);
+        feed_all(feed, cap);
         const ht_feed_stats *st = ht_feed_stats_get(feed);
         uint64_t before = st->by_template[HT_SBE_TICKER - 1000];
         uint64_t events_before = st->events_by_kind[HT_FEED_EV_TICKER] + st->events_by_kind[HT_FEED_EV_OPTION_TICKER];
         uint64_t t0 = ht_tsc_now();
-        bench_ticker_loop(feed, &tick);
+        bench_ticker_loop(feed, tick);
         double ns = ht_tsc_to_ns(ht_tsc_now() - t0);
         uint64_t m = ht_feed_stats_get(feed)->by_template[HT_SBE_TICKER - 1000] - before;
         applied = st->events_by_kind[HT_FEED_EV_TICKER] + st->events_by_kind[HT_FEED_EV_OPTION_TICKER] -
@@ -287,6 +286,40 @@ int main(int argc, char **argv)
     print_stats("ticker messages per second", mps, rounds, "M/s");
     printf("  tickers applied (state updated, event delivered) in the last round: %" PRIu64 " of %" PRIu64 "\n",
            applied, tickers);
+}
+
+int main(int argc, char **argv)
+{
+    bench_args a;
+    if (!parse_args(argc, argv, &a))
+        return 2;
+    static packets cap, tick;
+    load_capture(a.path, &cap);
+    ht_feed_config cfg;
+    ht_feed_config_default(&cfg);
+    cfg.on_event = count_event;
+    ht_error err;
+    ht_feed *feed = ht_feed_create(&cfg, &err);
+    if (!feed) {
+        fprintf(stderr, "bench_feed: %s\n", err.msg);
+        return 1;
+    }
+    uint64_t tickers = 0;
+    build_ticker_stream(&cap, 5, &tick, &tickers);
+    if (a.only_capture || a.only_tickers) {
+        callgrind_pass(&a, feed, &cap, &tick, tickers);
+        ht_feed_destroy(feed);
+        return 0;
+    }
+    double per_ns = ht_tsc_ticks_per_ns();
+    uint64_t cap_messages = decode_only(&cap);
+    printf("bench_feed: %s: %zu packets, %" PRIu64 " messages, %zu bytes; %" PRIu64
+           " ticker packets built; TSC %.3f GHz\n",
+           a.path, cap.n, cap_messages, cap.used, tickers, per_ns);
+    double *ns_msg = calloc(a.rounds, sizeof *ns_msg), *mps = calloc(a.rounds, sizeof *mps);
+    bench_decode(&cap, a.rounds, ns_msg, mps);
+    bench_capture(feed, &cap, a.rounds, ns_msg, mps);
+    bench_tickers(feed, &cap, &tick, tickers, a.rounds, ns_msg, mps);
     free(ns_msg);
     free(mps);
     ht_feed_destroy(feed);

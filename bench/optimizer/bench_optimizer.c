@@ -61,6 +61,97 @@ typedef struct scenario {
     bool inside_band; /* events that land inside the band: the no-trade path */
 } scenario;
 
+/* Breach events: a short-gamma book of about -2 BTC gamma-dollar, net delta 1..20 BTC off either way; one event
+ * in 50 is a timer. */
+static void make_events(ht_opt_event *events, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        events[i] = (ht_opt_event){.underlying = 0, .trigger = HT_OPT_TRIGGER_BREACH,
+                                   .now_ns = (int64_t)i * 1000000, .spot = 25000.0 * (0.98 + 0.04 * uniform01()),
+                                   .net_gamma = -(1.0 + uniform01()) * 1e-4};
+        double off = 1.0 + 19.0 * uniform01();
+        events[i].side = uniform01() < 0.5 ? -1 : 1;
+        events[i].net_delta_coin = events[i].side * off;
+        if (i % 50 == 0)
+            events[i].trigger = HT_OPT_TRIGGER_TIMER;
+    }
+}
+
+/* The median cost of reading the clock twice (to subtract), over n reads (ns: scratch for n figures). */
+static double clock_overhead_ns(double *ns, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint64_t t0 = ht_tsc_now();
+        uint64_t t1 = ht_tsc_now();
+        ns[i] = ht_tsc_to_ns(t1 - t0);
+    }
+    qsort(ns, n, sizeof *ns, cmp_double);
+    return ns[n / 2];
+}
+
+/* An optimizer for a scenario: its rule on underlying 0 with the first sc->venues of three Deribit venues, a rate
+ * limit that is exercised and never binds. Returns NULL (message printed) on failure. */
+static ht_opt *scenario_optimizer(const scenario *sc)
+{
+    ht_opt_config cfg;
+    ht_opt_config_init(&cfg);
+    cfg.max_orders_per_s = 1e9; /* exercised, never binding */
+    cfg.burst_orders = 1e9;
+    ht_error err = {{0}};
+    ht_opt *opt = ht_opt_create(&cfg, &err);
+    ht_opt_strategy st;
+    ht_opt_strategy_init(&st, sc->rule, sc->param);
+    st.interval_ns = 60ll * 1000000000ll;
+    ht_opt_venue v[3];
+    ht_opt_venue_init(&v[0], "BTC-PERPETUAL", HT_OPT_INVERSE, 10.0);
+    ht_opt_venue_init(&v[1], "BTC_USDC-PERPETUAL", HT_OPT_LINEAR, 0.001);
+    ht_opt_venue_init(&v[2], "BTC-30JUN23", HT_OPT_INVERSE, 10.0);
+    v[1].tick_size = 1.0;
+    v[2].tick_size = 2.5;
+    if (!opt || ht_opt_set_strategy(opt, 0, &st, &err) != 0) {
+        fprintf(stderr, "bench_optimizer: %s\n", err.msg);
+        return NULL;
+    }
+    for (int k = 0; k < sc->venues; k++)
+        if (ht_opt_add_venue(opt, 0, &v[k], &err) < 0) {
+            fprintf(stderr, "bench_optimizer: %s\n", err.msg);
+            return NULL;
+        }
+    return opt;
+}
+
+/* Times one scenario's decisions over the n events (after a warm-up of n / 10) into ns (sorted on return, the
+ * clock overhead subtracted); returns the orders per event. */
+static double time_scenario(ht_opt *opt, const scenario *sc, const ht_opt_event *events, size_t n,
+                            ht_opt_quote (*quotes)[3], const ht_opt_book *book, double overhead, double *ns)
+{
+    /* inside the band: net deltas of 0.005 to 0.1 BTC, inside the ww and zak bands of this book (0.1 to 0.2) */
+    double scale = sc->inside_band ? 0.005 : 1.0;
+    ht_opt_decision d;
+    uint64_t orders = 0;
+    volatile double sink = 0.0;
+    for (size_t i = 0; i < n / 10; i++) { /* warm-up */
+        ht_opt_event ev = events[i];
+        ev.net_delta_coin *= scale;
+        ht_opt_decide(opt, &ev, book, quotes[i % N_QUOTE_SETS], &d, NULL);
+    }
+    ht_opt_reset(opt);
+    for (size_t i = 0; i < n; i++) {
+        const ht_opt_quote *q = quotes[i % N_QUOTE_SETS];
+        ht_opt_event ev = events[i];
+        ev.net_delta_coin *= scale;
+        uint64_t t0 = ht_tsc_now();
+        ht_opt_decide(opt, &ev, book, q, &d, NULL);
+        uint64_t t1 = ht_tsc_now();
+        ns[i] = ht_tsc_to_ns(t1 - t0) - overhead;
+        orders += d.n_orders;
+        sink += d.band_hi_coin;
+    }
+    (void)sink;
+    qsort(ns, n, sizeof *ns, cmp_double);
+    return (double)orders / n;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = 200000;
@@ -98,28 +189,10 @@ int main(int argc, char **argv)
         return 1;
     for (int k = 0; k < N_QUOTE_SETS; k++)
         make_quotes(quotes[k], 25000.0 * (0.98 + 0.04 * uniform01()), prepare);
-    /* Breach events: a short-gamma book of about -2 BTC gamma-dollar, net delta 1..20 BTC off either way. */
-    for (size_t i = 0; i < n; i++) {
-        events[i] = (ht_opt_event){.underlying = 0, .trigger = HT_OPT_TRIGGER_BREACH,
-                                   .now_ns = (int64_t)i * 1000000, .spot = 25000.0 * (0.98 + 0.04 * uniform01()),
-                                   .net_gamma = -(1.0 + uniform01()) * 1e-4};
-        double off = 1.0 + 19.0 * uniform01();
-        events[i].side = uniform01() < 0.5 ? -1 : 1;
-        events[i].net_delta_coin = events[i].side * off;
-        if (i % 50 == 0) /* one event in 50 is a timer */
-            events[i].trigger = HT_OPT_TRIGGER_TIMER;
-    }
+    make_events(events, n);
     ht_opt_book book = {.tau_years = 14.0 / 365.0, .vol = 0.5, .realised_vol = 0.45, .rate = 0.0, .vanna = -3.0,
                         .gross_delta_coin = 60.0};
-    /* The cost of reading the clock twice, to subtract. */
-    double overhead = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t t0 = ht_tsc_now();
-        uint64_t t1 = ht_tsc_now();
-        ns[i] = ht_tsc_to_ns(t1 - t0);
-    }
-    qsort(ns, n, sizeof *ns, cmp_double);
-    overhead = ns[n / 2];
+    double overhead = clock_overhead_ns(ns, n);
     if (json)
         printf("{\"events\":%zu,\"clock_overhead_ns\":%.1f,\"rules\":[", n, overhead);
     else
@@ -131,63 +204,19 @@ int main(int argc, char **argv)
     for (size_t s = 0; s < sizeof scenarios / sizeof scenarios[0]; s++) {
         if (only && strcmp(only, scenarios[s].name) != 0)
             continue;
-        ht_opt_config cfg;
-        ht_opt_config_init(&cfg);
-        cfg.max_orders_per_s = 1e9; /* exercised, never binding */
-        cfg.burst_orders = 1e9;
-        ht_error err = {{0}};
-        ht_opt *opt = ht_opt_create(&cfg, &err);
-        ht_opt_strategy st;
-        ht_opt_strategy_init(&st, scenarios[s].rule, scenarios[s].param);
-        st.interval_ns = 60ll * 1000000000ll;
-        ht_opt_venue v[3];
-        ht_opt_venue_init(&v[0], "BTC-PERPETUAL", HT_OPT_INVERSE, 10.0);
-        ht_opt_venue_init(&v[1], "BTC_USDC-PERPETUAL", HT_OPT_LINEAR, 0.001);
-        ht_opt_venue_init(&v[2], "BTC-30JUN23", HT_OPT_INVERSE, 10.0);
-        v[1].tick_size = 1.0;
-        v[2].tick_size = 2.5;
-        if (!opt || ht_opt_set_strategy(opt, 0, &st, &err) != 0) {
-            fprintf(stderr, "bench_optimizer: %s\n", err.msg);
+        ht_opt *opt = scenario_optimizer(&scenarios[s]);
+        if (!opt)
             return 1;
-        }
-        for (int k = 0; k < scenarios[s].venues; k++)
-            if (ht_opt_add_venue(opt, 0, &v[k], &err) < 0) {
-                fprintf(stderr, "bench_optimizer: %s\n", err.msg);
-                return 1;
-            }
-        /* inside the band: net deltas of 0.005 to 0.1 BTC, inside the ww and zak bands of this book (0.1 to 0.2) */
-        double scale = scenarios[s].inside_band ? 0.005 : 1.0;
-        ht_opt_decision d;
-        uint64_t orders = 0;
-        volatile double sink = 0.0;
-        for (size_t i = 0; i < n / 10; i++) { /* warm-up */
-            ht_opt_event ev = events[i];
-            ev.net_delta_coin *= scale;
-            ht_opt_decide(opt, &ev, &book, quotes[i % N_QUOTE_SETS], &d, NULL);
-        }
-        ht_opt_reset(opt);
-        for (size_t i = 0; i < n; i++) {
-            const ht_opt_quote *q = quotes[i % N_QUOTE_SETS];
-            ht_opt_event ev = events[i];
-            ev.net_delta_coin *= scale;
-            uint64_t t0 = ht_tsc_now();
-            ht_opt_decide(opt, &ev, &book, q, &d, NULL);
-            uint64_t t1 = ht_tsc_now();
-            ns[i] = ht_tsc_to_ns(t1 - t0) - overhead;
-            orders += d.n_orders;
-            sink += d.band_hi_coin;
-        }
-        (void)sink;
-        qsort(ns, n, sizeof *ns, cmp_double);
+        double orders = time_scenario(opt, &scenarios[s], events, n, quotes, &book, overhead, ns);
         double med = ns[n / 2], p90 = ns[(size_t)(0.9 * n)], p99 = ns[(size_t)(0.99 * n)],
                p999 = ns[(size_t)(0.999 * n)], max = ns[n - 1];
         if (json)
             printf("%s{\"rule\":\"%s\",\"median_ns\":%.1f,\"p90_ns\":%.1f,\"p99_ns\":%.1f,\"p999_ns\":%.1f,"
                    "\"max_ns\":%.1f,\"orders_per_event\":%.3f}",
-                   first ? "" : ",", scenarios[s].name, med, p90, p99, p999, max, (double)orders / n);
+                   first ? "" : ",", scenarios[s].name, med, p90, p99, p999, max, orders);
         else
             printf("%-10s %10.1f %10.1f %10.1f %10.1f %10.1f %9.3f\n", scenarios[s].name, med, p90, p99, p999, max,
-                   (double)orders / n);
+                   orders);
         ht_opt_destroy(opt);
         first = false;
     }
