@@ -571,14 +571,23 @@ static void frontier_rows(FILE *out, const options *o, const ht_bt_result *all, 
         }
 }
 
+/* Opens the file name in the --frontier folder for writing; NULL (message printed) when it cannot. */
+static FILE *create_in_frontier_dir(const options *o, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", o->frontier_dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        ht_cli_fail(CMD, "--frontier: cannot write %s: %s", path, strerror(errno));
+    return f;
+}
+
 /* frontier.csv: every point. Returns HT_EXIT_OK or HT_EXIT_FAIL with a message. */
 static int write_frontier_csv(const options *o, const ht_bt_result *all, size_t ns)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/frontier.csv", o->frontier_dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = create_in_frontier_dir(o, "frontier.csv");
     if (!f)
-        return ht_cli_fail(CMD, "--frontier: cannot write %s: %s", path, strerror(errno));
+        return HT_EXIT_FAIL;
     fprintf(f, "cost,family,%s\n", g_csv_header);
     frontier_rows(f, o, all, ns);
     fclose(f);
@@ -613,11 +622,9 @@ static void claim_line(FILE *const outs[2], double cost, const ht_bt_result *r, 
  * order) against each band family's efficient curve. Returns HT_EXIT_OK or HT_EXIT_FAIL with a message. */
 static int write_claim(const options *o, const ht_bt_result *all, size_t ns)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/claim.txt", o->frontier_dir);
-    FILE *claim = fopen(path, "w");
+    FILE *claim = create_in_frontier_dir(o, "claim.txt");
     if (!claim)
-        return ht_cli_fail(CMD, "--frontier: cannot write %s: %s", path, strerror(errno));
+        return HT_EXIT_FAIL;
     FILE *const outs[2] = {claim, o->format == OUT_TABLE ? stdout : NULL};
     for (int k = 0; k < 2; k++)
         if (outs[k])
@@ -651,21 +658,17 @@ static int write_claim(const options *o, const ht_bt_result *all, size_t ns)
  * with a message. */
 static int write_frontier_plot(const options *o, const ht_bt_result *all, size_t ns)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/frontier.dat", o->frontier_dir);
-    FILE *f = fopen(path, "w");
+    FILE *f = create_in_frontier_dir(o, "frontier.dat");
     if (!f)
-        return ht_cli_fail(CMD, "--frontier: cannot write %s: %s", path, strerror(errno));
+        return HT_EXIT_FAIL;
     char fams[16][16];
     size_t nf = 0;
     for (size_t c = 0; c < o->n_costs; c++)
         nf = write_family_blocks(f, all + c * ns, ns, fams, 16);
     fclose(f);
-    char gp[4096];
-    snprintf(gp, sizeof gp, "%s/frontier.gp", o->frontier_dir);
-    f = fopen(gp, "w");
+    f = create_in_frontier_dir(o, "frontier.gp");
     if (!f)
-        return ht_cli_fail(CMD, "--frontier: cannot write %s: %s", gp, strerror(errno));
+        return HT_EXIT_FAIL;
     size_t cols = o->n_costs <= 3 ? o->n_costs : (o->n_costs + 1) / 2;
     size_t rows = (o->n_costs + cols - 1) / cols;
     fprintf(f, "# hedgetrig backtest --frontier: mean cost against P&L std, one panel per proportional cost.\n");
