@@ -6,6 +6,7 @@
 
 #include "hedgetrig/optimizer.h"
 #include "hedgetrig/units.h"
+#include "quote_top.h"
 
 /* What the code needs to know about each rule, indexed by ht_opt_rule (ht_opt_rule_traits_of); the flags not
  * named are false. */
@@ -275,22 +276,6 @@ static inline double ceil_pos(double x)
     return f < x ? f + 1.0 : f;
 }
 
-/* The top of a book from its best levels: which sides are there (a price > 0 and finite), the mid (the average
- * when both are there and not crossed, else the side there is, else 0), the spread and each side's distance to
- * the mid, as fractions of the mid (0 when they do not apply). */
-static void top_of_levels(const ht_opt_quote *q, bool *has_bid, bool *has_ask, double *mid, double *spread_frac,
-                          double half_spread[2])
-{
-    double bid = q->bid_px[0], ask = q->ask_px[0];
-    *has_bid = q->n_bid > 0 && bid > 0.0 && bid < INFINITY;
-    *has_ask = q->n_ask > 0 && ask > 0.0 && ask < INFINITY;
-    bool both = *has_bid && *has_ask && bid <= ask;
-    *mid = both ? 0.5 * (bid + ask) : *has_ask ? ask : *has_bid ? bid : 0.0;
-    *spread_frac = both ? (ask - bid) / (2.0 * *mid) : 0.0;
-    half_spread[0] = *has_bid ? fabs(bid - *mid) / *mid : 0.0;
-    half_spread[1] = *has_ask ? fabs(ask - *mid) / *mid : 0.0;
-}
-
 /* Reads the top of a venue's book (prepared, or from its levels): best bid and ask when present, the mid (the average when the book is not
  * crossed, else the side that is there) and the collar's reference price. A venue whose mid or reference is
  * not within a factor 2 of the spot is taken as a bad or stale quote: nothing there is usable. */
@@ -306,53 +291,13 @@ static void read_top(const ht_opt_quote *q, double spot, venue_top *t)
         t->half_spread[0] = q->top_half_spread_frac[0];
         t->half_spread[1] = q->top_half_spread_frac[1];
     } else {
-        top_of_levels(q, &t->has_bid, &t->has_ask, &t->mid, &t->spread_frac, t->half_spread);
+        ht_opt_top_of_levels(q, &t->has_bid, &t->has_ask, &t->mid, &t->spread_frac, t->half_spread);
     }
     t->ref = q->reference_px > 0.0 && q->reference_px < INFINITY ? q->reference_px : t->mid;
     if (!(t->mid >= 0.5 * spot && t->mid <= 2.0 * spot && t->ref >= 0.5 * spot && t->ref <= 2.0 * spot)) {
         t->has_bid = t->has_ask = false;
         t->mid = 0.0;
     }
-}
-
-/* Running coin sums of one side's leading levels that have a price > 0 and an amount > 0 (at most n of them);
- * sets *n_valid to their count and *monotone when their prices move away from the touch (side +1 asks, -1 bids).
- * Three plain loops (count, sum, order) rather than one with branches: this runs on every book change. */
-static void prepare_side(const double *px, const double *amount, unsigned n, bool inverse, int side, double *cum,
-                         uint8_t *n_valid, bool *monotone)
-{
-    if (n > HT_OPT_BOOK_LEVELS)
-        n = HT_OPT_BOOK_LEVELS;
-    unsigned m = 0;
-    while (m < n && px[m] > 0.0 && amount[m] > 0.0)
-        m++;
-    double depth = 0.0; /* the order and operations of depth_in_collar's walk */
-    if (inverse)
-        for (unsigned l = 0; l < m; l++)
-            cum[l] = depth += amount[l] / px[l];
-    else
-        for (unsigned l = 0; l < m; l++)
-            cum[l] = depth += amount[l];
-    bool mono = true;
-    if (side > 0)
-        for (unsigned l = 1; l < m; l++)
-            mono &= px[l] >= px[l - 1];
-    else
-        for (unsigned l = 1; l < m; l++)
-            mono &= px[l] <= px[l - 1];
-    *n_valid = (uint8_t)m;
-    *monotone = mono;
-}
-
-void ht_opt_quote_prepare(ht_opt_quote *q, ht_opt_contract contract)
-{
-    bool inverse = contract == HT_OPT_INVERSE;
-    prepare_side(q->bid_px, q->bid_amount, q->n_bid, inverse, -1, q->cum_bid_coin, &q->n_bid_valid, &q->bids_falling);
-    prepare_side(q->ask_px, q->ask_amount, q->n_ask, inverse, 1, q->cum_ask_coin, &q->n_ask_valid, &q->asks_rising);
-    bool has_bid, has_ask;
-    top_of_levels(q, &has_bid, &has_ask, &q->top_mid_px, &q->top_spread_frac, q->top_half_spread_frac);
-    q->top_sides = (uint8_t)(has_bid | (has_ask << 1));
-    q->prepared = (uint8_t)(1 + contract);
 }
 
 /* Coins a venue can take from one side of its book inside the collar bound (INFINITY for unlimited depth):
