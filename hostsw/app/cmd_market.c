@@ -98,9 +98,9 @@ static void print_instruments(const ht_feed *feed)
         v[i] = ht_feed_instrument_at(feed, i);
         if (ht_instrument_is_option(v[i]))
             options++;
-        else if (v[i]->kind == HT_SBE_KIND_FUTURE && v[i]->perpetual)
+        else if (v[i]->kind == HT_INST_FUTURE && v[i]->perpetual)
             perps++;
-        else if (v[i]->kind == HT_SBE_KIND_FUTURE)
+        else if (v[i]->kind == HT_INST_FUTURE)
             futures++;
         else
             others++;
@@ -121,8 +121,8 @@ static void print_instruments(const ht_feed *feed)
         while (j < n && ht_instrument_is_option(v[j]) && strcmp(v[j]->base_currency, a->base_currency) == 0 &&
                strcmp(v[j]->quote_currency, a->quote_currency) == 0 &&
                v[j]->expiration_timestamp_ms == a->expiration_timestamp_ms) {
-            calls += v[j]->option_type == HT_SBE_OPTION_CALL;
-            puts += v[j]->option_type == HT_SBE_OPTION_PUT;
+            calls += v[j]->option_type == HT_OPTION_CALL;
+            puts += v[j]->option_type == HT_OPTION_PUT;
             trusted += ht_feed_price_trustworthy(feed, v[j], 0);
             books += ht_feed_book_status(feed, v[j]) == HT_BOOK_OK;
             if (v[j]->strike_price < lo)
@@ -151,8 +151,8 @@ static void print_instruments(const ht_feed *feed)
             snprintf(expiry, sizeof expiry, "perpetual");
         else
             format_utc(a->expiration_timestamp_ms, expiry, sizeof expiry, "%Y-%m-%d %H:%M");
-        const char *kind = a->kind == HT_SBE_KIND_FUTURE ? (a->perpetual ? "perp" : "future")
-                           : a->kind == HT_SBE_KIND_SPOT ? "spot"
+        const char *kind = a->kind == HT_INST_FUTURE ? (a->perpetual ? "perp" : "future")
+                           : a->kind == HT_INST_SPOT ? "spot"
                                                          : "combo";
         printf("  %-20s %-7s %-17s %12.2f %12.2f %12.2f %12.2f %8s %10s\n", a->name, kind, expiry,
                a->ticker.mark_price, a->ticker.index_price, a->ticker.best_bid_price, a->ticker.best_ask_price,

@@ -49,7 +49,7 @@ static void reg_store(slow_half *s, const ht_instrument *in)
 {
     ht_instrument *r = reg_find(s, in->id);
     if (r) {
-        ht_sbe_ticker t = r->ticker;
+        ht_ticker t = r->ticker;
         *r = *in;
         if (t.timestamp_ms > r->ticker.timestamp_ms)
             r->ticker = t;
@@ -694,9 +694,9 @@ static void add_market_instrument(ht_greeks *g, const ht_instrument *in)
     ht_instrument_spec spec;
     if (!g || ht_greeks_spec_from_feed(in, &spec, NULL) != 0)
         return;
-    if (in->kind == HT_SBE_KIND_FUTURE)
+    if (in->kind == HT_INST_FUTURE)
         ht_greeks_add_forward_instrument(g, &spec);
-    else if (in->kind == HT_SBE_KIND_OPTION)
+    else if (in->kind == HT_INST_OPTION)
         ht_greeks_add_smile_instrument(g, &spec);
 }
 

@@ -9,6 +9,7 @@
 
 #include "book.h"
 #include "maps.h"
+#include "sbe_convert.h"
 
 /* What the parts of the snapshot being received do to the book. */
 enum { SNAP_IDLE = 0, SNAP_BUILD, SNAP_VERIFY, SNAP_SKIP };
@@ -423,13 +424,13 @@ static void instrument_fill(ht_feed *f, ht_instrument *in, const ht_sbe_instrume
     in->name[name_len] = '\0';
     in->name_len = (uint8_t)name_len;
     in->id = d->instrument_id;
-    in->kind = d->kind;
-    in->option_type = d->option_type;
-    in->instrument_type = d->instrument_type;
-    in->inverse = d->instrument_type == HT_SBE_TYPE_REVERSED;
-    in->perpetual = d->settlement_period == HT_SBE_PERIOD_PERPETUAL;
-    in->state = d->state;
-    in->settlement_period = d->settlement_period;
+    in->kind = (uint8_t)sbe_to_kind(d->kind);
+    in->option_type = (uint8_t)sbe_to_option_type(d->option_type);
+    in->instrument_type = (uint8_t)sbe_to_instrument_type(d->instrument_type);
+    in->inverse = in->instrument_type == HT_INST_INVERSE;
+    in->perpetual = sbe_to_period(d->settlement_period) == HT_PERIOD_PERPETUAL;
+    in->state = (uint8_t)sbe_to_state(d->state);
+    in->settlement_period = (uint8_t)sbe_to_period(d->settlement_period);
     in->settlement_period_count = d->settlement_period_count;
     memcpy(in->base_currency, d->base_currency, sizeof in->base_currency);
     memcpy(in->quote_currency, d->quote_currency, sizeof in->quote_currency);
@@ -470,8 +471,11 @@ static void instrument_fill(ht_feed *f, ht_instrument *in, const ht_sbe_instrume
             n = HT_INSTRUMENT_MAX_TICK_STEPS;
         in->n_tick_steps = (uint8_t)n;
         memset(in->tick_steps, 0, sizeof in->tick_steps);
-        for (unsigned i = 0; i < n; i++)
-            ht_sbe_tick_step_at(&d->tick_steps, i, &in->tick_steps[i]);
+        for (unsigned i = 0; i < n; i++) {
+            ht_sbe_tick_step step;
+            ht_sbe_tick_step_at(&d->tick_steps, i, &step);
+            in->tick_steps[i] = sbe_to_tick_step(&step);
+        }
     }
 }
 
@@ -516,7 +520,7 @@ static ht_sbe_status on_instrument(ht_feed *f, const ht_sbe_msg *msg)
 }
 
 /* Applies 1003: the instrument's full state, which also makes its prices whole again. The ticker is decoded
- * straight into the instrument once its time shows it is not older than the one held. */
+ * and converted into the instrument once its time shows it is not older than the one held. */
 static ht_sbe_status on_ticker(ht_feed *f, const ht_sbe_msg *msg, ht_feed_channel *ch, uint32_t ch_slot)
 {
     if (HT_UNLIKELY(msg->hdr.block_len < HT_SBE_BLOCK_TICKER))
@@ -532,11 +536,13 @@ static ht_sbe_status on_ticker(ht_feed *f, const ht_sbe_msg *msg, ht_feed_channe
         return HT_SBE_OK;
     }
     learn_home(f, slot, ch, ch_slot);
-    ht_sbe_decode_ticker(msg, &in->ticker);
-    in->state = in->ticker.state;
+    ht_sbe_ticker t;
+    ht_sbe_decode_ticker(msg, &t);
+    sbe_to_ticker(&t, &in->ticker);
+    in->state = (uint8_t)in->ticker.state;
     in->ticker_updates++;
     f->priv[slot].price_serial = f->gap_serial;
-    emit(f, in->kind == HT_SBE_KIND_OPTION ? HT_FEED_EV_OPTION_TICKER : HT_FEED_EV_TICKER, in, ts_ms);
+    emit(f, in->kind == HT_INST_OPTION ? HT_FEED_EV_OPTION_TICKER : HT_FEED_EV_TICKER, in, ts_ms);
     return HT_SBE_OK;
 }
 
@@ -553,15 +559,17 @@ static ht_sbe_status on_trades(ht_feed *f, const ht_sbe_msg *msg, ht_feed_channe
     learn_home(f, slot, ch, ch_slot);
     ht_instrument *in = &f->inst[slot];
     for (unsigned i = 0; i < d.trades.count; i++) {
-        ht_sbe_trade t;
-        ht_sbe_trade_at(&d.trades, i, &t);
+        ht_sbe_trade wire;
+        ht_sbe_trade_at(&d.trades, i, &wire);
+        ht_trade t;
+        sbe_to_trade(&wire, &t);
         note_time(f, ch, t.timestamp_ms);
         if (t.timestamp_ms >= in->last_trade_timestamp_ms) {
             in->last_trade_price = t.price;
             in->last_trade_amount = t.amount;
             in->last_trade_iv = t.iv;
             in->last_trade_timestamp_ms = t.timestamp_ms;
-            in->last_trade_direction = t.direction;
+            in->last_trade_direction = (uint8_t)t.direction;
         }
         in->trades++;
         f->ev.trade = &t;
@@ -1086,7 +1094,7 @@ ht_book_status ht_feed_book_status(const ht_feed *f, const ht_instrument *in)
 /* True when an instrument state means the exchange is quoting it. */
 static bool state_is_live(uint8_t state)
 {
-    return state == HT_SBE_STATE_OPEN || state == HT_SBE_STATE_STARTED;
+    return state == HT_INST_OPEN || state == HT_INST_STARTED;
 }
 
 ht_price_status ht_feed_price_status(const ht_feed *f, const ht_instrument *in, uint64_t max_age_ms)

@@ -12,24 +12,24 @@ int ht_greeks_spec_from_feed(const ht_instrument *in, ht_instrument_spec *out, h
 {
     memset(out, 0, sizeof *out);
     switch (in->kind) {
-    case HT_SBE_KIND_OPTION:
+    case HT_INST_OPTION:
         out->kind = HT_POS_OPTION;
         break;
-    case HT_SBE_KIND_FUTURE:
+    case HT_INST_FUTURE:
         out->kind = in->perpetual ? HT_POS_PERPETUAL : HT_POS_FUTURE;
         break;
-    case HT_SBE_KIND_SPOT:
+    case HT_INST_SPOT:
         out->kind = HT_POS_SPOT;
         break;
     default:
         return ht_error_set(why, "a combo cannot be held in a book (hold its legs)");
     }
     if (out->kind == HT_POS_OPTION) {
-        if (in->option_type != HT_SBE_OPTION_CALL && in->option_type != HT_SBE_OPTION_PUT)
+        if (in->option_type != HT_OPTION_CALL && in->option_type != HT_OPTION_PUT)
             return ht_error_set(why, "an option without a call/put type in the registry");
         if (!isfinite(in->strike_price) || !(in->strike_price > 0.0))
             return ht_error_set(why, "an option without a strike in the registry");
-        out->option_type = in->option_type == HT_SBE_OPTION_CALL ? HT_B76_CALL : HT_B76_PUT;
+        out->option_type = in->option_type == HT_OPTION_CALL ? HT_B76_CALL : HT_B76_PUT;
         out->strike = in->strike_price;
     }
     if (!isfinite(in->contract_size) || !(in->contract_size > 0.0))
@@ -71,12 +71,12 @@ static size_t add_feed_kind(ht_greeks *g, const ht_feed *feed, uint8_t kind,
 
 size_t ht_greeks_add_feed_forwards(ht_greeks *g, const ht_feed *feed)
 {
-    return add_feed_kind(g, feed, HT_SBE_KIND_FUTURE, ht_greeks_add_forward_instrument);
+    return add_feed_kind(g, feed, HT_INST_FUTURE, ht_greeks_add_forward_instrument);
 }
 
 size_t ht_greeks_add_feed_smile(ht_greeks *g, const ht_feed *feed)
 {
-    return add_feed_kind(g, feed, HT_SBE_KIND_OPTION, ht_greeks_add_smile_instrument);
+    return add_feed_kind(g, feed, HT_INST_OPTION, ht_greeks_add_smile_instrument);
 }
 
 /* Hands one instrument's latest ticker to the engine (nothing before its first ticker). */
@@ -129,7 +129,7 @@ size_t ht_greeks_surface_from_feed(const ht_greeks *g, const ht_feed *feed, ht_i
     size_t written = 0;
     for (uint32_t i = 0; i < ht_feed_instrument_count(feed); i++) {
         const ht_instrument *in = ht_feed_instrument_at(feed, i);
-        if (in->kind != HT_SBE_KIND_OPTION || in->ticker.timestamp_ms == 0)
+        if (in->kind != HT_INST_OPTION || in->ticker.timestamp_ms == 0)
             continue;
         const int u = ht_greeks_underlying_find(g, in->base_currency);
         const ht_index_price *ix = ht_feed_index(feed, in->index_name);
@@ -140,7 +140,7 @@ size_t ht_greeks_surface_from_feed(const ht_greeks *g, const ht_feed *feed, ht_i
             continue;
         ht_forward_origin origin;
         const double f = ht_greeks_forward(g, (unsigned)u, in->expiration_timestamp_ms, ix->price, t, now_ms, &origin);
-        const ht_b76_type type = in->option_type == HT_SBE_OPTION_CALL ? HT_B76_CALL : HT_B76_PUT;
+        const ht_b76_type type = in->option_type == HT_OPTION_CALL ? HT_B76_CALL : HT_B76_PUT;
         const double price = in->inverse ? in->ticker.mark_price * f : in->ticker.mark_price;
         const ht_iv_result iv = ht_b76_implied_vol(type, f, in->strike_price, t, cfg->rate, price);
         ht_iv_point p;

@@ -25,7 +25,7 @@ const char *ht_contract_kind_name(ht_contract_kind kind)
 int ht_contract_from_instrument(const ht_instrument *in, ht_contract *c, ht_error *err)
 {
     /* An inverse (coin-settled) option is still sized in coins: only futures and perpetuals are sized in USD. */
-    bool usd_sized = in->inverse && in->kind != HT_SBE_KIND_OPTION && in->kind != HT_SBE_KIND_OPTION_COMBO;
+    bool usd_sized = in->inverse && in->kind != HT_INST_OPTION && in->kind != HT_INST_OPTION_COMBO;
     if (ht_contract_set(c, usd_sized ? HT_CONTRACT_INVERSE : HT_CONTRACT_LINEAR, in->contract_size, err) != 0)
         return ht_error_set(err, "instrument %s: contract size must be finite and > 0, got %g", in->name,
                             in->contract_size);

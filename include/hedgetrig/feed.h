@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "hedgetrig/common.h"
+#include "hedgetrig/instrument.h"
 #include "hedgetrig/sbe.h"
 
 typedef struct ht_feed ht_feed;
@@ -52,19 +53,21 @@ typedef struct ht_feed ht_feed;
 
 /* ---- Instruments ---------------------------------------------------------------------------------- */
 
-/* One instrument: static data from 1000/1010 and the latest market state. Read-only for consumers. */
+/* One instrument: static data from 1000/1010 and the latest market state. Read-only for consumers. Its kinds,
+ * types and states are hedgetrig's own (hedgetrig/instrument.h), converted from the venue's values where the
+ * feed decodes them, so that nothing downstream reads a protocol's numbering. */
 typedef struct ht_instrument {
-    uint32_t id;                          /* Deribit instrument id */
+    uint32_t id;                          /* the venue's instrument id */
     uint32_t index;                       /* 0-based registration order (for arrays kept in parallel) */
     char name[HT_INSTRUMENT_NAME_MAX + 1]; /* e.g. "BTC-23JUN23-25500-C", "BTC-PERPETUAL" */
     uint8_t name_len;
-    uint8_t kind;              /* ht_sbe_kind: future (also perpetual), option, combos, spot */
-    uint8_t option_type;       /* ht_sbe_option_type: none, call, put */
-    uint8_t instrument_type;   /* ht_sbe_instrument_type: reversed (inverse) or linear */
-    bool inverse;              /* instrument_type == reversed: priced and settled in the base coin */
-    bool perpetual;            /* settlement_period == perpetual */
-    uint8_t state;             /* ht_sbe_instrument_state, from the latest 1000/1010/1003 */
-    uint8_t settlement_period; /* ht_sbe_period (HT_SBE_PERIOD_NULL when absent) */
+    uint8_t kind;              /* ht_instrument_kind: future (also perpetual), option, combos, spot */
+    uint8_t option_type;       /* ht_option_type: none, call, put */
+    uint8_t instrument_type;   /* ht_instrument_type: inverse or linear */
+    bool inverse;              /* instrument_type == HT_INST_INVERSE: priced and settled in the base coin */
+    bool perpetual;            /* settlement_period == HT_PERIOD_PERPETUAL */
+    uint8_t state;             /* ht_instrument_state, from the latest 1000/1010/1003 */
+    uint8_t settlement_period; /* ht_settlement_period (HT_PERIOD_NONE when absent) */
     uint16_t settlement_period_count;
     char base_currency[9];       /* "BTC", "ETH" */
     char quote_currency[9];      /* prices are in this: "BTC" (inverse options), "USD", "USDC" */
@@ -84,13 +87,13 @@ typedef struct ht_instrument {
     double max_liquidation_commission; /* fraction; NaN when absent */
     double max_leverage;         /* NaN when absent */
     uint8_t n_tick_steps;        /* from 1010, at most HT_INSTRUMENT_MAX_TICK_STEPS */
-    ht_sbe_tick_step tick_steps[HT_INSTRUMENT_MAX_TICK_STEPS]; /* above above_price the tick is tick_size */
+    ht_tick_step tick_steps[HT_INSTRUMENT_MAX_TICK_STEPS]; /* above above_price the tick is tick_size */
     uint16_t channel_id;         /* incremental channel of its book/trades/ticker, HT_FEED_NO_CHANNEL until seen */
 
-    /* Latest market state from 1003 (fields and units as in ht_sbe_ticker: mark_price, index_price,
+    /* Latest market state from 1003 (fields and units as in ht_ticker: mark_price, index_price,
      * best_bid_price/_amount, best_ask_price/_amount, last_price, current_funding, funding_8h, ...).
      * ticker.timestamp_ms is 0 until the first ticker. A ticker older than the one held is ignored. */
-    ht_sbe_ticker ticker;
+    ht_ticker ticker;
     uint64_t ticker_updates;     /* tickers applied */
 
     /* Latest trade from 1002. */
@@ -98,13 +101,13 @@ typedef struct ht_instrument {
     double last_trade_amount;    /* size currency */
     double last_trade_iv;        /* implied volatility in percent (options), NaN when absent */
     uint64_t last_trade_timestamp_ms;
-    uint8_t last_trade_direction; /* ht_sbe_direction of the taker */
+    uint8_t last_trade_direction; /* ht_taker_side */
     uint64_t trades;             /* trades seen */
 } ht_instrument;
 
 /* Is the instrument an option / a future or perpetual. */
-static inline bool ht_instrument_is_option(const ht_instrument *in) { return in->kind == HT_SBE_KIND_OPTION; }
-static inline bool ht_instrument_is_future(const ht_instrument *in) { return in->kind == HT_SBE_KIND_FUTURE; }
+static inline bool ht_instrument_is_option(const ht_instrument *in) { return in->kind == HT_INST_OPTION; }
+static inline bool ht_instrument_is_future(const ht_instrument *in) { return in->kind == HT_INST_FUTURE; }
 
 /* ---- Index prices --------------------------------------------------------------------------------- */
 
@@ -185,7 +188,7 @@ typedef struct ht_feed_event {
     uint64_t exchange_timestamp_ms;   /* the message's exchange time (0 when it has none) */
     const ht_instrument *instrument;  /* TICKER, OPTION_TICKER, TRADE, BOOK, INSTRUMENT; else NULL */
     const ht_index_price *index;      /* INDEX; else NULL */
-    const ht_sbe_trade *trade;        /* TRADE: the trade (valid during the callback only); else NULL */
+    const ht_trade *trade;            /* TRADE: the trade (valid during the callback only); else NULL */
     const ht_book *book;              /* BOOK; else NULL */
     uint32_t missed;                  /* GAP: packets missed (0 for a reset) */
 } ht_feed_event;

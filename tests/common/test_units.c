@@ -78,7 +78,7 @@ static void descriptions_are_checked(void **state)
     ht_instrument in;
     memset(&in, 0, sizeof in);
     snprintf(in.name, sizeof in.name, "BTC-PERPETUAL");
-    in.kind = HT_SBE_KIND_FUTURE;
+    in.kind = HT_INST_FUTURE;
     in.inverse = true;
     in.contract_size = 10;
     assert_int_equal(ht_contract_from_instrument(&in, &c, &err), 0);
@@ -87,7 +87,7 @@ static void descriptions_are_checked(void **state)
     in.contract_size = 0.001;
     assert_int_equal(ht_contract_from_instrument(&in, &c, &err), 0);
     assert_true(c.kind == HT_CONTRACT_LINEAR && c.size == 0.001);
-    in.kind = HT_SBE_KIND_OPTION; /* an inverse (coin-settled) option is sized in coins */
+    in.kind = HT_INST_OPTION; /* an inverse (coin-settled) option is sized in coins */
     in.inverse = true;
     in.contract_size = 1;
     assert_int_equal(ht_contract_from_instrument(&in, &c, &err), 0);

@@ -196,7 +196,7 @@ static void capture_builds_registry_and_market(void **state)
         char cp = 0;
         assert_true(parse_option_name(in->name, &day, &month, &year, &strike, &cp));
         assert_true(in->strike_price == strike);
-        assert_int_equal(in->option_type, cp == 'C' ? HT_SBE_OPTION_CALL : HT_SBE_OPTION_PUT);
+        assert_int_equal(in->option_type, cp == 'C' ? HT_OPTION_CALL : HT_OPTION_PUT);
         /* Deribit options expire at 08:00 UTC on the day in their name. */
         time_t t = (time_t)(in->expiration_timestamp_ms / 1000);
         struct tm tm;
@@ -219,7 +219,7 @@ static void capture_builds_registry_and_market(void **state)
     assert_int_equal(perp->id, 14);
     assert_true(perp->perpetual);
     assert_true(perp->inverse);
-    assert_int_equal(perp->kind, HT_SBE_KIND_FUTURE);
+    assert_int_equal(perp->kind, HT_INST_FUTURE);
     assert_true(isnan(perp->strike_price));
     assert_int_equal(perp->channel_id, 1);
     assert_null(ht_feed_instrument_by_name(feed, "BTC-PERPETUAL-X"));

@@ -87,7 +87,7 @@ static void test_decodes_to_what_was_published(void **state)
         double t = (double)(s->expiry_ms - in->ticker.timestamp_ms) / (365.0 * 86400000.0);
         /* The forward at the option's own ticker time: the index it carries times (1 + the perpetual premium). */
         double f_then = in->ticker.index_price * (1.0 + 0.0002);
-        ht_b76_type type = in->option_type == HT_SBE_OPTION_CALL ? HT_B76_CALL : HT_B76_PUT;
+        ht_b76_type type = in->option_type == HT_OPTION_CALL ? HT_B76_CALL : HT_B76_PUT;
         ht_iv_result iv = ht_b76_implied_vol(type, f_then, in->strike_price, t, 0.0, in->ticker.mark_price * f_then);
         assert_int_equal(iv.status, HT_IV_OK);
         assert_true(fabs(iv.sigma - s->iv) < 1e-6);
