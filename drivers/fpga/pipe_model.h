@@ -4,8 +4,9 @@
 #define HEDGETRIG_DRIVERS_FPGA_PIPE_MODEL_H
 
 /*
- * Each function states the RTL stage it mirrors (fpga/rtl/ht_pipe_core.sv). Every narrowing uses
- * ht_fx_round_shift (round to nearest, ties up) and every 64-bit result ht_fx_saturate, exactly as the RTL.
+ * Each function states the RTL stage it mirrors: F stages of the aggregation fold (fpga/rtl/ht_fold.sv), S stages
+ * of the tick datapath (fpga/rtl/ht_tick.sv). Every narrowing uses ht_fx_round_shift (round to nearest, ties up)
+ * and every 64-bit result ht_fx_saturate, exactly as the RTL.
  * The shift amounts follow from the formats of fixed.h:
  *   speed(52) * price(32) = 84 fractional bits -> gamma(48): shift 36 (37 for the half)
  *   gamma(48) * price(32) = 80                 -> delta(32): shift 48

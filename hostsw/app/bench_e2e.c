@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "hedgetrig/engine.h"
-#include "hedgetrig/market_sim.h"
+#include "hedgetrig/engine_setup.h"
 #include "hedgetrig/nic.h"
 #include "hedgetrig/profile.h"
 #include "hedgetrig/tsc.h"
@@ -155,7 +154,7 @@ static int scenario_capture(const ht_bench_opts *o, report *r)
         ht_nic_config_default(&nc);
         nc.path = CAPTURE;
         ht_nic *nic = ht_nic_open(&nc, &err);
-        ht_engine *e = nic ? ht_engine_create(&cfg, &err) : NULL;
+        ht_engine *e = nic ? ht_setup_engine_create(&cfg, NULL, &err) : NULL;
         if (!e || ht_engine_run_nic(e, nic, NULL, &err) != 0) {
             say(r, "capture: %s\n", err.msg);
             rc = -1;
@@ -215,9 +214,9 @@ static int scenario_synthetic(const ht_bench_opts *o, report *r)
     cfg.check = false;
     ht_error err;
     ht_mkt *m = ht_mkt_create(&mc, &err);
-    ht_engine *e = m ? ht_engine_create(&cfg, &err) : NULL;
+    ht_engine *e = m ? ht_setup_engine_create(&cfg, NULL, &err) : NULL;
     int rc = 0;
-    if (!e || ht_engine_run_market(e, m, NULL, &err) != 0) {
+    if (!e || ht_setup_run_market(e, m, NULL, &err) != 0) {
         say(r, "synthetic: %s\n", err.msg);
         rc = -1;
     } else {
@@ -248,9 +247,9 @@ static int throughput_run(const ht_bench_opts *o, report *r, bool threads)
     cfg.ring_bytes = 1u << 26;
     ht_error err;
     ht_mkt *m = ht_mkt_create(&mc, &err);
-    ht_engine *e = m ? ht_engine_create(&cfg, &err) : NULL;
+    ht_engine *e = m ? ht_setup_engine_create(&cfg, NULL, &err) : NULL;
     int rc = 0;
-    if (!e || ht_engine_run_market(e, m, NULL, &err) != 0) {
+    if (!e || ht_setup_run_market(e, m, NULL, &err) != 0) {
         say(r, "throughput: %s\n", err.msg);
         rc = -1;
     } else {

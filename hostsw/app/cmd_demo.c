@@ -10,8 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine_opts.h"
-#include "hedgetrig/engine.h"
-#include "hedgetrig/market_sim.h"
+#include "hedgetrig/engine_setup.h"
 #include "market_opts.h"
 
 #ifndef HT_SOURCE_DIR
@@ -114,11 +113,12 @@ int cmd_demo(int argc, char **argv)
         fputs(g_usage, stdout);
         return HT_EXIT_OK;
     }
-    ht_engine_config cfg;
-    ht_engine_config_default(&cfg);
-    snprintf(cfg.book_path, sizeof cfg.book_path, "%s", DEMO_BOOK);
-    snprintf(cfg.strategy, sizeof cfg.strategy, "%s", DEMO_STRATEGY);
-    cfg.min_half_width_coin = DEMO_MIN_HALF_WIDTH_COIN;
+    ht_setup_config setup;
+    ht_setup_config_default(&setup);
+    ht_engine_config *const cfg = &setup.engine;
+    snprintf(cfg->book_path, sizeof cfg->book_path, "%s", DEMO_BOOK);
+    snprintf(cfg->strategy, sizeof cfg->strategy, "%s", DEMO_STRATEGY);
+    cfg->min_half_width_coin = DEMO_MIN_HALF_WIDTH_COIN;
     ht_mkt_config mc;
     ht_mkt_config_default(&mc);
     mc.seed = DEMO_SEED;
@@ -126,7 +126,7 @@ int cmd_demo(int argc, char **argv)
     const char *out = "hedgetrig-demo";
     bool json = false;
     for (int i = 1; i < argc; i++) {
-        int r = ht_engine_opt_parse("demo", argc, argv, &i, &cfg, &json);
+        int r = ht_engine_opt_parse("demo", argc, argv, &i, &setup, &json);
         if (r == 0)
             r = ht_market_opt_parse("demo", argc, argv, &i, &mc);
         if (r == HT_EXIT_USAGE)
@@ -140,22 +140,22 @@ int cmd_demo(int argc, char **argv)
     }
     if (mc.steps == 0)
         return ht_cli_usage_error("demo", "--steps must be > 0: the demo runs a bounded market");
-    if (strlen(out) + sizeof "/events.csv" > sizeof cfg.event_log)
-        return ht_cli_usage_error("demo", "--out: at most %zu bytes", sizeof cfg.event_log - sizeof "/events.csv");
+    if (strlen(out) + sizeof "/events.csv" > sizeof cfg->event_log)
+        return ht_cli_usage_error("demo", "--out: at most %zu bytes", sizeof cfg->event_log - sizeof "/events.csv");
     if (!ht_cli_output_ok("demo", "--out", out, true))
         return HT_EXIT_FAIL;
     if (make_dir(out) != 0)
         return ht_cli_fail("demo", "%s: cannot create the output folder: %s", out, strerror(errno));
-    if (!cfg.event_log[0])
-        snprintf(cfg.event_log, sizeof cfg.event_log, "%s/events.csv", out);
-    if (!cfg.series_path[0])
-        snprintf(cfg.series_path, sizeof cfg.series_path, "%s/series.csv", out);
-    cfg.venue = HT_ENGINE_VENUE_SIM;
-    cfg.source = HT_ENGINE_SOURCE_MARKET;
-    cfg.market = mc;
-    cfg.threads = false;
+    if (!cfg->event_log[0])
+        snprintf(cfg->event_log, sizeof cfg->event_log, "%s/events.csv", out);
+    if (!cfg->series_path[0])
+        snprintf(cfg->series_path, sizeof cfg->series_path, "%s/series.csv", out);
+    cfg->venue = HT_ENGINE_VENUE_SIM;
+    cfg->source = HT_ENGINE_SOURCE_MARKET;
+    setup.market = mc;
+    cfg->threads = false;
     ht_error err;
-    if (ht_engine_config_check(&cfg, &err) != 0)
+    if (ht_setup_config_check(&setup, &err) != 0)
         return ht_cli_usage_error("demo", "%s", err.msg);
     ht_mkt *m = ht_mkt_create(&mc, &err);
     if (!m)
@@ -163,16 +163,16 @@ int cmd_demo(int argc, char **argv)
     if (!json)
         printf("hedgetrig demo: %s hedged with %s on %llu s of simulated BTC market (seed %llu),\n"
                "  %s pipeline, orders over FIX 4.4 to the exchange simulator on loopback\n\n",
-               cfg.book_path, cfg.strategy, (unsigned long long)(mc.steps * mc.step_ms / 1000),
-               (unsigned long long)mc.seed, ht_pipe_backend_name(cfg.backend));
-    ht_engine *e = ht_engine_create(&cfg, &err);
+               cfg->book_path, cfg->strategy, (unsigned long long)(mc.steps * mc.step_ms / 1000),
+               (unsigned long long)mc.seed, ht_pipe_backend_name(cfg->backend));
+    ht_engine *e = ht_setup_engine_create(cfg, &setup.xsim, &err);
     if (!e) {
         ht_mkt_destroy(m);
         return ht_cli_fail("demo", "%s", err.msg);
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    int rc = ht_engine_run_market(e, m, &g_stop, &err);
+    int rc = ht_setup_run_market(e, m, &g_stop, &err);
     if (json)
         ht_engine_write_json(e, stdout);
     else

@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine_opts.h"
-#include "hedgetrig/engine.h"
+#include "hedgetrig/engine_setup.h"
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/parse.h"
 #include "source.h"
@@ -52,13 +52,14 @@ int cmd_replay(int argc, char **argv)
         fputs(g_usage, stdout);
         return HT_EXIT_OK;
     }
-    ht_engine_config cfg;
-    ht_engine_config_default(&cfg);
+    ht_setup_config setup;
+    ht_setup_config_default(&setup);
+    ht_engine_config *const cfg = &setup.engine;
     ht_source_opts src;
     ht_source_opts_init(&src);
     bool json = false;
     for (int i = 1; i < argc; i++) {
-        int r = ht_engine_opt_parse("replay", argc, argv, &i, &cfg, &json);
+        int r = ht_engine_opt_parse("replay", argc, argv, &i, &setup, &json);
         if (r == HT_EXIT_USAGE)
             return r;
         if (r == 1)
@@ -70,7 +71,7 @@ int cmd_replay(int argc, char **argv)
             continue;
         const char *a = argv[i];
         if (strcmp(a, "--sim-exchange") == 0) {
-            cfg.venue = HT_ENGINE_VENUE_SIM;
+            cfg->venue = HT_ENGINE_VENUE_SIM;
             continue;
         }
         if (i + 1 >= argc)
@@ -85,37 +86,37 @@ int cmd_replay(int argc, char **argv)
                 return HT_EXIT_USAGE;
         } else if (strcmp(a, "--fix") == 0) {
             /* The port in strtol's grammar, as replay always took it ("host: 80" and "host:+80" pass). */
-            if (ht_parse_hostport(v, HT_PARSE_STRTOL_GRAMMAR, cfg.gw.host, sizeof cfg.gw.host, &cfg.gw.port) !=
+            if (ht_parse_hostport(v, HT_PARSE_STRTOL_GRAMMAR, cfg->gw.host, sizeof cfg->gw.host, &cfg->gw.port) !=
                 HT_PARSE_OK)
                 return ht_cli_usage_error("replay", "--fix expects HOST:PORT, got '%s'", v);
-            cfg.venue = HT_ENGINE_VENUE_FIX;
+            cfg->venue = HT_ENGINE_VENUE_FIX;
         } else if (strcmp(a, "--journal") == 0) {
-            if (!ht_cli_copy("replay", a, v, cfg.gw.journal_path, sizeof cfg.gw.journal_path))
+            if (!ht_cli_copy("replay", a, v, cfg->gw.journal_path, sizeof cfg->gw.journal_path))
                 return HT_EXIT_USAGE;
         } else if (strcmp(a, "--sender") == 0 || strcmp(a, "--target") == 0) {
             ht_error bad;
             if (ht_gw_check_comp_id(a, v, &bad) != 0)
                 return ht_cli_usage_error("replay", "%s", bad.msg);
             bool sender = strcmp(a, "--sender") == 0;
-            snprintf(sender ? cfg.gw.sender_comp_id : cfg.gw.target_comp_id, sizeof cfg.gw.sender_comp_id, "%s", v);
+            snprintf(sender ? cfg->gw.sender_comp_id : cfg->gw.target_comp_id, sizeof cfg->gw.sender_comp_id, "%s", v);
         } else {
             return ht_cli_unknown("replay", a, g_usage);
         }
     }
     if (!src.file)
         return ht_cli_usage_error("replay", "--pcap FILE is required");
-    if (!cfg.book_path[0])
+    if (!cfg->book_path[0])
         return ht_cli_usage_error("replay", "--book BOOK.csv is required");
     if (src.cfg.kind == HT_NIC_SOCKET)
         return ht_cli_usage_error("replay", "--via socket is the live mode: use hedgetrig run");
-    cfg.threads = false;
+    cfg->threads = false;
     ht_error err;
-    if (ht_engine_config_check(&cfg, &err) != 0)
+    if (ht_setup_config_check(&setup, &err) != 0)
         return ht_cli_usage_error("replay", "%s", err.msg);
     ht_nic *nic = ht_source_open("replay", &src);
     if (!nic)
         return HT_EXIT_FAIL;
-    ht_engine *e = ht_engine_create(&cfg, &err);
+    ht_engine *e = ht_setup_engine_create(cfg, &setup.xsim, &err);
     if (!e) {
         ht_nic_close(nic);
         return ht_cli_fail("replay", "%s", err.msg);

@@ -10,8 +10,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine_opts.h"
-#include "hedgetrig/engine.h"
-#include "hedgetrig/market_sim.h"
+#include "hedgetrig/engine_setup.h"
 
 static const char *const g_usage =
     "usage: hedgetrig run --config CFG [--book BOOK.csv] [--backend sw|verilator|xrt] [--strategy SPEC]\n"
@@ -54,17 +53,18 @@ int cmd_run(int argc, char **argv)
         fputs(g_usage, stdout);
         return HT_EXIT_OK;
     }
-    ht_engine_config cfg;
-    ht_engine_config_default(&cfg);
-    cfg.threads = true;
-    default_cpus(&cfg);
-    cfg.status_interval_s = 10;
+    ht_setup_config setup;
+    ht_setup_config_default(&setup);
+    ht_engine_config *const cfg = &setup.engine;
+    cfg->threads = true;
+    default_cpus(cfg);
+    cfg->status_interval_s = 10;
     bool json = false, have_config = false;
     uint64_t duration_s = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0)
             have_config = true;
-        int r = ht_engine_opt_parse("run", argc, argv, &i, &cfg, &json);
+        int r = ht_engine_opt_parse("run", argc, argv, &i, &setup, &json);
         if (r == HT_EXIT_USAGE)
             return r;
         if (r == 1)
@@ -79,11 +79,11 @@ int cmd_run(int argc, char **argv)
     if (!have_config)
         return ht_cli_usage_error("run", "--config CFG is required");
     ht_error err;
-    if (ht_engine_config_check(&cfg, &err) != 0)
+    if (ht_setup_config_check(&setup, &err) != 0)
         return ht_cli_usage_error("run", "%s", err.msg);
-    if (cfg.source == HT_ENGINE_SOURCE_NIC && cfg.nic.kind == HT_NIC_PCAP && !cfg.nic_path[0])
+    if (cfg->source == HT_ENGINE_SOURCE_NIC && cfg->nic.kind == HT_NIC_PCAP && !cfg->nic_path[0])
         return ht_cli_usage_error("run", "[source] kind = pcap needs a path (or use socket / dpdk / sim)");
-    if (cfg.source == HT_ENGINE_SOURCE_NIC && cfg.nic.kind == HT_NIC_DPDK && !cfg.eal_args[0])
+    if (cfg->source == HT_ENGINE_SOURCE_NIC && cfg->nic.kind == HT_NIC_DPDK && !cfg->eal_args[0])
         return ht_cli_usage_error("run", "[source] kind = dpdk needs eal arguments ([source] eal)");
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -91,8 +91,8 @@ int cmd_run(int argc, char **argv)
     /* Before the engine: its gateway (and pid file) exists while it waits for the logon, and a SIGUSR1 then must
      * engage the kill switch, not end the process. */
     ht_gw_kill_on_signal(SIGUSR1);
-    cfg.stop_waiting = &g_stop;
-    ht_engine *e = ht_engine_create(&cfg, &err);
+    cfg->stop_waiting = &g_stop;
+    ht_engine *e = ht_setup_engine_create(cfg, &setup.xsim, &err);
     if (!e && g_stop) {
         fprintf(stderr, "run: stopped before hedging started (%s)\n", err.msg);
         return HT_EXIT_OK;
@@ -102,16 +102,16 @@ int cmd_run(int argc, char **argv)
     if (duration_s)
         alarm((unsigned)duration_s);
     fprintf(stderr, "run: hedging %s with %s; pipeline %s; fast half on CPU %d, slow half on CPU %d; pid %d\n",
-            cfg.book_path, cfg.strategy, ht_pipe_backend_name(cfg.backend), cfg.hot_cpu, cfg.slow_cpu, (int)getpid());
+            cfg->book_path, cfg->strategy, ht_pipe_backend_name(cfg->backend), cfg->hot_cpu, cfg->slow_cpu, (int)getpid());
     int rc;
-    if (cfg.source == HT_ENGINE_SOURCE_MARKET) {
-        ht_mkt *m = ht_mkt_create(&cfg.market, &err);
-        rc = m ? ht_engine_run_market(e, m, &g_stop, &err) : -1;
+    if (cfg->source == HT_ENGINE_SOURCE_MARKET) {
+        ht_mkt *m = ht_mkt_create(&setup.market, &err);
+        rc = m ? ht_setup_run_market(e, m, &g_stop, &err) : -1;
         ht_mkt_destroy(m);
     } else {
-        ht_nic_config nc = cfg.nic;
-        nc.path = cfg.nic_path;
-        nc.eal_args = cfg.eal_args;
+        ht_nic_config nc = cfg->nic;
+        nc.path = cfg->nic_path;
+        nc.eal_args = cfg->eal_args;
         ht_nic *nic = ht_nic_open(&nc, &err);
         rc = nic ? ht_engine_run_nic(e, nic, &g_stop, &err) : -1;
         ht_nic_close(nic);

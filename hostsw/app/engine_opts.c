@@ -8,8 +8,9 @@
 #include "cli.h"
 #include "hedgetrig/gateway.h"
 
-int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_engine_config *cfg, bool *json)
+int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_setup_config *setup, bool *json)
 {
+    ht_engine_config *cfg = &setup->engine;
     const char *a = argv[*i];
     if (strcmp(a, "--json") == 0) {
         if (json)
@@ -28,7 +29,7 @@ int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_engin
     const char *v = argv[++*i];
     ht_error err;
     if (strcmp(a, "--config") == 0) {
-        if (ht_engine_config_load(cfg, v, &err) != 0)
+        if (ht_setup_config_load(setup, v, &err) != 0)
             return ht_cli_usage_error(cmd, "%s", err.msg);
     } else if (strcmp(a, "--book") == 0) {
         if (!ht_cli_copy(cmd, a, v, cfg->book_path, sizeof cfg->book_path))

@@ -3,7 +3,7 @@
 #ifndef HEDGETRIG_APP_ENGINE_OPTS_H
 #define HEDGETRIG_APP_ENGINE_OPTS_H
 
-#include "hedgetrig/engine.h"
+#include "hedgetrig/engine_setup.h"
 
 /* The usage text of the engine options (for --help), with the command's own defaults of --strategy and
  * --min-half-width (string literals). */
@@ -25,7 +25,8 @@
 #define HT_ENGINE_USAGE_DEFAULTS HT_ENGINE_USAGE(HT_ENGINE_DEFAULT_STRATEGY, HT_ENGINE_DEFAULT_MIN_HALF_WIDTH_TEXT)
 
 /* Consumes the engine option at argv[*i] (with its value). Returns 1 when it was one, 0 when not, or
- * HT_EXIT_USAGE after printing a usage error. --config is read at once, so it should come first. */
-int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_engine_config *cfg, bool *json);
+ * HT_EXIT_USAGE after printing a usage error. --config is read at once (ht_setup_config_load: the simulators'
+ * sections too), so it should come first. */
+int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_setup_config *setup, bool *json);
 
 #endif

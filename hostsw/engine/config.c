@@ -31,11 +31,9 @@ void ht_engine_config_default(ht_engine_config *cfg)
     cfg->synthetic_level_amount = 100000.0;
     cfg->synthetic_half_spread_bps = 1.0;
     cfg->synthetic_step_bps = 1.0;
-    ht_xsim_config_defaults(&cfg->xsim);
     ht_gw_config_defaults(&cfg->gw);
     cfg->source = HT_ENGINE_SOURCE_NIC;
     ht_nic_config_default(&cfg->nic);
-    ht_mkt_config_default(&cfg->market);
     cfg->hot_cpu = -1;
     cfg->slow_cpu = -1;
     cfg->ring_bytes = 1u << 22;
@@ -388,8 +386,8 @@ static bool status_key(ht_engine_config *c, const char *k, const char *v, bool *
 }
 
 /* Dispatches one key of the engine's sections. */
-static bool apply_key(void *user, const char *section, const char *key, const char *value, bool *known,
-                      const char **expected)
+bool ht_engine_config_apply(void *user, const char *section, const char *key, const char *value, bool *known,
+                            const char **expected)
 {
     ht_engine_config *c = user;
     *known = true;
@@ -409,23 +407,18 @@ static bool apply_key(void *user, const char *section, const char *key, const ch
         return threads_key(c, key, value, known, expected);
     if (!strcmp(section, "status"))
         return status_key(c, key, value, known, expected);
-    if (!strcmp(section, "market"))
-        return ht_mkt_config_set(&c->market, key, value, known, expected);
     *known = false;
     return false;
 }
 
+const char *const ht_engine_config_sections[] = {"engine", "pipeline", "hedge", "greeks", "venue",
+                                                  "source", "threads", "status", NULL};
+
 int ht_engine_config_load(ht_engine_config *cfg, const char *path, ht_error *err)
 {
-    static const char *const sections[] = {"engine", "pipeline", "hedge", "greeks", "venue", "source",
-                                           "threads", "status", "market", NULL};
-    if (ht_conf_read(path, sections, apply_key, cfg, err) != 0)
+    if (ht_conf_read(path, ht_engine_config_sections, ht_engine_config_apply, cfg, err) != 0)
         return -1;
-    if (ht_gw_config_load(&cfg->gw, path, err) != 0)
-        return -1;
-    if (ht_xsim_config_load(&cfg->xsim, path, err) != 0)
-        return -1;
-    return 0;
+    return ht_gw_config_load(&cfg->gw, path, err);
 }
 
 int ht_engine_config_check(const ht_engine_config *c, ht_error *err)
@@ -449,8 +442,6 @@ int ht_engine_config_check(const ht_engine_config *c, ht_error *err)
     if (ht_opt_strategy_parse(c->strategy, 1000000000, &s, err) != 0)
         return -1;
     if (ht_greeks_config_check(&c->greeks, err) != 0)
-        return -1;
-    if (c->source == HT_ENGINE_SOURCE_MARKET && ht_mkt_config_check(&c->market, err) != 0)
         return -1;
     if (c->ring_bytes < (1u << 16) || (c->ring_bytes & (c->ring_bytes - 1)) != 0)
         return ht_error_set(err, "threads: ring_bytes must be a power of two >= 65536, got %u", c->ring_bytes);

@@ -1,7 +1,36 @@
 /* SPDX-License-Identifier: MIT */
-/* The engine's life cycle: stages and venue set-up, the replay and live loops, the report. */
+/* The engine's life cycle: the stages, the venue's logon, the replay and live loops, the report. */
+
+/*
+ * One tick's path, NIC to order (replay runs every hop in one thread; live, hops 1-7 on the fast half's core and
+ * 8-14 on the slow half's thread, with the ring of spsc.c between 7 and 8):
+ *
+ *   1. drivers/nic/replay.c, nic.c, nic_pcap.c | nic_dpdk.c | nic_socket.c  ht_nic_replay -> ht_nic_rx_burst: a
+ *      burst of UDP payloads with their rx TSC (or the app's source function: hostsw/app/engine_setup.c, the
+ *      market simulator)
+ *   2. hostsw/engine/engine.c           source_burst -> engine_fast_packet (replay: ht_engine_on_packet)
+ *   3. hostsw/engine/fast.c             engine_fast_packet -> ht_feed_on_packet
+ *   4. hostsw/feed/feed.c, sbe.c, book.c  SBE decode, sequence and gap check, registry and books -> on_feed_event
+ *   5. hostsw/engine/fast.c             on_feed_event: an index of a book's underlying -> on_tick
+ *   6. drivers/fpga/pipe.c -> pipe_sw.c (C model: pipe_model.h) | pipe_verilator.cpp | pipe_xrt.c
+ *                                       ht_pipe_push_tick, ht_pipe_poll_event: net delta against the band
+ *   7. hostsw/engine/fast.c, engine.c   a breach -> msg_breach (stamps, trust bits, the hedge books' quotes)
+ *                                       -> engine_post: handled at once (replay) or committed to the ring (live)
+ *   8. hostsw/engine/slow.c             engine_slow_handle, MSG_BREACH -> slow_decide
+ *   9. hostsw/engine/slow_orders.c      slow_decide: trust check (suppressed), the quotes -> ht_opt_decide
+ *  10. hostsw/optimizer/optimizer.c, bands.c, split.c  cost, band, sizes and the split over the venues
+ *  11. hostsw/engine/slow_orders.c      send_orders -> venue->ops->send, the orders back to back (hedgetrig/venue.h)
+ *  12. hostsw/gateway/venue_fix.c       fix_send -> ht_gw_send_order
+ *  13. hostsw/gateway/gw_orders.c, risk.c, fix.c, gw_journal.c, gw_session.c  risk checks, FIX encode, journal
+ *      (write-ahead), send()
+ *  14. the venue: Deribit, or the exchange simulator started in-process by the app (hostsw/app/venue_sim.c)
+ *
+ * and back: slow_poll_venue (slow_orders.c) -> venue->ops->poll (venue_fix.c: execution reports as fills, rejects,
+ * order ends) -> apply_fill, order_done -> decision_resolved: the inventory and band as commands to the fast half
+ * (engine_command -> engine_fast_apply in fast.c, which re-arms the pipeline). The event log, the series and the
+ * statistics are written in slow_log.c; the book, arming and the greeks refresh live in slow_book.c.
+ */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
@@ -11,12 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "engine_priv.h"
 #include "hedgetrig/tsc.h"
 
-#define POLL_EVERY_PACKETS 64 /* replay: the gateway is polled this often between decisions */
+#define POLL_EVERY_PACKETS 64 /* replay: the venue is polled this often between decisions */
 
 void engine_fail(ht_engine *e, const char *fmt, ...)
 {
@@ -63,7 +91,7 @@ void engine_post(ht_engine *e, const void *msg, size_t len)
             return;
     }
     memcpy(p, msg, len);
-    /* A breach goes out at once; the rest is published at the end of the packet burst (engine_flush_posts). */
+    /* A breach goes out at once; the rest is published at the end of the packet burst (flush_posts). */
     if (type == MSG_BREACH || type == MSG_END || type == MSG_ERROR) {
         ht_spsc_commit(e->to_slow);
     } else {
@@ -110,76 +138,28 @@ static void pin_thread(int cpu, const char *who)
         fprintf(stderr, "hedgetrig: cannot pin the %s half to CPU %d: %s (running unpinned)\n", who, cpu, strerror(rc));
 }
 
-/* Makes a temporary file path for the in-process venue's journal. */
-static int make_temp_journal(ht_engine *e, ht_error *err)
+int ht_engine_attach_venue(ht_engine *e, ht_venue *venue, ht_error *err)
 {
-    const char *dir = getenv("TMPDIR");
-    snprintf(e->journal_tmp, sizeof e->journal_tmp, "%s/hedgetrig-journal-XXXXXX", dir && dir[0] ? dir : "/tmp");
-    int fd = mkstemp(e->journal_tmp);
-    if (fd < 0) {
-        e->journal_tmp[0] = '\0';
-        return ht_error_set(err, "engine: cannot create a temporary journal: %s", strerror(errno));
-    }
-    close(fd);
-    unlink(e->journal_tmp); /* the gateway creates it afresh */
-    return 0;
-}
-
-/* Starts the in-process exchange simulator (venue = sim) and points the gateway at it. */
-static int start_sim_venue(ht_engine *e, ht_gw_config *gw, ht_error *err)
-{
-    ht_xsim_config xc = e->cfg.xsim;
-    snprintf(xc.bind_host, sizeof xc.bind_host, "127.0.0.1");
-    xc.port = 0;
-    xc.default_mid = 0; /* only the books the feed gives it: an order for anything else is rejected */
-    xc.latency_us = 0;
-    xc.log = NULL;
-    e->xsim = ht_xsim_create(&xc, err);
-    if (!e->xsim || ht_xsim_start(e->xsim, err) != 0)
-        return -1;
-    snprintf(gw->host, sizeof gw->host, "127.0.0.1");
-    gw->port = ht_xsim_port(e->xsim);
-    snprintf(gw->target_comp_id, sizeof gw->target_comp_id, "%s", xc.comp_id);
-    gw->client_id[0] = gw->client_secret[0] = '\0';
-    if (make_temp_journal(e, err) != 0)
-        return -1;
-    snprintf(gw->journal_path, sizeof gw->journal_path, "%s", e->journal_tmp);
-    gw->journal_fsync = HT_JOURNAL_FSYNC_NEVER;
-    snprintf(gw->log_path, sizeof gw->log_path, "%.200s.log", e->journal_tmp);
-    gw->reset_seq_on_logon = true;
-    return 0;
-}
-
-/* Creates the gateway and waits for the logon. */
-static int start_gateway(ht_engine *e, ht_error *err)
-{
-    ht_gw_config gw = e->cfg.gw;
-    if (e->cfg.venue == HT_ENGINE_VENUE_SIM) {
-        if (start_sim_venue(e, &gw, err) != 0)
-            return -1;
-    } else if (ht_gw_secrets_load(&gw, e->cfg.secrets_path[0] ? e->cfg.secrets_path : NULL, err) != 0) {
-        return -1;
-    }
     slow_half *s = &e->slow;
-    s->gw = ht_gw_create(&gw, err);
-    if (!s->gw)
-        return -1;
-    if (!e->cfg.threads)
-        ht_gw_kill_on_signal(SIGUSR1);
-    uint64_t deadline = ht_mono_ns() + (uint64_t)gw.connect_timeout_ms * 1000000u + 500000000u;
-    while (ht_gw_get_state(s->gw) != HT_GW_ACTIVE) {
-        const char *problem = ht_gw_last_problem(s->gw);
-        if (ht_gw_get_state(s->gw) == HT_GW_STOPPED)
-            return ht_error_set(err, "venue %s:%u: no logon: %s; session log %s", gw.host, gw.port,
-                                problem[0] ? problem : "no reason given", gw.log_path[0] ? gw.log_path : "stderr");
+    if (s->venue) {
+        ht_venue_destroy(venue);
+        return ht_error_set(err, "engine: a venue is attached already");
+    }
+    s->venue = venue;
+    const ht_venue_ops *ops = venue->ops;
+    uint64_t deadline = ht_mono_ns() + (uint64_t)venue->logon_timeout_ms * 1000000u + 500000000u;
+    while (ops->state(venue->ctx) != HT_VENUE_ACTIVE) {
+        const char *problem = ops->last_problem(venue->ctx);
+        if (ops->state(venue->ctx) == HT_VENUE_STOPPED)
+            return ht_error_set(err, "venue %s: no logon: %s; session log %s", venue->address,
+                                problem[0] ? problem : "no reason given", venue->session_log);
         if (e->cfg.stop_waiting && *e->cfg.stop_waiting)
-            return ht_error_set(err, "venue: stopped by a signal while waiting for the logon from %s:%u", gw.host,
-                                gw.port);
+            return ht_error_set(err, "venue: stopped by a signal while waiting for the logon from %s", venue->address);
         if (ht_mono_ns() > deadline)
-            return ht_error_set(err, "venue: no logon from %s:%u within %u ms (state %s%s%s; session log %s)", gw.host,
-                                gw.port, gw.connect_timeout_ms, ht_gw_state_name(ht_gw_get_state(s->gw)),
-                                problem[0] ? "; last problem: " : "", problem, gw.log_path[0] ? gw.log_path : "stderr");
-        ht_gw_wait(s->gw, 5);
+            return ht_error_set(err, "venue: no logon from %s within %u ms (state %s%s%s; session log %s)",
+                                venue->address, venue->logon_timeout_ms, ops->state_name(venue->ctx),
+                                problem[0] ? "; last problem: " : "", problem, venue->session_log);
+        ops->wait(venue->ctx, 5);
         engine_slow_poll(s);
     }
     return 0;
@@ -212,10 +192,6 @@ ht_engine *ht_engine_create(const ht_engine_config *cfg, ht_error *err)
             return NULL;
         }
     }
-    if (start_gateway(e, err) != 0) {
-        ht_engine_destroy(e);
-        return NULL;
-    }
     return e;
 }
 
@@ -223,22 +199,13 @@ void ht_engine_destroy(ht_engine *e)
 {
     if (!e)
         return;
-    if (e->slow.gw)
-        ht_gw_destroy(e->slow.gw);
-    e->slow.gw = NULL;
-    if (e->xsim)
-        ht_xsim_destroy(e->xsim);
+    ht_venue_destroy(e->slow.venue);
+    e->slow.venue = NULL;
     engine_slow_destroy(&e->slow);
     engine_fast_destroy(&e->fast);
     ht_spsc_destroy(e->to_slow);
     ht_spsc_destroy(e->to_fast);
     ht_profile_destroy(e->report_prof);
-    if (e->journal_tmp[0]) {
-        char log[HT_ENGINE_PATH_MAX + 8];
-        snprintf(log, sizeof log, "%s.log", e->journal_tmp);
-        unlink(e->journal_tmp);
-        unlink(log);
-    }
     pthread_mutex_destroy(&e->error_lock);
     free(e);
 }
@@ -325,10 +292,12 @@ static void *slow_main(void *arg)
     return NULL;
 }
 
-/* Where packets come from in a run loop, and what stops it. */
+/* Where packets come from in a run loop, and what stops it: an ht_nic, or the app's source function (the market
+ * simulator). */
 typedef struct source {
     ht_nic *nic;
-    ht_mkt *mkt;
+    ht_engine_source_fn next;
+    void *user;
     ht_engine *e;
     volatile sig_atomic_t *stop;
 } source;
@@ -368,11 +337,16 @@ static int source_run(source *src, ht_error *err)
         const ht_nic_replay_ops ops = {.on_burst = source_burst, .stop = source_stopping, .ctx = src};
         return ht_nic_replay(src->nic, &ops, NULL, err) == HT_NIC_REPLAY_ERROR ? -1 : 0;
     }
-    /* One packet at a time: the simulator's next step reuses the memory of this one's packets. */
-    ht_nic_packet pkt = {0};
-    while (!source_stopping(src) && ht_mkt_next(src->mkt, &pkt) == 1) {
-        pkt.rx_tsc = ht_tsc_now();
-        source_burst(src, &pkt, 1);
+    /* The app's source: its packets' memory stays valid until its next call. */
+    ht_nic_packet buf[HT_NIC_BURST];
+    memset(buf, 0, sizeof buf);
+    while (!source_stopping(src)) {
+        int n = src->next(src->user, buf, HT_NIC_BURST, err);
+        if (n == HT_NIC_EOF)
+            return 0;
+        if (n < 0)
+            return -1;
+        source_burst(src, buf, (unsigned)n);
     }
     return 0;
 }
@@ -381,11 +355,12 @@ static int source_run(source *src, ht_error *err)
 static int run_loop(ht_engine *e, source *src, volatile sig_atomic_t *stop, ht_error *err)
 {
     int rc = 0;
+    if (!e->slow.venue)
+        return ht_error_set(err, "engine: no venue attached (ht_engine_attach_venue)");
     e->wall_start_ns = ht_mono_ns();
     if (e->cfg.threads) {
         if (pthread_create(&e->slow_thread, NULL, slow_main, e) != 0)
             return ht_error_set(err, "engine: cannot start the slow half's thread");
-        e->slow_running = true;
         pin_thread(e->cfg.hot_cpu, "fast");
     }
     src->e = e;
@@ -401,7 +376,6 @@ static int run_loop(ht_engine *e, source *src, volatile sig_atomic_t *stop, ht_e
             sched_yield();
         }
         pthread_join(e->slow_thread, NULL);
-        e->slow_running = false;
         e->finished = true;
         e->wall_end_ns = ht_mono_ns();
         if (rc == 0 && e->error[0])
@@ -424,9 +398,10 @@ int ht_engine_run_nic(ht_engine *e, ht_nic *nic, volatile sig_atomic_t *stop, ht
     return run_loop(e, &src, stop, err);
 }
 
-int ht_engine_run_market(ht_engine *e, ht_mkt *mkt, volatile sig_atomic_t *stop, ht_error *err)
+int ht_engine_run_source(ht_engine *e, ht_engine_source_fn next, void *user, volatile sig_atomic_t *stop,
+                         ht_error *err)
 {
-    source src = {.mkt = mkt};
+    source src = {.next = next, .user = user};
     return run_loop(e, &src, stop, err);
 }
 

@@ -14,6 +14,7 @@
 #include "hedgetrig/positions.h"
 #include "hedgetrig/spsc.h"
 #include "hedgetrig/units.h"
+#include "hedgetrig/venue.h"
 
 #define ENGINE_MAX_INDEX_SLOTS 128 /* the feed's index table (ht_feed_config.max_indices) */
 #define ENGINE_BOOK_LEVELS 32      /* levels of a hedge instrument's book passed to the slow half */
@@ -158,11 +159,10 @@ typedef struct fast_half {
     ht_opt_quote venue_quote[HT_ENGINE_MAX_VENUES]; /* each hedge instrument's quote, rebuilt as its book or mark
                                                        changes, so that a breach only copies it */
     uint64_t cur_rx_tsc;     /* the packet being decoded */
-    uint64_t ticks, events, ticks_rejected, posts_dropped;
+    uint64_t ticks, posts_dropped;
     uint64_t busy_tsc;       /* time inside packet processing */
     uint64_t slow_tsc;       /* replay: the part of it spent in the slow half */
     uint64_t packets, malformed;
-    bool failed;
 } fast_half;
 
 /* ---- The slow half ---------------------------------------------------------------------------------------- */
@@ -193,13 +193,11 @@ typedef struct venue_state {
     double position_contracts; /* signed */
     double mark;
     ht_opt_quote quote;      /* its latest book */
-    bool have_quote;
 } venue_state;
 
 /* One underlying. */
 typedef struct under_state {
     bool active;
-    char ref_index[17];
     double spot;
     double band_lo, band_hi;
     bool band_set;
@@ -250,7 +248,7 @@ typedef struct slow_half {
     ht_greeks *base_greeks;
     ht_opt *opt;
     ht_opt_strategy strategy;
-    ht_gw *gw;
+    ht_venue *venue;         /* where the orders go (owned: ht_engine_destroy destroys it) */
     venue_state venues[HT_ENGINE_MAX_VENUES];
     unsigned n_venues;
     uint32_t venues_untrusted; /* UNTRUSTED_VENUE bits from the fast half (msg_trust) */
@@ -277,20 +275,16 @@ typedef struct slow_half {
     ht_engine_report rep;
     char last_order_problem[200]; /* why the last order was refused or rejected (a run where all were fails) */
     uint64_t last_status_ns;
-    uint64_t decision_seq;
 } slow_half;
 
 struct ht_engine {
     ht_engine_config cfg;
     fast_half fast;
     slow_half slow;
-    ht_xsim *xsim;
-    char journal_tmp[HT_ENGINE_PATH_MAX]; /* a journal the engine made and removes */
     ht_spsc *to_slow, *to_fast;
     bool posts_staged;       /* fast half: messages written to to_slow but not yet published */
     _Atomic uint64_t packets_seen; /* the fast half's packet count, published per burst for the status line */
     pthread_t slow_thread;
-    bool slow_running;
     atomic_int stop;         /* ht_engine_request_stop */
     atomic_int slow_done;
     bool finished;

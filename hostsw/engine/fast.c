@@ -95,9 +95,7 @@ static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
         shift = real_tsc > model_tsc ? real_tsc - model_tsc : 0;
         st.tsc[HT_STAGE_EVENT_OUT] -= shift;
     }
-    if (rejected) {
-        f->ticks_rejected++;
-    } else {
+    if (!rejected) {
         /* In TSC ticks here (no conversion on the hot path); ht_engine_profile converts them to ns. */
         f->ticks++;
         ht_hist_record(&f->tsc_hist[0], st.tsc[HT_STAGE_DECODED] - st.tsc[HT_STAGE_RX]);
@@ -108,7 +106,6 @@ static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
     const bool index_ok = ht_feed_index_status(f->feed, ix, f->max_age_ms) == HT_PRICE_OK;
     if (got == 1) {
         /* The breach first: the slow half decides before it looks at anything else about this tick. */
-        f->events++;
         msg_breach b;
         b.type = MSG_BREACH;
         b.untrusted = (index_ok ? 0u : UNTRUSTED_INDEX) | venues_untrusted(f);
@@ -265,7 +262,6 @@ static void command_failed(fast_half *f, const char *what, const ht_error *err)
     msg_error m;
     m.type = MSG_ERROR;
     snprintf(m.text, sizeof m.text, "pipeline: %.40s: %.200s", what, err->msg);
-    f->failed = true;
     engine_post(f->e, &m, sizeof m);
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The end-to-end engine that replay, demo, run and bench share: packets -> feed -> pipeline -> optimizer ->
- * gateway -> venue, with the greeks refresh on the slow path and fills back into the hedge inventory. */
+ * venue (hedgetrig/venue.h), with the greeks refresh on the slow path and fills back into the hedge inventory.
+ * The app wires in the venue (the FIX gateway, to a real venue or to the exchange simulator it starts
+ * in-process) and the packet source (an ht_nic, or the market simulator): hedgetrig/engine_setup.h. */
 #ifndef HEDGETRIG_ENGINE_H
 #define HEDGETRIG_ENGINE_H
 
@@ -11,12 +13,12 @@
  *       poll; posts what the slow half needs (index and ticker updates, instrument records, the books of the
  *       hedge instruments, and each breach with its timestamps and the hedge instruments' order books);
  *       applies the slow half's pipeline commands (table, band, inventory, vol move) between packets.
- *   slow half: the book file, ht_greeks (IVs, greeks, refresh policy), ht_opt (decisions), ht_gw (orders,
- *       fills, kill switch), the statistics, the event log and the status output.
+ *   slow half: the book file, ht_greeks (IVs, greeks, refresh policy), ht_opt (decisions), the venue (orders,
+ *       fills, kill switch: hedgetrig/venue.h), the statistics, the event log and the status output.
  *
  * Replay (threads = 0): both halves run in the caller's thread and every message is handled at once, in
  * order; each decision's orders are resolved (filled, cancelled or rejected) before the next packet, and
- * every clock the decisions use (rate limits, timers, refresh intervals, the gateway's risk windows) is the
+ * every clock the decisions use (rate limits, timers, refresh intervals, the venue's risk windows) is the
  * exchange time carried by the packets. The same packets therefore give the same breaches, decisions,
  * orders and fills, whatever the machine's speed and whichever pipeline backend runs.
  * Live (threads = 1): the fast half runs in the caller's thread, the slow half on a thread of its own;
@@ -40,26 +42,25 @@
 #include <stdio.h>
 
 #include "hedgetrig/common.h"
-#include "hedgetrig/exchange_sim.h"
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/greeks.h"
-#include "hedgetrig/market_sim.h"
 #include "hedgetrig/nic.h"
 #include "hedgetrig/optimizer.h"
 #include "hedgetrig/pipe.h"
 #include "hedgetrig/profile.h"
+#include "hedgetrig/venue.h"
 
 #define HT_ENGINE_PATH_MAX 256
 #define HT_ENGINE_MAX_VENUES 4
 #define HT_ENGINE_MAX_ALLOW_UNPRICED 32
 
-/* Where the packets come from. */
+/* Where the packets come from (the app wires the source in: the engine runs an ht_nic or a source function). */
 typedef enum ht_engine_source_kind {
     HT_ENGINE_SOURCE_NIC = 0, /* an ht_nic: pcap file, DPDK port or UDP socket ([source] section) */
     HT_ENGINE_SOURCE_MARKET,  /* the market simulator in-process ([market] section) */
 } ht_engine_source_kind;
 
-/* Where the orders go. */
+/* Where the orders go (the app makes the venue and attaches it: ht_engine_attach_venue). */
 typedef enum ht_engine_venue_kind {
     HT_ENGINE_VENUE_SIM = 0, /* the exchange simulator in-process on loopback, its books driven by the feed */
     HT_ENGINE_VENUE_FIX,     /* a FIX 4.4 acceptor at [gateway] host:port (a real venue, or exchange-sim) */
@@ -102,8 +103,7 @@ typedef struct ht_engine_config {
     /* [greeks] */
     ht_greeks_config greeks;
     /* [venue] */
-    ht_engine_venue_kind venue;          /* sim (default) or fix */
-    ht_xsim_config xsim;                 /* [exchange_sim]: the in-process simulator's settings */
+    ht_engine_venue_kind venue;          /* sim (default) or fix ([exchange_sim]: hedgetrig/engine_setup.h) */
     ht_gw_config gw;                     /* [gateway] and [risk] */
     char secrets_path[HT_ENGINE_PATH_MAX]; /* client id and secret for a real venue ("" = environment) */
     bool synthetic_book;                 /* the hedge instruments' books are a ladder around their mark instead of
@@ -116,8 +116,7 @@ typedef struct ht_engine_config {
     ht_engine_source_kind source;
     ht_nic_config nic;                   /* kind, filter, socket and DPDK settings; path points at nic_path */
     char nic_path[HT_ENGINE_PATH_MAX];
-    char eal_args[1024];
-    ht_mkt_config market;                /* [market], for source = sim */
+    char eal_args[1024];                 /* ([market], for source = sim: hedgetrig/engine_setup.h) */
     /* [threads] */
     bool threads;                        /* live: the slow half on its own thread (default off) */
     int hot_cpu;                         /* CPU of the fast half (-1: not pinned; default -1) */
@@ -127,7 +126,7 @@ typedef struct ht_engine_config {
     /* [status] */
     uint32_t status_interval_s;          /* a status line on stderr every N s of wall time (0: none) */
     char counters_path[HT_ENGINE_PATH_MAX]; /* counters rewritten there every status interval ("" = none) */
-    /* Not a config key: when set and non-zero, ht_engine_create stops waiting for the venue's logon (a signal
+    /* Not a config key: when set and non-zero, ht_engine_attach_venue stops waiting for the logon (a signal
      * during startup ends the wait at once instead of after connect_timeout_ms). */
     volatile sig_atomic_t *stop_waiting;
 } ht_engine_config;
@@ -135,27 +134,46 @@ typedef struct ht_engine_config {
 /* Fills cfg with the defaults above (and those of every stage). */
 void ht_engine_config_default(ht_engine_config *cfg);
 
-/* Reads a config file over cfg: [engine], [pipeline], [hedge], [greeks], [venue], [source], [market],
- * [threads], [status], and the gateway's [gateway], [risk] and the simulator's [exchange_sim]. An unknown key
- * or a bad value is an error naming the file, the line and what was expected. Keys: docs/deployment.md. */
+/* Reads a config file over cfg: [engine], [pipeline], [hedge], [greeks], [venue], [source], [threads],
+ * [status], and the gateway's [gateway] and [risk] (the simulators' [market] and [exchange_sim]:
+ * ht_setup_config_load). An unknown key or a bad value is an error naming the file, the line and what was
+ * expected. Keys: docs/deployment.md. */
 int ht_engine_config_load(ht_engine_config *cfg, const char *path, ht_error *err);
+
+/* The engine's own sections ({NULL} last) and their key reader (an ht_conf_apply_fn over an ht_engine_config),
+ * for a loader that reads more sections in the same pass (ht_setup_config_load). */
+extern const char *const ht_engine_config_sections[];
+bool ht_engine_config_apply(void *cfg, const char *section, const char *key, const char *value, bool *known,
+                            const char **expected);
 
 /* Checks the whole configuration; 0 or -1 with err naming the key. */
 int ht_engine_config_check(const ht_engine_config *cfg, ht_error *err);
 
 typedef struct ht_engine ht_engine;
 
-/* Creates every stage (feed, pipeline, optimizer, gateway, the in-process venue when asked) and logs on to
- * the venue (waiting up to the gateway's connect timeout). NULL with err on any failure. */
+/* Creates every stage (feed, pipeline, optimizer, the book file, the outputs). NULL with err on any failure.
+ * Nothing runs before a venue is attached. */
 ht_engine *ht_engine_create(const ht_engine_config *cfg, ht_error *err);
+
+/* Hands the engine its venue (the engine owns it from here, also when this fails: ht_engine_destroy destroys it)
+ * and waits for the venue's logon, up to venue->logon_timeout_ms, polling it through the slow half (its events
+ * go to the event log) and giving up early when cfg->stop_waiting is set. 0, or -1 with err. */
+int ht_engine_attach_venue(ht_engine *e, ht_venue *venue, ht_error *err);
+
+/* A packet source other than an ht_nic (the app wires the market simulator in through one): writes up to max
+ * packets into buf (their payloads stay valid until the next call) and returns how many, HT_NIC_EOF at its end,
+ * or -1 with err. */
+typedef int (*ht_engine_source_fn)(void *user, ht_nic_packet *buf, int max, ht_error *err);
 
 /* Runs packets from a source until its end or until *stop becomes non-zero (NULL: never), then shuts down
  * cleanly: waits for orders in flight, cancels what is still open, logs out and flushes the journal.
- * Returns 0, or -1 with err (a source error, a pipeline error, a lost venue). */
+ * Returns 0, or -1 with err (no venue attached, a source error, a pipeline error, a lost venue). */
 int ht_engine_run_nic(ht_engine *e, ht_nic *nic, volatile sig_atomic_t *stop, ht_error *err);
-int ht_engine_run_market(ht_engine *e, ht_mkt *mkt, volatile sig_atomic_t *stop, ht_error *err);
+int ht_engine_run_source(ht_engine *e, ht_engine_source_fn next, void *user, volatile sig_atomic_t *stop,
+                         ht_error *err);
 
-/* Processes one packet (replay only: threads off). rx_tsc: its receive TSC; ts_ns its capture time. */
+/* Processes one packet (replay only: threads off; a venue attached). rx_tsc: its receive TSC; ts_ns its capture
+ * time. */
 int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64_t rx_tsc, uint64_t ts_ns);
 
 /* Finishes a run driven by ht_engine_on_packet: the same clean shutdown as the run functions. */
@@ -179,7 +197,7 @@ typedef struct ht_engine_report {
     uint64_t decisions;        /* optimizer decisions (breaches, timers, refreshes) */
     uint64_t decisions_by_reason[8]; /* ht_opt_reason */
     uint64_t orders;           /* orders sent */
-    uint64_t orders_refused;   /* refused by the gateway (risk rule, not logged on) */
+    uint64_t orders_refused;   /* refused by the venue's own checks (risk rule, not logged on) */
     uint64_t orders_rejected;  /* rejected by the venue */
     uint64_t fills;            /* executions */
     double filled_contracts;   /* contracts filled, as the venue reports them (docs/units.md) */

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "hedgetrig/conf.h"
-#include "hedgetrig/engine.h"
+#include "hedgetrig/engine_setup.h"
 #include "hedgetrig/market_sim.h"
 
 #define TMP HT_TEST_TMPDIR
@@ -36,15 +36,15 @@ static int refusals(const char *path, const char *expected)
 {
     ht_gw_config gw;
     ht_xsim_config xsim;
-    ht_engine_config *engine = malloc(sizeof *engine);
+    ht_setup_config *engine = malloc(sizeof *engine);
     assert_non_null(engine);
     ht_gw_config_defaults(&gw);
     ht_xsim_config_defaults(&xsim);
-    ht_engine_config_default(engine);
+    ht_setup_config_default(engine);
     ht_error err[3];
     memset(err, 0, sizeof err);
     int rc[3] = {ht_gw_config_load(&gw, path, &err[0]), ht_xsim_config_load(&xsim, path, &err[1]),
-                 ht_engine_config_load(engine, path, &err[2])};
+                 ht_setup_config_load(engine, path, &err[2])};
     free(engine);
     int refused = 0;
     for (int i = 0; i < 3; i++) {
@@ -218,45 +218,61 @@ static void refuses_paths_that_are_not_regular_files(void **state)
 
 /* ---- Every documented key loads, and reaches what it configures --------------------------------------------- */
 
-/* How a key case reads its field in ht_engine_config. */
+/* How a key case reads its field in ht_setup_config (the engine's config and the simulators'). */
 typedef enum field_kind { F64, U16, U32, U64, I64, UNS, INT, BOOL, STR, CUSTOM } field_kind;
 
 /* One key: the value written, and what the loaded configuration must then hold. */
 typedef struct key_case {
     const char *section, *key, *value;
     field_kind kind;
-    size_t offset;        /* of the field in ht_engine_config */
+    size_t offset;        /* of the field in ht_setup_config */
     double number;        /* expected, for numbers, enums (INT) and BOOL (0/1) */
     const char *text;     /* expected, for STR */
-    bool (*check)(const ht_engine_config *c); /* CUSTOM */
+    bool (*check)(const ht_setup_config *s); /* CUSTOM */
 } key_case;
 
-#define NUM(sec, k, v, kind, field, expect) {sec, k, v, kind, offsetof(ht_engine_config, field), expect, NULL, NULL}
-#define TXT(sec, k, v, field) {sec, k, v, STR, offsetof(ht_engine_config, field), 0, v, NULL}
+/* NUM, TXT: a field of the engine's config; SNUM, STXT: of a simulator's (xsim., market.). */
+#define ENGINE_FIELD(field) (offsetof(ht_setup_config, engine) + offsetof(ht_engine_config, field))
+#define NUM(sec, k, v, kind, field, expect) {sec, k, v, kind, ENGINE_FIELD(field), expect, NULL, NULL}
+#define TXT(sec, k, v, field) {sec, k, v, STR, ENGINE_FIELD(field), 0, v, NULL}
+#define SNUM(sec, k, v, kind, field, expect) {sec, k, v, kind, offsetof(ht_setup_config, field), expect, NULL, NULL}
+#define STXT(sec, k, v, field) {sec, k, v, STR, offsetof(ht_setup_config, field), 0, v, NULL}
 #define FUN(sec, k, v, fn) {sec, k, v, CUSTOM, 0, 0, NULL, fn}
 
-static bool venues_two(const ht_engine_config *c)
+static bool venues_two(const ht_setup_config *s)
 {
+    const ht_engine_config *c = &s->engine;
     return c->n_venues == 2 && !strcmp(c->venues[0], "BTC-PERPETUAL") && !strcmp(c->venues[1], "BTC-29MAR24");
 }
-static bool source_socket(const ht_engine_config *c) { return c->source == HT_ENGINE_SOURCE_NIC && c->nic.kind == HT_NIC_SOCKET; }
-static bool one_group(const ht_engine_config *c) { return c->nic.filter.n_groups == 1 && c->nic.filter.groups[0] == 0xEF010203u; }
-static bool two_ports(const ht_engine_config *c)
+static bool source_socket(const ht_setup_config *s)
 {
+    const ht_engine_config *c = &s->engine;
+    return c->source == HT_ENGINE_SOURCE_NIC && c->nic.kind == HT_NIC_SOCKET;
+}
+static bool one_group(const ht_setup_config *s)
+{
+    const ht_engine_config *c = &s->engine;
+    return c->nic.filter.n_groups == 1 && c->nic.filter.groups[0] == 0xEF010203u;
+}
+static bool two_ports(const ht_setup_config *s)
+{
+    const ht_engine_config *c = &s->engine;
     return c->nic.filter.n_ports == 2 && c->nic.filter.ports[0] == 7000 && c->nic.filter.ports[1] == 7001;
 }
-static bool deribit_channels(const ht_engine_config *c)
+static bool deribit_channels(const ht_setup_config *s)
 {
+    const ht_engine_config *c = &s->engine;
     return c->nic.filter.n_groups == 27 && c->nic.filter.groups[26] == 0xEF6F6F1Au && c->nic.filter.n_ports == 2 &&
            c->nic.filter.ports[0] == 6100;
 }
-static bool two_unpriced(const ht_engine_config *c)
+static bool two_unpriced(const ht_setup_config *s)
 {
+    const ht_engine_config *c = &s->engine;
     return c->n_allow_unpriced == 2 && !strcmp(c->allow_unpriced[1], "BTC-16JUN23-25000-P");
 }
-static bool three_expiries(const ht_engine_config *c)
+static bool three_expiries(const ht_setup_config *s)
 {
-    return c->market.n_expiries == 3 && c->market.expiry_days[0] == 2 && c->market.expiry_days[2] == 30;
+    return s->market.n_expiries == 3 && s->market.expiry_days[0] == 2 && s->market.expiry_days[2] == 30;
 }
 
 static const key_case k_keys[] = {
@@ -290,20 +306,20 @@ static const key_case k_keys[] = {
     NUM("risk", "notional_interval_ms", "5000", U32, gw.risk.notional_interval_ms, 5000),
     NUM("risk", "max_orders_per_sec", "3", U32, gw.risk.max_orders_per_sec, 3),
     NUM("risk", "duplicate_window_ms", "900", U32, gw.risk.duplicate_window_ms, 900),
-    TXT("exchange_sim", "host", "127.0.0.2", xsim.bind_host),
-    NUM("exchange_sim", "port", "9777", U16, xsim.port, 9777),
-    TXT("exchange_sim", "comp_id", "SIMX", xsim.comp_id),
-    NUM("exchange_sim", "latency_us", "150", U32, xsim.latency_us, 150),
-    NUM("exchange_sim", "fee_bps", "2.5", F64, xsim.fee_bps, 2.5),
-    NUM("exchange_sim", "max_fill_qty", "3", F64, xsim.max_fill_qty, 3),
-    NUM("exchange_sim", "mid", "30000", F64, xsim.default_mid, 30000),
-    NUM("exchange_sim", "spread", "2", F64, xsim.default_spread, 2),
-    NUM("exchange_sim", "level_qty", "500", F64, xsim.default_level_qty, 500),
-    NUM("exchange_sim", "levels", "7", U32, xsim.default_levels, 7),
-    TXT("exchange_sim", "record", "orders.csv", xsim.record_path),
-    NUM("exchange_sim", "logon_timeout_ms", "900", U32, xsim.logon_timeout_ms, 900),
-    NUM("exchange_sim", "max_connections", "4", U32, xsim.max_connections, 4),
-    NUM("exchange_sim", "max_bad_messages", "3", U32, xsim.max_bad_messages, 3),
+    STXT("exchange_sim", "host", "127.0.0.2", xsim.bind_host),
+    SNUM("exchange_sim", "port", "9777", U16, xsim.port, 9777),
+    STXT("exchange_sim", "comp_id", "SIMX", xsim.comp_id),
+    SNUM("exchange_sim", "latency_us", "150", U32, xsim.latency_us, 150),
+    SNUM("exchange_sim", "fee_bps", "2.5", F64, xsim.fee_bps, 2.5),
+    SNUM("exchange_sim", "max_fill_qty", "3", F64, xsim.max_fill_qty, 3),
+    SNUM("exchange_sim", "mid", "30000", F64, xsim.default_mid, 30000),
+    SNUM("exchange_sim", "spread", "2", F64, xsim.default_spread, 2),
+    SNUM("exchange_sim", "level_qty", "500", F64, xsim.default_level_qty, 500),
+    SNUM("exchange_sim", "levels", "7", U32, xsim.default_levels, 7),
+    STXT("exchange_sim", "record", "orders.csv", xsim.record_path),
+    SNUM("exchange_sim", "logon_timeout_ms", "900", U32, xsim.logon_timeout_ms, 900),
+    SNUM("exchange_sim", "max_connections", "4", U32, xsim.max_connections, 4),
+    SNUM("exchange_sim", "max_bad_messages", "3", U32, xsim.max_bad_messages, 3),
     TXT("engine", "book", "desk.csv", book_path),
     NUM("engine", "max_book_qty_contracts", "5000", F64, max_book_qty_contracts, 5000),
     TXT("engine", "event_log", "events.csv", event_log),
@@ -366,35 +382,35 @@ static const key_case k_keys[] = {
     NUM("source", "mbufs", "1023", U32, nic.mbufs, 1023),
     NUM("source", "idle_eof_ms", "700", U32, nic.idle_eof_ms, 700),
     NUM("source", "speed", "2", F64, nic.speed, 2),
-    NUM("market", "seed", "7", U64, market.seed, 7),
-    NUM("market", "start_ms", "1700000000000", U64, market.start_ms, 1700000000000.0),
-    NUM("market", "step_ms", "500", U32, market.step_ms, 500),
-    NUM("market", "steps", "99", U64, market.steps, 99),
-    NUM("market", "spot_usd", "30000", F64, market.spot_usd, 30000),
-    NUM("market", "vol", "0.9", F64, market.vol, 0.9),
-    NUM("market", "jumps_per_day", "1", F64, market.jumps_per_day, 1),
-    NUM("market", "jump_stdev", "0.01", F64, market.jump_stdev, 0.01),
-    NUM("market", "atm_iv", "0.7", F64, market.atm_iv, 0.7),
-    NUM("market", "iv_reversion", "100", F64, market.iv_reversion, 100),
-    NUM("market", "iv_vol_of_vol", "0.5", F64, market.iv_vol_of_vol, 0.5),
-    NUM("market", "skew", "-0.2", F64, market.skew, -0.2),
-    NUM("market", "smile", "1", F64, market.smile, 1),
-    NUM("market", "perp_premium", "0.001", F64, market.perp_premium, 0.001),
-    NUM("market", "future_carry", "0.05", F64, market.future_carry, 0.05),
+    SNUM("market", "seed", "7", U64, market.seed, 7),
+    SNUM("market", "start_ms", "1700000000000", U64, market.start_ms, 1700000000000.0),
+    SNUM("market", "step_ms", "500", U32, market.step_ms, 500),
+    SNUM("market", "steps", "99", U64, market.steps, 99),
+    SNUM("market", "spot_usd", "30000", F64, market.spot_usd, 30000),
+    SNUM("market", "vol", "0.9", F64, market.vol, 0.9),
+    SNUM("market", "jumps_per_day", "1", F64, market.jumps_per_day, 1),
+    SNUM("market", "jump_stdev", "0.01", F64, market.jump_stdev, 0.01),
+    SNUM("market", "atm_iv", "0.7", F64, market.atm_iv, 0.7),
+    SNUM("market", "iv_reversion", "100", F64, market.iv_reversion, 100),
+    SNUM("market", "iv_vol_of_vol", "0.5", F64, market.iv_vol_of_vol, 0.5),
+    SNUM("market", "skew", "-0.2", F64, market.skew, -0.2),
+    SNUM("market", "smile", "1", F64, market.smile, 1),
+    SNUM("market", "perp_premium", "0.001", F64, market.perp_premium, 0.001),
+    SNUM("market", "future_carry", "0.05", F64, market.future_carry, 0.05),
     FUN("market", "expiry_days", "2, 9, 30", three_expiries),
-    NUM("market", "future_days", "60", U32, market.future_days, 60),
-    NUM("market", "strikes_per_side", "6", UNS, market.strikes_per_side, 6),
-    NUM("market", "strike_step_usd", "500", F64, market.strike_step_usd, 500),
-    NUM("market", "option_ticker_every", "3", UNS, market.option_ticker_every, 3),
-    NUM("market", "future_every", "2", UNS, market.future_every, 2),
-    NUM("market", "snapshot_every", "100", UNS, market.snapshot_every, 100),
-    NUM("market", "book_levels", "5", UNS, market.book_levels, 5),
-    NUM("market", "level_amount_usd", "10000", F64, market.level_amount_usd, 10000),
-    NUM("market", "level_step_usd", "5", F64, market.level_step_usd, 5),
-    NUM("market", "half_spread_usd", "0.5", F64, market.half_spread_usd, 0.5),
-    NUM("market", "trade_prob", "0.5", F64, market.trade_prob, 0.5),
-    NUM("market", "loss_prob", "0.1", F64, market.loss_prob, 0.1),
-    NUM("market", "mtu_bytes", "1200", U32, market.mtu_bytes, 1200),
+    SNUM("market", "future_days", "60", U32, market.future_days, 60),
+    SNUM("market", "strikes_per_side", "6", UNS, market.strikes_per_side, 6),
+    SNUM("market", "strike_step_usd", "500", F64, market.strike_step_usd, 500),
+    SNUM("market", "option_ticker_every", "3", UNS, market.option_ticker_every, 3),
+    SNUM("market", "future_every", "2", UNS, market.future_every, 2),
+    SNUM("market", "snapshot_every", "100", UNS, market.snapshot_every, 100),
+    SNUM("market", "book_levels", "5", UNS, market.book_levels, 5),
+    SNUM("market", "level_amount_usd", "10000", F64, market.level_amount_usd, 10000),
+    SNUM("market", "level_step_usd", "5", F64, market.level_step_usd, 5),
+    SNUM("market", "half_spread_usd", "0.5", F64, market.half_spread_usd, 0.5),
+    SNUM("market", "trade_prob", "0.5", F64, market.trade_prob, 0.5),
+    SNUM("market", "loss_prob", "0.1", F64, market.loss_prob, 0.1),
+    SNUM("market", "mtu_bytes", "1200", U32, market.mtu_bytes, 1200),
     NUM("threads", "enabled", "yes", BOOL, threads, 1),
     NUM("threads", "hot_cpu", "2", INT, hot_cpu, 2),
     NUM("threads", "slow_cpu", "3", INT, slow_cpu, 3),
@@ -405,7 +421,7 @@ static const key_case k_keys[] = {
 };
 
 /* True when c holds what key case kc expects. */
-static bool holds(const ht_engine_config *c, const key_case *kc)
+static bool holds(const ht_setup_config *c, const key_case *kc)
 {
     const char *field = (const char *)c + kc->offset;
     double v;
@@ -434,16 +450,16 @@ static const key_case *find_case(const char *section, const char *key)
     return NULL;
 }
 
-/* Each key of ht_conf_sections, written alone under its section, loads (through the engine's reader, which
+/* Each key of ht_conf_sections, written alone under its section, loads (through the setup's reader, which
  * reads every section) and changes the configuration from its default to the value written. */
 static void every_listed_key_takes_effect(void **state)
 {
     (void)state;
     const char *path = TMP "/one_key.conf";
-    ht_engine_config *defaults = malloc(sizeof *defaults), *loaded = malloc(sizeof *loaded);
+    ht_setup_config *defaults = malloc(sizeof *defaults), *loaded = malloc(sizeof *loaded);
     assert_non_null(defaults);
     assert_non_null(loaded);
-    ht_engine_config_default(defaults);
+    ht_setup_config_default(defaults);
     size_t n_listed = 0;
     for (const ht_conf_section *s = ht_conf_sections; s->name; s++)
         for (size_t k = 0; s->keys[k]; k++, n_listed++) {
@@ -455,9 +471,9 @@ static void every_listed_key_takes_effect(void **state)
             char text[256];
             snprintf(text, sizeof text, "[%s]\n%s = %s\n", s->name, kc->key, kc->value);
             write_file(path, text, strlen(text));
-            ht_engine_config_default(loaded);
+            ht_setup_config_default(loaded);
             ht_error err = {{0}};
-            if (ht_engine_config_load(loaded, path, &err) != 0)
+            if (ht_setup_config_load(loaded, path, &err) != 0)
                 fail_msg("[%s] %s = %s: %s", s->name, kc->key, kc->value, err.msg);
             if (!holds(loaded, kc))
                 fail_msg("[%s] %s = %s did not reach the configuration", s->name, kc->key, kc->value);

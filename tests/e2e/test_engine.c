@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "hedgetrig/engine.h"
+#include "hedgetrig/engine_setup.h"
 #include "hedgetrig/market_sim.h"
 #include "hedgetrig/nic.h"
 
@@ -24,6 +24,10 @@
 #include "event_log.h"
 
 #define TMP HT_TEST_TMPDIR
+
+/* The in-process venue's record file for the next replay only ("" = none): a test that reads the venue's own
+ * record of the orders sets it. */
+static char g_venue_record[256];
 
 /* The config of the capture replays: the example book, a tight fixed band, the synthetic hedge book (the sample
  * capture's own perpetual book holds 10-20 USD levels, too thin to hedge a book of this size). */
@@ -59,7 +63,11 @@ static void replay_file_allowing(const ht_engine_config *cfg, ht_nic_kind via, h
     if (!nic)
         print_error("%s\n", err.msg);
     assert_non_null(nic);
-    ht_engine *e = ht_engine_create(cfg, &err);
+    ht_xsim_config xc;
+    ht_xsim_config_defaults(&xc);
+    snprintf(xc.record_path, sizeof xc.record_path, "%s", g_venue_record);
+    g_venue_record[0] = '\0';
+    ht_engine *e = ht_setup_engine_create(cfg, &xc, &err);
     if (!e)
         print_error("%s\n", err.msg);
     assert_non_null(e);
@@ -88,7 +96,7 @@ static void test_capture_deterministic(void **state)
     ht_engine_config cfg;
     ht_engine_report a, b;
     capture_config(&cfg, TMP "/capture_a.csv", HT_PIPE_BACKEND_SW);
-    snprintf(cfg.xsim.record_path, sizeof cfg.xsim.record_path, "%s", TMP "/capture_venue.csv");
+    snprintf(g_venue_record, sizeof g_venue_record, "%s", TMP "/capture_venue.csv");
     remove(TMP "/capture_venue.csv");
     replay_file(&cfg, HT_NIC_PCAP, &a);
     capture_config(&cfg, TMP "/capture_b.csv", HT_PIPE_BACKEND_SW);
@@ -233,7 +241,7 @@ static void check_fill_delta_equals_intended(const char *venue, bool inverse, co
     remove(record);
     ht_engine_config cfg;
     venue_config(&cfg, log_path, venue);
-    snprintf(cfg.xsim.record_path, sizeof cfg.xsim.record_path, "%s", record);
+    snprintf(g_venue_record, sizeof g_venue_record, "%s", record);
     ht_engine_report rep;
     replay_file(&cfg, HT_NIC_PCAP, &rep);
     assert_true(rep.orders >= 5);
@@ -461,18 +469,18 @@ static void test_market_in_process_equals_file(void **state)
     snprintf(cfg.strategy, sizeof cfg.strategy, "ww:0.25");
     cfg.min_half_width_coin = 0.05;
     snprintf(cfg.event_log, sizeof cfg.event_log, "%s", TMP "/market_mem.csv");
-    ht_engine *e = ht_engine_create(&cfg, &err);
+    ht_engine *e = ht_setup_engine_create(&cfg, NULL, &err);
     assert_non_null(e);
     m = ht_mkt_create(&mc, &err);
     assert_non_null(m);
-    assert_int_equal(ht_engine_run_market(e, m, NULL, &err), 0);
+    assert_int_equal(ht_setup_run_market(e, m, NULL, &err), 0);
     ht_engine_report mem;
     ht_engine_get_report(e, &mem);
     ht_engine_destroy(e);
     ht_mkt_destroy(m);
 
     snprintf(cfg.event_log, sizeof cfg.event_log, "%s", TMP "/market_file.csv");
-    e = ht_engine_create(&cfg, &err);
+    e = ht_setup_engine_create(&cfg, NULL, &err);
     assert_non_null(e);
     ht_nic_config nc;
     ht_nic_config_default(&nc);
@@ -515,12 +523,12 @@ static void test_threads(void **state)
     cfg.threads = true;
     cfg.slow_idle_us = 50;
     ht_error err;
-    ht_engine *e = ht_engine_create(&cfg, &err);
+    ht_engine *e = ht_setup_engine_create(&cfg, NULL, &err);
     if (!e)
         print_error("%s\n", err.msg);
     assert_non_null(e);
     ht_mkt *m = ht_mkt_create(&mc, &err);
-    assert_int_equal(ht_engine_run_market(e, m, NULL, &err), 0);
+    assert_int_equal(ht_setup_run_market(e, m, NULL, &err), 0);
     ht_engine_report r;
     ht_engine_get_report(e, &r);
     assert_true(r.armed);
@@ -550,7 +558,7 @@ static void test_model_clock(void **state)
     ht_nic_config_default(&nc);
     nc.path = CAPTURE;
     ht_nic *nic = ht_nic_open(&nc, &err);
-    ht_engine *e = ht_engine_create(&cfg, &err);
+    ht_engine *e = ht_setup_engine_create(&cfg, NULL, &err);
     assert_non_null(e);
     assert_int_equal(ht_engine_run_nic(e, nic, NULL, &err), 0);
     const ht_hist *pipe = &ht_engine_profile(e)->span[HT_SPAN_PIPE];
@@ -599,7 +607,7 @@ static void test_bad_config(void **state)
     fclose(f);
     ht_engine_config_default(&cfg);
     snprintf(cfg.book_path, sizeof cfg.book_path, "%s", TMP "/bad_book.csv");
-    assert_null(ht_engine_create(&cfg, &err));
+    assert_null(ht_setup_engine_create(&cfg, NULL, &err));
     assert_non_null(strstr(err.msg, "bad_book.csv:2"));
     /* The example live config parses into what it says. */
     ht_engine_config_default(&cfg);

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "hedgetrig/engine.h"
+#include "hedgetrig/engine_setup.h"
 #include "hedgetrig/feed.h"
 #include "hedgetrig/market_sim.h"
 #include "hedgetrig/sbe.h"
@@ -55,7 +55,7 @@ static void market_run_start(market_run *r, double loss, const ht_engine_config 
     assert_non_null(r->m);
     r->ref = ht_feed_create(NULL, &err);
     assert_non_null(r->ref);
-    r->e = ht_engine_create(cfg, &err);
+    r->e = ht_setup_engine_create(cfg, NULL, &err);
     if (!r->e)
         fail_msg("%s", err.msg);
 }
@@ -242,7 +242,7 @@ static int run_without_one_mark(ht_engine_config *cfg, ht_engine_report *rep, ch
     assert_non_null(opt);
     const uint32_t id = opt->id;
     cfg->arm_timeout_ms = 5000;
-    ht_engine *e = ht_engine_create(cfg, err);
+    ht_engine *e = ht_setup_engine_create(cfg, NULL, err);
     if (!e)
         fail_msg("%s", err->msg);
     static uint8_t buf[65536];

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hedgetrig/engine.h"
+#include "hedgetrig/engine_setup.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,16 +20,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fwrite(data, 1, size, f);
     fclose(f);
-    ht_engine_config cfg;
-    ht_engine_config_default(&cfg);
+    ht_setup_config cfg;
+    ht_setup_config_default(&cfg);
     ht_error err;
     err.msg[0] = '\0';
-    if (ht_engine_config_load(&cfg, path, &err) != 0) {
+    if (ht_setup_config_load(&cfg, path, &err) != 0) {
         if (!err.msg[0])
             __builtin_trap(); /* a refusal must say why */
         return 0;
     }
-    if (ht_engine_config_check(&cfg, &err) != 0 && !err.msg[0])
+    if (ht_setup_config_check(&cfg, &err) != 0 && !err.msg[0])
         __builtin_trap();
     return 0;
 }

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: MIT */
+/* The in-process venue: the exchange simulator on loopback behind a FIX gateway, as one venue whose books are the
+ * feed's. Every operation goes to the gateway (the FIX venue); the contracts and books also go to the simulator. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "venue_sim.h"
+
+#include "hedgetrig/venue_fix.h"
+
+typedef struct venue_sim {
+    ht_venue venue;   /* first: the ht_venue handed out is this struct */
+    ht_venue *fix;    /* the gateway, logged on to the simulator */
+    ht_xsim *xsim;
+    char journal[HT_ENGINE_PATH_MAX]; /* the gateway's temporary journal ("" = none yet) */
+} venue_sim;
+
+static int sim_send(void *ctx, const ht_venue_order *order, ht_venue_send_result *result)
+{
+    const venue_sim *v = ctx;
+    return v->fix->ops->send(v->fix->ctx, order, result);
+}
+
+static int sim_cancel(void *ctx, uint64_t order_id, ht_error *err)
+{
+    const venue_sim *v = ctx;
+    return v->fix->ops->cancel(v->fix->ctx, order_id, err);
+}
+
+static int sim_poll(void *ctx, ht_venue_event *events, int max)
+{
+    const venue_sim *v = ctx;
+    return v->fix->ops->poll(v->fix->ctx, events, max);
+}
+
+static void sim_wait(void *ctx, int timeout_ms)
+{
+    const venue_sim *v = ctx;
+    v->fix->ops->wait(v->fix->ctx, timeout_ms);
+}
+
+static double sim_position(void *ctx, const char *instrument)
+{
+    const venue_sim *v = ctx;
+    return v->fix->ops->position(v->fix->ctx, instrument);
+}
+
+static ht_venue_state sim_state(void *ctx)
+{
+    const venue_sim *v = ctx;
+    return v->fix->ops->state(v->fix->ctx);
+}
+
+static const char *sim_state_name(void *ctx)
+{
+    const venue_sim *v = ctx;
+    return v->fix->ops->state_name(v->fix->ctx);
+}
+
+static const char *sim_last_problem(void *ctx)
+{
+    const venue_sim *v = ctx;
+    return v->fix->ops->last_problem(v->fix->ctx);
+}
+
+static void sim_logout(void *ctx, const char *text)
+{
+    const venue_sim *v = ctx;
+    v->fix->ops->logout(v->fix->ctx, text);
+}
+
+/* The gateway's notional rule and the simulator's 854 conversion and Commission read the same contract. */
+static int sim_set_contract(void *ctx, const char *instrument, const ht_contract *contract, ht_error *err)
+{
+    const venue_sim *v = ctx;
+    if (v->fix->ops->set_contract(v->fix->ctx, instrument, contract, err) != 0)
+        return -1;
+    return ht_xsim_set_contract(v->xsim, instrument, contract, err);
+}
+
+static void sim_set_mark(void *ctx, const char *instrument, double mark)
+{
+    const venue_sim *v = ctx;
+    v->fix->ops->set_mark(v->fix->ctx, instrument, mark);
+}
+
+static void sim_set_clock(void *ctx, uint64_t now_ns)
+{
+    const venue_sim *v = ctx;
+    v->fix->ops->set_clock(v->fix->ctx, now_ns);
+}
+
+/* The simulator fills against the feed's book of the instrument (contracts, as the venue's reports are). */
+static void sim_set_book(void *ctx, const char *instrument, const ht_venue_level *bids, unsigned n_bids,
+                         const ht_venue_level *asks, unsigned n_asks)
+{
+    const venue_sim *v = ctx;
+    ht_xsim_level lv[HT_XSIM_MAX_LEVELS];
+    unsigned n = n_bids < HT_XSIM_MAX_LEVELS ? n_bids : HT_XSIM_MAX_LEVELS;
+    for (unsigned i = 0; i < n; i++)
+        lv[i] = (ht_xsim_level){bids[i].price, bids[i].contracts};
+    ht_xsim_set_depth(v->xsim, instrument, true, lv, n);
+    n = n_asks < HT_XSIM_MAX_LEVELS ? n_asks : HT_XSIM_MAX_LEVELS;
+    for (unsigned i = 0; i < n; i++)
+        lv[i] = (ht_xsim_level){asks[i].price, asks[i].contracts};
+    ht_xsim_set_depth(v->xsim, instrument, false, lv, n);
+}
+
+/* The gateway first (it logs off a simulator that is still there), then the simulator, then the journal. */
+static void sim_destroy(void *ctx)
+{
+    venue_sim *v = ctx;
+    ht_venue_destroy(v->fix);
+    if (v->xsim)
+        ht_xsim_destroy(v->xsim);
+    if (v->journal[0]) {
+        char log[HT_ENGINE_PATH_MAX + 8];
+        snprintf(log, sizeof log, "%s.log", v->journal);
+        unlink(v->journal);
+        unlink(log);
+    }
+    free(v);
+}
+
+static const ht_venue_ops sim_ops = {
+    .send = sim_send,
+    .cancel = sim_cancel,
+    .poll = sim_poll,
+    .wait = sim_wait,
+    .position = sim_position,
+    .state = sim_state,
+    .state_name = sim_state_name,
+    .last_problem = sim_last_problem,
+    .logout = sim_logout,
+    .set_contract = sim_set_contract,
+    .set_mark = sim_set_mark,
+    .set_clock = sim_set_clock,
+    .set_book = sim_set_book,
+    .destroy = sim_destroy,
+};
+
+/* Makes a temporary file path for the gateway's journal. */
+static int make_temp_journal(venue_sim *v, ht_error *err)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(v->journal, sizeof v->journal, "%s/hedgetrig-journal-XXXXXX", dir && dir[0] ? dir : "/tmp");
+    int fd = mkstemp(v->journal);
+    if (fd < 0) {
+        v->journal[0] = '\0';
+        return ht_error_set(err, "engine: cannot create a temporary journal: %s", strerror(errno));
+    }
+    close(fd);
+    unlink(v->journal); /* the gateway creates it afresh */
+    return 0;
+}
+
+/* Starts the simulator and points gw at it: loopback, its port and CompID, no credentials, a fresh session. */
+static int start_sim(venue_sim *v, const ht_xsim_config *xsim, ht_gw_config *gw, ht_error *err)
+{
+    ht_xsim_config xc;
+    if (xsim)
+        xc = *xsim;
+    else
+        ht_xsim_config_defaults(&xc);
+    snprintf(xc.bind_host, sizeof xc.bind_host, "127.0.0.1");
+    xc.port = 0;
+    xc.default_mid = 0; /* only the books the feed gives it: an order for anything else is rejected */
+    xc.latency_us = 0;
+    xc.log = NULL;
+    v->xsim = ht_xsim_create(&xc, err);
+    if (!v->xsim || ht_xsim_start(v->xsim, err) != 0)
+        return -1;
+    snprintf(gw->host, sizeof gw->host, "127.0.0.1");
+    gw->port = ht_xsim_port(v->xsim);
+    snprintf(gw->target_comp_id, sizeof gw->target_comp_id, "%s", xc.comp_id);
+    gw->client_id[0] = gw->client_secret[0] = '\0';
+    if (make_temp_journal(v, err) != 0)
+        return -1;
+    snprintf(gw->journal_path, sizeof gw->journal_path, "%s", v->journal);
+    gw->journal_fsync = HT_JOURNAL_FSYNC_NEVER;
+    snprintf(gw->log_path, sizeof gw->log_path, "%.200s.log", v->journal);
+    gw->reset_seq_on_logon = true;
+    return 0;
+}
+
+ht_venue *ht_setup_venue_sim_create(const ht_gw_config *gw_cfg, const ht_xsim_config *xsim, ht_error *err)
+{
+    venue_sim *v = calloc(1, sizeof *v);
+    if (!v) {
+        ht_error_set(err, "engine: out of memory");
+        return NULL;
+    }
+    v->venue.ops = &sim_ops;
+    v->venue.ctx = v;
+    ht_gw_config gw = *gw_cfg;
+    if (start_sim(v, xsim, &gw, err) != 0 || !(v->fix = ht_venue_fix_create(&gw, err))) {
+        sim_destroy(v);
+        return NULL;
+    }
+    snprintf(v->venue.address, sizeof v->venue.address, "%s", v->fix->address);
+    snprintf(v->venue.session_log, sizeof v->venue.session_log, "%s", v->fix->session_log);
+    v->venue.logon_timeout_ms = v->fix->logon_timeout_ms;
+    return &v->venue;
+}

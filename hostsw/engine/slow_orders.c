@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine's slow half, decisions and orders: the optimizer's decision for an underlying (unless the data is not
+ * trusted), its orders sent to the venue back to back, the venue's events (fills, rejects, the kill switch, the
+ * session), and the decision resolved into the pipeline's inventory and band. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "slow_priv.h"
+#include "hedgetrig/tsc.h"
+
+/* Records a fill of a pending order (LastQty in contracts, as the venue reports it): position, inventory, costs,
+ * the event log. Every conversion goes through hedgetrig/units.h. */
+static void apply_fill(slow_half *s, pending_order *p, double contracts, double px)
+{
+    ht_engine_report *rep = &s->rep;
+    venue_state *v = &s->venues[p->venue];
+    under_state *us = &s->under[p->u];
+    /* The coin delta at the price the optimizer computed the order's delta at, so a full fill adds exactly the
+     * delta it intended (docs/units.md). */
+    double delta = p->side * ht_units_contracts_to_coin(&v->contract, contracts, p->delta_px);
+    p->filled_contracts += contracts;
+    v->position_contracts += p->side * contracts;
+    us->decision_fills += delta;
+    us->fills_since_tick += delta;
+    double fee = v->taker_fee * ht_units_contracts_to_usd(&v->contract, contracts, px);
+    double slip = p->side * (px - p->ref_px) * ht_units_contracts_to_coin(&v->contract, contracts, px);
+    rep->fills++;
+    rep->filled_contracts += contracts;
+    rep->traded_coin += fabs(delta);
+    rep->fees_usd += fee;
+    rep->slippage_usd += slip;
+    rep->cost_usd += fee + slip;
+    ht_error err;
+    if (ht_positions_set_qty(s->book, v->book_index, v->position_contracts, &err) == 0)
+        ht_greeks_book_changed(s->greeks);
+    slow_log_order(s, "fill", (int)p->u, v->name, p->side, contracts, px, p->clordid, NAN,
+                   "delta %.15g coin fee %.4f USD slippage %.4f USD", delta, fee, slip);
+}
+
+/* The decision of u is resolved: the inventory and the band go to the pipeline (re-arming it). */
+static void decision_resolved(slow_half *s, unsigned u)
+{
+    under_state *us = &s->under[u];
+    const ht_opt_decision *d = &us->decision;
+    double filled = us->decision_fills;
+    us->h_pipe += filled;
+    us->held += filled;
+    if (us->decision_trigger == HT_OPT_TRIGGER_BREACH)
+        us->breach_fills = filled;
+    slow_command(s, CMD_SET_INVENTORY, u, us->h_pipe, 0);
+    double lo = d->band_lo_coin, hi = d->band_hi_coin;
+    slow_set_band(s, u, lo, hi);
+    slow_log_market(s, "resolved", (int)u, us->spot, us->decision_nd + filled, lo, hi, 0, NULL, "filled %.10g coin",
+                    filled);
+}
+
+/* Marks an order resolved; resolves its decision when it was the last one. */
+static void order_done(slow_half *s, pending_order *p, const char *why)
+{
+    unsigned u = p->u;
+    slow_log_order(s, "done", (int)u, s->venues[p->venue].name, p->side, p->filled_contracts, NAN, p->clordid, NAN,
+                   "%s", why);
+    p->used = false;
+    under_state *us = &s->under[u];
+    if (us->pending > 0 && --us->pending == 0)
+        decision_resolved(s, u);
+}
+
+/* The pending order with this ClOrdID number, or NULL. */
+static pending_order *find_pending(slow_half *s, uint64_t clordid)
+{
+    for (unsigned i = 0; i < ENGINE_MAX_PENDING; i++)
+        if (s->pending[i].used && s->pending[i].clordid == clordid)
+            return &s->pending[i];
+    return NULL;
+}
+
+/* Handles what the venue reports: fills, rejects and ends of our orders, the kill switch, the session. */
+static void on_venue_event(slow_half *s, const ht_venue_event *ev)
+{
+    switch (ev->type) {
+    case HT_VENUE_EV_ORDER: {
+        pending_order *p = find_pending(s, ev->order_id);
+        if (!p)
+            break;
+        if (ev->fill_contracts > 0)
+            apply_fill(s, p, ev->fill_contracts, ev->fill_px);
+        if (ev->rejected) {
+            s->rep.orders_rejected++;
+            snprintf(s->last_order_problem, sizeof s->last_order_problem, "rejected by the venue: %.170s", ev->text);
+            slow_log_order(s, "reject", (int)p->u, s->venues[p->venue].name, p->side, NAN, NAN, p->clordid, NAN,
+                           "venue: %s", ev->text);
+        }
+        if (ev->end != HT_VENUE_ORDER_OPEN)
+            order_done(s, p, ev->end == HT_VENUE_ORDER_FILLED     ? "filled"
+                             : ev->end == HT_VENUE_ORDER_REJECTED ? "rejected"
+                                                                  : "cancelled");
+        break;
+    }
+    case HT_VENUE_EV_ORDER_VOID: {
+        pending_order *p = find_pending(s, ev->order_id);
+        if (p)
+            order_done(s, p, "void");
+        break;
+    }
+    case HT_VENUE_EV_KILL:
+        s->killed = true;
+        s->rep.killed = true;
+        slow_log_info(s, "kill", -1, "%s", ev->text);
+        break;
+    case HT_VENUE_EV_DOWN:
+    case HT_VENUE_EV_GIVE_UP:
+        slow_log_info(s, ev->type == HT_VENUE_EV_GIVE_UP ? "venue_give_up" : "venue_down", -1, "%s", ev->text);
+        if (ev->type == HT_VENUE_EV_GIVE_UP)
+            engine_fail(s->e, "venue: gave up reconnecting: %s", ev->text);
+        break;
+    case HT_VENUE_EV_LOGON:
+        slow_log_info(s, "venue_up", -1, "%s", ev->text);
+        break;
+    default:
+        break;
+    }
+}
+
+void slow_poll_venue(slow_half *s)
+{
+    ht_venue_event evs[16];
+    int n;
+    while ((n = s->venue->ops->poll(s->venue->ctx, evs, 16)) > 0)
+        for (int i = 0; i < n; i++)
+            on_venue_event(s, &evs[i]);
+    uint64_t now = ht_mono_ns();
+    uint64_t limit = (uint64_t)s->e->cfg.order_timeout_ms * 1000000u;
+    for (unsigned i = 0; i < ENGINE_MAX_PENDING; i++) {
+        pending_order *p = &s->pending[i];
+        if (p->used && now - p->sent_wall_ns > limit)
+            order_done(s, p, "timeout");
+    }
+}
+
+/* Between packets (replay) or in the slow thread's loop (live): the venue's answers. */
+void engine_slow_poll(slow_half *s)
+{
+    slow_poll_venue(s);
+}
+
+/* Waits until u's orders are resolved (replay: every decision completes before the next packet). */
+static void wait_resolved(slow_half *s, unsigned u)
+{
+    /* Poll first (an answer on loopback takes tens of microseconds; sleeping would cool the caches), then wait. */
+    uint64_t spin_until = ht_mono_ns() + 200000u;
+    while (s->under[u].pending > 0) {
+        if (ht_mono_ns() > spin_until)
+            s->venue->ops->wait(s->venue->ctx, 1);
+        slow_poll_venue(s);
+    }
+}
+
+/* What became of one child order of a decision. */
+typedef struct order_result {
+    unsigned venue;
+    ht_venue_send_result res; /* res.in_flight: the order went out */
+} order_result;
+
+/* Sends a decision's orders back to back (nothing else on the way: the logs come after). Returns how many went
+ * out; out[i] says what became of order i. */
+static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, ht_stamps *st, order_result *out)
+{
+    under_state *us = &s->under[u];
+    unsigned sent = 0;
+    if (!s->e->cfg.threads)
+        s->venue->ops->set_clock(s->venue->ctx, s->now_ms * 1000000u + 1);
+    for (uint32_t i = 0; i < d->n_orders; i++) {
+        const ht_opt_order *o = &d->orders[i];
+        order_result *r = &out[i];
+        r->venue = 0;
+        for (unsigned v = 0; v < s->n_venues; v++)
+            if (s->venues[v].u == u && s->venues[v].opt_index == o->venue)
+                r->venue = v;
+        venue_state *v = &s->venues[r->venue];
+        unsigned slot = ENGINE_MAX_PENDING;
+        for (unsigned k = 0; k < ENGINE_MAX_PENDING && slot == ENGINE_MAX_PENDING; k++)
+            if (!s->pending[k].used)
+                slot = k;
+        if (slot == ENGINE_MAX_PENDING) {
+            snprintf(r->res.reason, sizeof r->res.reason, "%d orders in flight", ENGINE_MAX_PENDING);
+            r->res.in_flight = false;
+            r->res.order_id = 0;
+            continue;
+        }
+        const ht_venue_order vo = {v->name, o->side, o->contracts, o->limit_px};
+        s->venue->ops->send(s->venue->ctx, &vo, &r->res);
+        if (sent == 0 && st && r->res.ready_tsc) {
+            st->tsc[HT_STAGE_ORDER_ENCODED] = r->res.ready_tsc;
+            st->tsc[HT_STAGE_ORDER_WRITTEN] = r->res.written_tsc;
+        }
+        if (!r->res.in_flight)
+            continue;
+        pending_order *p = &s->pending[slot];
+        *p = (pending_order){true, r->res.order_id, u, r->venue, o->side, o->contracts, 0.0, 0.0, 0.0,
+                             o->expected_cost_usd, ht_mono_ns()};
+        p->ref_px = v->mark > 0 ? v->mark : o->limit_px;
+        p->delta_px = o->ref_px;
+        sent++;
+        us->pending++;
+    }
+    return sent;
+}
+
+/* Logs a decision's orders and counts them. */
+static void log_orders(slow_half *s, unsigned u, const ht_opt_decision *d, const order_result *res)
+{
+    for (uint32_t i = 0; i < d->n_orders; i++) {
+        const ht_opt_order *o = &d->orders[i];
+        const order_result *r = &res[i];
+        const char *name = s->venues[r->venue].name;
+        if (!r->res.in_flight) {
+            s->rep.orders_refused++;
+            snprintf(s->last_order_problem, sizeof s->last_order_problem, "refused by the gateway: %.170s",
+                     r->res.reason);
+            slow_log_order(s, "refused", (int)u, name, o->side, o->contracts, o->limit_px, 0, o->expected_cost_usd,
+                           "delta %.15g coin at %.15g: %s", o->delta_coin, o->ref_px, r->res.reason);
+            continue;
+        }
+        s->rep.orders++;
+        s->rep.expected_cost_usd += o->expected_cost_usd;
+        slow_log_order(s, "order", (int)u, name, o->side, o->contracts, o->limit_px, r->res.order_id,
+                       o->expected_cost_usd, "delta %.15g coin at %.15g", o->delta_coin, o->ref_px);
+    }
+}
+
+/* The quotes of u's venues, in the optimizer's venue order (from a breach, or the latest books). */
+static void quotes_of(const slow_half *s, unsigned u, const msg_breach *b, ht_opt_quote *q)
+{
+    for (unsigned v = 0; v < s->n_venues; v++) {
+        const venue_state *vs = &s->venues[v];
+        if (vs->u != u || vs->opt_index < 0)
+            continue;
+        ht_opt_quote *dst = &q[vs->opt_index];
+        *dst = b ? b->quotes[v] : vs->quote;
+        if (!(dst->reference_px > 0))
+            dst->reference_px = vs->mark > 0 ? vs->mark : 0.0;
+        dst->position_amount = ht_units_contracts_to_amount(&vs->contract, vs->position_contracts);
+    }
+}
+
+uint32_t slow_untrusted_for(const slow_half *s, unsigned u, const msg_breach *b)
+{
+    uint32_t bits = b ? b->untrusted : (s->under[u].index_trusted ? 0u : UNTRUSTED_INDEX) | s->venues_untrusted;
+    uint32_t mine = UNTRUSTED_INDEX;
+    for (unsigned v = 0; v < s->n_venues; v++)
+        if (s->venues[v].u == u && s->venues[v].opt_index >= 0)
+            mine |= UNTRUSTED_VENUE(v);
+    return bits & mine;
+}
+
+/* No decision on data the feed does not trust: counts and logs it, and leaves u to decide again (a refresh
+ * decision) once the data is trusted. Returns true when the decision must send nothing. */
+static bool suppressed(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_breach *b)
+{
+    const uint32_t bits = slow_untrusted_for(s, u, b);
+    if (HT_LIKELY(!bits))
+        return false;
+    under_state *us = &s->under[u];
+    us->deferred = true;
+    s->rep.decisions_suppressed++;
+    if (bits & UNTRUSTED_INDEX)
+        s->rep.suppressed_index++;
+    else
+        s->rep.suppressed_venue++;
+    char names[4 * 48 + 8] = "";
+    for (unsigned v = 0; v < s->n_venues; v++)
+        if (bits & UNTRUSTED_VENUE(v))
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", names[0] ? " " : "",
+                     s->venues[v].name);
+    static const char *const trig[] = {"breach", "timer", "refresh"};
+    double spot = b ? b->ev.spot_usd : us->spot;
+    double nd = b ? b->ev.net_delta_contracts : slow_net_delta_at(s, u, us->spot, NULL);
+    int side = b ? ((b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1) : 0;
+    slow_log_market(s, "suppressed", (int)u, spot, nd, us->band_lo, us->band_hi, side, "untrusted",
+                    "%s: no order: %s%s%s%s", trig[trigger], (bits & UNTRUSTED_INDEX) ? "the index is not trusted" : "",
+                    (bits & UNTRUSTED_INDEX) && names[0] ? "; " : "", names[0] ? "not trusted since a gap: " : "", names);
+    return true;
+}
+
+void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_breach *b)
+{
+    under_state *us = &s->under[u];
+    if (us->pending > 0 || s->killed)
+        return;
+    if (suppressed(s, u, trigger, b))
+        return;
+    ht_opt_event ev = {0};
+    ev.underlying = u;
+    ev.trigger = trigger;
+    ev.now_ns = (int64_t)(s->now_ms * 1000000u);
+    if (b) {
+        ev.spot = b->ev.spot_usd;
+        ev.net_delta_coin = b->ev.net_delta_contracts;
+        ev.net_gamma = b->ev.net_gamma_per_usd;
+        ev.side = (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : (b->ev.side & HT_PIPE_SIDE_DELTA_LO) ? -1 : 0;
+    } else {
+        ev.spot = us->spot;
+        ev.net_delta_coin = slow_net_delta_at(s, u, us->spot, &ev.net_gamma);
+    }
+    ht_opt_quote quotes[HT_OPT_MAX_VENUES]; /* only u's venues are filled and read */
+    memset(quotes, 0, s->n_venues * sizeof quotes[0]);
+    quotes_of(s, u, b, quotes);
+    ht_opt_decision d;
+    ht_error err = {{0}};
+    int rc = ht_opt_decide(s->opt, &ev, &us->opt_book, quotes, &d, &err);
+    ht_stamps st;
+    if (b) {
+        st = b->st;
+        st.tsc[HT_STAGE_DECISION] = ht_tsc_now();
+    }
+    us->decision_fills = 0.0;
+    us->decision_trigger = trigger;
+    us->decision_nd = ev.net_delta_coin;
+    order_result res[HT_OPT_MAX_VENUES];
+    unsigned sent = 0;
+    if (rc == 0 && d.n_orders > 0 && !s->killed) {
+        us->decision = d;
+        sent = send_orders(s, u, &d, b ? &st : NULL, res);
+    }
+    /* Off the order path from here on. */
+    if (b && sent > 0) {
+        /* The later stamps were taken in real time; a modelled pipeline took less. */
+        for (unsigned k = HT_STAGE_DECISION; k < HT_STAGE_COUNT; k++)
+            if (st.tsc[k])
+                st.tsc[k] -= b->model_shift_tsc;
+        ht_profile_record_spans(s->prof, &st,
+                                (1u << HT_SPAN_EVENT_TO_DECISION) | (1u << HT_SPAN_DECISION_TO_ENCODED) |
+                                    (1u << HT_SPAN_ENCODED_TO_WRITTEN) | (1u << HT_SPAN_TICK_TO_ORDER) |
+                                    (1u << HT_SPAN_TICK_TO_WIRE));
+    }
+    if (b)
+        slow_log_market(s, "breach", (int)u, b->ev.spot_usd, b->ev.net_delta_contracts, us->band_lo, us->band_hi,
+                        (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1, NULL, "seq %" PRIu64 " gamma %.6g", b->ev.seq,
+                        b->ev.net_gamma_per_usd);
+    s->rep.decisions++;
+    if ((unsigned)d.reason < HT_ARRAY_LEN(s->rep.decisions_by_reason))
+        s->rep.decisions_by_reason[d.reason]++;
+    static const char *const trig[] = {"breach", "timer", "refresh"};
+    slow_log_market(s, "decision", (int)u, ev.spot, ev.net_delta_coin, d.band_lo_coin, d.band_hi_coin, ev.side,
+                    ht_opt_reason_name(d.reason), "%s: trade %.10g coin in %u orders, expected cost %.6f USD%s%s",
+                    trig[trigger], d.trade_delta_coin, d.n_orders, d.expected_cost_usd, rc ? "; " : "", rc ? err.msg : "");
+    if (rc != 0)
+        return;
+    if (d.n_orders > 0 && !s->killed)
+        log_orders(s, u, &d, res);
+    if (d.next_timer_ns > 0)
+        us->next_timer_ns = d.next_timer_ns;
+    if (sent == 0) {
+        slow_set_band(s, u, d.band_lo_coin, d.band_hi_coin);
+        return;
+    }
+    if (!s->e->cfg.threads)
+        wait_resolved(s, u);
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* A venue as the engine sees it: one small table of operations (send an order, cancel, poll events, positions,
+ * logon state) over one state per venue. The Deribit FIX gateway is the first implementation (venue_fix.h). */
+#ifndef HEDGETRIG_VENUE_H
+#define HEDGETRIG_VENUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hedgetrig/common.h"
+#include "hedgetrig/units.h"
+
+/*
+ * Threading: a venue belongs to one thread (the engine's slow half). send and poll never block; wait is the only
+ * operation that sleeps. Every quantity is in contracts, as on the wire (docs/units.md); prices in the
+ * instrument's quote currency.
+ */
+
+#define HT_VENUE_TEXT_BYTES 256
+
+/* The session, as far as the engine cares. */
+typedef enum ht_venue_state {
+    HT_VENUE_CONNECTING = 0, /* not logged on (yet, or again: a reconnect is under way) */
+    HT_VENUE_ACTIVE,         /* logged on: orders may be sent */
+    HT_VENUE_CLOSING,        /* a logout is under way */
+    HT_VENUE_STOPPED,        /* logged out, refused or gave up: no more orders, no reconnect */
+} ht_venue_state;
+
+/* A hedge order: a limit, immediate-or-cancel. */
+typedef struct ht_venue_order {
+    const char *instrument; /* the venue's name for it */
+    int side;               /* +1 buy, -1 sell */
+    double contracts;       /* > 0 */
+    double limit_px;        /* > 0 */
+} ht_venue_order;
+
+/* What became of a send. */
+typedef struct ht_venue_send_result {
+    bool in_flight;       /* the venue may hold the order: its events will say what became of it (also when the
+                             session failed after some of it was written) */
+    uint64_t order_id;    /* ours, for cancel and the events (0: none was assigned) */
+    uint64_t ready_tsc;   /* ht_tsc_now() when the encoded order was ready (0: never) */
+    uint64_t written_tsc; /* ht_tsc_now() after it was handed to the socket */
+    char reason[HT_VENUE_TEXT_BYTES]; /* why it was refused (a risk rule, not logged on, ...), "" when sent */
+} ht_venue_send_result;
+
+/* The end of an order's life, as an event reports it. */
+typedef enum ht_venue_order_end {
+    HT_VENUE_ORDER_OPEN = 0,   /* more events may follow */
+    HT_VENUE_ORDER_FILLED,     /* done: filled in full */
+    HT_VENUE_ORDER_CANCELLED,  /* done: the rest cancelled (IOC), or cancelled on request */
+    HT_VENUE_ORDER_REJECTED,   /* done: refused by the venue */
+} ht_venue_order_end;
+
+typedef enum ht_venue_event_type {
+    HT_VENUE_EV_OTHER = 0,   /* something the engine does not act on (the implementation's own log has it) */
+    HT_VENUE_EV_LOGON,       /* the session is up (text: how) */
+    HT_VENUE_EV_DOWN,        /* the session went down or logged out (text: why); a reconnect may follow */
+    HT_VENUE_EV_GIVE_UP,     /* reconnecting failed for good: the venue is STOPPED */
+    HT_VENUE_EV_ORDER,       /* a report on one of our orders: a fill, a reject and/or its end */
+    HT_VENUE_EV_ORDER_VOID,  /* an order of ours never reached the venue (it is done, nothing filled) */
+    HT_VENUE_EV_KILL,        /* the kill switch engaged: no more orders (text: why) */
+} ht_venue_event_type;
+
+typedef struct ht_venue_event {
+    ht_venue_event_type type;
+    uint64_t order_id;       /* ORDER, ORDER_VOID: the order (0 when the report is not about one of ours) */
+    double fill_contracts;   /* ORDER: contracts filled by this report (0: none) */
+    double fill_px;          /* ORDER: the fill's price */
+    bool rejected;           /* ORDER: the venue refused the order (text: its reason) */
+    ht_venue_order_end end;  /* ORDER: whether the order is done */
+    char text[HT_VENUE_TEXT_BYTES];
+} ht_venue_event;
+
+/* A level of an instrument's book, for a simulated venue that trades against the market data's book. */
+typedef struct ht_venue_level {
+    double price;
+    double contracts;
+} ht_venue_level;
+
+typedef struct ht_venue_ops {
+    /* Checks and sends one order. 0 when it went out (result->in_flight), -1 when it was refused (result->reason;
+     * result->in_flight may still be set when the session failed while writing it). Never blocks. */
+    int (*send)(void *ctx, const ht_venue_order *order, ht_venue_send_result *result);
+    /* Asks the venue to cancel an order of ours. 0, or -1 with err. */
+    int (*cancel)(void *ctx, uint64_t order_id, ht_error *err);
+    /* Drives the session and writes up to max events; returns how many. Never blocks. */
+    int (*poll)(void *ctx, ht_venue_event *events, int max);
+    /* Sleeps until there may be something to poll, at most timeout_ms. */
+    void (*wait)(void *ctx, int timeout_ms);
+    /* The signed position of an instrument in contracts (0 when unknown). */
+    double (*position)(void *ctx, const char *instrument);
+    /* The session's state, and the implementation's name for its finer state (status lines, counters). */
+    ht_venue_state (*state)(void *ctx);
+    const char *(*state_name)(void *ctx);
+    /* Why the session last went down or was refused ("" when it never was). */
+    const char *(*last_problem)(void *ctx);
+    /* Logs out (text: the reason given to the venue); the state reaches STOPPED when the venue answers. */
+    void (*logout)(void *ctx, const char *text);
+    /* What the venue's own checks need: an instrument's contract (notional limits) and mark (price collar), and
+     * the clock its risk windows read (ns; replay passes exchange time, 0 returns to the monotonic clock). */
+    int (*set_contract)(void *ctx, const char *instrument, const ht_contract *contract, ht_error *err);
+    void (*set_mark)(void *ctx, const char *instrument, double mark);
+    void (*set_clock)(void *ctx, uint64_t now_ns);
+    /* Optional (NULL for a real venue): a simulated venue's book, taken from the market data, best first. */
+    void (*set_book)(void *ctx, const char *instrument, const ht_venue_level *bids, unsigned n_bids,
+                     const ht_venue_level *asks, unsigned n_asks);
+    /* Releases everything (the session is not logged out: logout first). */
+    void (*destroy)(void *ctx);
+} ht_venue_ops;
+
+/* One venue: its operations, its state, and how to name it in messages. */
+typedef struct ht_venue {
+    const ht_venue_ops *ops;
+    void *ctx;
+    char address[160];           /* where it is ("127.0.0.1:9881") */
+    char session_log[264];       /* where its session is logged ("stderr" when nowhere else) */
+    uint32_t logon_timeout_ms;   /* how long a logon may take */
+} ht_venue;
+
+/* Destroys a venue made by any implementation's constructor (NULL: nothing). */
+static inline void ht_venue_destroy(ht_venue *v)
+{
+    if (v)
+        v->ops->destroy(v->ctx);
+}
+
+#endif
