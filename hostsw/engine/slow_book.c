@@ -514,7 +514,8 @@ void slow_on_ticker(slow_half *s, const msg_ticker *m)
     if (v >= 0 && isfinite(m->mark) && m->mark > 0) {
         venue_state *vs = &s->venues[v];
         vs->mark = m->mark;
-        s->venue->ops->set_mark(s->venue->ctx, vs->name, m->mark);
+        if (s->venue)
+            s->venue->ops->set_mark(s->venue->ctx, vs->name, m->mark);
         if (s->e->cfg.synthetic_book && s->armed) {
             ht_book_level bids[ENGINE_BOOK_LEVELS], asks[ENGINE_BOOK_LEVELS];
             unsigned n = engine_synthetic_ladder(&s->e->cfg, m->mark, in ? in->tick_size : 0.0, bids, asks);
