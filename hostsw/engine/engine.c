@@ -10,7 +10,8 @@
  *      market simulator)
  *   2. hostsw/engine/engine.c           source_burst -> engine_fast_packet (replay: ht_engine_on_packet)
  *   3. hostsw/engine/fast.c             engine_fast_packet -> ht_feed_on_packet
- *   4. hostsw/feed/feed.c, sbe.c, book.c  SBE decode, sequence and gap check, registry and books -> on_feed_event
+ *   4. hostsw/feed/feed.c, sbe.c, feed_registry.c, feed_books.c  SBE decode, sequence and gap check, registry
+ *      and books -> on_feed_event
  *   5. hostsw/engine/fast.c             on_feed_event: an index of a book's underlying -> on_tick
  *   6. drivers/fpga/pipe.c -> pipe_sw.c (C model: pipe_model.h) | pipe_verilator.cpp | pipe_xrt.c
  *                                       ht_pipe_push_tick, ht_pipe_poll_event: net delta against the band
