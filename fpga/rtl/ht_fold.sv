@@ -19,6 +19,10 @@
 // so the new book is visible from cycle w + count + HT_PIPE_FOLD_EXTRA_CYCLES (10), and busy_o is high in
 // cycles w+1 .. w+count+9. Table writes and COMMITs while busy are ignored and reported (table_busy_o).
 // Reset: synchronous, active low; control state resets, datapath registers do not (their valid bits do).
+//
+// Coding: control state (fold timer, busy, count, the working S0, the accumulators, the active book) is
+// computed as NAME_d in always_comb and registered as NAME_q by always_ff blocks that only reset and copy;
+// the datapath stage registers fN_*_q are written stage to stage, each stage's arithmetic on its input.
 
 `resetall
 `timescale 1ns / 1ps
@@ -53,7 +57,7 @@ module ht_fold #(
   // ---- Status ----
   output logic                                        busy_o,
   output logic                                        swap_o,        // pulse: a book was swapped in
-  output logic [9:0]                                  flags_o,       // pulse: HT_PIPE_FLAG_* bits to set
+  output logic [ht_pkg::FLAG_BITS-1:0]                flags_o,       // pulse: HT_PIPE_FLAG_* bits to set
   output logic                                        table_busy_o   // pulse: a write or commit was ignored
 );
   localparam int NU = ht_pkg::HT_PIPE_UNDERLYINGS;
@@ -77,39 +81,57 @@ module ht_fold #(
   assign tbl_entry = {tbl_data_i[5*64 +: 8], tbl_data_i[0 +: 5*64]};
   assign unused_tbl_reserved = ^tbl_data_i[ht_pkg::ENTRY_PORT_BITS-1:5*64+8];
 
+  // The memory's write port (no reset: a fold reads only entries the host wrote).
   always_ff @(posedge clk) begin
     if (tbl_we_i && !busy_q) mem[tbl_addr_i] <= tbl_entry;
   end
 
   // ---- Control: fold timer, busy, commit ----------------------------------------------------------------
-  logic [ADDR_BITS+1:0]     fold_t_q;   // k during cycle w+1+k
-  logic [ADDR_BITS:0]       count_q;
-  logic [NU*64-1:0]         s0_work_q;
+  logic                     busy_d;
+  logic [ADDR_BITS+1:0]     fold_t_d, fold_t_q;   // k during cycle w+1+k
+  logic [ADDR_BITS:0]       count_d, count_q;
+  logic [NU*64-1:0]         s0_work_d, s0_work_q;
+  logic                     start;    // a COMMIT accepted: the fold starts
   logic                     issue;
   logic                     swap;
 
+  assign start = commit_i && !busy_q;
   assign issue = busy_q && ({1'b0, fold_t_q} < {2'b0, count_q});
   localparam logic [ADDR_BITS+1:0] SWAP_AFTER = 8;   // cycles from the last issue to the swap, minus one
   assign swap  = busy_q && (fold_t_q == {1'b0, count_q} + SWAP_AFTER);
+
+  always_comb begin
+    busy_d    = busy_q;
+    fold_t_d  = fold_t_q;
+    count_d   = count_q;
+    s0_work_d = s0_work_q;
+    if (start) begin
+      busy_d    = 1'b1;
+      fold_t_d  = '0;
+      count_d   = count_i;
+      s0_work_d = s0_next_i;
+    end else if (swap) begin
+      busy_d    = 1'b0;
+    end else if (busy_q) begin
+      fold_t_d  = fold_t_q + 1'b1;
+    end
+  end
 
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
       busy_q   <= 1'b0;
       fold_t_q <= '0;
       count_q  <= '0;
-    end else if (commit_i && !busy_q) begin
-      busy_q   <= 1'b1;
-      fold_t_q <= '0;
-      count_q  <= count_i;
-    end else if (swap) begin
-      busy_q   <= 1'b0;
-    end else if (busy_q) begin
-      fold_t_q <= fold_t_q + 1'b1;
+    end else begin
+      busy_q   <= busy_d;
+      fold_t_q <= fold_t_d;
+      count_q  <= count_d;
     end
   end
 
+  // The working S0 has no reset: a fold uses it only after a COMMIT has loaded it.
   always_ff @(posedge clk) begin
-    if (commit_i && !busy_q) s0_work_q <= s0_next_i;
+    s0_work_q <= s0_work_d;
   end
 
   assign busy_o = busy_q;
@@ -233,8 +255,8 @@ module ht_fold #(
   end
 
   // ---- F8: accumulate (1 cycle); swap (1 cycle) ---------------------------------------------------------------
-  logic [NU*ACC-1:0] acc_a_q, acc_b_q, acc_c_q, acc_v_q;
-  logic [1:0]        fold_flags_q;   // FOLD_DELTA, FOLD_GAMMA raised by entries of this fold
+  logic [NU*ACC-1:0] acc_a_d, acc_a_q, acc_b_d, acc_b_q, acc_c_d, acc_c_q, acc_v_d, acc_v_q;
+  logic [1:0]        fold_flags_d, fold_flags_q;   // FOLD_DELTA, FOLD_GAMMA raised by entries of this fold
   logic [ACC-1:0]    acc_sum_a, acc_sum_b, acc_sum_c, acc_sum_v;
 
   assign acc_sum_a = ht_pkg::pick_acc(acc_a_q, f8_und_q) + ht_pkg::acc64(f8_delta0_q);
@@ -242,24 +264,46 @@ module ht_fold #(
   assign acc_sum_c = ht_pkg::pick_acc(acc_c_q, f8_und_q) + ht_pkg::acc64(f8_speed_q);
   assign acc_sum_v = ht_pkg::pick_acc(acc_v_q, f8_und_q) + ht_pkg::acc64(f8_vanna_q);
 
-  always_ff @(posedge clk) begin
-    if (!rst_ni || (commit_i && !busy_q)) begin
-      acc_a_q <= '0;
-      acc_b_q <= '0;
-      acc_c_q <= '0;
-      acc_v_q <= '0;
-      fold_flags_q <= '0;
+  // A fold's start clears the accumulators; each entry adds into its underlying's (one adder per quantity,
+  // its result written to the entry's underlying).
+  always_comb begin
+    acc_a_d      = acc_a_q;
+    acc_b_d      = acc_b_q;
+    acc_c_d      = acc_c_q;
+    acc_v_d      = acc_v_q;
+    fold_flags_d = fold_flags_q;
+    if (start) begin
+      acc_a_d      = '0;
+      acc_b_d      = '0;
+      acc_c_d      = '0;
+      acc_v_d      = '0;
+      fold_flags_d = '0;
     end else if (f8_valid_q) begin
-      // One adder per quantity, its result written to the entry's underlying.
       for (int u = 0; u < NU; u++) begin
         if (f8_und_q == 4'(u)) begin
-          acc_a_q[u*ACC +: ACC] <= acc_sum_a;
-          acc_b_q[u*ACC +: ACC] <= acc_sum_b;
-          acc_c_q[u*ACC +: ACC] <= acc_sum_c;
-          acc_v_q[u*ACC +: ACC] <= acc_sum_v;
+          acc_a_d[u*ACC +: ACC] = acc_sum_a;
+          acc_b_d[u*ACC +: ACC] = acc_sum_b;
+          acc_c_d[u*ACC +: ACC] = acc_sum_c;
+          acc_v_d[u*ACC +: ACC] = acc_sum_v;
         end
       end
-      fold_flags_q <= fold_flags_q | {f8_sat_d_q, f8_sat_g_q};
+      fold_flags_d = fold_flags_q | {f8_sat_d_q, f8_sat_g_q};
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (!rst_ni) begin
+      acc_a_q      <= '0;
+      acc_b_q      <= '0;
+      acc_c_q      <= '0;
+      acc_v_q      <= '0;
+      fold_flags_q <= '0;
+    end else begin
+      acc_a_q      <= acc_a_d;
+      acc_b_q      <= acc_b_d;
+      acc_c_q      <= acc_c_d;
+      acc_v_q      <= acc_v_d;
+      fold_flags_q <= fold_flags_d;
     end
   end
 
@@ -280,25 +324,43 @@ module ht_fold #(
     end
   end
 
+  // The active book: all underlyings replaced at once in the swap cycle.
+  logic [NU*64-1:0] book_a_d, book_a_q, book_b_d, book_b_q, book_c_d, book_c_q, book_v_d, book_v_q;
+  logic [NU*64-1:0] book_s0_d, book_s0_q;
+
+  assign book_a_d  = swap ? sum_a : book_a_q;
+  assign book_b_d  = swap ? sum_b : book_b_q;
+  assign book_c_d  = swap ? sum_c : book_c_q;
+  assign book_v_d  = swap ? sum_v : book_v_q;
+  assign book_s0_d = swap ? s0_work_q : book_s0_q;
+
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
-      book_a_o  <= '0;
-      book_b_o  <= '0;
-      book_c_o  <= '0;
-      book_v_o  <= '0;
-      book_s0_o <= '0;
-    end else if (swap) begin
-      book_a_o  <= sum_a;
-      book_b_o  <= sum_b;
-      book_c_o  <= sum_c;
-      book_v_o  <= sum_v;
-      book_s0_o <= s0_work_q;
+      book_a_q  <= '0;
+      book_b_q  <= '0;
+      book_c_q  <= '0;
+      book_v_q  <= '0;
+      book_s0_q <= '0;
+    end else begin
+      book_a_q  <= book_a_d;
+      book_b_q  <= book_b_d;
+      book_c_q  <= book_c_d;
+      book_v_q  <= book_v_d;
+      book_s0_q <= book_s0_d;
     end
   end
 
+  assign book_a_o  = book_a_q;
+  assign book_b_o  = book_b_q;
+  assign book_c_o  = book_c_q;
+  assign book_v_o  = book_v_q;
+  assign book_s0_o = book_s0_q;
+
   // Flags are raised in the swap cycle, with the book that caused them.
   assign swap_o  = swap;
-  assign flags_o = swap ? {7'b0, |sum_sat, fold_flags_q[1], fold_flags_q[0]} : 10'b0;
+  assign flags_o = ht_pkg::flag_if(swap && |sum_sat, ht_pkg::HT_PIPE_FLAG_FOLD_SUM) |
+                   ht_pkg::flag_if(swap && fold_flags_q[1], ht_pkg::HT_PIPE_FLAG_FOLD_DELTA) |
+                   ht_pkg::flag_if(swap && fold_flags_q[0], ht_pkg::HT_PIPE_FLAG_FOLD_GAMMA);
 
 endmodule
 

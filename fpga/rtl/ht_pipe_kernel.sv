@@ -22,6 +22,10 @@
 // DMA: INCR bursts of up to 16 beats of 512 bits (one entry per beat), never across a 4 KB boundary, one
 // burst outstanding; each beat is written into the table one cycle later. Reset: ap_rst_n, synchronous,
 // active low, as Vitis requires; the soft reset adds to it for the pipeline only.
+//
+// Coding: the kernel's state (registers, handshakes, soft-reset counter, DMA state machine) is computed as
+// NAME_d in always_comb and registered as NAME_q by always_ff blocks that only reset and copy. The DMA's
+// address, counters and table-port data have no reset: a start loads them before they are used.
 
 `resetall
 `timescale 1ns / 1ps
@@ -33,54 +37,9 @@ module ht_pipe_kernel #(
   // log2(TABLE_DEPTH)
   parameter int TABLE_ADDR_BITS = ht_pkg::HT_PIPE_TABLE_ADDR_BITS
 ) (
-  input  wire          ap_clk,
-  input  wire          ap_rst_n,
-
-  // ---- s_axi_control (AXI4-Lite) ----
-  input  wire          s_axi_control_awvalid,
-  output logic         s_axi_control_awready,
-  input  wire [13:0]   s_axi_control_awaddr,
-  input  wire          s_axi_control_wvalid,
-  output logic         s_axi_control_wready,
-  input  wire [31:0]   s_axi_control_wdata,
-  input  wire [3:0]    s_axi_control_wstrb,
-  output logic         s_axi_control_bvalid,
-  input  wire          s_axi_control_bready,
-  output logic [1:0]   s_axi_control_bresp,
-  input  wire          s_axi_control_arvalid,
-  output logic         s_axi_control_arready,
-  input  wire [13:0]   s_axi_control_araddr,
-  output logic         s_axi_control_rvalid,
-  input  wire          s_axi_control_rready,
-  output logic [31:0]  s_axi_control_rdata,
-  output logic [1:0]   s_axi_control_rresp,
-
-  // ---- m_axi_gmem (AXI4, reads only: the table buffer) ----
-  output logic         m_axi_gmem_awvalid,
-  input  wire          m_axi_gmem_awready,
-  output logic [63:0]  m_axi_gmem_awaddr,
-  output logic [7:0]   m_axi_gmem_awlen,
-  output logic [2:0]   m_axi_gmem_awsize,
-  output logic [1:0]   m_axi_gmem_awburst,
-  output logic         m_axi_gmem_wvalid,
-  input  wire          m_axi_gmem_wready,
-  output logic [511:0] m_axi_gmem_wdata,
-  output logic [63:0]  m_axi_gmem_wstrb,
-  output logic         m_axi_gmem_wlast,
-  input  wire          m_axi_gmem_bvalid,
-  output logic         m_axi_gmem_bready,
-  input  wire [1:0]    m_axi_gmem_bresp,
-  output logic         m_axi_gmem_arvalid,
-  input  wire          m_axi_gmem_arready,
-  output logic [63:0]  m_axi_gmem_araddr,
-  output logic [7:0]   m_axi_gmem_arlen,
-  output logic [2:0]   m_axi_gmem_arsize,
-  output logic [1:0]   m_axi_gmem_arburst,
-  input  wire          m_axi_gmem_rvalid,
-  output logic         m_axi_gmem_rready,
-  input  wire [511:0]  m_axi_gmem_rdata,
-  input  wire [1:0]    m_axi_gmem_rresp,
-  input  wire          m_axi_gmem_rlast,
+  // ---- ap_clk, ap_rst_n, s_axi_control (AXI4-Lite), m_axi_gmem (AXI4, reads only: the table buffer) ----
+`include "ht_pipe_kernel_ports.svh"
+  ,   // (the shared ports end without a comma)
 
   // ---- AXI4-Streams to and from other kernels ----
   input  wire                                    s_axis_tick_tvalid,
@@ -106,6 +65,15 @@ module ht_pipe_kernel #(
   localparam logic [13:0] KREG_TICK_PRICE_HI = KREG_TICK_PRICE + 14'd4;
   localparam logic [13:0] KREG_DMA_ADDR_HI   = KREG_DMA_ADDR + 14'd4;
   localparam int EVENT_WORDS = ht_pkg::HT_PIPE_EVENT_BITS / 32;
+  // MODE bits.
+  localparam int MODE_EVENTS_TO_STREAM = 0;    // events to m_axis_event (1) or to the event window (0)
+  localparam int MODE_TICKS_FROM_STREAM = 1;   // ticks from s_axis_tick too (1) or only from the tick window (0)
+  // AXI4 encodings, and the DMA's burst limits.
+  localparam logic [1:0] AXI_RESP_OKAY = 2'b00;
+  localparam logic [1:0] AXI_BURST_INCR = 2'b01;
+  localparam logic [2:0] AXI_SIZE_64_BYTES = 3'd6;          // one table entry (HT_PIPE_BUFFER_ENTRY_BYTES) a beat
+  localparam logic [4:0] BURST_MAX_BEATS = 5'd16;
+  localparam logic [6:0] BEATS_PER_4KB = 7'd64;             // 4 KB / 64-byte beats: a burst never crosses 4 KB
   localparam logic [13:0] KREG_EVENT_LAST = KREG_EVENT_WORDS + 14'(4 * (EVENT_WORDS - 1));
 
   initial begin
@@ -114,7 +82,8 @@ module ht_pipe_kernel #(
   end
 
   // ---- Soft reset ------------------------------------------------------------------------------------------
-  logic [4:0] soft_rst_q;     // counts down while the pipeline is held in reset
+  localparam logic [4:0] SOFT_RESET_CYCLES = 5'd16;
+  logic [4:0] soft_rst_d, soft_rst_q;     // counts down while the pipeline is held in reset
   logic       pipe_rst_n;
 
   assign pipe_rst_n = ap_rst_n && (soft_rst_q == '0);
@@ -124,8 +93,8 @@ module ht_pipe_kernel #(
   logic        core_arvalid, core_arready, core_rvalid;
   logic [31:0] core_rdata;
   logic [1:0]  core_bresp, core_rresp;
-  logic        k_bvalid_q, k_rvalid_q;
-  logic [31:0] k_rdata_q;
+  logic        k_bvalid_d, k_bvalid_q, k_rvalid_d, k_rvalid_q;
+  logic [31:0] k_rdata_d, k_rdata_q;
   logic        wr_kernel, rd_kernel, k_wr_fire, k_rd_fire;
 
   assign wr_kernel = s_axi_control_awaddr[13];
@@ -139,23 +108,23 @@ module ht_pipe_kernel #(
   assign s_axi_control_awready = wr_kernel ? k_wr_fire : (core_awready && !k_bvalid_q);
   assign s_axi_control_wready  = wr_kernel ? k_wr_fire : (core_wready && !k_bvalid_q);
   assign s_axi_control_bvalid  = core_bvalid || k_bvalid_q;
-  assign s_axi_control_bresp   = k_bvalid_q ? 2'b00 : core_bresp;
+  assign s_axi_control_bresp   = k_bvalid_q ? AXI_RESP_OKAY : core_bresp;
   assign s_axi_control_arready = rd_kernel ? k_rd_fire : (core_arready && !k_rvalid_q);
   assign s_axi_control_rvalid  = core_rvalid || k_rvalid_q;
   assign s_axi_control_rdata   = k_rvalid_q ? k_rdata_q : core_rdata;
-  assign s_axi_control_rresp   = k_rvalid_q ? 2'b00 : core_rresp;
+  assign s_axi_control_rresp   = k_rvalid_q ? AXI_RESP_OKAY : core_rresp;
 
   logic unused_wstrb;
   assign unused_wstrb = ^s_axi_control_wstrb;
 
   // ---- Kernel registers -------------------------------------------------------------------------------------
-  logic [1:0]  mode_q;
-  logic [63:0] tick_seq_q, tick_price_q, dma_addr_q;
-  logic [31:0] dma_first_q, dma_count_q;
-  logic        push_q;            // a tick from the window goes into the pipeline this cycle
-  logic [7:0]  push_und_q;
+  logic [1:0]  mode_d, mode_q;
+  logic [63:0] tick_seq_d, tick_seq_q, tick_price_d, tick_price_q, dma_addr_d, dma_addr_q;
+  logic [31:0] dma_first_d, dma_first_q, dma_count_d, dma_count_q;
+  logic        push_d, push_q;    // a tick from the window goes into the pipeline this cycle
+  logic [7:0]  push_und_d, push_und_q;
   logic        dma_start;
-  logic        dma_busy, dma_error_q;
+  logic        dma_busy, dma_error_d, dma_error_q;
 
   logic [13:0] wa, ra;
   logic [31:0] wd;
@@ -164,40 +133,62 @@ module ht_pipe_kernel #(
   assign wd = s_axi_control_wdata;
   assign dma_start = k_wr_fire && wa == KREG_DMA_START && wd[0] && !dma_busy;
 
+  // Kernel register writes (whole words; 64-bit registers as LO and HI words).
+  always_comb begin
+    soft_rst_d   = (soft_rst_q != '0) ? soft_rst_q - 5'd1 : soft_rst_q;
+    mode_d       = mode_q;
+    tick_seq_d   = tick_seq_q;
+    tick_price_d = tick_price_q;
+    dma_addr_d   = dma_addr_q;
+    dma_first_d  = dma_first_q;
+    dma_count_d  = dma_count_q;
+    push_d       = 1'b0;
+    push_und_d   = push_und_q;
+    k_bvalid_d   = k_bvalid_q;
+    if (k_wr_fire) begin
+      k_bvalid_d = 1'b1;
+      unique case (wa)
+        KREG_CONTROL:       if (wd[0]) soft_rst_d = SOFT_RESET_CYCLES;
+        KREG_MODE:          mode_d = wd[1:0];
+        KREG_TICK_SEQ:      tick_seq_d[31:0] = wd;
+        KREG_TICK_SEQ_HI:   tick_seq_d[63:32] = wd;
+        KREG_TICK_PRICE:    tick_price_d[31:0] = wd;
+        KREG_TICK_PRICE_HI: tick_price_d[63:32] = wd;
+        KREG_TICK_PUSH:     begin push_d = 1'b1; push_und_d = wd[7:0]; end
+        KREG_DMA_ADDR:      dma_addr_d[31:0] = wd;
+        KREG_DMA_ADDR_HI:   dma_addr_d[63:32] = wd;
+        KREG_DMA_FIRST:     dma_first_d = wd;
+        KREG_DMA_COUNT:     dma_count_d = wd;
+        default: ;
+      endcase
+    end else if (s_axi_control_bready) begin
+      k_bvalid_d = 1'b0;
+    end
+  end
+
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
-      soft_rst_q  <= '0;
-      mode_q      <= '0;
-      tick_seq_q  <= '0;
+      soft_rst_q   <= '0;
+      mode_q       <= '0;
+      tick_seq_q   <= '0;
       tick_price_q <= '0;
-      dma_addr_q  <= '0;
-      dma_first_q <= '0;
-      dma_count_q <= '0;
-      push_q      <= 1'b0;
-      push_und_q  <= '0;
-      k_bvalid_q  <= 1'b0;
+      dma_addr_q   <= '0;
+      dma_first_q  <= '0;
+      dma_count_q  <= '0;
+      push_q       <= 1'b0;
+      push_und_q   <= '0;
+      k_bvalid_q   <= 1'b0;
     end else begin
-      push_q <= 1'b0;
-      if (soft_rst_q != '0) soft_rst_q <= soft_rst_q - 5'd1;
-      if (k_wr_fire) begin
-        k_bvalid_q <= 1'b1;
-        case (wa)
-          KREG_CONTROL:        if (wd[0]) soft_rst_q <= 5'd16;
-          KREG_MODE:           mode_q <= wd[1:0];
-          KREG_TICK_SEQ:       tick_seq_q[31:0] <= wd;
-          KREG_TICK_SEQ_HI:   tick_seq_q[63:32] <= wd;
-          KREG_TICK_PRICE:     tick_price_q[31:0] <= wd;
-          KREG_TICK_PRICE_HI: tick_price_q[63:32] <= wd;
-          KREG_TICK_PUSH:      begin push_q <= 1'b1; push_und_q <= wd[7:0]; end
-          KREG_DMA_ADDR:       dma_addr_q[31:0] <= wd;
-          KREG_DMA_ADDR_HI:   dma_addr_q[63:32] <= wd;
-          KREG_DMA_FIRST:      dma_first_q <= wd;
-          KREG_DMA_COUNT:      dma_count_q <= wd;
-          default: ;
-        endcase
-      end else if (s_axi_control_bready) begin
-        k_bvalid_q <= 1'b0;
-      end
+      soft_rst_q   <= soft_rst_d;
+      mode_q       <= mode_d;
+      tick_seq_q   <= tick_seq_d;
+      tick_price_q <= tick_price_d;
+      dma_addr_q   <= dma_addr_d;
+      dma_first_q  <= dma_first_d;
+      dma_count_q  <= dma_count_d;
+      push_q       <= push_d;
+      push_und_q   <= push_und_d;
+      k_bvalid_q   <= k_bvalid_d;
     end
   end
 
@@ -205,30 +196,30 @@ module ht_pipe_kernel #(
   logic                                 core_tick_tvalid, core_tick_tready;
   logic [ht_pkg::HT_PIPE_TICK_BITS-1:0] core_tick_tdata;
 
-  assign core_tick_tvalid = push_q || (mode_q[1] && s_axis_tick_tvalid);
-  assign core_tick_tdata = push_q ? {tick_price_q, tick_seq_q, 56'b0, push_und_q} : s_axis_tick_tdata;
-  assign s_axis_tick_tready = mode_q[1] && !push_q && core_tick_tready;
+  assign core_tick_tvalid = push_q || (mode_q[MODE_TICKS_FROM_STREAM] && s_axis_tick_tvalid);
+  assign core_tick_tdata = push_q ? ht_pkg::pack_tick(push_und_q, tick_seq_q, tick_price_q) : s_axis_tick_tdata;
+  assign s_axis_tick_tready = mode_q[MODE_TICKS_FROM_STREAM] && !push_q && core_tick_tready;
 
   // ---- Events out: to the stream, or held in the window until the host reads its last word --------------------
   logic                                  core_event_tvalid, core_event_tready, pop;
   logic [ht_pkg::HT_PIPE_EVENT_BITS-1:0] core_event_tdata;
 
-  assign pop = k_rd_fire && ra == KREG_EVENT_LAST && !mode_q[0];
-  assign core_event_tready = mode_q[0] ? m_axis_event_tready : pop;
-  assign m_axis_event_tvalid = mode_q[0] && core_event_tvalid;
+  assign pop = k_rd_fire && ra == KREG_EVENT_LAST && !mode_q[MODE_EVENTS_TO_STREAM];
+  assign core_event_tready = mode_q[MODE_EVENTS_TO_STREAM] ? m_axis_event_tready : pop;
+  assign m_axis_event_tvalid = mode_q[MODE_EVENTS_TO_STREAM] && core_event_tvalid;
   assign m_axis_event_tdata = core_event_tdata;
 
   // Kernel register reads.
   logic [31:0] k_read;
   always_comb begin
     k_read = '0;
-    case (ra)
+    unique case (ra)
       KREG_MODE:           k_read = {30'b0, mode_q};
       KREG_TICK_SEQ:       k_read = tick_seq_q[31:0];
       KREG_TICK_SEQ_HI:   k_read = tick_seq_q[63:32];
       KREG_TICK_PRICE:     k_read = tick_price_q[31:0];
       KREG_TICK_PRICE_HI: k_read = tick_price_q[63:32];
-      KREG_EVENT_STATUS:   k_read = {31'b0, !mode_q[0] && core_event_tvalid};
+      KREG_EVENT_STATUS:   k_read = {31'b0, !mode_q[MODE_EVENTS_TO_STREAM] && core_event_tvalid};
       KREG_DMA_ADDR:       k_read = dma_addr_q[31:0];
       KREG_DMA_ADDR_HI:   k_read = dma_addr_q[63:32];
       KREG_DMA_FIRST:      k_read = dma_first_q;
@@ -241,38 +232,84 @@ module ht_pipe_kernel #(
     endcase
   end
 
+  always_comb begin
+    k_rvalid_d = k_rvalid_q;
+    k_rdata_d  = k_rdata_q;
+    if (k_rd_fire) begin
+      k_rvalid_d = 1'b1;
+      k_rdata_d  = k_read;
+    end else if (s_axi_control_rready) begin
+      k_rvalid_d = 1'b0;
+    end
+  end
+
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
       k_rvalid_q <= 1'b0;
       k_rdata_q  <= '0;
-    end else if (k_rd_fire) begin
-      k_rvalid_q <= 1'b1;
-      k_rdata_q  <= k_read;
-    end else if (s_axi_control_rready) begin
-      k_rvalid_q <= 1'b0;
+    end else begin
+      k_rvalid_q <= k_rvalid_d;
+      k_rdata_q  <= k_rdata_d;
     end
   end
 
   // ---- Table DMA: buffer entries -> the pipeline's table port ---------------------------------------------------
   typedef enum logic [1:0] {DMA_IDLE, DMA_ADDR, DMA_DATA} dma_state_t;
-  dma_state_t  dma_state_q;
-  logic [63:0] rd_addr_q;
-  logic [31:0] left_q;          // entries not yet requested
-  logic [TABLE_ADDR_BITS-1:0] entry_q;   // table index of the next beat
-  logic [4:0]  burst_q;         // beats of the current burst
+  dma_state_t  dma_state_d, dma_state_q;
+  logic [63:0] rd_addr_d, rd_addr_q;
+  logic [31:0] left_d, left_q;                         // entries not yet requested
+  logic [TABLE_ADDR_BITS-1:0] entry_d, entry_q;        // table index of the next beat
+  logic [4:0]  burst_d, burst_q;                       // beats of the current burst
   logic [6:0]  to_boundary;     // beats left before the next 4 KB boundary
   logic [4:0]  burst;           // beats of the next burst: min(16, left, to_boundary)
-  logic        tbl_we_q;
-  logic [TABLE_ADDR_BITS-1:0] tbl_addr_q;
-  logic [ht_pkg::ENTRY_PORT_BITS-1:0] tbl_data_q;
+  logic        tbl_we_d, tbl_we_q;
+  logic [TABLE_ADDR_BITS-1:0] tbl_addr_d, tbl_addr_q;
+  logic [ht_pkg::ENTRY_PORT_BITS-1:0] tbl_data_d, tbl_data_q;
 
-  assign to_boundary = 7'd64 - {1'b0, rd_addr_q[11:6]};
+  assign to_boundary = BEATS_PER_4KB - {1'b0, rd_addr_q[11:6]};
   always_comb begin
-    burst = 5'd16;
-    if ({25'b0, to_boundary} < 32'd16 && {25'b0, to_boundary} <= left_q) burst = to_boundary[4:0];
-    else if (left_q < 32'd16) burst = left_q[4:0];
+    burst = BURST_MAX_BEATS;
+    if ({25'b0, to_boundary} < 32'(BURST_MAX_BEATS) && {25'b0, to_boundary} <= left_q) burst = to_boundary[4:0];
+    else if (left_q < 32'(BURST_MAX_BEATS)) burst = left_q[4:0];
   end
   assign dma_busy = dma_state_q != DMA_IDLE;
+
+  always_comb begin
+    dma_state_d = dma_state_q;
+    dma_error_d = dma_error_q;
+    rd_addr_d   = rd_addr_q;
+    left_d      = left_q;
+    entry_d     = entry_q;
+    burst_d     = burst_q;
+    tbl_we_d    = 1'b0;
+    tbl_addr_d  = tbl_addr_q;
+    tbl_data_d  = tbl_data_q;
+    unique case (dma_state_q)
+      DMA_IDLE: if (dma_start) begin
+        rd_addr_d   = dma_addr_q;
+        left_d      = dma_count_q;
+        entry_d     = dma_first_q[TABLE_ADDR_BITS-1:0];
+        dma_error_d = 1'b0;
+        dma_state_d = (dma_count_q == 32'd0) ? DMA_IDLE : DMA_ADDR;
+      end
+      DMA_ADDR: if (m_axi_gmem_arready) begin
+        burst_d     = burst;
+        left_d      = left_q - {27'b0, burst};
+        dma_state_d = DMA_DATA;
+      end
+      DMA_DATA: if (m_axi_gmem_rvalid) begin
+        tbl_we_d   = 1'b1;
+        tbl_addr_d = entry_q;
+        tbl_data_d = m_axi_gmem_rdata[ht_pkg::ENTRY_PORT_BITS-1:0];
+        entry_d    = entry_q + 1'b1;
+        rd_addr_d  = rd_addr_q + 64'(ht_pkg::HT_PIPE_BUFFER_ENTRY_BYTES);
+        burst_d    = burst_q - 5'd1;
+        if (m_axi_gmem_rresp != AXI_RESP_OKAY) dma_error_d = 1'b1;
+        if (m_axi_gmem_rlast || burst_q == 5'd1) dma_state_d = (left_q == 32'd0) ? DMA_IDLE : DMA_ADDR;
+      end
+      default: dma_state_d = DMA_IDLE;
+    endcase
+  end
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
@@ -280,33 +317,19 @@ module ht_pipe_kernel #(
       dma_error_q <= 1'b0;
       tbl_we_q    <= 1'b0;
     end else begin
-      tbl_we_q <= 1'b0;
-      case (dma_state_q)
-        DMA_IDLE: if (dma_start) begin
-          rd_addr_q   <= dma_addr_q;
-          left_q      <= dma_count_q;
-          entry_q     <= dma_first_q[TABLE_ADDR_BITS-1:0];
-          dma_error_q <= 1'b0;
-          dma_state_q <= (dma_count_q == 32'd0) ? DMA_IDLE : DMA_ADDR;
-        end
-        DMA_ADDR: if (m_axi_gmem_arready) begin
-          burst_q     <= burst;
-          left_q      <= left_q - {27'b0, burst};
-          dma_state_q <= DMA_DATA;
-        end
-        DMA_DATA: if (m_axi_gmem_rvalid) begin
-          tbl_we_q   <= 1'b1;
-          tbl_addr_q <= entry_q;
-          tbl_data_q <= m_axi_gmem_rdata[ht_pkg::ENTRY_PORT_BITS-1:0];
-          entry_q    <= entry_q + 1'b1;
-          rd_addr_q  <= rd_addr_q + 64'd64;
-          burst_q    <= burst_q - 5'd1;
-          if (m_axi_gmem_rresp != 2'b00) dma_error_q <= 1'b1;
-          if (m_axi_gmem_rlast || burst_q == 5'd1) dma_state_q <= (left_q == 32'd0) ? DMA_IDLE : DMA_ADDR;
-        end
-        default: dma_state_q <= DMA_IDLE;
-      endcase
+      dma_state_q <= dma_state_d;
+      dma_error_q <= dma_error_d;
+      tbl_we_q    <= tbl_we_d;
     end
+  end
+
+  always_ff @(posedge ap_clk) begin
+    rd_addr_q  <= rd_addr_d;
+    left_q     <= left_d;
+    entry_q    <= entry_d;
+    burst_q    <= burst_d;
+    tbl_addr_q <= tbl_addr_d;
+    tbl_data_q <= tbl_data_d;
   end
 
   logic unused_gmem;
@@ -316,14 +339,14 @@ module ht_pipe_kernel #(
   assign m_axi_gmem_arvalid = dma_state_q == DMA_ADDR;
   assign m_axi_gmem_araddr  = rd_addr_q;
   assign m_axi_gmem_arlen   = {3'b0, burst - 5'd1};
-  assign m_axi_gmem_arsize  = 3'd6;     // 64 bytes per beat
-  assign m_axi_gmem_arburst = 2'b01;    // INCR
+  assign m_axi_gmem_arsize  = AXI_SIZE_64_BYTES;
+  assign m_axi_gmem_arburst = AXI_BURST_INCR;
   assign m_axi_gmem_rready  = dma_state_q == DMA_DATA;
   assign m_axi_gmem_awvalid = 1'b0;
   assign m_axi_gmem_awaddr  = '0;
   assign m_axi_gmem_awlen   = '0;
-  assign m_axi_gmem_awsize  = 3'd6;
-  assign m_axi_gmem_awburst = 2'b01;
+  assign m_axi_gmem_awsize  = AXI_SIZE_64_BYTES;
+  assign m_axi_gmem_awburst = AXI_BURST_INCR;
   assign m_axi_gmem_wvalid  = 1'b0;
   assign m_axi_gmem_wdata   = '0;
   assign m_axi_gmem_wstrb   = '0;

@@ -13,6 +13,9 @@
 // ARVALID is high (ARREADY = !RVALID): RDATA is the register's value in that cycle, valid in the next.
 // 13 address bits (HT_PIPE_REG_SPACE = 0x1100 bytes). 64-bit registers: LO then HI (see pipe_regs.h). WSTRB is ignored (whole words only); BRESP/RRESP are OKAY.
 // Reset: synchronous, active low (rst_ni), for the whole design.
+//
+// Coding: every register here is control state (settings, counters, flags, the AXI4-Lite handshakes): its
+// next value NAME_d comes from always_comb, and always_ff blocks only reset NAME_q or copy NAME_d into it.
 
 `resetall
 `timescale 1ns / 1ps
@@ -66,27 +69,37 @@ module ht_pipe_top #(
 );
   localparam int NU = ht_pkg::HT_PIPE_UNDERLYINGS;
 
+  localparam int FB = ht_pkg::FLAG_BITS;
+
   initial begin
     if (TABLE_DEPTH != (1 << TABLE_ADDR_BITS)) $error("%m: TABLE_DEPTH must be 2^TABLE_ADDR_BITS");
+    if (ht_pkg::HT_PIPE_FLAG_ALL != (1 << FB) - 1) $error("%m: FLAGS has FLAG_BITS defined bits");
+    if (NU != 16) $error("%m: underlying blocks 1..16 are address bits [12:8]");
   end
 
   // ---- Free-running cycle counter ------------------------------------------------------------------------
-  logic [63:0] cycle_q;
+  logic [63:0] cycle_d, cycle_q;
+
+  assign cycle_d = cycle_q + 64'd1;
 
   always_ff @(posedge clk) begin
     if (!rst_ni) cycle_q <= '0;
-    else cycle_q <= cycle_q + 64'd1;
+    else cycle_q <= cycle_d;
   end
 
   // ---- Settings registers -----------------------------------------------------------------------------------
   localparam logic [NU*64-1:0] ALL_MIN = {NU{1'b1, 63'b0}};
   localparam logic [NU*64-1:0] ALL_MAX = {NU{1'b0, {63{1'b1}}}};
 
-  logic [NU*64-1:0]   band_lo_q, band_hi_q, gband_lo_q, gband_hi_q, inventory_q, vol_move_q, s0_next_q;
-  logic [NU*5*64-1:0] iir_staged_q;
-  logic [TABLE_ADDR_BITS:0] table_count_q;
-  logic [9:0]         flags_q;
-  logic [31:0]        write_lo_q, read_hi_q;
+  logic [NU*64-1:0]   band_lo_d, band_lo_q, band_hi_d, band_hi_q, gband_lo_d, gband_lo_q, gband_hi_d, gband_hi_q;
+  logic [NU*64-1:0]   inventory_d, inventory_q, vol_move_d, vol_move_q, s0_next_d, s0_next_q;
+  logic [NU*5*64-1:0] iir_staged_d, iir_staged_q;     // b0 b1 b2 a1 a2, coefficient-major
+  logic [TABLE_ADDR_BITS:0] table_count_d, table_count_q;
+  logic [FB-1:0]      flags_d, flags_q;
+  logic [31:0]        write_lo_d, write_lo_q;         // the LO word of a 64-bit write, until its HI word
+  logic [31:0]        read_hi_d, read_hi_q;           // the HI word of a 64-bit read, from its LO word's read
+  logic               bvalid_d, bvalid_q, rvalid_d, rvalid_q;
+  logic [31:0]        rdata_d, rdata_q;
 
   // ---- AXI4-Lite write channel ----------------------------------------------------------------------------
   logic                      wr_fire;
@@ -97,27 +110,30 @@ module ht_pipe_top #(
   logic [7:0]                woff;        // offset inside its block
   logic                      commit, iir_load, wr_hi, wr_lo;
   logic [NU-1:0]             rearm;
-  logic [9:0]                flags_clear;
+  logic [FB-1:0]             flags_clear;
   logic [4:0]                wblock;
+  logic [7:0]                woff64;      // offset of the LO word of the 64-bit register written
 
-  assign s_axil_awready = !s_axil_bvalid;
-  assign s_axil_wready  = !s_axil_bvalid;
-  assign s_axil_bresp   = 2'b00;
-  assign wr_fire = s_axil_awvalid && s_axil_wvalid && !s_axil_bvalid;
+  assign s_axil_awready = !bvalid_q;
+  assign s_axil_wready  = !bvalid_q;
+  assign s_axil_bvalid  = bvalid_q;
+  assign s_axil_bresp   = 2'b00;     // OKAY
+  assign wr_fire = s_axil_awvalid && s_axil_wvalid && !bvalid_q;
   assign wa = s_axil_awaddr;
   assign wd = s_axil_wdata;
   assign wblock = wa[12:8];
   assign wa_global = wr_fire && (wblock == 5'd0);
-  assign wa_und = wr_fire && (wblock >= 5'd1) && (wblock <= 5'd16);
+  assign wa_und = wr_fire && (wblock >= 5'd1) && (wblock <= 5'(NU));
   assign wu = 4'(wblock - 5'd1);
   assign woff = wa[7:0];
+  assign woff64 = {woff[7:3], 3'b0};
 
   logic unused_axil;
   assign unused_axil = ^s_axil_wstrb;
 
   // Writable 64-bit registers of an underlying block, by offset of their LO word.
   function automatic logic writable64(input logic [7:0] off);
-    case (off)
+    unique case (off)
       8'(ht_pkg::HT_PIPE_UREG_BAND_LO), 8'(ht_pkg::HT_PIPE_UREG_BAND_HI),
       8'(ht_pkg::HT_PIPE_UREG_GBAND_LO), 8'(ht_pkg::HT_PIPE_UREG_GBAND_HI),
       8'(ht_pkg::HT_PIPE_UREG_INVENTORY), 8'(ht_pkg::HT_PIPE_UREG_VOL_MOVE),
@@ -128,29 +144,67 @@ module ht_pipe_top #(
     endcase
   endfunction
 
-  assign wr_lo = wa_und && !woff[2] && writable64({woff[7:3], 3'b0});
-  assign wr_hi = wa_und && woff[2] && writable64({woff[7:3], 3'b0});
+  assign wr_lo = wa_und && !woff[2] && writable64(woff64);
+  assign wr_hi = wa_und && woff[2] && writable64(woff64);
   assign commit = wa_global && (wa[7:0] == 8'(ht_pkg::HT_PIPE_REG_CONTROL)) && wd[0];
   assign iir_load = wa_und && (woff == 8'(ht_pkg::HT_PIPE_UREG_IIR_CTRL));
-  assign flags_clear = (wa_global && wa[7:0] == 8'(ht_pkg::HT_PIPE_REG_FLAGS)) ? wd[9:0] : 10'b0;
+  assign flags_clear = (wa_global && wa[7:0] == 8'(ht_pkg::HT_PIPE_REG_FLAGS)) ? wd[FB-1:0] : '0;
 
+  // A REARM write re-arms the underlyings of its mask; the HI word of a band or inventory write re-arms its own.
   always_comb begin
     rearm = '0;
     if (wa_global && wa[7:0] == 8'(ht_pkg::HT_PIPE_REG_REARM)) rearm = wd[NU-1:0];
-    if (wr_hi && ({woff[7:3], 3'b0} == 8'(ht_pkg::HT_PIPE_UREG_BAND_LO) ||
-                  {woff[7:3], 3'b0} == 8'(ht_pkg::HT_PIPE_UREG_BAND_HI) ||
-                  {woff[7:3], 3'b0} == 8'(ht_pkg::HT_PIPE_UREG_GBAND_LO) ||
-                  {woff[7:3], 3'b0} == 8'(ht_pkg::HT_PIPE_UREG_GBAND_HI) ||
-                  {woff[7:3], 3'b0} == 8'(ht_pkg::HT_PIPE_UREG_INVENTORY)))
+    if (wr_hi && (woff64 == 8'(ht_pkg::HT_PIPE_UREG_BAND_LO) ||
+                  woff64 == 8'(ht_pkg::HT_PIPE_UREG_BAND_HI) ||
+                  woff64 == 8'(ht_pkg::HT_PIPE_UREG_GBAND_LO) ||
+                  woff64 == 8'(ht_pkg::HT_PIPE_UREG_GBAND_HI) ||
+                  woff64 == 8'(ht_pkg::HT_PIPE_UREG_INVENTORY)))
       rearm[wu] = 1'b1;
   end
 
   logic [63:0] wvalue64;
   assign wvalue64 = {wd, write_lo_q};
 
+  // Register writes: a 64-bit register takes {HI, the LO word written before} when its HI word is written.
+  always_comb begin
+    bvalid_d      = bvalid_q;
+    write_lo_d    = write_lo_q;
+    table_count_d = table_count_q;
+    band_lo_d     = band_lo_q;
+    band_hi_d     = band_hi_q;
+    gband_lo_d    = gband_lo_q;
+    gband_hi_d    = gband_hi_q;
+    inventory_d   = inventory_q;
+    vol_move_d    = vol_move_q;
+    s0_next_d     = s0_next_q;
+    iir_staged_d  = iir_staged_q;
+    if (wr_fire) bvalid_d = 1'b1;
+    else if (s_axil_bready) bvalid_d = 1'b0;
+    if (wr_lo) write_lo_d = wd;
+    if (wa_global && wa[7:0] == 8'(ht_pkg::HT_PIPE_REG_TABLE_COUNT))
+      table_count_d = (wd > 32'(TABLE_DEPTH)) ? (TABLE_ADDR_BITS + 1)'(TABLE_DEPTH) : wd[TABLE_ADDR_BITS:0];
+    for (int u = 0; u < NU; u++) if (wr_hi && wu == 4'(u)) begin
+      unique case (woff64)
+        8'(ht_pkg::HT_PIPE_UREG_BAND_LO):   band_lo_d[u*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_BAND_HI):   band_hi_d[u*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_GBAND_LO):  gband_lo_d[u*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_GBAND_HI):  gband_hi_d[u*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_INVENTORY): inventory_d[u*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_VOL_MOVE):  vol_move_d[u*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_S0_NEXT):   s0_next_d[u*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_IIR_B0):    iir_staged_d[(0*NU + u)*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_IIR_B1):    iir_staged_d[(1*NU + u)*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_IIR_B2):    iir_staged_d[(2*NU + u)*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_IIR_A1):    iir_staged_d[(3*NU + u)*64 +: 64] = wvalue64;
+        8'(ht_pkg::HT_PIPE_UREG_IIR_A2):    iir_staged_d[(4*NU + u)*64 +: 64] = wvalue64;
+        default: ;
+      endcase
+    end
+  end
+
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
-      s_axil_bvalid <= 1'b0;
+      bvalid_q      <= 1'b0;
       band_lo_q     <= ALL_MIN;
       band_hi_q     <= ALL_MAX;
       gband_lo_q    <= ALL_MIN;
@@ -162,38 +216,27 @@ module ht_pipe_top #(
       table_count_q <= '0;
       write_lo_q    <= '0;
     end else begin
-      if (wr_fire) s_axil_bvalid <= 1'b1;
-      else if (s_axil_bready) s_axil_bvalid <= 1'b0;
-      if (wr_lo) write_lo_q <= wd;
-      if (wa_global && wa[7:0] == 8'(ht_pkg::HT_PIPE_REG_TABLE_COUNT))
-        table_count_q <= (wd > 32'(TABLE_DEPTH)) ? (TABLE_ADDR_BITS + 1)'(TABLE_DEPTH) : wd[TABLE_ADDR_BITS:0];
-      for (int u = 0; u < NU; u++) if (wr_hi && wu == 4'(u)) begin
-        case ({woff[7:3], 3'b0})
-          8'(ht_pkg::HT_PIPE_UREG_BAND_LO):   band_lo_q[u*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_BAND_HI):   band_hi_q[u*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_GBAND_LO):  gband_lo_q[u*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_GBAND_HI):  gband_hi_q[u*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_INVENTORY): inventory_q[u*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_VOL_MOVE):  vol_move_q[u*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_S0_NEXT):   s0_next_q[u*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_IIR_B0):    iir_staged_q[(0*NU + u)*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_IIR_B1):    iir_staged_q[(1*NU + u)*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_IIR_B2):    iir_staged_q[(2*NU + u)*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_IIR_A1):    iir_staged_q[(3*NU + u)*64 +: 64] <= wvalue64;
-          8'(ht_pkg::HT_PIPE_UREG_IIR_A2):    iir_staged_q[(4*NU + u)*64 +: 64] <= wvalue64;
-          default: ;
-        endcase
-      end
+      bvalid_q      <= bvalid_d;
+      band_lo_q     <= band_lo_d;
+      band_hi_q     <= band_hi_d;
+      gband_lo_q    <= gband_lo_d;
+      gband_hi_q    <= gband_hi_d;
+      inventory_q   <= inventory_d;
+      vol_move_q    <= vol_move_d;
+      s0_next_q     <= s0_next_d;
+      iir_staged_q  <= iir_staged_d;
+      table_count_q <= table_count_d;
+      write_lo_q    <= write_lo_d;
     end
   end
 
   // ---- The two engines ----------------------------------------------------------------------------------------
   logic [NU*64-1:0] book_a, book_b, book_c, book_v, book_s0;
   logic             fold_swap, table_busy;
-  logic [9:0]       fold_flags, tick_flags;
+  logic [FB-1:0]    fold_flags, tick_flags;
   logic [NU-1:0]    muted, iir_enable;
   logic [63:0]      ticks, events, muted_ticks, bad_ticks;
-  logic [63:0]      generation_q;
+  logic [63:0]      generation_d, generation_q;   // books swapped in since reset
 
   ht_fold #(.DEPTH(TABLE_DEPTH), .ADDR_BITS(TABLE_ADDR_BITS)) u_fold (
     .clk, .rst_ni,
@@ -217,13 +260,18 @@ module ht_pipe_top #(
     .flags_o(tick_flags)
   );
 
+  // FLAGS is sticky: a write clears the bits it names, and a bit raised in the same cycle stays set.
+  assign flags_d = (flags_q & ~flags_clear) | fold_flags | tick_flags |
+                   ht_pkg::flag_if(table_busy, ht_pkg::HT_PIPE_FLAG_TABLE_BUSY);
+  assign generation_d = fold_swap ? generation_q + 64'd1 : generation_q;
+
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
       flags_q      <= '0;
       generation_q <= '0;
     end else begin
-      flags_q <= (flags_q & ~flags_clear) | fold_flags | tick_flags | (table_busy ? 10'h080 : 10'h000);
-      if (fold_swap) generation_q <= generation_q + 64'd1;
+      flags_q      <= flags_d;
+      generation_q <= generation_d;
     end
   end
 
@@ -237,12 +285,14 @@ module ht_pipe_top #(
   logic [63:0] r_value64;
   logic [7:0]  roff;
 
-  assign s_axil_arready = !s_axil_rvalid;
-  assign s_axil_rresp = 2'b00;
+  assign s_axil_arready = !rvalid_q;
+  assign s_axil_rvalid  = rvalid_q;
+  assign s_axil_rdata   = rdata_q;
+  assign s_axil_rresp   = 2'b00;     // OKAY
   assign ra = s_axil_araddr;
   assign rblock = ra[12:8];
   assign ra_global = (rblock == 5'd0);
-  assign ra_und = (rblock >= 5'd1) && (rblock <= 5'd16);
+  assign ra_und = (rblock >= 5'd1) && (rblock <= 5'(NU));
   assign ru = 4'(rblock - 5'd1);
   // 64-bit registers are looked up by the address of their LO word.
   assign roff = {ra[7:3], 3'b0};
@@ -252,7 +302,7 @@ module ht_pipe_top #(
     r_value32 = '0;
     if (ra_global) begin
       r_is32 = 1'b1;
-      case (ra[7:0])
+      unique case (ra[7:0])
         8'(ht_pkg::HT_PIPE_REG_ID):          r_value32 = ht_pkg::HT_PIPE_ID_MAGIC;
         8'(ht_pkg::HT_PIPE_REG_VERSION):     r_value32 = ht_pkg::HT_PIPE_VERSION;
         8'(ht_pkg::HT_PIPE_REG_CAPS):        r_value32 = {8'b0, 8'(TABLE_ADDR_BITS), 8'(ht_pkg::HT_PIPE_LATENCY_CYCLES),
@@ -272,7 +322,7 @@ module ht_pipe_top #(
     r_value64 = '0;
     if (ra_global) begin
       r_is64 = 1'b1;
-      case (roff)
+      unique case (roff)
         8'(ht_pkg::HT_PIPE_REG_CYCLES):      r_value64 = cycle_q;
         8'(ht_pkg::HT_PIPE_REG_TICKS):       r_value64 = ticks;
         8'(ht_pkg::HT_PIPE_REG_EVENTS):      r_value64 = events;
@@ -283,7 +333,7 @@ module ht_pipe_top #(
       endcase
     end else if (ra_und) begin
       r_is64 = 1'b1;
-      case (roff)
+      unique case (roff)
         8'(ht_pkg::HT_PIPE_UREG_BAND_LO):    r_value64 = ht_pkg::pick64(band_lo_q, ru);
         8'(ht_pkg::HT_PIPE_UREG_BAND_HI):    r_value64 = ht_pkg::pick64(band_hi_q, ru);
         8'(ht_pkg::HT_PIPE_UREG_GBAND_LO):   r_value64 = ht_pkg::pick64(gband_lo_q, ru);
@@ -306,21 +356,34 @@ module ht_pipe_top #(
     end
   end
 
+  // A read answers in the next cycle. Reading the LO word of a 64-bit register latches its HI word, so that a
+  // 64-bit value read LO then HI is one snapshot.
+  always_comb begin
+    rvalid_d  = rvalid_q;
+    rdata_d   = rdata_q;
+    read_hi_d = read_hi_q;
+    if (s_axil_arvalid && !rvalid_q) begin
+      rvalid_d = 1'b1;
+      if (r_is32) rdata_d = r_value32;
+      else if (r_is64 && !ra[2]) begin
+        rdata_d   = r_value64[31:0];
+        read_hi_d = r_value64[63:32];
+      end else if (r_is64) rdata_d = read_hi_q;
+      else rdata_d = '0;
+    end else if (s_axil_rready) begin
+      rvalid_d = 1'b0;
+    end
+  end
+
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
-      s_axil_rvalid <= 1'b0;
-      s_axil_rdata  <= '0;
-      read_hi_q     <= '0;
-    end else if (s_axil_arvalid && !s_axil_rvalid) begin
-      s_axil_rvalid <= 1'b1;
-      if (r_is32) s_axil_rdata <= r_value32;
-      else if (r_is64 && !ra[2]) begin
-        s_axil_rdata <= r_value64[31:0];
-        read_hi_q    <= r_value64[63:32];
-      end else if (r_is64) s_axil_rdata <= read_hi_q;
-      else s_axil_rdata <= '0;
-    end else if (s_axil_rready) begin
-      s_axil_rvalid <= 1'b0;
+      rvalid_q  <= 1'b0;
+      rdata_q   <= '0;
+      read_hi_q <= '0;
+    end else begin
+      rvalid_q  <= rvalid_d;
+      rdata_q   <= rdata_d;
+      read_hi_q <= read_hi_d;
     end
   end
 

@@ -113,6 +113,61 @@ package ht_pkg;
   localparam int unsigned HT_PIPE_EVENT_BITS = 448;
   localparam int unsigned HT_PIPE_ENTRY_WORDS = 6;
 
+  // ---- Flags, side bits and the stream layouts (the one place the RTL writes them) --------------------------
+  // Names here have no HT_ prefix: tests/pipe/test_fixed.c pairs every HT_* localparam with a C header constant.
+
+  // Bits of the FLAGS register that are defined (HT_PIPE_FLAG_ALL = 2^FLAG_BITS - 1; ht_pipe_top checks it).
+  localparam int FLAG_BITS = 10;
+
+  // The FLAGS bits of mask (an HT_PIPE_FLAG_* constant) when on, else none.
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic logic [FLAG_BITS-1:0] flag_if(input logic on, input int unsigned mask);
+    flag_if = on ? mask[FLAG_BITS-1:0] : '0;
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // The side bits of an event (HT_PIPE_SIDE_*): which bounds the net delta and the net gamma crossed.
+  function automatic logic [3:0] side_bits(input logic delta_lo, input logic delta_hi, input logic gamma_lo,
+                                           input logic gamma_hi);
+    side_bits = (delta_lo ? 4'(HT_PIPE_SIDE_DELTA_LO) : 4'b0) | (delta_hi ? 4'(HT_PIPE_SIDE_DELTA_HI) : 4'b0) |
+                (gamma_lo ? 4'(HT_PIPE_SIDE_GAMMA_LO) : 4'b0) | (gamma_hi ? 4'(HT_PIPE_SIDE_GAMMA_HI) : 4'b0);
+  endfunction
+
+  // Tick (s_axis_tick, HT_PIPE_TICK_BITS = 192), little-endian, bit 0 first:
+  //
+  //   bits      191..128   127..64        63..8         7..0
+  //   field     price      feed sequence  reserved (0)  underlying
+  //
+  function automatic logic [HT_PIPE_TICK_BITS-1:0] pack_tick(input logic [7:0] und, input logic [63:0] seq,
+                                                             input logic [63:0] price);
+    pack_tick = {price, seq, 56'b0, und};
+  endfunction
+  /* verilator lint_off UNUSEDSIGNAL */
+  function automatic logic [7:0] tick_und(input logic [HT_PIPE_TICK_BITS-1:0] t);
+    tick_und = t[7:0];
+  endfunction
+  function automatic logic [63:0] tick_seq(input logic [HT_PIPE_TICK_BITS-1:0] t);
+    tick_seq = t[64 +: 64];
+  endfunction
+  function automatic logic [63:0] tick_price(input logic [HT_PIPE_TICK_BITS-1:0] t);
+    tick_price = t[128 +: 64];
+  endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  // Event (m_axis_event, HT_PIPE_EVENT_BITS = 448), little-endian, bit 0 first; 14 32-bit words in the
+  // kernel's event window:
+  //
+  //   bits      447..384   383..320   319..256   255..192   191..128     127..64   63..12    11..8  7..0
+  //   field     cycle out  cycle in   net gamma  net delta  price used   feed seq  reserved  side   underlying
+  //
+  function automatic logic [HT_PIPE_EVENT_BITS-1:0] pack_event(input logic [7:0] und, input logic [3:0] side,
+                                                               input logic [63:0] seq, input logic [63:0] price,
+                                                               input logic [63:0] delta, input logic [63:0] gamma,
+                                                               input logic [63:0] cycle_in,
+                                                               input logic [63:0] cycle_out);
+    pack_event = {cycle_out, cycle_in, gamma, delta, price, seq, 52'b0, side, und};
+  endfunction
+
   // ---- Types and arithmetic (the rules of fixed.h) ---------------------------------------------------------
   localparam int WIDE_BITS = 132;                      // exact sums of products of two 64-bit words
   typedef logic signed [WIDE_BITS-1:0] wide_t;

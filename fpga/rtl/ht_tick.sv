@@ -19,6 +19,10 @@
 // The IIR's feedback (y[n-1] into y[n], same underlying on consecutive cycles) closes in S1: it is the
 // design's critical path. Reset: synchronous, active low; control state and counters reset, datapath
 // registers do not (their valid bits do).
+//
+// Coding: control state (counters, mutes, the IIR's enable, primed and filter state, FIFO pointers) is
+// computed as NAME_d in always_comb and registered as NAME_q by always_ff blocks that only reset and copy;
+// the datapath stage registers sN_*_q are written stage to stage, each stage's arithmetic on its input.
 
 `resetall
 `timescale 1ns / 1ps
@@ -68,7 +72,7 @@ module ht_tick (
   output logic [63:0]                                 events_o,
   output logic [63:0]                                 muted_ticks_o,
   output logic [63:0]                                 bad_ticks_o,
-  output logic [9:0]                                  flags_o        // pulse: HT_PIPE_FLAG_* bits to set
+  output logic [ht_pkg::FLAG_BITS-1:0]                flags_o        // pulse: HT_PIPE_FLAG_* bits to set
 );
   localparam int NU = ht_pkg::HT_PIPE_UNDERLYINGS;
   localparam int SH_GAMMA = ht_pkg::HT_FX_SPEED_FRAC + ht_pkg::HT_FX_PRICE_FRAC - ht_pkg::HT_FX_GAMMA_FRAC;
@@ -96,27 +100,36 @@ module ht_tick (
   logic signed [63:0] s0_price;
   logic        unused_tick_reserved;
 
-  assign s0_und   = s_axis_tick_tdata[7:0];
-  assign s0_seq   = s_axis_tick_tdata[64 +: 64];
-  assign s0_price = s_axis_tick_tdata[128 +: 64];
+  logic        s0_good, s0_bad;   // a valid tick for an underlying below 16 / at 16 or above (dropped)
+
+  assign s0_und   = ht_pkg::tick_und(s_axis_tick_tdata);
+  assign s0_seq   = ht_pkg::tick_seq(s_axis_tick_tdata);
+  assign s0_price = ht_pkg::tick_price(s_axis_tick_tdata);
   assign unused_tick_reserved = ^s_axis_tick_tdata[63:8];
+  assign s0_good  = s_axis_tick_tvalid && (s0_und[7:4] == 4'd0);
+  assign s0_bad   = s_axis_tick_tvalid && (s0_und[7:4] != 4'd0);
 
   logic        s1_valid_q;
   logic [3:0]  s1_und_q;
   logic [63:0] s1_seq_q, s1_cin_q;
   logic signed [63:0] s1_price_q;
-  logic [63:0] ticks_q, bad_ticks_q;
+  logic [63:0] ticks_d, ticks_q, bad_ticks_d, bad_ticks_q;
+
+  assign ticks_d     = s0_good ? ticks_q + 64'd1 : ticks_q;
+  assign bad_ticks_d = s0_bad ? bad_ticks_q + 64'd1 : bad_ticks_q;
 
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
-      s1_valid_q  <= 1'b0;
       ticks_q     <= '0;
       bad_ticks_q <= '0;
     end else begin
-      s1_valid_q <= s_axis_tick_tvalid && (s0_und[7:4] == 4'd0);
-      if (s_axis_tick_tvalid && s0_und[7:4] == 4'd0) ticks_q <= ticks_q + 1'b1;
-      if (s_axis_tick_tvalid && s0_und[7:4] != 4'd0) bad_ticks_q <= bad_ticks_q + 1'b1;
+      ticks_q     <= ticks_d;
+      bad_ticks_q <= bad_ticks_d;
     end
+  end
+
+  always_ff @(posedge clk) begin
+    s1_valid_q <= rst_ni && s0_good;
     s1_und_q   <= s0_und[3:0];
     s1_seq_q   <= s0_seq;
     s1_price_q <= s0_price;
@@ -127,9 +140,9 @@ module ht_tick (
   assign bad_ticks_o = bad_ticks_q;
 
   // ---- S1: IIR and book read (1 cycle) -------------------------------------------------------------------
-  logic [5*NU*64-1:0] iir_coef_q;       // b0 b1 b2 a1 a2, coefficient-major like iir_staged_i
-  logic [NU*64-1:0]   iir_x1_q, iir_x2_q, iir_y1_q, iir_y2_q;
-  logic [NU-1:0]      iir_en_q, iir_primed_q;
+  logic [5*NU*64-1:0] iir_coef_d, iir_coef_q;       // b0 b1 b2 a1 a2, coefficient-major like iir_staged_i
+  logic [NU*64-1:0]   iir_x1_d, iir_x1_q, iir_x2_d, iir_x2_q, iir_y1_d, iir_y1_q, iir_y2_d, iir_y2_q;
+  logic [NU-1:0]      iir_en_d, iir_en_q, iir_primed_d, iir_primed_q;
 
   logic signed [63:0] c_b0, c_b1, c_b2, c_a1, c_a2, st_x1, st_x2, st_y1, st_y2;
   ht_pkg::wide_t      iir_acc, iir_rounded;
@@ -181,31 +194,61 @@ module ht_tick (
     end
   end
 
+  // A load sets its underlying's enable and clears its primed bit; otherwise (no load of any underlying this
+  // cycle) a filtered tick primes its underlying.
+  always_comb begin
+    iir_en_d     = iir_en_q;
+    iir_primed_d = iir_primed_q;
+    if (iir_load_i) begin
+      iir_en_d[iir_load_und_i]     = iir_load_enable_i;
+      iir_primed_d[iir_load_und_i] = 1'b0;
+    end else if (s1_iir_on) begin
+      iir_primed_d[s1_und_q] = 1'b1;
+    end
+  end
+
+  // Filter state per underlying: a load takes the clamped coefficients and clears the history; a filtered
+  // tick shifts its input and output in (the first one after a load primes the history with its price).
+  always_comb begin
+    iir_coef_d = iir_coef_q;
+    iir_x1_d   = iir_x1_q;
+    iir_x2_d   = iir_x2_q;
+    iir_y1_d   = iir_y1_q;
+    iir_y2_d   = iir_y2_q;
+    for (int u = 0; u < NU; u++) begin
+      if (iir_load_i && iir_load_und_i == 4'(u)) begin
+        for (int k = 0; k < 5; k++)
+          iir_coef_d[(k*NU + u)*64 +: 64] = clamp_coef(load_coef[k*64 +: 64]);
+        iir_x1_d[u*64 +: 64] = '0;
+        iir_x2_d[u*64 +: 64] = '0;
+        iir_y1_d[u*64 +: 64] = '0;
+        iir_y2_d[u*64 +: 64] = '0;
+      end else if (s1_iir_on && s1_und_q == 4'(u)) begin
+        iir_x1_d[u*64 +: 64] = s1_price_q;
+        iir_x2_d[u*64 +: 64] = iir_primed_q[u] ? st_x1 : s1_price_q;
+        iir_y1_d[u*64 +: 64] = s1_y;
+        iir_y2_d[u*64 +: 64] = iir_primed_q[u] ? st_y1 : s1_price_q;
+      end
+    end
+  end
+
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
       iir_en_q     <= '0;
       iir_primed_q <= '0;
-    end else if (iir_load_i) begin
-      iir_en_q[iir_load_und_i]     <= iir_load_enable_i;
-      iir_primed_q[iir_load_und_i] <= 1'b0;
-    end else if (s1_iir_on) begin
-      iir_primed_q[s1_und_q] <= 1'b1;
+    end else begin
+      iir_en_q     <= iir_en_d;
+      iir_primed_q <= iir_primed_d;
     end
-    for (int u = 0; u < NU; u++) begin
-      if (iir_load_i && iir_load_und_i == 4'(u)) begin
-        for (int k = 0; k < 5; k++)
-          iir_coef_q[(k*NU + u)*64 +: 64] <= clamp_coef(load_coef[k*64 +: 64]);
-        iir_x1_q[u*64 +: 64] <= '0;
-        iir_x2_q[u*64 +: 64] <= '0;
-        iir_y1_q[u*64 +: 64] <= '0;
-        iir_y2_q[u*64 +: 64] <= '0;
-      end else if (s1_iir_on && s1_und_q == 4'(u)) begin
-        iir_x1_q[u*64 +: 64] <= s1_price_q;
-        iir_x2_q[u*64 +: 64] <= iir_primed_q[u] ? st_x1 : s1_price_q;
-        iir_y1_q[u*64 +: 64] <= s1_y;
-        iir_y2_q[u*64 +: 64] <= iir_primed_q[u] ? st_y1 : s1_price_q;
-      end
-    end
+  end
+
+  // The filter state has no reset: a load initialises an underlying's before its enable can be set.
+  always_ff @(posedge clk) begin
+    iir_coef_q <= iir_coef_d;
+    iir_x1_q   <= iir_x1_d;
+    iir_x2_q   <= iir_x2_d;
+    iir_y1_q   <= iir_y1_d;
+    iir_y2_q   <= iir_y2_d;
   end
 
   assign iir_enable_o = iir_en_q;
@@ -257,6 +300,9 @@ module ht_tick (
   logic signed [63:0] s3_a_q, s4_a_q, s5_a_q, s3_b_q, s4_b_q, s5_b_q, s3_c_q, s3_inv_q, s4_inv_q, s5_inv_q;
   logic signed [127:0] s3_vd_q, s4_vd_q, s5_vd_q, s4_cds_q, s5_cds_q;
   logic [2:0] s3_flags_q, s4_flags_q, s5_flags_q, s6_flags_q, s7_flags_q, s8_flags_q, s9_flags_q;  // IIR DS GAMMA
+  localparam int CF_GAMMA = 0;   // bits of sN_flags_q: net gamma or the slope saturated (from S5)
+  localparam int CF_DS = 1;      // dS saturated (from S2)
+  localparam int CF_IIR = 2;     // the IIR output saturated (from S1)
 
   always_ff @(posedge clk) begin
     s3_q.valid <= rst_ni && s2_valid_q;
@@ -345,64 +391,77 @@ module ht_tick (
   logic [3:0] s9_side;
   logic       s9_breach, s9_emit;
 
-  assign s9_side = {s9_gamma_q > $signed(s9_q.ghi), s9_gamma_q < $signed(s9_q.glo),
-                    s9_delta_q > $signed(s9_q.hi), s9_delta_q < $signed(s9_q.lo)};
+  assign s9_side = ht_pkg::side_bits(s9_delta_q < $signed(s9_q.lo), s9_delta_q > $signed(s9_q.hi),
+                                     s9_gamma_q < $signed(s9_q.glo), s9_gamma_q > $signed(s9_q.ghi));
   assign s9_breach = s9_q.valid && (s9_side != 4'b0);
-  assign s9_emit = s9_breach && !muted_o[s9_q.und];
+  assign s9_emit = s9_breach && !muted_q[s9_q.und];
 
-  logic [63:0] events_q, muted_ticks_q;
+  // Mutes: an emitted event mutes its underlying, a re-arm pulse unmutes.
+  logic [NU-1:0] muted_d, muted_q;
+  logic [63:0]   events_d, events_q, muted_ticks_d, muted_ticks_q;
+
+  assign muted_d       = (muted_q & ~rearm_i) | (s9_emit ? ({{(NU - 1){1'b0}}, 1'b1} << s9_q.und) : '0);
+  assign events_d      = s9_emit ? events_q + 64'd1 : events_q;
+  assign muted_ticks_d = (s9_breach && muted_q[s9_q.und]) ? muted_ticks_q + 64'd1 : muted_ticks_q;
 
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
-      muted_o       <= '0;
+      muted_q       <= '0;
       events_q      <= '0;
       muted_ticks_q <= '0;
     end else begin
-      muted_o <= (muted_o & ~rearm_i) | (s9_emit ? ({{(NU - 1){1'b0}}, 1'b1} << s9_q.und) : '0);
-      if (s9_emit) events_q <= events_q + 1'b1;
-      if (s9_breach && muted_o[s9_q.und]) muted_ticks_q <= muted_ticks_q + 1'b1;
+      muted_q       <= muted_d;
+      events_q      <= events_d;
+      muted_ticks_q <= muted_ticks_d;
     end
   end
 
+  assign muted_o = muted_q;
   assign events_o = events_q;
   assign muted_ticks_o = muted_ticks_q;
 
-  // The output FIFO: the event enters at the end of S9 and is on m_axis in the next cycle.
+  // The output FIFO: the event enters at the end of S9 and is on m_axis in the next cycle. The pointers
+  // have one bit more than the index, so full (depth apart) and empty (equal) differ.
   logic [ht_pkg::HT_PIPE_EVENT_BITS-1:0] fifo_q [FIFO_DEPTH];
-  logic [4:0] wr_ptr_q, rd_ptr_q;
+  logic [4:0] wr_ptr_d, wr_ptr_q, rd_ptr_d, rd_ptr_q;
   logic       fifo_full, pop, push, lost;
   logic [ht_pkg::HT_PIPE_EVENT_BITS-1:0] s9_event;
 
-  assign s9_event = {cycle_i + 64'd1, s9_q.cin, s9_gamma_q, s9_delta_q, s9_q.price, s9_q.seq, 52'b0, s9_side,
-                     4'b0, s9_q.und};
+  assign s9_event = ht_pkg::pack_event({4'b0, s9_q.und}, s9_side, s9_q.seq, s9_q.price, s9_delta_q, s9_gamma_q,
+                                       s9_q.cin, cycle_i + 64'd1);
   assign pop = m_axis_event_tvalid && m_axis_event_tready;
-  assign fifo_full = (wr_ptr_q - rd_ptr_q) == 5'd16;
+  assign fifo_full = (wr_ptr_q - rd_ptr_q) == 5'(FIFO_DEPTH);
   assign push = s9_emit && (!fifo_full || pop);
   assign lost = s9_emit && fifo_full && !pop;
+  assign wr_ptr_d = push ? wr_ptr_q + 5'd1 : wr_ptr_q;
+  assign rd_ptr_d = pop ? rd_ptr_q + 5'd1 : rd_ptr_q;
 
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
       wr_ptr_q <= '0;
       rd_ptr_q <= '0;
     end else begin
-      if (push) wr_ptr_q <= wr_ptr_q + 1'b1;
-      if (pop) rd_ptr_q <= rd_ptr_q + 1'b1;
+      wr_ptr_q <= wr_ptr_d;
+      rd_ptr_q <= rd_ptr_d;
     end
+  end
+
+  // The FIFO's storage: a memory write port, no reset (the pointers say what is valid).
+  always_ff @(posedge clk) begin
     if (push) fifo_q[wr_ptr_q[3:0]] <= s9_event;
   end
 
   assign m_axis_event_tvalid = (wr_ptr_q != rd_ptr_q);
   assign m_axis_event_tdata = fifo_q[rd_ptr_q[3:0]];
 
-  // Saturation flags of valid ticks (bit order of HT_PIPE_FLAG_*).
-  assign flags_o = {lost,                                // 9 EVENT_LOST
-                    iir_load_i && coef_clamped,          // 8 IIR_COEF
-                    1'b0,                                // 7 TABLE_BUSY (ht_fold)
-                    s9_q.valid && s9_flags_q[2],         // 6 IIR
-                    s9_q.valid && s9_delta_sat_q,        // 5 TICK_DELTA
-                    s9_q.valid && s9_flags_q[0],         // 4 TICK_GAMMA
-                    s9_q.valid && s9_flags_q[1],         // 3 TICK_DS
-                    3'b0};                               // 2..0 FOLD_* (ht_fold)
+  // Saturation flags of valid ticks, a lost event and a clamped coefficient; TABLE_BUSY and FOLD_* come
+  // from ht_fold.
+  assign flags_o = ht_pkg::flag_if(lost, ht_pkg::HT_PIPE_FLAG_EVENT_LOST) |
+                   ht_pkg::flag_if(iir_load_i && coef_clamped, ht_pkg::HT_PIPE_FLAG_IIR_COEF) |
+                   ht_pkg::flag_if(s9_q.valid && s9_flags_q[CF_IIR], ht_pkg::HT_PIPE_FLAG_IIR) |
+                   ht_pkg::flag_if(s9_q.valid && s9_delta_sat_q, ht_pkg::HT_PIPE_FLAG_TICK_DELTA) |
+                   ht_pkg::flag_if(s9_q.valid && s9_flags_q[CF_GAMMA], ht_pkg::HT_PIPE_FLAG_TICK_GAMMA) |
+                   ht_pkg::flag_if(s9_q.valid && s9_flags_q[CF_DS], ht_pkg::HT_PIPE_FLAG_TICK_DS);
 
 endmodule
 
