@@ -20,9 +20,11 @@
 // cycles w+1 .. w+count+9. Table writes and COMMITs while busy are ignored and reported (table_busy_o).
 // Reset: synchronous, active low; control state resets, datapath registers do not (their valid bits do).
 //
-// Coding: control state (fold timer, busy, count, the working S0, the accumulators, the active book) is
-// computed as NAME_d in always_comb and registered as NAME_q by always_ff blocks that only reset and copy;
-// the datapath stage registers fN_*_q are written stage to stage, each stage's arithmetic on its input.
+// Coding: control state (fold timer, busy, count, the working S0, the fold's flags) is computed as NAME_d in
+// always_comb and registered as NAME_q by always_ff blocks that only reset and copy. The accumulators and the
+// active book are banks of NU words loaded under an enable (acc_we per word, swap for the book): a clock
+// enable in hardware, and Verilator copies a word when it changes, not every bank every cycle. The datapath
+// stage registers fN_*_q are written stage to stage, each stage's arithmetic on its input.
 
 `resetall
 `timescale 1ns / 1ps
@@ -255,7 +257,9 @@ module ht_fold #(
   end
 
   // ---- F8: accumulate (1 cycle); swap (1 cycle) ---------------------------------------------------------------
-  logic [NU*ACC-1:0] acc_a_d, acc_a_q, acc_b_d, acc_b_q, acc_c_d, acc_c_q, acc_v_d, acc_v_q;
+  logic [NU*ACC-1:0] acc_a_q, acc_b_q, acc_c_q, acc_v_q;
+  logic [NU-1:0]     acc_we;         // the words written: all at a fold's start, the entry's underlying's after
+  logic [ACC-1:0]    acc_a_d, acc_b_d, acc_c_d, acc_v_d;
   logic [1:0]        fold_flags_d, fold_flags_q;   // FOLD_DELTA, FOLD_GAMMA raised by entries of this fold
   logic [ACC-1:0]    acc_sum_a, acc_sum_b, acc_sum_c, acc_sum_v;
 
@@ -267,43 +271,45 @@ module ht_fold #(
   // A fold's start clears the accumulators; each entry adds into its underlying's (one adder per quantity,
   // its result written to the entry's underlying).
   always_comb begin
-    acc_a_d      = acc_a_q;
-    acc_b_d      = acc_b_q;
-    acc_c_d      = acc_c_q;
-    acc_v_d      = acc_v_q;
+    acc_we       = '0;
+    acc_a_d      = acc_sum_a;
+    acc_b_d      = acc_sum_b;
+    acc_c_d      = acc_sum_c;
+    acc_v_d      = acc_sum_v;
     fold_flags_d = fold_flags_q;
     if (start) begin
+      acc_we       = '1;
       acc_a_d      = '0;
       acc_b_d      = '0;
       acc_c_d      = '0;
       acc_v_d      = '0;
       fold_flags_d = '0;
     end else if (f8_valid_q) begin
-      for (int u = 0; u < NU; u++) begin
-        if (f8_und_q == 4'(u)) begin
-          acc_a_d[u*ACC +: ACC] = acc_sum_a;
-          acc_b_d[u*ACC +: ACC] = acc_sum_b;
-          acc_c_d[u*ACC +: ACC] = acc_sum_c;
-          acc_v_d[u*ACC +: ACC] = acc_sum_v;
-        end
-      end
+      acc_we       = {{(NU - 1){1'b0}}, 1'b1} << f8_und_q;
       fold_flags_d = fold_flags_q | {f8_sat_d_q, f8_sat_g_q};
     end
   end
 
   always_ff @(posedge clk) begin
+    if (!rst_ni) fold_flags_q <= '0;
+    else fold_flags_q <= fold_flags_d;
+  end
+
+  always_ff @(posedge clk) begin
     if (!rst_ni) begin
-      acc_a_q      <= '0;
-      acc_b_q      <= '0;
-      acc_c_q      <= '0;
-      acc_v_q      <= '0;
-      fold_flags_q <= '0;
+      acc_a_q <= '0;
+      acc_b_q <= '0;
+      acc_c_q <= '0;
+      acc_v_q <= '0;
     end else begin
-      acc_a_q      <= acc_a_d;
-      acc_b_q      <= acc_b_d;
-      acc_c_q      <= acc_c_d;
-      acc_v_q      <= acc_v_d;
-      fold_flags_q <= fold_flags_d;
+      for (int u = 0; u < NU; u++) begin
+        if (acc_we[u]) begin
+          acc_a_q[u*ACC +: ACC] <= acc_a_d;
+          acc_b_q[u*ACC +: ACC] <= acc_b_d;
+          acc_c_q[u*ACC +: ACC] <= acc_c_d;
+          acc_v_q[u*ACC +: ACC] <= acc_v_d;
+        end
+      end
     end
   end
 
@@ -324,15 +330,8 @@ module ht_fold #(
     end
   end
 
-  // The active book: all underlyings replaced at once in the swap cycle.
-  logic [NU*64-1:0] book_a_d, book_a_q, book_b_d, book_b_q, book_c_d, book_c_q, book_v_d, book_v_q;
-  logic [NU*64-1:0] book_s0_d, book_s0_q;
-
-  assign book_a_d  = swap ? sum_a : book_a_q;
-  assign book_b_d  = swap ? sum_b : book_b_q;
-  assign book_c_d  = swap ? sum_c : book_c_q;
-  assign book_v_d  = swap ? sum_v : book_v_q;
-  assign book_s0_d = swap ? s0_work_q : book_s0_q;
+  // The active book: all underlyings replaced at once in the swap cycle (swap is its load enable).
+  logic [NU*64-1:0] book_a_q, book_b_q, book_c_q, book_v_q, book_s0_q;
 
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
@@ -341,12 +340,12 @@ module ht_fold #(
       book_c_q  <= '0;
       book_v_q  <= '0;
       book_s0_q <= '0;
-    end else begin
-      book_a_q  <= book_a_d;
-      book_b_q  <= book_b_d;
-      book_c_q  <= book_c_d;
-      book_v_q  <= book_v_d;
-      book_s0_q <= book_s0_d;
+    end else if (swap) begin
+      book_a_q  <= sum_a;
+      book_b_q  <= sum_b;
+      book_c_q  <= sum_c;
+      book_v_q  <= sum_v;
+      book_s0_q <= s0_work_q;
     end
   end
 

@@ -16,6 +16,9 @@
 //
 // Coding: every register here is control state (settings, counters, flags, the AXI4-Lite handshakes): its
 // next value NAME_d comes from always_comb, and always_ff blocks only reset NAME_q or copy NAME_d into it.
+// The per-underlying settings are banks of NU 64-bit words with a write enable per word (NAME_we, decoded in
+// always_comb): a word's flops load the written value when enabled (a clock enable in hardware; Verilator
+// then copies one word, not the whole bank, each cycle).
 
 `resetall
 `timescale 1ns / 1ps
@@ -91,9 +94,10 @@ module ht_pipe_top #(
   localparam logic [NU*64-1:0] ALL_MIN = {NU{1'b1, 63'b0}};
   localparam logic [NU*64-1:0] ALL_MAX = {NU{1'b0, {63{1'b1}}}};
 
-  logic [NU*64-1:0]   band_lo_d, band_lo_q, band_hi_d, band_hi_q, gband_lo_d, gband_lo_q, gband_hi_d, gband_hi_q;
-  logic [NU*64-1:0]   inventory_d, inventory_q, vol_move_d, vol_move_q, s0_next_d, s0_next_q;
-  logic [NU*5*64-1:0] iir_staged_d, iir_staged_q;     // b0 b1 b2 a1 a2, coefficient-major
+  logic [NU*64-1:0]   band_lo_q, band_hi_q, gband_lo_q, gband_hi_q, inventory_q, vol_move_q, s0_next_q;
+  logic [NU*5*64-1:0] iir_staged_q;                   // b0 b1 b2 a1 a2, coefficient-major
+  logic [NU-1:0]      band_lo_we, band_hi_we, gband_lo_we, gband_hi_we, inventory_we, vol_move_we, s0_next_we;
+  logic [5*NU-1:0]    iir_staged_we;                  // word k*NU + u: coefficient k of underlying u
   logic [TABLE_ADDR_BITS:0] table_count_d, table_count_q;
   logic [FB-1:0]      flags_d, flags_q;
   logic [31:0]        write_lo_d, write_lo_q;         // the LO word of a 64-bit write, until its HI word
@@ -165,68 +169,84 @@ module ht_pipe_top #(
   logic [63:0] wvalue64;
   assign wvalue64 = {wd, write_lo_q};
 
-  // Register writes: a 64-bit register takes {HI, the LO word written before} when its HI word is written.
+  // The write handshake, the LO word of a 64-bit write, the table count.
   always_comb begin
     bvalid_d      = bvalid_q;
     write_lo_d    = write_lo_q;
     table_count_d = table_count_q;
-    band_lo_d     = band_lo_q;
-    band_hi_d     = band_hi_q;
-    gband_lo_d    = gband_lo_q;
-    gband_hi_d    = gband_hi_q;
-    inventory_d   = inventory_q;
-    vol_move_d    = vol_move_q;
-    s0_next_d     = s0_next_q;
-    iir_staged_d  = iir_staged_q;
     if (wr_fire) bvalid_d = 1'b1;
     else if (s_axil_bready) bvalid_d = 1'b0;
     if (wr_lo) write_lo_d = wd;
     if (wa_global && wa[7:0] == 8'(ht_pkg::HT_PIPE_REG_TABLE_COUNT))
       table_count_d = (wd > 32'(TABLE_DEPTH)) ? (TABLE_ADDR_BITS + 1)'(TABLE_DEPTH) : wd[TABLE_ADDR_BITS:0];
-    for (int u = 0; u < NU; u++) if (wr_hi && wu == 4'(u)) begin
-      unique case (woff64)
-        8'(ht_pkg::HT_PIPE_UREG_BAND_LO):   band_lo_d[u*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_BAND_HI):   band_hi_d[u*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_GBAND_LO):  gband_lo_d[u*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_GBAND_HI):  gband_hi_d[u*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_INVENTORY): inventory_d[u*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_VOL_MOVE):  vol_move_d[u*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_S0_NEXT):   s0_next_d[u*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_IIR_B0):    iir_staged_d[(0*NU + u)*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_IIR_B1):    iir_staged_d[(1*NU + u)*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_IIR_B2):    iir_staged_d[(2*NU + u)*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_IIR_A1):    iir_staged_d[(3*NU + u)*64 +: 64] = wvalue64;
-        8'(ht_pkg::HT_PIPE_UREG_IIR_A2):    iir_staged_d[(4*NU + u)*64 +: 64] = wvalue64;
-        default: ;
-      endcase
-    end
   end
 
   always_ff @(posedge clk) begin
     if (!rst_ni) begin
       bvalid_q      <= 1'b0;
-      band_lo_q     <= ALL_MIN;
-      band_hi_q     <= ALL_MAX;
-      gband_lo_q    <= ALL_MIN;
-      gband_hi_q    <= ALL_MAX;
-      inventory_q   <= '0;
-      vol_move_q    <= '0;
-      s0_next_q     <= '0;
-      iir_staged_q  <= '0;
       table_count_q <= '0;
       write_lo_q    <= '0;
     end else begin
       bvalid_q      <= bvalid_d;
-      band_lo_q     <= band_lo_d;
-      band_hi_q     <= band_hi_d;
-      gband_lo_q    <= gband_lo_d;
-      gband_hi_q    <= gband_hi_d;
-      inventory_q   <= inventory_d;
-      vol_move_q    <= vol_move_d;
-      s0_next_q     <= s0_next_d;
-      iir_staged_q  <= iir_staged_d;
       table_count_q <= table_count_d;
       write_lo_q    <= write_lo_d;
+    end
+  end
+
+  // Word enables of the per-underlying registers: a 64-bit register takes {HI, the LO word written before}
+  // (wvalue64) when its HI word is written.
+  logic [NU-1:0] wr_und;      // one-hot: the underlying whose register's HI word is written
+
+  assign wr_und = wr_hi ? ({{(NU - 1){1'b0}}, 1'b1} << wu) : '0;
+
+  always_comb begin
+    band_lo_we    = '0;
+    band_hi_we    = '0;
+    gband_lo_we   = '0;
+    gband_hi_we   = '0;
+    inventory_we  = '0;
+    vol_move_we   = '0;
+    s0_next_we    = '0;
+    iir_staged_we = '0;
+    unique case (woff64)
+      8'(ht_pkg::HT_PIPE_UREG_BAND_LO):   band_lo_we = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_BAND_HI):   band_hi_we = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_GBAND_LO):  gband_lo_we = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_GBAND_HI):  gband_hi_we = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_INVENTORY): inventory_we = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_VOL_MOVE):  vol_move_we = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_S0_NEXT):   s0_next_we = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_IIR_B0):    iir_staged_we[0*NU +: NU] = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_IIR_B1):    iir_staged_we[1*NU +: NU] = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_IIR_B2):    iir_staged_we[2*NU +: NU] = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_IIR_A1):    iir_staged_we[3*NU +: NU] = wr_und;
+      8'(ht_pkg::HT_PIPE_UREG_IIR_A2):    iir_staged_we[4*NU +: NU] = wr_und;
+      default: ;
+    endcase
+  end
+
+  always_ff @(posedge clk) begin
+    if (!rst_ni) begin
+      band_lo_q    <= ALL_MIN;
+      band_hi_q    <= ALL_MAX;
+      gband_lo_q   <= ALL_MIN;
+      gband_hi_q   <= ALL_MAX;
+      inventory_q  <= '0;
+      vol_move_q   <= '0;
+      s0_next_q    <= '0;
+      iir_staged_q <= '0;
+    end else begin
+      for (int u = 0; u < NU; u++) begin
+        if (band_lo_we[u])   band_lo_q[u*64 +: 64]   <= wvalue64;
+        if (band_hi_we[u])   band_hi_q[u*64 +: 64]   <= wvalue64;
+        if (gband_lo_we[u])  gband_lo_q[u*64 +: 64]  <= wvalue64;
+        if (gband_hi_we[u])  gband_hi_q[u*64 +: 64]  <= wvalue64;
+        if (inventory_we[u]) inventory_q[u*64 +: 64] <= wvalue64;
+        if (vol_move_we[u])  vol_move_q[u*64 +: 64]  <= wvalue64;
+        if (s0_next_we[u])   s0_next_q[u*64 +: 64]   <= wvalue64;
+      end
+      for (int w = 0; w < 5 * NU; w++)
+        if (iir_staged_we[w]) iir_staged_q[w*64 +: 64] <= wvalue64;
     end
   end
 

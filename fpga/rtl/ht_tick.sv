@@ -20,9 +20,11 @@
 // design's critical path. Reset: synchronous, active low; control state and counters reset, datapath
 // registers do not (their valid bits do).
 //
-// Coding: control state (counters, mutes, the IIR's enable, primed and filter state, FIFO pointers) is
-// computed as NAME_d in always_comb and registered as NAME_q by always_ff blocks that only reset and copy;
-// the datapath stage registers sN_*_q are written stage to stage, each stage's arithmetic on its input.
+// Coding: control state (counters, mutes, the IIR's enable and primed bits, FIFO pointers) is computed as
+// NAME_d in always_comb and registered as NAME_q by always_ff blocks that only reset and copy. The IIR's
+// per-underlying coefficients and history are banks of NU words with a write enable per word (NAME_we,
+// decoded in always_comb): a clock enable in hardware, and Verilator copies one word, not the bank. The
+// datapath stage registers sN_*_q are written stage to stage, each stage's arithmetic on its input.
 
 `resetall
 `timescale 1ns / 1ps
@@ -140,8 +142,8 @@ module ht_tick (
   assign bad_ticks_o = bad_ticks_q;
 
   // ---- S1: IIR and book read (1 cycle) -------------------------------------------------------------------
-  logic [5*NU*64-1:0] iir_coef_d, iir_coef_q;       // b0 b1 b2 a1 a2, coefficient-major like iir_staged_i
-  logic [NU*64-1:0]   iir_x1_d, iir_x1_q, iir_x2_d, iir_x2_q, iir_y1_d, iir_y1_q, iir_y2_d, iir_y2_q;
+  logic [5*NU*64-1:0] iir_coef_q;       // b0 b1 b2 a1 a2, coefficient-major like iir_staged_i
+  logic [NU*64-1:0]   iir_x1_q, iir_x2_q, iir_y1_q, iir_y2_q;
   logic [NU-1:0]      iir_en_d, iir_en_q, iir_primed_d, iir_primed_q;
 
   logic signed [63:0] c_b0, c_b1, c_b2, c_a1, c_a2, st_x1, st_x2, st_y1, st_y2;
@@ -207,29 +209,22 @@ module ht_tick (
     end
   end
 
-  // Filter state per underlying: a load takes the clamped coefficients and clears the history; a filtered
-  // tick shifts its input and output in (the first one after a load primes the history with its price).
+  // Filter state per underlying: a load takes the clamped coefficients and clears the history; otherwise a
+  // filtered tick shifts its input and output in (the first one after a load primes the history with its
+  // price). Word enables: the loaded underlying, and the filtered tick's when it is not the one loaded.
+  logic [NU-1:0]      iir_load_we, iir_shift_we;
+  logic [5*64-1:0]    iir_coef_d;                              // the loaded underlying's five, clamped
+  logic signed [63:0] iir_x1_d, iir_x2_d, iir_y1_d, iir_y2_d;   // the filtered tick's history
+
+  assign iir_load_we  = iir_load_i ? ({{(NU - 1){1'b0}}, 1'b1} << iir_load_und_i) : '0;
+  assign iir_shift_we = (s1_iir_on ? ({{(NU - 1){1'b0}}, 1'b1} << s1_und_q) : '0) & ~iir_load_we;
+  assign iir_x1_d = s1_price_q;
+  assign iir_x2_d = iir_primed_q[s1_und_q] ? st_x1 : s1_price_q;
+  assign iir_y1_d = s1_y;
+  assign iir_y2_d = iir_primed_q[s1_und_q] ? st_y1 : s1_price_q;
+
   always_comb begin
-    iir_coef_d = iir_coef_q;
-    iir_x1_d   = iir_x1_q;
-    iir_x2_d   = iir_x2_q;
-    iir_y1_d   = iir_y1_q;
-    iir_y2_d   = iir_y2_q;
-    for (int u = 0; u < NU; u++) begin
-      if (iir_load_i && iir_load_und_i == 4'(u)) begin
-        for (int k = 0; k < 5; k++)
-          iir_coef_d[(k*NU + u)*64 +: 64] = clamp_coef(load_coef[k*64 +: 64]);
-        iir_x1_d[u*64 +: 64] = '0;
-        iir_x2_d[u*64 +: 64] = '0;
-        iir_y1_d[u*64 +: 64] = '0;
-        iir_y2_d[u*64 +: 64] = '0;
-      end else if (s1_iir_on && s1_und_q == 4'(u)) begin
-        iir_x1_d[u*64 +: 64] = s1_price_q;
-        iir_x2_d[u*64 +: 64] = iir_primed_q[u] ? st_x1 : s1_price_q;
-        iir_y1_d[u*64 +: 64] = s1_y;
-        iir_y2_d[u*64 +: 64] = iir_primed_q[u] ? st_y1 : s1_price_q;
-      end
-    end
+    for (int k = 0; k < 5; k++) iir_coef_d[k*64 +: 64] = clamp_coef(load_coef[k*64 +: 64]);
   end
 
   always_ff @(posedge clk) begin
@@ -244,11 +239,20 @@ module ht_tick (
 
   // The filter state has no reset: a load initialises an underlying's before its enable can be set.
   always_ff @(posedge clk) begin
-    iir_coef_q <= iir_coef_d;
-    iir_x1_q   <= iir_x1_d;
-    iir_x2_q   <= iir_x2_d;
-    iir_y1_q   <= iir_y1_d;
-    iir_y2_q   <= iir_y2_d;
+    for (int u = 0; u < NU; u++) begin
+      if (iir_load_we[u]) begin
+        for (int k = 0; k < 5; k++) iir_coef_q[(k*NU + u)*64 +: 64] <= iir_coef_d[k*64 +: 64];
+        iir_x1_q[u*64 +: 64] <= '0;
+        iir_x2_q[u*64 +: 64] <= '0;
+        iir_y1_q[u*64 +: 64] <= '0;
+        iir_y2_q[u*64 +: 64] <= '0;
+      end else if (iir_shift_we[u]) begin
+        iir_x1_q[u*64 +: 64] <= iir_x1_d;
+        iir_x2_q[u*64 +: 64] <= iir_x2_d;
+        iir_y1_q[u*64 +: 64] <= iir_y1_d;
+        iir_y2_q[u*64 +: 64] <= iir_y2_d;
+      end
+    end
   end
 
   assign iir_enable_o = iir_en_q;
