@@ -420,8 +420,9 @@ static void accept_peer(ht_xsim *x)
         waiting += !x->conns[i].logged_on;
     }
     if (!slot) {
-        close(fd);
+        /* Counted before the close: a client that sees its connection closed finds the refusal counted. */
         log_refusal(x, peer, in_use, waiting);
+        close(fd);
         return;
     }
     int one = 1;
