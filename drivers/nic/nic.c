@@ -2,11 +2,10 @@
 /* The receive interface: configuration, Ethernet/IPv4/UDP parsing, the group/port filter and dispatch. */
 #include "nic_impl.h"
 
+#include "hedgetrig/parse.h"
 #include "hedgetrig/tsc.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,10 +104,8 @@ int ht_nic_filter_add_group(ht_nic_filter *f, const char *text, ht_error *err)
 
 int ht_nic_filter_add_port(ht_nic_filter *f, const char *text, ht_error *err)
 {
-    char *end = NULL;
-    errno = 0;
-    unsigned long port = text && isdigit((unsigned char)text[0]) ? strtoul(text, &end, 10) : 0;
-    if (!text || port == 0 || end == text || *end != '\0' || errno || port == 0 || port > 65535)
+    uint64_t port;
+    if (ht_parse_u64(text, 1, 65535, 0, &port) != HT_PARSE_OK)
         return ht_error_set(err, "port '%s': expected 1..65535", text ? text : "");
     for (unsigned i = 0; i < f->n_ports; i++)
         if (f->ports[i] == port)
