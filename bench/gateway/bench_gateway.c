@@ -78,7 +78,7 @@ static int round_trips(const char *label, uint16_t port, const char *target, int
     snprintf(journal, sizeof journal, "/tmp/bench_gateway_%d_%s.journal", (int)getpid(), target);
     unlink(journal);
     ht_gw_config c;
-    ht_gw_config_defaults(&c);
+    ht_gw_config_default(&c);
     c.port = port;
     snprintf(c.target_comp_id, sizeof c.target_comp_id, "%s", target);
     snprintf(c.journal_path, sizeof c.journal_path, "%s", journal);
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
     bench_encode();
 
     ht_xsim_config xc;
-    ht_xsim_config_defaults(&xc);
+    ht_xsim_config_default(&xc);
     xc.default_level_qty = 1e9;
     ht_error err;
     ht_xsim *x = ht_xsim_create(&xc, &err);

@@ -94,7 +94,7 @@ static double clock_overhead_ns(double *ns, size_t n)
 static ht_opt *scenario_optimizer(const scenario *sc)
 {
     ht_opt_config cfg;
-    ht_opt_config_init(&cfg);
+    ht_opt_config_default(&cfg);
     cfg.max_orders_per_s = 1e9; /* exercised, never binding */
     cfg.burst_orders = 1e9;
     ht_error err = {{0}};

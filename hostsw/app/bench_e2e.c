@@ -44,7 +44,7 @@ typedef struct report {
     unsigned n_cdf;
 } report;
 
-void ht_bench_opts_init(ht_bench_opts *o)
+void ht_bench_opts_default(ht_bench_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->out = "bench-report";

@@ -18,7 +18,7 @@ typedef struct ht_bench_opts {
 } ht_bench_opts;
 
 /* Defaults: bench-report, 20 replays, 1M ticks, sw. */
-void ht_bench_opts_init(ht_bench_opts *o);
+void ht_bench_opts_default(ht_bench_opts *o);
 
 /* True for capture, synthetic, throughput, peer. */
 bool ht_bench_scenario_known(const char *name);

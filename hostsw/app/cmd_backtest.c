@@ -281,7 +281,7 @@ static int parse_run_option(options *o, const char *a, const char *v)
 static int parse_options(int argc, char **argv, options *o)
 {
     memset(o, 0, sizeof *o);
-    ht_bt_config_init(&o->cfg);
+    ht_bt_config_default(&o->cfg);
     o->expiry = 1.0 / 12.0;
     o->qty = 1.0;
     o->is_call = true;

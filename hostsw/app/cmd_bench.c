@@ -48,7 +48,7 @@ int cmd_bench(int argc, char **argv)
         return HT_EXIT_OK;
     }
     ht_bench_opts o;
-    ht_bench_opts_init(&o);
+    ht_bench_opts_default(&o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint64_t v;

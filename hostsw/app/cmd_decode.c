@@ -102,7 +102,7 @@ int cmd_decode(int argc, char **argv)
     memset(&run, 0, sizeof run);
     bool summary = false;
     ht_source_opts src;
-    ht_source_opts_init(&src);
+    ht_source_opts_default(&src);
     for (int i = 1; i < argc; i++) {
         int r = ht_source_parse("decode", argc, argv, &i, &src);
         if (r == HT_EXIT_USAGE)

@@ -149,7 +149,7 @@ static int load_secrets(ht_xsim_config *cfg, const char *secrets)
 {
     ht_error err;
     ht_gw_config creds;
-    ht_gw_config_defaults(&creds);
+    ht_gw_config_default(&creds);
     if (ht_gw_secrets_load(&creds, secrets, &err) != 0)
         return ht_cli_fail("exchange-sim", "%s", err.msg);
     memcpy(cfg->client_id, creds.client_id, sizeof cfg->client_id);
@@ -174,7 +174,7 @@ static void serve(ht_xsim *x, const ht_xsim_config *cfg, uint64_t duration_s)
     }
     ht_xsim_run(x, &g_stop);
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     printf("exchange-sim: stopped: %llu orders, %llu executions, %llu rejects, filled %.10g; %llu connections "
            "refused, %llu peers closed\n", (unsigned long long)st.orders, (unsigned long long)st.executions,
            (unsigned long long)st.rejects, st.filled_qty, (unsigned long long)st.refused_connections,
@@ -188,7 +188,7 @@ int cmd_exchange_sim(int argc, char **argv)
         return HT_EXIT_OK;
     }
     ht_xsim_config cfg;
-    ht_xsim_config_defaults(&cfg);
+    ht_xsim_config_default(&cfg);
     xsim_opts opts = {0};
     int rc = parse_options(argc, argv, &cfg, &opts);
     if (rc == HT_EXIT_OK && opts.secrets)

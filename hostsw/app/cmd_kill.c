@@ -73,7 +73,7 @@ int cmd_kill(int argc, char **argv)
     if (!file && !pid && !config)
         return ht_cli_usage_error("kill", "give --file, --config or --pid");
     ht_gw_config cfg;
-    ht_gw_config_defaults(&cfg);
+    ht_gw_config_default(&cfg);
     ht_error err;
     int config_pid = -1;
     char stale[300] = "";

@@ -281,7 +281,7 @@ int cmd_market(int argc, char **argv)
         return HT_EXIT_OK;
     }
     ht_source_opts src;
-    ht_source_opts_init(&src);
+    ht_source_opts_default(&src);
     src.file = HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap";
     for (int i = 1; i < argc; i++) {
         int r = ht_source_parse("market", argc, argv, &i, &src);

@@ -74,7 +74,7 @@ int cmd_multicast(int argc, char **argv)
         return HT_EXIT_OK;
     }
     ht_source_opts src;
-    ht_source_opts_init(&src);
+    ht_source_opts_default(&src);
     src.cfg.speed = 1.0;
     uint64_t ttl = 1, offset = 0;
     for (int i = 1; i < argc; i++) {

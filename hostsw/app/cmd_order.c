@@ -174,7 +174,7 @@ static int check_args(const order_args *a)
 static int build_config(const order_args *a, ht_gw_config *cfg)
 {
     ht_error err;
-    ht_gw_config_defaults(cfg);
+    ht_gw_config_default(cfg);
     if (a->config && ht_gw_config_load(cfg, a->config, &err) != 0)
         return ht_cli_usage_error("order", "%s", err.msg);
     if (!parse_endpoint(a->fix, cfg))

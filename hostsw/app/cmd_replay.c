@@ -56,7 +56,7 @@ int cmd_replay(int argc, char **argv)
     ht_setup_config_default(&setup);
     ht_engine_config *const cfg = &setup.engine;
     ht_source_opts src;
-    ht_source_opts_init(&src);
+    ht_source_opts_default(&src);
     bool json = false;
     for (int i = 1; i < argc; i++) {
         int r = ht_engine_opt_parse("replay", argc, argv, &i, &setup, &json);

@@ -13,7 +13,7 @@
 void ht_setup_config_default(ht_setup_config *c)
 {
     ht_engine_config_default(&c->engine);
-    ht_xsim_config_defaults(&c->xsim);
+    ht_xsim_config_default(&c->xsim);
     ht_mkt_config_default(&c->market);
 }
 

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-void ht_source_opts_init(ht_source_opts *o)
+void ht_source_opts_default(ht_source_opts *o)
 {
     memset(o, 0, sizeof *o);
     ht_nic_config_default(&o->cfg);

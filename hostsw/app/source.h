@@ -30,7 +30,7 @@ typedef struct ht_source_opts {
     "                          with a file, 0 = never otherwise)\n"
 
 /* Fills the defaults (file source, full speed). */
-void ht_source_opts_init(ht_source_opts *o);
+void ht_source_opts_default(ht_source_opts *o);
 
 /* Consumes the source option at argv[*i] (and its value, advancing *i). Returns 1 when it was one,
  * 0 when argv[*i] is not a source option, or HT_EXIT_USAGE after printing a usage error. */

@@ -164,7 +164,7 @@ static int start_sim(venue_sim *v, const ht_xsim_config *xsim, ht_gw_config *gw,
     if (xsim)
         xc = *xsim;
     else
-        ht_xsim_config_defaults(&xc);
+        ht_xsim_config_default(&xc);
     snprintf(xc.bind_host, sizeof xc.bind_host, "127.0.0.1");
     xc.port = 0;
     xc.default_mid = 0; /* only the books the feed gives it: an order for anything else is rejected */

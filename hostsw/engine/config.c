@@ -24,14 +24,14 @@ void ht_engine_config_default(ht_engine_config *cfg)
     cfg->n_venues = 1;
     snprintf(cfg->venues[0], sizeof cfg->venues[0], "BTC-PERPETUAL");
     cfg->collar_frac = 0.005;
-    ht_opt_config_init(&cfg->opt);
+    ht_opt_config_default(&cfg->opt);
     ht_greeks_config_default(&cfg->greeks);
     cfg->venue = HT_ENGINE_VENUE_SIM;
     cfg->synthetic_levels = 10;
     cfg->synthetic_level_amount = 100000.0;
     cfg->synthetic_half_spread_bps = 1.0;
     cfg->synthetic_step_bps = 1.0;
-    ht_gw_config_defaults(&cfg->gw);
+    ht_gw_config_default(&cfg->gw);
     cfg->source = HT_ENGINE_SOURCE_NIC;
     ht_nic_config_default(&cfg->nic);
     cfg->hot_cpu = -1;

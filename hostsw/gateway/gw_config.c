@@ -16,7 +16,7 @@
 #include "hedgetrig/fix.h"
 #include "hedgetrig/textfile.h"
 
-void ht_gw_config_defaults(ht_gw_config *cfg)
+void ht_gw_config_default(ht_gw_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
@@ -37,7 +37,7 @@ void ht_gw_config_defaults(ht_gw_config *cfg)
     cfg->reconnect_max_ms = 10000;
     cfg->reconnect_max_attempts = 0;
     cfg->max_msg_bytes = HT_FIX_DEFAULT_MAX_MSG;
-    ht_risk_limits_defaults(&cfg->risk);
+    ht_risk_limits_default(&cfg->risk);
 }
 
 int ht_gw_check_symbol(const char *field, const char *symbol, ht_error *err)

@@ -58,7 +58,7 @@ const char *ht_risk_rule_name(ht_risk_rule rule)
     return (unsigned)rule < HT_RISK_RULE_COUNT ? k_rule_names[rule] : "unknown";
 }
 
-void ht_risk_limits_defaults(ht_risk_limits *limits)
+void ht_risk_limits_default(ht_risk_limits *limits)
 {
     limits->max_order_qty = 1000000;
     limits->max_notional = 50000000;

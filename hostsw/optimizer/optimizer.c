@@ -78,7 +78,7 @@ typedef struct venue_top {
     double half_spread[2];    /* |bid - mid| / mid, |ask - mid| / mid */
 } venue_top;
 
-void ht_opt_config_init(ht_opt_config *cfg)
+void ht_opt_config_default(ht_opt_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->impact_y = 0.7;
@@ -133,7 +133,7 @@ ht_opt *ht_opt_create(const ht_opt_config *cfg, ht_error *err)
     if (cfg)
         c = *cfg;
     else
-        ht_opt_config_init(&c);
+        ht_opt_config_default(&c);
     if (!finite_at_least(c.impact_y, 0.0))
         return ht_error_set(err, "optimizer config: impact_y must be >= 0, got %g", c.impact_y), NULL;
     if (!finite_at_least(c.impact_horizon_s, 0.0))

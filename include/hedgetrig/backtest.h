@@ -137,7 +137,7 @@ typedef struct ht_bt_config {
 
 /* Fills *cfg with the defaults of `hedgetrig backtest` (short ATM call, S0 = K = 100, T = 1/12, sigma 20 %,
  * r = mu = 5 %, 21 steps, 10,000 paths, seed 1, no cost, GBM). book and strategies stay NULL. */
-void ht_bt_config_init(ht_bt_config *cfg);
+void ht_bt_config_default(ht_bt_config *cfg);
 
 typedef struct ht_bt_result {
     char name[48];           /* the strategy's spec */

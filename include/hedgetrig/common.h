@@ -18,6 +18,13 @@
 
 #define HT_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Naming of the API, in every header under include/hedgetrig/ (and the app's own headers):
+ *   ht_<module>_<struct>_default(s)    fills a config struct with its defaults and takes nothing else
+ *                                      (ht_engine_config_default, ht_gw_config_default, ht_risk_limits_default);
+ *   ht_<module>_<thing>_init(x, ...)   sets up a value from its arguments (ht_sbe_writer_init, ht_bt_rng_init);
+ *   ht_<module>_create / _destroy      the life cycle of an opaque object;
+ *   ht_<module>_stats_get(obj, ...)    reads a module's counters (ht_feed_stats_get, ht_xsim_stats_get). */
+
 /* Exit codes of the hedgetrig binary. */
 enum { HT_EXIT_OK = 0, HT_EXIT_FAIL = 1, HT_EXIT_USAGE = 2 };
 

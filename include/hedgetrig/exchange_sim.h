@@ -61,7 +61,7 @@ typedef struct ht_xsim ht_xsim;
 
 /* Defaults: 127.0.0.1, port 0, DERIBITSERVER, no auth, no latency, fee 5 bps, standalone book mid 50000,
  * spread 1, 10 levels of 10000 contracts; logon timeout 5 s, 16 connections, 10 malformed messages in a row. */
-void ht_xsim_config_defaults(ht_xsim_config *cfg);
+void ht_xsim_config_default(ht_xsim_config *cfg);
 
 /* Reads the [exchange_sim] section of a config file over cfg (keys in docs/gateway.md). 0 or -1 with err. */
 int ht_xsim_config_load(ht_xsim_config *cfg, const char *path, ht_error *err);
@@ -105,7 +105,7 @@ int ht_xsim_set_contract(ht_xsim *x, const char *symbol, const ht_contract *cont
 int ht_xsim_load_capture(ht_xsim *x, const char *pcap_path, ht_error *err);
 
 /* Counters so far (thread-safe). */
-void ht_xsim_get_stats(ht_xsim *x, ht_xsim_stats *out);
+void ht_xsim_stats_get(ht_xsim *x, ht_xsim_stats *out);
 
 /* Test hooks: withhold the next outbound ExecutionReport (it takes a sequence number but is not sent, so
  * the client sees a gap); close every client connection now (as a network drop would). */

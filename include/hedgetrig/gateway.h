@@ -23,7 +23,7 @@
 /* Room for a ClOrdID: Deribit takes at most 64 characters (FIX New Order Single, tag 11). */
 #define HT_GW_CLORDID_BYTES 65
 
-/* Everything the gateway is configured with. Fill with ht_gw_config_defaults, then ht_gw_config_load
+/* Everything the gateway is configured with. Fill with ht_gw_config_default, then ht_gw_config_load
  * (the [gateway] and [risk] sections of a config file) and ht_gw_secrets_load. Keys: docs/gateway.md. */
 typedef struct ht_gw_config {
     char host[128];                 /* venue host name or address */
@@ -57,7 +57,7 @@ typedef struct ht_gw_config {
 } ht_gw_config;
 
 /* Defaults: heartbeat 30 s, fsync interval 100 ms, reconnect 100 ms .. 10 s, prefix "ht", 8 decimals, ... */
-void ht_gw_config_defaults(ht_gw_config *cfg);
+void ht_gw_config_default(ht_gw_config *cfg);
 
 /* Reads "key = value" lines of the [gateway] and [risk] sections of the file at path over cfg ('#' starts a
  * comment; the whole file is checked as ht_conf_read says, other commands' sections included).

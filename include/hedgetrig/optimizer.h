@@ -213,7 +213,7 @@ typedef struct ht_opt_config {
 } ht_opt_config;
 
 /* Fills *cfg with the defaults listed above. */
-void ht_opt_config_init(ht_opt_config *cfg);
+void ht_opt_config_default(ht_opt_config *cfg);
 
 /* ------------------------------------------------------------------------------------------------------ */
 /* Decisions                                                                                               */

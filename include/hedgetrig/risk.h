@@ -55,7 +55,7 @@ typedef struct ht_risk ht_risk;
 
 /* Sensible defaults: every rule on; the collar (500 bps) applies whenever a mark is known, and an order without
  * a mark passes it (require_mark off) - see docs/gateway.md. */
-void ht_risk_limits_defaults(ht_risk_limits *limits);
+void ht_risk_limits_default(ht_risk_limits *limits);
 
 /* Checks the limits and creates the risk state (windows and marks; no allocation after this).
  * Returns NULL with err set when a limit is out of range. */

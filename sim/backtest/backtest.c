@@ -54,7 +54,7 @@ typedef struct worker {
     ht_bt_bs *greeks;
 } worker;
 
-void ht_bt_config_init(ht_bt_config *cfg)
+void ht_bt_config_default(ht_bt_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->s0 = 100.0;
@@ -169,7 +169,7 @@ static int worker_init(worker *w, run_ctx *run)
     if (!w->opts || !w->acct || !w->live || !w->greeks)
         return -1;
     ht_opt_config oc;
-    ht_opt_config_init(&oc);
+    ht_opt_config_default(&oc);
     oc.impact_y = 0.0;
     oc.adverse_coef = 0.0;
     oc.fixed_cost_usd = cfg->fixed_cost;

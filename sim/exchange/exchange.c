@@ -40,7 +40,7 @@ void xsim_log(ht_xsim *x, const char *fmt, ...)
     fflush(x->cfg.log);
 }
 
-void ht_xsim_config_defaults(ht_xsim_config *cfg)
+void ht_xsim_config_default(ht_xsim_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->bind_host, sizeof cfg->bind_host, "127.0.0.1");
@@ -232,7 +232,7 @@ int ht_xsim_load_capture(ht_xsim *x, const char *pcap_path, ht_error *err)
     return loaded;
 }
 
-void ht_xsim_get_stats(ht_xsim *x, ht_xsim_stats *out)
+void ht_xsim_stats_get(ht_xsim *x, ht_xsim_stats *out)
 {
     pthread_mutex_lock(&x->lock);
     *out = x->stats;

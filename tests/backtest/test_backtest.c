@@ -142,7 +142,7 @@ static ht_bt_option g_short_call = {.is_call = true, .strike = 100.0, .expiry_ye
 
 static void dk_config(ht_bt_config *cfg, ht_opt_strategy *s, uint32_t steps, uint64_t paths)
 {
-    ht_bt_config_init(cfg);
+    ht_bt_config_default(cfg);
     cfg->book = &g_short_call;
     cfg->n_options = 1;
     cfg->steps = steps;

@@ -38,8 +38,8 @@ static int refusals(const char *path, const char *expected)
     ht_xsim_config xsim;
     ht_setup_config *engine = malloc(sizeof *engine);
     assert_non_null(engine);
-    ht_gw_config_defaults(&gw);
-    ht_xsim_config_defaults(&xsim);
+    ht_gw_config_default(&gw);
+    ht_xsim_config_default(&xsim);
     ht_setup_config_default(engine);
     ht_error err[3];
     memset(err, 0, sizeof err);
@@ -158,13 +158,13 @@ static void accepts_crlf_bom_and_other_commands_sections(void **state)
                                "[hedge]\r\nstrategy = ww:0.5\r\n[exchange_sim]\r\nfee_bps = 2\r\n";
     write_file(path, text, sizeof text - 1);
     ht_gw_config gw;
-    ht_gw_config_defaults(&gw);
+    ht_gw_config_default(&gw);
     ht_error err = {{0}};
     if (ht_gw_config_load(&gw, path, &err) != 0)
         fail_msg("%s", err.msg);
     assert_true(gw.risk.max_order_qty == 5.0);
     ht_xsim_config xsim;
-    ht_xsim_config_defaults(&xsim);
+    ht_xsim_config_default(&xsim);
     assert_int_equal(ht_xsim_config_load(&xsim, path, &err), 0);
     assert_true(xsim.fee_bps == 2.0);
 }
@@ -183,7 +183,7 @@ static void refuses_paths_that_are_not_regular_files(void **state)
     assert_int_equal(mkfifo(fifo, 0600), 0); /* no writer: a blocking open would hang here */
     assert_int_equal(refusals(fifo, "" TMP "/config.fifo: the config file is a FIFO, not a regular file"), 3);
     ht_gw_config gw; /* the secrets file too: refused, not waited on */
-    ht_gw_config_defaults(&gw);
+    ht_gw_config_default(&gw);
     ht_error err = {{0}};
     assert_int_equal(ht_gw_secrets_load(&gw, fifo, &err), -1);
     assert_string_equal(err.msg, "secrets " TMP "/config.fifo: not a regular file");

@@ -64,7 +64,7 @@ static void replay_file_allowing(const ht_engine_config *cfg, ht_nic_kind via, h
         print_error("%s\n", err.msg);
     assert_non_null(nic);
     ht_xsim_config xc;
-    ht_xsim_config_defaults(&xc);
+    ht_xsim_config_default(&xc);
     snprintf(xc.record_path, sizeof xc.record_path, "%s", g_venue_record);
     g_venue_record[0] = '\0';
     ht_engine *e = ht_setup_engine_create(cfg, &xc, &err);

@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     ht_gw_config c;
-    ht_gw_config_defaults(&c);
+    ht_gw_config_default(&c);
     snprintf(c.host, sizeof c.host, "127.0.0.1");
     c.port = 9;
     snprintf(c.sender_comp_id, sizeof c.sender_comp_id, "HEDGETRIG");

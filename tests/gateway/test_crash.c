@@ -43,7 +43,7 @@ typedef struct child_plan {
 
 static void child_config(ht_gw_config *c, const child_plan *plan)
 {
-    ht_gw_config_defaults(c);
+    ht_gw_config_default(c);
     c->port = plan->port;
     snprintf(c->journal_path, sizeof c->journal_path, "%s", plan->journal);
     snprintf(c->log_path, sizeof c->log_path, "%s.log", plan->journal);
@@ -286,7 +286,7 @@ static crash_count check_journal_against_venue(const child_plan *plan, const cha
 static ht_xsim *start_venue(const char *record, double max_fill_qty)
 {
     ht_xsim_config xc;
-    ht_xsim_config_defaults(&xc);
+    ht_xsim_config_default(&xc);
     xc.default_level_qty = 1e9;
     xc.max_fill_qty = max_fill_qty;
     snprintf(xc.record_path, sizeof xc.record_path, "%s", record);
@@ -319,7 +319,7 @@ static void sigkill_mid_stream_loses_and_duplicates_nothing(void **state)
     ht_xsim_stats st = {0};
     for (int i = 0; i < 2000 && st.orders < 150; i++) {
         usleep(2000);
-        ht_xsim_get_stats(x, &st);
+        ht_xsim_stats_get(x, &st);
     }
     assert_true(st.orders >= 150);
     kill(pid, SIGKILL);
@@ -327,7 +327,7 @@ static void sigkill_mid_stream_loses_and_duplicates_nothing(void **state)
     uint64_t at_kill = st.orders;
 
     assert_int_equal(wait_child(spawn_child(&plan)), 0);
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     ht_xsim_destroy(x);
     assert_true(st.orders > at_kill);
 

@@ -150,7 +150,7 @@ static int on_record(void *user, uint8_t type, const uint8_t *payload, uint32_t 
 static ht_xsim *start_sim(void)
 {
     ht_xsim_config xc;
-    ht_xsim_config_defaults(&xc);
+    ht_xsim_config_default(&xc);
     ht_error err;
     ht_xsim *x = ht_xsim_create(&xc, &err);
     assert_non_null(x);
@@ -164,7 +164,7 @@ static void symbol_bytes_through_a_session(void **state)
     ht_xsim *x = start_sim();
     ht_error err;
     ht_gw_config c;
-    ht_gw_config_defaults(&c);
+    ht_gw_config_default(&c);
     c.port = ht_xsim_port(x);
     snprintf(c.journal_path, sizeof c.journal_path, HT_TEST_TMPDIR "/symbols.journal");
     snprintf(c.log_path, sizeof c.log_path, HT_TEST_TMPDIR "/symbols.log");
@@ -247,7 +247,7 @@ static void symbol_bytes_through_a_session(void **state)
     }
     assert_int_equal(ht_gw_open_orders(gw), 0);
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.orders, n_sent);        /* the venue saw exactly the orders that were sent ... */
     assert_int_equal(st.session_rejects, 0);   /* ... and none it could not read */
     ht_gw_destroy(gw);
@@ -355,7 +355,7 @@ static void check_file(str_field f, unsigned b, bool allowed)
 {
     const char *path = write_file(f, b);
     ht_gw_config c;
-    ht_gw_config_defaults(&c);
+    ht_gw_config_default(&c);
     ht_error err = {{0}};
     int rc = k_fields[f].in_secrets ? ht_gw_secrets_load(&c, path, &err) : ht_gw_config_load(&c, path, &err);
     char value[6];
@@ -385,7 +385,7 @@ static void config_strings_every_byte(void **state)
         for (unsigned b = 0; b < 256; b++) {
             bool allowed = b == 0 || ht_fix_byte_allowed(k_fields[f].grammar, (unsigned char)b);
             ht_gw_config c;
-            ht_gw_config_defaults(&c);
+            ht_gw_config_default(&c);
             snprintf(c.journal_path, sizeof c.journal_path, HT_TEST_TMPDIR "/create.journal");
             c.journal_fsync = HT_JOURNAL_FSYNC_NEVER;
             snprintf(c.log_path, sizeof c.log_path, HT_TEST_TMPDIR "/create.log");
@@ -755,7 +755,7 @@ static void gateway_takes_from_the_venue_only_what_it_can_show(void **state)
     getsockname(v.listen_fd, (struct sockaddr *)&a, &al);
     listen(v.listen_fd, 1);
     ht_gw_config c;
-    ht_gw_config_defaults(&c);
+    ht_gw_config_default(&c);
     c.port = ntohs(a.sin_port);
     snprintf(c.journal_path, sizeof c.journal_path, HT_TEST_TMPDIR "/venue.journal");
     snprintf(c.log_path, sizeof c.log_path, HT_TEST_TMPDIR "/venue.log");

@@ -79,7 +79,7 @@ static void full_session_with_quickfix_executor(void **state)
     }
 
     ht_gw_config c;
-    ht_gw_config_defaults(&c);
+    ht_gw_config_default(&c);
     c.port = port;
     snprintf(c.target_comp_id, sizeof c.target_comp_id, "EXECUTOR");
     snprintf(c.journal_path, sizeof c.journal_path, "%s/gw.journal", dir);

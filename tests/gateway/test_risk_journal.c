@@ -233,11 +233,11 @@ static void bad_limits_are_refused(void **state)
     (void)state;
     ht_error err;
     ht_risk_limits l;
-    ht_risk_limits_defaults(&l);
+    ht_risk_limits_default(&l);
     l.max_order_qty = -1;
     assert_null(ht_risk_create(&l, &err));
     assert_non_null(strstr(err.msg, "max_order_qty"));
-    ht_risk_limits_defaults(&l);
+    ht_risk_limits_default(&l);
     l.max_orders_per_sec = HT_RISK_MAX_RATE + 1;
     assert_null(ht_risk_create(&l, &err));
     assert_non_null(strstr(err.msg, "max_orders_per_sec"));
@@ -327,7 +327,7 @@ static void journal_replays_and_detects_bad_tails(void **state)
 /* A gateway config for the journal at path (A -> B at a port nothing listens on). */
 static void gateway_config(ht_gw_config *cfg, const char *path, const char *prefix)
 {
-    ht_gw_config_defaults(cfg);
+    ht_gw_config_default(cfg);
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
     cfg->port = 1;
     snprintf(cfg->sender_comp_id, sizeof cfg->sender_comp_id, "A");
@@ -397,7 +397,7 @@ static void collar_is_on_by_default_whenever_a_mark_is_known(void **state)
 {
     (void)state;
     ht_risk_limits l;
-    ht_risk_limits_defaults(&l);
+    ht_risk_limits_default(&l);
     assert_true(l.collar_bps == 500);
     assert_false(l.require_mark);
     ht_error err;
@@ -427,7 +427,7 @@ static void collar_is_on_by_default_whenever_a_mark_is_known(void **state)
         fputs(files[i].text, f);
         fclose(f);
         ht_gw_config cfg;
-        ht_gw_config_defaults(&cfg);
+        ht_gw_config_default(&cfg);
         assert_int_equal(ht_gw_config_load(&cfg, path, &err), 0);
         if (cfg.risk.require_mark != files[i].require_mark)
             fail_msg("'%s': require_mark is %d", files[i].text, cfg.risk.require_mark);

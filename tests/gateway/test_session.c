@@ -81,7 +81,7 @@ static bool is_stopped(ht_gw *gw) { return ht_gw_get_state(gw) == HT_GW_STOPPED;
 static ht_xsim *start_sim(const char *record, double max_fill)
 {
     ht_xsim_config xc;
-    ht_xsim_config_defaults(&xc);
+    ht_xsim_config_default(&xc);
     snprintf(xc.client_id, sizeof xc.client_id, CLIENT_ID);
     snprintf(xc.client_secret, sizeof xc.client_secret, SECRET);
     xc.max_fill_qty = max_fill;
@@ -97,7 +97,7 @@ static ht_xsim *start_sim(const char *record, double max_fill)
 
 static void gw_config(ht_gw_config *c, uint16_t port, const char *name)
 {
-    ht_gw_config_defaults(c);
+    ht_gw_config_default(c);
     c->port = port;
     snprintf(c->journal_path, sizeof c->journal_path, HT_TEST_TMPDIR "/%s.journal", name);
     snprintf(c->log_path, sizeof c->log_path, HT_TEST_TMPDIR "/%s.log", name);
@@ -173,7 +173,7 @@ static void orders_fill_and_positions_reconcile(void **state)
     }
     assert_true(pump(gw, &s, 5000, no_open_orders));
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.orders, 20);
     assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == expect_net);
     assert_true(s.fill_net == expect_net);
@@ -213,7 +213,7 @@ static void gaps_in_both_directions_are_filled(void **state)
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     assert_true(pump(gw, &s, 5000, no_open_orders));
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_true(file_contains(c.log_path, "venue asked for a resend of 2..3"));
     assert_int_equal(st.orders, 2);
     assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 5);
@@ -231,7 +231,7 @@ static void gaps_in_both_directions_are_filled(void **state)
     o.qty = 7;
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     assert_true(pump(gw, &s, 5000, no_open_orders));
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 5 + 4 + 1 + 6 + 7);
     assert_true(st.filled_qty == 23);
     assert_true(s.fill_net == 23);
@@ -262,7 +262,7 @@ static void outbound_gap_without_resend_voids_the_order(void **state)
     assert_int_equal(s.count[HT_GW_EV_ORDER_VOID], 2);
     assert_non_null(strstr(s.last_text[HT_GW_EV_ORDER_VOID], "never reached the venue"));
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.orders, 0);
     assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 0);
     /* The session goes on in sequence: the next order fills. */
@@ -513,7 +513,7 @@ static void simulator_refuses_a_reused_clordid(void **state)
     const char *record = HT_TEST_TMPDIR "/dup_record.csv";
     unlink(record);
     ht_xsim_config xc;
-    ht_xsim_config_defaults(&xc);
+    ht_xsim_config_default(&xc);
     snprintf(xc.record_path, sizeof xc.record_path, "%s", record);
     ht_error err;
     ht_xsim *x = ht_xsim_create(&xc, &err);
@@ -621,7 +621,7 @@ static void simulator_honours_qty_type_both_ways(void **state)
 {
     (void)state;
     ht_xsim_config xc;
-    ht_xsim_config_defaults(&xc); /* standalone book: mid 50000, spread 1, levels of 10000 contracts, 5 bps */
+    ht_xsim_config_default(&xc); /* standalone book: mid 50000, spread 1, levels of 10000 contracts, 5 bps */
     ht_error err;
     ht_xsim *x = ht_xsim_create(&xc, &err);
     assert_non_null(x);
@@ -708,7 +708,7 @@ static void reconnects_and_resumes_after_a_drop(void **state)
     assert_true(pump(gw, &s, 3000, no_open_orders));
     assert_true(ht_gw_position(gw, "BTC-PERPETUAL") == 4);
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.logons, 2);
     assert_true(file_contains(c.log_path, "reconnecting in 20 ms"));
     ht_gw_destroy(gw);
@@ -884,7 +884,7 @@ static void capture_book_is_traded_against(void **state)
     (void)state;
     const char *pcap = HT_DERIBIT_DIR "/deribit_sample_v1_6.pcap";
     ht_xsim_config xc;
-    ht_xsim_config_defaults(&xc);
+    ht_xsim_config_default(&xc);
     xc.default_mid = 0; /* only the capture's instruments */
     ht_error err;
     ht_xsim *x = ht_xsim_create(&xc, &err);
@@ -948,7 +948,7 @@ static void capture_book_is_traded_against(void **state)
     assert_true(pump(gw, &s, 3000, no_open_orders));
     ht_gw_destroy(gw);
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.rejects, 1);
     ht_xsim_destroy(x);
 }
@@ -961,7 +961,7 @@ static void secrets_file_must_be_private(void **state)
     fprintf(f, "# test\nclient_id = abc\nclient_secret = %s\n", SECRET);
     fclose(f);
     ht_gw_config c;
-    ht_gw_config_defaults(&c);
+    ht_gw_config_default(&c);
     ht_error err;
     chmod(path, 0644);
     assert_int_equal(ht_gw_secrets_load(&c, path, &err), -1);
@@ -982,7 +982,7 @@ static ht_xsim *start_limited_sim(const char *log_path, uint32_t logon_timeout_m
                                   uint32_t max_bad_messages)
 {
     ht_xsim_config xc;
-    ht_xsim_config_defaults(&xc);
+    ht_xsim_config_default(&xc);
     xc.logon_timeout_ms = logon_timeout_ms;
     xc.max_connections = max_connections;
     xc.max_bad_messages = max_bad_messages;
@@ -1046,7 +1046,7 @@ static void simulator_closes_a_peer_that_never_logs_on(void **state)
     close(fd);
     assert_true(waited_ms >= 250);
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.closed_peers, 1);
     stop_limited_sim(x);
     assert_true(file_contains(log, "closed: no Logon within 300 ms (logon_timeout_ms)"));
@@ -1076,7 +1076,7 @@ static void simulator_limits_connections_and_logs_refusals(void **state)
     }
     assert_true(extras >= 2);
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.refused_connections, (uint64_t)extras);
     assert_true(file_contains(log, "refused: 3 of 3 connections in use (max_connections), 3 of them not logged on"));
     for (int i = 0; i < 3; i++) {
@@ -1128,7 +1128,7 @@ static void simulator_closes_a_peer_that_sends_garbage(void **state)
     assert_non_null(strstr(got, "|35=5|"));
     assert_non_null(strstr(got, "58=too many malformed messages|"));
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.closed_peers, 2);
     stop_limited_sim(x);
     assert_true(file_contains(log, "malformed messages in a row: the limit (max_bad_messages) is reached"));
@@ -1160,7 +1160,7 @@ static void simulator_rejects_a_repeated_tag(void **state)
     assert_null(strstr(got, "|11=rep1|"));
     assert_non_null(strstr(got, "|11=rep2|"));
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.orders, 1);
     assert_true(st.filled_qty == 1.0);
     stop_limited_sim(x);
@@ -1187,7 +1187,7 @@ static void simulator_forgets_an_idle_session_for_a_new_one(void **state)
             fail_msg("logon %d (%s) refused: %s", i, sender, got);
     }
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.logons, HT_XSIM_MAX_SESSIONS + 1);
     stop_limited_sim(x);
     assert_true(file_contains(log, "session of PEER0 forgotten (idle; 8 counterparties are known) for PEER8"));
@@ -1230,7 +1230,7 @@ static void simulator_closes_a_peer_that_does_not_read(void **state)
     close(fd);
     assert_non_null(strstr(got, "|35=A|"));
     ht_xsim_stats st;
-    ht_xsim_get_stats(x, &st);
+    ht_xsim_stats_get(x, &st);
     assert_int_equal(st.closed_peers, 1);
     stop_limited_sim(x);
     assert_true(file_contains(log, "the peer does not read: its socket stayed full for 2000 ms"));

@@ -160,7 +160,7 @@ static void random_strategy(ht_opt_strategy *s)
 /* A random cost model and limits. */
 static void random_config(ht_opt_config *cfg)
 {
-    ht_opt_config_init(cfg);
+    ht_opt_config_default(cfg);
     cfg->impact_y = chance(0.2) ? 0.0 : 1.5 * rnd();
     cfg->latency_s = chance(0.2) ? 0.0 : 0.01 * rnd();
     cfg->adverse_coef = chance(0.2) ? 0.0 : rnd();

@@ -253,7 +253,7 @@ static void split_equalises_marginal_cost(void **state)
 static ht_opt *ideal_optimizer(const ht_opt_strategy *s, ht_opt_quote *quote, double spot)
 {
     ht_opt_config cfg;
-    ht_opt_config_init(&cfg);
+    ht_opt_config_default(&cfg);
     cfg.impact_y = 0.0;
     cfg.adverse_coef = 0.0;
     ht_error err = {{0}};
@@ -387,7 +387,7 @@ static void orders_respect_lots_collars_and_limits(void **state)
 {
     (void)state;
     ht_opt_config cfg;
-    ht_opt_config_init(&cfg);
+    ht_opt_config_default(&cfg);
     ht_opt_strategy s;
     ht_opt_strategy_init(&s, HT_OPT_RULE_FIXED, 0.5);
     s.target = HT_OPT_TARGET_CENTRE;
@@ -425,7 +425,7 @@ static void orders_respect_lots_collars_and_limits(void **state)
     ht_opt_destroy(opt);
 
     /* Position limits: the USDC perpetual may only go 0.25 BTC further long; a big buy leaves it at the limit. */
-    ht_opt_config_init(&cfg);
+    ht_opt_config_default(&cfg);
     cfg.impact_y = 0.0; /* flat costs: the cheapest venue would take everything */
     opt = deribit_optimizer(&cfg, &s, q);
     ht_opt_venue limited;
@@ -453,7 +453,7 @@ static void cost_model_by_hand(void **state)
 {
     (void)state;
     ht_opt_config cfg;
-    ht_opt_config_init(&cfg);
+    ht_opt_config_default(&cfg);
     cfg.impact_y = 0.5;
     cfg.impact_horizon_s = 3600.0;
     cfg.latency_s = 0.002;
@@ -495,7 +495,7 @@ static void minimum_hedge_size(void **state)
     ht_opt_quote quote = {.bid_px = {100.0}, .ask_px = {100.0}, .bid_amount = {1}, .ask_amount = {1}, .n_bid = 1,
                           .n_ask = 1, .unlimited_depth = true};
     ht_opt_config cfg;
-    ht_opt_config_init(&cfg);
+    ht_opt_config_default(&cfg);
     cfg.min_hedge_coin = 0.5;
     cfg.impact_y = 0.0;
     ht_opt *opt = ht_opt_create(&cfg, NULL);
@@ -529,7 +529,7 @@ static void rate_limits(void **state)
 {
     (void)state;
     ht_opt_config cfg;
-    ht_opt_config_init(&cfg);
+    ht_opt_config_default(&cfg);
     cfg.min_interval_ns = 1000;
     cfg.max_orders_per_s = 2.0;
     cfg.burst_orders = 2.0;
@@ -688,7 +688,7 @@ static void bad_input_is_refused(void **state)
     assert_int_equal(ht_opt_add_venue(opt, 0, &v, &err), -1);
     assert_non_null(strstr(err.msg, "contract_size"));
     ht_opt_config cfg;
-    ht_opt_config_init(&cfg);
+    ht_opt_config_default(&cfg);
     cfg.impact_y = -1.0;
     assert_null(ht_opt_create(&cfg, &err));
     assert_non_null(strstr(err.msg, "impact_y"));

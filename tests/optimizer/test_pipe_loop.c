@@ -74,7 +74,7 @@ static void optimizer_drives_the_pipeline_band(void **state)
     assert_int_equal(ht_pipe_sync(pipe, &err), 0);
 
     ht_opt_config cfg;
-    ht_opt_config_init(&cfg);
+    ht_opt_config_default(&cfg);
     cfg.min_hedge_coin = 0.05; /* no hedge under 0.05 BTC: a desk's setting, against trades of a single lot */
     ht_opt *opt = ht_opt_create(&cfg, &err);
     assert_non_null(opt);
