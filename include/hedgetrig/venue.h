@@ -18,6 +18,7 @@
  */
 
 #define HT_VENUE_TEXT_BYTES 256
+#define HT_VENUE_NAME_BYTES 64  /* an instrument's name on the venue, NUL included */
 
 /* The session, as far as the engine cares. */
 typedef enum ht_venue_state {
@@ -42,6 +43,8 @@ typedef struct ht_venue_send_result {
     uint64_t order_id;    /* ours, for cancel and the events (0: none was assigned) */
     uint64_t ready_tsc;   /* ht_tsc_now() when the encoded order was ready (0: never) */
     uint64_t written_tsc; /* ht_tsc_now() after it was handed to the socket */
+    bool rate_limited;    /* refused only because the venue's rate limits have no room for it now: the caller may
+                             try again later (ht_venue_ops.limits says when) */
     char reason[HT_VENUE_TEXT_BYTES]; /* why it was refused (a risk rule, not logged on, ...), "" when sent */
 } ht_venue_send_result;
 
@@ -61,7 +64,29 @@ typedef enum ht_venue_event_type {
     HT_VENUE_EV_ORDER,       /* a report on one of our orders: a fill, a reject and/or its end */
     HT_VENUE_EV_ORDER_VOID,  /* an order of ours never reached the venue (it is done, nothing filled) */
     HT_VENUE_EV_KILL,        /* the kill switch engaged: no more orders (text: why) */
+    HT_VENUE_EV_POSITION,    /* the venue's position in one instrument (instrument, position_contracts, px: its mark,
+                                0 when not given). snapshot: part of the answer to a (re)subscription; snapshot_end:
+                                the snapshot is complete (instrument "" when the account holds nothing). Outside a
+                                snapshot: an update after a change. */
+    HT_VENUE_EV_TRADE,       /* a trade on the account that is not a fill of one of our orders (instrument,
+                                trade_contracts signed, px, source, trade_id) */
+    HT_VENUE_EV_ACCOUNT,     /* the account's figures as the venue reports them (account) */
 } ht_venue_event_type;
+
+/* Who made a trade that is not ours (HT_VENUE_EV_TRADE). */
+typedef enum ht_venue_trade_source {
+    HT_VENUE_SRC_OTHER = 0,    /* another session of the account: a trader's screen, another system, a block trade */
+    HT_VENUE_SRC_LIQUIDATION,  /* the venue's liquidation engine */
+    HT_VENUE_SRC_SETTLEMENT,   /* settlement or delivery at expiry (px: the delivery price) */
+} ht_venue_trade_source;
+
+/* The account's figures (HT_VENUE_EV_ACCOUNT), in the account currency (coin for an inverse account, USDC for a
+ * linear one): Deribit's User Response (BF). NAN where the venue did not say. */
+typedef struct ht_venue_account {
+    char currency[16];
+    double equity, balance, initial_margin, maintenance_margin;
+    uint64_t wall_ms;         /* when it arrived (the venue's clock when it says, else ours) */
+} ht_venue_account;
 
 typedef struct ht_venue_event {
     ht_venue_event_type type;
@@ -70,8 +95,31 @@ typedef struct ht_venue_event {
     double fill_px;          /* ORDER: the fill's price */
     bool rejected;           /* ORDER: the venue refused the order (text: its reason) */
     ht_venue_order_end end;  /* ORDER: whether the order is done */
+    char instrument[HT_VENUE_NAME_BYTES]; /* POSITION, TRADE (and ORDER when known): the venue's name */
+    double position_contracts;            /* POSITION: signed, positive long */
+    double trade_contracts;               /* TRADE: signed, positive when the account bought */
+    double px;                            /* POSITION: mark (0: not given); TRADE: the trade's price */
+    bool snapshot, snapshot_end;          /* POSITION: see HT_VENUE_EV_POSITION */
+    ht_venue_trade_source source;         /* TRADE */
+    char trade_id[48];                    /* TRADE: the venue's id of the trade ("" when none) */
+    ht_venue_account account;             /* ACCOUNT */
     char text[HT_VENUE_TEXT_BYTES];
 } ht_venue_event;
+
+/* The venue's request limits as the implementation mirrors them (Deribit: a matching-engine budget for orders and
+ * cancels, a credit pool for other requests; docs/gateway.md). */
+typedef struct ht_venue_limits {
+    bool known;                  /* false: the implementation mirrors no limit (every field below is 0) */
+    double orders_available;     /* matching-engine requests that may be sent now (fractional: the bucket refills
+                                    continuously) */
+    double orders_burst;         /* the bucket's size */
+    double credits_available;    /* the other requests' credit pool now, and its size */
+    double credits_max;
+    uint64_t next_order_ns;      /* ns until one more order fits (0: one fits now) */
+    uint64_t held;               /* requests held back so far because they did not fit */
+    uint64_t me_changes;         /* order-to-volume: matching-engine changes counted (a cancelled IOC counts 2) */
+    double volume_contracts;     /* order-to-volume: contracts traded by our orders */
+} ht_venue_limits;
 
 /* A level of an instrument's book, for a simulated venue that trades against the market data's book. */
 typedef struct ht_venue_level {
@@ -103,6 +151,8 @@ typedef struct ht_venue_ops {
     int (*set_contract)(void *ctx, const char *instrument, const ht_contract *contract, ht_error *err);
     void (*set_mark)(void *ctx, const char *instrument, double mark);
     void (*set_clock)(void *ctx, uint64_t now_ns);
+    /* The rate limits as mirrored now (NULL: none mirrored). */
+    void (*limits)(void *ctx, ht_venue_limits *out);
     /* Optional (NULL for a real venue): a simulated venue's book, taken from the market data, best first. */
     void (*set_book)(void *ctx, const char *instrument, const ht_venue_level *bids, unsigned n_bids,
                      const ht_venue_level *asks, unsigned n_asks);
