@@ -301,7 +301,12 @@ bool ht_fix_get_u64(const ht_fix_msg *msg, uint32_t tag, uint64_t *out)
 {
     size_t len;
     const char *v = ht_fix_get(msg, tag, &len);
-    if (!v || len == 0 || len > 19)
+    return v && ht_fix_value_u64(v, len, out);
+}
+
+bool ht_fix_value_u64(const char *v, size_t len, uint64_t *out)
+{
+    if (len == 0 || len > 19)
         return false;
     uint64_t x = 0;
     for (size_t i = 0; i < len; i++) {
@@ -317,7 +322,12 @@ bool ht_fix_get_double(const ht_fix_msg *msg, uint32_t tag, double *out)
 {
     size_t len;
     const char *v = ht_fix_get(msg, tag, &len);
-    if (!v || len == 0 || len > 40)
+    return v && ht_fix_value_double(v, len, out);
+}
+
+bool ht_fix_value_double(const char *v, size_t len, double *out)
+{
+    if (len == 0 || len > 40)
         return false;
     char text[48];
     size_t i = 0, digits = 0;

@@ -21,6 +21,7 @@ void ht_gw_config_default(ht_gw_config *cfg)
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
     cfg->port = 9881;
+    ht_rate_config_default(&cfg->rate);
     snprintf(cfg->sender_comp_id, sizeof cfg->sender_comp_id, "HEDGETRIG");
     snprintf(cfg->target_comp_id, sizeof cfg->target_comp_id, "DERIBITSERVER");
     cfg->heartbeat_s = 30;
@@ -205,13 +206,15 @@ static bool apply_gw_key(void *user, const char *section, const char *key, const
                          const char **expected)
 {
     gw_load *load = user;
+    if (strcmp(section, "rate") == 0)
+        return ht_rate_config_apply(&load->cfg->rate, key, value, known, expected);
     return strcmp(section, "gateway") == 0 ? apply_gateway_key(load->cfg, key, value, known, expected)
                                            : apply_risk_key(load, key, value, known, expected);
 }
 
 int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err)
 {
-    static const char *const sections[] = {"gateway", "risk", NULL};
+    static const char *const sections[] = {"gateway", "risk", "rate", NULL};
     gw_load load = {cfg, false, false};
     if (ht_conf_read(path, sections, apply_gw_key, &load, err) != 0)
         return -1;
@@ -220,6 +223,9 @@ int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err)
     if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)
         return ht_error_set(err, "config %s: reconnect_max_ms %u is below reconnect_min_ms %u", path,
                             cfg->reconnect_max_ms, cfg->reconnect_min_ms);
+    ht_error why;
+    if (ht_rate_config_check(&cfg->rate, &why) != 0)
+        return ht_error_set(err, "config %s: %s", path, why.msg);
     return 0;
 }
 

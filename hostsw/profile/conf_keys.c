@@ -13,6 +13,10 @@ static const char *const k_gateway[] = {
 static const char *const k_risk[] = {"max_order_qty",      "max_notional",       "max_position",
                                      "collar_bps",         "require_mark",       "notional_interval_ms",
                                      "max_orders_per_sec", "duplicate_window_ms", NULL};
+/* [rate]: Deribit's request limits, mirrored by the gateway and enforced by the exchange simulator
+ * (hostsw/profile/ratelimit.c). */
+static const char *const k_rate[] = {"tier",       "me_rate_per_s", "me_burst", "credit_cost", "credit_max",
+                                     "credit_refill_per_s", "reserve", "enforce", NULL};
 /* [exchange_sim]: sim/exchange/exchange.c. */
 static const char *const k_exchange_sim[] = {
     "host", "port", "comp_id", "latency_us", "fee_bps", "max_fill_qty", "mid", "spread", "level_qty", "levels",
@@ -45,6 +49,7 @@ static const char *const k_market[] = {
 
 const ht_conf_section ht_conf_sections[] = {
     {"gateway", k_gateway, "docs/gateway.md"},         {"risk", k_risk, "docs/gateway.md"},
+    {"rate", k_rate, "docs/gateway.md"},
     {"exchange_sim", k_exchange_sim, "docs/gateway.md"}, {"engine", k_engine, "docs/deployment.md"},
     {"pipeline", k_pipeline, "docs/deployment.md"},    {"hedge", k_hedge, "docs/deployment.md"},
     {"greeks", k_greeks, "docs/deployment.md"},        {"venue", k_venue, "docs/deployment.md"},

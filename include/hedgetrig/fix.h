@@ -12,7 +12,7 @@
 #define HT_FIX_SOH '\001'
 #define HT_FIX_BEGIN_STRING "FIX.4.4"
 /* Most fields one message may carry; a message with more is rejected. */
-#define HT_FIX_MAX_FIELDS 160
+#define HT_FIX_MAX_FIELDS 1024 /* a Position Report lists every position of the account in one group */
 /* Default and hard ceiling of the largest message the parser accepts (bytes, header to checksum). */
 #define HT_FIX_DEFAULT_MAX_MSG 16384
 #define HT_FIX_HARD_MAX_MSG (1u << 20)
@@ -35,6 +35,19 @@ enum ht_fix_tag {
     HT_TAG_REF_TAG_ID = 371, HT_TAG_REF_MSG_TYPE = 372, HT_TAG_SESSION_REJECT_REASON = 373,
     HT_TAG_BUSINESS_REJECT_REF_ID = 379, HT_TAG_BUSINESS_REJECT_REASON = 380, HT_TAG_USERNAME = 553,
     HT_TAG_PASSWORD = 554, HT_TAG_QTY_TYPE = 854, HT_TAG_CANCEL_ON_DISCONNECT = 9001,
+    /* account messages (hedgetrig/fix_account.h): positions, users, trade capture */
+    HT_TAG_CURRENCY = 15, HT_TAG_TRADE_DATE = 75, HT_TAG_CONTRACT_MULTIPLIER = 231,
+    HT_TAG_SUBSCRIPTION_REQUEST_TYPE = 263, HT_TAG_NO_SIDES = 552, HT_TAG_TRADE_REQUEST_ID = 568,
+    HT_TAG_TRADE_REQUEST_TYPE = 569, HT_TAG_PREVIOUSLY_REPORTED = 570, HT_TAG_TRADE_REPORT_ID = 571,
+    HT_TAG_NO_POSITIONS = 702, HT_TAG_POS_TYPE = 703, HT_TAG_LONG_QTY = 704, HT_TAG_SHORT_QTY = 705,
+    HT_TAG_POS_REQ_ID = 710, HT_TAG_POS_MAINT_RPT_ID = 721, HT_TAG_POS_REQ_TYPE = 724,
+    HT_TAG_TOTAL_NUM_POS_REPORTS = 727, HT_TAG_POS_REQ_RESULT = 728, HT_TAG_SETTL_PRICE = 730,
+    HT_TAG_TRADE_REQUEST_RESULT = 749, HT_TAG_TRADE_REQUEST_STATUS = 750, HT_TAG_TRD_TYPE = 828,
+    HT_TAG_UNDERLYING_END_PRICE = 883, HT_TAG_USER_REQUEST_ID = 923, HT_TAG_USER_REQUEST_TYPE = 924,
+    HT_TAG_USER_STATUS = 926, HT_TAG_USER_STATUS_TEXT = 927, HT_TAG_TRADE_ID = 1003,
+    HT_TAG_SECONDARY_TRADE_ID = 1040, HT_TAG_DERIBIT_USER_EQUITY = 100001, HT_TAG_DERIBIT_USER_BALANCE = 100002,
+    HT_TAG_DERIBIT_USER_INITIAL_MARGIN = 100003, HT_TAG_DERIBIT_USER_MAINTENANCE_MARGIN = 100004,
+    HT_TAG_DERIBIT_LIQUIDATION_PRICE = 100088, HT_TAG_DERIBIT_SIZE_IN_CURRENCY = 100089,
 };
 
 /* MsgType (35) values the gateway and the exchange simulator use (FIX 4.4). */
@@ -50,6 +63,13 @@ enum ht_fix_tag {
 #define HT_FIX_MSG_NEW_ORDER_SINGLE "D"
 #define HT_FIX_MSG_ORDER_CANCEL_REQUEST "F"
 #define HT_FIX_MSG_BUSINESS_MESSAGE_REJECT "j"
+#define HT_FIX_MSG_TRADE_CAPTURE_REPORT_REQUEST "AD"
+#define HT_FIX_MSG_TRADE_CAPTURE_REPORT "AE"
+#define HT_FIX_MSG_REQUEST_FOR_POSITIONS "AN"
+#define HT_FIX_MSG_POSITION_REPORT "AP"
+#define HT_FIX_MSG_TRADE_CAPTURE_REPORT_REQUEST_ACK "AQ"
+#define HT_FIX_MSG_USER_REQUEST "BE"
+#define HT_FIX_MSG_USER_RESPONSE "BF"
 
 /* One field of a parsed message: value is buf[off .. off+len) of the message (not NUL-terminated). */
 typedef struct ht_fix_field {
@@ -102,6 +122,9 @@ bool ht_fix_get_u64(const ht_fix_msg *msg, uint32_t tag, uint64_t *out);
 /* Parses a field as a decimal number (FIX Qty/Price/float: optional '-', digits, optional '.digits').
  * Returns false when absent or malformed. */
 bool ht_fix_get_double(const ht_fix_msg *msg, uint32_t tag, double *out);
+/* The same two readings of one value v[0..len) (any field, e.g. one inside a repeating group). */
+bool ht_fix_value_u64(const char *v, size_t len, uint64_t *out);
+bool ht_fix_value_double(const char *v, size_t len, double *out);
 /* First character of a field (FIX char fields: Side, ExecType, ...), or '\0' when absent. */
 char ht_fix_get_char(const ht_fix_msg *msg, uint32_t tag);
 /* True when a field equals the NUL-terminated text. */

@@ -11,6 +11,7 @@
 #include "hedgetrig/common.h"
 #include "hedgetrig/conf.h" /* ht_conf_read, which ht_gw_config_load and the simulators' loaders follow */
 #include "hedgetrig/journal.h"
+#include "hedgetrig/ratelimit.h"
 #include "hedgetrig/risk.h"
 
 /* Threading: one ht_gw belongs to one thread. ht_gw_send_order and ht_gw_poll take no lock and never block;
@@ -54,12 +55,13 @@ typedef struct ht_gw_config {
     char kill_file[256];            /* if this file appears, the kill switch engages (its first line is the reason) */
     char log_path[256];             /* session log ("" = stderr; "-" = stdout) */
     ht_risk_limits risk;            /* [risk] section */
+    ht_rate_config rate;            /* [rate] section: Deribit's request limits, mirrored (hedgetrig/ratelimit.h) */
 } ht_gw_config;
 
 /* Defaults: heartbeat 30 s, fsync interval 100 ms, reconnect 100 ms .. 10 s, prefix "ht", 8 decimals, ... */
 void ht_gw_config_default(ht_gw_config *cfg);
 
-/* Reads "key = value" lines of the [gateway] and [risk] sections of the file at path over cfg ('#' starts a
+/* Reads "key = value" lines of the [gateway], [risk] and [rate] sections of the file at path over cfg ('#' starts a
  * comment; the whole file is checked as ht_conf_read says, other commands' sections included).
  * Returns 0 or -1 with err naming the file, the line and what was expected. */
 int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err);
