@@ -38,7 +38,7 @@ static const char *const g_usage =
     "events.csv (breaches, decisions, orders, fills), series.csv (net delta and band per tick), latency.csv, and\n"
     "demo.png (net delta and band over time with the hedges marked) when gnuplot is installed.\n"
     "\n"
-    "  --out DIR               where the files go (default ./hedgetrig-demo)\n" HT_ENGINE_USAGE(
+    "  --out DIR               where the files go (default ./hedgetrig-demo)\n" HT_VENUE_SIM_USAGE HT_ENGINE_USAGE(
         DEMO_STRATEGY, DEMO_TEXT(DEMO_MIN_HALF_WIDTH_COIN)) HT_MARKET_USAGE(DEMO_TEXT(DEMO_SEED), DEMO_TEXT(DEMO_STEPS))
     "\n"
     "Exit status: 0 ok, 1 the run failed (the reason is printed), 2 usage error.\n";
@@ -129,6 +129,8 @@ int cmd_demo(int argc, char **argv)
         int r = ht_engine_opt_parse("demo", argc, argv, &i, &setup, &json);
         if (r == 0)
             r = ht_market_opt_parse("demo", argc, argv, &i, &mc);
+        if (r == 0)
+            r = ht_venue_sim_opt_parse("demo", argc, argv, &i, &setup);
         if (r == HT_EXIT_USAGE)
             return r;
         if (r == 1)

@@ -11,12 +11,14 @@
 #include "commands.h"
 #include "hedgetrig/exchange_sim.h"
 #include "hedgetrig/gateway.h"
+#include "venue_sim.h"
 
 static const char k_xsim_usage[] =
     "usage: hedgetrig exchange-sim [--config CFG] [--host ADDR] [--port N] [--comp-id ID] [--latency-us N]\n"
     "                              [--fee-bps F] [--max-fill-qty Q] [--mid P] [--spread S] [--level-qty Q]\n"
     "                              [--levels N] [--book-pcap FILE] [--record FILE] [--secrets FILE] [--duration-s N]\n"
     "                              [--logon-timeout-ms N] [--max-connections N] [--max-bad-messages N]\n"
+    "                              [--script FILE] [--venue-book FILE] [--equity COIN] [--rate-tier TIER]\n"
     "\n"
     "Runs the exchange simulator: a FIX 4.4 acceptor that fills immediate-or-cancel limit orders against a book\n"
     "(standalone: levels around --mid), with latency, fees and partial fills. Prints 'listening on ADDR:PORT'\n"
@@ -38,6 +40,14 @@ static const char k_xsim_usage[] =
     "  --logon-timeout-ms N   close a connection that has not logged on after N ms (100..600000, default 5000)\n"
     "  --max-connections N    connections at once (1..64, default 16); more are refused and logged\n"
     "  --max-bad-messages N   close a peer after N malformed messages in a row (1..1000, default 10)\n"
+    "\n"
+    "The account (one, shared by every session: positions, trades, equity and margins; AN/AP, AD/AQ/AE, BE/BF):\n"
+    "  --script FILE    account events, one 'time_s,kind,instrument,qty,price' a line (kinds fill, liquidation,\n"
+    "                   settle, disconnect), time_s in seconds since the first logon (docs/gateway.md)\n"
+    "  --venue-book FILE the account's positions at the start: a book file ('instrument,qty_contracts' a line)\n"
+    "  --equity COIN    the account's starting equity (default 10)\n"
+    "  --rate-tier TIER enforce Deribit's rate limits of tier1..tier4 (a request without credit gets\n"
+    "                   too_many_requests 10028 and ends its session; default off, or the config's [rate])\n"
     "Exit status: 0 stopped cleanly, 1 a failure (printed), 2 usage error.\n";
 
 static volatile sig_atomic_t g_stop;
@@ -75,6 +85,7 @@ static bool parse_number_option(ht_xsim_config *cfg, xsim_opts *opts, const char
         {"--logon-timeout-ms", true, 100, 600000, offsetof(ht_xsim_config, logon_timeout_ms)},
         {"--max-connections", true, 1, HT_XSIM_MAX_CONNECTIONS, offsetof(ht_xsim_config, max_connections)},
         {"--max-bad-messages", true, 1, 1000, offsetof(ht_xsim_config, max_bad_messages)},
+        {"--equity", false, 0, 1e12, offsetof(ht_xsim_config, equity_coin)},
     };
     uint64_t u;
     *rc = HT_EXIT_USAGE;
@@ -131,6 +142,15 @@ static int parse_options(int argc, char **argv, ht_xsim_config *cfg, xsim_opts *
         } else if (!strcmp(opt, "--record")) {
             if (!ht_cli_copy("exchange-sim", opt, v, cfg->record_path, sizeof cfg->record_path))
                 return HT_EXIT_USAGE;
+        } else if (!strcmp(opt, "--script") || !strcmp(opt, "--venue-book")) {
+            char *dst = !strcmp(opt, "--script") ? cfg->script_path : cfg->book_path;
+            if (!ht_cli_copy("exchange-sim", opt, v, dst, sizeof cfg->script_path))
+                return HT_EXIT_USAGE;
+        } else if (!strcmp(opt, "--rate-tier")) {
+            ht_error bad;
+            if (ht_rate_config_tier(&cfg->rate, v, &bad) != 0)
+                return ht_cli_usage_error("exchange-sim", "--rate-tier: %s", bad.msg);
+            cfg->rate.enforce = true;
         } else if (!strcmp(opt, "--book-pcap")) {
             opts->book_pcap = v;
         } else if (!strcmp(opt, "--secrets")) {
@@ -179,6 +199,11 @@ static void serve(ht_xsim *x, const ht_xsim_config *cfg, uint64_t duration_s)
            "refused, %llu peers closed\n", (unsigned long long)st.orders, (unsigned long long)st.executions,
            (unsigned long long)st.rejects, st.filled_qty, (unsigned long long)st.refused_connections,
            (unsigned long long)st.closed_peers);
+    printf("exchange-sim: account: %llu script events, %llu position reports, %llu trade reports, %llu user "
+           "responses; %llu rate-limit violations, %llu matching-engine changes for %.10g contracts traded\n",
+           (unsigned long long)st.script_events, (unsigned long long)st.position_reports,
+           (unsigned long long)st.trade_reports, (unsigned long long)st.user_responses,
+           (unsigned long long)st.rate_violations, (unsigned long long)st.me_changes, st.volume_contracts);
 }
 
 int cmd_exchange_sim(int argc, char **argv)
@@ -207,6 +232,14 @@ int cmd_exchange_sim(int argc, char **argv)
             return ht_cli_fail("exchange-sim", "%s", err.msg);
         }
         printf("exchange-sim: %d books loaded from %s\n", books, opts.book_pcap);
+    }
+    if (cfg.book_path[0]) {
+        int n = ht_setup_venue_book_seed(x, cfg.book_path, &err);
+        if (n < 0) {
+            ht_xsim_destroy(x);
+            return ht_cli_fail("exchange-sim", "--venue-book: %s", err.msg);
+        }
+        printf("exchange-sim: %d positions from %s\n", n, cfg.book_path);
     }
     serve(x, &cfg, opts.duration_s);
     ht_xsim_destroy(x);

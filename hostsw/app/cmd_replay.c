@@ -31,7 +31,8 @@ static const char *const g_usage =
     "  --fix HOST:PORT         orders go to a FIX 4.4 acceptor instead (e.g. hedgetrig exchange-sim); a fresh\n"
     "                          journal per replay: give --journal\n"
     "  --journal FILE          the gateway's journal (--fix)\n"
-    "  --sender ID, --target ID  CompIDs for --fix (default HEDGETRIG, DERIBITSERVER)\n" HT_ENGINE_USAGE_DEFAULTS
+    "  --sender ID, --target ID  CompIDs for --fix (default HEDGETRIG, DERIBITSERVER)\n" HT_VENUE_SIM_USAGE
+    HT_ENGINE_USAGE_DEFAULTS
     "  --via file|dpdk         read the file with libpcap (default) or replay it through DPDK's net_pcap vdev\n"
     "  --eal 'ARGS'            DPDK EAL arguments for --via dpdk\n"
     "\n"
@@ -60,6 +61,11 @@ int cmd_replay(int argc, char **argv)
     bool json = false;
     for (int i = 1; i < argc; i++) {
         int r = ht_engine_opt_parse("replay", argc, argv, &i, &setup, &json);
+        if (r == HT_EXIT_USAGE)
+            return r;
+        if (r == 1)
+            continue;
+        r = ht_venue_sim_opt_parse("replay", argc, argv, &i, &setup);
         if (r == HT_EXIT_USAGE)
             return r;
         if (r == 1)

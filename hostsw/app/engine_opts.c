@@ -72,3 +72,19 @@ int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_setup
     }
     return 1;
 }
+
+int ht_venue_sim_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_setup_config *setup)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--venue-script") != 0 && strcmp(a, "--venue-book") != 0 && strcmp(a, "--equity") != 0)
+        return 0;
+    if (*i + 1 >= argc)
+        return ht_cli_usage_error(cmd, "%s needs a value", a);
+    const char *v = argv[++*i];
+    ht_xsim_config *x = &setup->xsim;
+    if (strcmp(a, "--equity") == 0)
+        return ht_cli_parse_double(cmd, a, v, 0, 1e12, &x->equity_coin) ? 1 : HT_EXIT_USAGE;
+    bool script = strcmp(a, "--venue-script") == 0;
+    char *dst = script ? x->script_path : x->book_path;
+    return ht_cli_copy(cmd, a, v, dst, sizeof x->script_path) ? 1 : HT_EXIT_USAGE;
+}

@@ -24,6 +24,18 @@
 /* The engine's own defaults (ht_engine_config_default), for the usage of replay and run. */
 #define HT_ENGINE_USAGE_DEFAULTS HT_ENGINE_USAGE(HT_ENGINE_DEFAULT_STRATEGY, HT_ENGINE_DEFAULT_MIN_HALF_WIDTH_TEXT)
 
+/* The usage text of the in-process venue's options (replay, demo). */
+#define HT_VENUE_SIM_USAGE                                                                                        \
+    "  --venue-script FILE     the simulated venue's account script: other sessions' fills, liquidations,\n"      \
+    "                          settlements, disconnects, one 'time_s,kind,instrument,qty,price' a line, times in\n"   \
+    "                          seconds of the capture's clock from its start (docs/gateway.md)\n"                \
+    "  --venue-book FILE       the simulated venue's positions at the start (default: --book's)\n"              \
+    "  --equity COIN           the simulated account's starting equity (default 10)\n"
+
+/* Consumes the in-process venue's option at argv[*i] (--venue-script, --venue-book, --equity) into setup->xsim.
+ * Returns 1 when it was one, 0 when not, or HT_EXIT_USAGE after printing a usage error. */
+int ht_venue_sim_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_setup_config *setup);
+
 /* Consumes the engine option at argv[*i] (with its value). Returns 1 when it was one, 0 when not, or
  * HT_EXIT_USAGE after printing a usage error. --config is read at once (ht_setup_config_load: the simulators'
  * sections too), so it should come first. */

@@ -56,7 +56,7 @@ int ht_setup_config_check(const ht_setup_config *c, ht_error *err)
 ht_venue *ht_setup_venue_create(const ht_engine_config *cfg, const ht_xsim_config *xsim, ht_error *err)
 {
     if (cfg->venue == HT_ENGINE_VENUE_SIM)
-        return ht_setup_venue_sim_create(&cfg->gw, xsim, err);
+        return ht_setup_venue_sim_create(&cfg->gw, xsim, cfg->book_path, err);
     ht_gw_config gw = cfg->gw;
     if (ht_gw_secrets_load(&gw, cfg->secrets_path[0] ? cfg->secrets_path : NULL, err) != 0)
         return NULL;

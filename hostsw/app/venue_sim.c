@@ -9,6 +9,8 @@
 
 #include "venue_sim.h"
 
+#include "hedgetrig/fix.h"
+#include "hedgetrig/positions.h"
 #include "hedgetrig/venue_fix.h"
 
 typedef struct venue_sim {
@@ -81,16 +83,22 @@ static int sim_set_contract(void *ctx, const char *instrument, const ht_contract
     return ht_xsim_set_contract(v->xsim, instrument, contract, err);
 }
 
+/* The gateway's collar and the simulator's account (its mark-to-market and margins) read the same mark. */
 static void sim_set_mark(void *ctx, const char *instrument, double mark)
 {
     const venue_sim *v = ctx;
     v->fix->ops->set_mark(v->fix->ctx, instrument, mark);
+    ht_xsim_set_mark(v->xsim, instrument, mark);
 }
 
+/* The gateway's windows and the simulator's script and rate limits run on the same clock (replay: the
+ * capture's). */
 static void sim_set_clock(void *ctx, uint64_t now_ns)
 {
     const venue_sim *v = ctx;
     v->fix->ops->set_clock(v->fix->ctx, now_ns);
+    if (now_ns)
+        ht_xsim_set_clock(v->xsim, now_ns);
 }
 
 /* The simulator fills against the feed's book of the instrument (contracts, as the venue's reports are). */
@@ -157,21 +165,62 @@ static int make_temp_journal(venue_sim *v, ht_error *err)
     return 0;
 }
 
-/* Starts the simulator and points gw at it: loopback, its port and CompID, no credentials, a fresh session. */
-static int start_sim(venue_sim *v, const ht_xsim_config *xsim, ht_gw_config *gw, ht_error *err)
+/* A registry that knows every name of the Symbol grammar (the simulator has none): the book file's names are
+ * taken as the venue's (ht_instrument_lookup_fn). */
+static int any_instrument(void *ctx, const char *name, size_t len, ht_instrument_spec *out, ht_error *why)
+{
+    (void)ctx;
+    if (len > 31 || ht_fix_check_value("instrument", name, len, HT_FIX_GRAMMAR_INSTRUMENT, 1, 31, why) != 0)
+        return -1;
+    memset(out, 0, sizeof *out);
+    uint32_t h = 2166136261u; /* FNV-1a: a distinct id per name */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 16777619u;
+    out->id = h;
+    memcpy(out->name, name, len);
+    out->kind = len > 2 && name[len - 2] == '-' && (name[len - 1] == 'C' || name[len - 1] == 'P') ? HT_POS_OPTION
+                : strstr(out->name, "PERPETUAL")                                                  ? HT_POS_PERPETUAL
+                                                                                                  : HT_POS_FUTURE;
+    return 0;
+}
+
+int ht_setup_venue_book_seed(ht_xsim *x, const char *path, ht_error *err)
+{
+    ht_positions *book = ht_positions_load(path, HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, any_instrument, NULL, err);
+    if (!book)
+        return -1;
+    int n = 0;
+    for (size_t i = 0; i < ht_positions_count(book) && n >= 0; i++) {
+        const ht_position *p = ht_positions_at(book, i);
+        n = ht_xsim_set_position(x, p->spec.name, p->qty_contracts, err) == 0 ? n + 1 : -1;
+    }
+    ht_positions_destroy(book);
+    return n;
+}
+
+/* Starts the simulator and points gw at it: loopback, its port and CompID, no credentials, a fresh session; the
+ * gateway's rate limits, and the account seeded from a book. */
+static int start_sim(venue_sim *v, const ht_xsim_config *xsim, ht_gw_config *gw, const char *book_path,
+                     ht_error *err)
 {
     ht_xsim_config xc;
     if (xsim)
         xc = *xsim;
     else
         ht_xsim_config_default(&xc);
+    xc.rate = gw->rate; /* the limits the gateway mirrors, enforced when [rate] enforce says so */
     snprintf(xc.bind_host, sizeof xc.bind_host, "127.0.0.1");
     xc.port = 0;
     xc.default_mid = 0; /* only the books the feed gives it: an order for anything else is rejected */
     xc.latency_us = 0;
     xc.log = NULL;
     v->xsim = ht_xsim_create(&xc, err);
-    if (!v->xsim || ht_xsim_start(v->xsim, err) != 0)
+    if (!v->xsim)
+        return -1;
+    const char *seed = xc.book_path[0] ? xc.book_path : book_path;
+    if (seed && seed[0] && ht_setup_venue_book_seed(v->xsim, seed, err) < 0)
+        return -1;
+    if (ht_xsim_start(v->xsim, err) != 0)
         return -1;
     snprintf(gw->host, sizeof gw->host, "127.0.0.1");
     gw->port = ht_xsim_port(v->xsim);
@@ -186,7 +235,8 @@ static int start_sim(venue_sim *v, const ht_xsim_config *xsim, ht_gw_config *gw,
     return 0;
 }
 
-ht_venue *ht_setup_venue_sim_create(const ht_gw_config *gw_cfg, const ht_xsim_config *xsim, ht_error *err)
+ht_venue *ht_setup_venue_sim_create(const ht_gw_config *gw_cfg, const ht_xsim_config *xsim, const char *book_path,
+                                    ht_error *err)
 {
     venue_sim *v = calloc(1, sizeof *v);
     if (!v) {
@@ -196,7 +246,7 @@ ht_venue *ht_setup_venue_sim_create(const ht_gw_config *gw_cfg, const ht_xsim_co
     v->venue.ops = &sim_ops;
     v->venue.ctx = v;
     ht_gw_config gw = *gw_cfg;
-    if (start_sim(v, xsim, &gw, err) != 0 || !(v->fix = ht_venue_fix_create(&gw, err))) {
+    if (start_sim(v, xsim, &gw, book_path, err) != 0 || !(v->fix = ht_venue_fix_create(&gw, err))) {
         sim_destroy(v);
         return NULL;
     }

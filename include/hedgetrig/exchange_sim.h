@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "hedgetrig/common.h"
+#include "hedgetrig/ratelimit.h"
 #include "hedgetrig/units.h"
 
 #define HT_XSIM_MAX_LEVELS 32
@@ -36,6 +37,12 @@ typedef struct ht_xsim_config {
     uint32_t max_connections;  /* connections at once, 1..HT_XSIM_MAX_CONNECTIONS (default 16); more are refused
                                 * and logged */
     uint32_t max_bad_messages; /* malformed messages in a row before a peer is closed, 1..1000 (default 10) */
+    double equity_coin;        /* the account's starting equity, in coin (default 10; docs/gateway.md "The account") */
+    char script_path[256];     /* the account script ht_xsim_create loads ("" = none; ht_xsim_set_script) */
+    char book_path[256];       /* a book file the app seeds the account from (hedgetrig/positions.h format; "" = none:
+                                  the in-process venue then seeds it from the engine's book). Not read here. */
+    ht_rate_config rate;       /* the rate limits enforced (default off; on: a request without credit gets
+                                  too_many_requests 10028 and the session ends) */
     FILE *log;                 /* session log (NULL = none) */
 } ht_xsim_config;
 
@@ -55,12 +62,20 @@ typedef struct ht_xsim_stats {
     uint64_t refused_connections; /* over max_connections */
     uint64_t closed_peers;        /* closed for no Logon in time or too many malformed messages */
     double filled_qty;
+    uint64_t rate_violations;   /* requests refused with too_many_requests (10028); each ended its session */
+    uint64_t me_changes;        /* order-to-volume: matching-engine changes (a cancelled IOC counts 2) */
+    double volume_contracts;    /* order-to-volume: contracts traded by the sessions' orders */
+    uint64_t script_events;     /* script events run */
+    uint64_t position_reports;  /* Position Reports (AP) sent */
+    uint64_t trade_reports;     /* Trade Capture Reports (AE) sent */
+    uint64_t user_responses;    /* User Responses (BF) sent */
 } ht_xsim_stats;
 
 typedef struct ht_xsim ht_xsim;
 
 /* Defaults: 127.0.0.1, port 0, DERIBITSERVER, no auth, no latency, fee 5 bps, standalone book mid 50000,
- * spread 1, 10 levels of 10000 contracts; logon timeout 5 s, 16 connections, 10 malformed messages in a row. */
+ * spread 1, 10 levels of 10000 contracts; logon timeout 5 s, 16 connections, 10 malformed messages in a row;
+ * starting equity 10 coin; rate limits off. */
 void ht_xsim_config_default(ht_xsim_config *cfg);
 
 /* Reads the [exchange_sim] section of a config file over cfg (keys in docs/gateway.md). 0 or -1 with err. */
@@ -111,6 +126,90 @@ void ht_xsim_stats_get(ht_xsim *x, ht_xsim_stats *out);
  * the client sees a gap); close every client connection now (as a network drop would). */
 void ht_xsim_debug_drop_next_report(ht_xsim *x);
 void ht_xsim_debug_disconnect(ht_xsim *x);
+
+/* ---- the account script (docs/gateway.md, "Account script") ----
+ *
+ * One event a line, `time_s,kind,instrument,qty,price`; '#' starts a comment anywhere on a line; blank lines and
+ * an optional header line `time_s,kind,instrument,qty,price` (any case) are allowed; spaces and tabs around
+ * fields are ignored; CRLF and a UTF-8 byte order mark are accepted. time_s: seconds (a plain decimal, finite,
+ * >= 0, never less than the line before) on the script's clock (ht_xsim_set_clock). kind:
+ *   fill         another session's trade on the account: instrument, qty (signed contracts, non-zero: positive
+ *                when the account bought), price (> 0)
+ *   liquidation  a trade of the venue's liquidation engine: the same fields
+ *   settle       the instrument leaves the book at its delivery price: instrument, qty (signed contracts of the
+ *                position settled; empty: the whole position), price (the delivery price, > 0)
+ *   disconnect   every client connection is dropped (they reconnect and re-subscribe): no other field
+ * The instrument is 1..31 bytes of A-Z 0-9 _ - (Symbol 55). Refused, with FILE:LINE and what was expected: any
+ * other kind, a missing or extra field, a bad instrument or number, a time before the line above, a line longer
+ * than HT_XSIM_SCRIPT_MAX_LINE, a NUL or control byte, more than HT_XSIM_SCRIPT_MAX_EVENTS events, a file
+ * larger than HT_XSIM_SCRIPT_MAX_FILE_BYTES. An empty script (no event) is allowed. */
+#define HT_XSIM_SCRIPT_MAX_LINE 256
+#define HT_XSIM_SCRIPT_MAX_EVENTS 100000
+#define HT_XSIM_SCRIPT_MAX_FILE_BYTES ((size_t)8 << 20)
+
+typedef enum ht_xsim_event_kind {
+    HT_XSIM_EV_FILL = 0,
+    HT_XSIM_EV_LIQUIDATION,
+    HT_XSIM_EV_SETTLE,
+    HT_XSIM_EV_DISCONNECT,
+} ht_xsim_event_kind;
+
+typedef struct ht_xsim_event {
+    double time_s;
+    ht_xsim_event_kind kind;
+    char instrument[32];  /* "" for disconnect */
+    double qty_contracts; /* signed; settle: 0 with whole set */
+    bool whole;           /* settle: the whole position */
+    double price;         /* fill, liquidation: the trade's price; settle: the delivery price; else 0 */
+    uint32_t line;        /* 1-based line in the script */
+} ht_xsim_event;
+
+typedef struct ht_xsim_script {
+    ht_xsim_event *events;
+    size_t n_events;
+} ht_xsim_script;
+
+/* Parses a script held in memory (len bytes; name is used in messages). NULL with err "NAME:LINE: what". */
+ht_xsim_script *ht_xsim_script_parse(const char *text, size_t len, const char *name, ht_error *err);
+/* Reads and parses a script file (a regular file of at most HT_XSIM_SCRIPT_MAX_FILE_BYTES). NULL with err. */
+ht_xsim_script *ht_xsim_script_load(const char *path, ht_error *err);
+/* The name of a kind ("fill", ...). */
+const char *ht_xsim_event_kind_name(ht_xsim_event_kind kind);
+void ht_xsim_script_destroy(ht_xsim_script *s);
+
+/* Gives the simulator a script (copied; replaces any before, from its first event). 0 or -1 with err. */
+int ht_xsim_set_script(ht_xsim *x, const ht_xsim_script *s, ht_error *err);
+
+/* The script's clock. Until this is called it is the monotonic time since the first logon (the standalone
+ * simulator sees no market clock; the first logon is the first moment a client can see anything, so every event
+ * reaches a subscribed session). Once called, it is this clock (ns, e.g. the exchange time of a replayed capture)
+ * for good, counted from its first value: time_s 0 is the first now_ns given. Thread-safe; due events run in the
+ * simulator's loop. */
+void ht_xsim_set_clock(ht_xsim *x, uint64_t now_ns);
+
+/* ---- the account (docs/gateway.md, "The account") ----
+ * One account, shared by every session (as the API keys of one Deribit sub-account share its positions). */
+
+/* Sets the account's position in symbol to contracts (signed), as a venue's record of it: no trade, no report
+ * (a subscribed session gets a Position Report update). Thread-safe. 0, or -1 with err (bad symbol, not finite,
+ * no room). */
+int ht_xsim_set_position(ht_xsim *x, const char *symbol, double contracts, ht_error *err);
+/* The account's position in symbol (0 when none). Thread-safe. */
+double ht_xsim_position(ht_xsim *x, const char *symbol);
+/* Sets a symbol's mark price (the account's mark-to-market and margins; otherwise the book's mid, else the last
+ * trade). Thread-safe. */
+void ht_xsim_set_mark(ht_xsim *x, const char *symbol, double mark);
+
+/* The account's figures (the simulator's own model, not Deribit's formulas: docs/gateway.md), in coin. */
+typedef struct ht_xsim_account {
+    double equity_coin;             /* balance + unrealised P&L */
+    double balance_coin;            /* starting equity + realised P&L - fees */
+    double initial_margin_coin;
+    double maintenance_margin_coin;
+    double realised_pnl_coin, unrealised_pnl_coin, fees_coin;
+    size_t positions;               /* instruments with a non-zero position */
+} ht_xsim_account;
+void ht_xsim_account_get(ht_xsim *x, ht_xsim_account *out);
 
 /* Stops, closes every socket and frees. NULL is ignored. */
 void ht_xsim_destroy(ht_xsim *x);

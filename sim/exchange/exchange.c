@@ -7,12 +7,14 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +55,9 @@ void ht_xsim_config_default(ht_xsim_config *cfg)
     cfg->logon_timeout_ms = 5000;
     cfg->max_connections = 16;
     cfg->max_bad_messages = 10;
+    cfg->equity_coin = 10;
+    ht_rate_config_default(&cfg->rate);
+    cfg->rate.enforce = false; /* on with a [rate] section, --rate-tier or the in-process venue's [rate] */
 }
 
 bool ht_xsim_valid_host(const char *host)
@@ -98,14 +103,41 @@ static bool apply_xsim_key(void *user, const char *section, const char *k, const
         return *expected = "1..64", ht_conf_u32(v, 1, HT_XSIM_MAX_CONNECTIONS, &c->max_connections);
     if (!strcmp(k, "max_bad_messages"))
         return *expected = "1..1000", ht_conf_u32(v, 1, 1000, &c->max_bad_messages);
+    if (!strcmp(k, "equity"))
+        return *expected = "a number of coin >= 0", ht_conf_nonneg(v, &c->equity_coin);
+    if (!strcmp(k, "script"))
+        return *expected = "a file path", ht_conf_str(c->script_path, sizeof c->script_path, v, false);
+    if (!strcmp(k, "book"))
+        return *expected = "a file path", ht_conf_str(c->book_path, sizeof c->book_path, v, false);
     *known = false;
     return false;
 }
 
+/* What the config reader passes to apply_xsim_key. */
+typedef struct xsim_load {
+    ht_xsim_config *cfg;
+    bool rate_seen; /* a [rate] key was read: the limits start from Deribit's defaults, enforced */
+} xsim_load;
+
+/* Applies one key of [exchange_sim] or [rate] (the limits the gateway mirrors, enforced here). */
+static bool apply_load_key(void *user, const char *section, const char *k, const char *v, bool *known,
+                           const char **expected)
+{
+    xsim_load *l = user;
+    if (strcmp(section, "rate") != 0)
+        return apply_xsim_key(l->cfg, section, k, v, known, expected);
+    if (!l->rate_seen) {
+        l->rate_seen = true;
+        ht_rate_config_default(&l->cfg->rate);
+    }
+    return ht_rate_config_apply(&l->cfg->rate, k, v, known, expected);
+}
+
 int ht_xsim_config_load(ht_xsim_config *cfg, const char *path, ht_error *err)
 {
-    static const char *const sections[] = {"exchange_sim", NULL};
-    return ht_conf_read(path, sections, apply_xsim_key, cfg, err);
+    static const char *const sections[] = {"exchange_sim", "rate", NULL};
+    xsim_load l = {cfg, false};
+    return ht_conf_read(path, sections, apply_load_key, &l, err);
 }
 
 ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
@@ -138,12 +170,20 @@ ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
                      cfg->max_connections, cfg->max_bad_messages);
         return NULL;
     }
+    if (!(cfg->equity_coin >= 0) || !isfinite(cfg->equity_coin)) {
+        ht_error_set(err, "exchange-sim: equity must be a finite number of coin >= 0 (got %g)", cfg->equity_coin);
+        return NULL;
+    }
+    if (ht_rate_config_check(&cfg->rate, err) != 0)
+        return NULL;
     ht_xsim *x = calloc(1, sizeof *x);
     if (!x) {
         ht_error_set(err, "exchange-sim: out of memory");
         return NULL;
     }
     x->cfg = *cfg;
+    ht_rate_account_init(&x->rate, &cfg->rate, ht_mono_ns());
+    x->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&x->lock, NULL);
     for (size_t i = 0; i < HT_XSIM_MAX_CONNECTIONS; i++)
         x->conns[i].fd = -1;
@@ -159,9 +199,23 @@ ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
         ht_xsim_destroy(x);
         return NULL;
     }
+    if (x->wake_fd < 0) {
+        ht_error_set(err, "exchange-sim: eventfd: %s", strerror(errno));
+        ht_xsim_destroy(x);
+        return NULL;
+    }
     socklen_t alen = sizeof addr;
     getsockname(x->listen_fd, (struct sockaddr *)&addr, &alen);
     x->port = ntohs(addr.sin_port);
+    if (cfg->script_path[0]) {
+        ht_xsim_script *script = ht_xsim_script_load(cfg->script_path, err);
+        int rc = script ? ht_xsim_set_script(x, script, err) : -1;
+        ht_xsim_script_destroy(script);
+        if (rc != 0) {
+            ht_xsim_destroy(x);
+            return NULL;
+        }
+    }
     if (cfg->record_path[0]) {
         x->record = fopen(cfg->record_path, "a");
         if (!x->record) {
@@ -303,6 +357,7 @@ void xsim_drop_conn(ht_xsim *x, conn *c, const char *why)
     c->rx_len = 0;
     c->logged_on = false;
     c->store = NULL;
+    c->pos_subscribed = c->trades_subscribed = false;
 }
 
 /* Closes a peer that broke a rule (no Logon in time, too much garbage) and counts it. */
@@ -454,10 +509,14 @@ int ht_xsim_run(ht_xsim *x, volatile sig_atomic_t *stop)
         if (atomic_exchange(&x->disconnect_all, 0))
             for (size_t i = 0; i < HT_XSIM_MAX_CONNECTIONS; i++)
                 xsim_drop_conn(x, &x->conns[i], "test hook: forced disconnect");
-        struct pollfd fds[HT_XSIM_MAX_CONNECTIONS + 1];
-        conn *which[HT_XSIM_MAX_CONNECTIONS + 1];
+        xsim_ledger_run_script(x);
+        xsim_account_flush(x);
+        struct pollfd fds[HT_XSIM_MAX_CONNECTIONS + 2];
+        conn *which[HT_XSIM_MAX_CONNECTIONS + 2];
         nfds_t n = 0;
         fds[n] = (struct pollfd){x->listen_fd, POLLIN, 0};
+        which[n++] = NULL;
+        fds[n] = (struct pollfd){x->wake_fd, POLLIN, 0};
         which[n++] = NULL;
         uint64_t now = ht_mono_ns();
         uint64_t wait_ns = 50000000u;
@@ -492,7 +551,10 @@ int ht_xsim_run(ht_xsim *x, volatile sig_atomic_t *stop)
         int ready = poll(fds, n, timeout_ms);
         if (ready <= 0)
             continue;
-        for (nfds_t i = 1; i < n; i++)
+        uint64_t woken;
+        if ((fds[1].revents & POLLIN) && read(x->wake_fd, &woken, sizeof woken) < 0)
+            woken = 0; /* already drained */
+        for (nfds_t i = 2; i < n; i++)
             if (fds[i].revents && which[i]->fd >= 0) {
                 service_conn(x, which[i]);
                 close_if_stalled(x, which[i]);
@@ -544,6 +606,9 @@ void ht_xsim_destroy(ht_xsim *x)
         close(x->listen_fd);
     if (x->record)
         fclose(x->record);
+    if (x->wake_fd >= 0)
+        close(x->wake_fd);
+    xsim_ledger_free(x);
     pthread_mutex_destroy(&x->lock);
     explicit_bzero(x->cfg.client_secret, sizeof x->cfg.client_secret);
     free(x);

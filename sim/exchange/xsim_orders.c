@@ -9,8 +9,8 @@
 
 /* ---- books ---- */
 
-/* The book of a symbol (created empty when create is set), or NULL. Caller holds the lock. */
-static book *find_book(ht_xsim *x, const char *symbol, bool create)
+/* The book of a symbol (created empty when create is set), or NULL. Caller holds the lock (xsim_priv.h). */
+book *xsim_find_book(ht_xsim *x, const char *symbol, bool create)
 {
     for (size_t i = 0; i < x->n_books; i++)
         if (strcmp(x->books[i].symbol, symbol) == 0)
@@ -28,7 +28,7 @@ int ht_xsim_set_depth(ht_xsim *x, const char *symbol, bool is_bid, const ht_xsim
     if (n > HT_XSIM_MAX_LEVELS)
         return -1;
     pthread_mutex_lock(&x->lock);
-    book *b = find_book(x, symbol, true);
+    book *b = xsim_find_book(x, symbol, true);
     if (b) {
         b->external = true;
         size_t kept = 0;
@@ -60,7 +60,7 @@ int ht_xsim_set_contract(ht_xsim *x, const char *symbol, const ht_contract *cont
         return ht_error_set(err, "exchange-sim: %s: contract size must be finite and > 0, got %g", symbol,
                             contract->size);
     pthread_mutex_lock(&x->lock);
-    book *b = find_book(x, symbol, true);
+    book *b = xsim_find_book(x, symbol, true);
     if (b) {
         b->have_contract = true;
         b->contract = checked;
@@ -200,7 +200,7 @@ static void match_order(ht_xsim *x, conn *c, order_ctx *o, uint64_t seq)
     struct { double px, qty; } fills[HT_XSIM_MAX_LEVELS * 4];
     size_t n_fills = 0;
     pthread_mutex_lock(&x->lock);
-    book *b = find_book(x, o->symbol, x->cfg.default_mid > 0);
+    book *b = xsim_find_book(x, o->symbol, x->cfg.default_mid > 0);
     if (b && !b->external && !(x->cfg.default_mid > 0))
         b = NULL; /* only a contract was set: no book to trade against */
     bool known = b != NULL;
@@ -248,24 +248,29 @@ static void match_order(ht_xsim *x, conn *c, order_ctx *o, uint64_t seq)
         return;
     }
     send_exec(x, c, o, '0', '0', 0, 0, 0, -1, NULL);
-    double fee_total = 0;
+    double fees[HT_ARRAY_LEN(fills)];
     for (size_t i = 0; i < n_fills; i++) {
         o->cum += fills[i].qty;
         o->notional += fills[i].qty * fills[i].px;
-        double fee = contract.size > 0
-                         ? ht_units_fee_settlement(&contract, fills[i].qty, fills[i].px, x->cfg.fee_bps / 1e4)
-                         : -1.0;
-        fee_total += fee > 0 ? fee : 0;
+        fees[i] = contract.size > 0
+                      ? ht_units_fee_settlement(&contract, fills[i].qty, fills[i].px, x->cfg.fee_bps / 1e4)
+                      : -1.0;
         bool done = o->cum >= o->qty - 1e-9;
-        send_exec(x, c, o, 'F', done ? '2' : '1', fills[i].qty, fills[i].px, fee, -1, NULL);
+        send_exec(x, c, o, 'F', done ? '2' : '1', fills[i].qty, fills[i].px, fees[i], -1, NULL);
     }
-    if (o->cum < o->qty - 1e-9)
+    bool rest_cancelled = o->cum < o->qty - 1e-9;
+    if (rest_cancelled)
         send_exec(x, c, o, '4', '4', 0, 0, 0, -1, o->cum > 0 ? "IOC remainder canceled" : "IOC: nothing to match");
+    /* The account: booked after the reports, so a position update (xsim_account_flush) follows its cause. */
     pthread_mutex_lock(&x->lock);
+    for (size_t i = 0; i < n_fills; i++)
+        xsim_ledger_trade(x, o->symbol, o->side == '1' ? fills[i].qty : -fills[i].qty, fills[i].px, fees[i],
+                          XSIM_TRADE_ORDER, c->store->client_comp_id, 0);
     x->stats.executions += n_fills;
     x->stats.filled_qty += o->cum;
+    x->stats.me_changes += rest_cancelled ? 2 : 1; /* an IOC cancelled in part or whole: insert and cancel */
+    x->stats.volume_contracts += o->cum;
     pthread_mutex_unlock(&x->lock);
-    (void)fee_total;
 }
 
 /* Turns the order's OrderQty into contracts as Deribit does with QtyType (854): absent or 1 (Contracts), OrderQty
@@ -280,7 +285,7 @@ static const char *qty_to_contracts(ht_xsim *x, const ht_fix_msg *m, order_ctx *
     if (len != 1 || qty_type[0] != '0')
         return "QtyType (854) must be 0 (Units) or 1 (Contracts)";
     pthread_mutex_lock(&x->lock);
-    const book *b = find_book(x, o->symbol, false);
+    const book *b = xsim_find_book(x, o->symbol, false);
     ht_contract c = b && b->have_contract ? b->contract : (ht_contract){HT_CONTRACT_LINEAR, 0.0};
     pthread_mutex_unlock(&x->lock);
     if (!(c.size > 0))

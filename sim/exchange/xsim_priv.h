@@ -2,7 +2,9 @@
 /* Inside the exchange simulator (not installed): its state and what its files share. exchange.c holds the life
  * cycle, configuration, the capture loader and the connection loop; xsim_session.c the FIX acceptor session (logon,
  * sequence numbers, resends, the MsgType dispatch); xsim_orders.c the books, IOC matching, ExecutionReports and the
- * record file. */
+ * record file; xsim_ledger.c the account (positions, trades, P&L, margins), its clock and the script's events;
+ * xsim_account.c the account's messages (AN/AP, AD/AQ/AE, BE/BF) and the rate limits; xsim_script.c the script
+ * parser. */
 #ifndef HEDGETRIG_XSIM_PRIV_H
 #define HEDGETRIG_XSIM_PRIV_H
 
@@ -13,6 +15,7 @@
 
 #include "hedgetrig/exchange_sim.h"
 #include "hedgetrig/fix.h"
+#include "hedgetrig/ratelimit.h"
 #include "hedgetrig/units.h"
 
 #define RX_CAP (1u << 20)
@@ -71,7 +74,54 @@ typedef struct conn {
     uint32_t heartbeat_s;
     uint64_t last_tx_ns, last_rx_ns;
     bool resend_pending;
+    /* account subscriptions (xsim_account.c) */
+    bool pos_subscribed;     /* AN with updates: a Position Report follows every position change */
+    char pos_req_id[64];     /* its PosReqID, echoed in the updates */
+    uint64_t pos_seen;       /* the account's change counter when this connection was last told */
+    bool trades_subscribed;  /* AD with updates: a Trade Capture Report follows every trade not of its orders */
+    char trade_req_id[64];
+    size_t trades_seen;      /* trades[] index up to which this connection was told */
 } conn;
+
+/* Who made a trade on the account. */
+typedef enum xsim_trade_source {
+    XSIM_TRADE_ORDER = 0,    /* an order of a session (session names it) */
+    XSIM_TRADE_OTHER,        /* the script's fill: another session of the account */
+    XSIM_TRADE_LIQUIDATION,  /* the script's liquidation */
+    XSIM_TRADE_SETTLEMENT,   /* the script's settle: delivery at expiry */
+} xsim_trade_source;
+
+/* One trade on the account. */
+typedef struct xsim_trade {
+    uint64_t id;
+    char symbol[32];
+    double contracts;    /* signed: positive when the account bought */
+    double px;           /* the trade's price (settlement: the instrument's value at the delivery price) */
+    double delivery_px;  /* settlement: the delivery price, else 0 */
+    xsim_trade_source source;
+    char session[32];    /* the CompID whose order made it ("" for the script's trades) */
+    uint64_t wall_ns;
+} xsim_trade;
+
+/* The account's position in one instrument. */
+typedef struct xsim_position {
+    char symbol[32];
+    double contracts; /* signed */
+    double avg_px;    /* average entry price of the open position (0: flat) */
+    double last_px;   /* the last trade's price */
+    double mark;      /* set by ht_xsim_set_mark (0: none) */
+    uint64_t changed; /* the account's change counter at its last change */
+} xsim_position;
+
+/* The one account every session trades on (xsim_ledger.c). Guarded by ht_xsim.lock. */
+typedef struct xsim_account {
+    xsim_position pos[HT_XSIM_MAX_SYMBOLS];
+    size_t n_pos;
+    uint64_t changes;     /* counts position changes: a connection told up to it has seen every one */
+    double realised_coin, fees_coin;
+    xsim_trade *trades;
+    size_t n_trades, cap_trades;
+} xsim_account;
 
 struct ht_xsim {
     ht_xsim_config cfg;
@@ -94,6 +144,17 @@ struct ht_xsim {
     atomic_int drop_next_report;
     atomic_int disconnect_all;
     char scratch[16384];
+    /* the account, its script and its clock (xsim_ledger.c) */
+    xsim_account acct;
+    ht_xsim_event *script;
+    size_t n_script, next_event;
+    bool clock_external;      /* ht_xsim_set_clock was called: the script runs on that clock */
+    uint64_t clock_ns, clock_origin_ns;
+    uint64_t first_logon_ns;  /* monotonic; 0: no logon yet */
+    int wake_fd;              /* an eventfd: set_clock and set_position wake the loop */
+    /* the rate limits (xsim_account.c): one account, one pair of buckets */
+    ht_rate_account rate;
+    uint64_t report_id;       /* PosMaintRptIDs given */
 };
 
 /* ---- exchange.c: log, connections ---- */
@@ -131,5 +192,37 @@ void xsim_free_store(session_store *s);
 void xsim_on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq, bool poss_dup);
 /* Handles an OrderCancelRequest (35=F): every order is immediate-or-cancel, so it is too late. */
 void xsim_on_cancel_request(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq);
+/* The book of a symbol (created empty when create is set), or NULL. Caller holds the lock. */
+book *xsim_find_book(ht_xsim *x, const char *symbol, bool create);
+
+/* ---- xsim_ledger.c: the account ---- */
+
+/* Books a trade on the account (position, average price, realised P&L, fee) and keeps it for trade capture.
+ * Caller holds the lock. 0, or -1 when there is no room for the symbol or the trade. */
+int xsim_ledger_trade(ht_xsim *x, const char *symbol, double contracts, double px, double fee, xsim_trade_source src,
+                      const char *session, double delivery_px);
+/* Runs the script's events that are due on its clock (the loop's thread). */
+void xsim_ledger_run_script(ht_xsim *x);
+/* Marks the first logon (the standalone script clock starts there). */
+void xsim_ledger_logon(ht_xsim *x);
+/* The price a position is marked at: its set mark, else the book's mid, else the last trade, else its entry.
+ * Caller holds the lock. */
+double xsim_ledger_mark(ht_xsim *x, const xsim_position *p);
+/* The account's figures (caller holds the lock). */
+void xsim_ledger_figures(ht_xsim *x, ht_xsim_account *out);
+/* Frees the account's trades and the script. */
+void xsim_ledger_free(ht_xsim *x);
+
+/* ---- xsim_account.c: the account's messages and the rate limits ---- */
+
+/* Charges an in-sequence message to the rate limits: true when it may be handled; false after refusing it with
+ * too_many_requests (10028) and ending the session. */
+bool xsim_rate_admit(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq);
+/* Sends what subscribed connections have not been told yet: trade capture reports, then position updates. */
+void xsim_account_flush(ht_xsim *x);
+/* Request For Positions (AN), TradeCaptureReportRequest (AD), User Request (BE). */
+void xsim_on_pos_request(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq);
+void xsim_on_trade_request(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq);
+void xsim_on_user_request(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq);
 
 #endif

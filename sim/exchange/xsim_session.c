@@ -316,6 +316,7 @@ static bool accept_logon(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq)
     c->heartbeat_s = hb >= 1 && hb <= 3600 ? (uint32_t)hb : 30;
     c->logged_on = true;
     c->store->last_logon_ns = ht_mono_ns();
+    xsim_ledger_logon(x);
     pthread_mutex_lock(&x->lock);
     x->stats.logons++;
     pthread_mutex_unlock(&x->lock);
@@ -444,6 +445,9 @@ static const struct in_handler {
     {HT_FIX_MSG_LOGOUT, on_logout},
     {HT_FIX_MSG_NEW_ORDER_SINGLE, on_order},
     {HT_FIX_MSG_ORDER_CANCEL_REQUEST, xsim_on_cancel_request},
+    {HT_FIX_MSG_REQUEST_FOR_POSITIONS, xsim_on_pos_request},
+    {HT_FIX_MSG_TRADE_CAPTURE_REPORT_REQUEST, xsim_on_trade_request},
+    {HT_FIX_MSG_USER_REQUEST, xsim_on_user_request},
 };
 
 /* Handles one inbound message on a connection: MsgSeqNum present, the Logon of a new connection, sequencing, then
@@ -457,7 +461,7 @@ void xsim_on_message(ht_xsim *x, conn *c, const ht_fix_msg *m)
     }
     if (!c->logged_on && !accept_logon(x, c, m, seq))
         return;
-    if (!sequence_inbound(x, c, m, seq))
+    if (!sequence_inbound(x, c, m, seq) || !xsim_rate_admit(x, c, m, seq))
         return;
     for (size_t i = 0; i < HT_ARRAY_LEN(k_in_handlers); i++)
         if (strcmp(m->msg_type, k_in_handlers[i].type) == 0) {
