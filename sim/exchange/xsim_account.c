@@ -52,6 +52,23 @@ bool xsim_rate_admit(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq)
     return false;
 }
 
+/* Finishes an account message whose body put_rc says was written (0) or refused (err): sends it and adds one to
+ * *counter (NULL: none), or logs why it was not sent. */
+static void send_account_msg(ht_xsim *x, conn *c, ht_fix_writer *w, int put_rc, const ht_error *err,
+                             uint64_t *counter)
+{
+    if (put_rc != 0) {
+        xsim_log(x, "account message not sent: %s", err->msg);
+        return;
+    }
+    xsim_send_out(x, c, w, true, false);
+    if (!counter)
+        return;
+    pthread_mutex_lock(&x->lock);
+    (*counter)++;
+    pthread_mutex_unlock(&x->lock);
+}
+
 /* ---- positions ---- */
 
 /* Copies the account's positions into entries: every non-zero one (snapshot), or every one changed after
@@ -100,14 +117,7 @@ static void send_positions(ht_xsim *x, conn *c, const char *req_id, bool snapsho
         ht_fix_writer w;
         ht_error err;
         xsim_begin_out(x, c, &w, HT_FIX_MSG_POSITION_REPORT, c->store->next_out);
-        if (ht_fix_put_position_report(&w, &r, &err) != 0) {
-            xsim_log(x, "position report not sent: %s", err.msg);
-            return;
-        }
-        xsim_send_out(x, c, &w, true, false);
-        pthread_mutex_lock(&x->lock);
-        x->stats.position_reports++;
-        pthread_mutex_unlock(&x->lock);
+        send_account_msg(x, c, &w, ht_fix_put_position_report(&w, &r, &err), &err, &x->stats.position_reports);
     }
 }
 
@@ -174,14 +184,7 @@ static void send_trade(ht_xsim *x, conn *c, const char *req_id, const xsim_trade
     ht_fix_writer w;
     ht_error err;
     xsim_begin_out(x, c, &w, HT_FIX_MSG_TRADE_CAPTURE_REPORT, c->store->next_out);
-    if (ht_fix_put_trade_report(&w, &r, &err) != 0) {
-        xsim_log(x, "trade capture report not sent: %s", err.msg);
-        return;
-    }
-    xsim_send_out(x, c, &w, true, false);
-    pthread_mutex_lock(&x->lock);
-    x->stats.trade_reports++;
-    pthread_mutex_unlock(&x->lock);
+    send_account_msg(x, c, &w, ht_fix_put_trade_report(&w, &r, &err), &err, &x->stats.trade_reports);
 }
 
 /* Sends the trades [from, to) of the account that the connection's session did not make; returns to. */
@@ -218,11 +221,7 @@ void xsim_on_trade_request(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t se
     ack.status = 0;
     ht_fix_writer w;
     xsim_begin_out(x, c, &w, HT_FIX_MSG_TRADE_CAPTURE_REPORT_REQUEST_ACK, c->store->next_out);
-    if (ht_fix_put_trade_request_ack(&w, &ack, &err) != 0) {
-        xsim_log(x, "trade capture ack not sent: %s", err.msg);
-        return;
-    }
-    xsim_send_out(x, c, &w, true, false);
+    send_account_msg(x, c, &w, ht_fix_put_trade_request_ack(&w, &ack, &err), &err, NULL);
     if (r.subscription == HT_FIX_SUB_UNSUBSCRIBE) {
         c->trades_subscribed = false;
         return;
@@ -260,14 +259,7 @@ void xsim_on_user_request(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq
     u.maintenance_margin = a.maintenance_margin_coin;
     ht_fix_writer w;
     xsim_begin_out(x, c, &w, HT_FIX_MSG_USER_RESPONSE, c->store->next_out);
-    if (ht_fix_put_user_response(&w, &u, &err) != 0) {
-        xsim_log(x, "user response not sent: %s", err.msg);
-        return;
-    }
-    xsim_send_out(x, c, &w, true, false);
-    pthread_mutex_lock(&x->lock);
-    x->stats.user_responses++;
-    pthread_mutex_unlock(&x->lock);
+    send_account_msg(x, c, &w, ht_fix_put_user_response(&w, &u, &err), &err, &x->stats.user_responses);
 }
 
 /* ---- updates ---- */
