@@ -150,6 +150,11 @@ static const ht_venue_ops sim_ops = {
     .destroy = sim_destroy,
 };
 
+ht_xsim *ht_setup_venue_xsim(const ht_venue *venue)
+{
+    return venue && venue->ops == &sim_ops ? ((const venue_sim *)venue->ctx)->xsim : NULL;
+}
+
 /* Makes a temporary file path for the gateway's journal. */
 static int make_temp_journal(venue_sim *v, ht_error *err)
 {

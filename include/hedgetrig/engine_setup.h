@@ -35,6 +35,10 @@ int ht_setup_config_check(const ht_setup_config *c, ht_error *err);
  * secret from cfg->secrets_path (or the environment). Connects on the first poll. NULL with err. */
 ht_venue *ht_setup_venue_create(const ht_engine_config *cfg, const ht_xsim_config *xsim, ht_error *err);
 
+/* The exchange simulator behind a venue ht_setup_venue_create made with cfg->venue = sim (its account, its
+ * ht_xsim_stats: rate_violations, me_changes, ...), or NULL for any other venue. Owned by the venue. */
+ht_xsim *ht_setup_venue_xsim(const ht_venue *venue);
+
 /* ht_engine_create, then the venue (ht_setup_venue_create) attached and logged on (ht_engine_attach_venue). In
  * replay (threads off) SIGUSR1 engages the kill switch. NULL with err. */
 ht_engine *ht_setup_engine_create(const ht_engine_config *cfg, const ht_xsim_config *xsim, ht_error *err);
