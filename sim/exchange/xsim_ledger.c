@@ -105,6 +105,8 @@ static void move_position(ht_xsim *x, xsim_position *p, double contracts, double
     double size;
     valuation v = valuation_of(x, p->symbol, &size);
     double c = p->contracts;
+    if (c != 0 && !(p->avg_px > 0))
+        p->avg_px = px; /* seeded without a mark: carried at its first trade's price, no P&L from the seed */
     if (c == 0 || (c > 0) == (contracts > 0)) {
         double total = fabs(c) + fabs(contracts);
         p->avg_px = v == VAL_INVERSE ? total / (fabs(c) / (p->avg_px > 0 ? p->avg_px : px) + fabs(contracts) / px)

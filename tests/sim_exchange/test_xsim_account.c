@@ -216,6 +216,44 @@ static void script_kinds_over_a_session(void **state)
     ht_xsim_stats_get(x, &st);
     assert_int_equal(st.script_events, 4);
     assert_int_equal(st.logons, 2);
+    /* The option, seeded long 10 without a mark, is carried at the first trade's 0.05: the fill of -2 realises
+     * nothing, the settlement of the other 8 at 0.2 realises 8 x 0.15 = 1.2 coin. The liquidated perpetual is
+     * still open, marked at its trade: no P&L. */
+    ht_xsim_account a;
+    ht_xsim_account_get(x, &a);
+    assert_true(fabs(a.realised_pnl_coin - 1.2) < 1e-12);
+    assert_true(fabs(a.unrealised_pnl_coin) < 1e-12);
+    assert_true(fabs(a.equity_coin - 11.2) < 1e-12);
+    assert_int_equal(a.positions, 1);
+    ht_xsim_destroy(x);
+}
+
+/* Standalone, the script's clock is the time since the first logon: an event at 0.3 s reaches a session that
+ * subscribed right after logging on, not before. */
+static void standalone_script_clock_starts_at_the_first_logon(void **state)
+{
+    (void)state;
+    ht_error err;
+    static const char text[] = "0.3,fill," PERP ",25,50000\n";
+    ht_xsim_script *s = ht_xsim_script_parse(text, sizeof text - 1, "t.csv", &err);
+    assert_non_null(s);
+    ht_xsim *x = start_sim(NULL);
+    assert_int_equal(ht_xsim_set_script(x, s, &err), 0);
+    ht_xsim_script_destroy(s);
+    usleep(500000); /* no logon yet: the clock has not started */
+    assert_true(ht_xsim_position(x, PERP) == 0);
+    static client c;
+    uint64_t logon_ns = ht_mono_ns();
+    client_logon(&c, ht_xsim_port(x));
+    client_send(&c, "AD", "568=t|569=0|263=1|");
+    assert_true(client_expect(&c, "AQ", NULL, 0));
+    assert_true(client_expect(&c, "AE", NULL, 0));
+    assert_true(ht_mono_ns() - logon_ns >= 300000000u);
+    ht_fix_trade_report t;
+    assert_int_equal(ht_fix_parse_trade_report(&c.m, &t, &err), 0);
+    assert_true(t.last_qty == 25 && t.side == '1' && !t.previously_reported);
+    assert_true(ht_xsim_position(x, PERP) == 25);
+    close(c.fd);
     ht_xsim_destroy(x);
 }
 
@@ -332,6 +370,7 @@ int main(void)
         cmocka_unit_test(script_parser_accepts_and_refuses),
         cmocka_unit_test(positions_and_figures_over_a_session),
         cmocka_unit_test(script_kinds_over_a_session),
+        cmocka_unit_test(standalone_script_clock_starts_at_the_first_logon),
         cmocka_unit_test(rate_limit_ends_the_session_with_10028),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
