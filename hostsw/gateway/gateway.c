@@ -108,6 +108,7 @@ ht_gw *ht_gw_create(const ht_gw_config *cfg, ht_error *err)
         ht_gw_destroy(gw);
         return NULL;
     }
+    gw_rate_init(gw);
     gw->state = HT_GW_DISCONNECTED;
     gw->reconnect_at_ns = 0;
     return gw;

@@ -22,6 +22,10 @@ void ht_gw_config_default(ht_gw_config *cfg)
     snprintf(cfg->host, sizeof cfg->host, "127.0.0.1");
     cfg->port = 9881;
     ht_rate_config_default(&cfg->rate);
+    cfg->positions = true;
+    cfg->trade_capture = true;
+    cfg->account_interval_ms = 10000;
+    snprintf(cfg->account_currency, sizeof cfg->account_currency, "BTC");
     snprintf(cfg->sender_comp_id, sizeof cfg->sender_comp_id, "HEDGETRIG");
     snprintf(cfg->target_comp_id, sizeof cfg->target_comp_id, "DERIBITSERVER");
     cfg->heartbeat_s = 30;
@@ -98,6 +102,16 @@ static bool wire_value(char *dst, size_t cap, const char *key, const char *v,
     return ht_conf_str(dst, cap, v, true);
 }
 
+/* A currency as Currency (15) carries it: 1..15 characters of A-Z 0-9 ("BTC", "USDC", "CROSS"). */
+static bool currency_ok(const char *v)
+{
+    size_t n = strlen(v);
+    for (size_t i = 0; i < n; i++)
+        if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9')))
+            return false;
+    return n >= 1 && n <= 15;
+}
+
 /* Applies one key of the [gateway] section; returns false with expected filled when the value is bad,
  * and sets *known false when the key is not one of ours. */
 static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, bool *known, const char **expected)
@@ -158,6 +172,18 @@ static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, boo
         return *expected = "0..1000000", ht_conf_u32(v, 0, 1000000, &c->reconnect_max_attempts);
     if (!strcmp(k, "max_msg_bytes"))
         return *expected = "256..1048576", ht_conf_u32(v, 256, 1048576, &c->max_msg_bytes);
+    if (!strcmp(k, "positions") || !strcmp(k, "trade_capture")) {
+        bool *on = !strcmp(k, "positions") ? &c->positions : &c->trade_capture;
+        *expected = "subscribe or off";
+        return !strcmp(v, "subscribe") ? (*on = true) : !strcmp(v, "off") ? (*on = false, true) : false;
+    }
+    if (!strcmp(k, "account_interval_ms"))
+        return *expected = "0 (off) or 100..86400000", ht_conf_u32(v, 0, 86400000, &c->account_interval_ms) &&
+                                                           (c->account_interval_ms == 0 || c->account_interval_ms >= 100);
+    if (!strcmp(k, "account_currency"))
+        return *expected = "a currency: 1..15 characters of A-Z 0-9", currency_ok(v) &&
+                                                                         ht_conf_str(c->account_currency,
+                                                                                     sizeof c->account_currency, v, false);
     if (!strcmp(k, "kill_file"))
         return *expected = "a file path (0..255 characters)", ht_conf_str(c->kill_file, sizeof c->kill_file, v, true);
     if (!strcmp(k, "log"))

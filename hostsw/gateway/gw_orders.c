@@ -142,6 +142,20 @@ static int exec_symbol(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, const open_
 }
 
 /* Fills an event from an ExecutionReport and applies it; journals it. */
+/* What a report on one of our orders (of ordered contracts) does to the order-to-volume counts and the account
+ * requests: a fill adds volume and asks for the account's figures; an end cancelled short of the quantity counts
+ * one more change (Deribit counts a cancelled IOC twice). */
+static void count_exec(ht_gw *gw, const jrec_in *r, double ordered)
+{
+    if (r->exec_type == 'F' && r->last_qty > 0) {
+        gw_rate_order_done(gw, false, r->last_qty);
+        gw_account_after_fill(gw);
+    }
+    bool cancelled = r->ord_status == '4' || r->ord_status == 'C' || r->exec_type == '4' || r->exec_type == 'C';
+    if (cancelled && r->cum_qty < ordered * (1 - 1e-9))
+        gw_rate_order_done(gw, true, 0);
+}
+
 int gw_on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev,
                                int max, int *n)
 {
@@ -196,7 +210,10 @@ int gw_on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_
     if (ours && r.exec_type == 'F' && r.last_qty > 0)
         filled_after = r.cum_qty > ours->cum_qty ? r.cum_qty : ours->cum_qty + r.last_qty;
     bool overfill = ours && filled_after > ordered * (1 + 1e-9);
+    bool is_ours = ours != NULL;
     int inst = gw_apply_exec(gw, &r);
+    if (is_ours)
+        count_exec(gw, &r, ordered);
     double position = inst >= 0 ? gw->inst[inst].position : 0;
     ht_gw_event *e = gw_push_event(ev, max, n, HT_GW_EV_EXEC);
     if (e) {
@@ -270,6 +287,8 @@ int gw_on_reject(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc
         memcpy(e->text, text, sizeof e->text);
         ht_fix_get_printable(m, HT_TAG_CL_ORD_ID, e->clordid, sizeof e->clordid);
     }
+    if (type != HT_GW_EV_CANCEL_REJECT)
+        gw_account_on_reject(gw, ref, text, ev, max, n);
     return gw_journal_in_seq(gw, m, seq);
 }
 
@@ -289,6 +308,13 @@ static int reserve_clordids(ht_gw *gw)
 /* Sends a cancel for one open order (kill switch and ht_gw_cancel). */
 int gw_send_cancel(ht_gw *gw, const open_order *o)
 {
+    if (!gw_rate_take(gw, true)) {
+        gw->rate.held++;
+        gw_log(gw, "cancel of %s%llu held back: the venue's matching-engine budget has no room now (an IOC order "
+                   "ends by itself)", gw->clordid_head, (unsigned long long)o->clordid);
+        return -1;
+    }
+    gw->rate.me_changes++;
     if (reserve_clordids(gw) != 0)
         return -1;
     uint64_t id = gw->next_clordid++;
@@ -303,6 +329,7 @@ int gw_send_cancel(ht_gw *gw, const open_order *o)
     ht_fix_put_char(&w, HT_TAG_SIDE, o->side > 0 ? '1' : '2');
     ht_fix_put_decimal(&w, HT_TAG_ORDER_QTY, o->qty, gw->cfg.qty_decimals);
     ht_fix_put_time(&w, HT_TAG_TRANSACT_TIME, ht_wall_ns());
+    gw->rate.paid = true;
     return gw_finish_and_send(gw, &w, 'F', id);
 }
 
@@ -414,6 +441,14 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
         snprintf(res->reason, sizeof res->reason, "%d orders are open", HT_GW_MAX_OPEN_ORDERS);
         return HT_GW_ERR_FULL;
     }
+    if (HT_UNLIKELY(!gw_rate_take(gw, true))) {
+        gw->rate.held++;
+        snprintf(res->reason, sizeof res->reason,
+                 "rate limit: the venue's matching-engine budget ([rate] %g requests/s, burst %g, reserve %g) has no "
+                 "room for another order now", gw->cfg.rate.me_rate_per_s, gw->cfg.rate.me_burst, gw->cfg.rate.reserve);
+        return HT_GW_ERR_RATE;
+    }
+    gw->rate.me_changes++;
     if (HT_UNLIKELY(reserve_clordids(gw) != 0)) {
         snprintf(res->reason, sizeof res->reason, "journal write failed (see the log)");
         return HT_GW_ERR_IO;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "hedgetrig/fix.h"
+#include "hedgetrig/fix_account.h"
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/journal.h"
 #include "hedgetrig/risk.h"
@@ -73,6 +74,37 @@ typedef struct out_entry {
     char kind;        /* 'A' admin, 'D' order, 'F' cancel */
 } out_entry;
 
+#define GW_SEEN_TRADES 256 /* trade ids remembered: a trade capture report repeated within them is dropped */
+
+/* The account messages (gw_account.c). */
+typedef struct gw_account {
+    bool want_positions, want_trades, want_user; /* requests to send when the credit pool has room */
+    bool held_positions, held_trades, held_user; /* ... and already counted as held back */
+    uint64_t pos_seq, trade_seq, user_seq;       /* outbound MsgSeqNum of the last AN, AD, BE (rejects name them) */
+    char pos_req_id[HT_FIX_ACCT_ID_BYTES];       /* PosReqID of the last AN */
+    uint64_t counter;                            /* request ids */
+    bool snapshot_open;                          /* our AN's answer has not come yet (or not all of it) */
+    bool snapshot_started;                       /* its first report came */
+    int64_t snapshot_reports_left;               /* reports of the snapshot still to come (TotalNumPosReports) */
+    uint64_t next_user_ns;                       /* the BE timer (monotonic) */
+    ht_fix_position_report rep;                  /* the last Position Report, reported entry by entry */
+    unsigned rep_next;                           /* its next entry to report (< rep.n: events are pending) */
+    bool rep_snapshot;                           /* it answers our AN */
+    char seen[GW_SEEN_TRADES][HT_FIX_ACCT_ID_BYTES]; /* trade ids reported lately */
+    unsigned seen_next;
+} gw_account;
+
+/* The rate-limit mirror (gw_account.c): the buckets on the monotonic clock, or on the risk clock (exchange time in
+ * replay) while the engine sets it. */
+typedef struct gw_rate {
+    ht_rate_account mono, venue;
+    uint64_t venue_clock_ns; /* the risk clock's last reading (0: not started) */
+    uint64_t held;           /* orders refused and requests held back because they did not fit */
+    uint64_t me_changes;     /* order-to-volume: orders and cancels sent, plus one per IOC cancelled unfilled */
+    double volume_contracts; /* order-to-volume: contracts filled by our orders */
+    bool paid;               /* the message being finished was counted already (gw_rate_take) */
+} gw_rate;
+
 struct ht_gw {
     ht_gw_config cfg;
     ht_journal *journal;
@@ -127,6 +159,9 @@ struct ht_gw {
     out_entry *out_index;
     size_t out_count;
     size_t out_cap;
+
+    gw_account acct;
+    gw_rate rate;
 
     ht_gw_fill_fn fill_fn;
     void *fill_user;
@@ -193,6 +228,35 @@ int gw_on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_
 int gw_on_reject(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev, int max, int *n);
 /* Sends a cancel for one open order (kill switch and ht_gw_cancel). */
 int gw_send_cancel(ht_gw *gw, const open_order *o);
+
+/* ---- gw_account.c: account messages, the rate-limit mirror ---- */
+
+void gw_rate_init(ht_gw *gw);
+/* Takes one request of a budget (me: matching engine, else the credit pool) when both mirrors have room for it and
+ * the reserve; false (nothing taken) otherwise. */
+bool gw_rate_take(ht_gw *gw, bool me);
+/* Counts one request whatever the room (session messages that must go out). */
+void gw_rate_charge(ht_gw *gw, bool me);
+/* An order of ours ended: cancelled_rest when it ended cancelled with quantity left (order-to-volume counts it
+ * twice), filled its contracts. */
+void gw_rate_order_done(ht_gw *gw, bool cancelled_rest, double filled);
+void gw_account_on_logon(ht_gw *gw);
+void gw_account_after_fill(ht_gw *gw);
+/* Sends the account requests that are due and fit. */
+void gw_account_tick(ht_gw *gw, uint64_t now);
+/* A Reject or BusinessMessageReject of ref_seq: reported when it refused one of our account requests. */
+void gw_account_on_reject(ht_gw *gw, uint64_t ref_seq, const char *text, ht_gw_event *ev, int max, int *n);
+/* Position events not yet reported (a report with more entries than there was room for). */
+bool gw_account_pending(const ht_gw *gw);
+void gw_account_drain(ht_gw *gw, ht_gw_event *ev, int max, int *n);
+int gw_on_position_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev, int max,
+                          int *n);
+int gw_on_trade_capture_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev,
+                               int max, int *n);
+int gw_on_trade_request_ack(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev,
+                            int max, int *n);
+int gw_on_user_response(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev, int max,
+                        int *n);
 
 /* ---- gw_journal.c: records, the outbound index, replay ---- */
 

@@ -172,6 +172,9 @@ int gw_finish_and_send(ht_gw *gw, ht_fix_writer *w, char kind, uint64_t clordid)
         return -1;
     gw_index_out(gw, seq, clordid, kind, with_bytes ? (uint64_t)at : 0, with_bytes ? (uint32_t)len : 0);
     gw->next_out++;
+    if (!gw->rate.paid)
+        gw_rate_charge(gw, kind != 'A'); /* orders and cancels count on the matching engine, the rest on credits */
+    gw->rate.paid = false;
     if (gw->debug_skip_out && kind != 'A') {
         gw->debug_skip_out = false;
         gw_log(gw, "test hook: seq %llu journaled but not transmitted", (unsigned long long)seq);
@@ -323,6 +326,7 @@ static int resend_load(void *user, uint64_t seq, ht_fix_msg *stored)
 /* Sends a resent message or a gap fill (ht_fix_resend_source.send): not journaled, it reuses its number. */
 static int resend_send(void *user, const char *bytes, size_t len)
 {
+    gw_rate_charge(((resend_ctx *)user)->gw, false); /* a request like any other to the venue's credit pool */
     return gw_send_bytes(((resend_ctx *)user)->gw, bytes, len);
 }
 
@@ -452,6 +456,7 @@ static void on_logon_accepted(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, ht_g
     }
     gw_log(gw, "logged on (venue seq %llu, expected %llu, heartbeat %u s)", (unsigned long long)seq,
            (unsigned long long)gw->next_in, gw->heartbeat_s);
+    gw_account_on_logon(gw);
 }
 
 /* A MsgSeqNum below the expected one without PossDupFlag: the venue started a new session; this one stops. */
@@ -654,6 +659,10 @@ static const struct in_handler {
     {HT_FIX_MSG_REJECT, gw_on_reject, true},
     {HT_FIX_MSG_ORDER_CANCEL_REJECT, gw_on_reject, true},
     {HT_FIX_MSG_BUSINESS_MESSAGE_REJECT, gw_on_reject, true},
+    {HT_FIX_MSG_POSITION_REPORT, gw_on_position_report, false},
+    {HT_FIX_MSG_TRADE_CAPTURE_REPORT, gw_on_trade_capture_report, false},
+    {HT_FIX_MSG_TRADE_CAPTURE_REPORT_REQUEST_ACK, gw_on_trade_request_ack, false},
+    {HT_FIX_MSG_USER_RESPONSE, gw_on_user_response, false},
 };
 
 /* Acts on a sequenced message: journals its sequence number when it was consumed (one acted on out of order was
@@ -718,7 +727,7 @@ static void read_and_handle(ht_gw *gw, ht_gw_event *ev, int max, int *n)
         return;
     }
     size_t off = 0;
-    while (off < gw->rx_len && gw->fd >= 0 && *n < max) {
+    while (off < gw->rx_len && gw->fd >= 0 && *n < max && !gw_account_pending(gw)) {
         ht_fix_msg msg;
         size_t used = 0;
         ht_error err;
@@ -818,9 +827,12 @@ int ht_gw_poll(ht_gw *gw, ht_gw_event *events, int max_events)
             gw_disconnect(gw, events, max_events, &n, "send failed");
             return n;
         }
+        gw_account_drain(gw, events, max_events, &n);
         read_and_handle(gw, events, max_events, &n);
         if (gw->fd >= 0)
             run_timers(gw, ht_mono_ns(), events, max_events, &n);
+        if (gw->fd >= 0)
+            gw_account_tick(gw, ht_mono_ns());
         if (gw->fd >= 0 && gw->tx_len && flush_tx(gw) != 0)
             gw_disconnect(gw, events, max_events, &n, "send failed");
     }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hedgetrig/tsc.h"
 #include "hedgetrig/venue_fix.h"
 
 typedef struct venue_fix {
@@ -26,6 +27,7 @@ static int fix_send(void *ctx, const ht_venue_order *order, ht_venue_send_result
     /* A session that failed while writing may have sent the order: its ClOrdID is then taken, and the answer (or
      * the order timeout) says what became of it. */
     result->in_flight = rc == HT_GW_SENT || (rc == HT_GW_ERR_IO && res.clordid);
+    result->rate_limited = rc == HT_GW_ERR_RATE;
     if (rc == HT_GW_SENT) {
         result->reason[0] = '\0';
         return 0;
@@ -40,6 +42,51 @@ static int fix_cancel(void *ctx, uint64_t order_id, ht_error *err)
     return ht_gw_cancel(f->gw, order_id, err);
 }
 
+/* A fill the gateway does not know as one of its orders (an execution report of another session of the account):
+ * a trade of another session. */
+static void foreign_fill(const ht_gw_event *ev, ht_venue_event *out)
+{
+    out->type = HT_VENUE_EV_TRADE;
+    snprintf(out->instrument, sizeof out->instrument, "%s", ev->symbol);
+    out->trade_contracts = ev->side == HT_GW_SELL ? -ev->last_qty : ev->last_qty;
+    out->px = ev->last_px;
+    out->source = HT_VENUE_SRC_OTHER;
+    snprintf(out->trade_id, sizeof out->trade_id, "%s", ev->exec_id);
+}
+
+/* The account events (gw_account.c) as venue events. */
+static void account_event(const ht_gw_event *ev, ht_venue_event *out)
+{
+    snprintf(out->instrument, sizeof out->instrument, "%s", ev->symbol);
+    switch (ev->type) {
+    case HT_GW_EV_POSITION:
+        out->type = HT_VENUE_EV_POSITION;
+        out->position_contracts = ev->position;
+        out->px = ev->mark_px;
+        out->snapshot = ev->snapshot;
+        out->snapshot_end = ev->snapshot_end;
+        break;
+    case HT_GW_EV_TRADE:
+        foreign_fill(ev, out);
+        out->source = ev->trade_source == 1 ? HT_VENUE_SRC_LIQUIDATION
+                      : ev->trade_source == 2 ? HT_VENUE_SRC_SETTLEMENT
+                                              : HT_VENUE_SRC_OTHER;
+        break;
+    case HT_GW_EV_ACCOUNT:
+        out->type = HT_VENUE_EV_ACCOUNT;
+        snprintf(out->account.currency, sizeof out->account.currency, "%s", ev->currency);
+        out->account.equity = ev->equity;
+        out->account.balance = ev->balance;
+        out->account.initial_margin = ev->initial_margin;
+        out->account.maintenance_margin = ev->maintenance_margin;
+        out->account.wall_ms = ht_wall_ns() / 1000000u;
+        break;
+    default: /* HT_GW_EV_ACCOUNT_REFUSED: the text says which request and why; the session goes on */
+        out->type = HT_VENUE_EV_OTHER;
+        break;
+    }
+}
+
 /* One gateway event as a venue event: an ExecutionReport's ExecType (150) and OrdStatus (39) say whether it
  * carries a fill ('F' trade, and the older '1'/'2' partial and full fill), a reject ('8') and the order's end
  * (OrdStatus filled, cancelled, rejected, expired, or ExecType cancelled, rejected, expired). */
@@ -47,11 +94,17 @@ static void to_venue_event(const ht_gw_event *ev, ht_venue_event *out)
 {
     memset(out, 0, sizeof *out);
     snprintf(out->text, sizeof out->text, "%s", ev->text);
+    bool fill = (ev->exec_type == 'F' || ev->exec_type == '1' || ev->exec_type == '2') && ev->last_qty > 0;
     switch (ev->type) {
     case HT_GW_EV_EXEC: {
+        if (ev->clordid_num == 0 && fill) {
+            foreign_fill(ev, out);
+            break;
+        }
         out->type = HT_VENUE_EV_ORDER;
         out->order_id = ev->clordid_num;
-        if ((ev->exec_type == 'F' || ev->exec_type == '1' || ev->exec_type == '2') && ev->last_qty > 0) {
+        snprintf(out->instrument, sizeof out->instrument, "%s", ev->symbol);
+        if (fill) {
             out->fill_contracts = ev->last_qty;
             out->fill_px = ev->last_px;
         }
@@ -81,6 +134,12 @@ static void to_venue_event(const ht_gw_event *ev, ht_venue_event *out)
     case HT_GW_EV_LOGON:
         out->type = HT_VENUE_EV_LOGON;
         break;
+    case HT_GW_EV_POSITION:
+    case HT_GW_EV_TRADE:
+    case HT_GW_EV_ACCOUNT:
+    case HT_GW_EV_ACCOUNT_REFUSED:
+        account_event(ev, out);
+        break;
     default:
         out->type = HT_VENUE_EV_OTHER; /* rejects of session messages, bad messages: in the session log */
         break;
@@ -104,7 +163,7 @@ static void fix_wait(void *ctx, int timeout_ms)
 }
 
 /* The gateway's position: the journal's and this session's fills, not the venue's own account. The venue's
- * positions (Deribit's RequestForPositions, AN/AP) come with the live book. */
+ * positions (Deribit's RequestForPositions, AN/AP) come as HT_VENUE_EV_POSITION events. */
 static double fix_position(void *ctx, const char *instrument)
 {
     venue_fix *f = ctx;
@@ -162,6 +221,12 @@ static void fix_set_clock(void *ctx, uint64_t now_ns)
     ht_gw_set_risk_clock(f->gw, now_ns);
 }
 
+static void fix_limits(void *ctx, ht_venue_limits *out)
+{
+    venue_fix *f = ctx;
+    ht_gw_get_limits(f->gw, out);
+}
+
 static void fix_destroy(void *ctx)
 {
     venue_fix *f = ctx;
@@ -182,6 +247,7 @@ static const ht_venue_ops fix_ops = {
     .set_contract = fix_set_contract,
     .set_mark = fix_set_mark,
     .set_clock = fix_set_clock,
+    .limits = fix_limits,
     .set_book = NULL,
     .destroy = fix_destroy,
 };

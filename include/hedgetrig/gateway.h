@@ -54,6 +54,11 @@ typedef struct ht_gw_config {
     uint32_t max_msg_bytes;         /* largest inbound message accepted, 256..1048576 */
     char kill_file[256];            /* if this file appears, the kill switch engages (its first line is the reason) */
     char log_path[256];             /* session log ("" = stderr; "-" = stdout) */
+    /* The account messages (docs/gateway.md, "Positions, trades and the account"), all sent at every logon: */
+    bool positions;                 /* positions = subscribe: RequestForPositions (AN), snapshot + updates */
+    bool trade_capture;             /* trade_capture = subscribe: TradeCaptureReportRequest (AD) */
+    uint32_t account_interval_ms;   /* User Request (BE) every this often and after our fills; 0 = no BE at all */
+    char account_currency[16];      /* Currency (15) of the BE: A-Z 0-9, 1..15 characters */
     ht_risk_limits risk;            /* [risk] section */
     ht_rate_config rate;            /* [rate] section: Deribit's request limits, mirrored (hedgetrig/ratelimit.h) */
 } ht_gw_config;
@@ -118,6 +123,7 @@ enum {
     HT_GW_ERR_NOT_READY = 2, /* not logged on; nothing left */
     HT_GW_ERR_FULL = 3,      /* HT_GW_MAX_OPEN_ORDERS orders are open; nothing left */
     HT_GW_ERR_IO = 4,        /* the journal or the socket failed (reason); the session is closed */
+    HT_GW_ERR_RATE = 5,      /* the venue's matching-engine budget ([rate]) has no room now (reason); nothing left */
 };
 
 typedef struct ht_gw_send_result {
@@ -144,6 +150,14 @@ typedef enum ht_gw_event_type {
     HT_GW_EV_KILL,             /* the kill switch engaged (text: reason and the number of cancels sent) */
     HT_GW_EV_BAD_MESSAGE,      /* an inbound message was malformed and dropped or rejected (text: why) */
     HT_GW_EV_GIVE_UP,          /* reconnect_max_attempts failed in a row: state is STOPPED */
+    /* The account messages (positions, trade capture, user status; docs/gateway.md, "Positions, trades and the
+     * account"): */
+    HT_GW_EV_POSITION,         /* the venue's position in symbol: position, mark_px, snapshot, snapshot_end */
+    HT_GW_EV_TRADE,            /* a trade on the account not made by our orders: symbol, side, last_qty, last_px,
+                                  trade_source, exec_id (the venue's trade id) */
+    HT_GW_EV_ACCOUNT,          /* the account's figures (User Response): currency, equity, balance, margins */
+    HT_GW_EV_ACCOUNT_REFUSED,  /* the venue refused a position, trade capture or user request (text: which, why);
+                                  the session goes on without it */
 } ht_gw_event_type;
 
 typedef struct ht_gw_event {
@@ -163,6 +177,13 @@ typedef struct ht_gw_event {
     uint64_t ref_seq;           /* RefSeqNum (45) for rejects */
     int reason_code;            /* SessionRejectReason (373), BusinessRejectReason (380), OrdRejReason (103) */
     char text[256];             /* Text (58) or a description */
+    /* POSITION, TRADE, ACCOUNT */
+    double position;            /* POSITION: the venue's signed position, contracts (positive long) */
+    double mark_px;             /* POSITION: the venue's mark (0 when not given) */
+    bool snapshot, snapshot_end;/* POSITION: part of the answer to our subscription; its last entry */
+    int trade_source;           /* TRADE: 0 another session, 1 liquidation, 2 settlement (ht_venue_trade_source) */
+    char currency[16];          /* ACCOUNT */
+    double equity, balance, initial_margin, maintenance_margin; /* ACCOUNT: NAN where the venue did not say */
 } ht_gw_event;
 
 /* A fill, as pushed to the fill callback: the pipeline's hedge inventory changes by side*qty. */
@@ -250,6 +271,9 @@ void ht_gw_on_fill(ht_gw *gw, ht_gw_fill_fn fn, void *user);
 double ht_gw_position(const ht_gw *gw, const char *symbol);
 /* Open orders right now. */
 size_t ht_gw_open_orders(const ht_gw *gw);
+/* The venue's request limits as the gateway mirrors them now ([rate]; docs/gateway.md, "Rate limits"). */
+struct ht_venue_limits;
+void ht_gw_get_limits(ht_gw *gw, struct ht_venue_limits *out);
 /* What every ClOrdID of this journal starts with: clordid_prefix, the journal's session tag (12 characters: the
  * journal's creation time in seconds and 25 random bits, in base 32) and '-'; the number follows. The tag is
  * made when the journal is created and kept in its header, so a restart continues the same ids and two fresh

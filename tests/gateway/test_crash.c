@@ -53,6 +53,9 @@ static void child_config(ht_gw_config *c, const child_plan *plan)
     c->resend_orders = plan->resend_orders;
     c->risk.max_orders_per_sec = 0;
     c->risk.max_notional = 0;
+    c->positions = c->trade_capture = false; /* orders alone, as fast as the session takes them */
+    c->account_interval_ms = 0;
+    c->rate.me_rate_per_s = c->rate.me_burst = 1e6;
 }
 
 /* The streaming gateway: sends orders until plan->total are journaled, waits for their reports, logs out. */

@@ -173,6 +173,9 @@ static void symbol_bytes_through_a_session(void **state)
     c.risk.max_position = 0;
     c.risk.max_order_qty = 0;
     c.risk.max_notional = 0;
+    c.positions = c.trade_capture = false; /* orders alone: tshark reads every one */
+    c.account_interval_ms = 0;
+    c.rate.me_rate_per_s = c.rate.me_burst = 1e6;
     ht_gw *gw = ht_gw_create(&c, &err);
     assert_non_null(gw);
     ht_gw_event ev[64];
@@ -760,6 +763,8 @@ static void gateway_takes_from_the_venue_only_what_it_can_show(void **state)
     snprintf(c.journal_path, sizeof c.journal_path, HT_TEST_TMPDIR "/venue.journal");
     snprintf(c.log_path, sizeof c.log_path, HT_TEST_TMPDIR "/venue.log");
     unlink(c.journal_path);
+    c.positions = c.trade_capture = false; /* the scripted venue answers the session and orders only */
+    c.account_interval_ms = 0;
     ht_error err;
     v.gw = ht_gw_create(&c, &err);
     assert_non_null(v.gw);

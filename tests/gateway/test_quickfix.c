@@ -93,6 +93,13 @@ static void full_session_with_quickfix_executor(void **state)
     c.reconnect_max_attempts = 100; /* the executor takes a moment to listen */
     c.risk.max_orders_per_sec = 0;
     c.risk.max_notional = 0;
+    /* QuickFIX's executor knows no account message (AN/AP, AD/AE, BE/BF): the gateway runs without them, as a
+     * venue that does not support them would be configured (docs/gateway.md). */
+    c.positions = false;
+    c.trade_capture = false;
+    c.account_interval_ms = 0;
+    /* The executor has no rate limit: 1,000 orders as fast as the session takes them. */
+    c.rate.me_rate_per_s = c.rate.me_burst = 1e6;
     ht_error err;
     ht_gw *gw = ht_gw_create(&c, &err);
     assert_non_null(gw);

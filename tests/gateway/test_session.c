@@ -106,6 +106,11 @@ static void gw_config(ht_gw_config *c, uint16_t port, const char *name)
     c->reconnect_min_ms = 20;
     c->reconnect_max_ms = 200;
     c->risk.max_orders_per_sec = 1000;
+    /* These tests count the session's messages and sequence numbers and send orders in bursts: no account
+     * requests, and a rate mirror with room (the account messages and the mirror have their own tests below). */
+    c->positions = c->trade_capture = false;
+    c->account_interval_ms = 0;
+    c->rate.me_rate_per_s = c->rate.me_burst = 1e6;
     setenv("HT_DERIBIT_CLIENT_ID", CLIENT_ID, 1);
     setenv("HT_DERIBIT_CLIENT_SECRET", SECRET, 1);
     ht_error err;
