@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "hedgetrig/exchange_sim.h"
 #include "hedgetrig/fix_account.h"
 #include "hedgetrig/tsc.h"
 #include "hedgetrig/venue_fix.h"
@@ -122,7 +123,7 @@ static void pump(venue *v, int ms)
 {
     uint64_t end = ht_mono_ns() + (uint64_t)ms * 1000000u;
     do {
-        if (v->fd < 0) {
+        if (v->fd < 0 && v->listen_fd >= 0) {
             struct timeval tv = {0, 1000};
             setsockopt(v->listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
             v->fd = accept(v->listen_fd, NULL, NULL);
@@ -205,7 +206,8 @@ static void finish(venue *v)
     ht_venue_destroy(v->hv);
     if (v->fd >= 0)
         close(v->fd);
-    close(v->listen_fd);
+    if (v->listen_fd >= 0)
+        close(v->listen_fd);
 }
 
 /* A snapshot of n positions answering the AN (pos_req_id), or an update (pos_req_id NULL). */
@@ -538,6 +540,94 @@ static void rate_mirror_refuses_orders_and_holds_requests(void **state)
     finish(v);
 }
 
+/* The signed position of the last POSITION event for symbol, NAN when none. */
+static double last_position(const venue *v, const char *symbol)
+{
+    for (int i = v->n_ev - 1; i >= 0; i--)
+        if (v->ev[i].type == HT_VENUE_EV_POSITION && !strcmp(v->ev[i].instrument, symbol))
+            return v->ev[i].position_contracts;
+    return NAN;
+}
+
+/* Against the exchange simulator, both on Deribit's tier 4 limits: the snapshot is the simulator's account, a
+ * liquidation and another session's fill from its script arrive as trades with their source, orders sent as fast
+ * as the mirror lets them never trip the simulator's limits (no 10028, the session never drops), and the last
+ * position reported equals the simulator's. */
+static void against_the_exchange_simulator(void **state)
+{
+    (void)state;
+    venue *v = &g_v;
+    ht_gw_config c;
+    start(v, &c, "sim");
+    close(v->listen_fd);
+    v->listen_fd = -1;
+    v->poll_max = 64;
+    ht_xsim_config xc;
+    ht_xsim_config_default(&xc);
+    xc.default_level_qty = 100000;
+    ht_rate_config_default(&xc.rate); /* tier4, as the gateway's default */
+    xc.rate.enforce = true;
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&xc, &err);
+    assert_non_null(x);
+    assert_int_equal(ht_xsim_set_position(x, "BTC-PERPETUAL", 100, &err), 0);
+    assert_int_equal(ht_xsim_set_position(x, "BTC-27DEC26-100000-C", -5, &err), 0);
+    static const char script[] = "0.3,liquidation,BTC-PERPETUAL,-10,50000\n0.5,fill,BTC-27DEC26-100000-C,2,0.05\n";
+    ht_xsim_script *sc = ht_xsim_script_parse(script, sizeof script - 1, "script", &err);
+    assert_non_null(sc);
+    assert_int_equal(ht_xsim_set_script(x, sc, &err), 0);
+    ht_xsim_script_destroy(sc);
+    assert_int_equal(ht_xsim_start(x, &err), 0);
+    c.port = ht_xsim_port(x);
+    c.account_interval_ms = 300;
+    create(v, &c);
+    PUMP_UNTIL(v, count(v, HT_VENUE_EV_POSITION) >= 2);
+    int ends = 0;
+    for (int i = 0; i < v->n_ev; i++)
+        ends += v->ev[i].type == HT_VENUE_EV_POSITION && v->ev[i].snapshot_end;
+    assert_int_equal(ends, 1);
+    assert_true(last_position(v, "BTC-PERPETUAL") == 100);
+    assert_true(last_position(v, "BTC-27DEC26-100000-C") == -5);
+    /* A fast market: an order whenever the mirror allows one, for 3 s. */
+    int sent = 0, limited = 0;
+    uint64_t end = ht_mono_ns() + 3000000000ull;
+    while (ht_mono_ns() < end) {
+        ht_venue_order o = {"BTC-PERPETUAL", sent % 2 ? -1 : 1, 1, sent % 2 ? 49000 : 51000};
+        ht_venue_send_result r;
+        if (v->hv->ops->send(v->hv->ctx, &o, &r) == 0)
+            sent++;
+        else if (r.rate_limited)
+            limited++;
+        else
+            fail_msg("order refused: %s", r.reason);
+        pump(v, 2);
+    }
+    PUMP_UNTIL(v, count(v, HT_VENUE_EV_TRADE) >= 2);
+    pump(v, 500);
+    ht_xsim_stats st;
+    ht_xsim_stats_get(x, &st);
+    assert_int_equal(st.rate_violations, 0);
+    assert_int_equal(count(v, HT_VENUE_EV_DOWN), 0);
+    assert_int_equal(st.orders, (uint64_t)sent);
+    assert_true(sent >= 19 + 10 && limited > 0); /* the burst, then about 5 a second */
+    ht_venue_limits l;
+    v->hv->ops->limits(v->hv->ctx, &l);
+    assert_true(l.held > 0);
+    assert_int_equal(l.me_changes, st.me_changes); /* the same order-to-volume count on both sides */
+    bool liq = false, other = false;
+    for (int i = 0; i < v->n_ev; i++) {
+        const ht_venue_event *e = &v->ev[i];
+        liq |= e->type == HT_VENUE_EV_TRADE && e->source == HT_VENUE_SRC_LIQUIDATION && e->trade_contracts == -10;
+        other |= e->type == HT_VENUE_EV_TRADE && e->source == HT_VENUE_SRC_OTHER && e->trade_contracts == 2;
+    }
+    assert_true(liq && other);
+    PUMP_UNTIL(v, last_position(v, "BTC-PERPETUAL") == ht_xsim_position(x, "BTC-PERPETUAL"));
+    assert_true(count(v, HT_VENUE_EV_ACCOUNT) >= 1);
+    assert_true(isfinite(last(v, HT_VENUE_EV_ACCOUNT)->account.equity));
+    finish(v);
+    ht_xsim_destroy(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +636,7 @@ int main(void)
         cmocka_unit_test(a_snapshot_in_two_reports_ends_with_the_second),
         cmocka_unit_test(refusals_leave_the_session_up),
         cmocka_unit_test(rate_mirror_refuses_orders_and_holds_requests),
+        cmocka_unit_test(against_the_exchange_simulator),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
