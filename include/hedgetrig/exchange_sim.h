@@ -184,7 +184,9 @@ int ht_xsim_set_script(ht_xsim *x, const ht_xsim_script *s, ht_error *err);
  * simulator sees no market clock; the first logon is the first moment a client can see anything, so every event
  * reaches a subscribed session). Once called, it is this clock (ns, e.g. the exchange time of a replayed capture)
  * for good, counted from its first value: time_s 0 is the first now_ns given. Thread-safe; due events run in the
- * simulator's loop. */
+ * simulator's loop, and when the loop runs on its own thread (ht_xsim_start) this call returns once the events it
+ * made due have been booked and their reports written (at most 2 s), so a replay's account is the same at the
+ * same exchange time whatever its speed. */
 void ht_xsim_set_clock(ht_xsim *x, uint64_t now_ns);
 
 /* ---- the account (docs/gateway.md, "The account") ----

@@ -185,6 +185,7 @@ ht_xsim *ht_xsim_create(const ht_xsim_config *cfg, ht_error *err)
     ht_rate_account_init(&x->rate, &cfg->rate, ht_mono_ns());
     x->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     pthread_mutex_init(&x->lock, NULL);
+    pthread_cond_init(&x->script_cv, NULL);
     for (size_t i = 0; i < HT_XSIM_MAX_CONNECTIONS; i++)
         x->conns[i].fd = -1;
     x->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -609,6 +610,7 @@ void ht_xsim_destroy(ht_xsim *x)
     if (x->wake_fd >= 0)
         close(x->wake_fd);
     xsim_ledger_free(x);
+    pthread_cond_destroy(&x->script_cv);
     pthread_mutex_destroy(&x->lock);
     explicit_bzero(x->cfg.client_secret, sizeof x->cfg.client_secret);
     free(x);

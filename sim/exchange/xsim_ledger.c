@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hedgetrig/tsc.h"
@@ -281,6 +282,7 @@ int ht_xsim_set_script(ht_xsim *x, const ht_xsim_script *s, ht_error *err)
     x->script = copy;
     x->n_script = s->n_events;
     x->next_event = 0;
+    x->script_done = 0;
     pthread_mutex_unlock(&x->lock);
     wake(x);
     return 0;
@@ -297,10 +299,21 @@ void ht_xsim_set_clock(ht_xsim *x, uint64_t now_ns)
     }
     if (now_ns > x->clock_ns)
         x->clock_ns = now_ns;
-    bool due = x->next_event < x->n_script;
-    pthread_mutex_unlock(&x->lock);
-    if (due)
+    double now_s = (double)(x->clock_ns - x->clock_origin_ns) * 1e-9;
+    size_t due = x->next_event;
+    while (due < x->n_script && x->script[due].time_s <= now_s)
+        due++;
+    if (due > x->script_done && x->thread_started) {
+        /* The events due run before the clock moves on: their reports are on their way when this returns, so a
+         * replay sees the same account at the same exchange time at any speed. Bounded: a stuck loop costs 2 s. */
         wake(x);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 2;
+        while (x->script_done < due && pthread_cond_timedwait(&x->script_cv, &x->lock, &until) == 0) {
+        }
+    }
+    pthread_mutex_unlock(&x->lock);
 }
 
 void xsim_ledger_logon(ht_xsim *x)
@@ -371,6 +384,10 @@ void xsim_ledger_run_script(ht_xsim *x)
         } else {
             xsim_account_flush(x); /* the cause (a trade capture report) and the position update, now */
         }
+        pthread_mutex_lock(&x->lock);
+        x->script_done++;
+        pthread_cond_broadcast(&x->script_cv);
+        pthread_mutex_unlock(&x->lock);
     }
 }
 

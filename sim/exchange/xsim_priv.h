@@ -148,6 +148,8 @@ struct ht_xsim {
     xsim_account acct;
     ht_xsim_event *script;
     size_t n_script, next_event;
+    size_t script_done;       /* events run and sent (xsim_ledger_run_script), for ht_xsim_set_clock to wait on */
+    pthread_cond_t script_cv; /* signalled when script_done grows */
     bool clock_external;      /* ht_xsim_set_clock was called: the script runs on that clock */
     uint64_t clock_ns, clock_origin_ns;
     uint64_t first_logon_ns;  /* monotonic; 0: no logon yet */
