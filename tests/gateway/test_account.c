@@ -628,6 +628,44 @@ static void against_the_exchange_simulator(void **state)
     ht_xsim_destroy(x);
 }
 
+/* The reference the test above relies on can fail: a gateway whose mirror has more room than the simulator's
+ * limits (1e6 a second) sends its 30 orders at once, and the simulator refuses the 21st with 10028 and ends the
+ * session. */
+static void the_simulator_trips_a_client_without_the_mirror(void **state)
+{
+    (void)state;
+    venue *v = &g_v;
+    ht_gw_config c;
+    start(v, &c, "trip");
+    close(v->listen_fd);
+    v->listen_fd = -1;
+    v->poll_max = 64;
+    ht_xsim_config xc;
+    ht_xsim_config_default(&xc);
+    xc.default_level_qty = 100000;
+    ht_rate_config_default(&xc.rate);
+    xc.rate.enforce = true;
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&xc, &err);
+    assert_non_null(x);
+    assert_int_equal(ht_xsim_start(x, &err), 0);
+    c.port = ht_xsim_port(x);
+    c.rate.me_rate_per_s = c.rate.me_burst = 1e6;
+    create(v, &c);
+    PUMP_UNTIL(v, v->hv->ops->state(v->hv->ctx) == HT_VENUE_ACTIVE);
+    for (int i = 0; i < 30; i++) {
+        ht_venue_order o = {"BTC-PERPETUAL", 1, 1, 51000};
+        ht_venue_send_result r;
+        v->hv->ops->send(v->hv->ctx, &o, &r);
+    }
+    PUMP_UNTIL(v, count(v, HT_VENUE_EV_DOWN) >= 1);
+    ht_xsim_stats st;
+    ht_xsim_stats_get(x, &st);
+    assert_true(st.rate_violations >= 1);
+    finish(v);
+    ht_xsim_destroy(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -637,6 +675,7 @@ int main(void)
         cmocka_unit_test(refusals_leave_the_session_up),
         cmocka_unit_test(rate_mirror_refuses_orders_and_holds_requests),
         cmocka_unit_test(against_the_exchange_simulator),
+        cmocka_unit_test(the_simulator_trips_a_client_without_the_mirror),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
