@@ -381,6 +381,33 @@ static bool status_key(ht_engine_config *c, const char *k, const char *v, bool *
         return *expected = "0..86400", ht_conf_u32(v, 0, 86400, &c->status_interval_s);
     if (!strcmp(k, "counters_file"))
         return *expected = "a file path or empty", ht_conf_str(c->counters_path, sizeof c->counters_path, v, true);
+    if (!strcmp(k, "prometheus_file"))
+        return *expected = "a file path or empty",
+               ht_conf_str(c->prometheus_path, sizeof c->prometheus_path, v, true);
+    *known = false;
+    return false;
+}
+
+/* [book] keys: what the live book does with a difference, a liquidation or an unexplained change. */
+static bool book_key(ht_engine_config *c, const char *k, const char *v, bool *known, const char **expected)
+{
+    bool adopt_or_hedge;
+    if (!strcmp(k, "reconcile")) {
+        *expected = "adopt or halt";
+        adopt_or_hedge = !strcmp(v, "adopt");
+        if (!adopt_or_hedge && strcmp(v, "halt") != 0)
+            return false;
+        c->reconcile = adopt_or_hedge ? HT_ENGINE_RECONCILE_ADOPT : HT_ENGINE_RECONCILE_HALT;
+        return true;
+    }
+    if (!strcmp(k, "on_liquidation")) {
+        *expected = "hedge or halt";
+        adopt_or_hedge = !strcmp(v, "hedge");
+        if (!adopt_or_hedge && strcmp(v, "halt") != 0)
+            return false;
+        c->on_liquidation = adopt_or_hedge ? HT_ENGINE_LIQUIDATION_HEDGE : HT_ENGINE_LIQUIDATION_HALT;
+        return true;
+    }
     *known = false;
     return false;
 }
@@ -407,12 +434,14 @@ bool ht_engine_config_apply(void *user, const char *section, const char *key, co
         return threads_key(c, key, value, known, expected);
     if (!strcmp(section, "status"))
         return status_key(c, key, value, known, expected);
+    if (!strcmp(section, "book"))
+        return book_key(c, key, value, known, expected);
     *known = false;
     return false;
 }
 
 const char *const ht_engine_config_sections[] = {"engine", "pipeline", "hedge", "greeks", "venue",
-                                                  "source", "threads", "status", NULL};
+                                                  "source", "threads", "status", "book", NULL};
 
 int ht_engine_config_load(ht_engine_config *cfg, const char *path, ht_error *err)
 {

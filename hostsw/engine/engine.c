@@ -42,7 +42,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine_priv.h"
+#include "slow_priv.h"
 #include "hedgetrig/tsc.h"
 
 #define POLL_EVERY_PACKETS 64 /* replay: the venue is polled this often between decisions */
@@ -228,6 +228,14 @@ int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64
     return e->error[0] ? -1 : 0;
 }
 
+/* A run that the live book halted has failed: 0, or -1 with err saying why. */
+static int check_halted(const ht_engine *e, ht_error *err)
+{
+    if (!e->slow.live.halted)
+        return 0;
+    return ht_error_set(err, "halted: %s", e->slow.live.halt_reason);
+}
+
 /* A run that decided to hedge but got no order to the market (each one refused by the gateway or rejected by
  * the venue) has failed, whatever else went well. 0, or -1 with err saying how many and the last reason. */
 static int check_orders_reached_venue(const ht_engine *e, ht_error *err)
@@ -255,6 +263,8 @@ int ht_engine_finish(ht_engine *e, ht_error *err)
         return ht_error_set(err, "%s", e->error);
     if (!e->slow.armed)
         return ht_error_set(err, "engine: the source ended before hedging could start (%s)", e->slow.arm_blocker);
+    if (check_halted(e, err) != 0)
+        return -1;
     return check_orders_reached_venue(e, err);
 }
 
@@ -383,6 +393,8 @@ static int run_loop(ht_engine *e, source *src, volatile sig_atomic_t *stop, ht_e
             return ht_error_set(err, "%s", e->error);
         if (rc == 0 && !e->slow.armed)
             return ht_error_set(err, "engine: the source ended before hedging could start (%s)", e->slow.arm_blocker);
+        if (rc == 0 && check_halted(e, err) != 0)
+            return -1;
         return rc == 0 ? check_orders_reached_venue(e, err) : rc;
     }
     if (rc != 0) {
@@ -423,6 +435,24 @@ void ht_engine_get_report(const ht_engine *e, ht_engine_report *out)
     out->ticks_per_s = busy_ns > 0 ? (double)e->fast.ticks / (busy_ns / 1e9) : 0.0;
     double fast_ns = ht_tsc_to_ns(e->fast.busy_tsc > e->fast.slow_tsc ? e->fast.busy_tsc - e->fast.slow_tsc : 0);
     out->fast_ticks_per_s = fast_ns > 0 ? (double)e->fast.ticks / (fast_ns / 1e9) : 0.0;
+}
+
+size_t ht_engine_positions(const ht_engine *e, ht_engine_position *out, size_t max)
+{
+    return slow_positions(&e->slow, out, max);
+}
+
+double ht_engine_net_delta(const ht_engine *e, unsigned u)
+{
+    const slow_half *s = &e->slow;
+    if (!s->armed || u >= s->n_under)
+        return NAN;
+    return slow_net_delta_at(s, u, s->under[u].spot, NULL);
+}
+
+const char *ht_engine_halt_reason(const ht_engine *e)
+{
+    return e->slow.live.halt_reason;
 }
 
 /* Adds a histogram of TSC ticks into one of ns: every bucket's value converted and re-bucketed (the two
@@ -548,6 +578,23 @@ void ht_engine_print_report(const ht_engine *e, FILE *out)
             r.positions_in_table, r.positions_excluded, r.positions_fallback, r.fallback_entries, r.refreshes,
             r.check_mismatches, r.killed ? "; KILL SWITCH ENGAGED" : "");
     write_fallbacks(e, out, false);
+    /* The live book's line only when the venue said something about it (a venue without positions: as before). */
+    bool live = r.snapshots || r.hedges_held_for_rate || r.halted || r.unhedged_positions || r.have_account;
+    for (unsigned k = HT_ENGINE_CHANGE_OTHER; k < HT_ENGINE_CHANGE_SOURCES; k++)
+        live |= r.position_changes[k] != 0;
+    if (live)
+        fprintf(out, "live book: changes hedge %" PRIu64 ", other sessions %" PRIu64 ", liquidations %" PRIu64
+            ", settlements %" PRIu64 ", unexplained %" PRIu64 "; %" PRIu64 " snapshots, %" PRIu64
+            " reconciliation differences, %" PRIu64 " new instruments, %" PRIu64 " positions not hedged; %" PRIu64
+            " hedges held for the venue's rate limits, %" PRIu64 " merged%s%s\n",
+            r.position_changes[HT_ENGINE_CHANGE_HEDGE], r.position_changes[HT_ENGINE_CHANGE_OTHER],
+            r.position_changes[HT_ENGINE_CHANGE_LIQUIDATION], r.position_changes[HT_ENGINE_CHANGE_SETTLEMENT],
+            r.position_changes[HT_ENGINE_CHANGE_UNEXPLAINED], r.snapshots, r.reconciliation_differences,
+            r.new_instruments, r.unhedged_positions, r.hedges_held_for_rate, r.hedges_merged,
+            r.halted ? "; HALTED: " : "", r.halted ? e->slow.live.halt_reason : "");
+    if (r.have_account)
+        fprintf(out, "account: %s equity %.8g, initial margin %.8g, maintenance margin %.8g\n", r.account.currency,
+                r.account.equity, r.account.initial_margin, r.account.maintenance_margin);
     fprintf(out, "trust: %" PRIu64 " decisions sent nothing on untrusted data (%" PRIu64 " untrusted index, %" PRIu64
             " hedge instrument stale after a gap)\n",
             r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);
@@ -604,8 +651,10 @@ void ht_engine_write_json(const ht_engine *e, FILE *out)
     write_fallbacks(e, out, true);
     fprintf(out,
             ",\"decisions_suppressed\":%" PRIu64 ",\"suppressed_index\":%" PRIu64 ",\"suppressed_venue\":%" PRIu64
-            ",\"latency\":",
+            ",",
             r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);
+    slow_live_write_json(&e->slow, out);
+    fputs("\"latency\":", out);
     ht_profile_write_json(ht_engine_profile(e), out);
     fprintf(out, "}\n");
 }

@@ -205,10 +205,14 @@ typedef struct under_state {
     double vol_move_sent;
     bool muted;              /* the pipeline muted u after a breach; cleared by a band or inventory write */
     bool index_trusted;      /* the feed trusted u's latest index tick */
+    bool rate_held;          /* a hedge was refused for the venue's rate limits: decide again once one fits */
+    unsigned rate_holds;     /* hedges held since the last decision that went out */
+    uint64_t rate_retry_ms;  /* venue without mirrored limits: not before this exchange time */
     bool deferred;           /* a decision sent nothing on untrusted data: decide again once it is trusted */
     unsigned pending;        /* orders of the current decision not yet resolved */
     ht_opt_decision decision; /* the decision whose orders are pending */
     double decision_fills;   /* delta filled by the current decision's orders */
+    double fills_in_load;    /* of those, the part a table load took into H already (the book holds them) */
     double decision_nd;      /* the net delta the current decision saw */
     ht_opt_trigger decision_trigger;
     double fills_since_tick; /* delta filled since the last tick (series) */
@@ -224,6 +228,35 @@ typedef struct under_state {
     bool breach_armed;
     ht_opt_book opt_book;    /* the optimizer's view of the book, from the latest recompute */
 } under_state;
+
+/* An instrument of the live book (slow_live.c): the venue's reports and what the engine made of them. */
+typedef struct live_pos {
+    char name[HT_VENUE_NAME_BYTES];
+    double venue_contracts;  /* the venue's latest report */
+    bool venue_reported;     /* the venue reported it at least once */
+    bool in_snapshot;        /* reported by the snapshot being received */
+    bool judge_pending;      /* an update waits until our orders on it are resolved */
+    bool judge_snapshot;     /* ... and it came with a snapshot (a difference is a reconciliation) */
+    double preload_contracts; /* trades received before the book loaded, applied when it loads */
+    double unexplained_contracts; /* adopted as unexplained, not yet explained by a trade (a later one may) */
+    double reconciled_contracts;  /* adopted at a snapshot, not yet explained by a trade */
+    double mark;             /* the venue's mark in its latest report (0: none) */
+    bool unhedged;           /* held, but not in the hedge: unhedged_contracts, unhedged_why */
+    double unhedged_contracts;
+    char unhedged_why[96];
+} live_pos;
+
+/* The live book: the venue's positions, the attribution counters and the account (slow_live.c). */
+typedef struct live_book {
+    live_pos *pos;
+    size_t n, cap;
+    bool snapshot_open;      /* a snapshot is being received */
+    bool have_snapshot;      /* one was complete */
+    bool dirty;              /* the book changed: recompute and reload once no order is in flight */
+    bool halted;
+    char halt_reason[256];
+    uint64_t gaps, missed;   /* feed gaps the fast half reported, and the packets they missed */
+} live_book;
 
 typedef struct slow_half {
     ht_engine *e;
@@ -273,6 +306,7 @@ typedef struct slow_half {
     uint64_t series_ticks;
     ht_profile *prof;
     ht_engine_report rep;
+    live_book live;
     char last_order_problem[200]; /* why the last order was refused or rejected (a run where all were fails) */
     uint64_t last_status_ns;
 } slow_half;

@@ -66,6 +66,7 @@ static void on_index(slow_half *s, const msg_index *m)
     }
     if (m->underlying < 0 || (unsigned)m->underlying >= s->n_under)
         return;
+    slow_live_settle(s);
     unsigned u = (unsigned)m->underlying;
     under_state *us = &s->under[u];
     if (!m->rejected) {
@@ -81,6 +82,11 @@ static void on_index(slow_half *s, const msg_index *m)
         return; /* the breach message follows */
     if (us->pending > 0)
         return;
+    if (us->rate_held && slow_rate_fits(s, u)) {
+        slow_decide(s, u, HT_OPT_TRIGGER_REFRESH, NULL);
+        if (us->pending > 0)
+            return;
+    }
     if (us->deferred && !slow_untrusted_for(s, u, NULL)) {
         /* The data is trusted again: decide on the net delta now (hedging only when outside the band). */
         us->deferred = false;
@@ -150,11 +156,12 @@ void engine_slow_handle(slow_half *s, const void *msg, size_t len)
             s->now_ms = m->ts_ms;
         if (!s->armed || m->ev.underlying >= s->n_under)
             break;
-        if (s->killed) {
+        if (slow_stopped(s)) {
             /* No more orders: widen the band to hold the net delta so the pipeline keeps watching. */
             double nd = m->ev.net_delta_contracts;
             slow_log_market(s, "breach", (int)m->ev.underlying, m->ev.spot_usd, nd, us->band_lo, us->band_hi,
-                            (m->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1, "kill_switch", "no order: the kill switch is on");
+                            (m->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1, s->killed ? "kill_switch" : "halted",
+                            "no order: %s", s->killed ? "the kill switch is on" : s->live.halt_reason);
             slow_set_band(s, m->ev.underlying, fmin(us->band_lo, nd), fmax(us->band_hi, nd));
             break;
         }
@@ -163,6 +170,8 @@ void engine_slow_handle(slow_half *s, const void *msg, size_t len)
     }
     case MSG_GAP: {
         const msg_gap *m = msg;
+        s->live.gaps++;
+        s->live.missed += m->missed;
         slow_log_info(s, "gap", -1, "channel %u missed %u", m->channel, m->missed);
         break;
     }

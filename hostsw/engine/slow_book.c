@@ -65,6 +65,11 @@ static void reg_store(slow_half *s, const ht_instrument *in)
     s->reg[s->n_reg++] = *in;
 }
 
+ht_instrument *slow_reg_find_name(slow_half *s, const char *name)
+{
+    return reg_find_name(s, name, strlen(name));
+}
+
 /* ht_instrument_lookup_fn over the mirror. */
 static int mirror_lookup(void *ctx, const char *name, size_t len, ht_instrument_spec *out, ht_error *why)
 {
@@ -77,8 +82,7 @@ static int mirror_lookup(void *ctx, const char *name, size_t len, ht_instrument_
 
 /* ---- Hedge instruments and the net delta ------------------------------------------------------------------- */
 
-/* The venue slot of an instrument id, or -1. */
-static int venue_of(const slow_half *s, uint32_t id)
+int slow_venue_of(const slow_half *s, uint32_t id)
 {
     for (unsigned v = 0; v < s->n_venues; v++)
         if (s->venues[v].known && s->venues[v].id == id)
@@ -119,6 +123,23 @@ static void opt_book_of(const slow_half *s, unsigned u, ht_opt_book *b)
 
 /* ---- Refresh, arming ------------------------------------------------------------------------------------- */
 
+/* Grows both load buffers to hold n rows (the book grew while it ran). Only while no load is in flight: the fast
+ * half reads a buffer from CMD_LOAD to MSG_LOAD_DONE. False (nothing changed) when memory is short. */
+static bool grow_load_buffers(slow_half *s, size_t n)
+{
+    size_t cap = n + 64;
+    for (unsigned b = 0; b < 2; b++) {
+        ht_pipe_position *p = realloc(s->load_buf[b], cap * sizeof *p);
+        if (!p) {
+            engine_fail(s->e, "engine: out of memory for a table of %zu rows", n);
+            return false;
+        }
+        s->load_buf[b] = p;
+    }
+    s->load_cap = cap;
+    return true;
+}
+
 /* Hands the greeks' table, S0 and inventories to the pipeline (a background fold there). */
 static bool load_table(slow_half *s)
 {
@@ -127,8 +148,8 @@ static bool load_table(slow_half *s)
     size_t n;
     const ht_greeks_row *rows = ht_greeks_rows(s->greeks, &n);
     unsigned buf = s->load_next;
-    if (n > s->load_cap)
-        n = s->load_cap;
+    if (n > s->load_cap && !grow_load_buffers(s, n))
+        return false;
     for (size_t i = 0; i < n; i++)
         s->load_buf[buf][i] = (ht_pipe_position){rows[i].underlying, rows[i].qty_x_mult, rows[i].delta, rows[i].gamma,
                                                  rows[i].speed, rows[i].vanna, rows[i].ref_spot_usd};
@@ -144,6 +165,8 @@ static bool load_table(slow_half *s)
         c.s0[u] = s0[u];
         c.h[u] = g->h;
         s->under[u].h_pipe = g->h;
+        /* The book already holds the fills of a decision still in flight: they are in H from here on. */
+        s->under[u].fills_in_load = s->under[u].pending > 0 ? s->under[u].decision_fills : 0.0;
         s->under[u].vol_move_sent = 0.0;
         s->under[u].muted = false;
     }
@@ -331,6 +354,86 @@ static void try_load_book(slow_half *s)
     s->book_loaded_ms = s->now_ms;
     snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for marks");
     slow_log_info(s, "book", -1, "%zu positions from %s", ht_positions_count(book), s->e->cfg.book_path);
+    slow_live_book_loaded(s);
+}
+
+/* A copy of the book with one position added (add) and/or one removed (remove_id, 0: none), in the same order. */
+static ht_positions *book_copy(const ht_positions *from, const ht_instrument_spec *add, double add_qty,
+                               uint32_t remove_id, ht_error *err)
+{
+    ht_positions *book = ht_positions_create();
+    if (!book) {
+        ht_error_set(err, "engine: out of memory for the book");
+        return NULL;
+    }
+    for (size_t i = 0; i < ht_positions_count(from); i++) {
+        const ht_position *p = ht_positions_at(from, i);
+        if ((!remove_id || p->spec.id != remove_id) && ht_positions_add(book, &p->spec, p->qty_contracts, err) != 0) {
+            ht_positions_destroy(book);
+            return NULL;
+        }
+    }
+    if (add && ht_positions_add(book, add, add_qty, err) != 0) {
+        ht_positions_destroy(book);
+        return NULL;
+    }
+    return book;
+}
+
+/* True when g serves the same underlyings, in the same order, as the greeks in force (the pipeline's and the
+ * optimizer's underlying numbers stay valid). */
+static bool same_underlyings(const ht_greeks *g, const ht_greeks *was)
+{
+    unsigned n = ht_greeks_underlying_count(was);
+    if (ht_greeks_underlying_count(g) != n)
+        return false;
+    for (unsigned u = 0; u < n; u++)
+        if (strcmp(ht_greeks_underlying_at(g, u)->base, ht_greeks_underlying_at(was, u)->base) != 0)
+            return false;
+    return true;
+}
+
+int slow_book_rebuild(slow_half *s, const ht_instrument_spec *add, double add_qty, uint32_t remove_id, ht_error *err)
+{
+    ht_positions *book = book_copy(s->book, add, add_qty, remove_id, err);
+    if (!book)
+        return -1;
+    ht_greeks *g = ht_greeks_create(&s->e->cfg.greeks, book, err);
+    size_t n = ht_positions_count(book);
+    uint32_t *flags = g ? calloc(n + 1, sizeof *flags) : NULL;
+    if (!g || !flags || !same_underlyings(g, s->greeks)) {
+        if (g && flags)
+            ht_error_set(err, "the book's underlyings would change (%s)", add ? add->base_currency : "a removal");
+        else if (g)
+            ht_error_set(err, "engine: out of memory");
+        free(flags);
+        ht_greeks_destroy(g);
+        ht_positions_destroy(book);
+        return -1;
+    }
+    /* Each position keeps its greeks state (the fallback log reports changes, not the rebuild). */
+    for (size_t i = 0; i < n; i++) {
+        const ht_position *p = ht_positions_at(book, i);
+        for (size_t j = 0; j < ht_positions_count(s->book); j++)
+            if (ht_positions_at(s->book, j)->spec.id == p->spec.id)
+                flags[i] = s->pos_flags[j];
+    }
+    greeks_catch_up(s, g);
+    ht_greeks_destroy(s->greeks);
+    ht_positions_destroy(s->book);
+    free(s->pos_flags);
+    s->greeks = g;
+    s->book = book;
+    s->pos_flags = flags;
+    for (unsigned v = 0; v < s->n_venues; v++)
+        for (size_t i = 0; i < n; i++)
+            if (ht_positions_at(book, i)->spec.id == s->venues[v].id)
+                s->venues[v].book_index = i;
+    /* The aggregates the double evaluation and the decisions read: valid from now on (the table follows at the
+     * next load). */
+    ht_greeks_recompute(g, s->now_ms);
+    ht_greeks_book_changed(g);
+    return 0;
 }
 
 void slow_on_instrument(slow_half *s, const ht_instrument *in)
@@ -341,6 +444,7 @@ void slow_on_instrument(slow_half *s, const ht_instrument *in)
     else {
         add_market_instrument(s->greeks, in);
         add_market_instrument(s->base_greeks, in);
+        slow_live_on_instrument(s, in);
     }
 }
 
@@ -510,7 +614,7 @@ void slow_on_ticker(slow_half *s, const msg_ticker *m)
         ht_greeks_set_mark(s->greeks, m->id, m->mark, m->index, m->ts_ms, m->trusted);
     if (s->base_greeks)
         ht_greeks_set_mark(s->base_greeks, m->id, m->mark, m->index, m->ts_ms, m->trusted);
-    int v = venue_of(s, m->id);
+    int v = slow_venue_of(s, m->id);
     if (v >= 0 && isfinite(m->mark) && m->mark > 0) {
         venue_state *vs = &s->venues[v];
         vs->mark = m->mark;
@@ -546,7 +650,7 @@ static void set_venue_book(slow_half *s, venue_state *vs, const ht_book_level *b
 
 void slow_on_venue_book(slow_half *s, const msg_venue_book *m)
 {
-    int v = venue_of(s, m->id);
+    int v = slow_venue_of(s, m->id);
     if (v >= 0)
         set_venue_book(s, &s->venues[v], m->bids, m->n_bids, m->asks, m->n_asks, m->mark);
 }

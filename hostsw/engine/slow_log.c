@@ -233,8 +233,42 @@ static void write_counters(slow_half *s)
             us->band_hi, s->n_venues ? s->venues[0].position_contracts : 0.0,
             s->venue ? s->venue->ops->state_name(s->venue->ctx) : "none", us->muted, r->check_mismatches,
             r->decisions_suppressed, s->venues_untrusted != 0, r->positions_fallback, r->positions_excluded);
+    fprintf(f,
+            "changes_other_session = %" PRIu64 "\nchanges_liquidation = %" PRIu64 "\nchanges_settlement = %" PRIu64
+            "\nchanges_unexplained = %" PRIu64 "\nreconciliation_differences = %" PRIu64 "\nunhedged_positions = %" PRIu64
+            "\nhedges_held_for_rate = %" PRIu64 "\nhedges_merged = %" PRIu64 "\nhalted = %d\n",
+            r->position_changes[HT_ENGINE_CHANGE_OTHER], r->position_changes[HT_ENGINE_CHANGE_LIQUIDATION],
+            r->position_changes[HT_ENGINE_CHANGE_SETTLEMENT], r->position_changes[HT_ENGINE_CHANGE_UNEXPLAINED],
+            r->reconciliation_differences, r->unhedged_positions, r->hedges_held_for_rate, r->hedges_merged,
+            s->live.halted);
+    if (r->have_account)
+        fprintf(f, "equity = %.10g\ninitial_margin = %.10g\nmaintenance_margin = %.10g\n", r->account.equity,
+                r->account.initial_margin, r->account.maintenance_margin);
     fclose(f);
     rename(tmp, path);
+}
+
+/* The live book's status line (after the main one): the position changes by source, the alerts, the positions
+ * not hedged, the account and the held hedges; a halt says why. */
+static void status_live(const slow_half *s)
+{
+    const ht_engine_report *r = &s->rep;
+    fprintf(stderr,
+            "status: book changes hedge %" PRIu64 " other %" PRIu64 " liquidation %" PRIu64 " settlement %" PRIu64
+            " unexplained %" PRIu64 " reconciled %" PRIu64 " unhedged %" PRIu64 " held for rate %" PRIu64 " merged %" PRIu64,
+            r->position_changes[HT_ENGINE_CHANGE_HEDGE], r->position_changes[HT_ENGINE_CHANGE_OTHER],
+            r->position_changes[HT_ENGINE_CHANGE_LIQUIDATION], r->position_changes[HT_ENGINE_CHANGE_SETTLEMENT],
+            r->position_changes[HT_ENGINE_CHANGE_UNEXPLAINED], r->reconciliation_differences, r->unhedged_positions,
+            r->hedges_held_for_rate, r->hedges_merged);
+    if (r->have_account)
+        fprintf(stderr, " equity %.6g %s IM %.6g MM %.6g", r->account.equity, r->account.currency,
+                r->account.initial_margin, r->account.maintenance_margin);
+    if (r->liquidation_alerts + r->unexplained_alerts)
+        fprintf(stderr, " ALERTS: %" PRIu64 " liquidations, %" PRIu64 " unexplained changes", r->liquidation_alerts,
+                r->unexplained_alerts);
+    if (s->live.halted)
+        fprintf(stderr, " HALTED: %s", s->live.halt_reason);
+    fputc('\n', stderr);
 }
 
 /* The status line on stderr and the counters file, every status interval (force: now). */
@@ -263,5 +297,8 @@ void engine_slow_status(slow_half *s, bool force)
                 r->decisions_suppressed, s->venues_untrusted ? " HEDGE DATA UNTRUSTED" : "",
                 ht_hist_quantile(t2o, 0.5), ht_hist_quantile(t2o, 0.99), s->armed ? "" : "; ",
                 s->armed ? "" : s->arm_blocker);
+    if (cfg->status_interval_s)
+        status_live(s);
     write_counters(s);
+    slow_write_prometheus(s);
 }

@@ -10,6 +10,8 @@
 #include "slow_priv.h"
 #include "hedgetrig/tsc.h"
 
+#define RATE_RETRY_MS 100 /* a held hedge on a venue that mirrors no limit is tried again after this long */
+
 /* Records a fill of a pending order (LastQty in contracts, as the venue reports it): position, inventory, costs,
  * the event log. Every conversion goes through hedgetrig/units.h. */
 static void apply_fill(slow_half *s, pending_order *p, double contracts, double px)
@@ -35,6 +37,7 @@ static void apply_fill(slow_half *s, pending_order *p, double contracts, double 
     ht_error err;
     if (ht_positions_set_qty(s->book, v->book_index, v->position_contracts, &err) == 0)
         ht_greeks_book_changed(s->greeks);
+    slow_live_note_hedge_fill(s);
     slow_log_order(s, "fill", (int)p->u, v->name, p->side, contracts, px, p->clordid, NAN,
                    "delta %.15g coin fee %.4f USD slippage %.4f USD", delta, fee, slip);
 }
@@ -45,7 +48,9 @@ static void decision_resolved(slow_half *s, unsigned u)
     under_state *us = &s->under[u];
     const ht_opt_decision *d = &us->decision;
     double filled = us->decision_fills;
-    us->h_pipe += filled;
+    /* A table loaded while the orders were in flight took the fills made until then into H already. */
+    us->h_pipe += filled - us->fills_in_load;
+    us->fills_in_load = 0.0;
     us->held += filled;
     if (us->decision_trigger == HT_OPT_TRIGGER_BREACH)
         us->breach_fills = filled;
@@ -59,13 +64,28 @@ static void decision_resolved(slow_half *s, unsigned u)
 /* Marks an order resolved; resolves its decision when it was the last one. */
 static void order_done(slow_half *s, pending_order *p, const char *why)
 {
-    unsigned u = p->u;
-    slow_log_order(s, "done", (int)u, s->venues[p->venue].name, p->side, p->filled_contracts, NAN, p->clordid, NAN,
+    unsigned u = p->u, venue = p->venue;
+    slow_log_order(s, "done", (int)u, s->venues[venue].name, p->side, p->filled_contracts, NAN, p->clordid, NAN,
                    "%s", why);
     p->used = false;
     under_state *us = &s->under[u];
     if (us->pending > 0 && --us->pending == 0)
         decision_resolved(s, u);
+    if (!slow_order_in_flight(s, venue))
+        slow_live_orders_resolved(s, venue);
+}
+
+bool slow_order_in_flight(const slow_half *s, unsigned v)
+{
+    for (unsigned i = 0; i < ENGINE_MAX_PENDING; i++)
+        if (s->pending[i].used && s->pending[i].venue == v)
+            return true;
+    return false;
+}
+
+bool slow_stopped(const slow_half *s)
+{
+    return s->killed || s->live.halted;
 }
 
 /* The pending order with this ClOrdID number, or NULL. */
@@ -119,6 +139,11 @@ static void on_venue_event(slow_half *s, const ht_venue_event *ev)
     case HT_VENUE_EV_LOGON:
         slow_log_info(s, "venue_up", -1, "%s", ev->text);
         break;
+    case HT_VENUE_EV_POSITION:
+    case HT_VENUE_EV_TRADE:
+    case HT_VENUE_EV_ACCOUNT:
+        slow_live_event(s, ev);
+        break;
     default:
         break;
     }
@@ -144,6 +169,11 @@ void slow_poll_venue(slow_half *s)
 void engine_slow_poll(slow_half *s)
 {
     slow_poll_venue(s);
+    slow_live_settle(s);
+    /* A held hedge goes out once the venue's limits have room (live: no tick may come for a while). */
+    for (unsigned u = 0; s->armed && u < s->n_under; u++)
+        if (s->under[u].rate_held && s->under[u].pending == 0 && slow_rate_fits(s, u))
+            slow_decide(s, u, HT_OPT_TRIGGER_REFRESH, NULL);
 }
 
 /* Waits until u's orders are resolved (replay: every decision completes before the next packet). */
@@ -191,6 +221,7 @@ static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, 
             continue;
         }
         const ht_venue_order vo = {v->name, o->side, o->contracts, o->limit_px};
+        memset(&r->res, 0, sizeof r->res);
         s->venue->ops->send(s->venue->ctx, &vo, &r->res);
         if (sent == 0 && st && r->res.ready_tsc) {
             st->tsc[HT_STAGE_ORDER_ENCODED] = r->res.ready_tsc;
@@ -216,6 +247,16 @@ static void log_orders(slow_half *s, unsigned u, const ht_opt_decision *d, const
         const ht_opt_order *o = &d->orders[i];
         const order_result *r = &res[i];
         const char *name = s->venues[r->venue].name;
+        if (!r->res.in_flight && r->res.rate_limited) {
+            /* Not dropped: held until the venue's limits have room, then decided again on the delta then. */
+            s->rep.hedges_held_for_rate++;
+            s->under[u].rate_holds++;
+            s->under[u].rate_held = true;
+            slow_log_order(s, "rate_hold", (int)u, name, o->side, o->contracts, o->limit_px, 0, o->expected_cost_usd,
+                           "delta %.15g coin held: %s; decided again once an order fits (%u held)", o->delta_coin,
+                           r->res.reason, s->under[u].rate_holds);
+            continue;
+        }
         if (!r->res.in_flight) {
             s->rep.orders_refused++;
             snprintf(s->last_order_problem, sizeof s->last_order_problem, "refused by the gateway: %.170s",
@@ -285,13 +326,59 @@ static bool suppressed(slow_half *s, unsigned u, ht_opt_trigger trigger, const m
     return true;
 }
 
+bool slow_rate_fits(slow_half *s, unsigned u)
+{
+    const ht_venue *v = s->venue;
+    ht_venue_limits l;
+    memset(&l, 0, sizeof l);
+    if (v->ops->limits) {
+        if (!s->e->cfg.threads)
+            v->ops->set_clock(v->ctx, s->now_ms * 1000000u + 1);
+        v->ops->limits(v->ctx, &l);
+    }
+    /* A venue that mirrors no limit says nothing about when: try again after a pause, never at every tick. */
+    if (!l.known)
+        return s->now_ms >= s->under[u].rate_retry_ms;
+    return l.next_order_ns == 0;
+}
+
+/* A decision while a hedge of u is held for the venue's rate limits: none until one order fits (the breach that
+ * found u held is logged, the pipeline stays muted); then this decision takes the held hedges' place on the net
+ * delta now, and *merging says how many it merges. False when the decision must wait. */
+static bool rate_gate(slow_half *s, unsigned u, const msg_breach *b, unsigned *merging)
+{
+    under_state *us = &s->under[u];
+    *merging = 0;
+    if (!us->rate_held)
+        return true;
+    if (!slow_rate_fits(s, u)) {
+        if (b)
+            slow_log_market(s, "breach", (int)u, b->ev.spot_usd, b->ev.net_delta_contracts, us->band_lo, us->band_hi,
+                            (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1, "rate_held",
+                            "seq %" PRIu64 ": %u hedges held until the venue's rate limits have room", b->ev.seq,
+                            us->rate_holds);
+        return false;
+    }
+    *merging = us->rate_holds;
+    us->rate_held = false;
+    us->rate_holds = 0;
+    return true;
+}
+
 void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_breach *b)
 {
     under_state *us = &s->under[u];
-    if (us->pending > 0 || s->killed)
+    if (us->pending > 0 || slow_stopped(s))
         return;
-    if (suppressed(s, u, trigger, b))
+    unsigned merging;
+    if (!rate_gate(s, u, b, &merging))
         return;
+    if (suppressed(s, u, trigger, b)) {
+        /* Still held: decided again once the data is trusted. */
+        us->rate_held |= merging > 0;
+        us->rate_holds += merging;
+        return;
+    }
     ht_opt_event ev = {0};
     ev.underlying = u;
     ev.trigger = trigger;
@@ -317,11 +404,12 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
         st.tsc[HT_STAGE_DECISION] = ht_tsc_now();
     }
     us->decision_fills = 0.0;
+    us->fills_in_load = 0.0;
     us->decision_trigger = trigger;
     us->decision_nd = ev.net_delta_coin;
     order_result res[HT_OPT_MAX_VENUES];
     unsigned sent = 0;
-    if (rc == 0 && d.n_orders > 0 && !s->killed) {
+    if (rc == 0 && d.n_orders > 0 && !slow_stopped(s)) {
         us->decision = d;
         sent = send_orders(s, u, &d, b ? &st : NULL, res);
     }
@@ -347,16 +435,28 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
     slow_log_market(s, "decision", (int)u, ev.spot, ev.net_delta_coin, d.band_lo_coin, d.band_hi_coin, ev.side,
                     ht_opt_reason_name(d.reason), "%s: trade %.10g coin in %u orders, expected cost %.6f USD%s%s",
                     trig[trigger], d.trade_delta_coin, d.n_orders, d.expected_cost_usd, rc ? "; " : "", rc ? err.msg : "");
+    if (merging) {
+        s->rep.hedges_merged += merging;
+        slow_log_market(s, "rate_merged", (int)u, ev.spot, ev.net_delta_coin, d.band_lo_coin, d.band_hi_coin, 0,
+                        NULL, "%u held hedges merged into this decision on the net delta now: trade %.10g coin",
+                        merging, d.trade_delta_coin);
+    }
     if (rc != 0)
         return;
-    if (d.n_orders > 0 && !s->killed)
+    if (d.n_orders > 0 && !slow_stopped(s))
         log_orders(s, u, &d, res);
     if (d.next_timer_ns > 0)
         us->next_timer_ns = d.next_timer_ns;
     if (sent == 0) {
-        slow_set_band(s, u, d.band_lo_coin, d.band_hi_coin);
+        /* All held for rate: the pipeline stays muted until the held hedge is decided again. */
+        if (us->rate_held)
+            us->rate_retry_ms = s->now_ms + RATE_RETRY_MS;
+        else
+            slow_set_band(s, u, d.band_lo_coin, d.band_hi_coin);
         return;
     }
+    if (us->rate_held)
+        us->rate_retry_ms = s->now_ms + RATE_RETRY_MS;
     if (!s->e->cfg.threads)
         wait_resolved(s, u);
 }

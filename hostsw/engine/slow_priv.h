@@ -30,6 +30,15 @@ void slow_refresh(slow_half *s, unsigned why);
  * *gamma (when not NULL) the net gamma. */
 double slow_net_delta_at(const slow_half *s, unsigned u, double spot, double *gamma);
 
+/* The mirrored instrument with this name, or NULL. */
+ht_instrument *slow_reg_find_name(slow_half *s, const char *name);
+/* The hedge instrument (venue slot) with this instrument id, or -1. */
+int slow_venue_of(const slow_half *s, uint32_t id);
+/* Replaces the book by a copy with one position added (add, add_qty) and/or one removed (remove_id; 0: none), with
+ * a new ht_greeks over it caught up with the market and recomputed; the pipeline's table follows at the next load.
+ * The underlyings must stay the same. 0, or -1 with err (the book in force is kept). */
+int slow_book_rebuild(slow_half *s, const ht_instrument_spec *add, double add_qty, uint32_t remove_id, ht_error *err);
+
 /* ---- slow_orders.c: decisions, orders, fills ------------------------------------------------------------- */
 
 /* Asks the optimizer what to do for u, sends the orders and, once they are resolved (at once in replay), sets
@@ -39,6 +48,43 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
 uint32_t slow_untrusted_for(const slow_half *s, unsigned u, const msg_breach *b);
 /* Drains the venue's events and re-arms underlyings whose orders timed out. */
 void slow_poll_venue(slow_half *s);
+
+/* True when no order may go out (the kill switch, or a halt of the live book). */
+bool slow_stopped(const slow_half *s);
+/* True when an order of ours on venue slot v is in flight. */
+bool slow_order_in_flight(const slow_half *s, unsigned v);
+/* A held hedge of u (rate limits) may be decided again now. */
+bool slow_rate_fits(slow_half *s, unsigned u);
+
+/* ---- slow_live.c: the live book (positions, trades, account from the venue) ------------------------------ */
+
+/* A venue event about the account: a position (snapshot or update), a trade of another session, account figures. */
+void slow_live_event(slow_half *s, const ht_venue_event *ev);
+/* The book file loaded: what the venue reported so far is reconciled with it. */
+void slow_live_book_loaded(slow_half *s);
+/* A new instrument record: a position the feed did not know joins the book when it can. */
+void slow_live_on_instrument(slow_half *s, const ht_instrument *in);
+/* Our orders on venue slot v are all resolved: position updates that waited for them are judged. */
+void slow_live_orders_resolved(slow_half *s, unsigned v);
+/* A fill of one of our hedge orders changed a position (attribution "hedge"). */
+void slow_live_note_hedge_fill(slow_half *s);
+/* At the top level (not inside a decision): a book change waiting for a recompute is loaded, and held hedges are
+ * decided again when the venue's limits let them. */
+void slow_live_settle(slow_half *s);
+/* Stops all orders for good with a reason (the status, the report and the exit status say it). */
+void slow_live_halt(slow_half *s, const char *fmt, ...) HT_PRINTF(2, 3);
+/* The engine's signed quantity of an instrument (0 when it holds none); *held: it is in the book or unhedged list. */
+double slow_live_engine_qty(slow_half *s, const char *name, bool *held);
+
+/* ---- slow_metrics.c: the Prometheus file, the live book in the report ------------------------------------ */
+
+/* Writes up to max positions (the book's, then those only the venue reported or the engine cannot hedge) and
+ * returns how many there are. */
+size_t slow_positions(const slow_half *s, ht_engine_position *out, size_t max);
+/* Writes [status] prometheus_file (temporary file, then rename); nothing when none is configured. */
+void slow_write_prometheus(slow_half *s);
+/* The report's live-book keys ("positions", "venue_positions", ..., each followed by a comma). */
+void slow_live_write_json(const slow_half *s, FILE *out);
 
 /* ---- slow_log.c: event log, series, statistics ----------------------------------------------------------- */
 

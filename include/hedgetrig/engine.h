@@ -66,6 +66,31 @@ typedef enum ht_engine_venue_kind {
     HT_ENGINE_VENUE_FIX,     /* a FIX 4.4 acceptor at [gateway] host:port (a real venue, or exchange-sim) */
 } ht_engine_venue_kind;
 
+/* What the engine does when the venue's positions differ from its book at a snapshot ([book] reconcile). */
+typedef enum ht_engine_reconcile {
+    HT_ENGINE_RECONCILE_ADOPT = 0, /* the venue's quantity becomes the book's (default) */
+    HT_ENGINE_RECONCILE_HALT,      /* no more orders: the engine halts with the difference as its reason */
+} ht_engine_reconcile;
+
+/* What the engine does after a liquidation or an unexplained change of a position ([book] on_liquidation). */
+typedef enum ht_engine_on_liquidation {
+    HT_ENGINE_LIQUIDATION_HEDGE = 0, /* keep hedging on the new book (default) */
+    HT_ENGINE_LIQUIDATION_HALT,      /* no more orders */
+} ht_engine_on_liquidation;
+
+/* Who changed a position (the live book's attribution). */
+typedef enum ht_engine_change_source {
+    HT_ENGINE_CHANGE_HEDGE = 0,    /* a fill of one of our hedge orders */
+    HT_ENGINE_CHANGE_OTHER,        /* a trade of another session of the account */
+    HT_ENGINE_CHANGE_LIQUIDATION,  /* the venue's liquidation engine */
+    HT_ENGINE_CHANGE_SETTLEMENT,   /* settlement or delivery at expiry */
+    HT_ENGINE_CHANGE_UNEXPLAINED,  /* a position update nothing the engine saw explains (adopted, alerted) */
+    HT_ENGINE_CHANGE_SOURCES
+} ht_engine_change_source;
+
+/* "hedge", "other_session", "liquidation", "settlement", "unexplained" ("?" for anything else). */
+const char *ht_engine_change_source_name(ht_engine_change_source src);
+
 /* The defaults of ht_engine_config_default that the command line's help repeats. */
 #define HT_ENGINE_DEFAULT_STRATEGY "fixed:0.25"
 #define HT_ENGINE_DEFAULT_MIN_HALF_WIDTH_COIN 0.01
@@ -126,6 +151,12 @@ typedef struct ht_engine_config {
     /* [status] */
     uint32_t status_interval_s;          /* a status line on stderr every N s of wall time (0: none) */
     char counters_path[HT_ENGINE_PATH_MAX]; /* counters rewritten there every status interval ("" = none) */
+    char prometheus_path[HT_ENGINE_PATH_MAX]; /* the counters in Prometheus text format, rewritten atomically on the
+                                                 status timer and at exit ("" = none) */
+    /* [book] */
+    ht_engine_reconcile reconcile;       /* a snapshot that differs from the book: adopt (default) or halt */
+    ht_engine_on_liquidation on_liquidation; /* after a liquidation or an unexplained change: hedge (default) or
+                                                halt */
     /* Not a config key: when set and non-zero, ht_engine_attach_venue stops waiting for the logon (a signal
      * during startup ends the wait at once instead of after connect_timeout_ms). */
     volatile sig_atomic_t *stop_waiting;
@@ -220,11 +251,45 @@ typedef struct ht_engine_report {
     double final_spot, final_net_delta, band_lo, band_hi;
     double hedge_position_contracts; /* the first venue's position at the end, contracts */
     ht_engine_delta_stats hedged, unhedged;
+    /* The live book (docs/deployment.md, "The live book"). */
+    uint64_t position_changes[HT_ENGINE_CHANGE_SOURCES]; /* changes of a position, by who made them */
+    uint64_t reconciliation_differences; /* instruments whose quantity differed from the venue's at a snapshot */
+    uint64_t snapshots;                  /* position snapshots received (logon and every reconnect) */
+    uint64_t liquidation_alerts, unexplained_alerts; /* alerts raised */
+    uint64_t unhedged_positions;         /* positions held now that the engine cannot hedge (unknown instrument or
+                                            underlying) */
+    uint64_t new_instruments;            /* instruments that joined the book while it ran (a greek row each) */
+    uint64_t hedges_held_for_rate;       /* hedges refused for the venue's rate limits and held */
+    uint64_t hedges_merged;              /* held hedges merged into a later decision on the then-current delta */
+    bool halted;                         /* no more orders: [book] reconcile or on_liquidation said halt */
+    bool have_account;                   /* account figures arrived */
+    ht_venue_account account;            /* the latest */
     double wall_s;             /* wall time of the run */
     double ticks_per_s;        /* ticks over the time spent processing packets (replay: both halves) */
     double fast_ticks_per_s;   /* ticks over the fast half's own share of it (replay: the slow half's time taken
                                   out; live: the same as ticks_per_s) */
 } ht_engine_report;
+
+/* One position of the live book: the engine's quantity and the venue's latest report. */
+typedef struct ht_engine_position {
+    char instrument[HT_VENUE_NAME_BYTES];
+    double contracts;        /* the engine's book, signed */
+    double venue_contracts;  /* the venue's latest report (0 when it never reported it) */
+    bool in_book;            /* in the engine's book (else: only the venue reported it) */
+    bool venue_reported;     /* the venue reported it at least once */
+    bool hedged;             /* its delta is in the hedge (false: unknown instrument or underlying) */
+} ht_engine_position;
+
+/* Writes up to max positions (the book's, then those only the venue reported) and returns how many there are.
+ * Same thread rules as ht_engine_get_report. */
+size_t ht_engine_positions(const ht_engine *e, ht_engine_position *out, size_t max);
+
+/* The net delta the engine uses now for underlying u (coin): the pipeline's formula in double at the latest
+ * index, inventory included; NaN before hedging starts. Replay only (the caller's thread runs the engine). */
+double ht_engine_net_delta(const ht_engine *e, unsigned u);
+
+/* Why the engine halted ("" when it did not). */
+const char *ht_engine_halt_reason(const ht_engine *e);
 
 /* Fills *out (valid after a run or at any time from the thread that runs the engine). */
 void ht_engine_get_report(const ht_engine *e, ht_engine_report *out);
