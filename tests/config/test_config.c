@@ -433,6 +433,9 @@ static const key_case k_keys[] = {
     NUM("threads", "slow_idle_us", "50", U32, slow_idle_us, 50),
     NUM("status", "interval_s", "7", U32, status_interval_s, 7),
     TXT("status", "counters_file", "counters.txt", counters_path),
+    TXT("status", "prometheus_file", "hedgetrig.prom", prometheus_path),
+    NUM("book", "reconcile", "halt", INT, reconcile, HT_ENGINE_RECONCILE_HALT),
+    NUM("book", "on_liquidation", "halt", INT, on_liquidation, HT_ENGINE_LIQUIDATION_HALT),
 };
 
 /* True when c holds what key case kc expects. */
