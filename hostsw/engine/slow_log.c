@@ -206,15 +206,29 @@ void engine_slow_finish_stats(slow_half *s)
 
 /* ---- Status ---------------------------------------------------------------------------------------------- */
 
+FILE *slow_replace_begin(const char *path, char *tmp, size_t tmp_size)
+{
+    if (!path[0])
+        return NULL;
+    snprintf(tmp, tmp_size, "%s.tmp", path);
+    return fopen(tmp, "w");
+}
+
+void slow_replace_end(FILE *f, const char *tmp, const char *path)
+{
+    /* A reader must never see half a file: the whole file, then the rename. */
+    if (fclose(f) == 0)
+        rename(tmp, path);
+    else
+        remove(tmp);
+}
+
 /* Writes the counters file: key = value lines, replaced atomically (write a temporary, then rename). */
 static void write_counters(slow_half *s)
 {
     const char *path = s->e->cfg.counters_path;
-    if (!path[0])
-        return;
     char tmp[HT_ENGINE_PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = slow_replace_begin(path, tmp, sizeof tmp);
     if (!f)
         return;
     const ht_engine_report *r = &s->rep;
@@ -244,8 +258,7 @@ static void write_counters(slow_half *s)
     if (r->have_account)
         fprintf(f, "equity = %.10g\ninitial_margin = %.10g\nmaintenance_margin = %.10g\n", r->account.equity,
                 r->account.initial_margin, r->account.maintenance_margin);
-    fclose(f);
-    rename(tmp, path);
+    slow_replace_end(f, tmp, path);
 }
 
 /* The live book's status line (after the main one): the position changes by source, the alerts, the positions

@@ -377,17 +377,10 @@ static void prom_write(FILE *f, const slow_half *s)
 void slow_write_prometheus(slow_half *s)
 {
     const char *path = s->e->cfg.prometheus_path;
-    if (!path[0])
-        return;
     char tmp[HT_ENGINE_PATH_MAX + 8];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    FILE *f = slow_replace_begin(path, tmp, sizeof tmp);
     if (!f)
         return;
-    prom_write(f, s);
-    /* node_exporter must never read half a file: the whole file, then the rename. */
-    if (fclose(f) == 0)
-        rename(tmp, path);
-    else
-        remove(tmp);
+    prom_write(f, s); /* node_exporter never reads half a file */
+    slow_replace_end(f, tmp, path);
 }
