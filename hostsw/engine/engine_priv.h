@@ -238,6 +238,9 @@ typedef struct live_pos {
     bool judge_pending;      /* an update waits until our orders on it are resolved */
     bool judge_snapshot;     /* ... and it came with a snapshot (a difference is a reconciliation) */
     double preload_contracts; /* trades received before the book loaded, applied when it loads */
+    double fills_since_report; /* our fills since the venue's latest report of it (a report may predate them) */
+    double window_fill_contracts; /* our fills since the logon, until its snapshot is complete (the snapshot may
+                                     predate them) */
     double unexplained_contracts; /* adopted as unexplained, not yet explained by a trade (a later one may) */
     double reconciled_contracts;  /* adopted at a snapshot, not yet explained by a trade */
     double mark;             /* the venue's mark in its latest report (0: none) */
@@ -252,6 +255,7 @@ typedef struct live_book {
     size_t n, cap;
     bool snapshot_open;      /* a snapshot is being received */
     bool have_snapshot;      /* one was complete */
+    bool awaiting_snapshot;  /* logged on, its snapshot not complete yet */
     bool dirty;              /* the book changed: recompute and reload once no order is in flight */
     bool halted;
     char halt_reason[256];

@@ -267,8 +267,18 @@ static void judge(slow_half *s, live_pos *lp, bool snapshot)
     lp->judge_snapshot = false;
     bool held;
     const double mine = slow_live_engine_qty(s, lp->name, &held);
+    /* A snapshot taken before fills of ours that the engine saw first (the venue answered the subscription while an
+     * order was being filled) is as good as one that holds them. */
     if (same_qty(lp->venue_contracts, mine))
         return;
+    /* A report sent before fills of ours that the engine saw first (it waited for the order, and the venue's
+     * report of those fills follows) says nothing new. */
+    if (!snapshot && lp->fills_since_report != 0.0 && same_qty(lp->venue_contracts + lp->fills_since_report, mine))
+        return;
+    if (snapshot && lp->window_fill_contracts != 0.0 && same_qty(lp->venue_contracts + lp->window_fill_contracts, mine)) {
+        lp->venue_contracts = mine; /* what the venue holds now: its snapshot and the fills after it */
+        return;
+    }
     const long i = in ? book_line(s, in->id) : -1;
     const ht_position *p = i >= 0 ? ht_positions_at(s->book, (size_t)i) : NULL;
     if (!snapshot && lp->venue_contracts == 0.0 && p && p->spec.kind == HT_POS_OPTION &&
@@ -312,8 +322,10 @@ static void reconcile_all(slow_half *s)
 static void snapshot_end(slow_half *s)
 {
     size_t reported = 0;
+    const uint64_t differences = s->rep.reconciliation_differences;
     s->live.snapshot_open = false;
     s->live.have_snapshot = true;
+    s->live.awaiting_snapshot = false;
     s->rep.snapshots++;
     for (size_t i = 0; i < s->live.n; i++) {
         live_pos *lp = &s->live.pos[i];
@@ -323,9 +335,14 @@ static void snapshot_end(slow_half *s)
         if (!lp->in_snapshot && (lp->unhedged || (s->book_loaded && lp->venue_contracts != 0.0)))
             lp->venue_reported = true;
     }
-    slow_log_info(s, "snapshot", -1, "the venue reported %zu positions", reported);
     if (s->book_loaded)
         reconcile_all(s);
+    /* Replay's event log is a function of the capture: a snapshot that changes nothing (its arrival is the
+     * session's timing) is counted, not logged. */
+    const uint64_t found = s->rep.reconciliation_differences - differences;
+    if (found || s->e->cfg.threads)
+        slow_log_info(s, "snapshot", -1, "the venue reported %zu positions%s", reported,
+                      !s->book_loaded ? "; compared with the book when it loads" : "");
 }
 
 /* HT_VENUE_EV_POSITION. */
@@ -346,11 +363,13 @@ static void on_position(slow_half *s, const ht_venue_event *ev)
             return;
         lp->venue_contracts = ev->position_contracts;
         lp->venue_reported = true;
+        lp->fills_since_report = 0.0;
         lp->in_snapshot |= ev->snapshot;
         if (ev->px > 0)
             lp->mark = ev->px;
-        slow_log_order(s, "position", -1, lp->name, 0, ev->position_contracts, ev->px > 0 ? ev->px : NAN, 0, NAN, "%s",
-                       ev->snapshot ? "snapshot" : "update");
+        if (s->e->cfg.threads) /* live only: replay's log stays a function of the capture (a difference is logged) */
+            slow_log_order(s, "position", -1, lp->name, 0, ev->position_contracts, ev->px > 0 ? ev->px : NAN, 0, NAN,
+                           "%s", ev->snapshot ? "snapshot" : "update");
         if (!ev->snapshot)
             judge(s, lp, false);
     }
@@ -442,7 +461,7 @@ static void on_account(slow_half *s, const ht_venue_event *ev)
                          memcmp(&mine->equity, &now.equity, 4 * sizeof(double)) != 0;
     *mine = now;
     s->rep.have_account = true;
-    if (changed)
+    if (changed && s->e->cfg.threads) /* live only: the figures follow the venue's timer */
         slow_log_info(s, "account", -1, "%s equity %.10g balance %.10g initial margin %.10g maintenance margin %.10g",
                       now.currency, now.equity, now.balance, now.initial_margin, now.maintenance_margin);
 }
@@ -464,9 +483,22 @@ void slow_live_event(slow_half *s, const ht_venue_event *ev)
     }
 }
 
-void slow_live_note_hedge_fill(slow_half *s)
+void slow_live_note_hedge_fill(slow_half *s, const char *instrument, double signed_contracts)
 {
     s->rep.position_changes[HT_ENGINE_CHANGE_HEDGE]++;
+    live_pos *lp = live_find(s, instrument, true);
+    if (!lp)
+        return;
+    lp->fills_since_report += signed_contracts;
+    if (s->live.awaiting_snapshot || lp->judge_snapshot)
+        lp->window_fill_contracts += signed_contracts;
+}
+
+void slow_live_logon(slow_half *s)
+{
+    s->live.awaiting_snapshot = true;
+    for (size_t i = 0; i < s->live.n; i++)
+        s->live.pos[i].window_fill_contracts = 0.0;
 }
 
 void slow_live_book_loaded(slow_half *s)

@@ -37,7 +37,7 @@ static void apply_fill(slow_half *s, pending_order *p, double contracts, double 
     ht_error err;
     if (ht_positions_set_qty(s->book, v->book_index, v->position_contracts, &err) == 0)
         ht_greeks_book_changed(s->greeks);
-    slow_live_note_hedge_fill(s);
+    slow_live_note_hedge_fill(s, v->name, p->side * contracts);
     slow_log_order(s, "fill", (int)p->u, v->name, p->side, contracts, px, p->clordid, NAN,
                    "delta %.15g coin fee %.4f USD slippage %.4f USD", delta, fee, slip);
 }
@@ -138,6 +138,7 @@ static void on_venue_event(slow_half *s, const ht_venue_event *ev)
         break;
     case HT_VENUE_EV_LOGON:
         slow_log_info(s, "venue_up", -1, "%s", ev->text);
+        slow_live_logon(s);
         break;
     case HT_VENUE_EV_POSITION:
     case HT_VENUE_EV_TRADE:

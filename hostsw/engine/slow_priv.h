@@ -66,8 +66,10 @@ void slow_live_book_loaded(slow_half *s);
 void slow_live_on_instrument(slow_half *s, const ht_instrument *in);
 /* Our orders on venue slot v are all resolved: position updates that waited for them are judged. */
 void slow_live_orders_resolved(slow_half *s, unsigned v);
-/* A fill of one of our hedge orders changed a position (attribution "hedge"). */
-void slow_live_note_hedge_fill(slow_half *s);
+/* A fill of one of our hedge orders changed a position by signed_contracts (attribution "hedge"). */
+void slow_live_note_hedge_fill(slow_half *s, const char *instrument, double signed_contracts);
+/* The venue logged on (again): its position snapshot follows. */
+void slow_live_logon(slow_half *s);
 /* At the top level (not inside a decision): a book change waiting for a recompute is loaded, and held hedges are
  * decided again when the venue's limits let them. */
 void slow_live_settle(slow_half *s);

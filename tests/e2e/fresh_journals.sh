@@ -35,7 +35,7 @@ orders_of() { sed -n 's/^orders \([0-9]*\) .*/\1/p' "$work/$1.out"; }
 head_of() { sed -n "s/.*: new; ClOrdIDs \([^,]*\)1, .*/\1/p" "$work/$1.err"; }
 
 printf '[gateway]\nreset_seq_on_logon = yes\n' > "$work/reset.conf"
-start_sim venue --record "$work/venue.csv"
+start_sim venue --venue-book "$book" --record "$work/venue.csv"
 venue_port=$port
 
 replay a "$venue_port" "$work/a.journal" "$work/reset.conf"
@@ -74,7 +74,7 @@ grep -q "no logon: MsgSeqNum too low: got 1, expected [0-9]* (.*remedy: reset_se
     "$work/d.err" || fail "a restarted venue's sequence is not explained: $(grep replay: "$work/d.err")"
 
 # A venue that rejects every order (no book for the symbol): exit 1, saying so.
-start_sim rejecting --mid 0 --record "$work/rejecting.csv"
+start_sim rejecting --venue-book "$book" --mid 0 --record "$work/rejecting.csv"
 replay e "$port" "$work/e.journal" "$work/reset.conf"
 [ "$rc" -eq 1 ] || fail "replay whose every order was rejected exited $rc, expected 1"
 grep -q "no order reached the market: 0 refused by the gateway, [1-9][0-9]* rejected by the venue (last: rejected by the venue: unknown symbol)" \

@@ -22,7 +22,7 @@ wait_for() { # wait_for SECONDS CONDITION...
   while [ "$t" -gt 0 ]; do eval "$@" && return 0; sleep 0.1; t=$((t - 1)); done; return 1; }
 
 "$bin" exchange-sim --port "$xport" --mid 44000 --spread 1 --level-qty 1000000 --levels 30 \
-    --record "$work/venue.csv" > "$work/xsim.out" 2>&1 &
+    --venue-book "$book" --record "$work/venue.csv" > "$work/xsim.out" 2>&1 &
 pids+=($!)
 wait_for 10 'grep -q listening "$work/xsim.out"' || fail "the exchange simulator did not start"
 
