@@ -24,6 +24,8 @@ static const char *const g_usage =
     "  --pcap FILE             the capture (pcap or pcapng)\n"
     "  --book BOOK.csv         the positions, one 'instrument,qty_contracts' a line ('#' comments)\n"
     "  --at SECONDS            the moment, in seconds after the capture's first packet (default: its end)\n"
+    "  --at-time EPOCH_S       the moment on the exchange's clock, as an event log's time_s (1686858202.004):\n"
+    "                          every packet that leaves the feed's clock there or before (not with --at)\n"
     "  --json                  one JSON object: {\"positions\":[...],\"total\":{...},...} (units in docs/greeks.md)\n"
     "  --convention deribit|usd  inverse options' delta: Black-76 delta minus the price in coin (deribit,\n"
     "                          default) or the USD delta (usd)\n"
@@ -43,6 +45,7 @@ static const char *const g_usage =
 typedef struct greeks_opts {
     const char *pcap, *book;
     double at_s;
+    uint64_t at_exchange_ms; /* --at-time, 0 when not given */
     bool json;
     double rv_halflife_s;
     double max_book_qty_contracts;
@@ -92,6 +95,11 @@ static int parse_args(int argc, char **argv, greeks_opts *o)
         } else if (strcmp(a, "--at") == 0) {
             if (!ht_cli_parse_double("greeks", a, v, 0, 1e9, &o->at_s))
                 return HT_EXIT_USAGE;
+        } else if (strcmp(a, "--at-time") == 0) {
+            double t;
+            if (!ht_cli_parse_double("greeks", a, v, 1, 1e11, &t))
+                return HT_EXIT_USAGE;
+            o->at_exchange_ms = (uint64_t)llround(t * 1000.0);
         } else if (strcmp(a, "--rate") == 0) {
             if (!ht_cli_parse_double("greeks", a, v, -0.99, 0.99, &o->cfg.rate))
                 return HT_EXIT_USAGE;
@@ -126,6 +134,8 @@ static int parse_args(int argc, char **argv, greeks_opts *o)
         return ht_cli_usage_error("greeks", "--pcap FILE is required");
     if (!o->book)
         return ht_cli_usage_error("greeks", "--book BOOK.csv is required");
+    if (o->at_exchange_ms && o->at_s >= 0.0)
+        return ht_cli_usage_error("greeks", "--at and --at-time name the moment twice: give one");
     return -1;
 }
 
@@ -414,10 +424,17 @@ int cmd_greeks(int argc, char **argv)
     ht_iv_surface *surf = feed ? ht_iv_surface_create(4096, &err) : NULL;
     if (rc == HT_EXIT_OK && (!feed || !surf))
         rc = ht_cli_fail("greeks", "%s", err.msg);
-    if (rc == HT_EXIT_OK && ht_feed_replay_capture(o.pcap, feed, o.at_s, &info, &err) != 0)
+    if (rc == HT_EXIT_OK &&
+        (o.at_exchange_ms ? ht_feed_replay_capture_until_time(o.pcap, feed, o.at_exchange_ms, &info, &err)
+                          : ht_feed_replay_capture(o.pcap, feed, o.at_s, &info, &err)) != 0)
         rc = ht_cli_fail("greeks", "%s", err.msg);
+    if (rc == HT_EXIT_OK && o.at_exchange_ms && info.reached_end && ht_feed_now_ms(feed) < o.at_exchange_ms)
+        rc = ht_cli_fail("greeks", "%s: the exchange's clock never reaches %.3f (its last time is %.3f)", o.pcap,
+                         (double)o.at_exchange_ms / 1e3, (double)ht_feed_now_ms(feed) / 1e3);
     if (rc == HT_EXIT_OK && info.packets == 0)
-        rc = ht_cli_fail("greeks", "%s: no packet at or before %g s", o.pcap, o.at_s);
+        rc = o.at_exchange_ms ? ht_cli_fail("greeks", "%s: no packet at or before the exchange time %.3f", o.pcap,
+                                            (double)o.at_exchange_ms / 1e3)
+                              : ht_cli_fail("greeks", "%s: no packet at or before %g s", o.pcap, o.at_s);
     if (rc == HT_EXIT_OK) {
         const uint64_t now_ms = ht_feed_now_ms(feed);
         ht_greeks_pull_feed(g, feed);

@@ -18,7 +18,8 @@ int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_setup
         return json ? 1 : 0;
     }
     static const char *const with_value[] = {"--config", "--book", "--backend", "--clock-mhz", "--strategy",
-                                             "--min-half-width", "--venue", "--event-log", "--series", NULL};
+                                             "--min-half-width", "--venue", "--event-log", "--table-log",
+                                             "--series", NULL};
     bool ours = false;
     for (size_t k = 0; with_value[k]; k++)
         ours |= strcmp(a, with_value[k]) == 0;
@@ -65,6 +66,9 @@ int ht_engine_opt_parse(const char *cmd, int argc, char **argv, int *i, ht_setup
         cfg->n_venues++;
     } else if (strcmp(a, "--event-log") == 0) {
         if (!ht_cli_copy(cmd, a, v, cfg->event_log, sizeof cfg->event_log))
+            return HT_EXIT_USAGE;
+    } else if (strcmp(a, "--table-log") == 0) {
+        if (!ht_cli_copy(cmd, a, v, cfg->table_log, sizeof cfg->table_log))
             return HT_EXIT_USAGE;
     } else if (strcmp(a, "--series") == 0) {
         if (!ht_cli_copy(cmd, a, v, cfg->series_path, sizeof cfg->series_path))

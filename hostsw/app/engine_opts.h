@@ -18,6 +18,8 @@
     "  --min-half-width X      the band is never narrower than X coins (default " MIN_HALF_WIDTH ")\n"         \
     "  --venue NAME            hedge instrument (repeatable; default BTC-PERPETUAL)\n"                         \
     "  --event-log FILE        write every breach, decision, order and fill to FILE (CSV)\n"                  \
+    "  --table-log FILE        write the pipeline's table at every load to FILE (CSV: each position's\n"      \
+    "                          quantity and greeks, to recompute any breach's net delta)\n"                  \
     "  --series FILE           write the net delta, band and hedges per tick to FILE (CSV)\n"                  \
     "  --json                  print one JSON object instead of the text summary\n"
 

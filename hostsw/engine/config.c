@@ -81,6 +81,8 @@ static bool engine_key(ht_engine_config *c, const char *k, const char *v, bool *
     if (!strcmp(k, "max_book_qty_contracts"))
         return *expected = "a number > 0 (contracts)",
                num(v, &c->max_book_qty_contracts) && c->max_book_qty_contracts > 0;
+    if (!strcmp(k, "table_log"))
+        return *expected = "a file path or empty", ht_conf_str(c->table_log, sizeof c->table_log, v, true);
     if (!strcmp(k, "event_log"))
         return *expected = "a file path or empty", ht_conf_str(c->event_log, sizeof c->event_log, v, true);
     if (!strcmp(k, "series"))

@@ -45,7 +45,9 @@
 #include "slow_priv.h"
 #include "hedgetrig/tsc.h"
 
-#define POLL_EVERY_PACKETS 64 /* replay: the venue is polled this often between decisions */
+#define POLL_EVERY_PACKETS 64 /* replay: the venue is polled this often between decisions, */
+#define POLL_EVERY_MS 100      /* and whenever the capture's clock moved this far: the account script's events
+                                  reach the book within 0.1 s of capture time, whatever the packet rate */
 
 void engine_fail(ht_engine *e, const char *fmt, ...)
 {
@@ -213,6 +215,40 @@ void ht_engine_destroy(ht_engine *e)
 
 /* ---- Replay ---------------------------------------------------------------------------------------------- */
 
+/* Replay: a session the venue dropped (a scripted disconnect) is logged on again before the next packet, the
+ * capture's clock standing still, so the same capture gives the same orders whatever the machine's speed: a
+ * reconnect takes wall time (the gateway's reconnect_min_ms and the logon), which a replay at full speed would
+ * otherwise spend in a few packets of capture time. Waits once per drop, at most the venue's logon timeout plus
+ * a second; a venue that does not come back leaves the orders refused as "not active", and says so. */
+static void replay_wait_venue(ht_engine *e)
+{
+    slow_half *s = &e->slow;
+    const ht_venue *v = s->venue;
+    if (!v)
+        return;
+    ht_venue_state st = v->ops->state(v->ctx);
+    if (st == HT_VENUE_ACTIVE) {
+        e->replay_waited_drop = false;
+        return;
+    }
+    if (st != HT_VENUE_CONNECTING || e->replay_waited_drop)
+        return;
+    e->replay_waited_drop = true;
+    uint64_t t0 = ht_mono_ns();
+    uint64_t deadline = t0 + (uint64_t)v->logon_timeout_ms * 1000000u + 1000000000u;
+    while (v->ops->state(v->ctx) == HT_VENUE_CONNECTING && ht_mono_ns() < deadline && !e->error[0] &&
+           !(e->cfg.stop_waiting && *e->cfg.stop_waiting)) {
+        v->ops->wait(v->ctx, 5);
+        engine_slow_poll(s);
+    }
+    if (v->ops->state(v->ctx) == HT_VENUE_ACTIVE)
+        slow_log_info(s, "replay_wait", -1, "the capture waited %.0f ms of wall time for the venue's reconnect",
+                      (double)(ht_mono_ns() - t0) / 1e6);
+    else
+        slow_log_info(s, "replay_wait", -1, "the venue is not back after %.0f ms (%s): orders are refused until it is",
+                      (double)(ht_mono_ns() - t0) / 1e6, v->ops->state_name(v->ctx));
+}
+
 int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64_t rx_tsc, uint64_t ts_ns)
 {
     (void)ts_ns;
@@ -221,8 +257,11 @@ int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64
     if (!e->wall_start_ns)
         e->wall_start_ns = ht_mono_ns();
     engine_fast_packet(&e->fast, payload, len, rx_tsc);
-    if (e->fast.packets % POLL_EVERY_PACKETS == 0) {
+    uint64_t now_ms = e->slow.now_ms;
+    if (e->fast.packets % POLL_EVERY_PACKETS == 0 || (now_ms && now_ms >= e->replay_poll_ms + POLL_EVERY_MS)) {
+        e->replay_poll_ms = now_ms;
         engine_slow_poll(&e->slow);
+        replay_wait_venue(e);
         engine_slow_status(&e->slow, false);
     }
     return e->error[0] ? -1 : 0;

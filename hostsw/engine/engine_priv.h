@@ -307,10 +307,12 @@ typedef struct slow_half {
     /* outputs */
     FILE *event_log;
     FILE *series;
+    FILE *table_log;
     uint64_t series_ticks;
     ht_profile *prof;
     ht_engine_report rep;
     live_book live;
+    unsigned venue_poll_depth; /* > 0 while the venue's events are handled (slow_poll_venue) */
     char last_order_problem[200]; /* why the last order was refused or rejected (a run where all were fails) */
     uint64_t last_status_ns;
 } slow_half;
@@ -326,6 +328,8 @@ struct ht_engine {
     atomic_int stop;         /* ht_engine_request_stop */
     atomic_int slow_done;
     bool finished;
+    uint64_t replay_poll_ms;      /* replay: the exchange time of the last poll of the venue */
+    bool replay_waited_drop;      /* replay: the wait for a dropped venue's reconnect was made (until it is up again) */
     ht_profile *report_prof; /* merged view for the report */
     uint64_t wall_start_ns, wall_end_ns;
     char error[256];

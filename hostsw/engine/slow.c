@@ -273,6 +273,13 @@ int engine_slow_init(ht_engine *e, ht_error *err)
         fprintf(s->event_log, "time_s,event,underlying,spot,net_delta,band_lo,band_hi,side,reason,instrument,"
                               "order_side,qty,price,clordid,expected_cost_usd,detail\n");
     }
+    if (cfg->table_log[0]) {
+        s->table_log = fopen(cfg->table_log, "w");
+        if (!s->table_log)
+            return ht_error_set(err, "%s: cannot write the table log: %s", cfg->table_log, strerror(errno));
+        fprintf(s->table_log, "time_s,underlying,instrument,qty_contracts,in_table,qty_x_mult,delta,gamma,speed,vanna,"
+                              "hedge_coin,s0\n");
+    }
     if (cfg->series_path[0]) {
         s->series = fopen(cfg->series_path, "w");
         if (!s->series)
@@ -339,5 +346,7 @@ void engine_slow_destroy(slow_half *s)
         fclose(s->event_log);
     if (s->series)
         fclose(s->series);
+    if (s->table_log)
+        fclose(s->table_log);
     memset(s, 0, sizeof *s);
 }

@@ -190,6 +190,7 @@ void slow_refresh(slow_half *s, unsigned why)
     note_greeks(s);
     if (!load_table(s))
         return;
+    slow_log_table(s);
     for (unsigned u = 0; u < s->n_under; u++)
         opt_book_of(s, u, &s->under[u].opt_book);
     for (unsigned u = 0; u < s->n_under; u++) {

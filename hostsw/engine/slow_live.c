@@ -105,11 +105,15 @@ double slow_live_engine_qty(slow_half *s, const char *name, bool *held)
     return ht_positions_at(s->book, (size_t)i)->qty_contracts;
 }
 
-/* The book changed: recomputed and loaded now when nothing is in flight, else at the next settle. */
+/* The book changed: recomputed and loaded now when nothing is in flight, else at the next settle. Never while
+ * the venue's events are being handled: a decision there would wait for its own fills, and the events polled
+ * with this one but not handled yet (a position report the venue sent before those fills) would then be judged
+ * against a book that holds fills sent after them. engine_slow_poll settles once the events are handled. */
 static void book_changed(slow_half *s)
 {
     s->live.dirty = true;
-    slow_live_settle(s);
+    if (!s->venue_poll_depth)
+        slow_live_settle(s);
 }
 
 void slow_live_settle(slow_half *s)

@@ -102,6 +102,25 @@ void slow_log_info(slow_half *s, const char *event, int u, const char *fmt, ...)
 }
 
 
+/* The table just loaded ([engine] table_log): every book position with its quantity, whether it is in the table,
+ * and its greeks (options) or its contribution to H (hedges), so that a breach's net delta can be recomputed
+ * from positions: A + B dS + C dS^2 / 2 + V dvol + H over the lines of its underlying (docs/deployment.md). */
+void slow_log_table(slow_half *s)
+{
+    if (!s->table_log)
+        return;
+    const double *s0 = ht_greeks_s0(s->greeks);
+    for (size_t i = 0; i < ht_greeks_result_count(s->greeks); i++) {
+        const ht_greeks_result *r = ht_greeks_result_at(s->greeks, i);
+        const bool hedge = (r->flags & HT_GF_HEDGE) != 0;
+        write_time_s(s->table_log, s->now_ms);
+        fprintf(s->table_log, ",%u,%s,%.17g,%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", r->underlying,
+                r->pos->spec.name, r->pos->qty_contracts, r->in_table, r->qty_x_mult, hedge ? 0.0 : r->delta,
+                hedge ? 0.0 : r->gamma, hedge ? 0.0 : r->speed, hedge ? 0.0 : r->vanna,
+                hedge && HT_GREEKS_USABLE(r) ? r->hedge_coin : 0.0, s0[r->underlying]);
+    }
+}
+
 /* ---- Statistics ---------------------------------------------------------------------------------------- */
 
 /* The book's net delta at spot had it never been hedged: its own table, re-centred when the market says so. */
@@ -202,6 +221,8 @@ void engine_slow_finish_stats(slow_half *s)
         fflush(s->event_log);
     if (s->series)
         fflush(s->series);
+    if (s->table_log)
+        fflush(s->table_log);
 }
 
 /* ---- Status ---------------------------------------------------------------------------------------------- */

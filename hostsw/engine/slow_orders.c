@@ -154,9 +154,11 @@ void slow_poll_venue(slow_half *s)
 {
     ht_venue_event evs[16];
     int n;
+    s->venue_poll_depth++;
     while ((n = s->venue->ops->poll(s->venue->ctx, evs, 16)) > 0)
         for (int i = 0; i < n; i++)
             on_venue_event(s, &evs[i]);
+    s->venue_poll_depth--;
     uint64_t now = ht_mono_ns();
     uint64_t limit = (uint64_t)s->e->cfg.order_timeout_ms * 1000000u;
     for (unsigned i = 0; i < ENGINE_MAX_PENDING; i++) {
@@ -169,6 +171,10 @@ void slow_poll_venue(slow_half *s)
 /* Between packets (replay) or in the slow thread's loop (live): the venue's answers. */
 void engine_slow_poll(slow_half *s)
 {
+    /* Replay: the venue's clock follows the capture's between decisions too (the account script's events fall due
+     * at their time, not at the next decision's). */
+    if (!s->e->cfg.threads && s->now_ms)
+        s->venue->ops->set_clock(s->venue->ctx, s->now_ms * 1000000u + 1);
     slow_poll_venue(s);
     slow_live_settle(s);
     /* A held hedge goes out once the venue's limits have room (live: no tick may come for a while). */
@@ -427,8 +433,8 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
     }
     if (b)
         slow_log_market(s, "breach", (int)u, b->ev.spot_usd, b->ev.net_delta_contracts, us->band_lo, us->band_hi,
-                        (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1, NULL, "seq %" PRIu64 " gamma %.6g", b->ev.seq,
-                        b->ev.net_gamma_per_usd);
+                        (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1, NULL, "seq %" PRIu64 " gamma %.6g dvol %.10g", b->ev.seq,
+                        b->ev.net_gamma_per_usd, us->vol_move_sent);
     s->rep.decisions++;
     if ((unsigned)d.reason < HT_ARRAY_LEN(s->rep.decisions_by_reason))
         s->rep.decisions_by_reason[d.reason]++;

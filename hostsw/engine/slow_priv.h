@@ -99,6 +99,8 @@ void slow_log_order(slow_half *s, const char *event, int u, const char *instrume
                     double price, uint64_t clordid, double cost, const char *fmt, ...) HT_PRINTF(10, 11);
 /* An information row: only the detail. */
 void slow_log_info(slow_half *s, const char *event, int u, const char *fmt, ...) HT_PRINTF(4, 5);
+/* The table just loaded, one line per book position ([engine] table_log; nothing when it is off). */
+void slow_log_table(slow_half *s);
 /* A file replaced atomically: the temporary (path.tmp, its name in tmp) to write, NULL when path is "" or it cannot
  * be opened; then closed and renamed over path (removed when the write failed). */
 FILE *slow_replace_begin(const char *path, char *tmp, size_t tmp_size);

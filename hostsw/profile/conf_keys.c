@@ -23,7 +23,7 @@ static const char *const k_exchange_sim[] = {
     "host", "port", "comp_id", "latency_us", "fee_bps", "max_fill_qty", "mid", "spread", "level_qty", "levels",
     "record", "logon_timeout_ms", "max_connections", "max_bad_messages", "equity", "script", "book", NULL};
 /* The engine's sections: hostsw/engine/config.c. */
-static const char *const k_engine[] = {"book",           "max_book_qty_contracts", "event_log", "series",
+static const char *const k_engine[] = {"book",           "max_book_qty_contracts", "event_log", "table_log", "series",
                                        "series_every",   "arm_timeout_ms",         "order_timeout_ms",
                                        "check",          "allow_unpriced",         NULL};
 static const char *const k_pipeline[] = {"backend", "xclbin", "device", "clock_mhz", "event_capacity", NULL};

@@ -103,6 +103,8 @@ typedef struct ht_engine_config {
                                             (default HT_POSITIONS_DEFAULT_MAX_QTY_CONTRACTS, 1e9) */
     char event_log[HT_ENGINE_PATH_MAX];  /* CSV of breaches, decisions, orders and fills ("" = none) */
     char series_path[HT_ENGINE_PATH_MAX]; /* CSV of the net delta and band per tick, for plots ("" = none) */
+    char table_log[HT_ENGINE_PATH_MAX];  /* CSV of the table at every load: each book line's quantity and greeks
+                                            ("" = none) */
     uint32_t series_every;               /* write every Nth tick to series_path, >= 1 (default 1) */
     uint32_t arm_timeout_ms;             /* exchange ms after the book loads before hedging starts regardless,
                                             1..86400000 (default 30000) */

@@ -27,6 +27,14 @@ typedef struct ht_capture_info {
  * sees every event. Returns 0, or -1 with a message naming the file when it cannot be read. */
 int ht_feed_replay_capture(const char *path, ht_feed *feed, double until_s, ht_capture_info *info, ht_error *err);
 
+/* The same, on the exchange's clock: feeds every packet that leaves the feed's clock (ht_feed_now_ms, the latest
+ * message time decoded) at or before until_exchange_ms, and stops before the first that takes it past, so the
+ * feed stands where an engine replaying the same capture stood after the last packet of that time (an event
+ * log's time_s). Reads the file twice (the first pass counts on a scratch feed); info->packets 0: the first
+ * packet is past the time already. */
+int ht_feed_replay_capture_until_time(const char *path, ht_feed *feed, uint64_t until_exchange_ms,
+                                      ht_capture_info *info, ht_error *err);
+
 #ifdef __cplusplus
 }
 #endif

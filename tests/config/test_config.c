@@ -338,6 +338,7 @@ static const key_case k_keys[] = {
     TXT("engine", "book", "desk.csv", book_path),
     NUM("engine", "max_book_qty_contracts", "5000", F64, max_book_qty_contracts, 5000),
     TXT("engine", "event_log", "events.csv", event_log),
+    TXT("engine", "table_log", "table.csv", table_log),
     TXT("engine", "series", "series.csv", series_path),
     NUM("engine", "series_every", "3", U32, series_every, 3),
     NUM("engine", "arm_timeout_ms", "1234", U32, arm_timeout_ms, 1234),

@@ -379,19 +379,21 @@ static void run_until(run *r, uint64_t at_ms)
         ;
 }
 
-/* Runs until the test venue has handed out its first n events, and checks that the engine reloaded its table on the
- * packet that delivered the last of them (the book's change is in the pipeline at once). */
-static void run_until_delivered(run *r, unsigned n)
+/* Runs until the test venue has handed out its first n events (at least one step: they were not out yet), and
+ * checks that the engine reloaded its table on the step that delivered the last of them (the book's change is in
+ * the pipeline at once). *before (may be NULL) gets the report as it stood before that step. */
+static void run_until_delivered(run *r, unsigned n, ht_engine_report *before)
 {
-    ht_engine_report rep;
-    uint64_t refreshes = 0;
+    ht_engine_report rep, now;
+    assert_true(r->p->next < n);
     while (r->p->next < n) {
         ht_engine_get_report(r->e, &rep);
-        refreshes = rep.refreshes;
         assert_true(run_step(r));
     }
-    ht_engine_get_report(r->e, &rep);
-    assert_true(rep.refreshes > refreshes);
+    ht_engine_get_report(r->e, &now);
+    assert_true(now.refreshes > rep.refreshes);
+    if (before)
+        *before = rep;
 }
 
 static void run_end(run *r)
@@ -504,10 +506,9 @@ static void snapshot_adopts_and_changes_are_attributed(void **state)
     /* After each change the table is reloaded at once: the engine's net delta then against the recompute from the
      * venue's positions (the new rows are in the hedge). */
     for (unsigned k = 15; k <= 17; k++) {
-        run_until(&r, r.p->q[k - 1].at_ms);
-        ht_engine_get_report(r.e, &rep);
-        const uint64_t fills = rep.fills;
-        run_until_delivered(&r, k);
+        ht_engine_report before;
+        run_until_delivered(&r, k, &before);
+        const uint64_t fills = before.fills;
         ht_engine_get_report(r.e, &rep);
         if (k == 16) {
             assert_true(rep.fills > fills); /* the liquidation moved the delta out of the band: hedged at once */
@@ -609,7 +610,7 @@ static void expiry_settles_options_out_of_the_book(void **state)
     queue_position(r.p, expiry + 180000, "BTC-6JAN24-43000-P", 0, false, false);
     run_attach(&r);
     run_until(&r, expiry + 100000);
-    run_until_delivered(&r, r.p->nq);
+    run_until_delivered(&r, r.p->nq, NULL);
     ht_engine_report rep;
     ht_engine_get_report(r.e, &rep);
     assert_int_equal(rep.position_changes[HT_ENGINE_CHANGE_SETTLEMENT], 4);
