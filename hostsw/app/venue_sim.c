@@ -117,6 +117,13 @@ static void sim_set_book(void *ctx, const char *instrument, const ht_venue_level
     ht_xsim_set_depth(v->xsim, instrument, false, lv, n);
 }
 
+/* The gateway's mirror of the rate limits the simulator enforces (the engine holds hedges on it). */
+static void sim_limits(void *ctx, ht_venue_limits *out)
+{
+    const venue_sim *v = ctx;
+    v->fix->ops->limits(v->fix->ctx, out);
+}
+
 /* The gateway first (it logs off a simulator that is still there), then the simulator, then the journal. */
 static void sim_destroy(void *ctx)
 {
@@ -147,6 +154,7 @@ static const ht_venue_ops sim_ops = {
     .set_mark = sim_set_mark,
     .set_clock = sim_set_clock,
     .set_book = sim_set_book,
+    .limits = sim_limits,
     .destroy = sim_destroy,
 };
 
