@@ -227,7 +227,7 @@ static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, 
             r->res.order_id = 0;
             continue;
         }
-        const ht_venue_order vo = {v->name, o->side, o->contracts, o->limit_px};
+        const ht_venue_order vo = {v->name, o->side, o->contracts, o->limit_px, 0, 0};
         memset(&r->res, 0, sizeof r->res);
         s->venue->ops->send(s->venue->ctx, &vo, &r->res);
         if (sent == 0 && st && r->res.ready_tsc) {

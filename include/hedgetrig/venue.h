@@ -34,7 +34,28 @@ typedef struct ht_venue_order {
     int side;               /* +1 buy, -1 sell */
     double contracts;       /* > 0 */
     double limit_px;        /* > 0 */
+    /* The market-data frame that triggered it, carried on the wire so that a capture of the wire matches the
+     * order to its tick (Deribit: the order's label; docs/gateway.md "Trigger on the wire"): the frame's channel
+     * and sequence number. trigger_seq 0: none (a timer's or a refresh's decision). */
+    uint16_t trigger_channel;
+    uint64_t trigger_seq;
 } ht_venue_order;
+
+/* Room for an implementation's armed order (the encoded message and its patch points). */
+#define HT_VENUE_ARMED_BYTES 1024
+
+/* An order armed ahead of its trigger (docs/gateway.md "Armed orders"): checked by every rule that does not depend
+ * on the moment it goes out, and encoded, so that firing it only patches the fields of the moment (sequence number,
+ * sending time, ClOrdID, trigger, a quantity adjusted within its width, checksum), passes the final gate (kill
+ * switch, session, rate limits, notional window, collar against the mark of that moment) and writes it. Made by
+ * ops->arm, used by ops->fire; opaque to the engine. */
+typedef struct ht_venue_armed {
+    bool armed;                      /* false: never armed, refused (reason), spent by a fire, or gone stale */
+    ht_venue_order order;            /* what was armed (order.instrument points into name) */
+    char name[HT_VENUE_NAME_BYTES];
+    char reason[HT_VENUE_TEXT_BYTES]; /* why arming was refused */
+    _Alignas(8) unsigned char impl[HT_VENUE_ARMED_BYTES]; /* the implementation's state */
+} ht_venue_armed;
 
 /* What became of a send. */
 typedef struct ht_venue_send_result {
@@ -153,6 +174,18 @@ typedef struct ht_venue_ops {
     void (*set_clock)(void *ctx, uint64_t now_ns);
     /* The rate limits as mirrored now (NULL: none mirrored). */
     void (*limits)(void *ctx, ht_venue_limits *out);
+    /* Optional (NULL: the venue cannot arm, and the engine sends as usual). Arms order into *out: the rules that do
+     * not depend on the moment (instrument, side, quantity and notional per order, price sanity, the contract
+     * known) and the encoding. 0 (out->armed), or -1 with out->reason. No syscall, no allocation. */
+    int (*arm)(void *ctx, const ht_venue_order *order, ht_venue_armed *out);
+    /* Optional with arm. Fires an armed order: contracts (> 0; when it differs from the armed quantity the
+     * quantity's rules are checked again and it is patched in, or refused when it does not fit the armed width)
+     * and the trigger patched in, the final gate applied, the order journaled and written; the result as send's
+     * (0 when it went out, -1 when refused: result->reason, result->rate_limited). A refused armed order stays
+     * armed; one that went out is spent (armed false). One the venue can no longer vouch for (its contract or
+     * limits changed since arming, the session restarted) is refused with armed set false: arm it again. */
+    int (*fire)(void *ctx, ht_venue_armed *armed, double contracts, uint16_t trigger_channel, uint64_t trigger_seq,
+                ht_venue_send_result *result);
     /* Optional (NULL for a real venue): a simulated venue's book, taken from the market data, best first. */
     void (*set_book)(void *ctx, const char *instrument, const ht_venue_level *bids, unsigned n_bids,
                      const ht_venue_level *asks, unsigned n_asks);

@@ -236,10 +236,21 @@ static void px_destroy(void *ctx)
     free(p);
 }
 
-static const ht_venue_ops k_proxy_ops = {px_send,  px_cancel,       px_poll,         px_wait,
-                                         px_position, px_state,     px_state_name,   px_last_problem,
-                                         px_logout, px_set_contract, px_set_mark,     px_set_clock,
-                                         px_limits, px_set_book,     px_destroy};
+static const ht_venue_ops k_proxy_ops = {.send = px_send,
+                                         .cancel = px_cancel,
+                                         .poll = px_poll,
+                                         .wait = px_wait,
+                                         .position = px_position,
+                                         .state = px_state,
+                                         .state_name = px_state_name,
+                                         .last_problem = px_last_problem,
+                                         .logout = px_logout,
+                                         .set_contract = px_set_contract,
+                                         .set_mark = px_set_mark,
+                                         .set_clock = px_set_clock,
+                                         .limits = px_limits,
+                                         .set_book = px_set_book,
+                                         .destroy = px_destroy};
 
 /* Queues an event for exchange time at_ms. */
 static void queue(proxy *p, uint64_t at_ms, const ht_venue_event *ev)

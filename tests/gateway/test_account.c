@@ -458,7 +458,7 @@ static void refusals_leave_the_session_up(void **state)
     assert_true(log_has(c.log_path, "TradeCaptureReportRequest (AD): TradeRequestResult 2"));
     assert_true(log_has(c.log_path, "UserRequest (BE): invalid MsgType"));
     /* An order still goes. */
-    ht_venue_order o = {"BTC-PERPETUAL", 1, 10, 97000};
+    ht_venue_order o = {"BTC-PERPETUAL", 1, 10, 97000, 0, 0};
     ht_venue_send_result r;
     assert_int_equal(v->hv->ops->send(v->hv->ctx, &o, &r), 0);
     PUMP_UNTIL(v, v->orders == 1);
@@ -495,7 +495,7 @@ static void rate_mirror_refuses_orders_and_holds_requests(void **state)
     assert_true(v->ad_ns - v->an_ns > 800000000u); /* a second's refill, less the time the logon took */
     assert_true(v->be_ns - v->ad_ns > 900000000u);
     /* Orders: 19 go (burst 20, reserve 1), the 20th is refused as rate limited. */
-    ht_venue_order o = {"BTC-PERPETUAL", 1, 10, 97000};
+    ht_venue_order o = {"BTC-PERPETUAL", 1, 10, 97000, 0, 0};
     ht_venue_send_result r;
     int sent = 0;
     while (v->hv->ops->send(v->hv->ctx, &o, &r) == 0)
@@ -592,7 +592,7 @@ static void against_the_exchange_simulator(void **state)
     int sent = 0, limited = 0;
     uint64_t end = ht_mono_ns() + 3000000000ull;
     while (ht_mono_ns() < end) {
-        ht_venue_order o = {"BTC-PERPETUAL", sent % 2 ? -1 : 1, 1, sent % 2 ? 49000 : 51000};
+        ht_venue_order o = {"BTC-PERPETUAL", sent % 2 ? -1 : 1, 1, sent % 2 ? 49000 : 51000, 0, 0};
         ht_venue_send_result r;
         if (v->hv->ops->send(v->hv->ctx, &o, &r) == 0)
             sent++;
@@ -654,7 +654,7 @@ static void the_simulator_trips_a_client_without_the_mirror(void **state)
     create(v, &c);
     PUMP_UNTIL(v, v->hv->ops->state(v->hv->ctx) == HT_VENUE_ACTIVE);
     for (int i = 0; i < 30; i++) {
-        ht_venue_order o = {"BTC-PERPETUAL", 1, 1, 51000};
+        ht_venue_order o = {"BTC-PERPETUAL", 1, 1, 51000, 0, 0};
         ht_venue_send_result r;
         v->hv->ops->send(v->hv->ctx, &o, &r);
     }
