@@ -17,6 +17,7 @@ void ht_engine_config_default(ht_engine_config *cfg)
     cfg->arm_timeout_ms = 30000;
     cfg->order_timeout_ms = 2000;
     cfg->check = true;
+    cfg->prearm = true;
     cfg->backend = HT_PIPE_BACKEND_SW;
     cfg->clock_mhz = 250.0;
     snprintf(cfg->strategy, sizeof cfg->strategy, "%s", HT_ENGINE_DEFAULT_STRATEGY);
@@ -93,6 +94,8 @@ static bool engine_key(ht_engine_config *c, const char *k, const char *v, bool *
         return *expected = "1..86400000", ht_conf_u32(v, 1, 86400000, &c->arm_timeout_ms);
     if (!strcmp(k, "order_timeout_ms"))
         return *expected = "10..600000", ht_conf_u32(v, 10, 600000, &c->order_timeout_ms);
+    if (!strcmp(k, "prearm"))
+        return *expected = "yes or no", ht_conf_bool(v, &c->prearm);
     if (!strcmp(k, "check"))
         return *expected = "yes or no", ht_conf_bool(v, &c->check);
     if (!strcmp(k, "allow_unpriced"))

@@ -257,6 +257,7 @@ int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64
     if (!e->wall_start_ns)
         e->wall_start_ns = ht_mono_ns();
     engine_fast_packet(&e->fast, payload, len, rx_tsc);
+    slow_arm_update(&e->slow);
     uint64_t now_ms = e->slow.now_ms;
     if (e->fast.packets % POLL_EVERY_PACKETS == 0 || (now_ms && now_ms >= e->replay_poll_ms + POLL_EVERY_MS)) {
         e->replay_poll_ms = now_ms;
@@ -329,6 +330,7 @@ static void *slow_main(void *arg)
             handled++;
         }
         engine_slow_poll(s);
+        slow_arm_update(s);
         engine_slow_status(s, false);
         if (handled == 0 && e->cfg.slow_idle_us) {
             struct timespec ts = {0, (long)e->cfg.slow_idle_us * 1000};
@@ -693,6 +695,7 @@ void ht_engine_write_json(const ht_engine *e, FILE *out)
             ",",
             r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);
     slow_live_write_json(&e->slow, out);
+    slow_arm_write_json(&e->slow, out);
     fputs("\"latency\":", out);
     ht_profile_write_json(ht_engine_profile(e), out);
     fprintf(out, "}\n");

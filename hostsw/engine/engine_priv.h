@@ -82,6 +82,7 @@ typedef struct msg_breach {
     ht_stamps st;          /* rx, decoded, pipe_in, event_out */
     uint64_t model_shift_tsc; /* verilator: simulation time to take off the later stamps */
     uint64_t ts_ms;
+    uint16_t channel;      /* the market-data frame's channel (its sequence number is ev.seq) */
     unsigned n_venues;
     ht_opt_quote quotes[HT_ENGINE_MAX_VENUES]; /* the hedge instruments' books when the tick arrived (the message
                                                   is cut after the n_venues used) */
@@ -195,6 +196,19 @@ typedef struct venue_state {
     ht_opt_quote quote;      /* its latest book */
 } venue_state;
 
+/* The hedge a breach on one side would send, decided and armed ahead of it (slow_armed.c). */
+typedef struct armed_hedge {
+    bool valid;              /* va.armed and the decision it came from is the latest */
+    unsigned venue;          /* index into slow_half.venues */
+    double nd_coin;          /* the net delta the decision assumed (just beyond the band's edge) */
+    double spot;             /* the spot it assumed */
+    double contracts_per_coin; /* the armed order's contracts per coin of delta (the slope of an adjusted size) */
+    double max_contracts;    /* the most its limit can take on the book it was armed on */
+    ht_opt_order order;      /* the decision's order */
+    ht_opt_decision decision;
+    ht_venue_armed va;
+} armed_hedge;
+
 /* One underlying. */
 typedef struct under_state {
     bool active;
@@ -227,6 +241,9 @@ typedef struct under_state {
     double breach_nd, breach_lo, breach_hi;
     bool breach_armed;
     ht_opt_book opt_book;    /* the optimizer's view of the book, from the latest recompute */
+    /* Pre-armed hedges (slow_armed.c), [0] for a breach below the band, [1] above it. */
+    bool arm_dirty;          /* an input of the armed hedges changed: arm again before the next breach */
+    armed_hedge arm[2];
 } under_state;
 
 /* An instrument of the live book (slow_live.c): the venue's reports and what the engine made of them. */

@@ -113,6 +113,7 @@ static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
         b.st = st;
         b.model_shift_tsc = shift;
         b.ts_ms = ix->timestamp_ms;
+        b.channel = ev->channel_id;
         b.n_venues = f->n_venues;
         memcpy(b.quotes, f->venue_quote, f->n_venues * sizeof b.quotes[0]); /* kept current as books change */
         engine_post(f->e, &b, offsetof(msg_breach, quotes) + f->n_venues * sizeof b.quotes[0]);

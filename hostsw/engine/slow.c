@@ -19,6 +19,7 @@
 void slow_command(slow_half *s, cmd_type type, unsigned u, double a, double b)
 {
     engine_cmd c;
+    slow_arm_dirty(s, (int)u); /* the band, the inventory or the vol move: an input of u's armed hedges */
     memset(&c, 0, sizeof c);
     c.type = type;
     c.u = u;
@@ -181,6 +182,7 @@ void engine_slow_handle(slow_half *s, const void *msg, size_t len)
             slow_log_info(s, "trust", -1, "hedge instruments not trusted: mask 0x%x (was 0x%x)", m->venues_untrusted,
                           s->venues_untrusted);
         s->venues_untrusted = m->venues_untrusted;
+        slow_arm_dirty(s, -1);
         break;
     }
     case MSG_LOAD_DONE: {

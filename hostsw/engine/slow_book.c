@@ -190,6 +190,7 @@ void slow_refresh(slow_half *s, unsigned why)
     note_greeks(s);
     if (!load_table(s))
         return;
+    slow_arm_dirty(s, -1);
     slow_log_table(s);
     for (unsigned u = 0; u < s->n_under; u++)
         opt_book_of(s, u, &s->under[u].opt_book);
@@ -652,6 +653,8 @@ static void set_venue_book(slow_half *s, venue_state *vs, const ht_book_level *b
 void slow_on_venue_book(slow_half *s, const msg_venue_book *m)
 {
     int v = slow_venue_of(s, m->id);
-    if (v >= 0)
+    if (v >= 0) {
         set_venue_book(s, &s->venues[v], m->bids, m->n_bids, m->asks, m->n_asks, m->mark);
+        slow_arm_dirty(s, (int)s->venues[v].u);
+    }
 }

@@ -100,6 +100,8 @@ static pending_order *find_pending(slow_half *s, uint64_t clordid)
 /* Handles what the venue reports: fills, rejects and ends of our orders, the kill switch, the session. */
 static void on_venue_event(slow_half *s, const ht_venue_event *ev)
 {
+    if (ev->type != HT_VENUE_EV_ACCOUNT && ev->type != HT_VENUE_EV_OTHER)
+        slow_arm_dirty(s, -1); /* fills, the session, the kill switch, the book: inputs of the armed hedges */
     switch (ev->type) {
     case HT_VENUE_EV_ORDER: {
         pending_order *p = find_pending(s, ev->order_id);
@@ -201,33 +203,64 @@ typedef struct order_result {
     ht_venue_send_result res; /* res.in_flight: the order went out */
 } order_result;
 
-/* Sends a decision's orders back to back (nothing else on the way: the logs come after). Returns how many went
- * out; out[i] says what became of order i. */
-static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, ht_stamps *st, order_result *out)
+int slow_venue_index(const slow_half *s, unsigned u, unsigned opt_venue)
 {
-    under_state *us = &s->under[u];
+    for (unsigned v = 0; v < s->n_venues; v++)
+        if (s->venues[v].u == u && s->venues[v].opt_index == (int)opt_venue)
+            return (int)v;
+    return -1;
+}
+
+/* A free pending-order slot, or ENGINE_MAX_PENDING. */
+static unsigned free_slot(const slow_half *s)
+{
+    for (unsigned k = 0; k < ENGINE_MAX_PENDING; k++)
+        if (!s->pending[k].used)
+            return k;
+    return ENGINE_MAX_PENDING;
+}
+
+bool slow_pending_free(const slow_half *s)
+{
+    return free_slot(s) < ENGINE_MAX_PENDING;
+}
+
+/* Tracks an order that went out in pending slot `slot` until its venue resolves it. */
+static void track_order(slow_half *s, unsigned u, unsigned slot, unsigned venue, const ht_opt_order *o,
+                        uint64_t order_id)
+{
+    const venue_state *v = &s->venues[venue];
+    pending_order *p = &s->pending[slot];
+    *p = (pending_order){true, order_id, u, venue, o->side, o->contracts, 0.0, 0.0, 0.0, o->expected_cost_usd,
+                         ht_mono_ns()};
+    p->ref_px = v->mark > 0 ? v->mark : o->limit_px;
+    p->delta_px = o->ref_px;
+    s->under[u].pending++;
+}
+
+/* Sends a decision's orders back to back (nothing else on the way: the logs come after), each carrying the
+ * breach's frame (b, NULL for a timer or refresh). Returns how many went out; out[i] says what became of order i. */
+static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, const msg_breach *b, ht_stamps *st,
+                            order_result *out)
+{
     unsigned sent = 0;
     if (!s->e->cfg.threads)
         s->venue->ops->set_clock(s->venue->ctx, s->now_ms * 1000000u + 1);
     for (uint32_t i = 0; i < d->n_orders; i++) {
         const ht_opt_order *o = &d->orders[i];
         order_result *r = &out[i];
-        r->venue = 0;
-        for (unsigned v = 0; v < s->n_venues; v++)
-            if (s->venues[v].u == u && s->venues[v].opt_index == o->venue)
-                r->venue = v;
-        venue_state *v = &s->venues[r->venue];
-        unsigned slot = ENGINE_MAX_PENDING;
-        for (unsigned k = 0; k < ENGINE_MAX_PENDING && slot == ENGINE_MAX_PENDING; k++)
-            if (!s->pending[k].used)
-                slot = k;
+        int vi = slow_venue_index(s, u, o->venue);
+        r->venue = vi < 0 ? 0 : (unsigned)vi;
+        const venue_state *v = &s->venues[r->venue];
+        unsigned slot = free_slot(s);
         if (slot == ENGINE_MAX_PENDING) {
             snprintf(r->res.reason, sizeof r->res.reason, "%d orders in flight", ENGINE_MAX_PENDING);
             r->res.in_flight = false;
             r->res.order_id = 0;
             continue;
         }
-        const ht_venue_order vo = {v->name, o->side, o->contracts, o->limit_px, 0, 0};
+        const ht_venue_order vo = {v->name, o->side, o->contracts, o->limit_px, b ? b->channel : 0,
+                                   b ? b->ev.seq : 0};
         memset(&r->res, 0, sizeof r->res);
         s->venue->ops->send(s->venue->ctx, &vo, &r->res);
         if (sent == 0 && st && r->res.ready_tsc) {
@@ -236,15 +269,43 @@ static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, 
         }
         if (!r->res.in_flight)
             continue;
-        pending_order *p = &s->pending[slot];
-        *p = (pending_order){true, r->res.order_id, u, r->venue, o->side, o->contracts, 0.0, 0.0, 0.0,
-                             o->expected_cost_usd, ht_mono_ns()};
-        p->ref_px = v->mark > 0 ? v->mark : o->limit_px;
-        p->delta_px = o->ref_px;
+        track_order(s, u, slot, r->venue, o, r->res.order_id);
         sent++;
-        us->pending++;
     }
     return sent;
+}
+
+/* A fired armed hedge is the decision's one order: tracked as sent, and the decision taken after it compared
+ * with it (a difference is counted and logged; the order out is the one the book follows). d becomes the
+ * decision as sent. Returns 1 (sent), 0 when no slot was free (the order is out: it cannot be lost, so the
+ * engine stops with an error). */
+static unsigned take_fired(slow_half *s, unsigned u, const armed_fire *f, int rc, ht_opt_decision *d,
+                          order_result *res)
+{
+    if (rc != 0 || !slow_arm_matches(f, d)) {
+        s->rep.armed_mismatches++;
+        const ht_opt_order *o = rc == 0 && d->n_orders > 0 ? &d->orders[0] : NULL;
+        slow_log_order(s, "armed_mismatch", (int)u, s->venues[f->venue].name, f->order.side, f->order.contracts,
+                       f->order.limit_px, f->res.order_id, NAN,
+                       "fired %.10g at %.10g; the decision at the breach: %u orders%s%.10g at %.10g (%s)",
+                       f->order.contracts, f->order.limit_px, rc == 0 ? d->n_orders : 0, o ? ", the first " : " ",
+                       o ? o->contracts : 0.0, o ? o->limit_px : 0.0, rc == 0 ? ht_opt_reason_name(d->reason) : "error");
+    }
+    if (rc != 0 || d->n_orders == 0)
+        *d = f->decision;
+    d->n_orders = 1;
+    d->orders[0] = f->order;
+    d->trade_delta_coin = f->order.delta_coin;
+    d->expected_cost_usd = f->order.expected_cost_usd;
+    res[0].venue = f->venue;
+    res[0].res = f->res;
+    unsigned slot = free_slot(s);
+    if (slot == ENGINE_MAX_PENDING) {
+        engine_fail(s->e, "engine: an armed order went out with no pending slot free");
+        return 0;
+    }
+    track_order(s, u, slot, f->venue, &f->order, f->res.order_id);
+    return 1;
 }
 
 /* Logs a decision's orders and counts them. */
@@ -279,8 +340,7 @@ static void log_orders(slow_half *s, unsigned u, const ht_opt_decision *d, const
     }
 }
 
-/* The quotes of u's venues, in the optimizer's venue order (from a breach, or the latest books). */
-static void quotes_of(const slow_half *s, unsigned u, const msg_breach *b, ht_opt_quote *q)
+void slow_quotes_of(const slow_half *s, unsigned u, const msg_breach *b, ht_opt_quote *q)
 {
     for (unsigned v = 0; v < s->n_venues; v++) {
         const venue_state *vs = &s->venues[v];
@@ -386,6 +446,12 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
         us->rate_holds += merging;
         return;
     }
+    /* The armed hedge first: the order goes out before anything is decided, the decision follows. */
+    armed_fire fire;
+    fire.why = HT_ENGINE_ARM_FALLBACK_NOT_ARMED;
+    const bool arming = slow_arm_enabled(s);
+    const bool fired = b && arming && slow_arm_fire(s, u, b, &fire);
+    slow_arm_dirty(s, (int)u); /* the decision moves the optimizer's state */
     ht_opt_event ev = {0};
     ev.underlying = u;
     ev.trigger = trigger;
@@ -401,14 +467,18 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
     }
     ht_opt_quote quotes[HT_OPT_MAX_VENUES]; /* only u's venues are filled and read */
     memset(quotes, 0, s->n_venues * sizeof quotes[0]);
-    quotes_of(s, u, b, quotes);
+    slow_quotes_of(s, u, b, quotes);
     ht_opt_decision d;
     ht_error err = {{0}};
     int rc = ht_opt_decide(s->opt, &ev, &us->opt_book, quotes, &d, &err);
     ht_stamps st;
     if (b) {
         st = b->st;
-        st.tsc[HT_STAGE_DECISION] = ht_tsc_now();
+        st.tsc[HT_STAGE_DECISION] = fired ? fire.fire_tsc : ht_tsc_now();
+        if (fired) {
+            st.tsc[HT_STAGE_ORDER_ENCODED] = fire.res.ready_tsc;
+            st.tsc[HT_STAGE_ORDER_WRITTEN] = fire.res.written_tsc;
+        }
     }
     us->decision_fills = 0.0;
     us->fills_in_load = 0.0;
@@ -416,9 +486,13 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
     us->decision_nd = ev.net_delta_coin;
     order_result res[HT_OPT_MAX_VENUES];
     unsigned sent = 0;
-    if (rc == 0 && d.n_orders > 0 && !slow_stopped(s)) {
+    if (fired) {
+        sent = take_fired(s, u, &fire, rc, &d, res);
+        rc = 0;
         us->decision = d;
-        sent = send_orders(s, u, &d, b ? &st : NULL, res);
+    } else if (rc == 0 && d.n_orders > 0 && !slow_stopped(s)) {
+        us->decision = d;
+        sent = send_orders(s, u, &d, b, b ? &st : NULL, res);
     }
     /* Off the order path from here on. */
     if (b && sent > 0) {
@@ -433,8 +507,10 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
     }
     if (b)
         slow_log_market(s, "breach", (int)u, b->ev.spot_usd, b->ev.net_delta_contracts, us->band_lo, us->band_hi,
-                        (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1, NULL, "seq %" PRIu64 " gamma %.6g dvol %.10g", b->ev.seq,
-                        b->ev.net_gamma_per_usd, us->vol_move_sent);
+                        (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1, NULL, "seq %" PRIu64 " gamma %.6g dvol %.10g%s%s%s",
+                        b->ev.seq, b->ev.net_gamma_per_usd, us->vol_move_sent, arming ? " armed: " : "",
+                        !arming ? "" : fired ? "fired" : ht_engine_arm_fallback_name(fire.why),
+                        fired && fire.adjusted ? " (size adjusted)" : "");
     s->rep.decisions++;
     if ((unsigned)d.reason < HT_ARRAY_LEN(s->rep.decisions_by_reason))
         s->rep.decisions_by_reason[d.reason]++;

@@ -55,6 +55,39 @@ bool slow_stopped(const slow_half *s);
 bool slow_order_in_flight(const slow_half *s, unsigned v);
 /* A held hedge of u (rate limits) may be decided again now. */
 bool slow_rate_fits(slow_half *s, unsigned u);
+/* The quotes of u's venues, in the optimizer's venue order (from a breach, or the latest books). */
+void slow_quotes_of(const slow_half *s, unsigned u, const msg_breach *b, ht_opt_quote *q);
+/* The venue slot of u's optimizer venue opt_venue, or -1. */
+int slow_venue_index(const slow_half *s, unsigned u, unsigned opt_venue);
+/* A pending-order slot is free (an order can be tracked). */
+bool slow_pending_free(const slow_half *s);
+
+/* ---- slow_armed.c: pre-armed hedges ([engine] prearm) ---------------------------------------------------- */
+
+/* What a fired armed hedge became (slow_arm_fire). */
+typedef struct armed_fire {
+    ht_engine_arm_fallback why; /* when it was not fired */
+    unsigned venue;             /* slot in slow_half.venues */
+    ht_opt_order order;         /* the order fired (its size adjusted when adjusted) */
+    ht_opt_decision decision;   /* the decision it was armed from */
+    bool adjusted;
+    uint64_t fire_tsc;          /* when the fire began (the breach's decision stamp) */
+    ht_venue_send_result res;
+} armed_fire;
+
+/* Pre-arming is on and the venue can arm (ops arm and fire). */
+bool slow_arm_enabled(const slow_half *s);
+/* An input of u's armed hedges changed (u < 0: every underlying's): they are armed again before the next breach. */
+void slow_arm_dirty(slow_half *s, int u);
+/* Arms the hedges whose inputs changed (between packets in replay, between message batches live). */
+void slow_arm_update(slow_half *s);
+/* Fires u's armed hedge for breach b when the engine can vouch for it: true with out (the order is out), else
+ * false with out->why (counted; the breach takes the full decision). */
+bool slow_arm_fire(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out);
+/* The full decision taken after a fire sends the same order (venue, side, contracts, limit). */
+bool slow_arm_matches(const armed_fire *f, const ht_opt_decision *d);
+/* "prearm":{...} of the JSON report. */
+void slow_arm_write_json(const slow_half *s, FILE *out);
 
 /* ---- slow_live.c: the live book (positions, trades, account from the venue) ------------------------------ */
 

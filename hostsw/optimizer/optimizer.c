@@ -912,6 +912,36 @@ static void finish_with_trade(decision_ctx *c, double placed, ht_opt_decision *o
         out->next_timer_ns = ev->now_ns + cfg->retry_ns;
 }
 
+int ht_opt_decide_preview(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, const ht_opt_quote *quotes,
+                          ht_opt_decision *out, ht_error *err)
+{
+    if (!opt || !ev || ev->underlying >= HT_OPT_MAX_UNDERLYINGS)
+        return ht_opt_decide(opt, ev, book, quotes, out, err);
+    const ht_opt_underlying saved = opt->ul[ev->underlying];
+    int rc = ht_opt_decide(opt, ev, book, quotes, out, err);
+    opt->ul[ev->underlying] = saved;
+    return rc;
+}
+
+bool ht_opt_rate_allows(const ht_opt *opt, uint32_t u, int64_t now_ns, uint32_t n_orders)
+{
+    if (!opt || u >= HT_OPT_MAX_UNDERLYINGS)
+        return false;
+    const ht_opt_config *cfg = &opt->cfg;
+    const ht_opt_underlying *ul = &opt->ul[u];
+    if (cfg->min_interval_ns > 0 && ul->hedged_once && now_ns - ul->last_hedge_ns < cfg->min_interval_ns)
+        return false;
+    if (cfg->max_orders_per_s > 0.0) {
+        double tokens = ul->tokens;
+        if (ul->tokens_valid && now_ns > ul->tokens_ns)
+            tokens = min_d(cfg->burst_orders, tokens + (double)(now_ns - ul->tokens_ns) * 1e-9 * cfg->max_orders_per_s);
+        else if (!ul->tokens_valid)
+            tokens = cfg->burst_orders;
+        return tokens >= (double)n_orders;
+    }
+    return true;
+}
+
 /* Clears a decision to "bad input, nothing known" before the steps fill it. */
 static void decision_clear(ht_opt_decision *out)
 {

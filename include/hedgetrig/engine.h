@@ -111,6 +111,8 @@ typedef struct ht_engine_config {
     uint32_t order_timeout_ms;           /* wall ms an order may stay unresolved before its underlying is re-armed
                                             without it, 10..600000 (default 2000) */
     bool check;                          /* compare every tick's breach with the net delta in double (default on) */
+    bool prearm;                         /* keep each underlying's hedge armed for a breach on either side and fire
+                                            it at the breach, deciding after the order is out (default on) */
     unsigned n_allow_unpriced;           /* positions allowed to have no usable greeks when hedging starts */
     char allow_unpriced[HT_ENGINE_MAX_ALLOW_UNPRICED][48]; /* their instrument names (each must be in the book) */
     /* [pipeline] */
@@ -221,6 +223,20 @@ typedef struct ht_engine_delta_stats {
 } ht_engine_delta_stats;
 
 /* What a run did. */
+/* Why a breach took the full decision instead of its armed hedge (ht_engine_report.armed_fallback_by_reason). */
+typedef enum ht_engine_arm_fallback {
+    HT_ENGINE_ARM_FALLBACK_NOT_ARMED = 0, /* none armed (the venue cannot arm, the decision had no single order, or
+                                             an input changed since) */
+    HT_ENGINE_ARM_FALLBACK_QUOTES,        /* the hedge instrument's book at the breach is not the one it was armed on */
+    HT_ENGINE_ARM_FALLBACK_BEYOND,        /* the breach lies further beyond the band than the armed limit can take */
+    HT_ENGINE_ARM_FALLBACK_RATE,          /* the optimizer's rate limits hold the hedge back now */
+    HT_ENGINE_ARM_FALLBACK_REFUSED,       /* the venue's final gate refused it */
+    HT_ENGINE_ARM_FALLBACK_SPOT,          /* the spot moved too far since it was armed */
+} ht_engine_arm_fallback;
+
+/* The name of a fallback reason ("not_armed", ...). */
+const char *ht_engine_arm_fallback_name(ht_engine_arm_fallback r);
+
 typedef struct ht_engine_report {
     uint64_t packets, messages, malformed, gaps;
     uint64_t ticks;            /* index ticks pushed into the pipeline while armed (as the slow half saw them) */
@@ -245,6 +261,11 @@ typedef struct ht_engine_report {
     uint64_t positions_fallback;   /* of those in the table, priced at a fallback vol (latest recompute) */
     uint64_t fallback_entries;     /* times a position went onto a fallback vol or out of the table (logged) */
     uint64_t decisions_suppressed; /* decisions that sent nothing because the data was not trusted */
+    /* Pre-armed hedges ([engine] prearm): arms made, breaches answered by firing one, breaches that took the full
+     * decision instead (by reason: HT_ENGINE_ARM_FALLBACK_*), fired orders the decision taken right after differed
+     * from (venue, side, contracts or limit), and fired orders whose size was adjusted by the slope. */
+    uint64_t arms, armed_fired, armed_fallbacks, armed_mismatches, armed_adjusted;
+    uint64_t armed_fallback_by_reason[6];
     uint64_t suppressed_index;     /* of which: the breach's index price was not trusted */
     uint64_t suppressed_venue;     /* of which: a hedge instrument's ticker or book was not trusted */
     bool armed;

@@ -311,6 +311,18 @@ int ht_opt_add_venue(ht_opt *opt, uint32_t underlying, const ht_opt_venue *v, ht
 int ht_opt_decide(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, const ht_opt_quote *quotes,
                   ht_opt_decision *out, ht_error *err);
 
+/* ht_opt_decide without its effects: the decision the event would get now, the optimizer's state (last hedge,
+ * rate-limit tokens, last band) left as it was. For orders armed ahead of their trigger (the engine's pre-armed
+ * hedges): the decision a breach at the band's edge would get. Not the decision path: it copies the underlying's
+ * state (about a kilobyte). */
+int ht_opt_decide_preview(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, const ht_opt_quote *quotes,
+                          ht_opt_decision *out, ht_error *err);
+
+/* Whether the rate-limit step would let n_orders orders of underlying u go at now_ns (the minimum interval since
+ * the last hedge has passed, and the token bucket refilled to now holds n_orders), without changing anything: the
+ * time-dependent part of a decision previewed earlier, checked at the moment it fires. */
+bool ht_opt_rate_allows(const ht_opt *opt, uint32_t u, int64_t now_ns, uint32_t n_orders);
+
 /* Forgets every underlying's last hedge and rate-limit state (start of a new backtest path). */
 void ht_opt_reset(ht_opt *opt);
 

@@ -344,6 +344,7 @@ static const key_case k_keys[] = {
     NUM("engine", "arm_timeout_ms", "1234", U32, arm_timeout_ms, 1234),
     NUM("engine", "order_timeout_ms", "500", U32, order_timeout_ms, 500),
     NUM("engine", "check", "no", BOOL, check, 0),
+    NUM("engine", "prearm", "no", BOOL, prearm, 0),
     FUN("engine", "allow_unpriced", "BTC-16JUN23-24900-C, BTC-16JUN23-25000-P", two_unpriced),
     NUM("pipeline", "backend", "xrt", INT, backend, HT_PIPE_BACKEND_XRT),
     TXT("pipeline", "xclbin", "k.xclbin", xclbin),

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/* The engine's slow half, pre-armed hedges ([engine] prearm; docs/deployment.md "Pre-armed hedges"): for each
+ * underlying and side, the hedge a breach just beyond the band's edge would get is decided (ht_opt_decide_preview)
+ * and armed at the venue (checked by the rules that do not depend on the moment, and encoded) whenever an input
+ * changes: the band, the inventory, the table, a hedge instrument's book, the venue's session, trust. At the breach
+ * the armed order is fired (its size adjusted by the slope for a breach further beyond the band, within what its
+ * limit can take on the book it was armed on) and the full decision is taken after the order is out, and compared
+ * with it. When the engine cannot vouch for the armed order, the breach takes the full decision, as without
+ * arming, and the reason is counted and logged. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "slow_priv.h"
+#include "hedgetrig/tsc.h"
+
+/* How far beyond the band's edge the armed decision assumes the breach (coin): any breach is at least this far. */
+#define ARM_BEYOND_COIN 1e-9
+/* The spot may move this much (relative) between arming and the breach: more, and the full decision is taken. */
+#define ARM_SPOT_TOLERANCE 2e-3
+
+const char *ht_engine_arm_fallback_name(ht_engine_arm_fallback r)
+{
+    static const char *const names[] = {"not_armed", "quotes", "beyond", "rate", "refused", "spot"};
+    return (unsigned)r < HT_ARRAY_LEN(names) ? names[r] : "?";
+}
+
+void slow_arm_dirty(slow_half *s, int u)
+{
+    for (unsigned k = 0; k < s->n_under; k++)
+        if (u < 0 || (unsigned)u == k) {
+            s->under[k].arm_dirty = true;
+            s->under[k].arm[0].valid = s->under[k].arm[1].valid = false;
+        }
+}
+
+/* The contracts a limit can take on a quote's side (buy: asks at or below it; sell: bids at or above it). */
+static double contracts_at_limit(const venue_state *v, int side, double limit)
+{
+    const ht_opt_quote *q = &v->quote;
+    double amount = 0.0;
+    if (q->unlimited_depth)
+        return INFINITY;
+    if (side > 0) {
+        for (unsigned l = 0; l < q->n_ask && q->ask_px[l] > 0 && q->ask_px[l] <= limit; l++)
+            amount += q->ask_amount[l];
+    } else {
+        for (unsigned l = 0; l < q->n_bid && q->bid_px[l] > 0 && q->bid_px[l] >= limit; l++)
+            amount += q->bid_amount[l];
+    }
+    return ht_units_amount_to_contracts(&v->contract, amount);
+}
+
+/* Two quotes with the same levels (what a decision reads of a book; the sums are derived from them). */
+static bool same_levels(const ht_opt_quote *a, const ht_opt_quote *b)
+{
+    if (a->n_bid != b->n_bid || a->n_ask != b->n_ask || a->unlimited_depth != b->unlimited_depth)
+        return false;
+    for (unsigned l = 0; l < a->n_bid; l++)
+        if (a->bid_px[l] != b->bid_px[l] || a->bid_amount[l] != b->bid_amount[l])
+            return false;
+    for (unsigned l = 0; l < a->n_ask; l++)
+        if (a->ask_px[l] != b->ask_px[l] || a->ask_amount[l] != b->ask_amount[l])
+            return false;
+    return true;
+}
+
+/* Decides and arms the hedge of a breach on one side of u's band (side +1: above it). */
+static void arm_side(slow_half *s, unsigned u, int side)
+{
+    under_state *us = &s->under[u];
+    armed_hedge *a = &us->arm[side > 0];
+    a->valid = false;
+    ht_opt_event ev = {0};
+    ev.underlying = u;
+    ev.trigger = HT_OPT_TRIGGER_BREACH;
+    ev.now_ns = (int64_t)(s->now_ms * 1000000u);
+    ev.spot = us->spot;
+    ev.side = side;
+    ev.net_delta_coin = side > 0 ? us->band_hi + ARM_BEYOND_COIN : us->band_lo - ARM_BEYOND_COIN;
+    slow_net_delta_at(s, u, us->spot, &ev.net_gamma);
+    ht_opt_quote quotes[HT_OPT_MAX_VENUES];
+    memset(quotes, 0, s->n_venues * sizeof quotes[0]);
+    slow_quotes_of(s, u, NULL, quotes);
+    ht_error err = {{0}};
+    if (ht_opt_decide_preview(s->opt, &ev, &us->opt_book, quotes, &a->decision, &err) != 0 ||
+        a->decision.n_orders != 1)
+        return;
+    const ht_opt_order *o = &a->decision.orders[0];
+    int v = slow_venue_index(s, u, o->venue);
+    if (v < 0 || !(fabs(o->delta_coin) > 0))
+        return;
+    const venue_state *vs = &s->venues[v];
+    const ht_venue_order vo = {vs->name, o->side, o->contracts, o->limit_px, 0, 0};
+    if (s->venue->ops->arm(s->venue->ctx, &vo, &a->va) != 0 || !a->va.armed)
+        return;
+    a->venue = (unsigned)v;
+    a->order = *o;
+    a->nd_coin = ev.net_delta_coin;
+    a->spot = ev.spot;
+    a->contracts_per_coin = o->contracts / fabs(o->delta_coin);
+    a->max_contracts = contracts_at_limit(vs, o->side, o->limit_px);
+    a->valid = true;
+    s->rep.arms++;
+}
+
+bool slow_arm_enabled(const slow_half *s)
+{
+    return s->e->cfg.prearm && s->venue && s->venue->ops->arm && s->venue->ops->fire;
+}
+
+void slow_arm_update(slow_half *s)
+{
+    if (!slow_arm_enabled(s) || !s->armed || slow_stopped(s) || s->venue->ops->state(s->venue->ctx) != HT_VENUE_ACTIVE)
+        return;
+    for (unsigned u = 0; u < s->n_under; u++) {
+        under_state *us = &s->under[u];
+        if (!us->arm_dirty || !us->active || !us->band_set || us->pending > 0 || us->rate_held || us->deferred ||
+            !(us->spot > 0) || slow_untrusted_for(s, u, NULL) != 0)
+            continue;
+        us->arm_dirty = false;
+        arm_side(s, u, 1);
+        arm_side(s, u, -1);
+    }
+}
+
+/* Counts and notes a breach that takes the full decision. */
+static bool fallback(slow_half *s, ht_engine_arm_fallback why, ht_engine_arm_fallback *out)
+{
+    s->rep.armed_fallbacks++;
+    s->rep.armed_fallback_by_reason[why]++;
+    *out = why;
+    return false;
+}
+
+bool slow_arm_fire(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out)
+{
+    under_state *us = &s->under[u];
+    const int side = (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1;
+    armed_hedge *a = &us->arm[side > 0];
+    if (us->arm_dirty || !a->valid || !a->va.armed || !slow_pending_free(s))
+        return fallback(s, HT_ENGINE_ARM_FALLBACK_NOT_ARMED, &out->why);
+    const venue_state *vs = &s->venues[a->venue];
+    if (a->venue >= b->n_venues || !same_levels(&b->quotes[a->venue], &vs->quote))
+        return fallback(s, HT_ENGINE_ARM_FALLBACK_QUOTES, &out->why);
+    if (fabs(b->ev.spot_usd - a->spot) > ARM_SPOT_TOLERANCE * a->spot)
+        return fallback(s, HT_ENGINE_ARM_FALLBACK_SPOT, &out->why);
+    /* A breach further beyond the band than assumed trades more (less when nearer), at the same limit. */
+    const double excess_coin = (b->ev.net_delta_contracts - a->nd_coin) * (double)-a->order.side;
+    double contracts = a->order.contracts + excess_coin * a->contracts_per_coin;
+    const bool whole = a->order.contracts == floor(a->order.contracts);
+    contracts = whole ? round(contracts) : a->order.contracts;
+    if (!(contracts >= 1.0 || (!whole && contracts > 0)) || contracts > a->max_contracts)
+        return fallback(s, HT_ENGINE_ARM_FALLBACK_BEYOND, &out->why);
+    if (!ht_opt_rate_allows(s->opt, u, (int64_t)(s->now_ms * 1000000u), 1))
+        return fallback(s, HT_ENGINE_ARM_FALLBACK_RATE, &out->why);
+    if (!s->e->cfg.threads)
+        s->venue->ops->set_clock(s->venue->ctx, s->now_ms * 1000000u + 1);
+    memset(&out->res, 0, sizeof out->res);
+    out->fire_tsc = ht_tsc_now();
+    s->venue->ops->fire(s->venue->ctx, &a->va, contracts, b->channel, b->ev.seq, &out->res);
+    if (!out->res.in_flight) {
+        if (!a->va.armed)
+            a->valid = false;
+        return fallback(s, HT_ENGINE_ARM_FALLBACK_REFUSED, &out->why);
+    }
+    out->venue = a->venue;
+    out->order = a->order;
+    out->adjusted = contracts != a->order.contracts;
+    if (out->adjusted) {
+        out->order.delta_coin *= contracts / a->order.contracts;
+        out->order.expected_cost_usd *= contracts / a->order.contracts;
+        out->order.amount *= contracts / a->order.contracts;
+        out->order.contracts = contracts;
+        s->rep.armed_adjusted++;
+    }
+    a->valid = false;
+    us->arm_dirty = true;
+    s->rep.armed_fired++;
+    return true;
+}
+
+bool slow_arm_matches(const armed_fire *f, const ht_opt_decision *d)
+{
+    if (d->n_orders != 1)
+        return false;
+    const ht_opt_order *o = &d->orders[0];
+    return o->venue == f->order.venue && o->side == f->order.side && o->contracts == f->order.contracts &&
+           o->limit_px == f->order.limit_px;
+}
+
+void slow_arm_write_json(const slow_half *s, FILE *out)
+{
+    const ht_engine_report *r = &s->rep;
+    fprintf(out,
+            "\"prearm\":{\"enabled\":%s,\"arms\":%" PRIu64 ",\"fired\":%" PRIu64 ",\"adjusted\":%" PRIu64
+            ",\"fallbacks\":%" PRIu64 ",\"mismatches\":%" PRIu64 ",\"fallback_reasons\":{",
+            slow_arm_enabled(s) ? "true" : "false", r->arms, r->armed_fired, r->armed_adjusted, r->armed_fallbacks,
+            r->armed_mismatches);
+    for (unsigned k = 0; k < HT_ARRAY_LEN(r->armed_fallback_by_reason); k++)
+        fprintf(out, "%s\"%s\":%" PRIu64, k ? "," : "", ht_engine_arm_fallback_name((ht_engine_arm_fallback)k),
+                r->armed_fallback_by_reason[k]);
+    fputs("}},", out);
+}
