@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The end-to-end benchmark scenarios: the real capture and a synthetic stream through the whole path, the fast
  * half's throughput, and the QuantLib peer comparison; a report in text, CSV and gnuplot CDFs. */
+#define _GNU_SOURCE
 #include "bench_e2e.h"
 
 #include <errno.h>
@@ -33,11 +34,15 @@
 #define TARGET_P99_NS 3000
 #define TARGET_TICKS_PER_S 2e6
 
+static void synthetic_market(ht_mkt_config *mc, uint64_t ticks, bool quiet);
+
 static const char *const k_scenarios[] = {"capture", "synthetic", "throughput", "peer"};
 
 /* The report being written: stdout and report.txt, latency.csv. */
 typedef struct report {
     FILE *txt, *csv;
+    bool quiet;       /* --json: the text goes to report.txt only */
+    bool json_first;  /* no scenario in the JSON object yet */
     const char *dir;
     char cdf_files[8][64];
     char cdf_titles[8][64];
@@ -67,7 +72,8 @@ static void say(report *r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    if (!r->quiet)
+        vprintf(fmt, ap);
     va_end(ap);
     va_start(ap, fmt);
     vfprintf(r->txt, fmt, ap);
@@ -78,7 +84,8 @@ static void say(report *r, const char *fmt, ...)
 /* Writes a scenario's profile: the table (both outputs), CSV rows, and the CDF of tick->order and tick->pipe_out. */
 static void write_profile(report *r, const char *scenario, const ht_profile *p)
 {
-    ht_profile_print(p, stdout);
+    if (!r->quiet)
+        ht_profile_print(p, stdout);
     ht_profile_print(p, r->txt);
     static const double qs[] = {0.5, 0.9, 0.99, 0.999, 1.0};
     for (unsigned s = 0; s < HT_SPAN_COUNT; s++) {
@@ -131,6 +138,84 @@ static void merge(ht_profile *dst, const ht_profile *src)
         ht_hist_merge(&dst->span[s], &src->span[s]);
 }
 
+void ht_bench_capture_config(const ht_bench_opts *o, ht_engine_config *cfg)
+{
+    ht_engine_config_default(cfg);
+    snprintf(cfg->book_path, sizeof cfg->book_path, "%s", CAPTURE_BOOK);
+    snprintf(cfg->strategy, sizeof cfg->strategy, "fixed:0.005");
+    cfg->min_half_width_coin = 0.001;
+    cfg->synthetic_book = true;
+    cfg->backend = o->backend;
+}
+
+void ht_bench_synthetic_config(const ht_bench_opts *o, ht_engine_config *cfg)
+{
+    ht_engine_config_default(cfg);
+    snprintf(cfg->book_path, sizeof cfg->book_path, "%s", DEMO_BOOK);
+    snprintf(cfg->strategy, sizeof cfg->strategy, "ww:1");
+    cfg->min_half_width_coin = 0.02;
+    cfg->backend = o->backend;
+    cfg->check = false;
+}
+
+void ht_bench_synthetic_market(ht_mkt_config *mc, uint64_t ticks)
+{
+    synthetic_market(mc, ticks, false);
+}
+
+/* Pre-armed against unarmed on one scenario: both profiles, the arming counters, and the JSON entry. */
+static int compare_unarmed(const ht_bench_opts *o, report *r, const char *scenario)
+{
+    say(r, "\n== %s, pre-armed hedges against the full decision, interleaved (%s pipeline)\n", scenario,
+        ht_pipe_backend_name(o->backend));
+    ht_bench_armed_result res;
+    ht_error err = {{0}};
+    int rc = strcmp(scenario, "capture") == 0 ? ht_bench_armed_capture(o, &res, &err)
+                                                : ht_bench_armed_synthetic(o, &res, &err);
+    if (rc != 0) {
+        say(r, "%s: %s\n", scenario, err.msg);
+        if (o->json)
+            fprintf(stderr, "bench: %s: %s\n", scenario, err.msg);
+        return -1;
+    }
+    static const char *const mode[2] = {"unarmed", "armed"};
+    uint64_t p50[2], p99[2];
+    for (int m = 1; m >= 0; m--) {
+        const ht_engine_report *x = &res.rep[m];
+        char name[64];
+        snprintf(name, sizeof name, "%s_%s", scenario, mode[m]);
+        say(r, "%s: %" PRIu64 " ticks, %" PRIu64 " breaches, %" PRIu64 " orders; fired %" PRIu64 " (%" PRIu64
+               " adjusted), fallbacks %" PRIu64 ", mismatches %" PRIu64 "\n",
+            mode[m], x->ticks, x->breaches, x->orders, x->armed_fired, x->armed_adjusted, x->armed_fallbacks,
+            x->armed_mismatches);
+        write_profile(r, name, res.prof[m]);
+        const ht_hist *h = &res.prof[m]->span[HT_SPAN_TICK_TO_ORDER];
+        p50[m] = ht_hist_quantile(h, 0.5);
+        p99[m] = ht_hist_quantile(h, 0.99);
+    }
+    say(r, "tick->order p50 armed %" PRIu64 " ns, unarmed %" PRIu64 " ns: %.2fx; p99 %" PRIu64 " / %" PRIu64 " ns\n",
+        p50[1], p50[0], p50[0] ? (double)p50[1] / (double)p50[0] : 0.0, p99[1], p99[0]);
+    if (o->json) {
+        const ht_engine_report *a = &res.rep[1];
+        printf("%s\"%s\":{\"tick_to_order_ns\":{", r->json_first ? "" : ",", scenario);
+        for (int m = 1; m >= 0; m--)
+            printf("%s\"%s\":{\"count\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 "}", m == 1 ? "" : ",",
+                   mode[m], res.prof[m]->span[HT_SPAN_TICK_TO_ORDER].count, p50[m], p99[m]);
+        printf("},\"breaches\":{\"armed\":%" PRIu64 ",\"unarmed\":%" PRIu64 "},\"orders\":{\"armed\":%" PRIu64
+               ",\"unarmed\":%" PRIu64 "},\"fired\":%" PRIu64 ",\"adjusted\":%" PRIu64 ",\"fallbacks\":%" PRIu64
+               ",\"mismatches\":%" PRIu64 ",\"fallback_reasons\":{",
+               a->breaches, res.rep[0].breaches, a->orders, res.rep[0].orders, a->armed_fired, a->armed_adjusted,
+               a->armed_fallbacks, a->armed_mismatches);
+        for (unsigned k = 0; k < HT_ARRAY_LEN(a->armed_fallback_by_reason); k++)
+            printf("%s\"%s\":%" PRIu64, k ? "," : "", ht_engine_arm_fallback_name((ht_engine_arm_fallback)k),
+                   a->armed_fallback_by_reason[k]);
+        printf("}}");
+        r->json_first = false;
+    }
+    ht_bench_armed_result_free(&res);
+    return 0;
+}
+
 /* The capture, replayed o->repeat times with a tight band and the synthetic hedge book. */
 static int scenario_capture(const ht_bench_opts *o, report *r)
 {
@@ -143,12 +228,7 @@ static int scenario_capture(const ht_bench_opts *o, report *r)
     int rc = 0;
     for (unsigned k = 0; k < o->repeat && rc == 0; k++) {
         ht_engine_config cfg;
-        ht_engine_config_default(&cfg);
-        snprintf(cfg.book_path, sizeof cfg.book_path, "%s", CAPTURE_BOOK);
-        snprintf(cfg.strategy, sizeof cfg.strategy, "fixed:0.005");
-        cfg.min_half_width_coin = 0.001;
-        cfg.synthetic_book = true;
-        cfg.backend = o->backend;
+        ht_bench_capture_config(o, &cfg);
         ht_error err;
         ht_nic_config nc;
         ht_nic_config_default(&nc);
@@ -206,12 +286,7 @@ static int scenario_synthetic(const ht_bench_opts *o, report *r)
     say(r, "\n== synthetic: %" PRIu64 " index ticks of the market simulator end to end (book %s, band ww:1, %s pipeline)\n",
         o->ticks, DEMO_BOOK, ht_pipe_backend_name(o->backend));
     ht_engine_config cfg;
-    ht_engine_config_default(&cfg);
-    snprintf(cfg.book_path, sizeof cfg.book_path, "%s", DEMO_BOOK);
-    snprintf(cfg.strategy, sizeof cfg.strategy, "ww:1");
-    cfg.min_half_width_coin = 0.02;
-    cfg.backend = o->backend;
-    cfg.check = false;
+    ht_bench_synthetic_config(o, &cfg);
     ht_error err;
     ht_mkt *m = ht_mkt_create(&mc, &err);
     ht_engine *e = m ? ht_setup_engine_create(&cfg, NULL, &err) : NULL;
@@ -353,6 +428,8 @@ int ht_bench_run(const ht_bench_opts *o)
         return ht_cli_fail("bench", "%s: cannot create the report folder: %s", o->out, strerror(errno));
     report r = {0};
     r.dir = o->out;
+    r.quiet = o->json;
+    r.json_first = true;
     char path[1024];
     snprintf(path, sizeof path, "%s/report.txt", o->out);
     r.txt = fopen(path, "w");
@@ -371,11 +448,16 @@ int ht_bench_run(const ht_bench_opts *o)
     say(&r, "hedgetrig bench on %s: %ld CPUs online, TSC %.3f GHz; replay mode (one thread) unless said\n", host,
         sysconf(_SC_NPROCESSORS_ONLN), ht_tsc_ticks_per_ns());
     const char *const *list = o->n_scenarios ? o->scenarios : k_scenarios;
+    if (o->json)
+        printf("{\"machine\":{\"cpus\":%ld,\"tsc_ghz\":%.3f},\"scenarios\":{", sysconf(_SC_NPROCESSORS_ONLN),
+               ht_tsc_ticks_per_ns());
     unsigned n = o->n_scenarios ? o->n_scenarios : (unsigned)HT_ARRAY_LEN(k_scenarios);
     int failures = 0;
     for (unsigned i = 0; i < n; i++) {
         int rc = 0;
-        if (strcmp(list[i], "capture") == 0)
+        if (o->compare_unarmed && (strcmp(list[i], "capture") == 0 || strcmp(list[i], "synthetic") == 0))
+            rc = compare_unarmed(o, &r, list[i]);
+        else if (strcmp(list[i], "capture") == 0)
             rc = scenario_capture(o, &r);
         else if (strcmp(list[i], "synthetic") == 0)
             rc = scenario_synthetic(o, &r);
@@ -384,6 +466,11 @@ int ht_bench_run(const ht_bench_opts *o)
         else if (strcmp(list[i], "peer") == 0)
             rc = scenario_peer(o, &r);
         failures += rc != 0;
+    }
+    if (o->json) {
+        double load[3] = {0};
+        printf("},\"load_average\":[%.2f,%.2f,%.2f],\"failures\":%d}\n", getloadavg(load, 3) == 3 ? load[0] : -1.0,
+               load[1], load[2], failures);
     }
     fclose(r.csv);
     plot_cdfs(&r);

@@ -12,6 +12,7 @@ int ht_bench_pipeline(int argc, char **argv) __attribute__((weak));
 
 static const char *const g_usage =
     "usage: hedgetrig bench [SCENARIO...] [--out DIR] [--repeat N] [--ticks N] [--backend sw|verilator]\n"
+    "                       [--compare-unarmed] [--json]\n"
     "       hedgetrig bench pipeline [ARGS]     (the pipeline's own benchmark, when built: see its --help)\n"
     "\n"
     "Runs standard scenarios in software mode, in-process, and writes a report into DIR (default ./bench-report):\n"
@@ -32,6 +33,12 @@ static const char *const g_usage =
     "  --repeat N              capture replays (default 20)\n"
     "  --ticks N               ticks of the synthetic and throughput scenarios (default 1000000)\n"
     "  --backend sw|verilator  the pipeline backend (default sw)\n"
+    "  --compare-unarmed       capture and synthetic: pre-armed hedges ([engine] prearm) against the full decision\n"
+    "                          at every breach, in this process on the same ticks, interleaved (capture: the\n"
+    "                          runs alternate; synthetic: each packet to an armed and an unarmed engine in turn)\n"
+    "  --json                  one JSON object on stdout: per scenario compared, \"tick_to_order_ns\":\n"
+    "                          {\"armed\":{\"count\",\"p50\",\"p99\"},\"unarmed\":{...}}, fired, fallbacks,\n"
+    "                          mismatches; the machine and its load average (the text goes to report.txt)\n"
     "\n"
     "Timings are medians and percentiles on this machine; bench/README.md records them with their commands.\n"
     "Exit status: 0 ok, 1 a scenario failed or the report cannot be written (printed), 2 usage error.\n";
@@ -65,6 +72,10 @@ int cmd_bench(int argc, char **argv)
             ht_error err;
             if (ht_pipe_backend_parse(argv[++i], &o.backend, &err) != 0)
                 return ht_cli_usage_error("bench", "%s", err.msg);
+        } else if (strcmp(a, "--compare-unarmed") == 0) {
+            o.compare_unarmed = true;
+        } else if (strcmp(a, "--json") == 0) {
+            o.json = true;
         } else if (ht_bench_scenario_known(a)) {
             if (o.n_scenarios == HT_ARRAY_LEN(o.scenarios))
                 return ht_cli_usage_error("bench", "too many scenarios");

@@ -198,15 +198,13 @@ typedef struct venue_state {
 
 /* The hedge a breach on one side would send, decided and armed ahead of it (slow_armed.c). */
 typedef struct armed_hedge {
-    bool valid;              /* va.armed and the decision it came from is the latest */
-    unsigned venue;          /* index into slow_half.venues */
+    bool valid;              /* every order armed, and nothing it was decided from changed since */
     double nd_coin;          /* the net delta the decision assumed (just beyond the band's edge) */
     double spot;             /* the spot it assumed */
-    double contracts_per_coin; /* the armed order's contracts per coin of delta (the slope of an adjusted size) */
-    double max_contracts;    /* the most its limit can take on the book it was armed on */
-    ht_opt_order order;      /* the decision's order */
-    ht_opt_decision decision;
-    ht_venue_armed va;
+    ht_opt_decision decision; /* its orders (decision.n_orders, 1..HT_ENGINE_MAX_VENUES) and band */
+    unsigned venue[HT_ENGINE_MAX_VENUES];        /* each order's slot in slow_half.venues */
+    double max_contracts[HT_ENGINE_MAX_VENUES];  /* the most each order's limit can take on the book it was armed on */
+    ht_venue_armed va[HT_ENGINE_MAX_VENUES];
 } armed_hedge;
 
 /* One underlying. */

@@ -81,26 +81,27 @@ static void arm_side(slow_half *s, unsigned u, int side)
     ev.net_delta_coin = side > 0 ? us->band_hi + ARM_BEYOND_COIN : us->band_lo - ARM_BEYOND_COIN;
     slow_net_delta_at(s, u, us->spot, &ev.net_gamma);
     ht_opt_quote quotes[HT_OPT_MAX_VENUES];
-    memset(quotes, 0, s->n_venues * sizeof quotes[0]);
+    memset(quotes, 0, sizeof quotes);
     slow_quotes_of(s, u, NULL, quotes);
     ht_error err = {{0}};
-    if (ht_opt_decide_preview(s->opt, &ev, &us->opt_book, quotes, &a->decision, &err) != 0 ||
-        a->decision.n_orders != 1)
+    ht_opt_decision *d = &a->decision;
+    if (ht_opt_decide_preview(s->opt, &ev, &us->opt_book, quotes, d, &err) != 0 || d->n_orders == 0 ||
+        d->n_orders > HT_ENGINE_MAX_VENUES || !(fabs(d->trade_delta_coin) > 0))
         return;
-    const ht_opt_order *o = &a->decision.orders[0];
-    int v = slow_venue_index(s, u, o->venue);
-    if (v < 0 || !(fabs(o->delta_coin) > 0))
-        return;
-    const venue_state *vs = &s->venues[v];
-    const ht_venue_order vo = {vs->name, o->side, o->contracts, o->limit_px, 0, 0};
-    if (s->venue->ops->arm(s->venue->ctx, &vo, &a->va) != 0 || !a->va.armed)
-        return;
-    a->venue = (unsigned)v;
-    a->order = *o;
+    for (uint32_t i = 0; i < d->n_orders; i++) {
+        const ht_opt_order *o = &d->orders[i];
+        int v = slow_venue_index(s, u, o->venue);
+        if (v < 0)
+            return;
+        const venue_state *vs = &s->venues[v];
+        const ht_venue_order vo = {vs->name, o->side, o->contracts, o->limit_px, 0, 0};
+        if (s->venue->ops->arm(s->venue->ctx, &vo, &a->va[i]) != 0 || !a->va[i].armed)
+            return;
+        a->venue[i] = (unsigned)v;
+        a->max_contracts[i] = contracts_at_limit(vs, o->side, o->limit_px);
+    }
     a->nd_coin = ev.net_delta_coin;
     a->spot = ev.spot;
-    a->contracts_per_coin = o->contracts / fabs(o->delta_coin);
-    a->max_contracts = contracts_at_limit(vs, o->side, o->limit_px);
     a->valid = true;
     s->rep.arms++;
 }
@@ -134,47 +135,74 @@ static bool fallback(slow_half *s, ht_engine_arm_fallback why, ht_engine_arm_fal
     return false;
 }
 
+/* The armed orders' sizes for a breach at nd: each scaled by the trade the breach needs over the trade armed
+ * (a breach further beyond the band trades more), whole contracts kept whole. False when one no longer fits what
+ * its limit takes on the book, or falls below one contract. */
+static bool adjusted_sizes(const armed_hedge *a, double nd, ht_opt_decision *d, bool *adjusted)
+{
+    const double armed_trade = a->decision.trade_delta_coin;
+    const double f = (armed_trade - (nd - a->nd_coin)) / armed_trade;
+    *adjusted = false;
+    if (!(f > 0) || !isfinite(f))
+        return false;
+    for (uint32_t i = 0; i < d->n_orders; i++) {
+        ht_opt_order *o = &d->orders[i];
+        const bool whole = o->contracts == floor(o->contracts);
+        double c = whole ? round(o->contracts * f) : o->contracts;
+        if (!(c >= 1.0 || (!whole && c > 0)) || c > a->max_contracts[i])
+            return false;
+        if (c != o->contracts) {
+            const double k = c / o->contracts;
+            o->delta_coin *= k;
+            o->expected_cost_usd *= k;
+            o->amount *= k;
+            o->contracts = c;
+            *adjusted = true;
+        }
+    }
+    return true;
+}
+
 bool slow_arm_fire(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out)
 {
     under_state *us = &s->under[u];
     const int side = (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1;
     armed_hedge *a = &us->arm[side > 0];
-    if (us->arm_dirty || !a->valid || !a->va.armed || !slow_pending_free(s))
+    unsigned free_slots = 0;
+    for (unsigned k = 0; k < ENGINE_MAX_PENDING; k++)
+        free_slots += !s->pending[k].used;
+    if (us->arm_dirty || !a->valid || free_slots < a->decision.n_orders)
         return fallback(s, HT_ENGINE_ARM_FALLBACK_NOT_ARMED, &out->why);
-    const venue_state *vs = &s->venues[a->venue];
-    if (a->venue >= b->n_venues || !same_levels(&b->quotes[a->venue], &vs->quote))
-        return fallback(s, HT_ENGINE_ARM_FALLBACK_QUOTES, &out->why);
+    for (uint32_t i = 0; i < a->decision.n_orders; i++)
+        if (a->venue[i] >= b->n_venues || !same_levels(&b->quotes[a->venue[i]], &s->venues[a->venue[i]].quote))
+            return fallback(s, HT_ENGINE_ARM_FALLBACK_QUOTES, &out->why);
     if (fabs(b->ev.spot_usd - a->spot) > ARM_SPOT_TOLERANCE * a->spot)
         return fallback(s, HT_ENGINE_ARM_FALLBACK_SPOT, &out->why);
-    /* A breach further beyond the band than assumed trades more (less when nearer), at the same limit. */
-    const double excess_coin = (b->ev.net_delta_contracts - a->nd_coin) * (double)-a->order.side;
-    double contracts = a->order.contracts + excess_coin * a->contracts_per_coin;
-    const bool whole = a->order.contracts == floor(a->order.contracts);
-    contracts = whole ? round(contracts) : a->order.contracts;
-    if (!(contracts >= 1.0 || (!whole && contracts > 0)) || contracts > a->max_contracts)
+    out->decision = a->decision;
+    if (!adjusted_sizes(a, b->ev.net_delta_contracts, &out->decision, &out->adjusted))
         return fallback(s, HT_ENGINE_ARM_FALLBACK_BEYOND, &out->why);
-    if (!ht_opt_rate_allows(s->opt, u, (int64_t)(s->now_ms * 1000000u), 1))
+    if (!ht_opt_rate_allows(s->opt, u, (int64_t)(s->now_ms * 1000000u), out->decision.n_orders))
         return fallback(s, HT_ENGINE_ARM_FALLBACK_RATE, &out->why);
     if (!s->e->cfg.threads)
         s->venue->ops->set_clock(s->venue->ctx, s->now_ms * 1000000u + 1);
-    memset(&out->res, 0, sizeof out->res);
     out->fire_tsc = ht_tsc_now();
-    s->venue->ops->fire(s->venue->ctx, &a->va, contracts, b->channel, b->ev.seq, &out->res);
-    if (!out->res.in_flight) {
-        if (!a->va.armed)
-            a->valid = false;
-        return fallback(s, HT_ENGINE_ARM_FALLBACK_REFUSED, &out->why);
+    for (uint32_t i = 0; i < out->decision.n_orders; i++) {
+        ht_venue_send_result *r = &out->res[i];
+        memset(r, 0, sizeof *r);
+        out->venue[i] = a->venue[i];
+        s->venue->ops->fire(s->venue->ctx, &a->va[i], out->decision.orders[i].contracts, b->channel, b->ev.seq, r);
+        if (i == 0 && !r->in_flight) {
+            a->valid = a->va[0].armed;
+            return fallback(s, HT_ENGINE_ARM_FALLBACK_REFUSED, &out->why);
+        }
     }
-    out->venue = a->venue;
-    out->order = a->order;
-    out->adjusted = contracts != a->order.contracts;
-    if (out->adjusted) {
-        out->order.delta_coin *= contracts / a->order.contracts;
-        out->order.expected_cost_usd *= contracts / a->order.contracts;
-        out->order.amount *= contracts / a->order.contracts;
-        out->order.contracts = contracts;
-        s->rep.armed_adjusted++;
+    out->decision.trade_delta_coin = 0.0;
+    out->decision.expected_cost_usd = 0.0;
+    for (uint32_t i = 0; i < out->decision.n_orders; i++) {
+        out->decision.trade_delta_coin += out->decision.orders[i].delta_coin;
+        out->decision.expected_cost_usd += out->decision.orders[i].expected_cost_usd;
     }
+    s->rep.armed_adjusted += out->adjusted;
     a->valid = false;
     us->arm_dirty = true;
     s->rep.armed_fired++;
@@ -183,13 +211,15 @@ bool slow_arm_fire(slow_half *s, unsigned u, const msg_breach *b, armed_fire *ou
 
 bool slow_arm_matches(const armed_fire *f, const ht_opt_decision *d)
 {
-    if (d->n_orders != 1)
+    if (d->n_orders != f->decision.n_orders)
         return false;
-    const ht_opt_order *o = &d->orders[0];
-    return o->venue == f->order.venue && o->side == f->order.side && o->contracts == f->order.contracts &&
-           o->limit_px == f->order.limit_px;
+    for (uint32_t i = 0; i < d->n_orders; i++) {
+        const ht_opt_order *o = &d->orders[i], *x = &f->decision.orders[i];
+        if (o->venue != x->venue || o->side != x->side || o->contracts != x->contracts || o->limit_px != x->limit_px)
+            return false;
+    }
+    return true;
 }
-
 void slow_arm_write_json(const slow_half *s, FILE *out)
 {
     const ht_engine_report *r = &s->rep;

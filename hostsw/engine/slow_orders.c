@@ -275,37 +275,47 @@ static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, 
     return sent;
 }
 
-/* A fired armed hedge is the decision's one order: tracked as sent, and the decision taken after it compared
- * with it (a difference is counted and logged; the order out is the one the book follows). d becomes the
- * decision as sent. Returns 1 (sent), 0 when no slot was free (the order is out: it cannot be lost, so the
- * engine stops with an error). */
+/* A fired armed hedge's orders are the decision's: tracked as sent, and the decision taken after them compared
+ * with them (a difference is counted and logged; the orders out are the ones the book follows). d becomes the
+ * decision as sent. Returns how many went out. */
 static unsigned take_fired(slow_half *s, unsigned u, const armed_fire *f, int rc, ht_opt_decision *d,
                           order_result *res)
 {
+    const ht_opt_decision *x = &f->decision;
     if (rc != 0 || !slow_arm_matches(f, d)) {
         s->rep.armed_mismatches++;
         const ht_opt_order *o = rc == 0 && d->n_orders > 0 ? &d->orders[0] : NULL;
-        slow_log_order(s, "armed_mismatch", (int)u, s->venues[f->venue].name, f->order.side, f->order.contracts,
-                       f->order.limit_px, f->res.order_id, NAN,
-                       "fired %.10g at %.10g; the decision at the breach: %u orders%s%.10g at %.10g (%s)",
-                       f->order.contracts, f->order.limit_px, rc == 0 ? d->n_orders : 0, o ? ", the first " : " ",
-                       o ? o->contracts : 0.0, o ? o->limit_px : 0.0, rc == 0 ? ht_opt_reason_name(d->reason) : "error");
+        slow_log_order(s, "armed_mismatch", (int)u, s->venues[f->venue[0]].name, x->orders[0].side,
+                       x->orders[0].contracts, x->orders[0].limit_px, f->res[0].order_id, NAN,
+                       "fired %u orders, the first %.10g at %.10g; the decision at the breach: %u orders%s%.10g at "
+                       "%.10g (%s)",
+                       x->n_orders, x->orders[0].contracts, x->orders[0].limit_px, rc == 0 ? d->n_orders : 0,
+                       o ? ", the first " : " ", o ? o->contracts : 0.0, o ? o->limit_px : 0.0,
+                       rc == 0 ? ht_opt_reason_name(d->reason) : "error");
     }
-    if (rc != 0 || d->n_orders == 0)
-        *d = f->decision;
-    d->n_orders = 1;
-    d->orders[0] = f->order;
-    d->trade_delta_coin = f->order.delta_coin;
-    d->expected_cost_usd = f->order.expected_cost_usd;
-    res[0].venue = f->venue;
-    res[0].res = f->res;
-    unsigned slot = free_slot(s);
-    if (slot == ENGINE_MAX_PENDING) {
-        engine_fail(s->e, "engine: an armed order went out with no pending slot free");
-        return 0;
+    if (rc != 0 || d->n_orders == 0) {
+        *d = *x;
+    } else {
+        d->n_orders = x->n_orders;
+        memcpy(d->orders, x->orders, x->n_orders * sizeof d->orders[0]);
+        d->trade_delta_coin = x->trade_delta_coin;
+        d->expected_cost_usd = x->expected_cost_usd;
     }
-    track_order(s, u, slot, f->venue, &f->order, f->res.order_id);
-    return 1;
+    unsigned sent = 0;
+    for (uint32_t i = 0; i < x->n_orders; i++) {
+        res[i].venue = f->venue[i];
+        res[i].res = f->res[i];
+        if (!f->res[i].in_flight)
+            continue;
+        unsigned slot = free_slot(s); /* slow_arm_fire checked there were enough */
+        if (slot == ENGINE_MAX_PENDING) {
+            engine_fail(s->e, "engine: an armed order went out with no pending slot free");
+            break;
+        }
+        track_order(s, u, slot, f->venue[i], &x->orders[i], f->res[i].order_id);
+        sent++;
+    }
+    return sent;
 }
 
 /* Logs a decision's orders and counts them. */
@@ -476,8 +486,8 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
         st = b->st;
         st.tsc[HT_STAGE_DECISION] = fired ? fire.fire_tsc : ht_tsc_now();
         if (fired) {
-            st.tsc[HT_STAGE_ORDER_ENCODED] = fire.res.ready_tsc;
-            st.tsc[HT_STAGE_ORDER_WRITTEN] = fire.res.written_tsc;
+            st.tsc[HT_STAGE_ORDER_ENCODED] = fire.res[0].ready_tsc;
+            st.tsc[HT_STAGE_ORDER_WRITTEN] = fire.res[0].written_tsc;
         }
     }
     us->decision_fills = 0.0;

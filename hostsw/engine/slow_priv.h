@@ -67,12 +67,12 @@ bool slow_pending_free(const slow_half *s);
 /* What a fired armed hedge became (slow_arm_fire). */
 typedef struct armed_fire {
     ht_engine_arm_fallback why; /* when it was not fired */
-    unsigned venue;             /* slot in slow_half.venues */
-    ht_opt_order order;         /* the order fired (its size adjusted when adjusted) */
-    ht_opt_decision decision;   /* the decision it was armed from */
+    ht_opt_decision decision;   /* the decision it was armed from, its orders as fired (sizes adjusted when
+                                   adjusted) */
+    unsigned venue[HT_ENGINE_MAX_VENUES]; /* each order's slot in slow_half.venues */
+    ht_venue_send_result res[HT_ENGINE_MAX_VENUES]; /* what became of each (the first went out) */
     bool adjusted;
     uint64_t fire_tsc;          /* when the fire began (the breach's decision stamp) */
-    ht_venue_send_result res;
 } armed_fire;
 
 /* Pre-arming is on and the venue can arm (ops arm and fire). */
