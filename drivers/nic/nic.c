@@ -154,7 +154,7 @@ static inline uint32_t be32(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-int ht_nic_parse_ipv4(const uint8_t *ip, size_t len, ht_nic_packet *out)
+int ht_nic_parse_ipv4_header(const uint8_t *ip, size_t len, ht_nic_ipv4 *out)
 {
     if (len < 20)
         return HT_NIC_PARSE_TRUNCATED;
@@ -164,19 +164,38 @@ int ht_nic_parse_ipv4(const uint8_t *ip, size_t len, ht_nic_packet *out)
     size_t total = be16(ip + 2);
     if (ihl < 20 || total < ihl)
         return HT_NIC_PARSE_NOT_UDP;
-    if (ip[9] != 17)
-        return HT_NIC_PARSE_NOT_UDP;
     /* More-fragments flag or a fragment offset: not a whole datagram. */
     if ((be16(ip + 6) & 0x3FFF) != 0)
-        return HT_NIC_PARSE_NOT_UDP;
-    if (len < total || total < ihl + 8)
+        return HT_NIC_PARSE_FRAGMENT;
+    if (len < total)
         return HT_NIC_PARSE_TRUNCATED;
-    const uint8_t *udp = ip + ihl;
-    size_t udp_len = be16(udp + 4);
-    if (udp_len < 8 || udp_len > total - ihl)
-        return HT_NIC_PARSE_TRUNCATED;
+    out->protocol = ip[9];
     out->src_addr = be32(ip + 12);
     out->dst_addr = be32(ip + 16);
+    out->l4 = ip + ihl;
+    out->l4_len = total - ihl;
+    return HT_NIC_PARSE_OK;
+}
+
+int ht_nic_parse_ipv4(const uint8_t *ip, size_t len, ht_nic_packet *out)
+{
+    ht_nic_ipv4 v4;
+    int rc = ht_nic_parse_ipv4_header(ip, len, &v4);
+    /* Whatever is not UDP counts as not UDP before a cut or a fragment is looked at. */
+    if (rc == HT_NIC_PARSE_FRAGMENT || (rc == HT_NIC_PARSE_TRUNCATED && len >= 20 && ip[9] != 17))
+        return HT_NIC_PARSE_NOT_UDP;
+    if (rc != HT_NIC_PARSE_OK)
+        return rc;
+    if (v4.protocol != 17)
+        return HT_NIC_PARSE_NOT_UDP;
+    if (v4.l4_len < 8)
+        return HT_NIC_PARSE_TRUNCATED;
+    const uint8_t *udp = v4.l4;
+    size_t udp_len = be16(udp + 4);
+    if (udp_len < 8 || udp_len > v4.l4_len)
+        return HT_NIC_PARSE_TRUNCATED;
+    out->src_addr = v4.src_addr;
+    out->dst_addr = v4.dst_addr;
     out->src_port = be16(udp);
     out->dst_port = be16(udp + 2);
     out->payload = udp + 8;
@@ -184,7 +203,7 @@ int ht_nic_parse_ipv4(const uint8_t *ip, size_t len, ht_nic_packet *out)
     return HT_NIC_PARSE_OK;
 }
 
-int ht_nic_parse_ether(const uint8_t *frame, size_t len, ht_nic_packet *out)
+int ht_nic_ether_ipv4(const uint8_t *frame, size_t len, size_t *ip_offset)
 {
     if (len < 14)
         return HT_NIC_PARSE_TRUNCATED;
@@ -199,8 +218,15 @@ int ht_nic_parse_ether(const uint8_t *frame, size_t len, ht_nic_packet *out)
     }
     if (type != 0x0800)
         return HT_NIC_PARSE_NOT_UDP;
-    off += 2;
-    return ht_nic_parse_ipv4(frame + off, len - off, out);
+    *ip_offset = off + 2;
+    return HT_NIC_PARSE_OK;
+}
+
+int ht_nic_parse_ether(const uint8_t *frame, size_t len, ht_nic_packet *out)
+{
+    size_t off;
+    int rc = ht_nic_ether_ipv4(frame, len, &off);
+    return rc != HT_NIC_PARSE_OK ? rc : ht_nic_parse_ipv4(frame + off, len - off, out);
 }
 
 int ht_nic_fail(ht_nic *nic, const char *fmt, ...)

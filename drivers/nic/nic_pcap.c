@@ -45,22 +45,13 @@ static int pcap_open_file(ht_nic *nic, ht_error *err)
         return ht_error_set(err, "%s: cannot read as pcap/pcapng: %s", nic->cfg.path, errbuf);
     }
     s->linktype = pcap_datalink(s->pcap);
-    switch (s->linktype) {
-    case DLT_EN10MB:
-    case DLT_RAW:
-    case DLT_IPV4:
-    case DLT_LINUX_SLL:
-    case DLT_LINUX_SLL2:
-    case DLT_NULL:
-        break;
-    default: {
+    if (!ht_nic_linktype_supported(s->linktype)) {
         const char *lt = pcap_datalink_val_to_name(s->linktype);
         ht_error_set(err, "%s: link type %d (%s) is not supported (Ethernet, raw IPv4, Linux cooked and loopback are)",
                      nic->cfg.path, s->linktype, lt ? lt : "unnamed");
         pcap_close(s->pcap);
         free(s);
         return -1;
-    }
     }
     s->arena = malloc((size_t)(HT_NIC_BURST + 1) * SLOT_BYTES);
     if (!s->arena) {
@@ -74,39 +65,69 @@ static int pcap_open_file(ht_nic *nic, ht_error *err)
     return 0;
 }
 
-/* Parses one captured frame by the file's link type. */
-static int parse_frame(int linktype, const uint8_t *data, size_t len, ht_nic_packet *out)
+bool ht_nic_linktype_supported(int linktype)
 {
     switch (linktype) {
     case DLT_EN10MB:
-        return ht_nic_parse_ether(data, len, out);
     case DLT_RAW:
     case DLT_IPV4:
-        return ht_nic_parse_ipv4(data, len, out);
+    case DLT_LINUX_SLL:
+    case DLT_LINUX_SLL2:
+    case DLT_NULL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Where the IPv4 header of a captured frame of this link type starts: HT_NIC_PARSE_OK with *off, or
+ * HT_NIC_PARSE_NOT_UDP (another protocol or link type) / HT_NIC_PARSE_TRUNCATED. */
+static int link_ipv4_offset(int linktype, const uint8_t *data, size_t len, size_t *off)
+{
+    switch (linktype) {
+    case DLT_EN10MB:
+        return ht_nic_ether_ipv4(data, len, off);
+    case DLT_RAW:
+    case DLT_IPV4:
+        *off = 0;
+        return HT_NIC_PARSE_OK;
     case DLT_LINUX_SLL:
         if (len < 16)
             return HT_NIC_PARSE_TRUNCATED;
-        if (data[14] != 0x08 || data[15] != 0x00)
-            return HT_NIC_PARSE_NOT_UDP;
-        return ht_nic_parse_ipv4(data + 16, len - 16, out);
+        *off = 16;
+        return data[14] == 0x08 && data[15] == 0x00 ? HT_NIC_PARSE_OK : HT_NIC_PARSE_NOT_UDP;
     case DLT_LINUX_SLL2:
         if (len < 20)
             return HT_NIC_PARSE_TRUNCATED;
-        if (data[0] != 0x08 || data[1] != 0x00)
-            return HT_NIC_PARSE_NOT_UDP;
-        return ht_nic_parse_ipv4(data + 20, len - 20, out);
+        *off = 20;
+        return data[0] == 0x08 && data[1] == 0x00 ? HT_NIC_PARSE_OK : HT_NIC_PARSE_NOT_UDP;
     case DLT_NULL: {
         if (len < 4)
             return HT_NIC_PARSE_TRUNCATED;
         uint32_t family;
         memcpy(&family, data, 4);
-        if (family != 2 && family != 0x02000000u) /* AF_INET in either byte order */
-            return HT_NIC_PARSE_NOT_UDP;
-        return ht_nic_parse_ipv4(data + 4, len - 4, out);
+        *off = 4;
+        /* AF_INET in either byte order */
+        return family == 2 || family == 0x02000000u ? HT_NIC_PARSE_OK : HT_NIC_PARSE_NOT_UDP;
     }
     default:
         return HT_NIC_PARSE_NOT_UDP;
     }
+}
+
+/* Parses one captured frame by the file's link type. */
+static int parse_frame(int linktype, const uint8_t *data, size_t len, ht_nic_packet *out)
+{
+    size_t off = 0;
+    int rc = link_ipv4_offset(linktype, data, len, &off);
+    return rc != HT_NIC_PARSE_OK ? rc : ht_nic_parse_ipv4(data + off, len - off, out);
+}
+
+int ht_nic_parse_frame_ipv4(int linktype, const uint8_t *frame, size_t len, ht_nic_ipv4 *out)
+{
+    size_t off = 0;
+    int rc = link_ipv4_offset(linktype, frame, len, &off);
+    return rc != HT_NIC_PARSE_OK ? rc : ht_nic_parse_ipv4_header(frame + off, len - off, out);
 }
 
 /* Records a read error of the file after `frames` good frames (a file cut mid-frame, say); returns -1. */

@@ -226,11 +226,41 @@ int ht_udp_tx_send(ht_udp_tx *tx, const ht_nic_packet *pkts, unsigned n, ht_erro
 void ht_udp_tx_close(ht_udp_tx *tx);
 
 /* Parses an Ethernet frame (optionally 802.1Q/802.1ad tagged) down to its UDP payload, filling payload,
- * len and the addresses and ports of out. Returns 0, or HT_NIC_PARSE_NOT_UDP / HT_NIC_PARSE_TRUNCATED. */
-enum { HT_NIC_PARSE_OK = 0, HT_NIC_PARSE_NOT_UDP = 1, HT_NIC_PARSE_TRUNCATED = 2 };
+ * len and the addresses and ports of out. Returns 0, or HT_NIC_PARSE_NOT_UDP / HT_NIC_PARSE_TRUNCATED.
+ * HT_NIC_PARSE_FRAGMENT only comes from the protocol-neutral parsers below (the UDP ones count a fragment as
+ * not UDP). */
+enum { HT_NIC_PARSE_OK = 0, HT_NIC_PARSE_NOT_UDP = 1, HT_NIC_PARSE_TRUNCATED = 2, HT_NIC_PARSE_FRAGMENT = 3 };
 int ht_nic_parse_ether(const uint8_t *frame, size_t len, ht_nic_packet *out);
 
 /* The same from an IPv4 header (raw IP link types). */
 int ht_nic_parse_ipv4(const uint8_t *ip, size_t len, ht_nic_packet *out);
+
+/* ---- Any IPv4 protocol (`hedgetrig latency` reads the TCP order flow next to the UDP market data) --------- */
+
+/* An IPv4 datagram's transport part. */
+typedef struct ht_nic_ipv4 {
+    const uint8_t *l4;           /* the bytes after the IP header, up to the IP total length */
+    size_t l4_len;
+    uint32_t src_addr, dst_addr; /* host order */
+    uint8_t protocol;            /* 6 TCP, 17 UDP, ... */
+} ht_nic_ipv4;
+
+/* Checks an IPv4 header (version, header length, total length within len) and points out at its transport
+ * part. Returns HT_NIC_PARSE_OK; HT_NIC_PARSE_NOT_UDP for what is not IPv4 (or lies about its header length);
+ * HT_NIC_PARSE_FRAGMENT for a fragment (more-fragments flag or an offset); HT_NIC_PARSE_TRUNCATED when the
+ * bytes are fewer than the header or the total length says. */
+int ht_nic_parse_ipv4_header(const uint8_t *ip, size_t len, ht_nic_ipv4 *out);
+
+/* Where an Ethernet frame's IPv4 header starts (after up to two VLAN tags): HT_NIC_PARSE_OK with *ip_offset,
+ * HT_NIC_PARSE_NOT_UDP (not IPv4) or HT_NIC_PARSE_TRUNCATED. */
+int ht_nic_ether_ipv4(const uint8_t *frame, size_t len, size_t *ip_offset);
+
+/* Parses a captured frame of a pcap link type (libpcap's DLT_ value: Ethernet, raw IPv4, Linux cooked SLL and
+ * SLL2, BSD loopback) down to its IPv4 datagram, as ht_nic_parse_ipv4_header. A link type the reader does not
+ * support, or a frame of another network protocol, is HT_NIC_PARSE_NOT_UDP. */
+int ht_nic_parse_frame_ipv4(int linktype, const uint8_t *frame, size_t len, ht_nic_ipv4 *out);
+
+/* True for the link types ht_nic_parse_frame_ipv4 (and the pcap receive path) read. */
+bool ht_nic_linktype_supported(int linktype);
 
 #endif
