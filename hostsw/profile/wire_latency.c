@@ -163,6 +163,24 @@ static int on_md(ht_wire *w, const uint8_t *payload, size_t len, uint64_t ts_ns,
     return 0;
 }
 
+/* A decimal of 1 to max_digits digits (leading zeros allowed) that is at most max. */
+static bool parse_trigger_number(const char *text, size_t len, size_t max_digits, uint64_t max, uint64_t *out)
+{
+    if (len == 0 || len > max_digits)
+        return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+        unsigned digit = (unsigned)(text[i] - '0');
+        if (x > (max - digit) / 10)
+            return false;
+        x = x * 10 + digit;
+    }
+    *out = x;
+    return true;
+}
+
 bool ht_wire_trigger_parse(const char *text, size_t len, uint16_t *channel, uint64_t *seq)
 {
     if (len < 4 || text[0] != 't')
@@ -170,17 +188,10 @@ bool ht_wire_trigger_parse(const char *text, size_t len, uint16_t *channel, uint
     const char *dot = memchr(text, '.', len);
     if (!dot)
         return false;
-    const char *ch = text + 1, *sq = dot + 1;
-    size_t ch_len = (size_t)(dot - ch), sq_len = len - (size_t)(sq - text);
-    if (ch_len == 0 || sq_len == 0)
-        return false;
-    /* Leading zeros first: ht_fix_value_u64 takes at most 19 digits. */
-    while (ch_len > 1 && *ch == '0')
-        ch++, ch_len--;
-    while (sq_len > 1 && *sq == '0')
-        sq++, sq_len--;
+    size_t ch_len = (size_t)(dot - text) - 1, sq_len = len - ch_len - 2;
     uint64_t ch_value;
-    if (!ht_fix_value_u64(ch, ch_len, &ch_value) || ch_value > 65535 || !ht_fix_value_u64(sq, sq_len, seq))
+    if (!parse_trigger_number(text + 1, ch_len, 5, 65535, &ch_value) ||
+        !parse_trigger_number(dot + 1, sq_len, 20, UINT64_MAX, seq))
         return false;
     *channel = (uint16_t)ch_value;
     return true;

@@ -101,8 +101,9 @@ void ht_wire_destroy(ht_wire *w);
  * N, in which case rep holds the analysis of the frames before it. */
 int ht_wire_analyse_file(const char *path, const ht_wire_config *cfg, ht_wire_report *rep, ht_error *err);
 
-/* Parses a trigger "t<channel>.<seq>" (decimal, leading zeros allowed; channel <= 65535, seq < 2^64) of len
- * bytes. True on success. */
+/* Parses a trigger "t<channel>.<seq>" of len bytes: channel 1 to 5 decimal digits (at most 65535), seq 1 to 20
+ * (at most 2^64 - 1), leading zeros allowed (the gateway writes 5 and 20 digits, zero padded: docs/gateway.md
+ * "Trigger on the wire"). True on success. */
 bool ht_wire_trigger_parse(const char *text, size_t len, uint16_t *channel, uint64_t *seq);
 
 #endif
