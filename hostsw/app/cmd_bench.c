@@ -9,11 +9,13 @@
 
 /* Scenarios other modules provide in their own files (weak: absent from a build that lacks them). */
 int ht_bench_pipeline(int argc, char **argv) __attribute__((weak));
+int ht_bench_wire(int argc, char **argv);
 
 static const char *const g_usage =
     "usage: hedgetrig bench [SCENARIO...] [--out DIR] [--repeat N] [--ticks N] [--backend sw|verilator]\n"
     "                       [--compare-unarmed] [--json]\n"
     "       hedgetrig bench pipeline [ARGS]     (the pipeline's own benchmark, when built: see its --help)\n"
+    "       hedgetrig bench wire [ARGS]         (tick to wire from a capture of lo: see its --help)\n"
     "\n"
     "Runs standard scenarios in software mode, in-process, and writes a report into DIR (default ./bench-report):\n"
     "report.txt (the tables printed), latency.csv (every span's percentiles per scenario), cdf_*.dat and\n"
@@ -50,6 +52,8 @@ int cmd_bench(int argc, char **argv)
             return ht_cli_fail("bench", "the pipeline scenario is not in this build");
         return ht_bench_pipeline(argc - 1, argv + 1);
     }
+    if (argc >= 2 && strcmp(argv[1], "wire") == 0)
+        return ht_bench_wire(argc - 1, argv + 1);
     if (ht_cli_wants_help(argc, argv)) {
         fputs(g_usage, stdout);
         return HT_EXIT_OK;
