@@ -318,17 +318,9 @@ static void run_span(const char *json, const char *span, uint64_t out[3])
 static void print_figures(const wire_bench *b, const ht_wire_report *r, const uint64_t t2o[3], const uint64_t t2w[3])
 {
     if (b->json) {
-        printf("{\"capture\":\"%s/wire.pcap\",\"speed\":%g,\"orders\":%" PRIu64 ",\"matched\":%" PRIu64
-               ",\"unmatched\":{\"no_trigger\":%" PRIu64 ",\"bad_trigger\":%" PRIu64 ",\"trigger_not_seen\":%" PRIu64
-               ",\"trigger_after_order\":%" PRIu64 "},",
-               b->dir, b->speed, r->orders, r->matched, r->no_trigger, r->bad_trigger, r->trigger_not_seen,
-               r->trigger_after_order);
-        if (r->matched)
-            printf("\"tick_to_wire_ns\":{\"min\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64
-                   ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "},",
-                   r->min_ns, r->p50_ns, r->p90_ns, r->p99_ns, r->p999_ns, r->max_ns);
-        else
-            printf("\"tick_to_wire_ns\":null,");
+        printf("{\"capture\":\"%s/wire.pcap\",\"speed\":%g,", b->dir, b->speed);
+        ht_wire_report_json(stdout, r);
+        printf(",");
         printf("\"run_tick_to_order_ns\":{\"count\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 "},"
                "\"run_tick_to_wire_ns\":{\"count\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 "}}\n",
                t2o[0], t2o[1], t2o[2], t2w[0], t2w[1], t2w[2]);

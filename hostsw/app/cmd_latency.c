@@ -79,17 +79,9 @@ static void print_json(const char *path, const ht_wire_report *r, const char *er
 {
     printf("{\"capture\":");
     print_json_string(path);
-    printf(",\"frames\":%" PRIu64 ",\"orders\":%" PRIu64 ",\"matched\":%" PRIu64
-           ",\"unmatched\":{\"no_trigger\":%" PRIu64 ",\"bad_trigger\":%" PRIu64 ",\"trigger_not_seen\":%" PRIu64
-           ",\"trigger_after_order\":%" PRIu64 "},\"poss_dup\":%" PRIu64,
-           r->frames, r->orders, r->matched, r->no_trigger, r->bad_trigger, r->trigger_not_seen,
-           r->trigger_after_order, r->poss_dup);
-    if (r->matched)
-        printf(",\"tick_to_wire_ns\":{\"min\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64
-               ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "}",
-               r->min_ns, r->p50_ns, r->p90_ns, r->p99_ns, r->p999_ns, r->max_ns);
-    else
-        printf(",\"tick_to_wire_ns\":null");
+    printf(",\"frames\":%" PRIu64 ",", r->frames);
+    ht_wire_report_json(stdout, r);
+    printf(",\"poss_dup\":%" PRIu64, r->poss_dup);
     printf(",\"md\":{\"frames\":%" PRIu64 ",\"repeats\":%" PRIu64 ",\"bad\":%" PRIu64 "}"
            ",\"tcp\":{\"directions\":%" PRIu64 ",\"directions_dropped_segments\":%" PRIu64 ",\"segments\":%" PRIu64
            ",\"retransmitted\":%" PRIu64 ",\"holes\":%" PRIu64 ",\"fix_messages\":%" PRIu64 ",\"fix_bad\":%" PRIu64

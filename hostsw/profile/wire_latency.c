@@ -2,6 +2,7 @@
 /* Tick to wire from a capture: market-data frames and FIX orders matched by the trigger each order carries. */
 #include "hedgetrig/wire_latency.h"
 
+#include <inttypes.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -571,6 +572,21 @@ void ht_wire_destroy(ht_wire *w)
     free(w->md);
     free(w->orders);
     free(w);
+}
+
+void ht_wire_report_json(FILE *out, const ht_wire_report *r)
+{
+    fprintf(out,
+            "\"orders\":%" PRIu64 ",\"matched\":%" PRIu64 ",\"unmatched\":{\"no_trigger\":%" PRIu64
+            ",\"bad_trigger\":%" PRIu64 ",\"trigger_not_seen\":%" PRIu64 ",\"trigger_after_order\":%" PRIu64 "}",
+            r->orders, r->matched, r->no_trigger, r->bad_trigger, r->trigger_not_seen, r->trigger_after_order);
+    if (r->matched)
+        fprintf(out,
+                ",\"tick_to_wire_ns\":{\"min\":%" PRIu64 ",\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64
+                ",\"p999\":%" PRIu64 ",\"max\":%" PRIu64 "}",
+                r->min_ns, r->p50_ns, r->p90_ns, r->p99_ns, r->p999_ns, r->max_ns);
+    else
+        fputs(",\"tick_to_wire_ns\":null", out);
 }
 
 /* Reads every frame of an open capture into w. 0, or -1 with err. */

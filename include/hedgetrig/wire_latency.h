@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "hedgetrig/common.h"
 #include "hedgetrig/nic.h"
@@ -100,6 +101,11 @@ void ht_wire_destroy(ht_wire *w);
  * failed: it did not open, its link type is not supported, or a read error (a file cut mid-frame) after frame
  * N, in which case rep holds the analysis of the frames before it. */
 int ht_wire_analyse_file(const char *path, const ht_wire_config *cfg, ht_wire_report *rep, ht_error *err);
+
+/* Prints the report's orders and figures as JSON members, without braces: "orders":N,"matched":M,"unmatched":
+ * {"no_trigger","bad_trigger","trigger_not_seen","trigger_after_order"},"tick_to_wire_ns":{"min","p50","p90",
+ * "p99","p999","max"} (null when nothing matched). */
+void ht_wire_report_json(FILE *out, const ht_wire_report *r);
 
 /* Parses a trigger "t<channel>.<seq>" of len bytes: channel 1 to 5 decimal digits (at most 65535), seq 1 to 20
  * (at most 2^64 - 1), leading zeros allowed (the gateway writes 5 and 20 digits, zero padded: docs/gateway.md
