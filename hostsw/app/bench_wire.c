@@ -25,7 +25,8 @@
 int ht_bench_wire(int argc, char **argv);
 
 static const char *const g_usage =
-    "usage: hedgetrig bench wire [--json] [--out DIR] [--speed X] [--capture-tool tcpdump|dumpcap]\n"
+    "usage: hedgetrig bench wire [--json] [--out DIR] [--speed X] [--slow-idle-us N]\n"
+    "                            [--capture-tool tcpdump|dumpcap]\n"
     "\n"
     "Tick to wire on loopback, measured from a capture of lo as a tap would (docs/deployment.md, \"Tick to wire\n"
     "from a capture\"): `hedgetrig exchange-sim` (any free port), `hedgetrig run` (socket source joined to\n"
@@ -39,6 +40,9 @@ static const char *const g_usage =
     "                   p99, p999, max}, \"run_tick_to_order_ns\": {count, p50, p99}, \"run_tick_to_wire_ns\": {...}}\n"
     "  --out DIR        where the capture (wire.pcap), run's config, output and logs go (default bench-wire)\n"
     "  --speed X        the replay's pace: 1 the capture's own (80 s), N times faster (default 4)\n"
+    "  --slow-idle-us N run's [threads] slow_idle_us: the slow half's sleep when idle (default 50, as\n"
+    "                   examples/run_loopback.conf; 0 spins, a whole core: on a 2-core machine it competes with\n"
+    "                   the capture and the replay)\n"
     "  --capture-tool T tcpdump (default; dumpcap when tcpdump is not installed)\n"
     "\n"
     "Exit status: 0 measured (at least one order matched to its tick), 1 a failure or no order matched\n"
@@ -50,6 +54,7 @@ typedef struct wire_bench {
     char self[4096];      /* this binary */
     char tool[64];        /* tcpdump or dumpcap */
     double speed;
+    uint64_t slow_idle_us; /* run's [threads] slow_idle_us */
     bool json;
     unsigned md_port_offset;
     unsigned venue_port;
@@ -69,19 +74,27 @@ static pid_t start(const wire_bench *b, char *const argv[], const char *out_name
     char out[1200], err[1200];
     path_of(b, out_name, out, sizeof out);
     path_of(b, err_name, err, sizeof err);
-    pid_t pid = fork();
+    /* Opened (and emptied) here, before the child runs, so that no wait reads a file a former bench left. */
+    int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    pid_t pid = fo < 0 || fe < 0 ? -1 : fork();
     if (pid < 0) {
-        ht_cli_fail("bench", "wire: cannot start %s: %s", argv[0], strerror(errno));
+        ht_cli_fail("bench", "wire: cannot start %s (%s, %s): %s", argv[0], out, err, strerror(errno));
+        if (fo >= 0)
+            close(fo);
+        if (fe >= 0)
+            close(fe);
         return -1;
     }
     if (pid == 0) {
-        int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+        if (dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
             _exit(126);
         execvp(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
+    close(fo);
+    close(fe);
     return pid;
 }
 
@@ -238,8 +251,9 @@ static int start_run(wire_bench *b)
             "[source]\nkind = socket\ngroups = 239.111.111.0/27\nports = %u, %u\niface = 127.0.0.1\n"
             "rcvbuf_bytes = 8388608\n[venue]\nkind = fix\n[gateway]\nhost = 127.0.0.1\nport = %u\njournal = %s\n"
             "log = %s\n[risk]\nmax_notional = 0\n[threads]\nenabled = yes\nhot_cpu = -1\nslow_cpu = -1\n"
-            "slow_idle_us = 50\n[status]\ninterval_s = 1\n",
-            CAPTURE_BOOK, 6100 + b->md_port_offset, 6101 + b->md_port_offset, b->venue_port, journal, log);
+            "slow_idle_us = %" PRIu64 "\n[status]\ninterval_s = 1\n",
+            CAPTURE_BOOK, 6100 + b->md_port_offset, 6101 + b->md_port_offset, b->venue_port, journal, log,
+            b->slow_idle_us);
     if (fclose(f) != 0)
         return ht_cli_fail("bench", "wire: cannot write %s", conf);
     char *argv[] = {b->self, "run", "--config", conf, "--json", NULL};
@@ -326,9 +340,9 @@ static void print_figures(const wire_bench *b, const ht_wire_report *r, const ui
                t2o[0], t2o[1], t2o[2], t2w[0], t2w[1], t2w[2]);
         return;
     }
-    printf("== wire: the shared capture multicast on lo at speed %g into run, orders to exchange-sim, captured "
-           "by %s (%s/wire.pcap)\n",
-           b->speed, b->tool, b->dir);
+    printf("== wire: the shared capture multicast on lo at speed %g into run (slow_idle_us %" PRIu64 "), orders to "
+           "exchange-sim, captured by %s (%s/wire.pcap)\n",
+           b->speed, b->slow_idle_us, b->tool, b->dir);
     printf("orders on the wire %" PRIu64 ", matched to their tick %" PRIu64 " (no trigger %" PRIu64
            ", bad trigger %" PRIu64 ", trigger never seen %" PRIu64 ", trigger after the order %" PRIu64 ")\n",
            r->orders, r->matched, r->no_trigger, r->bad_trigger, r->trigger_not_seen, r->trigger_after_order);
@@ -375,6 +389,7 @@ static int parse_options(int argc, char **argv, wire_bench *b)
 {
     snprintf(b->dir, sizeof b->dir, "bench-wire");
     b->speed = 4;
+    b->slow_idle_us = 50;
     snprintf(b->tool, sizeof b->tool, "%s", in_path("tcpdump") || !in_path("dumpcap") ? "tcpdump" : "dumpcap");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -385,6 +400,9 @@ static int parse_options(int argc, char **argv, wire_bench *b)
                 return HT_EXIT_USAGE;
         } else if (strcmp(a, "--speed") == 0 && i + 1 < argc) {
             if (!ht_cli_parse_double("bench", a, argv[++i], 0.1, 1000, &b->speed))
+                return HT_EXIT_USAGE;
+        } else if (strcmp(a, "--slow-idle-us") == 0 && i + 1 < argc) {
+            if (!ht_cli_parse_u64("bench", a, argv[++i], 0, 1000000, &b->slow_idle_us))
                 return HT_EXIT_USAGE;
         } else if (strcmp(a, "--capture-tool") == 0 && i + 1 < argc) {
             const char *t = argv[++i];
