@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Tick to wire from a capture (hedgetrig latency): synthetic captures written here byte by byte (pcap with
- * nanosecond stamps; Ethernet, VLAN and Linux cooked SLL2 frames; market-data UDP frames and FIX orders on TCP:
+/* Tick to wire from a capture (hedgetrig latency): synthetic captures written here byte by byte (pcap and pcapng
+ * with nanosecond stamps; Ethernet, VLAN and Linux cooked SLL2 frames; market-data UDP frames and FIX orders on TCP:
  * split across segments, retransmitted, out of order, without a trigger, with a trigger never captured or
  * captured after the order), checked for exact counts and exact percentiles against a brute-force reference;
  * hostile captures; and the binary's report and exit status. */
@@ -320,6 +320,72 @@ static void scenario_exact_counts_and_percentiles(void **state)
     }
 }
 
+/* Appends a pcapng block of type with body[0..len) (padded to 4 bytes) to f. */
+static void pcapng_block(FILE *f, uint32_t type, const uint8_t *body, size_t len)
+{
+    uint8_t word[4];
+    uint32_t total = (uint32_t)(12 + (len + 3) / 4 * 4);
+    put_le32(word, type);
+    fwrite(word, 1, 4, f);
+    put_le32(word, total);
+    fwrite(word, 1, 4, f);
+    fwrite(body, 1, len, f);
+    static const uint8_t pad[4] = {0};
+    fwrite(pad, 1, (4 - len % 4) % 4, f);
+    put_le32(word, total);
+    fwrite(word, 1, 4, f);
+}
+
+/* Writes the capture c (pcap records) again as pcapng: a section, one interface with nanosecond stamps
+ * (if_tsresol 9), one enhanced packet block per record. */
+static bool save_pcapng(const cap *c, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return false;
+    uint8_t shb[16] = {0};
+    put_le32(shb, 0x1A2B3C4Du);
+    shb[4] = 1;                  /* version 1.0 */
+    memset(shb + 8, 0xFF, 8);    /* section length unknown */
+    pcapng_block(f, 0x0A0D0D0Au, shb, sizeof shb);
+    uint8_t idb[20] = {0};
+    idb[0] = (uint8_t)c->linktype, idb[1] = (uint8_t)(c->linktype >> 8);
+    put_le32(idb + 4, 65535);
+    idb[8] = 9, idb[10] = 1, idb[12] = 9; /* if_tsresol = 10^-9, then opt_endofopt */
+    pcapng_block(f, 1, idb, sizeof idb);
+    static uint8_t epb[70000];
+    for (size_t off = 24; off < c->len;) {
+        const uint8_t *r = c->bytes + off;
+        uint32_t sec = (uint32_t)r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 | (uint32_t)r[3] << 24;
+        uint32_t nsec = (uint32_t)r[4] | (uint32_t)r[5] << 8 | (uint32_t)r[6] << 16 | (uint32_t)r[7] << 24;
+        uint32_t caplen = (uint32_t)r[8] | (uint32_t)r[9] << 8 | (uint32_t)r[10] << 16 | (uint32_t)r[11] << 24;
+        uint64_t ts = (uint64_t)sec * 1000000000ull + nsec;
+        memset(epb, 0, 20);
+        put_le32(epb + 4, (uint32_t)(ts >> 32));
+        put_le32(epb + 8, (uint32_t)ts);
+        memcpy(epb + 12, r + 8, 8); /* captured and original lengths */
+        memcpy(epb + 20, r + 16, caplen);
+        pcapng_block(f, 6, epb, 20 + caplen);
+        off += 16 + caplen;
+    }
+    return fclose(f) == 0;
+}
+
+static void pcapng_gives_the_same_report(void **state)
+{
+    (void)state;
+    cap_begin(&g_cap, DLT_EN10MB, 0);
+    build_scenario(&g_cap, &g_scenario);
+    assert_true(save_pcapng(&g_cap, TMP "/scenario.pcapng"));
+    ht_wire_config cfg;
+    ht_wire_config_default(&cfg);
+    ht_wire_report r;
+    ht_error err;
+    assert_int_equal(ht_wire_analyse_file(TMP "/scenario.pcapng", &cfg, &r, &err), 0);
+    assert_int_equal(r.frames, g_cap.frames);
+    check_scenario_report(&r, &g_scenario);
+}
+
 static void filters_select_market_data_and_order_flow(void **state)
 {
     (void)state;
@@ -460,6 +526,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(scenario_exact_counts_and_percentiles),
+        cmocka_unit_test(pcapng_gives_the_same_report),
         cmocka_unit_test(filters_select_market_data_and_order_flow),
         cmocka_unit_test(trigger_grammar),
         cmocka_unit_test(holes_and_garbage_are_counted_and_skipped),
