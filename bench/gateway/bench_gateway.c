@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Gateway benchmarks: NewOrderSingle encode time, and order round trip on loopback to QuickFIX's executor
  * and to our exchange simulator, side by side (medians and percentiles; never pass/fail).
- * usage: bench_gateway [ORDERS] [PATH_TO_QUICKFIX_EXECUTOR]   or   bench_gateway --encode-only */
+ * usage: bench_gateway [ORDERS] [PATH_TO_QUICKFIX_EXECUTOR]   or   bench_gateway --encode-only
+ *        or   bench_gateway --armed send|fire [ORDERS] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -111,7 +112,7 @@ static int round_trips(const char *label, uint16_t port, const char *target, int
     double *to_journal = calloc((size_t)orders, sizeof *to_journal);
     int warm = orders / 10, kept = 0;
     for (int i = 0; i < orders + warm; i++) {
-        ht_gw_order o = {"BTC-PERPETUAL", i & 1 ? HT_GW_SELL : HT_GW_BUY, 1, i & 1 ? 49000 : 51000};
+        ht_gw_order o = {"BTC-PERPETUAL", i & 1 ? HT_GW_SELL : HT_GW_BUY, 1, i & 1 ? 49000 : 51000, 0, 0};
         ht_gw_send_result r;
         uint64_t t_call = ht_tsc_now();
         if (ht_gw_send_order(gw, &o, &r) != HT_GW_SENT)
@@ -167,6 +168,74 @@ static int round_trips(const char *label, uint16_t port, const char *target, int
     return 0;
 }
 
+/* The same orders through ht_gw_send_order (fire false) or armed and fired (ht_gw_fire_armed), one at a time against
+ * the simulator, every risk rule on (a mark for the collar, windows with room): prints call -> bytes ready. For
+ * callgrind (bench/gateway/armed_instructions.sh): the instructions up to ready are the call's inclusive count less
+ * gw_order_out's (ready stamp, journal, send, bookkeeping). */
+static int armed_compare(bool fire, int orders)
+{
+    ht_xsim_config xc;
+    ht_xsim_config_default(&xc);
+    xc.default_level_qty = 1e9;
+    ht_error err;
+    ht_xsim *x = ht_xsim_create(&xc, &err);
+    if (!x || ht_xsim_start(x, &err) != 0) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    char journal[128];
+    snprintf(journal, sizeof journal, "/tmp/bench_gateway_%d_armed.journal", (int)getpid());
+    unlink(journal);
+    ht_gw_config c;
+    ht_gw_config_default(&c);
+    c.port = ht_xsim_port(x);
+    snprintf(c.journal_path, sizeof c.journal_path, "%s", journal);
+    snprintf(c.log_path, sizeof c.log_path, "/dev/null");
+    c.journal_fsync = HT_JOURNAL_FSYNC_NEVER;
+    c.risk.max_orders_per_sec = 100000;
+    c.risk.max_notional = 1e15;
+    c.rate.me_rate_per_s = c.rate.me_burst = 1e6;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    if (!gw) {
+        fprintf(stderr, "bench: %s\n", err.msg);
+        return 1;
+    }
+    ht_gw_set_mark(gw, "BTC-PERPETUAL", 50000);
+    ht_gw_event ev[16];
+    uint64_t until = ht_mono_ns() + 10000000000ull;
+    while (ht_gw_get_state(gw) != HT_GW_ACTIVE && ht_mono_ns() < until) {
+        ht_gw_poll(gw, ev, 16);
+        ht_gw_wait(gw, 5);
+    }
+    double *to_ready = calloc((size_t)orders, sizeof *to_ready);
+    int kept = 0;
+    for (int i = 0; i < orders && ht_gw_get_state(gw) == HT_GW_ACTIVE; i++) {
+        ht_gw_order o = {"BTC-PERPETUAL", i & 1 ? HT_GW_SELL : HT_GW_BUY, 1 + i % 5, i & 1 ? 49000 : 51000, 3,
+                         (uint64_t)i + 1000000};
+        ht_gw_send_result r;
+        ht_gw_armed a;
+        if (fire && ht_gw_arm_order(gw, &o, &a, &r) != HT_GW_SENT)
+            break;
+        uint64_t t_call = ht_tsc_now();
+        int rc = fire ? ht_gw_fire_armed(gw, &a, o.qty, o.trigger_channel, o.trigger_seq, &r)
+                      : ht_gw_send_order(gw, &o, &r);
+        if (rc != HT_GW_SENT) {
+            fprintf(stderr, "bench: order %d refused: %s\n", i, r.reason);
+            break;
+        }
+        to_ready[kept++] = ht_tsc_to_ns(r.ready_tsc - t_call);
+        while (ht_gw_open_orders(gw) && ht_gw_get_state(gw) == HT_GW_ACTIVE)
+            ht_gw_poll(gw, ev, 16);
+    }
+    print_percentiles(fire ? "ht_gw_fire_armed call -> bytes ready" : "ht_gw_send_order call -> bytes ready", to_ready,
+                      (size_t)kept, "ns");
+    free(to_ready);
+    ht_gw_destroy(gw);
+    ht_xsim_destroy(x);
+    unlink(journal);
+    return kept == orders ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -175,6 +244,10 @@ int main(int argc, char **argv)
         ht_tsc_calibrate(50);
         bench_encode();
         return 0;
+    }
+    if (argc > 2 && strcmp(argv[1], "--armed") == 0) { /* --armed send|fire [ORDERS] */
+        ht_tsc_calibrate(50);
+        return armed_compare(strcmp(argv[2], "fire") == 0, argc > 3 ? atoi(argv[3]) : 5000);
     }
     int orders = argc > 1 ? atoi(argv[1]) : 5000;
     const char *executor = argc > 2 ? argv[2] : NULL;

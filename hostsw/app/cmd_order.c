@@ -279,7 +279,7 @@ static void send_when_active(ht_gw *gw, const order_args *a, order_run *run)
 {
     if (run->done || run->sent || ht_gw_get_state(gw) != HT_GW_ACTIVE)
         return;
-    ht_gw_order o = {a->symbol, strcmp(a->side, "buy") == 0 ? HT_GW_BUY : HT_GW_SELL, a->qty, a->price};
+    ht_gw_order o = {a->symbol, strcmp(a->side, "buy") == 0 ? HT_GW_BUY : HT_GW_SELL, a->qty, a->price, 0, 0};
     int s = ht_gw_send_order(gw, &o, &run->res);
     if (s != HT_GW_SENT) {
         snprintf(run->reason, sizeof run->reason, "order not sent: %s", run->res.reason);

@@ -813,9 +813,22 @@ int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *tar
         (p) += sizeof(lit) - 1;             \
     } while (0)
 
+void ht_fix_nos_time(ht_fix_nos_encoder *enc, char *out, uint64_t wall_ns)
+{
+    format_time_cached(out, wall_ns, &enc->cached_sec, enc->cached_time);
+}
+
 const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
                               uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
                               double price, size_t *len)
+{
+    return ht_fix_encode_nos_trigger(enc, buf, seq, wall_ns, clordid, symbol, symbol_len, side, qty, price, 0, 0,
+                                     len);
+}
+
+const char *ht_fix_encode_nos_trigger(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
+                                      uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
+                                      double price, uint16_t trigger_channel, uint64_t trigger_seq, size_t *len)
 {
     *len = 0;
     if (HT_UNLIKELY(symbol_len == 0 || symbol_len > 31 || (side != '1' && side != '2') ||
@@ -852,6 +865,12 @@ const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, 
     memcpy(p, sending_time, 21);
     p += 21;
     *p++ = HT_FIX_SOH;
+    if (trigger_seq) { /* DeribitLabel: the frame that triggered the order, the body's last field */
+        PUT_LIT(p, "100010=");
+        ht_fix_format_trigger_label(p, trigger_channel, trigger_seq);
+        p += HT_FIX_TRIGGER_LABEL_CHARS;
+        *p++ = HT_FIX_SOH;
+    }
     ht_fix_writer w = {buf, HT_FIX_NOS_BUFFER_BYTES, (size_t)(p - buf), false, 0, false};
     return ht_fix_writer_finish(&w, len);
 }

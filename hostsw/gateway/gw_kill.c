@@ -82,6 +82,7 @@ int ht_gw_rearm(ht_gw *gw, const char *who, ht_error *err)
                             gw->cfg.kill_file);
     gw->kill_signals_seen = g_kill_signal; /* signals before this decision are answered */
     ht_risk_rearm(gw->risk);
+    gw_armed_invalidate(gw); /* orders armed before the kill were refused by it since: the engine arms them anew */
     gw_log(gw, "KILL SWITCH REARMED by %s: new orders are accepted again", who && who[0] ? who : "(unnamed)");
     fprintf(stderr, "hedgetrig gateway: kill switch rearmed by %s\n", who && who[0] ? who : "(unnamed)");
     return 0;

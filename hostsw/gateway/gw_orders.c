@@ -345,6 +345,13 @@ static inline bool symbol_ok(const char *symbol, size_t len)
     return true;
 }
 
+void gw_risk_inputs(const ht_gw *gw, int inst, int side, double *position, double *open_same, uint64_t *now)
+{
+    *position = inst >= 0 ? gw->inst[inst].position : 0;
+    *open_same = inst < 0 ? 0 : side > 0 ? gw->inst[inst].open_buy : -gw->inst[inst].open_sell;
+    *now = gw->risk_clock_ns ? gw->risk_clock_ns : ht_mono_ns();
+}
+
 /* Refuses an order the rules do not allow, with res->rule and res->reason: a Symbol that is not an instrument name,
  * a quantity or price that is not a number > 0 once written, a risk rule (ht_risk_check), or no room for the
  * instrument. Fills *ro with what is checked and sent, *inst with the instrument and *now with the risk clock.
@@ -375,9 +382,8 @@ static int check_order(ht_gw *gw, const ht_gw_order *order, size_t sym_len, ht_r
         return HT_GW_ERR_RISK;
     }
     *inst = gw_find_instrument(gw, order->symbol, sym_len, true);
-    double position = *inst >= 0 ? gw->inst[*inst].position : 0;
-    double open_same = *inst < 0 ? 0 : ro->side > 0 ? gw->inst[*inst].open_buy : -gw->inst[*inst].open_sell;
-    *now = gw->risk_clock_ns ? gw->risk_clock_ns : ht_mono_ns();
+    double position, open_same;
+    gw_risk_inputs(gw, *inst, ro->side, &position, &open_same, now);
     res->rule = ht_risk_check(gw->risk, ro, position, open_same, *now, res->reason, sizeof res->reason);
     if (res->rule == HT_RISK_OK && *inst < 0) {
         res->rule = HT_RISK_BAD_ORDER;
@@ -419,20 +425,8 @@ static int64_t journal_and_send(ht_gw *gw, uint64_t seq, uint64_t id, const char
     return at;
 }
 
-int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res)
+int gw_order_gate(ht_gw *gw, ht_gw_send_result *res)
 {
-    res->clordid = 0;
-    res->clordid_text[0] = '\0';
-    res->reason[0] = '\0';
-    res->rule = HT_RISK_OK;
-    res->ready_tsc = res->journaled_tsc = res->sent_tsc = 0;
-    size_t sym_len = order->symbol ? strnlen(order->symbol, HT_GW_SYMBOL_BYTES) : 0;
-    int side = order->side == HT_GW_BUY ? 1 : order->side == HT_GW_SELL ? -1 : 0;
-    ht_risk_order ro = {order->symbol ? order->symbol : "", side, order->qty, order->price};
-    int inst = -1;
-    uint64_t now = 0;
-    if (check_order(gw, order, sym_len, &ro, &inst, &now, res) != HT_GW_SENT)
-        return HT_GW_ERR_RISK;
     if (HT_UNLIKELY(gw->state != HT_GW_ACTIVE)) {
         snprintf(res->reason, sizeof res->reason, "session is %s, not active", ht_gw_state_name(gw->state));
         return HT_GW_ERR_NOT_READY;
@@ -453,16 +447,12 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
         snprintf(res->reason, sizeof res->reason, "journal write failed (see the log)");
         return HT_GW_ERR_IO;
     }
-    uint64_t id = gw->next_clordid++;
-    uint64_t seq = gw->next_out;
-    size_t len;
-    const char *bytes = ht_fix_encode_nos(&gw->nos, gw->nos_buf, seq, ht_wall_ns(), id, order->symbol, sym_len,
-                                          side > 0 ? '1' : '2', ro.qty, ro.price, &len);
-    if (HT_UNLIKELY(!bytes)) { /* unreachable after the checks above; the encoder refuses on its own */
-        res->rule = HT_RISK_BAD_ORDER;
-        snprintf(res->reason, sizeof res->reason, "risk rule bad_order: the order encoder refused the order");
-        return HT_GW_ERR_RISK;
-    }
+    return HT_GW_SENT;
+}
+
+int gw_order_out(ht_gw *gw, uint64_t seq, uint64_t id, int inst, const ht_risk_order *ro, uint64_t now,
+                 const char *bytes, size_t len, ht_gw_send_result *res)
+{
     res->ready_tsc = ht_tsc_now();
     res->clordid = id;
     res->seq = seq;
@@ -474,8 +464,8 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
     }
     res->sent_tsc = ht_tsc_now();
     gw_index_out(gw, seq, id, 'D', (uint64_t)at, (uint32_t)len);
-    gw_add_order(gw, id, seq, inst, side, ro.qty, ro.price);
-    ht_risk_commit(gw->risk, &ro, now);
+    gw_add_order(gw, id, seq, inst, ro->side, ro->qty, ro->price);
+    ht_risk_commit(gw->risk, ro, now);
     memcpy(res->clordid_text, gw->clordid_head, gw->clordid_head_len);
     res->clordid_text[gw->clordid_head_len + ht_fix_format_u64(res->clordid_text + gw->clordid_head_len, id)] = '\0';
     if (HT_UNLIKELY(rc != 0)) {
@@ -487,6 +477,37 @@ int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res
         return HT_GW_ERR_IO;
     }
     return HT_GW_SENT;
+}
+
+int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res)
+{
+    res->clordid = 0;
+    res->clordid_text[0] = '\0';
+    res->reason[0] = '\0';
+    res->rule = HT_RISK_OK;
+    res->ready_tsc = res->journaled_tsc = res->sent_tsc = 0;
+    size_t sym_len = order->symbol ? strnlen(order->symbol, HT_GW_SYMBOL_BYTES) : 0;
+    int side = order->side == HT_GW_BUY ? 1 : order->side == HT_GW_SELL ? -1 : 0;
+    ht_risk_order ro = {order->symbol ? order->symbol : "", side, order->qty, order->price};
+    int inst = -1;
+    uint64_t now = 0;
+    if (check_order(gw, order, sym_len, &ro, &inst, &now, res) != HT_GW_SENT)
+        return HT_GW_ERR_RISK;
+    int gate = gw_order_gate(gw, res);
+    if (HT_UNLIKELY(gate != HT_GW_SENT))
+        return gate;
+    uint64_t id = gw->next_clordid++;
+    uint64_t seq = gw->next_out;
+    size_t len;
+    const char *bytes = ht_fix_encode_nos_trigger(&gw->nos, gw->nos_buf, seq, ht_wall_ns(), id, order->symbol,
+                                                  sym_len, side > 0 ? '1' : '2', ro.qty, ro.price,
+                                                  order->trigger_channel, order->trigger_seq, &len);
+    if (HT_UNLIKELY(!bytes)) { /* unreachable after the checks above; the encoder refuses on its own */
+        res->rule = HT_RISK_BAD_ORDER;
+        snprintf(res->reason, sizeof res->reason, "risk rule bad_order: the order encoder refused the order");
+        return HT_GW_ERR_RISK;
+    }
+    return gw_order_out(gw, seq, id, inst, &ro, now, bytes, len, res);
 }
 
 int ht_gw_cancel(ht_gw *gw, uint64_t clordid_num, ht_error *err)
@@ -517,6 +538,7 @@ int ht_gw_set_contract(ht_gw *gw, const char *symbol, const ht_contract *contrac
 {
     if (ht_gw_check_symbol("ht_gw_set_contract: Symbol (55)", symbol ? symbol : "", err) != 0)
         return -1;
+    gw_armed_invalidate(gw); /* the notional rule of an armed order read the old contract */
     return ht_risk_set_contract(gw->risk, symbol, contract, err);
 }
 

@@ -113,6 +113,7 @@ struct ht_gw {
     FILE *log;
     bool own_log;
     uint64_t risk_clock_ns; /* the risk windows' clock when set (ht_gw_set_risk_clock), else 0 */
+    uint64_t arm_serial;    /* bumped by what makes armed orders stale (gw_armed.c) */
     char session_tag[SESSION_TAG_CHARS + 1]; /* the journal's ClOrdID session tag ("" in an old journal) */
     char clordid_head[40];  /* clordid_prefix + session_tag + '-' (just the prefix in an old journal) */
     size_t clordid_head_len;
@@ -228,6 +229,20 @@ int gw_on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_
 int gw_on_reject(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev, int max, int *n);
 /* Sends a cancel for one open order (kill switch and ht_gw_cancel). */
 int gw_send_cancel(ht_gw *gw, const open_order *o);
+/* The risk inputs of the moment for an order on instrument inst (-1: none) and side (+1/-1): its position, the
+ * open quantity on that side (signed like the side) and the risk clock. */
+void gw_risk_inputs(const ht_gw *gw, int inst, int side, double *position, double *open_same, uint64_t *now);
+/* The session's half of the final gate, shared by ht_gw_send_order and ht_gw_fire_armed: logged on, room for an
+ * open order, the [rate] matching-engine budget (taken), ClOrdIDs reserved. HT_GW_SENT or the HT_GW_ERR_* with
+ * res->reason. */
+int gw_order_gate(ht_gw *gw, ht_gw_send_result *res);
+/* Stamps ready, journals and sends an encoded order (MsgSeqNum seq = gw->next_out, ClOrdID number id) and does the
+ * bookkeeping of a sent order: the outbound index, the open order, the risk windows, res. HT_GW_SENT or
+ * HT_GW_ERR_IO. */
+int gw_order_out(ht_gw *gw, uint64_t seq, uint64_t id, int inst, const ht_risk_order *ro, uint64_t now,
+                 const char *bytes, size_t len, ht_gw_send_result *res);
+/* Makes every armed order of the gateway stale (gw_armed.c). */
+void gw_armed_invalidate(ht_gw *gw);
 
 /* ---- gw_account.c: account messages, the rate-limit mirror ---- */
 

@@ -26,6 +26,8 @@ void gw_close_socket(ht_gw *gw)
 
 void gw_set_state(ht_gw *gw, ht_gw_state s)
 {
+    if (s != gw->state)
+        gw_armed_invalidate(gw); /* a logon may restart the sequence numbers; a session down sends nothing */
     gw->state = s;
     gw->state_since_ns = ht_mono_ns();
 }

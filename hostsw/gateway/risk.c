@@ -224,28 +224,29 @@ static ht_risk_rule breach(ht_risk_rule rule, const ht_risk_order *o, char *why,
     return rule;
 }
 
-ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double position, double open_qty_same_side,
-                           uint64_t now_ns, char *why, size_t why_cap)
+int ht_risk_symbol_index(const ht_risk *risk, const char *symbol)
+{
+    const mark_entry *m = find_mark(risk, symbol);
+    return m ? (int)(m - risk->marks) : -1;
+}
+
+ht_risk_rule ht_risk_check_static(const ht_risk *risk, const ht_risk_order *o, char *why, size_t why_cap)
 {
     const ht_risk_limits *l = &risk->limits;
-    if (why_cap)
-        why[0] = '\0';
-    if (risk->killed)
-        return breach(HT_RISK_KILL_SWITCH, o, why, why_cap, "kill switch engaged (%s); no new orders", risk->kill_reason);
     if ((o->side != 1 && o->side != -1) || !(o->qty > 0) || !isfinite(o->qty) || !(o->price > 0) ||
         !isfinite(o->price) || !o->symbol || !o->symbol[0] || strlen(o->symbol) >= HT_RISK_SYMBOL_BYTES)
         return breach(HT_RISK_BAD_ORDER, o, why, why_cap, "side must be buy or sell, qty and price positive and finite, "
                                                           "symbol 1..%d characters", HT_RISK_SYMBOL_BYTES - 1);
-    const mark_entry *m = find_mark(risk, o->symbol); /* its mark and contract, when known */
     if (l->max_order_qty > 0 && o->qty > l->max_order_qty)
         return breach(HT_RISK_MAX_ORDER_QTY, o, why, why_cap, "qty %.10g > max_order_qty %.10g", o->qty, l->max_order_qty);
-    if (l->max_position > 0) {
-        double projected = position + open_qty_same_side + o->side * o->qty;
-        if (fabs(projected) > l->max_position)
-            return breach(HT_RISK_MAX_POSITION, o, why, why_cap,
-                          "position %.10g + open %.10g + order would be %.10g, |.| > max_position %.10g", position,
-                          open_qty_same_side, projected, l->max_position);
-    }
+    return HT_RISK_OK;
+}
+
+/* The collar against the mark of the moment (m: the symbol's entry, or NULL). */
+static ht_risk_rule check_collar(const ht_risk *risk, const ht_risk_order *o, const mark_entry *m, char *why,
+                                 size_t why_cap)
+{
+    const ht_risk_limits *l = &risk->limits;
     if (l->collar_bps > 0 && (!m || m->mark <= 0) && l->require_mark)
         return breach(HT_RISK_NO_MARK, o, why, why_cap, "no mark for %s, collar_bps is %.10g and require_mark is on",
                       o->symbol, l->collar_bps);
@@ -255,6 +256,14 @@ ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double p
             return breach(HT_RISK_PRICE_COLLAR, o, why, why_cap, "price is %.1f bps from mark %.10g, collar %.10g bps",
                           off_bps, m->mark, l->collar_bps);
     }
+    return HT_RISK_OK;
+}
+
+/* The windows of the moment: order rate, notional per interval, duplicates. */
+static ht_risk_rule check_windows(const ht_risk *risk, const ht_risk_order *o, const mark_entry *m, uint64_t now_ns,
+                                  char *why, size_t why_cap)
+{
+    const ht_risk_limits *l = &risk->limits;
     if (l->max_orders_per_sec > 0 && risk->rate_count == l->max_orders_per_sec) {
         uint64_t oldest = risk->rate_ring[risk->rate_head];
         if (now_ns - oldest < 1000000000u)
@@ -284,6 +293,39 @@ ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double p
         }
     }
     return HT_RISK_OK;
+}
+
+ht_risk_rule ht_risk_check_moment(const ht_risk *risk, const ht_risk_order *o, int symbol_index, double position,
+                                  double open_qty_same_side, uint64_t now_ns, char *why, size_t why_cap)
+{
+    const ht_risk_limits *l = &risk->limits;
+    if (HT_UNLIKELY(risk->killed))
+        return breach(HT_RISK_KILL_SWITCH, o, why, why_cap, "kill switch engaged (%s); no new orders", risk->kill_reason);
+    const mark_entry *m = symbol_index >= 0 && (size_t)symbol_index < risk->n_marks ? &risk->marks[symbol_index]
+                                                                                   : NULL;
+    if (l->max_position > 0) {
+        double projected = position + open_qty_same_side + o->side * o->qty;
+        if (fabs(projected) > l->max_position)
+            return breach(HT_RISK_MAX_POSITION, o, why, why_cap,
+                          "position %.10g + open %.10g + order would be %.10g, |.| > max_position %.10g", position,
+                          open_qty_same_side, projected, l->max_position);
+    }
+    ht_risk_rule rule = check_collar(risk, o, m, why, why_cap);
+    return rule != HT_RISK_OK ? rule : check_windows(risk, o, m, now_ns, why, why_cap);
+}
+
+ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *o, double position, double open_qty_same_side,
+                           uint64_t now_ns, char *why, size_t why_cap)
+{
+    if (why_cap)
+        why[0] = '\0';
+    if (risk->killed) /* first, as the kill switch refuses every order, a malformed one included */
+        return breach(HT_RISK_KILL_SWITCH, o, why, why_cap, "kill switch engaged (%s); no new orders", risk->kill_reason);
+    ht_risk_rule rule = ht_risk_check_static(risk, o, why, why_cap);
+    if (rule != HT_RISK_OK)
+        return rule;
+    return ht_risk_check_moment(risk, o, ht_risk_symbol_index(risk, o->symbol), position, open_qty_same_side, now_ns,
+                                why, why_cap);
 }
 
 void ht_risk_commit(ht_risk *risk, const ht_risk_order *o, uint64_t now_ns)

@@ -13,27 +13,70 @@ typedef struct venue_fix {
     ht_gw *gw;
 } venue_fix;
 
-static int fix_send(void *ctx, const ht_venue_order *order, ht_venue_send_result *result)
+/* A gateway send's result as the venue's: 0 when it went out, else -1 with the reason. */
+static int to_venue_result(int rc, const ht_gw_send_result *res, ht_venue_send_result *result)
 {
-    venue_fix *f = ctx;
-    /* The wire speaks contracts (OrderQty with QtyType 854 = 1, docs/units.md). */
-    ht_gw_order go = {order->instrument, order->side > 0 ? HT_GW_BUY : HT_GW_SELL, order->contracts,
-                      order->limit_px};
-    ht_gw_send_result res;
-    int rc = ht_gw_send_order(f->gw, &go, &res);
-    result->order_id = res.clordid;
-    result->ready_tsc = res.ready_tsc;
-    result->written_tsc = res.sent_tsc;
+    result->order_id = res->clordid;
+    result->ready_tsc = res->ready_tsc;
+    result->written_tsc = res->sent_tsc;
     /* A session that failed while writing may have sent the order: its ClOrdID is then taken, and the answer (or
      * the order timeout) says what became of it. */
-    result->in_flight = rc == HT_GW_SENT || (rc == HT_GW_ERR_IO && res.clordid);
+    result->in_flight = rc == HT_GW_SENT || (rc == HT_GW_ERR_IO && res->clordid);
     result->rate_limited = rc == HT_GW_ERR_RATE;
     if (rc == HT_GW_SENT) {
         result->reason[0] = '\0';
         return 0;
     }
-    snprintf(result->reason, sizeof result->reason, "%s", res.reason);
+    snprintf(result->reason, sizeof result->reason, "%s", res->reason);
     return -1;
+}
+
+static int fix_send(void *ctx, const ht_venue_order *order, ht_venue_send_result *result)
+{
+    venue_fix *f = ctx;
+    /* The wire speaks contracts (OrderQty with QtyType 854 = 1, docs/units.md). */
+    ht_gw_order go = {order->instrument, order->side > 0 ? HT_GW_BUY : HT_GW_SELL, order->contracts,
+                      order->limit_px, order->trigger_channel, order->trigger_seq};
+    ht_gw_send_result res;
+    return to_venue_result(ht_gw_send_order(f->gw, &go, &res), &res, result);
+}
+
+_Static_assert(sizeof(ht_gw_armed) <= HT_VENUE_ARMED_BYTES, "an armed gateway order must fit ht_venue_armed.impl");
+_Static_assert(_Alignof(ht_gw_armed) <= 8, "ht_venue_armed.impl is aligned to 8");
+
+/* Arms an order in the gateway (ht_gw_arm_order): its state lives in out->impl. */
+static int fix_arm(void *ctx, const ht_venue_order *order, ht_venue_armed *out)
+{
+    venue_fix *f = ctx;
+    ht_gw_armed *ga = (ht_gw_armed *)(void *)out->impl;
+    out->armed = false;
+    out->reason[0] = '\0';
+    ht_gw_order go = {order->instrument, order->side > 0 ? HT_GW_BUY : HT_GW_SELL, order->contracts,
+                      order->limit_px, 0, 0};
+    ht_gw_send_result res;
+    if (ht_gw_arm_order(f->gw, &go, ga, &res) != HT_GW_SENT) {
+        snprintf(out->reason, sizeof out->reason, "%s", res.reason);
+        return -1;
+    }
+    out->order = *order;
+    snprintf(out->name, sizeof out->name, "%s", ga->symbol);
+    out->order.instrument = out->name;
+    out->armed = true;
+    return 0;
+}
+
+/* Fires an armed order (ht_gw_fire_armed). An order the engine marked unarmed is not fired. */
+static int fix_fire(void *ctx, ht_venue_armed *armed, double contracts, uint16_t trigger_channel,
+                    uint64_t trigger_seq, ht_venue_send_result *result)
+{
+    venue_fix *f = ctx;
+    ht_gw_armed *ga = (ht_gw_armed *)(void *)armed->impl;
+    if (!armed->armed)
+        ga->armed = false;
+    ht_gw_send_result res;
+    int rc = ht_gw_fire_armed(f->gw, ga, contracts, trigger_channel, trigger_seq, &res);
+    armed->armed = ga->armed;
+    return to_venue_result(rc, &res, result);
 }
 
 static int fix_cancel(void *ctx, uint64_t order_id, ht_error *err)
@@ -248,6 +291,8 @@ static const ht_venue_ops fix_ops = {
     .set_mark = fix_set_mark,
     .set_clock = fix_set_clock,
     .limits = fix_limits,
+    .arm = fix_arm,
+    .fire = fix_fire,
     .set_book = NULL,
     .destroy = fix_destroy,
 };

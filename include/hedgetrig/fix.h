@@ -35,6 +35,7 @@ enum ht_fix_tag {
     HT_TAG_REF_TAG_ID = 371, HT_TAG_REF_MSG_TYPE = 372, HT_TAG_SESSION_REJECT_REASON = 373,
     HT_TAG_BUSINESS_REJECT_REF_ID = 379, HT_TAG_BUSINESS_REJECT_REASON = 380, HT_TAG_USERNAME = 553,
     HT_TAG_PASSWORD = 554, HT_TAG_QTY_TYPE = 854, HT_TAG_CANCEL_ON_DISCONNECT = 9001,
+    HT_TAG_DERIBIT_LABEL = 100010, /* Deribit's order label (String, at most 64 characters): the trigger */
     /* account messages (hedgetrig/fix_account.h): positions, users, trade capture */
     HT_TAG_CURRENCY = 15, HT_TAG_TRADE_DATE = 75, HT_TAG_CONTRACT_MULTIPLIER = 231,
     HT_TAG_SUBSCRIPTION_REQUEST_TYPE = 263, HT_TAG_NO_SIDES = 552, HT_TAG_TRADE_REQUEST_ID = 568,
@@ -244,6 +245,67 @@ int ht_fix_nos_init(ht_fix_nos_encoder *enc, const char *sender, const char *tar
 const char *ht_fix_encode_nos(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
                               uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
                               double price, size_t *len);
+/* The same with the market-data frame that triggered the order: when trigger_seq is not 0, DeribitLabel (100010)
+ * = the trigger label (ht_fix_format_trigger_label) is appended as the body's last field (docs/gateway.md "Trigger
+ * on the wire"). ht_fix_encode_nos is this with trigger_seq 0. */
+const char *ht_fix_encode_nos_trigger(ht_fix_nos_encoder *enc, char *buf, uint64_t seq, uint64_t wall_ns,
+                                      uint64_t clordid, const char *symbol, size_t symbol_len, char side, double qty,
+                                      double price, uint16_t trigger_channel, uint64_t trigger_seq, size_t *len);
+/* Writes the 21-character UTCTimestamp for wall_ns at out with the encoder's cached date (ht_fix_format_time). */
+void ht_fix_nos_time(ht_fix_nos_encoder *enc, char *out, uint64_t wall_ns);
+
+/* ---- the trigger label (DeribitLabel 100010; fix_armed.c) ---- */
+
+/* Characters of the label hedgetrig writes: "t" + 5 digits of the channel + "." + 20 digits of the sequence. */
+#define HT_FIX_TRIGGER_LABEL_CHARS 27
+/* Writes the fixed-width label of a frame, "t00003.00000000000000004711" for channel 3 and sequence 4711, at out
+ * (HT_FIX_TRIGGER_LABEL_CHARS bytes, no NUL). Returns the sum of its bytes (for the checksum). */
+unsigned ht_fix_format_trigger_label(char *out, uint16_t channel, uint64_t seq);
+/* Reads a label of the grammar "t" 1*5DIGIT "." 1*20DIGIT (leading zeros allowed; the channel at most 65535, the
+ * sequence at most 2^64-1 and not 0). true with *channel and *seq, false (outputs untouched) when value[0..len) is
+ * anything else: another program's label, or a damaged one. */
+bool ht_fix_parse_trigger_label(const char *value, size_t len, uint16_t *channel, uint64_t *seq);
+
+/* ---- armed NewOrderSingles (fix_armed.c; docs/gateway.md "Armed orders") ---- */
+
+#define HT_FIX_ARMED_TAIL_BYTES 320
+
+/* A NewOrderSingle encoded ahead of its trigger. The message's fields up to ClOrdID (11) are written fresh when it
+ * fires; the tail after them (Symbol 55 .. TransactTime 60, then DeribitLabel 100010) is encoded here once, with
+ * fixed-width patch points: OrderQty (38, padded with trailing zeros after the point to qty_width), TransactTime
+ * (21 characters) and the label (HT_FIX_TRIGGER_LABEL_CHARS). tail_sum is the byte sum of the tail without the
+ * values of those three, so that the CheckSum at firing adds only what is patched. */
+typedef struct ht_fix_armed_nos {
+    uint16_t tail_len;   /* "55=" .. the SOH after TransactTime's value */
+    uint16_t label_len;  /* "100010=<label><SOH>" right after the tail (left out when the trigger is 0) */
+    uint16_t qty_off, qty_width, time_off, label_off; /* offsets of the values in tail[] */
+    unsigned tail_sum;   /* tail bytes but the OrderQty and TransactTime values */
+    unsigned label_lit_sum; /* "100010=" and its SOH */
+    unsigned qty_sum;    /* the armed OrderQty value's bytes */
+    unsigned qty_decimals;
+    char tail[HT_FIX_ARMED_TAIL_BYTES];
+} ht_fix_armed_nos;
+
+/* Arms a NewOrderSingle: encodes it as ht_fix_encode_nos_trigger would (the same checks of symbol, side, qty and
+ * price) and keeps its tail with the patch points. The armed OrderQty is qty at the encoder's qty_decimals with
+ * max(qty_decimals, 1) digits after the point, trailing zeros kept ("12.50000000"): the same number, in a width
+ * that a quantity adjusted at firing fills by giving up trailing zeros. 0, or -1 (nothing armed) when the encoder
+ * refuses the order. */
+int ht_fix_arm_nos(ht_fix_nos_encoder *enc, ht_fix_armed_nos *armed, const char *symbol, size_t symbol_len, char side,
+                   double qty, double price);
+/* Writes qty (as on the wire: ht_fix_decimal_on_wire at the armed decimals, > 0) in exactly the armed width at out
+ * (room for HT_FIX_ARMED_QTY_BYTES): whole digits, '.', the fraction padded with trailing zeros. Returns the byte sum
+ * of what it wrote, or -1 when qty does not fit the width (too many whole digits, or a fraction too long for what is
+ * left). */
+#define HT_FIX_ARMED_QTY_BYTES 40
+int ht_fix_armed_qty(const ht_fix_armed_nos *armed, double qty, char *out);
+/* Writes the whole message into buf (HT_FIX_NOS_BUFFER_BYTES): header fields as ht_fix_encode_nos writes them
+ * (MsgSeqNum seq, SendingTime wall_ns, ClOrdID prefix + clordid), then the tail with TransactTime wall_ns, the
+ * OrderQty qty_text (qty_width bytes from ht_fix_armed_qty with its byte sum qty_sum; NULL: as armed), the label of
+ * the trigger (trigger_seq 0: no label) and the CheckSum from the sums. Returns the first byte, *len its length. */
+const char *ht_fix_fire_nos(ht_fix_nos_encoder *enc, const ht_fix_armed_nos *armed, char *buf, uint64_t seq,
+                            uint64_t wall_ns, uint64_t clordid, const char *qty_text, unsigned qty_sum,
+                            uint16_t trigger_channel, uint64_t trigger_seq, size_t *len);
 
 /* ---- session layer shared by the initiator (hostsw/gateway) and the acceptor (sim/exchange) ---- */
 

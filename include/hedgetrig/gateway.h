@@ -10,6 +10,7 @@
 
 #include "hedgetrig/common.h"
 #include "hedgetrig/conf.h" /* ht_conf_read, which ht_gw_config_load and the simulators' loaders follow */
+#include "hedgetrig/fix.h"
 #include "hedgetrig/journal.h"
 #include "hedgetrig/ratelimit.h"
 #include "hedgetrig/risk.h"
@@ -114,6 +115,11 @@ typedef struct ht_gw_order {
     ht_gw_side side;
     double qty;          /* contracts (OrderQty 38, sent with QtyType 854 = 1: docs/units.md), > 0 */
     double price;        /* limit price, > 0 */
+    /* The market-data frame that triggered the order (Deribit multicast frame header: channel, sequence), sent as
+     * DeribitLabel (100010) "t<channel>.<seq>" (docs/gateway.md "Trigger on the wire"). trigger_seq 0: none, no
+     * label. */
+    uint16_t trigger_channel;
+    uint64_t trigger_seq;
 } ht_gw_order;
 
 /* Results of ht_gw_send_order. */
@@ -124,6 +130,8 @@ enum {
     HT_GW_ERR_FULL = 3,      /* HT_GW_MAX_OPEN_ORDERS orders are open; nothing left */
     HT_GW_ERR_IO = 4,        /* the journal or the socket failed (reason); the session is closed */
     HT_GW_ERR_RATE = 5,      /* the venue's matching-engine budget ([rate]) has no room now (reason); nothing left */
+    HT_GW_ERR_STALE = 6,     /* ht_gw_fire_armed: the armed order is not armed, or stale (the gateway can no longer
+                                vouch for it: arm it again); nothing left */
 };
 
 typedef struct ht_gw_send_result {
@@ -215,6 +223,41 @@ void ht_gw_wait(ht_gw *gw, int timeout_ms);
 
 /* Risk-checks, encodes, journals and sends one IOC limit order. See the HT_GW_* results. */
 int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *result);
+
+/* An order armed ahead of its trigger (docs/gateway.md "Armed orders"): checked by the rules that do not depend on
+ * the moment and encoded, so that ht_gw_fire_armed only applies the final gate and patches the fields of the moment.
+ * Plain data (no pointer into it is kept): it may be copied, and lives wherever the caller keeps it. */
+typedef struct ht_gw_armed {
+    bool armed;              /* false: never armed, refused, fired, or found stale */
+    const struct ht_gw *gw;  /* the gateway that armed it (another one's is stale) */
+    uint64_t serial;         /* the gateway's arming serial then (bumped by what makes armed orders stale) */
+    int inst;                /* the gateway's instrument index */
+    int risk_index;          /* the risk state's entry of the symbol (-1: none yet) */
+    int side;                /* +1 buy, -1 sell */
+    double qty, price;       /* as on the wire (rounded to qty_decimals / price_decimals) */
+    char symbol[HT_GW_SYMBOL_BYTES];
+    ht_fix_armed_nos nos;    /* the encoded tail and its patch points */
+} ht_gw_armed;
+
+/* Arms an order: the static rules (Symbol an instrument name, qty and price numbers > 0 once written, bad_order,
+ * max_order_qty, room in the instrument table) and the encoding (ht_fix_arm_nos). The order's trigger fields are
+ * ignored (the trigger comes with the fire). Any state of the session. HT_GW_SENT (0, out->armed) or HT_GW_ERR_RISK
+ * (result->rule, result->reason; out->armed false). No syscall, no allocation. */
+int ht_gw_arm_order(ht_gw *gw, const ht_gw_order *order, ht_gw_armed *out, ht_gw_send_result *result);
+
+/* Fires an armed order with qty contracts (rounded to qty_decimals; a quantity other than the armed one is checked
+ * again by the static quantity rules and must fit the armed OrderQty width, else HT_GW_ERR_RISK) and its trigger:
+ * the final gate (kill switch, max_position, no_mark and collar against the mark of the moment, order rate,
+ * notional and duplicate windows: ht_risk_check_moment, the code ht_gw_send_order runs; then the session active,
+ * room for an open order, the [rate] budget), then the fields of the moment are patched in and the order is
+ * journaled and sent with the bookkeeping of ht_gw_send_order. Results as ht_gw_send_order's, plus HT_GW_ERR_STALE
+ * (armed->armed set false) when it was not armed or the gateway can no longer vouch for it: ht_gw_set_contract,
+ * any session state change (logon, disconnect, logout: the sequence numbers may restart), the kill switch and its
+ * release. A refused order stays armed; one that went out (HT_GW_SENT, or HT_GW_ERR_IO after the journal) is spent
+ * (armed false). No allocation, no lock; the journal write and the send are the syscalls, as in
+ * ht_gw_send_order. */
+int ht_gw_fire_armed(ht_gw *gw, ht_gw_armed *armed, double qty, uint16_t trigger_channel, uint64_t trigger_seq,
+                     ht_gw_send_result *result);
 
 /* Sends an OrderCancelRequest (35=F) for an open order of ours. 0, or -1 with err. */
 int ht_gw_cancel(ht_gw *gw, uint64_t clordid_num, ht_error *err);

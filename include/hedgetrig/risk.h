@@ -78,6 +78,20 @@ int ht_risk_set_contract(ht_risk *risk, const char *symbol, const ht_contract *c
 ht_risk_rule ht_risk_check(const ht_risk *risk, const ht_risk_order *order, double position, double open_qty_same_side,
                            uint64_t now_ns, char *why, size_t why_cap);
 
+/* ht_risk_check in its two halves (docs/gateway.md "Armed orders"): the rules that do not depend on the moment
+ * (bad_order, max_order_qty), checked when an order is armed, and those that do (kill switch, max_position against
+ * the position and open orders of the moment, no_mark and the collar against the mark of the moment, the order
+ * rate, notional and duplicate windows), the final gate when it fires. ht_risk_check is the kill switch, then
+ * ht_risk_check_static, then ht_risk_check_moment: the same rules in the same order. */
+ht_risk_rule ht_risk_check_static(const ht_risk *risk, const ht_risk_order *order, char *why, size_t why_cap);
+/* symbol_index: ht_risk_symbol_index of the order's symbol (-1: none known yet, as a symbol without mark or
+ * contract). */
+ht_risk_rule ht_risk_check_moment(const ht_risk *risk, const ht_risk_order *order, int symbol_index, double position,
+                                  double open_qty_same_side, uint64_t now_ns, char *why, size_t why_cap);
+/* The index of the symbol's mark and contract entry, or -1 when the symbol has none yet. An entry, once made, keeps
+ * its index for the life of the risk state. */
+int ht_risk_symbol_index(const ht_risk *risk, const char *symbol);
+
 /* Records a sent order in the rate, notional and duplicate windows. */
 void ht_risk_commit(ht_risk *risk, const ht_risk_order *order, uint64_t now_ns);
 

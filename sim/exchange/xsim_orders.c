@@ -138,6 +138,7 @@ typedef struct order_ctx {
     double cash_qty;       /* the USD amount of a QtyType 0 (Units) order on an inverse contract, else 0 */
     uint64_t order_id;
     double cum, notional;
+    char label[65];        /* DeribitLabel (100010) as sent, "" when none: echoed in the reports, recorded */
 } order_ctx;
 
 /* Sends one ExecutionReport for the order. */
@@ -152,6 +153,8 @@ static void send_exec(ht_xsim *x, conn *c, const order_ctx *o, char exec_type, c
     snprintf(id, sizeof id, "E%llu", (unsigned long long)++x->exec_id);
     ht_fix_put_str(&w, HT_TAG_EXEC_ID, id);
     ht_fix_put_str(&w, HT_TAG_CL_ORD_ID, o->clordid);
+    if (o->label[0]) /* Deribit's reports carry the order's label */
+        ht_fix_put_str(&w, HT_TAG_DERIBIT_LABEL, o->label);
     ht_fix_put_char(&w, HT_TAG_EXEC_TYPE, exec_type);
     ht_fix_put_char(&w, HT_TAG_ORD_STATUS, ord_status);
     ht_fix_put_str(&w, HT_TAG_SYMBOL, o->symbol);
@@ -187,8 +190,16 @@ static void record_order(ht_xsim *x, const conn *c, uint64_t seq, const order_ct
 {
     if (!x->record)
         return;
-    fprintf(x->record, "%s,%llu,%s,%s,%c,%.10g,%.10g,%s\n", c->store->client_comp_id, (unsigned long long)seq,
-            o->clordid, o->symbol, o->side ? o->side : '?', o->qty, o->price, status);
+    /* A labelled order has a ninth column, its label (a comma in it written as '_'). */
+    char label[sizeof o->label + 1] = "";
+    if (o->label[0]) {
+        label[0] = ',';
+        for (size_t i = 0; o->label[i]; i++)
+            label[i + 1] = o->label[i] == ',' ? '_' : o->label[i];
+        label[strlen(o->label) + 1] = '\0';
+    }
+    fprintf(x->record, "%s,%llu,%s,%s,%c,%.10g,%.10g,%s%s\n", c->store->client_comp_id, (unsigned long long)seq,
+            o->clordid, o->symbol, o->side ? o->side : '?', o->qty, o->price, status, label);
     fflush(x->record);
 }
 
@@ -334,7 +345,9 @@ void xsim_on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq, b
                        sizeof o.clordid) ||
         !xsim_inbound_value(x, c, m, seq, HT_FIX_MSG_NEW_ORDER_SINGLE, HT_TAG_SYMBOL, "Symbol (55)",
                             HT_FIX_GRAMMAR_INSTRUMENT, o.symbol,
-                       sizeof o.symbol))
+                       sizeof o.symbol) ||
+        !xsim_inbound_value(x, c, m, seq, HT_FIX_MSG_NEW_ORDER_SINGLE, HT_TAG_DERIBIT_LABEL, "DeribitLabel (100010)",
+                            HT_FIX_GRAMMAR_TEXT, o.label, sizeof o.label)) /* Deribit: at most 64 characters */
         return;
     o.side = ht_fix_get_char(m, HT_TAG_SIDE);
     bool qty_ok = ht_fix_get_double(m, HT_TAG_ORDER_QTY, &o.qty) && o.qty > 0;

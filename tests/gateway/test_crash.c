@@ -77,7 +77,7 @@ static int child_main(const child_plan *plan)
         uint64_t sent = ht_gw_orders_journaled(gw);
         if (ht_gw_get_state(gw) == HT_GW_ACTIVE && sent < plan->total && ht_gw_open_orders(gw) < 20) {
             ht_gw_order o = {"BTC-PERPETUAL", sent % 2 ? HT_GW_SELL : HT_GW_BUY, 1 + (double)(sent % 7),
-                             sent % 2 ? 49000 : 51000};
+                             sent % 2 ? 49000 : 51000, 0, 0};
             ht_gw_send_result r;
             ht_gw_send_order(gw, &o, &r);
             usleep(200);

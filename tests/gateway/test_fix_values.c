@@ -189,7 +189,7 @@ static void symbol_bytes_through_a_session(void **state)
     for (unsigned b = 0; b < 256; b++) {
         char symbol[6];
         test_value(b, symbol);
-        ht_gw_order o = {symbol, HT_GW_BUY, 1, 50010};
+        ht_gw_order o = {symbol, HT_GW_BUY, 1, 50010, 0, 0};
         ht_gw_send_result r;
         int rc = ht_gw_send_order(gw, &o, &r);
         bool allowed = b == 0 || ht_fix_byte_allowed(HT_FIX_GRAMMAR_INSTRUMENT, (unsigned char)b);
@@ -227,7 +227,7 @@ static void symbol_bytes_through_a_session(void **state)
         {7, 123456789.25, "7", "123456789.25"},
     };
     for (size_t i = 0; i < HT_ARRAY_LEN(numbers); i++) {
-        ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, numbers[i].qty, numbers[i].price};
+        ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, numbers[i].qty, numbers[i].price, 0, 0};
         ht_gw_send_result r;
         int rc = ht_gw_send_order(gw, &o, &r);
         if (!numbers[i].wire_qty) {

@@ -129,7 +129,7 @@ static void full_session_with_quickfix_executor(void **state)
             if (sent == 600)
                 ht_gw_debug_gap(gw, false, true); /* a report to us is "lost": we ask QuickFIX for it */
             ht_gw_order o = {sent % 3 ? "BTC-PERPETUAL" : "ETH-PERPETUAL", sent % 2 ? HT_GW_SELL : HT_GW_BUY,
-                             1 + sent % 9, 30000 + (sent % 100) * 0.5};
+                             1 + sent % 9, 30000 + (sent % 100) * 0.5, 0, 0};
             ht_gw_send_result r;
             assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
             expect_net += (o.side == HT_GW_BUY ? 1 : -1) * o.qty * (sent % 3 ? 1 : 0);

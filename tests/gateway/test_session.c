@@ -166,7 +166,7 @@ static void orders_fill_and_positions_reconcile(void **state)
     /* 20 orders: buys lift the ask (50000.5 + levels), sells hit the bid; some too far away to fill. */
     double expect_net = 0;
     for (int i = 0; i < 20; i++) {
-        ht_gw_order o = {"BTC-PERPETUAL", i % 2 ? HT_GW_SELL : HT_GW_BUY, 1 + i % 7, i % 2 ? 49990 : 50010};
+        ht_gw_order o = {"BTC-PERPETUAL", i % 2 ? HT_GW_SELL : HT_GW_BUY, 1 + i % 7, i % 2 ? 49990 : 50010, 0, 0};
         if (i % 5 == 4)
             o.price = i % 2 ? 60000 : 40000; /* no match: IOC cancels */
         else
@@ -212,7 +212,7 @@ static void gaps_in_both_directions_are_filled(void **state)
     ht_gw_send_result r;
     /* Outbound gap: order 1 is journaled but not transmitted; order 2 makes the venue ask for it. */
     ht_gw_debug_gap(gw, true, false);
-    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 2, 50010};
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 2, 50010, 0, 0};
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     o.qty = 3;
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
@@ -257,7 +257,7 @@ static void outbound_gap_without_resend_voids_the_order(void **state)
     seen s = {0};
     assert_true(pump(gw, &s, 3000, is_active));
     ht_gw_debug_gap(gw, true, false);
-    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_SELL, 2, 49990};
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_SELL, 2, 49990, 0, 0};
     ht_gw_send_result r;
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     o.qty = 3;
@@ -469,7 +469,7 @@ static void overfill_engages_the_kill_switch(void **state)
     ht_gw *gw = ht_gw_create(&c, &err);
     seen s = {0};
     assert_true(pump(gw, &s, 3000, is_active));
-    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 1, 50010};
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 1, 50010, 0, 0};
     ht_gw_send_result r;
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     pump(gw, &s, 600, NULL);
@@ -698,7 +698,7 @@ static void reconnects_and_resumes_after_a_drop(void **state)
     ht_gw *gw = ht_gw_create(&c, &err);
     seen s = {0};
     assert_true(pump(gw, &s, 3000, is_active));
-    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 2, 50010};
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 2, 50010, 0, 0};
     ht_gw_send_result r;
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     assert_true(pump(gw, &s, 3000, no_open_orders));
@@ -795,7 +795,7 @@ static void kill_switch_by_file_and_signal(void **state)
     ht_gw *gw = ht_gw_create(&c, &err);
     seen s = {0};
     assert_true(pump(gw, &s, 3000, is_active));
-    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 1, 50010};
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 1, 50010, 0, 0};
     ht_gw_send_result r;
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     /* The order is still open (no poll yet) when the operator kills: a cancel goes out for it. */
@@ -927,7 +927,7 @@ static void capture_book_is_traded_against(void **state)
     seen s = {0};
     assert_true(pump(gw, &s, 3000, is_active));
     /* A buy far below any ask is canceled unfilled; a buy at a generous price fills at the book's asks. */
-    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 10, 1000};
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 10, 1000, 0, 0};
     ht_gw_send_result r;
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     assert_true(pump(gw, &s, 3000, no_open_orders));
@@ -1265,7 +1265,7 @@ static void refused_logon_leaves_the_named_session_alone(void **state)
     pump(gw, &s, 300, NULL);
     assert_int_equal(s.count[HT_GW_EV_DISCONNECTED], 0);
     assert_true(is_active(gw));
-    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 1, 50010};
+    ht_gw_order o = {"BTC-PERPETUAL", HT_GW_BUY, 1, 50010, 0, 0};
     ht_gw_send_result r;
     assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
     assert_true(pump(gw, &s, 2000, no_open_orders));
