@@ -168,11 +168,8 @@ static int round_trips(const char *label, uint16_t port, const char *target, int
     return 0;
 }
 
-/* The same orders through ht_gw_send_order (fire false) or armed and fired (ht_gw_fire_armed), one at a time against
- * the simulator, every risk rule on (a mark for the collar, windows with room): prints call -> bytes ready. For
- * callgrind (bench/gateway/armed_instructions.sh): the instructions up to ready are the call's inclusive count less
- * gw_order_out's (ready stamp, journal, send, bookkeeping). */
-static int armed_compare(bool fire, int orders)
+/* An exchange simulator with deep books on its own thread, or NULL (said why). */
+static ht_xsim *start_sim(void)
 {
     ht_xsim_config xc;
     ht_xsim_config_default(&xc);
@@ -181,8 +178,23 @@ static int armed_compare(bool fire, int orders)
     ht_xsim *x = ht_xsim_create(&xc, &err);
     if (!x || ht_xsim_start(x, &err) != 0) {
         fprintf(stderr, "bench: %s\n", err.msg);
-        return 1;
+        if (x)
+            ht_xsim_destroy(x);
+        return NULL;
     }
+    return x;
+}
+
+/* The same orders through ht_gw_send_order (fire false) or armed and fired (ht_gw_fire_armed), one at a time against
+ * the simulator, every risk rule on (a mark for the collar, windows with room): prints call -> bytes ready. For
+ * callgrind (bench/gateway/armed_instructions.sh): the instructions up to ready are the call's inclusive count less
+ * gw_order_out's (ready stamp, journal, send, bookkeeping). */
+static int armed_compare(bool fire, int orders)
+{
+    ht_xsim *x = start_sim();
+    if (!x)
+        return 1;
+    ht_error err;
     char journal[128];
     snprintf(journal, sizeof journal, "/tmp/bench_gateway_%d_armed.journal", (int)getpid());
     unlink(journal);
@@ -256,15 +268,9 @@ int main(int argc, char **argv)
     ht_tsc_calibrate(50);
     bench_encode();
 
-    ht_xsim_config xc;
-    ht_xsim_config_default(&xc);
-    xc.default_level_qty = 1e9;
-    ht_error err;
-    ht_xsim *x = ht_xsim_create(&xc, &err);
-    if (!x || ht_xsim_start(x, &err) != 0) {
-        fprintf(stderr, "bench: %s\n", err.msg);
+    ht_xsim *x = start_sim();
+    if (!x)
         return 1;
-    }
     round_trips("exchange-sim (thread, loopback TCP)", ht_xsim_port(x), "DERIBITSERVER", orders);
     ht_xsim_destroy(x);
 

@@ -82,11 +82,7 @@ static int adjust_qty(ht_gw *gw, const ht_gw_armed *a, ht_risk_order *ro, char *
 int ht_gw_fire_armed(ht_gw *gw, ht_gw_armed *a, double qty, uint16_t trigger_channel, uint64_t trigger_seq,
                      ht_gw_send_result *res)
 {
-    res->clordid = 0;
-    res->clordid_text[0] = '\0';
-    res->reason[0] = '\0';
-    res->rule = HT_RISK_OK;
-    res->ready_tsc = res->journaled_tsc = res->sent_tsc = 0;
+    gw_result_reset(res);
     if (HT_UNLIKELY(!a->armed || a->gw != gw || a->serial != gw->arm_serial)) {
         snprintf(res->reason, sizeof res->reason, "%s", !a->armed ? "not armed" : "stale: arm again");
         a->armed = false;

@@ -481,11 +481,7 @@ int gw_order_out(ht_gw *gw, uint64_t seq, uint64_t id, int inst, const ht_risk_o
 
 int ht_gw_send_order(ht_gw *gw, const ht_gw_order *order, ht_gw_send_result *res)
 {
-    res->clordid = 0;
-    res->clordid_text[0] = '\0';
-    res->reason[0] = '\0';
-    res->rule = HT_RISK_OK;
-    res->ready_tsc = res->journaled_tsc = res->sent_tsc = 0;
+    gw_result_reset(res);
     size_t sym_len = order->symbol ? strnlen(order->symbol, HT_GW_SYMBOL_BYTES) : 0;
     int side = order->side == HT_GW_BUY ? 1 : order->side == HT_GW_SELL ? -1 : 0;
     ht_risk_order ro = {order->symbol ? order->symbol : "", side, order->qty, order->price};

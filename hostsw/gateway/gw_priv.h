@@ -229,6 +229,15 @@ int gw_on_execution_report(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_
 int gw_on_reject(ht_gw *gw, const ht_fix_msg *m, uint64_t seq, uint64_t recv_tsc, ht_gw_event *ev, int max, int *n);
 /* Sends a cancel for one open order (kill switch and ht_gw_cancel). */
 int gw_send_cancel(ht_gw *gw, const open_order *o);
+/* Clears a send result before an order is tried. */
+static inline void gw_result_reset(ht_gw_send_result *res)
+{
+    res->clordid = 0;
+    res->clordid_text[0] = '\0';
+    res->reason[0] = '\0';
+    res->rule = HT_RISK_OK;
+    res->ready_tsc = res->journaled_tsc = res->sent_tsc = 0;
+}
 /* The risk inputs of the moment for an order on instrument inst (-1: none) and side (+1/-1): its position, the
  * open quantity on that side (signed like the side) and the risk clock. */
 void gw_risk_inputs(const ht_gw *gw, int inst, int side, double *position, double *open_same, uint64_t *now);

@@ -2,7 +2,9 @@
 /* libFuzzer target: the FIX parser on arbitrary bytes, as a stream (resynchronising like the session does),
  * and a round trip of every message it accepts through the writer, compared field by field (tag, value, order);
  * every message it accepts also goes through the account parsers (hedgetrig/fix_account.h), and a Position Report
- * or a Trade Capture Report they accept is encoded again and must parse back to the same values. */
+ * or a Trade Capture Report they accept is encoded again and must parse back to the same values. The trigger label
+ * reader (DeribitLabel 100010) on the whole input and on every label of an accepted message: what it accepts is
+ * written again at the fixed width and reads back to the same channel and sequence. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,8 +68,22 @@ static void account_parsers(const ht_fix_msg *msg)
     }
 }
 
+/* The trigger label reader on value[0..len): an accepted label round-trips through the fixed-width writer. */
+static void trigger_label(const char *value, size_t len)
+{
+    uint16_t ch, ch2;
+    uint64_t seq, seq2;
+    if (!ht_fix_parse_trigger_label(value, len, &ch, &seq))
+        return;
+    char out[HT_FIX_TRIGGER_LABEL_CHARS];
+    ht_fix_format_trigger_label(out, ch, seq);
+    if (seq == 0 || !ht_fix_parse_trigger_label(out, sizeof out, &ch2, &seq2) || ch2 != ch || seq2 != seq)
+        __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    trigger_label((const char *)data, size);
     static ht_fix_msg msg;
     static char out[HT_FIX_HARD_MAX_MSG + 256];
     const char *buf = (const char *)data;
@@ -81,6 +97,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (used == 0 || used > size - off)
             __builtin_trap(); /* the parser must always make progress inside the buffer */
         if (st == HT_FIX_PARSE_OK) {
+            size_t label_len;
+            const char *label = ht_fix_get(&msg, HT_TAG_DERIBIT_LABEL, &label_len);
+            if (label)
+                trigger_label(label, label_len);
             /* Re-encode the fields; the result must parse to the same fields, in the same order, byte for byte.
              * The writer may only refuse a value it must not emit (a byte outside printable ASCII). */
             ht_fix_writer w;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Interoperability with an engine we did not write: QuickFIX's executor example (built from libquickfix-doc)
  * as the acceptor. A full session: Deribit-style logon, 1,000 IOC limit orders and their fills, a forced gap
- * in each direction answered by resends, and a clean logout. Fails with the reason if the executor is absent. */
+ * in each direction answered by resends, and a clean logout; a quarter of the orders carry a trigger label
+ * (DeribitLabel 100010) and a fifth are armed and fired (docs/gateway.md). Fails with the reason if the executor
+ * is absent. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -131,7 +133,17 @@ static void full_session_with_quickfix_executor(void **state)
             ht_gw_order o = {sent % 3 ? "BTC-PERPETUAL" : "ETH-PERPETUAL", sent % 2 ? HT_GW_SELL : HT_GW_BUY,
                              1 + sent % 9, 30000 + (sent % 100) * 0.5, 0, 0};
             ht_gw_send_result r;
-            assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+            if (sent % 4 == 1) { /* a trigger: DeribitLabel (100010), which QuickFIX takes without a dictionary */
+                o.trigger_channel = (uint16_t)(sent % 7);
+                o.trigger_seq = 1000000 + (uint64_t)sent;
+            }
+            if (sent % 5 == 2) { /* armed and fired: the same order as QuickFIX reads it */
+                ht_gw_armed a;
+                assert_int_equal(ht_gw_arm_order(gw, &o, &a, &r), HT_GW_SENT);
+                assert_int_equal(ht_gw_fire_armed(gw, &a, o.qty, o.trigger_channel, o.trigger_seq, &r), HT_GW_SENT);
+            } else {
+                assert_int_equal(ht_gw_send_order(gw, &o, &r), HT_GW_SENT);
+            }
             expect_net += (o.side == HT_GW_BUY ? 1 : -1) * o.qty * (sent % 3 ? 1 : 0);
             sent++;
             continue;
