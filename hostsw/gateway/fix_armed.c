@@ -8,33 +8,21 @@
 
 static const uint64_t k_pow10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
 
-/* Byte sum of data[0..len) (not reduced). */
-static inline unsigned byte_sum(const char *data, size_t len)
+/* Writes v right-aligned in exactly n (>= its digits) characters at out, zero padded. */
+static void padded_u64(char *out, uint64_t v, size_t n)
 {
-    unsigned s = 0;
-    for (size_t i = 0; i < len; i++)
-        s += (unsigned char)data[i];
-    return s;
+    char digits[24];
+    size_t k = ht_fix_format_u64(digits, v);
+    memset(out, '0', n - k);
+    memcpy(out + n - k, digits, k);
 }
 
-/* Writes exactly n digits of v (leading zeros) ending at out + n; returns their byte sum. */
-static unsigned fixed_digits(char *out, uint64_t v, size_t n)
-{
-    unsigned s = 0;
-    for (size_t i = n; i-- > 0;) {
-        char c = (char)('0' + v % 10);
-        v /= 10;
-        out[i] = c;
-        s += (unsigned char)c;
-    }
-    return s;
-}
-
-unsigned ht_fix_format_trigger_label(char *out, uint16_t channel, uint64_t seq)
+void ht_fix_format_trigger_label(char *out, uint16_t channel, uint64_t seq)
 {
     out[0] = 't';
+    padded_u64(out + 1, channel, 5);
     out[6] = '.';
-    return 't' + '.' + fixed_digits(out + 1, channel, 5) + fixed_digits(out + 7, seq, 20);
+    padded_u64(out + 7, seq, 20);
 }
 
 /* Reads 1..max_digits decimal digits of value[*at..len) up to stop (or the end when stop is 0) into *out; false when
@@ -91,8 +79,7 @@ int ht_fix_armed_qty(const ht_fix_armed_nos *armed, double qty, char *out)
     uint64_t scaled = (uint64_t)(scaled_d + 0.5);
     uint64_t whole = scaled / k_pow10[dec];
     uint64_t frac = scaled - whole * k_pow10[dec];
-    char digits[24];
-    size_t k = ht_fix_format_u64(digits, whole);
+    size_t k = ht_fix_format_u64(out, whole);
     if ((size_t)armed->qty_width < k + 2)
         return -1; /* no room for the point and one digit after it */
     size_t room = armed->qty_width - k - 1;
@@ -103,14 +90,11 @@ int ht_fix_armed_qty(const ht_fix_armed_nos *armed, double qty, char *out)
         frac /= drop;
         dec = (unsigned)room;
     }
-    memcpy(out, digits, k);
     out[k] = '.';
-    unsigned s = byte_sum(digits, k) + '.' + fixed_digits(out + k + 1, frac, dec);
-    for (size_t i = k + 1 + dec; i < armed->qty_width; i++) {
-        out[i] = '0';
-        s += '0';
-    }
-    return (int)s;
+    if (dec)
+        padded_u64(out + k + 1, frac, dec);
+    memset(out + k + 1 + dec, '0', room - dec);
+    return (int)armed->qty_width;
 }
 
 int ht_fix_arm_nos(ht_fix_nos_encoder *enc, ht_fix_armed_nos *armed, const char *symbol, size_t symbol_len, char side,
@@ -141,18 +125,17 @@ int ht_fix_arm_nos(ht_fix_nos_encoder *enc, ht_fix_armed_nos *armed, const char 
     armed->qty_width = (uint16_t)(ht_fix_format_u64(digits, (uint64_t)on_wire) + 1 +
                                   (enc->qty_decimals ? enc->qty_decimals : 1));
     char qty_text[HT_FIX_ARMED_QTY_BYTES];
-    int qty_sum = ht_fix_armed_qty(armed, on_wire, qty_text);
+    int width = ht_fix_armed_qty(armed, on_wire, qty_text);
     size_t before = qty_val - from, after = (size_t)(qty_end - m);
     size_t rest = (size_t)label + 1 - after; /* the qty's SOH .. the SOH after TransactTime */
     size_t label_field = 7 + HT_FIX_TRIGGER_LABEL_CHARS + 1;
-    if (qty_sum < 0 || before + armed->qty_width + rest + label_field > sizeof armed->tail)
+    if (width < 0 || before + armed->qty_width + rest + label_field > sizeof armed->tail)
         return -1;
     char *t = armed->tail;
     memcpy(t, m + from, before);
     memcpy(t + before, qty_text, armed->qty_width);
     memcpy(t + before + armed->qty_width, m + after, rest + label_field);
     armed->qty_off = (uint16_t)before;
-    armed->qty_sum = (unsigned)qty_sum;
     armed->tail_len = (uint16_t)(before + armed->qty_width + rest);
     armed->label_len = (uint16_t)label_field;
     armed->label_off = (uint16_t)(armed->tail_len + 7);
@@ -160,14 +143,12 @@ int ht_fix_arm_nos(ht_fix_nos_encoder *enc, ht_fix_armed_nos *armed, const char 
     if (time_at < 0)
         return -1;
     armed->time_off = (uint16_t)(time_at + 4);
-    armed->tail_sum = byte_sum(t, armed->tail_len) - (unsigned)qty_sum - byte_sum(t + armed->time_off, 21);
-    armed->label_lit_sum = byte_sum("100010=\001", 8);
     return 0;
 }
 
 const char *ht_fix_fire_nos(ht_fix_nos_encoder *enc, const ht_fix_armed_nos *armed, char *buf, uint64_t seq,
-                            uint64_t wall_ns, uint64_t clordid, const char *qty_text, unsigned qty_sum,
-                            uint16_t trigger_channel, uint64_t trigger_seq, size_t *len)
+                            uint64_t wall_ns, uint64_t clordid, const char *qty_text, uint16_t trigger_channel,
+                            uint64_t trigger_seq, size_t *len)
 {
     char *body = buf + HT_FIX_HEADER_ROOM;
     char *p = body;
@@ -184,20 +165,13 @@ const char *ht_fix_fire_nos(ht_fix_nos_encoder *enc, const ht_fix_armed_nos *arm
     p += enc->clordid_prefix_len;
     p += ht_fix_format_u64(p, clordid);
     *p++ = HT_FIX_SOH;
-    unsigned time_sum = byte_sum(time, 21);
-    unsigned sum = byte_sum(body, (size_t)(p - body)); /* the fields of the moment (about 90 bytes) */
-    size_t n = armed->tail_len + (trigger_seq ? armed->label_len : 0);
+    size_t n = armed->tail_len + (trigger_seq ? armed->label_len : 0u);
     memcpy(p, armed->tail, n);
     memcpy(p + armed->time_off, time, 21);
-    sum += armed->tail_sum + time_sum;
-    if (qty_text) {
+    if (qty_text)
         memcpy(p + armed->qty_off, qty_text, armed->qty_width);
-        sum += qty_sum;
-    } else {
-        sum += armed->qty_sum;
-    }
     if (trigger_seq)
-        sum += armed->label_lit_sum + ht_fix_format_trigger_label(p + armed->label_off, trigger_channel, trigger_seq);
+        ht_fix_format_trigger_label(p + armed->label_off, trigger_channel, trigger_seq);
     p += n;
     size_t body_len = (size_t)(p - body);
     char digits[8];
@@ -206,8 +180,7 @@ const char *ht_fix_fire_nos(ht_fix_nos_encoder *enc, const ht_fix_armed_nos *arm
     memcpy(start, "8=FIX.4.4\0019=", 12);
     memcpy(start + 12, digits, nd);
     start[12 + nd] = HT_FIX_SOH;
-    sum += byte_sum(start, 13 + nd);
-    sum &= 255u;
+    unsigned sum = ht_fix_checksum(start, (size_t)(p - start)); /* PSADBW, 16 bytes a step */
     p[0] = '1';
     p[1] = '0';
     p[2] = '=';

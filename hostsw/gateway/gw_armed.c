@@ -62,20 +62,17 @@ int ht_gw_arm_order(ht_gw *gw, const ht_gw_order *order, ht_gw_armed *out, ht_gw
 }
 
 /* A quantity other than the armed one: the static quantity rules again, and the armed width. 0 with the patch in
- * qty_text and its byte sum, or HT_GW_ERR_RISK. */
-static int adjust_qty(ht_gw *gw, const ht_gw_armed *a, ht_risk_order *ro, char *qty_text, unsigned *qty_sum,
-                      ht_gw_send_result *res)
+ * qty_text, or HT_GW_ERR_RISK. */
+static int adjust_qty(ht_gw *gw, const ht_gw_armed *a, ht_risk_order *ro, char *qty_text, ht_gw_send_result *res)
 {
     ht_risk_rule rule = ht_risk_check_static(gw->risk, ro, res->reason, sizeof res->reason);
     if (rule != HT_RISK_OK)
         return refuse(gw, res, rule);
-    int sum = ht_fix_armed_qty(&a->nos, ro->qty, qty_text);
-    if (sum < 0) {
+    if (ht_fix_armed_qty(&a->nos, ro->qty, qty_text) < 0) {
         snprintf(res->reason, sizeof res->reason, "risk rule bad_order: qty %.10g does not fit the armed OrderQty "
                  "width of %u characters (armed %.10g): arm it again", ro->qty, a->nos.qty_width, a->qty);
         return refuse(gw, res, HT_RISK_BAD_ORDER);
     }
-    *qty_sum = (unsigned)sum;
     return 0;
 }
 
@@ -91,11 +88,10 @@ int ht_gw_fire_armed(ht_gw *gw, ht_gw_armed *a, double qty, uint16_t trigger_cha
     ht_risk_order ro = {a->symbol, a->side, a->qty, a->price};
     char qty_text[HT_FIX_ARMED_QTY_BYTES];
     const char *patch = NULL;
-    unsigned qty_sum = 0;
     if (HT_UNLIKELY(qty != a->qty)) {
         ro.qty = ht_fix_decimal_on_wire(qty, gw->cfg.qty_decimals);
         if (ro.qty != a->qty) {
-            if (adjust_qty(gw, a, &ro, qty_text, &qty_sum, res) != 0)
+            if (adjust_qty(gw, a, &ro, qty_text, res) != 0)
                 return HT_GW_ERR_RISK;
             patch = qty_text;
         }
@@ -116,7 +112,7 @@ int ht_gw_fire_armed(ht_gw *gw, ht_gw_armed *a, double qty, uint16_t trigger_cha
     uint64_t id = gw->next_clordid++;
     uint64_t seq = gw->next_out;
     size_t len;
-    const char *bytes = ht_fix_fire_nos(&gw->nos, &a->nos, gw->nos_buf, seq, ht_wall_ns(), id, patch, qty_sum,
+    const char *bytes = ht_fix_fire_nos(&gw->nos, &a->nos, gw->nos_buf, seq, ht_wall_ns(), id, patch,
                                         trigger_channel, trigger_seq, &len);
     a->armed = false; /* spent: it goes out now (or is journaled and voided or resent after a failure) */
     return gw_order_out(gw, seq, id, a->inst, &ro, now, bytes, len, res);

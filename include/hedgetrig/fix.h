@@ -259,8 +259,8 @@ void ht_fix_nos_time(ht_fix_nos_encoder *enc, char *out, uint64_t wall_ns);
 /* Characters of the label hedgetrig writes: "t" + 5 digits of the channel + "." + 20 digits of the sequence. */
 #define HT_FIX_TRIGGER_LABEL_CHARS 27
 /* Writes the fixed-width label of a frame, "t00003.00000000000000004711" for channel 3 and sequence 4711, at out
- * (HT_FIX_TRIGGER_LABEL_CHARS bytes, no NUL). Returns the sum of its bytes (for the checksum). */
-unsigned ht_fix_format_trigger_label(char *out, uint16_t channel, uint64_t seq);
+ * (HT_FIX_TRIGGER_LABEL_CHARS bytes, no NUL). */
+void ht_fix_format_trigger_label(char *out, uint16_t channel, uint64_t seq);
 /* Reads a label of the grammar "t" 1*5DIGIT "." 1*20DIGIT (leading zeros allowed; the channel at most 65535, the
  * sequence at most 2^64-1 and not 0). true with *channel and *seq, false (outputs untouched) when value[0..len) is
  * anything else: another program's label, or a damaged one. */
@@ -273,15 +273,11 @@ bool ht_fix_parse_trigger_label(const char *value, size_t len, uint16_t *channel
 /* A NewOrderSingle encoded ahead of its trigger. The message's fields up to ClOrdID (11) are written fresh when it
  * fires; the tail after them (Symbol 55 .. TransactTime 60, then DeribitLabel 100010) is encoded here once, with
  * fixed-width patch points: OrderQty (38, padded with trailing zeros after the point to qty_width), TransactTime
- * (21 characters) and the label (HT_FIX_TRIGGER_LABEL_CHARS). tail_sum is the byte sum of the tail without the
- * values of those three, so that the CheckSum at firing adds only what is patched. */
+ * (21 characters) and the label (HT_FIX_TRIGGER_LABEL_CHARS). */
 typedef struct ht_fix_armed_nos {
     uint16_t tail_len;   /* "55=" .. the SOH after TransactTime's value */
     uint16_t label_len;  /* "100010=<label><SOH>" right after the tail (left out when the trigger is 0) */
     uint16_t qty_off, qty_width, time_off, label_off; /* offsets of the values in tail[] */
-    unsigned tail_sum;   /* tail bytes but the OrderQty and TransactTime values */
-    unsigned label_lit_sum; /* "100010=" and its SOH */
-    unsigned qty_sum;    /* the armed OrderQty value's bytes */
     unsigned qty_decimals;
     char tail[HT_FIX_ARMED_TAIL_BYTES];
 } ht_fix_armed_nos;
@@ -294,18 +290,18 @@ typedef struct ht_fix_armed_nos {
 int ht_fix_arm_nos(ht_fix_nos_encoder *enc, ht_fix_armed_nos *armed, const char *symbol, size_t symbol_len, char side,
                    double qty, double price);
 /* Writes qty (as on the wire: ht_fix_decimal_on_wire at the armed decimals, > 0) in exactly the armed width at out
- * (room for HT_FIX_ARMED_QTY_BYTES): whole digits, '.', the fraction padded with trailing zeros. Returns the byte sum
- * of what it wrote, or -1 when qty does not fit the width (too many whole digits, or a fraction too long for what is
- * left). */
+ * (room for HT_FIX_ARMED_QTY_BYTES): whole digits, '.', the fraction padded with trailing zeros. Returns the width,
+ * or -1 when qty does not fit it (too many whole digits, or a fraction too long for what is left). */
 #define HT_FIX_ARMED_QTY_BYTES 40
 int ht_fix_armed_qty(const ht_fix_armed_nos *armed, double qty, char *out);
 /* Writes the whole message into buf (HT_FIX_NOS_BUFFER_BYTES): header fields as ht_fix_encode_nos writes them
- * (MsgSeqNum seq, SendingTime wall_ns, ClOrdID prefix + clordid), then the tail with TransactTime wall_ns, the
- * OrderQty qty_text (qty_width bytes from ht_fix_armed_qty with its byte sum qty_sum; NULL: as armed), the label of
- * the trigger (trigger_seq 0: no label) and the CheckSum from the sums. Returns the first byte, *len its length. */
+ * (MsgSeqNum seq, SendingTime wall_ns, ClOrdID prefix + clordid), then a copy of the tail with TransactTime wall_ns,
+ * the OrderQty qty_text (qty_width bytes from ht_fix_armed_qty; NULL: as armed) and the label of the trigger
+ * (trigger_seq 0: no label) patched in, BodyLength and the CheckSum (ht_fix_checksum over the message, 16 bytes a
+ * step). The armed order is not changed. Returns the first byte, *len its length. */
 const char *ht_fix_fire_nos(ht_fix_nos_encoder *enc, const ht_fix_armed_nos *armed, char *buf, uint64_t seq,
-                            uint64_t wall_ns, uint64_t clordid, const char *qty_text, unsigned qty_sum,
-                            uint16_t trigger_channel, uint64_t trigger_seq, size_t *len);
+                            uint64_t wall_ns, uint64_t clordid, const char *qty_text, uint16_t trigger_channel,
+                            uint64_t trigger_seq, size_t *len);
 
 /* ---- session layer shared by the initiator (hostsw/gateway) and the acceptor (sim/exchange) ---- */
 
