@@ -190,16 +190,8 @@ static void record_order(ht_xsim *x, const conn *c, uint64_t seq, const order_ct
 {
     if (!x->record)
         return;
-    /* A labelled order has a ninth column, its label (a comma in it written as '_'). */
-    char label[sizeof o->label + 1] = "";
-    if (o->label[0]) {
-        label[0] = ',';
-        for (size_t i = 0; o->label[i]; i++)
-            label[i + 1] = o->label[i] == ',' ? '_' : o->label[i];
-        label[strlen(o->label) + 1] = '\0';
-    }
-    fprintf(x->record, "%s,%llu,%s,%s,%c,%.10g,%.10g,%s%s\n", c->store->client_comp_id, (unsigned long long)seq,
-            o->clordid, o->symbol, o->side ? o->side : '?', o->qty, o->price, status, label);
+    fprintf(x->record, "%s,%llu,%s,%s,%c,%.10g,%.10g,%s\n", c->store->client_comp_id, (unsigned long long)seq,
+            o->clordid, o->symbol, o->side ? o->side : '?', o->qty, o->price, status);
     fflush(x->record);
 }
 
@@ -349,6 +341,8 @@ void xsim_on_new_order(ht_xsim *x, conn *c, const ht_fix_msg *m, uint64_t seq, b
         !xsim_inbound_value(x, c, m, seq, HT_FIX_MSG_NEW_ORDER_SINGLE, HT_TAG_DERIBIT_LABEL, "DeribitLabel (100010)",
                             HT_FIX_GRAMMAR_TEXT, o.label, sizeof o.label)) /* Deribit: at most 64 characters */
         return;
+    if (o.label[0]) /* the log names each labelled order's label (the record's columns stay as they are) */
+        xsim_log(x, "seq %llu ClOrdID %s DeribitLabel %s", (unsigned long long)seq, o.clordid, o.label);
     o.side = ht_fix_get_char(m, HT_TAG_SIDE);
     bool qty_ok = ht_fix_get_double(m, HT_TAG_ORDER_QTY, &o.qty) && o.qty > 0;
     const char *bad_qty_type = qty_ok ? qty_to_contracts(x, m, &o) : NULL;
