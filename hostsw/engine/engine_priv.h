@@ -200,10 +200,15 @@ typedef struct venue_state {
 typedef struct armed_hedge {
     bool valid;              /* every order armed, and nothing it was decided from changed since */
     double nd_coin;          /* the net delta the decision assumed (just beyond the band's edge) */
+    double reach_coin;       /* a breach up to this far beyond nd_coin gets the same orders (measured at arming) */
+    double target_per_usd;   /* how the decision's target moves with the spot (coin per USD, measured at arming) */
     double spot;             /* the spot it assumed */
     ht_opt_decision decision; /* its orders (decision.n_orders, 1..HT_ENGINE_MAX_VENUES) and band */
     unsigned venue[HT_ENGINE_MAX_VENUES];        /* each order's slot in slow_half.venues */
     double max_contracts[HT_ENGINE_MAX_VENUES];  /* the most each order's limit can take on the book it was armed on */
+    double min_contracts[HT_ENGINE_MAX_VENUES];  /* what the levels before its limit's level hold: a size at or
+                                                    below it would get a nearer limit */
+    ht_opt_quote quote[HT_ENGINE_MAX_VENUES];    /* each order's hedge book as the decision read it */
     ht_venue_armed va[HT_ENGINE_MAX_VENUES];
 } armed_hedge;
 

@@ -18,7 +18,10 @@
 /* How far beyond the band's edge the armed decision assumes the breach (coin): any breach is at least this far. */
 #define ARM_BEYOND_COIN 1e-9
 /* The spot may move this much (relative) between arming and the breach: more, and the full decision is taken. */
-#define ARM_SPOT_TOLERANCE 2e-3
+#define ARM_SPOT_TOLERANCE 2e-4
+/* The excess over the armed net delta searched for the same orders: up to this (coin), in this many previews. */
+#define ARM_REACH_MAX_COIN 0.05
+#define ARM_REACH_STEPS 6
 
 const char *ht_engine_arm_fallback_name(ht_engine_arm_fallback r)
 {
@@ -35,21 +38,28 @@ void slow_arm_dirty(slow_half *s, int u)
         }
 }
 
-/* The contracts a limit can take on a quote's side (buy: asks at or below it; sell: bids at or above it). */
-static double contracts_at_limit(const venue_state *v, int side, double limit)
+/* The contracts a limit takes on a quote's side (buy: asks at or below it; sell: bids at or above it): all of
+ * them (*upto) and those strictly better than the limit (*before). Unlimited depth: any size, one level. */
+static void depth_at_limit(const ht_opt_quote *q, const ht_contract *contract, int side, double limit, double *upto,
+                           double *before)
 {
-    const ht_opt_quote *q = &v->quote;
-    double amount = 0.0;
-    if (q->unlimited_depth)
-        return INFINITY;
-    if (side > 0) {
-        for (unsigned l = 0; l < q->n_ask && q->ask_px[l] > 0 && q->ask_px[l] <= limit; l++)
-            amount += q->ask_amount[l];
-    } else {
-        for (unsigned l = 0; l < q->n_bid && q->bid_px[l] > 0 && q->bid_px[l] >= limit; l++)
-            amount += q->bid_amount[l];
+    double amount = 0.0, better = 0.0;
+    if (q->unlimited_depth) {
+        *upto = INFINITY;
+        *before = 0.0;
+        return;
     }
-    return ht_units_amount_to_contracts(&v->contract, amount);
+    const unsigned n = side > 0 ? q->n_ask : q->n_bid;
+    for (unsigned l = 0; l < n && l < HT_OPT_BOOK_LEVELS; l++) {
+        const double px = side > 0 ? q->ask_px[l] : q->bid_px[l];
+        if (!(px > 0) || (side > 0 ? px > limit : px < limit))
+            break;
+        amount += side > 0 ? q->ask_amount[l] : q->bid_amount[l];
+        if (px != limit)
+            better = amount;
+    }
+    *upto = ht_units_amount_to_contracts(contract, amount);
+    *before = ht_units_amount_to_contracts(contract, better);
 }
 
 /* Two quotes with the same levels (what a decision reads of a book; the sums are derived from them). */
@@ -64,6 +74,38 @@ static bool same_levels(const ht_opt_quote *a, const ht_opt_quote *b)
         if (a->ask_px[l] != b->ask_px[l] || a->ask_amount[l] != b->ask_amount[l])
             return false;
     return true;
+}
+
+/* Two decisions with the same orders (venue, side, contracts, limit). */
+static bool same_orders(const ht_opt_decision *a, const ht_opt_decision *b)
+{
+    if (a->n_orders != b->n_orders)
+        return false;
+    for (uint32_t i = 0; i < a->n_orders; i++) {
+        const ht_opt_order *x = &a->orders[i], *y = &b->orders[i];
+        if (x->venue != y->venue || x->side != y->side || x->contracts != y->contracts || x->limit_px != y->limit_px)
+            return false;
+    }
+    return true;
+}
+
+/* How far beyond the assumed net delta a breach may lie and still get the same orders: the decision is monotone
+ * in the net delta, so the previews at the edge plus a bisected excess bound it (ARM_REACH_STEPS previews, up to
+ * ARM_REACH_MAX_COIN). 0: only the net delta assumed. */
+static double reach(slow_half *s, const ht_opt_event *at, const ht_opt_book *book, const ht_opt_quote *quotes,
+                    const ht_opt_decision *armed)
+{
+    ht_opt_event ev = *at;
+    const double dir = at->side > 0 ? 1.0 : -1.0;
+    double ok = 0.0, step = ARM_REACH_MAX_COIN;
+    for (int k = 0; k < ARM_REACH_STEPS; k++) {
+        ev.net_delta_coin = at->net_delta_coin + dir * (ok + step);
+        ht_opt_decision d;
+        if (ht_opt_decide_preview(s->opt, &ev, book, quotes, &d, NULL) == 0 && same_orders(&d, armed))
+            ok += step;
+        step *= 0.5;
+    }
+    return ok;
 }
 
 /* Decides and arms the hedge of a breach on one side of u's band (side +1: above it). */
@@ -98,10 +140,21 @@ static void arm_side(slow_half *s, unsigned u, int side)
         if (s->venue->ops->arm(s->venue->ctx, &vo, &a->va[i]) != 0 || !a->va[i].armed)
             return;
         a->venue[i] = (unsigned)v;
-        a->max_contracts[i] = contracts_at_limit(vs, o->side, o->limit_px);
+        a->quote[i] = quotes[o->venue];
+        depth_at_limit(&a->quote[i], &vs->contract, o->side, o->limit_px, &a->max_contracts[i], &a->min_contracts[i]);
     }
     a->nd_coin = ev.net_delta_coin;
     a->spot = ev.spot;
+    a->reach_coin = reach(s, &ev, &us->opt_book, quotes, d);
+    /* The target's slope in the spot: the same breach previewed at a spot one basis point away. */
+    ht_opt_event moved = ev;
+    moved.spot = ev.spot * (1.0 + 1e-4);
+    slow_net_delta_at(s, u, moved.spot, &moved.net_gamma);
+    ht_opt_decision dm;
+    a->target_per_usd = ht_opt_decide_preview(s->opt, &moved, &us->opt_book, quotes, &dm, NULL) == 0 &&
+                                isfinite(dm.target_delta_coin)
+                            ? (dm.target_delta_coin - d->target_delta_coin) / (moved.spot - ev.spot)
+                            : 0.0;
     a->valid = true;
     s->rep.arms++;
 }
@@ -135,30 +188,31 @@ static bool fallback(slow_half *s, ht_engine_arm_fallback why, ht_engine_arm_fal
     return false;
 }
 
-/* The armed orders' sizes for a breach at nd: each scaled by the trade the breach needs over the trade armed
- * (a breach further beyond the band trades more), whole contracts kept whole. False when one no longer fits what
- * its limit takes on the book, or falls below one contract. */
-static bool adjusted_sizes(const armed_hedge *a, double nd, ht_opt_decision *d, bool *adjusted)
+/* The armed order's size for a breach at nd, by the precomputed slope: the trade the decision wanted before
+ * rounding (its target minus the net delta) grows by the breach's excess, in the order's contracts per coin, and
+ * is rounded to whole contracts (at least one) as the optimizer rounds one venue's order. Single-order decisions
+ * on whole contracts only. False when the size leaves what the armed limit's level holds (a different limit). */
+static bool adjusted_sizes(const armed_hedge *a, double nd, double spot, ht_opt_decision *d, bool *adjusted)
 {
-    const double armed_trade = a->decision.trade_delta_coin;
-    const double f = (armed_trade - (nd - a->nd_coin)) / armed_trade;
     *adjusted = false;
-    if (!(f > 0) || !isfinite(f))
+    if (d->n_orders != 1)
         return false;
-    for (uint32_t i = 0; i < d->n_orders; i++) {
-        ht_opt_order *o = &d->orders[i];
-        const bool whole = o->contracts == floor(o->contracts);
-        double c = whole ? round(o->contracts * f) : o->contracts;
-        if (!(c >= 1.0 || (!whole && c > 0)) || c > a->max_contracts[i])
-            return false;
-        if (c != o->contracts) {
-            const double k = c / o->contracts;
-            o->delta_coin *= k;
-            o->expected_cost_usd *= k;
-            o->amount *= k;
-            o->contracts = c;
-            *adjusted = true;
-        }
+    ht_opt_order *o = &d->orders[0];
+    if (o->contracts != floor(o->contracts) || !(fabs(o->delta_coin) > 0))
+        return false;
+    const double per_coin = o->contracts / fabs(o->delta_coin);
+    const double target = a->decision.target_delta_coin + a->target_per_usd * (spot - a->spot);
+    const double want = fabs(target - nd) * per_coin;
+    const double c = fmax(1.0, floor(want + 0.5));
+    if (!isfinite(c) || c > a->max_contracts[0] || c <= a->min_contracts[0])
+        return false;
+    if (c != o->contracts) {
+        const double k = c / o->contracts;
+        o->delta_coin *= k;
+        o->expected_cost_usd *= k;
+        o->amount *= k;
+        o->contracts = c;
+        *adjusted = true;
     }
     return true;
 }
@@ -174,12 +228,14 @@ bool slow_arm_fire(slow_half *s, unsigned u, const msg_breach *b, armed_fire *ou
     if (us->arm_dirty || !a->valid || free_slots < a->decision.n_orders)
         return fallback(s, HT_ENGINE_ARM_FALLBACK_NOT_ARMED, &out->why);
     for (uint32_t i = 0; i < a->decision.n_orders; i++)
-        if (a->venue[i] >= b->n_venues || !same_levels(&b->quotes[a->venue[i]], &s->venues[a->venue[i]].quote))
+        if (a->venue[i] >= b->n_venues || !same_levels(&b->quotes[a->venue[i]], &a->quote[i]))
             return fallback(s, HT_ENGINE_ARM_FALLBACK_QUOTES, &out->why);
     if (fabs(b->ev.spot_usd - a->spot) > ARM_SPOT_TOLERANCE * a->spot)
         return fallback(s, HT_ENGINE_ARM_FALLBACK_SPOT, &out->why);
     out->decision = a->decision;
-    if (!adjusted_sizes(a, b->ev.net_delta_contracts, &out->decision, &out->adjusted))
+    out->adjusted = false;
+    const double excess = (b->ev.net_delta_contracts - a->nd_coin) * (side > 0 ? 1.0 : -1.0);
+    if (excess > a->reach_coin && !adjusted_sizes(a, b->ev.net_delta_contracts, b->ev.spot_usd, &out->decision, &out->adjusted))
         return fallback(s, HT_ENGINE_ARM_FALLBACK_BEYOND, &out->why);
     if (!ht_opt_rate_allows(s->opt, u, (int64_t)(s->now_ms * 1000000u), out->decision.n_orders))
         return fallback(s, HT_ENGINE_ARM_FALLBACK_RATE, &out->why);
