@@ -2,7 +2,8 @@
 /* Gateway benchmarks: NewOrderSingle encode time, and order round trip on loopback to QuickFIX's executor
  * and to our exchange simulator, side by side (medians and percentiles; never pass/fail).
  * usage: bench_gateway [ORDERS] [PATH_TO_QUICKFIX_EXECUTOR]   or   bench_gateway --encode-only
- *        or   bench_gateway --armed send|fire [ORDERS] */
+ *        or   bench_gateway --armed send|fire [ORDERS] [--journal write|mmap] [--send plain|io_uring]
+ *        or   bench_gateway --io-matrix [ORDERS]   (journal write|mmap x send plain|io_uring, interleaved) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -17,6 +18,14 @@
 #include "hedgetrig/fix.h"
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/tsc.h"
+
+/* Sets the send mode (0 plain, 1 io_uring) of a config; io_uring is left out of a build without it. */
+#define BENCH_HAVE_URING 0
+static void bench_send_mode(ht_gw_config *c, int send)
+{
+    (void)c;
+    (void)send;
+}
 
 /* Sorts doubles ascending. */
 static int cmp_double(const void *a, const void *b)
@@ -185,32 +194,35 @@ static ht_xsim *start_sim(void)
     return x;
 }
 
-/* The same orders through ht_gw_send_order (fire false) or armed and fired (ht_gw_fire_armed), one at a time against
- * the simulator, every risk rule on (a mark for the collar, windows with room): prints call -> bytes ready. For
- * callgrind (bench/gateway/armed_instructions.sh): the instructions up to ready are the call's inclusive count less
- * gw_order_out's (ready stamp, journal, send, bookkeeping). */
-static int armed_compare(bool fire, int orders)
+/* How a benchmarked gateway journals and sends (--journal, --send). */
+typedef struct io_case {
+    ht_journal_mode journal;
+    int send; /* 0 plain, 1 io_uring (bench_send_mode) */
+} io_case;
+
+/* A gateway logged on to the simulator at port as sender, every risk rule on (a mark for the collar, windows with
+ * room), journaling to a fresh file in the case's mode; NULL (said why) when it cannot start or log on. */
+static ht_gw *bench_gateway(uint16_t port, const char *sender, const io_case *io, char *journal, size_t journal_cap)
 {
-    ht_xsim *x = start_sim();
-    if (!x)
-        return 1;
-    ht_error err;
-    char journal[128];
-    snprintf(journal, sizeof journal, "/tmp/bench_gateway_%d_armed.journal", (int)getpid());
+    snprintf(journal, journal_cap, "/tmp/bench_gateway_%d_%s.journal", (int)getpid(), sender);
     unlink(journal);
     ht_gw_config c;
     ht_gw_config_default(&c);
-    c.port = ht_xsim_port(x);
+    c.port = port;
+    snprintf(c.sender_comp_id, sizeof c.sender_comp_id, "%s", sender);
     snprintf(c.journal_path, sizeof c.journal_path, "%s", journal);
     snprintf(c.log_path, sizeof c.log_path, "/dev/null");
     c.journal_fsync = HT_JOURNAL_FSYNC_NEVER;
+    c.journal_mode = io->journal;
+    bench_send_mode(&c, io->send);
     c.risk.max_orders_per_sec = 100000;
     c.risk.max_notional = 1e15;
     c.rate.me_rate_per_s = c.rate.me_burst = 1e6;
+    ht_error err;
     ht_gw *gw = ht_gw_create(&c, &err);
     if (!gw) {
         fprintf(stderr, "bench: %s\n", err.msg);
-        return 1;
+        return NULL;
     }
     ht_gw_set_mark(gw, "BTC-PERPETUAL", 50000);
     ht_gw_event ev[16];
@@ -219,33 +231,135 @@ static int armed_compare(bool fire, int orders)
         ht_gw_poll(gw, ev, 16);
         ht_gw_wait(gw, 5);
     }
-    double *to_ready = calloc((size_t)orders, sizeof *to_ready);
-    int kept = 0;
-    for (int i = 0; i < orders && ht_gw_get_state(gw) == HT_GW_ACTIVE; i++) {
-        ht_gw_order o = {"BTC-PERPETUAL", i & 1 ? HT_GW_SELL : HT_GW_BUY, 1 + i % 5, i & 1 ? 49000 : 51000, 3,
-                         (uint64_t)i + 1000000};
-        ht_gw_send_result r;
-        ht_gw_armed a;
-        if (fire && ht_gw_arm_order(gw, &o, &a, &r) != HT_GW_SENT)
-            break;
-        uint64_t t_call = ht_tsc_now();
-        int rc = fire ? ht_gw_fire_armed(gw, &a, o.qty, o.trigger_channel, o.trigger_seq, &r)
-                      : ht_gw_send_order(gw, &o, &r);
-        if (rc != HT_GW_SENT) {
-            fprintf(stderr, "bench: order %d refused: %s\n", i, r.reason);
-            break;
-        }
-        to_ready[kept++] = ht_tsc_to_ns(r.ready_tsc - t_call);
-        while (ht_gw_open_orders(gw) && ht_gw_get_state(gw) == HT_GW_ACTIVE)
-            ht_gw_poll(gw, ev, 16);
+    if (ht_gw_get_state(gw) != HT_GW_ACTIVE) {
+        fprintf(stderr, "bench: %s did not log on\n", sender);
+        ht_gw_destroy(gw);
+        return NULL;
     }
-    print_percentiles(fire ? "ht_gw_fire_armed call -> bytes ready" : "ht_gw_send_order call -> bytes ready", to_ready,
-                      (size_t)kept, "ns");
-    free(to_ready);
+    return gw;
+}
+
+/* Order i of a run: sent (ht_gw_send_order) or armed then fired (ht_gw_fire_armed), then polled until it is done;
+ * into t[0] call -> bytes ready, t[1] bytes ready -> journaled, t[2] bytes ready -> written (the journal, and the
+ * send() or ring entry). 0, or -1 (said why) when it was refused or the session went down. */
+static int bench_one(ht_gw *gw, int i, bool fire, double t[3])
+{
+    ht_gw_order o = {"BTC-PERPETUAL", i & 1 ? HT_GW_SELL : HT_GW_BUY, 1 + i % 5, i & 1 ? 49000 : 51000, 3,
+                     (uint64_t)i + 1000000};
+    ht_gw_send_result r;
+    ht_gw_armed a;
+    if (fire && ht_gw_arm_order(gw, &o, &a, &r) != HT_GW_SENT) {
+        fprintf(stderr, "bench: order %d not armed: %s\n", i, r.reason);
+        return -1;
+    }
+    uint64_t t_call = ht_tsc_now();
+    int rc = fire ? ht_gw_fire_armed(gw, &a, o.qty, o.trigger_channel, o.trigger_seq, &r) : ht_gw_send_order(gw, &o, &r);
+    if (rc != HT_GW_SENT) {
+        fprintf(stderr, "bench: order %d refused: %s\n", i, r.reason);
+        return -1;
+    }
+    t[0] = ht_tsc_to_ns(r.ready_tsc - t_call);
+    t[1] = ht_tsc_to_ns(r.journaled_tsc - r.ready_tsc);
+    t[2] = ht_tsc_to_ns(r.sent_tsc - r.ready_tsc);
+    ht_gw_event ev[16];
+    while (ht_gw_open_orders(gw) && ht_gw_get_state(gw) == HT_GW_ACTIVE)
+        ht_gw_poll(gw, ev, 16);
+    return ht_gw_get_state(gw) == HT_GW_ACTIVE ? 0 : -1;
+}
+
+/* The name of an io case: "write+plain". */
+static const char *io_case_name(const io_case *io, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s+%s", ht_journal_mode_name(io->journal), io->send ? "io_uring" : "plain");
+    return out;
+}
+
+/* Prints the three samples of bench_one (n each) for a path and an io case. */
+static void print_io_case(const char *path, const char *io_name, double *samples[3], size_t n)
+{
+    static const char *const what[3] = {"call -> bytes ready", "bytes ready -> journaled", "bytes ready -> written"};
+    for (int k = 0; k < 3 && n > 0; k++) {
+        char line[96];
+        snprintf(line, sizeof line, "%-16s %-14s %s", path, io_name, what[k]);
+        print_percentiles(line, samples[k], n, "ns");
+    }
+}
+
+/* The same orders through ht_gw_send_order (fire false) or armed and fired (ht_gw_fire_armed), one at a time against
+ * the simulator: prints call -> bytes ready and bytes ready -> written. For callgrind
+ * (bench/gateway/armed_instructions.sh): the instructions up to ready are the call's inclusive count less
+ * gw_order_out's (ready stamp, journal, send, bookkeeping). */
+static int armed_compare(bool fire, int orders, const io_case *io)
+{
+    ht_xsim *x = start_sim();
+    if (!x)
+        return 1;
+    char journal[128], name[32];
+    ht_gw *gw = bench_gateway(ht_xsim_port(x), "HEDGETRIG", io, journal, sizeof journal);
+    double *samples[3];
+    for (int k = 0; k < 3; k++)
+        samples[k] = calloc((size_t)orders, sizeof(double));
+    int kept = 0;
+    for (double t[3]; gw && kept < orders && bench_one(gw, kept, fire, t) == 0; kept++)
+        for (int k = 0; k < 3; k++)
+            samples[k][kept] = t[k];
+    print_io_case(fire ? "ht_gw_fire_armed" : "ht_gw_send_order", io_case_name(io, name, sizeof name), samples,
+                  (size_t)kept);
+    for (int k = 0; k < 3; k++)
+        free(samples[k]);
     ht_gw_destroy(gw);
     ht_xsim_destroy(x);
     unlink(journal);
     return kept == orders ? 0 : 1;
+}
+
+/* Every journal mode and send mode side by side in one run: one gateway per case on one simulator, the orders
+ * interleaved (order i goes through every case in turn, even ones sent, odd ones armed and fired). Prints, per case
+ * and path, call -> bytes ready and bytes ready -> written. */
+static int io_matrix(int orders, int uring_cases)
+{
+    ht_xsim *x = start_sim();
+    if (!x)
+        return 1;
+    enum { CASES = 4 };
+    static const char *const senders[CASES] = {"HT_WRITE_PLAIN", "HT_MMAP_PLAIN", "HT_WRITE_URING", "HT_MMAP_URING"};
+    io_case io[CASES] = {{HT_JOURNAL_MODE_WRITE, 0}, {HT_JOURNAL_MODE_MMAP, 0}, {HT_JOURNAL_MODE_WRITE, 1},
+                         {HT_JOURNAL_MODE_MMAP, 1}};
+    int cases = uring_cases ? CASES : 2;
+    ht_gw *gw[CASES] = {0};
+    char journal[CASES][128];
+    double *samples[CASES][2][3]; /* [case][send, fire][call -> ready, ready -> journaled, ready -> written] */
+    int ok = 1;
+    for (int c = 0; c < cases; c++) {
+        gw[c] = bench_gateway(ht_xsim_port(x), senders[c], &io[c], journal[c], sizeof journal[c]);
+        ok &= gw[c] != NULL;
+        for (int k = 0; k < 6; k++)
+            samples[c][k / 3][k % 3] = calloc((size_t)orders / 2 + 1, sizeof(double));
+    }
+    int done = 0;
+    for (int i = 0; ok && i < orders; i++, done++) {
+        for (int c = 0; ok && c < cases; c++) {
+            double t[3];
+            ok = bench_one(gw[c], i, i & 1, t) == 0;
+            for (int k = 0; k < 3; k++)
+                samples[c][i & 1][k][i / 2] = t[k];
+        }
+    }
+    for (int p = 0; p < 2; p++) {
+        for (int c = 0; c < cases; c++) {
+            char name[32];
+            print_io_case(p ? "ht_gw_fire_armed" : "ht_gw_send_order", io_case_name(&io[c], name, sizeof name),
+                          samples[c][p], (size_t)done / 2);
+        }
+    }
+    for (int c = 0; c < cases; c++) {
+        for (int k = 0; k < 6; k++)
+            free(samples[c][k / 3][k % 3]);
+        ht_gw_destroy(gw[c]);
+        unlink(journal[c]);
+    }
+    ht_xsim_destroy(x);
+    return ok ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -257,9 +371,21 @@ int main(int argc, char **argv)
         bench_encode();
         return 0;
     }
-    if (argc > 2 && strcmp(argv[1], "--armed") == 0) { /* --armed send|fire [ORDERS] */
+    if (argc > 2 && strcmp(argv[1], "--armed") == 0) { /* --armed send|fire [ORDERS] [--journal M] [--send M] */
+        io_case io = {HT_JOURNAL_MODE_MMAP, 0};
+        int orders = argc > 3 && argv[3][0] != '-' ? atoi(argv[3]) : 5000;
+        for (int i = 3; i + 1 < argc; i++) {
+            if (strcmp(argv[i], "--journal") == 0)
+                io.journal = strcmp(argv[i + 1], "write") == 0 ? HT_JOURNAL_MODE_WRITE : HT_JOURNAL_MODE_MMAP;
+            if (strcmp(argv[i], "--send") == 0)
+                io.send = strcmp(argv[i + 1], "io_uring") == 0;
+        }
         ht_tsc_calibrate(50);
-        return armed_compare(strcmp(argv[2], "fire") == 0, argc > 3 ? atoi(argv[3]) : 5000);
+        return armed_compare(strcmp(argv[2], "fire") == 0, orders, &io);
+    }
+    if (argc > 1 && strcmp(argv[1], "--io-matrix") == 0) { /* --io-matrix [ORDERS]: journal x send side by side */
+        ht_tsc_calibrate(50);
+        return io_matrix(argc > 2 ? atoi(argv[2]) : 4000, BENCH_HAVE_URING);
     }
     int orders = argc > 1 ? atoi(argv[1]) : 5000;
     const char *executor = argc > 2 ? argv[2] : NULL;

@@ -142,6 +142,7 @@ const char *ht_gw_clordid_head(const ht_gw *gw) { return gw->clordid_head; }
 const char *ht_gw_last_problem(const ht_gw *gw) { return gw->last_problem; }
 const char *ht_gw_pid_file(const ht_gw *gw) { return gw->pid_path; }
 uint64_t ht_gw_orders_journaled(const ht_gw *gw) { return gw->orders_journaled; }
+void ht_gw_journal_stats(const ht_gw *gw, ht_journal_stats *stats) { ht_journal_stats_get(gw->journal, stats); }
 ht_gw_state ht_gw_get_state(const ht_gw *gw) { return gw->state; }
 uint64_t ht_gw_next_out_seq(const ht_gw *gw) { return gw->next_out; }
 uint64_t ht_gw_next_in_seq(const ht_gw *gw) { return gw->next_in; }

@@ -34,6 +34,7 @@ void ht_gw_config_default(ht_gw_config *cfg)
     cfg->journal_fsync = HT_JOURNAL_FSYNC_INTERVAL;
     cfg->journal_fsync_interval_ms = 100;
     cfg->journal_tail = HT_JOURNAL_TAIL_REFUSE;
+    cfg->journal_mode = HT_JOURNAL_MODE_MMAP;
     snprintf(cfg->clordid_prefix, sizeof cfg->clordid_prefix, "ht");
     cfg->qty_decimals = 8;
     cfg->price_decimals = 8;
@@ -132,28 +133,6 @@ static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, boo
         return *expected = "yes or no", ht_conf_bool(v, &c->cancel_on_disconnect);
     if (!strcmp(k, "reset_seq_on_logon"))
         return *expected = "yes or no", ht_conf_bool(v, &c->reset_seq_on_logon);
-    if (!strcmp(k, "journal"))
-        return *expected = "a file path (1..255 characters)", ht_conf_str(c->journal_path, sizeof c->journal_path, v, false);
-    if (!strcmp(k, "journal_fsync")) {
-        *expected = "never, always or interval";
-        if (!strcmp(v, "never"))
-            return c->journal_fsync = HT_JOURNAL_FSYNC_NEVER, true;
-        if (!strcmp(v, "always"))
-            return c->journal_fsync = HT_JOURNAL_FSYNC_ALWAYS, true;
-        if (!strcmp(v, "interval"))
-            return c->journal_fsync = HT_JOURNAL_FSYNC_INTERVAL, true;
-        return false;
-    }
-    if (!strcmp(k, "journal_fsync_interval_ms"))
-        return *expected = "1..60000", ht_conf_u32(v, 1, 60000, &c->journal_fsync_interval_ms);
-    if (!strcmp(k, "journal_tail")) {
-        *expected = "refuse or truncate";
-        if (!strcmp(v, "refuse"))
-            return c->journal_tail = HT_JOURNAL_TAIL_REFUSE, true;
-        if (!strcmp(v, "truncate"))
-            return c->journal_tail = HT_JOURNAL_TAIL_TRUNCATE, true;
-        return false;
-    }
     if (!strcmp(k, "resend_orders"))
         return *expected = "yes or no", ht_conf_bool(v, &c->resend_orders);
     if (!strcmp(k, "clordid_prefix"))
@@ -192,12 +171,54 @@ static bool apply_gateway_key(ht_gw_config *c, const char *k, const char *v, boo
     return false;
 }
 
-/* What ht_gw_config_load fills, and which [risk] keys the file named (a collar the file sets needs a mark). */
+/* What ht_gw_config_load fills, and which keys the file named (a collar the file sets needs a mark; a journal_fsync
+ * of always without a journal_mode is a write journal). */
 typedef struct gw_load {
     ht_gw_config *cfg;
     bool saw_collar_bps;
     bool saw_require_mark;
+    bool saw_journal_mode;
 } gw_load;
+
+/* Applies one journal key of the [gateway] section (see apply_gateway_key). */
+static bool apply_journal_key(gw_load *load, const char *k, const char *v, bool *known, const char **expected)
+{
+    ht_gw_config *c = load->cfg;
+    *known = true;
+    if (!strcmp(k, "journal"))
+        return *expected = "a file path (1..255 characters)", ht_conf_str(c->journal_path, sizeof c->journal_path, v, false);
+    if (!strcmp(k, "journal_fsync")) {
+        *expected = "never, always or interval";
+        if (!strcmp(v, "never"))
+            return c->journal_fsync = HT_JOURNAL_FSYNC_NEVER, true;
+        if (!strcmp(v, "always"))
+            return c->journal_fsync = HT_JOURNAL_FSYNC_ALWAYS, true;
+        if (!strcmp(v, "interval"))
+            return c->journal_fsync = HT_JOURNAL_FSYNC_INTERVAL, true;
+        return false;
+    }
+    if (!strcmp(k, "journal_fsync_interval_ms"))
+        return *expected = "1..60000", ht_conf_u32(v, 1, 60000, &c->journal_fsync_interval_ms);
+    if (!strcmp(k, "journal_tail")) {
+        *expected = "refuse or truncate";
+        if (!strcmp(v, "refuse"))
+            return c->journal_tail = HT_JOURNAL_TAIL_REFUSE, true;
+        if (!strcmp(v, "truncate"))
+            return c->journal_tail = HT_JOURNAL_TAIL_TRUNCATE, true;
+        return false;
+    }
+    if (!strcmp(k, "journal_mode")) {
+        *expected = "write or mmap";
+        load->saw_journal_mode = true;
+        if (!strcmp(v, "write"))
+            return c->journal_mode = HT_JOURNAL_MODE_WRITE, true;
+        if (!strcmp(v, "mmap"))
+            return c->journal_mode = HT_JOURNAL_MODE_MMAP, true;
+        return false;
+    }
+    *known = false;
+    return false;
+}
 
 /* Applies one key of the [risk] section (see apply_gateway_key). */
 static bool apply_risk_key(gw_load *load, const char *k, const char *v, bool *known, const char **expected)
@@ -234,16 +255,24 @@ static bool apply_gw_key(void *user, const char *section, const char *key, const
     gw_load *load = user;
     if (strcmp(section, "rate") == 0)
         return ht_rate_config_apply(&load->cfg->rate, key, value, known, expected);
-    return strcmp(section, "gateway") == 0 ? apply_gateway_key(load->cfg, key, value, known, expected)
-                                           : apply_risk_key(load, key, value, known, expected);
+    if (strcmp(section, "gateway") != 0)
+        return apply_risk_key(load, key, value, known, expected);
+    bool ok = apply_journal_key(load, key, value, known, expected);
+    return *known ? ok : apply_gateway_key(load->cfg, key, value, known, expected);
 }
 
 int ht_gw_config_load(ht_gw_config *cfg, const char *path, ht_error *err)
 {
     static const char *const sections[] = {"gateway", "risk", "rate", NULL};
-    gw_load load = {cfg, false, false};
+    gw_load load = {cfg, false, false, false};
     if (ht_conf_read(path, sections, apply_gw_key, &load, err) != 0)
         return -1;
+    if (cfg->journal_fsync == HT_JOURNAL_FSYNC_ALWAYS && !load.saw_journal_mode)
+        cfg->journal_mode = HT_JOURNAL_MODE_WRITE; /* an fsync per record is a syscall per order in either mode */
+    if (cfg->journal_fsync == HT_JOURNAL_FSYNC_ALWAYS && cfg->journal_mode == HT_JOURNAL_MODE_MMAP)
+        return ht_error_set(err, "config %s: journal_fsync = always needs journal_mode = write (with mmap the sync of "
+                            "every record would be a syscall on the order path, which the mode exists to avoid); use "
+                            "journal_fsync = interval or never with journal_mode = mmap", path);
     if (load.saw_collar_bps && !load.saw_require_mark)
         cfg->risk.require_mark = true; /* a collar the operator configured refuses orders it cannot measure */
     if (cfg->reconnect_max_ms < cfg->reconnect_min_ms)

@@ -204,12 +204,17 @@ int64_t gw_journal_put(ht_gw *gw, uint8_t type, const void *head, size_t head_le
 int gw_journal_start(ht_gw *gw, ht_error *err)
 {
     ht_journal_report rep;
-    gw->journal = ht_journal_open(gw->cfg.journal_path, gw->cfg.journal_fsync, gw->cfg.journal_fsync_interval_ms,
-                                  gw->cfg.journal_tail, replay_record, gw, &rep, err);
+    ht_journal_options opt = {gw->cfg.journal_fsync, gw->cfg.journal_fsync_interval_ms, gw->cfg.journal_tail,
+                              gw->cfg.journal_mode};
+    gw->journal = ht_journal_open_with(gw->cfg.journal_path, &opt, replay_record, gw, &rep, err);
     if (!gw->journal)
         return -1;
     if (rep.warning[0])
         gw_log(gw, "WARNING: %s", rep.warning);
+    if (rep.unpublished_bytes)
+        gw_log(gw, "journal %s: a record of %llu bytes at offset %llu was being written when the last process stopped "
+               "(never published, so never sent): dropped", gw->cfg.journal_path,
+               (unsigned long long)rep.unpublished_bytes, (unsigned long long)rep.good_bytes);
     if (rep.records == 0) {
         char head[96];
         if (make_session_tag(gw, err) != 0)

@@ -7,8 +7,8 @@
 /* [gateway] and [risk]: hostsw/gateway/gw_config.c. */
 static const char *const k_gateway[] = {
     "host", "port", "sender_comp_id", "target_comp_id", "heartbeat_s", "cancel_on_disconnect", "reset_seq_on_logon",
-    "journal", "journal_fsync", "journal_fsync_interval_ms", "journal_tail", "resend_orders", "clordid_prefix",
-    "qty_decimals", "price_decimals", "connect_timeout_ms", "reconnect_min_ms", "reconnect_max_ms",
+    "journal", "journal_fsync", "journal_fsync_interval_ms", "journal_tail", "journal_mode", "resend_orders",
+    "clordid_prefix", "qty_decimals", "price_decimals", "connect_timeout_ms", "reconnect_min_ms", "reconnect_max_ms",
     "reconnect_max_attempts", "max_msg_bytes", "kill_file", "log", "positions", "trade_capture", "account_interval_ms",
     "account_currency", NULL};
 static const char *const k_risk[] = {"max_order_qty",      "max_notional",       "max_position",

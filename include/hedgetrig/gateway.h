@@ -16,7 +16,8 @@
 #include "hedgetrig/risk.h"
 
 /* Threading: one ht_gw belongs to one thread. ht_gw_send_order and ht_gw_poll take no lock and never block;
- * the order path allocates nothing (it does make the journal write and the socket send syscalls).
+ * the order path allocates nothing; its syscalls are the socket send and, with journal_mode = write, the journal
+ * write (docs/gateway.md "Journal modes").
  * ht_gw_wait is the only call that sleeps. */
 
 #define HT_GW_SYMBOL_BYTES 32
@@ -43,6 +44,8 @@ typedef struct ht_gw_config {
     ht_journal_fsync journal_fsync; /* never | always | interval */
     uint32_t journal_fsync_interval_ms; /* 1..60000, for interval */
     ht_journal_tail journal_tail;   /* refuse | truncate a corrupt journal tail */
+    ht_journal_mode journal_mode;   /* write (pwritev per record) | mmap (default: no syscall per order; always is
+                                     * refused with it) */
     bool resend_orders;             /* answer a ResendRequest by resending orders (PossDupFlag=Y) instead of gap-filling them */
     char clordid_prefix[16];        /* put before the journal's session tag and the ClOrdID number, 0..15 characters
                                      * of A-Z a-z 0-9 . _ - */
@@ -254,8 +257,8 @@ int ht_gw_arm_order(ht_gw *gw, const ht_gw_order *order, ht_gw_armed *out, ht_gw
  * (armed->armed set false) when it was not armed or the gateway can no longer vouch for it: ht_gw_set_contract,
  * any session state change (logon, disconnect, logout: the sequence numbers may restart), the kill switch and its
  * release. A refused order stays armed; one that went out (HT_GW_SENT, or HT_GW_ERR_IO after the journal) is spent
- * (armed false). No allocation, no lock; the journal write and the send are the syscalls, as in
- * ht_gw_send_order. */
+ * (armed false). No allocation, no lock; the syscalls are those of ht_gw_send_order (the send, and the journal write
+ * in journal_mode = write). */
 int ht_gw_fire_armed(ht_gw *gw, ht_gw_armed *armed, double qty, uint16_t trigger_channel, uint64_t trigger_seq,
                      ht_gw_send_result *result);
 
@@ -325,6 +328,8 @@ const char *ht_gw_clordid_head(const ht_gw *gw);
 /* Why the session last went down or was refused ("" when it never was): the venue's Logout text, a sequence
  * number problem with its remedy (reset_seq_on_logon, or another journal), a connect error. */
 const char *ht_gw_last_problem(const ht_gw *gw);
+/* The journal's counters (mode, mapped bytes, grows off and on the order path, syncs). */
+void ht_gw_journal_stats(const ht_gw *gw, ht_journal_stats *stats);
 /* NewOrderSingles in the journal (across restarts). */
 uint64_t ht_gw_orders_journaled(const ht_gw *gw);
 ht_gw_state ht_gw_get_state(const ht_gw *gw);

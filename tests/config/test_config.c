@@ -287,6 +287,7 @@ static const key_case k_keys[] = {
     NUM("gateway", "journal_fsync", "always", INT, gw.journal_fsync, HT_JOURNAL_FSYNC_ALWAYS),
     NUM("gateway", "journal_fsync_interval_ms", "250", U32, gw.journal_fsync_interval_ms, 250),
     NUM("gateway", "journal_tail", "truncate", INT, gw.journal_tail, HT_JOURNAL_TAIL_TRUNCATE),
+    NUM("gateway", "journal_mode", "write", INT, gw.journal_mode, HT_JOURNAL_MODE_WRITE),
     NUM("gateway", "resend_orders", "yes", BOOL, gw.resend_orders, 1),
     TXT("gateway", "clordid_prefix", "desk", gw.clordid_prefix),
     NUM("gateway", "qty_decimals", "4", UNS, gw.qty_decimals, 4),

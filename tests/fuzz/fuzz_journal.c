@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the gateway's restart path on arbitrary journals. The input becomes records framed with
  * valid CRCs (so the replay's parsing of every record type is reached, not only the CRC check) followed by an
- * arbitrary raw tail; ht_gw_create then opens and replays the journal, and must resume or refuse it with a
- * message, never crash or read out of bounds. */
+ * arbitrary raw tail, in either layout (write: the file ends there; mmap: written through the mapping and zeros
+ * padded after it, as a pre-extended journal of a killed process leaves it); ht_gw_create then opens and replays the
+ * journal in either mode, and must resume or refuse it with a message, never crash or read out of bounds. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,12 +26,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  (int)getpid());
     unlink(path);
     ht_error err;
-    ht_journal *j = ht_journal_open(path, HT_JOURNAL_FSYNC_NEVER, 0, HT_JOURNAL_TAIL_REFUSE, NULL, NULL, NULL, &err);
-    if (!j)
-        return 0;
-    /* First byte: bit 0 truncates a bad tail instead of refusing it, bit 1 starts with a matching header. */
+    /* First byte: bit 0 truncates a bad tail instead of refusing it, bit 1 starts with a matching header, bit 2 writes
+     * through an mmap journal, bit 3 pads zeros after the raw tail (up to 4 KiB), bit 4 opens in mmap mode. */
     size_t off = 0;
     uint8_t mode = size ? data[off++] : 0;
+    ht_journal_options opt = {HT_JOURNAL_FSYNC_NEVER, 0, HT_JOURNAL_TAIL_REFUSE,
+                              (mode & 4) ? HT_JOURNAL_MODE_MMAP : HT_JOURNAL_MODE_WRITE};
+    ht_journal *j = ht_journal_open_with(path, &opt, NULL, NULL, NULL, &err);
+    if (!j)
+        return 0;
     if (mode & 2)
         ht_journal_append(j, 1, k_header, sizeof k_header, NULL, 0, &err);
     /* Records: type (0..7; 7 ends the records and the rest is a raw tail), u16 length, payload. */
@@ -47,12 +51,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         off += len;
     }
     ht_journal_close(j);
-    if (off < size) {
-        FILE *f = fopen(path, "ab");
-        if (f) {
+    FILE *f = fopen(path, "ab");
+    if (f) {
+        if (off < size)
             fwrite(data + off, 1, size - off, f);
-            fclose(f);
-        }
+        static const uint8_t zeros[4096];
+        if (mode & 8)
+            fwrite(zeros, 1, sizeof zeros - (size - off) % sizeof zeros, f);
+        fclose(f);
     }
     ht_gw_config c;
     ht_gw_config_default(&c);
@@ -63,6 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     snprintf(c.journal_path, sizeof c.journal_path, "%s", path);
     snprintf(c.log_path, sizeof c.log_path, "/dev/null");
     c.journal_tail = (mode & 1) ? HT_JOURNAL_TAIL_TRUNCATE : HT_JOURNAL_TAIL_REFUSE;
+    c.journal_mode = (mode & 16) ? HT_JOURNAL_MODE_MMAP : HT_JOURNAL_MODE_WRITE;
     ht_gw *gw = ht_gw_create(&c, &err);
     if (gw) {
         /* Whatever was resumed must be self-consistent enough to answer the read-only queries. */

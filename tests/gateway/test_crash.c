@@ -7,7 +7,8 @@
  * Reference: the exchange simulator's own record of every order it received. Counted and asserted zero: orders
  * lost (journaled, never at the venue and never voided) and orders sent twice (a ClOrdID the venue saw twice
  * or executed twice). No ClOrdID repeats in the journal, and the position rebuilt from the journal equals the
- * net of what the simulator filled. */
+ * net of what the simulator filled. Every test runs with the journal in write mode and in mmap mode (the killed
+ * process leaves an mmap journal pre-extended with zeros, which the restart must read to its last record). */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +41,7 @@ typedef struct child_plan {
     unsigned crash_nth;
     bool resend_orders;
     unsigned total; /* orders to journal before logging out */
+    ht_journal_mode mode;
 } child_plan;
 
 static void child_config(ht_gw_config *c, const child_plan *plan)
@@ -48,6 +51,7 @@ static void child_config(ht_gw_config *c, const child_plan *plan)
     snprintf(c->journal_path, sizeof c->journal_path, "%s", plan->journal);
     snprintf(c->log_path, sizeof c->log_path, "%s.log", plan->journal);
     c->journal_fsync = HT_JOURNAL_FSYNC_NEVER; /* a process crash keeps the page cache */
+    c->journal_mode = plan->mode;
     c->reconnect_min_ms = 20;
     c->reconnect_max_ms = 100;
     c->resend_orders = plan->resend_orders;
@@ -102,13 +106,14 @@ static pid_t spawn_child(const child_plan *plan)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        char port[16], point[16], nth[16], resend[4], total[16];
+        char port[16], point[16], nth[16], resend[4], total[16], mode[4];
         snprintf(port, sizeof port, "%u", plan->port);
         snprintf(point, sizeof point, "%d", (int)plan->crash_at);
         snprintf(nth, sizeof nth, "%u", plan->crash_nth);
         snprintf(resend, sizeof resend, "%d", plan->resend_orders ? 1 : 0);
         snprintf(total, sizeof total, "%u", plan->total);
-        execl("/proc/self/exe", "test_gw_crash", "--child", port, plan->journal, point, nth, resend, total,
+        snprintf(mode, sizeof mode, "%d", (int)plan->mode);
+        execl("/proc/self/exe", "test_gw_crash", "--child", port, plan->journal, point, nth, resend, total, mode,
               (char *)NULL);
         _exit(127);
     }
@@ -308,11 +313,16 @@ static int wait_child(pid_t pid)
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+/* The journal mode a test runs with (its cmocka state). */
+static ht_journal_mode mode_of(void **state)
+{
+    return *(const ht_journal_mode *)*state;
+}
+
 static void sigkill_mid_stream_loses_and_duplicates_nothing(void **state)
 {
-    (void)state;
     const char *record = HT_TEST_TMPDIR "/stream.csv";
-    child_plan plan = {.journal = HT_TEST_TMPDIR "/stream.journal", .total = STREAM_TOTAL};
+    child_plan plan = {.journal = HT_TEST_TMPDIR "/stream.journal", .total = STREAM_TOTAL, .mode = mode_of(state)};
     unlink(plan.journal);
     unlink(record);
     ht_xsim *x = start_venue(record, 0);
@@ -328,6 +338,10 @@ static void sigkill_mid_stream_loses_and_duplicates_nothing(void **state)
     kill(pid, SIGKILL);
     assert_int_equal(wait_child(pid), 128 + SIGKILL);
     uint64_t at_kill = st.orders;
+    struct stat js;
+    assert_int_equal(stat(plan.journal, &js), 0);
+    if (plan.mode == HT_JOURNAL_MODE_MMAP) /* killed: the pre-extended room is still there, zeros after the records */
+        assert_int_equal(js.st_size % HT_JOURNAL_MMAP_CHUNK_BYTES, 0);
 
     assert_int_equal(wait_child(spawn_child(&plan)), 0);
     ht_xsim_stats_get(x, &st);
@@ -335,9 +349,9 @@ static void sigkill_mid_stream_loses_and_duplicates_nothing(void **state)
     assert_true(st.orders > at_kill);
 
     crash_count n = check_journal_against_venue(&plan, record, STREAM_TOTAL);
-    printf("crash test, killed from outside after %llu orders: %zu journaled, %zu at the venue, %zu voided, "
+    printf("crash test (%s journal), killed from outside after %llu orders: %zu journaled, %zu at the venue, %zu voided, "
            "%zu lost, %zu sent twice, net %.0f\n",
-           (unsigned long long)at_kill, n.journaled, n.at_venue, n.voided, n.lost, n.sent_twice, n.venue_net);
+           ht_journal_mode_name(plan.mode), (unsigned long long)at_kill, n.journaled, n.at_venue, n.voided, n.lost, n.sent_twice, n.venue_net);
     assert_int_equal(n.lost, 0);
     assert_int_equal(n.sent_twice, 0);
 }
@@ -354,11 +368,11 @@ static const char *point_name(ht_gw_crash_point p)
 }
 
 /* One trial: the gateway kills itself at the nth arrival at point, is restarted on its journal and finishes. */
-static crash_count crash_trial(ht_gw_crash_point point, unsigned nth, bool resend_orders)
+static crash_count crash_trial(ht_gw_crash_point point, unsigned nth, bool resend_orders, ht_journal_mode mode)
 {
     const char *record = HT_TEST_TMPDIR "/trial.csv";
     child_plan plan = {.journal = HT_TEST_TMPDIR "/trial.journal", .crash_at = point, .crash_nth = nth,
-                       .resend_orders = resend_orders, .total = TRIAL_TOTAL};
+                       .resend_orders = resend_orders, .total = TRIAL_TOTAL, .mode = mode};
     unlink(plan.journal);
     unlink(record);
     ht_xsim *x = start_venue(record, 2); /* orders of 3..7 contracts fill in several executions */
@@ -377,7 +391,6 @@ static crash_count crash_trial(ht_gw_crash_point point, unsigned nth, bool resen
 
 static void sigkill_at_each_boundary_loses_and_duplicates_nothing(void **state)
 {
-    (void)state;
     static const ht_gw_crash_point points[] = {HT_GW_CRASH_ORDER_JOURNALED, HT_GW_CRASH_ORDER_SENT,
                                                HT_GW_CRASH_FILL_READ, HT_GW_CRASH_FILL_JOURNALED};
     static const unsigned nths[] = {1, 4, 11};
@@ -386,7 +399,7 @@ static void sigkill_at_each_boundary_loses_and_duplicates_nothing(void **state)
         crash_count sum = {0};
         for (size_t k = 0; k < HT_ARRAY_LEN(nths); k++) {
             for (int resend = 0; resend <= 1; resend++) {
-                crash_count n = crash_trial(points[p], nths[k], resend == 1);
+                crash_count n = crash_trial(points[p], nths[k], resend == 1, mode_of(state));
                 sum.journaled += n.journaled;
                 sum.at_venue += n.at_venue;
                 sum.voided += n.voided;
@@ -395,14 +408,15 @@ static void sigkill_at_each_boundary_loses_and_duplicates_nothing(void **state)
                 trials++;
             }
         }
-        printf("crash at '%s', %zu trials: %zu orders journaled, %zu at the venue, %zu voided, %zu lost, "
+        printf("%s journal, crash at '%s', %zu trials: %zu orders journaled, %zu at the venue, %zu voided, %zu lost, "
                "%zu sent twice\n",
-               point_name(points[p]), HT_ARRAY_LEN(nths) * 2, sum.journaled, sum.at_venue, sum.voided, sum.lost,
+               ht_journal_mode_name(mode_of(state)), point_name(points[p]), HT_ARRAY_LEN(nths) * 2, sum.journaled, sum.at_venue, sum.voided, sum.lost,
                sum.sent_twice);
         lost += sum.lost;
         sent_twice += sum.sent_twice;
     }
-    printf("%zu crash trials: %zu orders lost, %zu sent twice\n", trials, lost, sent_twice);
+    printf("%s journal, %zu crash trials: %zu orders lost, %zu sent twice\n", ht_journal_mode_name(mode_of(state)), trials, lost,
+           sent_twice);
     assert_int_equal(lost, 0);
     assert_int_equal(sent_twice, 0);
 }
@@ -410,14 +424,18 @@ static void sigkill_at_each_boundary_loses_and_duplicates_nothing(void **state)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
-    if (argc == 8 && strcmp(argv[1], "--child") == 0) {
+    if (argc == 9 && strcmp(argv[1], "--child") == 0) {
         child_plan plan = {(uint16_t)atoi(argv[2]), argv[3], (ht_gw_crash_point)atoi(argv[4]),
-                           (unsigned)atoi(argv[5]), atoi(argv[6]) == 1, (unsigned)atoi(argv[7])};
+                           (unsigned)atoi(argv[5]), atoi(argv[6]) == 1, (unsigned)atoi(argv[7]),
+                           (ht_journal_mode)atoi(argv[8])};
         return child_main(&plan);
     }
+    static ht_journal_mode write_mode = HT_JOURNAL_MODE_WRITE, mmap_mode = HT_JOURNAL_MODE_MMAP;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sigkill_at_each_boundary_loses_and_duplicates_nothing),
-        cmocka_unit_test(sigkill_mid_stream_loses_and_duplicates_nothing),
+        cmocka_unit_test_prestate(sigkill_at_each_boundary_loses_and_duplicates_nothing, &write_mode),
+        cmocka_unit_test_prestate(sigkill_mid_stream_loses_and_duplicates_nothing, &write_mode),
+        cmocka_unit_test_prestate(sigkill_at_each_boundary_loses_and_duplicates_nothing, &mmap_mode),
+        cmocka_unit_test_prestate(sigkill_mid_stream_loses_and_duplicates_nothing, &mmap_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

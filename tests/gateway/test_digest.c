@@ -90,6 +90,36 @@ static void crc32c_check_value(void **state)
     assert_int_equal(ht_crc32c(0, zeros, 32), 0x8A9136AAu);
 }
 
+/* CRC-32C bit by bit (reflected polynomial 0x82F63B78), as RFC 3720 B.4 defines it: the reference for every length
+ * and split, whichever way ht_crc32c computes (the SSE4.2 instruction 8 bytes at a time, or the table). */
+static uint32_t crc32c_bitwise(uint32_t crc, const uint8_t *p, size_t len)
+{
+    crc = ~crc;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc & 1) ? (crc >> 1) ^ 0x82F63B78u : crc >> 1;
+    }
+    return ~crc;
+}
+
+static void crc32c_matches_the_bitwise_definition(void **state)
+{
+    (void)state;
+    uint8_t data[300];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof data; i++) {
+        x = x * 1103515245u + 12345u;
+        data[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t len = 0; len <= sizeof data; len++) {
+        assert_int_equal(ht_crc32c(0, data, len), crc32c_bitwise(0, data, len));
+        size_t split = len / 3;
+        assert_int_equal(ht_crc32c(ht_crc32c(0, data, split), data + split, len - split), crc32c_bitwise(0, data, len));
+        assert_int_equal(ht_crc32c(0, data + 1, len ? len - 1 : 0), crc32c_bitwise(0, data + 1, len ? len - 1 : 0));
+    }
+}
+
 /* Runs a shell command on a file and reads its first line. */
 static int run_tool(const char *cmd, char *out, size_t cap)
 {
@@ -133,6 +163,7 @@ int main(void)
         cmocka_unit_test(sha256_published_vectors),
         cmocka_unit_test(base64_rfc4648_vectors),
         cmocka_unit_test(crc32c_check_value),
+        cmocka_unit_test(crc32c_matches_the_bitwise_definition),
         cmocka_unit_test(agrees_with_coreutils),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
