@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Detects the required parts (libpcap, liquid-dsp) and the optional ones (DPDK, XRT, Verilator, cmocka, QuantLib,
-# QuickFIX, tshark, yosys). A missing optional part is reported in one line naming its Debian package, the rest
+# Detects the required parts (libpcap, liquid-dsp) and the optional ones (DPDK, XRT, Verilator, liburing, cmocka,
+# QuantLib, QuickFIX, tshark, yosys). A missing optional part is reported in one line naming its Debian package, the rest
 # still builds, and the tests that need it are registered as skipped (tests/CMakeLists.txt), never left out.
 # With HT_REQUIRE_ALL=ON (scripts/test.sh, CI) a missing or switched-off optional part fails the configure.
 find_package(PkgConfig REQUIRED)
@@ -25,6 +25,7 @@ option(HT_REQUIRE_ALL "fail the configure when an optional part is missing or sw
 option(HT_ENABLE_DPDK "use DPDK when it is installed" ON)
 option(HT_ENABLE_XRT "use XRT when it is installed" ON)
 option(HT_ENABLE_VERILATOR "use Verilator when it is installed" ON)
+option(HT_ENABLE_URING "build the gateway's io_uring send path when liburing is installed" ON)
 option(HT_ENABLE_CMOCKA "build the cmocka tests when cmocka is installed" ON)
 option(HT_ENABLE_QUANTLIB "test against QuantLib when it is installed" ON)
 option(HT_ENABLE_QUICKFIX "test against QuickFIX's executor when it is installed" ON)
@@ -49,14 +50,20 @@ macro(ht_part key name packages found without)
   endif()
 endmacro()
 
+# ht_pkg_part(KEY MODULE NAME PACKAGES WHAT): an optional part that pkg-config finds as MODULE (imported target
+# PkgConfig::KEY, version KEY_VERSION); WHAT is what it builds ("the DPDK receive path").
+macro(ht_pkg_part key module name packages what)
+  if(HT_ENABLE_${key})
+    pkg_check_modules(${key} QUIET IMPORTED_TARGET ${module})
+  endif()
+  ht_part(${key} "${name}" "${packages}" ${key}_FOUND "building without ${what}")
+  if(HT_HAVE_${key})
+    message(STATUS "hedgetrig: ${name} ${${key}_VERSION} found: building ${what}")
+  endif()
+endmacro()
+
 # DPDK: kernel-bypass receive.
-if(HT_ENABLE_DPDK)
-  pkg_check_modules(DPDK QUIET IMPORTED_TARGET libdpdk)
-endif()
-ht_part(DPDK "DPDK" "libdpdk-dev" DPDK_FOUND "building without the DPDK receive path")
-if(HT_HAVE_DPDK)
-  message(STATUS "hedgetrig: DPDK ${DPDK_VERSION} found: building the DPDK receive path")
-endif()
+ht_pkg_part(DPDK libdpdk "DPDK" "libdpdk-dev" "the DPDK receive path")
 
 # XRT: its xrt.pc is broken on Debian 12, so look for the header and libraries directly.
 if(HT_ENABLE_XRT)
@@ -80,6 +87,9 @@ ht_part(VERILATOR "Verilator 5" "verilator" verilator_FOUND "building without th
 if(HT_HAVE_VERILATOR)
   message(STATUS "hedgetrig: Verilator ${verilator_VERSION} found: building the verilator backend")
 endif()
+
+# liburing: the gateway's io_uring send path ([gateway] send = io_uring, docs/gateway.md).
+ht_pkg_part(URING liburing "liburing" "liburing-dev" "the gateway's io_uring send path")
 
 # The test tools. cmocka runs the unit tests; QuantLib, QuickFIX's executor, tshark and yosys are the
 # independent references some tests compare against.

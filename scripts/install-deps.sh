@@ -7,7 +7,7 @@ set -euo pipefail
 profile="${1:-test}"
 
 demo_pkgs=(build-essential cmake pkg-config libpcap-dev libliquid-dev dpdk-dev libdpdk-dev libxrt-dev
-           verilator gnuplot-nox tcpdump)
+           verilator gnuplot-nox tcpdump liburing-dev)
 test_pkgs=("${demo_pkgs[@]}" clang libclang-rt-14-dev libcmocka-dev libquantlib0-dev quantlib-examples
            libquickfix-dev libquickfix-doc tshark yosys nextpnr-ice40 valgrind python3)
 

@@ -19,14 +19,6 @@
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/tsc.h"
 
-/* Sets the send mode (0 plain, 1 io_uring) of a config; io_uring is left out of a build without it. */
-#define BENCH_HAVE_URING 0
-static void bench_send_mode(ht_gw_config *c, int send)
-{
-    (void)c;
-    (void)send;
-}
-
 /* Sorts doubles ascending. */
 static int cmp_double(const void *a, const void *b)
 {
@@ -197,7 +189,7 @@ static ht_xsim *start_sim(void)
 /* How a benchmarked gateway journals and sends (--journal, --send). */
 typedef struct io_case {
     ht_journal_mode journal;
-    int send; /* 0 plain, 1 io_uring (bench_send_mode) */
+    int send; /* 0 plain, 1 io_uring */
 } io_case;
 
 /* A gateway logged on to the simulator at port as sender, every risk rule on (a mark for the collar, windows with
@@ -214,7 +206,7 @@ static ht_gw *bench_gateway(uint16_t port, const char *sender, const io_case *io
     snprintf(c.log_path, sizeof c.log_path, "/dev/null");
     c.journal_fsync = HT_JOURNAL_FSYNC_NEVER;
     c.journal_mode = io->journal;
-    bench_send_mode(&c, io->send);
+    c.send = io->send ? HT_GW_SEND_IO_URING : HT_GW_SEND_PLAIN;
     c.risk.max_orders_per_sec = 100000;
     c.risk.max_notional = 1e15;
     c.rate.me_rate_per_s = c.rate.me_burst = 1e6;
@@ -239,10 +231,16 @@ static ht_gw *bench_gateway(uint16_t port, const char *sender, const io_case *io
     return gw;
 }
 
+/* The samples bench_one takes of each order (ns). */
+enum { S_READY, S_JOURNALED, S_WRITTEN, S_REPORT, SAMPLES };
+static const char *const k_sample_names[SAMPLES] = {"call -> bytes ready", "bytes ready -> journaled",
+                                                    "bytes ready -> written", "bytes ready -> first report"};
+
 /* Order i of a run: sent (ht_gw_send_order) or armed then fired (ht_gw_fire_armed), then polled until it is done;
- * into t[0] call -> bytes ready, t[1] bytes ready -> journaled, t[2] bytes ready -> written (the journal, and the
- * send() or ring entry). 0, or -1 (said why) when it was refused or the session went down. */
-static int bench_one(ht_gw *gw, int i, bool fire, double t[3])
+ * t[S_*]: call -> bytes ready, -> journaled, -> written (the journal, and the send() or ring entry), -> the venue's
+ * first report read (the bytes really left: with io_uring, after the polling thread sent them). 0, or -1 (said why)
+ * when it was refused or the session went down. */
+static int bench_one(ht_gw *gw, int i, bool fire, double t[SAMPLES])
 {
     ht_gw_order o = {"BTC-PERPETUAL", i & 1 ? HT_GW_SELL : HT_GW_BUY, 1 + i % 5, i & 1 ? 49000 : 51000, 3,
                      (uint64_t)i + 1000000};
@@ -258,12 +256,17 @@ static int bench_one(ht_gw *gw, int i, bool fire, double t[3])
         fprintf(stderr, "bench: order %d refused: %s\n", i, r.reason);
         return -1;
     }
-    t[0] = ht_tsc_to_ns(r.ready_tsc - t_call);
-    t[1] = ht_tsc_to_ns(r.journaled_tsc - r.ready_tsc);
-    t[2] = ht_tsc_to_ns(r.sent_tsc - r.ready_tsc);
+    t[S_READY] = ht_tsc_to_ns(r.ready_tsc - t_call);
+    t[S_JOURNALED] = ht_tsc_to_ns(r.journaled_tsc - r.ready_tsc);
+    t[S_WRITTEN] = ht_tsc_to_ns(r.sent_tsc - r.ready_tsc);
+    t[S_REPORT] = 0;
     ht_gw_event ev[16];
-    while (ht_gw_open_orders(gw) && ht_gw_get_state(gw) == HT_GW_ACTIVE)
-        ht_gw_poll(gw, ev, 16);
+    while (ht_gw_open_orders(gw) && ht_gw_get_state(gw) == HT_GW_ACTIVE) {
+        int n = ht_gw_poll(gw, ev, 16);
+        for (int k = 0; k < n && !t[S_REPORT]; k++)
+            if (ev[k].type == HT_GW_EV_EXEC && ev[k].clordid_num == r.clordid)
+                t[S_REPORT] = ht_tsc_to_ns(ev[k].recv_tsc - r.ready_tsc);
+    }
     return ht_gw_get_state(gw) == HT_GW_ACTIVE ? 0 : -1;
 }
 
@@ -274,21 +277,20 @@ static const char *io_case_name(const io_case *io, char *out, size_t cap)
     return out;
 }
 
-/* Prints the three samples of bench_one (n each) for a path and an io case. */
-static void print_io_case(const char *path, const char *io_name, double *samples[3], size_t n)
+/* Prints the samples of bench_one (n each) for a path and an io case. */
+static void print_io_case(const char *path, const char *io_name, double *samples[SAMPLES], size_t n)
 {
-    static const char *const what[3] = {"call -> bytes ready", "bytes ready -> journaled", "bytes ready -> written"};
-    for (int k = 0; k < 3 && n > 0; k++) {
+    for (int k = 0; k < SAMPLES && n > 0; k++) {
         char line[96];
-        snprintf(line, sizeof line, "%-16s %-14s %s", path, io_name, what[k]);
+        snprintf(line, sizeof line, "%-16s %-14s %s", path, io_name, k_sample_names[k]);
         print_percentiles(line, samples[k], n, "ns");
     }
 }
 
 /* The same orders through ht_gw_send_order (fire false) or armed and fired (ht_gw_fire_armed), one at a time against
- * the simulator: prints call -> bytes ready and bytes ready -> written. For callgrind
- * (bench/gateway/armed_instructions.sh): the instructions up to ready are the call's inclusive count less
- * gw_order_out's (ready stamp, journal, send, bookkeeping). */
+ * the simulator: prints the samples of bench_one. For callgrind (bench/gateway/armed_instructions.sh): the
+ * instructions up to ready are the call's inclusive count less gw_order_out's (ready stamp, journal, send,
+ * bookkeeping). */
 static int armed_compare(bool fire, int orders, const io_case *io)
 {
     ht_xsim *x = start_sim();
@@ -296,16 +298,16 @@ static int armed_compare(bool fire, int orders, const io_case *io)
         return 1;
     char journal[128], name[32];
     ht_gw *gw = bench_gateway(ht_xsim_port(x), "HEDGETRIG", io, journal, sizeof journal);
-    double *samples[3];
-    for (int k = 0; k < 3; k++)
+    double *samples[SAMPLES];
+    for (int k = 0; k < SAMPLES; k++)
         samples[k] = calloc((size_t)orders, sizeof(double));
     int kept = 0;
-    for (double t[3]; gw && kept < orders && bench_one(gw, kept, fire, t) == 0; kept++)
-        for (int k = 0; k < 3; k++)
+    for (double t[SAMPLES]; gw && kept < orders && bench_one(gw, kept, fire, t) == 0; kept++)
+        for (int k = 0; k < SAMPLES; k++)
             samples[k][kept] = t[k];
     print_io_case(fire ? "ht_gw_fire_armed" : "ht_gw_send_order", io_case_name(io, name, sizeof name), samples,
                   (size_t)kept);
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < SAMPLES; k++)
         free(samples[k]);
     ht_gw_destroy(gw);
     ht_xsim_destroy(x);
@@ -313,35 +315,27 @@ static int armed_compare(bool fire, int orders, const io_case *io)
     return kept == orders ? 0 : 1;
 }
 
-/* Every journal mode and send mode side by side in one run: one gateway per case on one simulator, the orders
- * interleaved (order i goes through every case in turn, even ones sent, odd ones armed and fired). Prints, per case
- * and path, call -> bytes ready and bytes ready -> written. */
-static int io_matrix(int orders, int uring_cases)
+/* One phase of io_matrix: a gateway per case on the simulator x, the orders interleaved (order i goes through every
+ * case in turn, even ones sent, odd ones armed and fired); prints the samples per path and case. 0, or 1. */
+static int io_phase(ht_xsim *x, const io_case *io, const char *const *senders, int cases, int orders)
 {
-    ht_xsim *x = start_sim();
-    if (!x)
-        return 1;
-    enum { CASES = 4 };
-    static const char *const senders[CASES] = {"HT_WRITE_PLAIN", "HT_MMAP_PLAIN", "HT_WRITE_URING", "HT_MMAP_URING"};
-    io_case io[CASES] = {{HT_JOURNAL_MODE_WRITE, 0}, {HT_JOURNAL_MODE_MMAP, 0}, {HT_JOURNAL_MODE_WRITE, 1},
-                         {HT_JOURNAL_MODE_MMAP, 1}};
-    int cases = uring_cases ? CASES : 2;
-    ht_gw *gw[CASES] = {0};
-    char journal[CASES][128];
-    double *samples[CASES][2][3]; /* [case][send, fire][call -> ready, ready -> journaled, ready -> written] */
+    enum { MAX_CASES = 2 };
+    ht_gw *gw[MAX_CASES] = {0};
+    char journal[MAX_CASES][128];
+    double *samples[MAX_CASES][2][SAMPLES]; /* [case][send, fire][sample] */
     int ok = 1;
     for (int c = 0; c < cases; c++) {
         gw[c] = bench_gateway(ht_xsim_port(x), senders[c], &io[c], journal[c], sizeof journal[c]);
         ok &= gw[c] != NULL;
-        for (int k = 0; k < 6; k++)
-            samples[c][k / 3][k % 3] = calloc((size_t)orders / 2 + 1, sizeof(double));
+        for (int k = 0; k < 2 * SAMPLES; k++)
+            samples[c][k / SAMPLES][k % SAMPLES] = calloc((size_t)orders / 2 + 1, sizeof(double));
     }
     int done = 0;
     for (int i = 0; ok && i < orders; i++, done++) {
         for (int c = 0; ok && c < cases; c++) {
-            double t[3];
+            double t[SAMPLES];
             ok = bench_one(gw[c], i, i & 1, t) == 0;
-            for (int k = 0; k < 3; k++)
+            for (int k = 0; k < SAMPLES; k++)
                 samples[c][i & 1][k][i / 2] = t[k];
         }
     }
@@ -353,13 +347,31 @@ static int io_matrix(int orders, int uring_cases)
         }
     }
     for (int c = 0; c < cases; c++) {
-        for (int k = 0; k < 6; k++)
-            free(samples[c][k / 3][k % 3]);
+        for (int k = 0; k < 2 * SAMPLES; k++)
+            free(samples[c][k / SAMPLES][k % SAMPLES]);
         ht_gw_destroy(gw[c]);
         unlink(journal[c]);
     }
-    ht_xsim_destroy(x);
     return ok ? 0 : 1;
+}
+
+/* Every journal mode and send mode in one run: the two journal modes interleaved with plain send(), then with
+ * io_uring (in two phases: an io_uring gateway's polling thread spins on a core, which would slow the plain cases
+ * down on a machine without a core to spare). */
+static int io_matrix(int orders, bool uring)
+{
+    ht_xsim *x = start_sim();
+    if (!x)
+        return 1;
+    static const char *const plain_senders[2] = {"HT_WRITE_PLAIN", "HT_MMAP_PLAIN"};
+    static const char *const uring_senders[2] = {"HT_WRITE_URING", "HT_MMAP_URING"};
+    const io_case plain[2] = {{HT_JOURNAL_MODE_WRITE, 0}, {HT_JOURNAL_MODE_MMAP, 0}};
+    const io_case rings[2] = {{HT_JOURNAL_MODE_WRITE, 1}, {HT_JOURNAL_MODE_MMAP, 1}};
+    int rc = io_phase(x, plain, plain_senders, 2, orders);
+    if (rc == 0 && uring)
+        rc = io_phase(x, rings, uring_senders, 2, orders);
+    ht_xsim_destroy(x);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -385,7 +397,9 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "--io-matrix") == 0) { /* --io-matrix [ORDERS]: journal x send side by side */
         ht_tsc_calibrate(50);
-        return io_matrix(argc > 2 ? atoi(argv[2]) : 4000, BENCH_HAVE_URING);
+        if (!ht_gw_io_uring_built())
+            printf("io_uring: not measured (this build has no liburing)\n");
+        return io_matrix(argc > 2 ? atoi(argv[2]) : 4000, ht_gw_io_uring_built());
     }
     int orders = argc > 1 ? atoi(argv[1]) : 5000;
     const char *executor = argc > 2 ? argv[2] : NULL;

@@ -104,7 +104,7 @@ ht_gw *ht_gw_create(const ht_gw_config *cfg, ht_error *err)
         ht_gw_destroy(gw);
         return NULL;
     }
-    if (gw_journal_start(gw, err) != 0) {
+    if (gw_uring_create(gw, err) != 0 || gw_journal_start(gw, err) != 0) {
         ht_gw_destroy(gw);
         return NULL;
     }
@@ -119,6 +119,7 @@ void ht_gw_destroy(ht_gw *gw)
     if (!gw)
         return;
     gw_close_socket(gw);
+    gw_uring_destroy(gw);
     ht_journal_close(gw->journal);
     gw_pid_file_release(gw->pid_fd, gw->pid_path);
     ht_risk_destroy(gw->risk);

@@ -35,6 +35,8 @@ void ht_gw_config_default(ht_gw_config *cfg)
     cfg->journal_fsync_interval_ms = 100;
     cfg->journal_tail = HT_JOURNAL_TAIL_REFUSE;
     cfg->journal_mode = HT_JOURNAL_MODE_MMAP;
+    cfg->send = HT_GW_SEND_PLAIN;
+    cfg->send_sq_idle_ms = 1000;
     snprintf(cfg->clordid_prefix, sizeof cfg->clordid_prefix, "ht");
     cfg->qty_decimals = 8;
     cfg->price_decimals = 8;
@@ -180,7 +182,7 @@ typedef struct gw_load {
     bool saw_journal_mode;
 } gw_load;
 
-/* Applies one journal key of the [gateway] section (see apply_gateway_key). */
+/* Applies one journal or send key of the [gateway] section (see apply_gateway_key). */
 static bool apply_journal_key(gw_load *load, const char *k, const char *v, bool *known, const char **expected)
 {
     ht_gw_config *c = load->cfg;
@@ -207,6 +209,16 @@ static bool apply_journal_key(gw_load *load, const char *k, const char *v, bool 
             return c->journal_tail = HT_JOURNAL_TAIL_TRUNCATE, true;
         return false;
     }
+    if (!strcmp(k, "send")) {
+        *expected = ht_gw_io_uring_built() ? "plain or io_uring"
+                                           : "plain (io_uring: this build has no io_uring send path; build with "
+                                             "liburing-dev installed)";
+        if (!strcmp(v, "plain"))
+            return c->send = HT_GW_SEND_PLAIN, true;
+        return !strcmp(v, "io_uring") && ht_gw_io_uring_built() ? (c->send = HT_GW_SEND_IO_URING, true) : false;
+    }
+    if (!strcmp(k, "send_sq_idle_ms"))
+        return *expected = "1..60000", ht_conf_u32(v, 1, 60000, &c->send_sq_idle_ms);
     if (!strcmp(k, "journal_mode")) {
         *expected = "write or mmap";
         load->saw_journal_mode = true;

@@ -105,9 +105,13 @@ typedef struct gw_rate {
     bool paid;               /* the message being finished was counted already (gw_rate_take) */
 } gw_rate;
 
+/* The io_uring send path (gw_uring.c). */
+typedef struct gw_uring gw_uring;
+
 struct ht_gw {
     ht_gw_config cfg;
     ht_journal *journal;
+    gw_uring *uring;        /* send = io_uring: every send of the session goes through it; NULL for plain */
     ht_risk *risk;
     ht_fix_nos_encoder nos;
     FILE *log;
@@ -294,6 +298,24 @@ const out_entry *gw_lookup_out(const ht_gw *gw, uint64_t seq);
 int gw_journal_in_seq(ht_gw *gw, const ht_fix_msg *m, uint64_t seq);
 /* Opens the journal (replaying it, or writing a fresh one's header) and sets the ClOrdID head from it. 0, or -1. */
 int gw_journal_start(ht_gw *gw, ht_error *err);
+
+/* ---- gw_uring.c: the io_uring send path (send = io_uring) ---- */
+
+/* Sets up the ring and its polling thread when the config asks for io_uring. 0, or -1 with err naming the key (a
+ * build without liburing, or a kernel or container that refuses the ring: never a silent fallback to plain). */
+int gw_uring_create(ht_gw *gw, ht_error *err);
+void gw_uring_destroy(ht_gw *gw);
+/* gw_send_bytes through the ring: copies and queues the bytes, writes a ring entry when nothing is in flight.
+ * 0, or -1 with errno (an earlier send failed, or the staging buffer is full). */
+int gw_uring_send(ht_gw *gw, const char *bytes, size_t len);
+/* Reaps completions and submits what is queued (ht_gw_poll). 0, or -1 with errno when a send failed (logged). */
+int gw_uring_flush(ht_gw *gw);
+/* Bytes queued or in flight, or an error to report. */
+bool gw_uring_busy(const ht_gw *gw);
+/* The ring's file descriptor (readable when a completion waits), -1 without a ring. */
+int gw_uring_fd(const ht_gw *gw);
+/* Before the socket closes: ends a send in flight (shutdown, waits at most 1 s) and forgets what was queued. */
+void gw_uring_drop(ht_gw *gw);
 
 /* ---- gw_kill.c: the kill switch's sources ---- */
 

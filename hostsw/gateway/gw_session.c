@@ -17,6 +17,7 @@
 
 void gw_close_socket(ht_gw *gw)
 {
+    gw_uring_drop(gw);
     if (gw->fd >= 0)
         close(gw->fd);
     gw->fd = -1;
@@ -74,6 +75,8 @@ int gw_send_bytes(ht_gw *gw, const char *bytes, size_t len)
 {
     if (gw->fd < 0)
         return -1;
+    if (gw->uring) /* send = io_uring: every byte of the session goes through the ring, in order */
+        return gw_uring_send(gw, bytes, len);
     size_t done = 0;
     if (gw->tx_len == 0) {
         ssize_t n = send(gw->fd, bytes, len, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -91,9 +94,17 @@ int gw_send_bytes(ht_gw *gw, const char *bytes, size_t len)
     return 0;
 }
 
+/* True when bytes wait to be sent (or a completion to be reaped). */
+static bool tx_pending(const ht_gw *gw)
+{
+    return gw->tx_len || gw_uring_busy(gw);
+}
+
 /* Sends what is queued. 0, or -1 when the socket failed. */
 static int flush_tx(ht_gw *gw)
 {
+    if (gw->uring)
+        return gw_uring_flush(gw);
     while (gw->tx_len) {
         ssize_t n = send(gw->fd, gw->tx, gw->tx_len, MSG_DONTWAIT | MSG_NOSIGNAL);
         if (n < 0) {
@@ -825,7 +836,7 @@ int ht_gw_poll(ht_gw *gw, ht_gw_event *events, int max_events)
         }
     }
     if (gw->fd >= 0 && gw->state != HT_GW_CONNECTING) {
-        if (gw->tx_len && flush_tx(gw) != 0) {
+        if (tx_pending(gw) && flush_tx(gw) != 0) {
             gw_disconnect(gw, events, max_events, &n, "send failed");
             return n;
         }
@@ -835,7 +846,7 @@ int ht_gw_poll(ht_gw *gw, ht_gw_event *events, int max_events)
             run_timers(gw, ht_mono_ns(), events, max_events, &n);
         if (gw->fd >= 0)
             gw_account_tick(gw, ht_mono_ns());
-        if (gw->fd >= 0 && gw->tx_len && flush_tx(gw) != 0)
+        if (gw->fd >= 0 && tx_pending(gw) && flush_tx(gw) != 0)
             gw_disconnect(gw, events, max_events, &n, "send failed");
     }
     if (gw->journal)
@@ -860,12 +871,12 @@ void ht_gw_wait(ht_gw *gw, int timeout_ms)
             poll(NULL, 0, timeout_ms > 100 ? 100 : timeout_ms);
         return;
     }
-    struct pollfd p = {gw->fd, POLLIN, 0};
+    struct pollfd p[2] = {{gw->fd, POLLIN, 0}, {gw_uring_fd(gw), POLLIN, 0}};
     if (gw->state == HT_GW_CONNECTING || gw->tx_len)
-        p.events |= POLLOUT;
+        p[0].events |= POLLOUT;
     if (timeout_ms > 100)
         timeout_ms = 100; /* timers and the kill file are checked at least every 100 ms */
-    poll(&p, 1, timeout_ms);
+    poll(p, gw_uring_busy(gw) ? 2 : 1, timeout_ms); /* io_uring: a completion to reap wakes the wait too */
 }
 
 void ht_gw_logout(ht_gw *gw, const char *text)

@@ -26,6 +26,14 @@
 /* Room for a ClOrdID: Deribit takes at most 64 characters (FIX New Order Single, tag 11). */
 #define HT_GW_CLORDID_BYTES 65
 
+/* How the session's bytes reach the socket ([gateway] send, docs/gateway.md "The send"). */
+typedef enum ht_gw_send_mode {
+    HT_GW_SEND_PLAIN = 0,    /* send() from the calling thread (default) */
+    HT_GW_SEND_IO_URING,     /* every send of the session through an io_uring with a submission-queue polling kernel
+                              * thread (IORING_SETUP_SQPOLL): the order path writes a ring entry, completions are reaped
+                              * by ht_gw_poll; needs a build with liburing, and a kernel and container that allow it */
+} ht_gw_send_mode;
+
 /* Everything the gateway is configured with. Fill with ht_gw_config_default, then ht_gw_config_load
  * (the [gateway] and [risk] sections of a config file) and ht_gw_secrets_load. Keys: docs/gateway.md. */
 typedef struct ht_gw_config {
@@ -46,6 +54,9 @@ typedef struct ht_gw_config {
     ht_journal_tail journal_tail;   /* refuse | truncate a corrupt journal tail */
     ht_journal_mode journal_mode;   /* write (pwritev per record) | mmap (default: no syscall per order; always is
                                      * refused with it) */
+    ht_gw_send_mode send;           /* plain (default) | io_uring */
+    uint32_t send_sq_idle_ms;       /* io_uring: the polling thread sleeps after this long without a send (then the
+                                     * next send wakes it with a syscall), 1..60000, default 1000 */
     bool resend_orders;             /* answer a ResendRequest by resending orders (PossDupFlag=Y) instead of gap-filling them */
     char clordid_prefix[16];        /* put before the journal's session tag and the ClOrdID number, 0..15 characters
                                      * of A-Z a-z 0-9 . _ - */
@@ -328,6 +339,18 @@ const char *ht_gw_clordid_head(const ht_gw *gw);
 /* Why the session last went down or was refused ("" when it never was): the venue's Logout text, a sequence
  * number problem with its remedy (reset_seq_on_logon, or another journal), a connect error. */
 const char *ht_gw_last_problem(const ht_gw *gw);
+/* True when this build has the io_uring send path (built with liburing). */
+bool ht_gw_io_uring_built(void);
+
+/* What the io_uring send path has done (all 0 with send = plain). */
+typedef struct ht_gw_uring_stats {
+    uint64_t sends;        /* ring entries written */
+    uint64_t short_sends;  /* completions that sent less than asked (the rest was sent again, in order) */
+    uint64_t wakeups;      /* sends that found the polling thread asleep and woke it (a syscall) */
+    uint64_t queued;       /* sends queued behind one in flight (submitted when it completed) */
+} ht_gw_uring_stats;
+void ht_gw_uring_stats_get(const ht_gw *gw, ht_gw_uring_stats *stats);
+
 /* The journal's counters (mode, mapped bytes, grows off and on the order path, syncs). */
 void ht_gw_journal_stats(const ht_gw *gw, ht_journal_stats *stats);
 /* NewOrderSingles in the journal (across restarts). */

@@ -24,6 +24,7 @@
 #include "hedgetrig/fix_account.h"
 #include "hedgetrig/tsc.h"
 #include "hedgetrig/venue_fix.h"
+#include "gateway/gw_test_send.h"
 
 #define MAX_EVENTS 512
 
@@ -181,6 +182,7 @@ static void start(venue *v, ht_gw_config *c, const char *name)
     v->poll_max = 3; /* fewer than a report's entries: the rest must wait for the next poll, in order */
     uint16_t port = venue_listen(v);
     ht_gw_config_default(c);
+    test_send_apply(c);
     c->port = port;
     snprintf(c->journal_path, sizeof c->journal_path, HT_TEST_TMPDIR "/%s.journal", name);
     snprintf(c->log_path, sizeof c->log_path, HT_TEST_TMPDIR "/%s.log", name);
@@ -666,8 +668,9 @@ static void the_simulator_trips_a_client_without_the_mirror(void **state)
     ht_xsim_destroy(x);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    test_send_from_args(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(account_messages_become_venue_events),
         cmocka_unit_test(an_empty_account_is_an_empty_snapshot),

@@ -21,6 +21,7 @@
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/journal.h"
 #include "hedgetrig/tsc.h"
+#include "gateway/gw_test_send.h"
 
 #define CLIENT_ID "hedgetrig-armed-test"
 #define SECRET "armed-s3cret-x"
@@ -310,6 +311,7 @@ static void rig_start(rig *r, const char *name, void (*tweak)(ht_gw_config *))
     r->x = start_sim(r->record, r->sim_log);
     ht_gw_config *c = &r->c;
     ht_gw_config_default(c);
+    test_send_apply(c);
     c->port = ht_xsim_port(r->x);
     snprintf(c->journal_path, sizeof c->journal_path, HT_TEST_TMPDIR "/%s.journal", name);
     snprintf(c->log_path, sizeof c->log_path, HT_TEST_TMPDIR "/%s.log", name);
@@ -336,8 +338,10 @@ static void rig_start(rig *r, const char *name, void (*tweak)(ht_gw_config *))
 
 static void rig_stop(rig *r)
 {
-    if (r->gw)
+    if (r->gw) {
+        assert_true(test_send_used(r->gw)); /* the Logon at least went through the run's send path */
         ht_gw_destroy(r->gw);
+    }
     if (r->x) {
         ht_xsim_stop(r->x);
         ht_xsim_destroy(r->x);
@@ -669,8 +673,9 @@ static void staleness_and_adjusted_quantity(void **state)
     assert_true(found);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    test_send_from_args(argc, argv);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(label_format_and_grammar),
         cmocka_unit_test(encoder_fire_matches_encode),

@@ -27,6 +27,7 @@
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/journal.h"
 #include "hedgetrig/tsc.h"
+#include "gateway/gw_test_send.h"
 
 #define STREAM_TOTAL 400 /* orders of the stream killed from outside */
 #define TRIAL_TOTAL 30   /* orders of each crash-hook trial */
@@ -52,6 +53,7 @@ static void child_config(ht_gw_config *c, const child_plan *plan)
     snprintf(c->log_path, sizeof c->log_path, "%s.log", plan->journal);
     c->journal_fsync = HT_JOURNAL_FSYNC_NEVER; /* a process crash keeps the page cache */
     c->journal_mode = plan->mode;
+    test_send_apply(c);
     c->reconnect_min_ms = 20;
     c->reconnect_max_ms = 100;
     c->resend_orders = plan->resend_orders;
@@ -97,6 +99,8 @@ static int child_main(const child_plan *plan)
         ht_gw_wait(gw, 5);
     }
     int rc = ht_gw_orders_journaled(gw) >= plan->total && ht_gw_open_orders(gw) == 0 ? 0 : 4;
+    if (rc == 0 && !test_send_used(gw))
+        rc = 5; /* the run's send path (plain or io_uring) was not the one used */
     ht_gw_destroy(gw);
     return rc;
 }
@@ -106,14 +110,15 @@ static pid_t spawn_child(const child_plan *plan)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        char port[16], point[16], nth[16], resend[4], total[16], mode[4];
+        char port[16], point[16], nth[16], resend[4], total[16], mode[4], send[4];
         snprintf(port, sizeof port, "%u", plan->port);
         snprintf(point, sizeof point, "%d", (int)plan->crash_at);
         snprintf(nth, sizeof nth, "%u", plan->crash_nth);
         snprintf(resend, sizeof resend, "%d", plan->resend_orders ? 1 : 0);
         snprintf(total, sizeof total, "%u", plan->total);
         snprintf(mode, sizeof mode, "%d", (int)plan->mode);
-        execl("/proc/self/exe", "test_gw_crash", "--child", port, plan->journal, point, nth, resend, total, mode,
+        snprintf(send, sizeof send, "%d", (int)g_test_send);
+        execl("/proc/self/exe", "test_gw_crash", "--child", port, plan->journal, point, nth, resend, total, mode, send,
               (char *)NULL);
         _exit(127);
     }
@@ -424,12 +429,14 @@ static void sigkill_at_each_boundary_loses_and_duplicates_nothing(void **state)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
-    if (argc == 9 && strcmp(argv[1], "--child") == 0) {
+    if (argc == 10 && strcmp(argv[1], "--child") == 0) {
+        g_test_send = (ht_gw_send_mode)atoi(argv[9]);
         child_plan plan = {(uint16_t)atoi(argv[2]), argv[3], (ht_gw_crash_point)atoi(argv[4]),
                            (unsigned)atoi(argv[5]), atoi(argv[6]) == 1, (unsigned)atoi(argv[7]),
                            (ht_journal_mode)atoi(argv[8])};
         return child_main(&plan);
     }
+    test_send_from_args(argc, argv);
     static ht_journal_mode write_mode = HT_JOURNAL_MODE_WRITE, mmap_mode = HT_JOURNAL_MODE_MMAP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_prestate(sigkill_at_each_boundary_loses_and_duplicates_nothing, &write_mode),

@@ -28,6 +28,7 @@
 #include "hedgetrig/fix.h"
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/tsc.h"
+#include "gateway/gw_test_send.h"
 
 #define CLIENT_ID "hedgetrig-test-client"
 #define SECRET "s3cr3t-Never-Log-Me-9f8e7d"
@@ -98,6 +99,7 @@ static ht_xsim *start_sim(const char *record, double max_fill)
 static void gw_config(ht_gw_config *c, uint16_t port, const char *name)
 {
     ht_gw_config_default(c);
+    test_send_apply(c);
     c->port = port;
     snprintf(c->journal_path, sizeof c->journal_path, HT_TEST_TMPDIR "/%s.journal", name);
     snprintf(c->log_path, sizeof c->log_path, HT_TEST_TMPDIR "/%s.log", name);
@@ -187,6 +189,7 @@ static void orders_fill_and_positions_reconcile(void **state)
     assert_int_equal(count_lines(record), 20);
     ht_gw_logout(gw, "done");
     assert_true(pump(gw, &s, 3000, is_stopped));
+    assert_true(test_send_used(gw));
     ht_gw_destroy(gw);
     ht_xsim_destroy(x);
     /* The secret never reaches the log, the journal or the simulator's record. */
@@ -1276,8 +1279,9 @@ static void refused_logon_leaves_the_named_session_alone(void **state)
     ht_xsim_destroy(x);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    test_send_from_args(argc, argv);
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(orders_fill_and_positions_reconcile),
