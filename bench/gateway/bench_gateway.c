@@ -2,7 +2,7 @@
 /* Gateway benchmarks: NewOrderSingle encode time, and order round trip on loopback to QuickFIX's executor
  * and to our exchange simulator, side by side (medians and percentiles; never pass/fail).
  * usage: bench_gateway [ORDERS] [PATH_TO_QUICKFIX_EXECUTOR]   or   bench_gateway --encode-only
- *        or   bench_gateway --armed send|fire [ORDERS] [--journal write|mmap] [--send plain|io_uring]
+ *        or   bench_gateway --armed send|fire [ORDERS] [--journal write|mmap] [--send plain|io_uring] [--sq-cpu N]
  *        or   bench_gateway --io-matrix [ORDERS]   (journal write|mmap x send plain|io_uring, interleaved) */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -190,6 +190,7 @@ static ht_xsim *start_sim(void)
 typedef struct io_case {
     ht_journal_mode journal;
     int send; /* 0 plain, 1 io_uring */
+    int sq_cpu; /* io_uring: send_sq_cpu (-1: unbound) */
 } io_case;
 
 /* A gateway logged on to the simulator at port as sender, every risk rule on (a mark for the collar, windows with
@@ -207,6 +208,7 @@ static ht_gw *bench_gateway(uint16_t port, const char *sender, const io_case *io
     c.journal_fsync = HT_JOURNAL_FSYNC_NEVER;
     c.journal_mode = io->journal;
     c.send = io->send ? HT_GW_SEND_IO_URING : HT_GW_SEND_PLAIN;
+    c.send_sq_cpu = io->sq_cpu;
     c.risk.max_orders_per_sec = 100000;
     c.risk.max_notional = 1e15;
     c.rate.me_rate_per_s = c.rate.me_burst = 1e6;
@@ -307,6 +309,13 @@ static int armed_compare(bool fire, int orders, const io_case *io)
             samples[k][kept] = t[k];
     print_io_case(fire ? "ht_gw_fire_armed" : "ht_gw_send_order", io_case_name(io, name, sizeof name), samples,
                   (size_t)kept);
+    ht_gw_uring_stats us = {0};
+    if (gw && io->send) {
+        ht_gw_uring_stats_get(gw, &us);
+        printf("io_uring: %llu ring entries, %llu woke the polling thread, %llu queued behind one in flight, %llu short\n",
+               (unsigned long long)us.sends, (unsigned long long)us.wakeups, (unsigned long long)us.queued,
+               (unsigned long long)us.short_sends);
+    }
     for (int k = 0; k < SAMPLES; k++)
         free(samples[k]);
     ht_gw_destroy(gw);
@@ -355,9 +364,9 @@ static int io_phase(ht_xsim *x, const io_case *io, const char *const *senders, i
     return ok ? 0 : 1;
 }
 
-/* Every journal mode and send mode in one run: the two journal modes interleaved with plain send(), then with
- * io_uring (in two phases: an io_uring gateway's polling thread spins on a core, which would slow the plain cases
- * down on a machine without a core to spare). */
+/* Every journal mode and send mode in one run: the two journal modes interleaved with plain send(), then each
+ * journal mode with io_uring, one gateway at a time (each io_uring gateway's polling thread spins on a core: two of
+ * them, or one beside the plain cases, would starve the others on a machine without cores to spare). */
 static int io_matrix(int orders, bool uring)
 {
     ht_xsim *x = start_sim();
@@ -365,11 +374,11 @@ static int io_matrix(int orders, bool uring)
         return 1;
     static const char *const plain_senders[2] = {"HT_WRITE_PLAIN", "HT_MMAP_PLAIN"};
     static const char *const uring_senders[2] = {"HT_WRITE_URING", "HT_MMAP_URING"};
-    const io_case plain[2] = {{HT_JOURNAL_MODE_WRITE, 0}, {HT_JOURNAL_MODE_MMAP, 0}};
-    const io_case rings[2] = {{HT_JOURNAL_MODE_WRITE, 1}, {HT_JOURNAL_MODE_MMAP, 1}};
+    const io_case plain[2] = {{HT_JOURNAL_MODE_WRITE, 0, -1}, {HT_JOURNAL_MODE_MMAP, 0, -1}};
+    const io_case rings[2] = {{HT_JOURNAL_MODE_WRITE, 1, -1}, {HT_JOURNAL_MODE_MMAP, 1, -1}};
     int rc = io_phase(x, plain, plain_senders, 2, orders);
-    if (rc == 0 && uring)
-        rc = io_phase(x, rings, uring_senders, 2, orders);
+    for (int c = 0; rc == 0 && uring && c < 2; c++)
+        rc = io_phase(x, &rings[c], &uring_senders[c], 1, orders);
     ht_xsim_destroy(x);
     return rc;
 }
@@ -384,13 +393,15 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc > 2 && strcmp(argv[1], "--armed") == 0) { /* --armed send|fire [ORDERS] [--journal M] [--send M] */
-        io_case io = {HT_JOURNAL_MODE_MMAP, 0};
+        io_case io = {HT_JOURNAL_MODE_MMAP, 0, -1};
         int orders = argc > 3 && argv[3][0] != '-' ? atoi(argv[3]) : 5000;
         for (int i = 3; i + 1 < argc; i++) {
             if (strcmp(argv[i], "--journal") == 0)
                 io.journal = strcmp(argv[i + 1], "write") == 0 ? HT_JOURNAL_MODE_WRITE : HT_JOURNAL_MODE_MMAP;
             if (strcmp(argv[i], "--send") == 0)
                 io.send = strcmp(argv[i + 1], "io_uring") == 0;
+            if (strcmp(argv[i], "--sq-cpu") == 0)
+                io.sq_cpu = atoi(argv[i + 1]);
         }
         ht_tsc_calibrate(50);
         return armed_compare(strcmp(argv[2], "fire") == 0, orders, &io);

@@ -37,6 +37,7 @@ void ht_gw_config_default(ht_gw_config *cfg)
     cfg->journal_mode = HT_JOURNAL_MODE_MMAP;
     cfg->send = HT_GW_SEND_PLAIN;
     cfg->send_sq_idle_ms = 1000;
+    cfg->send_sq_cpu = -1;
     snprintf(cfg->clordid_prefix, sizeof cfg->clordid_prefix, "ht");
     cfg->qty_decimals = 8;
     cfg->price_decimals = 8;
@@ -219,6 +220,12 @@ static bool apply_journal_key(gw_load *load, const char *k, const char *v, bool 
     }
     if (!strcmp(k, "send_sq_idle_ms"))
         return *expected = "1..60000", ht_conf_u32(v, 1, 60000, &c->send_sq_idle_ms);
+    if (!strcmp(k, "send_sq_cpu")) {
+        uint32_t cpu;
+        *expected = "-1 (none) or a CPU number 0..4095";
+        return !strcmp(v, "-1") ? (c->send_sq_cpu = -1, true)
+                                : ht_conf_u32(v, 0, 4095, &cpu) && (c->send_sq_cpu = (int)cpu, true);
+    }
     if (!strcmp(k, "journal_mode")) {
         *expected = "write or mmap";
         load->saw_journal_mode = true;

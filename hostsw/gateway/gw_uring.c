@@ -40,6 +40,8 @@ int gw_uring_create(ht_gw *gw, ht_error *err)
         return 0;
     if (gw->cfg.send_sq_idle_ms < 1 || gw->cfg.send_sq_idle_ms > 60000)
         return ht_error_set(err, "gateway: send_sq_idle_ms must be 1..60000, got %u", gw->cfg.send_sq_idle_ms);
+    if (gw->cfg.send_sq_cpu < -1 || gw->cfg.send_sq_cpu > 4095)
+        return ht_error_set(err, "gateway: send_sq_cpu must be -1 or 0..4095, got %d", gw->cfg.send_sq_cpu);
     gw_uring *u = calloc(1, sizeof *u);
     if (!u || !(u->buf = malloc(TX_CAP))) {
         free(u);
@@ -49,17 +51,26 @@ int gw_uring_create(ht_gw *gw, ht_error *err)
     memset(&p, 0, sizeof p);
     p.flags = IORING_SETUP_SQPOLL;
     p.sq_thread_idle = gw->cfg.send_sq_idle_ms;
+    if (gw->cfg.send_sq_cpu >= 0) {
+        p.flags |= IORING_SETUP_SQ_AFF;
+        p.sq_thread_cpu = (unsigned)gw->cfg.send_sq_cpu;
+    }
     int rc = io_uring_queue_init_params(URING_ENTRIES, &u->ring, &p);
     if (rc < 0) {
         free(u->buf);
         free(u);
+        if (gw->cfg.send_sq_cpu >= 0 && rc == -EINVAL)
+            return ht_error_set(err, "gateway: [gateway] send = io_uring: io_uring_queue_init refused send_sq_cpu = %d: "
+                                "%s (is that CPU online and allowed to this process?)", gw->cfg.send_sq_cpu,
+                                strerror(-rc));
         return ht_error_set(err, "gateway: [gateway] send = io_uring: io_uring_queue_init with IORING_SETUP_SQPOLL "
                             "failed: %s (a container's seccomp profile, kernel.io_uring_disabled or an old kernel "
                             "forbids it; set send = plain)", strerror(-rc));
     }
     gw->uring = u;
-    gw_log(gw, "send = io_uring: ring of %d entries, submission-queue polling thread idles after %u ms", URING_ENTRIES,
-           gw->cfg.send_sq_idle_ms);
+    gw_log(gw, "send = io_uring: ring of %d entries, submission-queue polling thread idles after %u ms, %s %d",
+           URING_ENTRIES, gw->cfg.send_sq_idle_ms, gw->cfg.send_sq_cpu >= 0 ? "bound to CPU" : "CPU",
+           gw->cfg.send_sq_cpu);
     return 0;
 }
 

@@ -10,7 +10,7 @@ static const char *const k_gateway[] = {
     "journal", "journal_fsync", "journal_fsync_interval_ms", "journal_tail", "journal_mode", "resend_orders",
     "clordid_prefix", "qty_decimals", "price_decimals", "connect_timeout_ms", "reconnect_min_ms", "reconnect_max_ms",
     "reconnect_max_attempts", "max_msg_bytes", "kill_file", "log", "positions", "trade_capture", "account_interval_ms",
-    "account_currency", "send", "send_sq_idle_ms", NULL};
+    "account_currency", "send", "send_sq_idle_ms", "send_sq_cpu", NULL};
 static const char *const k_risk[] = {"max_order_qty",      "max_notional",       "max_position",
                                      "collar_bps",         "require_mark",       "notional_interval_ms",
                                      "max_orders_per_sec", "duplicate_window_ms", NULL};

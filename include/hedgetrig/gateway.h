@@ -57,6 +57,8 @@ typedef struct ht_gw_config {
     ht_gw_send_mode send;           /* plain (default) | io_uring */
     uint32_t send_sq_idle_ms;       /* io_uring: the polling thread sleeps after this long without a send (then the
                                      * next send wakes it with a syscall), 1..60000, default 1000 */
+    int send_sq_cpu;                /* io_uring: the CPU the polling thread is bound to (IORING_SETUP_SQ_AFF), 0..4095;
+                                     * -1 (default): where the scheduler puts it */
     bool resend_orders;             /* answer a ResendRequest by resending orders (PossDupFlag=Y) instead of gap-filling them */
     char clordid_prefix[16];        /* put before the journal's session tag and the ClOrdID number, 0..15 characters
                                      * of A-Z a-z 0-9 . _ - */

@@ -290,6 +290,7 @@ static const key_case k_keys[] = {
     NUM("gateway", "journal_mode", "write", INT, gw.journal_mode, HT_JOURNAL_MODE_WRITE),
     NUM("gateway", "send", "io_uring", INT, gw.send, HT_GW_SEND_IO_URING),
     NUM("gateway", "send_sq_idle_ms", "250", U32, gw.send_sq_idle_ms, 250),
+    NUM("gateway", "send_sq_cpu", "1", INT, gw.send_sq_cpu, 1),
     NUM("gateway", "resend_orders", "yes", BOOL, gw.resend_orders, 1),
     TXT("gateway", "clordid_prefix", "desk", gw.clordid_prefix),
     NUM("gateway", "qty_decimals", "4", UNS, gw.qty_decimals, 4),

@@ -2,15 +2,20 @@
 /* [gateway] send = plain|io_uring: the key and its checks, and the refusal when the ring cannot be made. A process
  * whose seccomp filter makes io_uring_setup fail with EPERM (what a container's default profile does) must not
  * start a gateway asked for io_uring: ht_gw_create fails naming the key, and nothing falls back to send(). The
- * sessions through the ring are the simulator tests run a second time (test_gw_*_io_uring). */
+ * sessions through the ring are the simulator tests run a second time (test_gw_*_io_uring). send_sq_cpu binds the
+ * polling thread: read back from the kernel's own view of that thread. */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <dirent.h>
 #include <errno.h>
 #include <linux/filter.h>
+#include <sched.h>
 #include <linux/seccomp.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -60,6 +65,18 @@ static void send_key_loads_and_refuses(void **state)
     assert_int_equal(c.journal_mode, HT_JOURNAL_MODE_WRITE);
 }
 
+/* A gateway config asking for io_uring, at a port nothing listens on (no connection before the first poll), with its
+ * journal and log named after name (the journal removed). */
+static void uring_config(ht_gw_config *c, const char *name)
+{
+    ht_gw_config_default(c);
+    c->port = 1;
+    c->send = HT_GW_SEND_IO_URING;
+    snprintf(c->journal_path, sizeof c->journal_path, HT_TEST_TMPDIR "/%s.journal", name);
+    snprintf(c->log_path, sizeof c->log_path, HT_TEST_TMPDIR "/%s.log", name);
+    unlink(c->journal_path);
+}
+
 /* Makes io_uring_setup fail with EPERM in this process from now on (seccomp, as a container's profile does). */
 static int forbid_io_uring(void)
 {
@@ -82,12 +99,7 @@ static int child_without_io_uring(void)
     if (forbid_io_uring() != 0)
         return 10;
     ht_gw_config c;
-    ht_gw_config_default(&c);
-    c.port = 1;
-    c.send = HT_GW_SEND_IO_URING;
-    snprintf(c.journal_path, sizeof c.journal_path, HT_TEST_TMPDIR "/no_uring.journal");
-    snprintf(c.log_path, sizeof c.log_path, HT_TEST_TMPDIR "/no_uring.log");
-    unlink(c.journal_path);
+    uring_config(&c, "no_uring");
     ht_error err;
     ht_gw *gw = ht_gw_create(&c, &err);
     if (gw) {
@@ -122,10 +134,67 @@ static void io_uring_refused_by_the_kernel_stops_the_start(void **state)
         fail_msg("the child failed check %d", WEXITSTATUS(status));
 }
 
+/* The CPUs the process's io_uring polling thread ("iou-sqp-PID") may run on, as a bit mask of CPUs 0..63; 0 when
+ * there is no such thread. */
+static uint64_t sqpoll_thread_cpus(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    uint64_t mask = 0;
+    for (struct dirent *t; (t = readdir(d)) != NULL && !mask;) {
+        char path[64], name[32] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%.20s/comm", t->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        if (!fgets(name, sizeof name, f))
+            name[0] = '\0';
+        fclose(f);
+        if (strncmp(name, "iou-sqp-", 8) != 0)
+            continue;
+        cpu_set_t set;
+        assert_int_equal(sched_getaffinity(atoi(t->d_name), sizeof set, &set), 0);
+        for (int cpu = 0; cpu < 64; cpu++)
+            if (CPU_ISSET(cpu, &set))
+                mask |= 1ull << cpu;
+    }
+    closedir(d);
+    return mask;
+}
+
+static void sq_cpu_binds_the_polling_thread(void **state)
+{
+    (void)state;
+    ht_gw_config c;
+    ht_error err;
+    uring_config(&c, "sq_cpu");
+    if (!ht_gw_io_uring_built()) { /* a build without liburing: refused, naming why */
+        assert_null(ht_gw_create(&c, &err));
+        assert_non_null(strstr(err.msg, "no io_uring send path"));
+        return;
+    }
+    int last = (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;
+    c.send_sq_cpu = last < 63 ? last : 63;
+    ht_gw *gw = ht_gw_create(&c, &err);
+    if (!gw)
+        fail_msg("%s", err.msg);
+    /* The thread names and binds itself once it runs: give it up to 2 s to do so. */
+    uint64_t want = 1ull << c.send_sq_cpu, got = 0;
+    for (int i = 0; i < 200 && (got = sqpoll_thread_cpus()) != want; i++)
+        usleep(10000);
+    assert_int_equal(got, want);
+    ht_gw_destroy(gw);
+    /* A CPU that is not there: refused naming the key. */
+    c.send_sq_cpu = 4095;
+    assert_null(ht_gw_create(&c, &err));
+    assert_non_null(strstr(err.msg, "send_sq_cpu = 4095"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(send_key_loads_and_refuses),
+        cmocka_unit_test(sq_cpu_binds_the_polling_thread),
         cmocka_unit_test(io_uring_refused_by_the_kernel_stops_the_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
