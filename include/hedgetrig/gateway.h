@@ -156,7 +156,8 @@ typedef struct ht_gw_send_result {
     uint64_t seq;             /* MsgSeqNum used */
     uint64_t ready_tsc;       /* ht_tsc_now() when the encoded bytes were ready (before journal and send) */
     uint64_t journaled_tsc;   /* ht_tsc_now() after the journal write (write-ahead: before the send) */
-    uint64_t sent_tsc;        /* ht_tsc_now() after the send syscall returned */
+    uint64_t sent_tsc;        /* ht_tsc_now() after the send syscall returned (send = io_uring: the ring entry
+                               * was written) */
     ht_risk_rule rule;        /* HT_RISK_OK, or the rule that refused the order */
     char reason[256];         /* why it was refused (empty when sent) */
 } ht_gw_send_result;
@@ -362,7 +363,8 @@ const char *ht_gw_state_name(ht_gw_state state);
 /* Next outbound / expected inbound MsgSeqNum. */
 uint64_t ht_gw_next_out_seq(const ht_gw *gw);
 uint64_t ht_gw_next_in_seq(const ht_gw *gw);
-/* The socket (-1 when none) for callers with their own epoll loop. */
+/* The socket (-1 when none) for callers with their own epoll loop. With send = io_uring, bytes queued behind a send in
+ * flight go out at the next ht_gw_poll, which such a loop must call often (ht_gw_wait also wakes on the ring). */
 int ht_gw_fd(const ht_gw *gw);
 
 /* Test hooks that force a sequence gap (used by the interoperability tests):
