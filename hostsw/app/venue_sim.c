@@ -126,13 +126,13 @@ static void sim_limits(void *ctx, ht_venue_limits *out)
 
 /* Armed orders are the gateway's (the simulator sees the order when it is fired). Wired in with venue_fix's
  * (HT_VENUE_FIX_ARM, see fix_arm there). */
-__attribute__((unused)) static int sim_arm(void *ctx, const ht_venue_order *order, ht_venue_armed *out)
+static int sim_arm(void *ctx, const ht_venue_order *order, ht_venue_armed *out)
 {
     const venue_sim *v = ctx;
     return v->fix->ops->arm(v->fix->ctx, order, out);
 }
 
-__attribute__((unused)) static int sim_fire(void *ctx, ht_venue_armed *armed, double contracts, uint16_t trigger_channel,
+static int sim_fire(void *ctx, ht_venue_armed *armed, double contracts, uint16_t trigger_channel,
                     uint64_t trigger_seq, ht_venue_send_result *result)
 {
     const venue_sim *v = ctx;
@@ -170,13 +170,8 @@ static const ht_venue_ops sim_ops = {
     .set_clock = sim_set_clock,
     .set_book = sim_set_book,
     .limits = sim_limits,
-#ifdef HT_VENUE_FIX_ARM
     .arm = sim_arm,
     .fire = sim_fire,
-#else
-    .arm = NULL,
-    .fire = NULL,
-#endif
     .destroy = sim_destroy,
 };
 

@@ -199,10 +199,13 @@ typedef struct venue_state {
 /* The hedge a breach on one side would send, decided and armed ahead of it (slow_armed.c). */
 typedef struct armed_hedge {
     bool valid;              /* every order armed, and nothing it was decided from changed since */
-    double nd_coin;          /* the net delta the decision assumed (just beyond the band's edge) */
-    double reach_coin;       /* a breach up to this far beyond nd_coin gets the same orders (measured at arming) */
-    double target_per_usd;   /* how the decision's target moves with the spot (coin per USD, measured at arming) */
+    double nd_coin;          /* the net delta the decision assumed (just beyond the edge of the band in force) */
     double spot;             /* the spot it assumed */
+    /* the rule's band at the breach's spot, to first order: centre + dcentre (S - spot), half_width + dhalf (S -
+     * spot); the decision's target is centre + side x fraction x half_width */
+    double centre, dcentre_per_usd, half_width, dhalf_per_usd, fraction;
+    double err_coin, err_per_usd; /* the error allowed the band's first-order estimate: err + err_per_usd |S - spot| */
+    double max_coin;         /* coins the levels up to the armed limit's hold (the split's cap counts coins) */
     ht_opt_decision decision; /* its orders (decision.n_orders, 1..HT_ENGINE_MAX_VENUES) and band */
     unsigned venue[HT_ENGINE_MAX_VENUES];        /* each order's slot in slow_half.venues */
     double max_contracts[HT_ENGINE_MAX_VENUES];  /* the most each order's limit can take on the book it was armed on */
@@ -211,6 +214,17 @@ typedef struct armed_hedge {
     ht_opt_quote quote[HT_ENGINE_MAX_VENUES];    /* each order's hedge book as the decision read it */
     ht_venue_armed va[HT_ENGINE_MAX_VENUES];
 } armed_hedge;
+
+/* What a fired armed hedge became (slow_arm_fire). */
+typedef struct armed_fire {
+    ht_engine_arm_fallback why; /* when it was not fired */
+    ht_opt_decision decision;   /* the decision it was armed from, its orders as fired (sizes adjusted when
+                                   adjusted) */
+    unsigned venue[HT_ENGINE_MAX_VENUES]; /* each order's slot in slow_half.venues */
+    ht_venue_send_result res[HT_ENGINE_MAX_VENUES]; /* what became of each (the first went out) */
+    bool adjusted;
+    uint64_t fire_tsc;          /* when the fire began (the breach's decision stamp) */
+} armed_fire;
 
 /* One underlying. */
 typedef struct under_state {
@@ -312,6 +326,13 @@ typedef struct slow_half {
     under_state under[ENGINE_MAX_UNDERLYINGS];
     unsigned n_under;
     pending_order pending[ENGINE_MAX_PENDING];
+    /* one thread: the armed hedge the fast half fired (or not) at a breach, until slow_decide takes it */
+    struct {
+        bool valid, fired;
+        unsigned u;
+        uint64_t seq;
+        armed_fire fire;
+    } early;
     uint32_t *pos_flags;     /* per book position: its greeks state at the latest recompute (note_greeks) */
     bool book_loaded, armed, killed;
     uint64_t book_loaded_ms;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine_priv.h"
+#include "slow_priv.h"
 #include "hedgetrig/tsc.h"
 
 /* The pipeline underlying of a feed index slot: resolved once per slot against the reference names. */
@@ -116,7 +117,15 @@ static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
         b.channel = ev->channel_id;
         b.n_venues = f->n_venues;
         memcpy(b.quotes, f->venue_quote, f->n_venues * sizeof b.quotes[0]); /* kept current as books change */
+        if (!f->e->cfg.threads)
+            slow_arm_fire_early(&f->e->slow, &b); /* the armed hedge out before the breach is even posted */
         engine_post(f->e, &b, offsetof(msg_breach, quotes) + f->n_venues * sizeof b.quotes[0]);
+        if (HT_UNLIKELY(f->e->slow.early.valid)) {
+            f->e->slow.early.valid = false;
+            if (f->e->slow.early.fired)
+                engine_fail(f->e, "engine: an armed hedge fired at breach seq %llu was not taken by its decision",
+                            (unsigned long long)b.ev.seq);
+        }
     }
     msg_index m = {MSG_INDEX, u, {0}, index_ok, got == 1, rejected, ix->price, ix->timestamp_ms, ev->seq};
     memcpy(m.name, ix->name, sizeof m.name);

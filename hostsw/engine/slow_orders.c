@@ -282,7 +282,8 @@ static unsigned take_fired(slow_half *s, unsigned u, const armed_fire *f, int rc
                           order_result *res)
 {
     const ht_opt_decision *x = &f->decision;
-    if (rc != 0 || !slow_arm_matches(f, d)) {
+    const bool matched = rc == 0 && slow_arm_matches(f, d);
+    if (!matched) {
         s->rep.armed_mismatches++;
         const ht_opt_order *o = rc == 0 && d->n_orders > 0 ? &d->orders[0] : NULL;
         slow_log_order(s, "armed_mismatch", (int)u, s->venues[f->venue[0]].name, x->orders[0].side,
@@ -295,12 +296,12 @@ static unsigned take_fired(slow_half *s, unsigned u, const armed_fire *f, int rc
     }
     if (rc != 0 || d->n_orders == 0) {
         *d = *x;
-    } else {
+    } else if (!matched) {
         d->n_orders = x->n_orders;
         memcpy(d->orders, x->orders, x->n_orders * sizeof d->orders[0]);
         d->trade_delta_coin = x->trade_delta_coin;
         d->expected_cost_usd = x->expected_cost_usd;
-    }
+    } /* else the decision's own orders: the same on the wire, and its coins and costs at the breach's prices */
     unsigned sent = 0;
     for (uint32_t i = 0; i < x->n_orders; i++) {
         res[i].venue = f->venue[i];
@@ -312,7 +313,7 @@ static unsigned take_fired(slow_half *s, unsigned u, const armed_fire *f, int rc
             engine_fail(s->e, "engine: an armed order went out with no pending slot free");
             break;
         }
-        track_order(s, u, slot, f->venue[i], &x->orders[i], f->res[i].order_id);
+        track_order(s, u, slot, f->venue[i], &d->orders[i], f->res[i].order_id);
         sent++;
     }
     return sent;
@@ -460,7 +461,9 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
     armed_fire fire;
     fire.why = HT_ENGINE_ARM_FALLBACK_NOT_ARMED;
     const bool arming = slow_arm_enabled(s);
-    const bool fired = b && arming && slow_arm_fire(s, u, b, &fire);
+    bool fired = false;
+    if (b && arming && !slow_arm_take_early(s, u, b, &fire, &fired))
+        fired = slow_arm_fire(s, u, b, &fire); /* live: the slow half fires at its first look at the breach */
     slow_arm_dirty(s, (int)u); /* the decision moves the optimizer's state */
     ht_opt_event ev = {0};
     ev.underlying = u;
@@ -502,7 +505,14 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
         us->decision = d;
     } else if (rc == 0 && d.n_orders > 0 && !slow_stopped(s)) {
         us->decision = d;
-        sent = send_orders(s, u, &d, b, b ? &st : NULL, res);
+        if (arming && fire.why == HT_ENGINE_ARM_FALLBACK_REFUSED && d.n_orders == 1 && slow_arm_matches(&fire, &d)) {
+            /* The venue's final gate refused this very order a moment ago (the same rules at the same clock): its
+             * answer is the send's, and the order is not offered twice (a rate hold counted twice, say). */
+            res[0].venue = fire.venue[0];
+            res[0].res = fire.res[0];
+        } else {
+            sent = send_orders(s, u, &d, b, b ? &st : NULL, res);
+        }
     }
     /* Off the order path from here on. */
     if (b && sent > 0) {

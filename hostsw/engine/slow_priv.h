@@ -64,16 +64,6 @@ bool slow_pending_free(const slow_half *s);
 
 /* ---- slow_armed.c: pre-armed hedges ([engine] prearm) ---------------------------------------------------- */
 
-/* What a fired armed hedge became (slow_arm_fire). */
-typedef struct armed_fire {
-    ht_engine_arm_fallback why; /* when it was not fired */
-    ht_opt_decision decision;   /* the decision it was armed from, its orders as fired (sizes adjusted when
-                                   adjusted) */
-    unsigned venue[HT_ENGINE_MAX_VENUES]; /* each order's slot in slow_half.venues */
-    ht_venue_send_result res[HT_ENGINE_MAX_VENUES]; /* what became of each (the first went out) */
-    bool adjusted;
-    uint64_t fire_tsc;          /* when the fire began (the breach's decision stamp) */
-} armed_fire;
 
 /* Pre-arming is on and the venue can arm (ops arm and fire). */
 bool slow_arm_enabled(const slow_half *s);
@@ -84,6 +74,12 @@ void slow_arm_update(slow_half *s);
 /* Fires u's armed hedge for breach b when the engine can vouch for it: true with out (the order is out), else
  * false with out->why (counted; the breach takes the full decision). */
 bool slow_arm_fire(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out);
+/* One thread (replay, bench): the fast half fires u's armed hedge for breach b itself, before it posts the breach,
+ * when the breach's decision will be taken (hedging started, not stopped, nothing pending, not held for the rate,
+ * trusted data): the outcome waits in s->early for slow_decide, which takes it (slow_arm_take_early). */
+void slow_arm_fire_early(slow_half *s, const msg_breach *b);
+/* The early outcome for breach b of u, if there is one: true with *out (fired or not, why), consumed. */
+bool slow_arm_take_early(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out, bool *fired);
 /* The full decision taken after a fire sends the same order (venue, side, contracts, limit). */
 bool slow_arm_matches(const armed_fire *f, const ht_opt_decision *d);
 /* "prearm":{...} of the JSON report. */

@@ -47,7 +47,7 @@ _Static_assert(_Alignof(ht_gw_armed) <= 8, "ht_venue_armed.impl is aligned to 8"
 /* Arms an order in the gateway (ht_gw_arm_order): its state lives in out->impl. Not in fix_ops yet: with it, the
  * engine's prearm (default on where the venue can arm) changes what its e2e tests see (test_engine, test_fast_market,
  * cli_demo_hedges, cli_replay_fresh_journals); the engine side wires it in (HT_VENUE_FIX_ARM below) once they agree. */
-__attribute__((unused)) static int fix_arm(void *ctx, const ht_venue_order *order, ht_venue_armed *out)
+static int fix_arm(void *ctx, const ht_venue_order *order, ht_venue_armed *out)
 {
     venue_fix *f = ctx;
     ht_gw_armed *ga = (ht_gw_armed *)(void *)out->impl;
@@ -68,7 +68,7 @@ __attribute__((unused)) static int fix_arm(void *ctx, const ht_venue_order *orde
 }
 
 /* Fires an armed order (ht_gw_fire_armed). An order the engine marked unarmed is not fired. */
-__attribute__((unused)) static int fix_fire(void *ctx, ht_venue_armed *armed, double contracts, uint16_t trigger_channel,
+static int fix_fire(void *ctx, ht_venue_armed *armed, double contracts, uint16_t trigger_channel,
                     uint64_t trigger_seq, ht_venue_send_result *result)
 {
     venue_fix *f = ctx;
@@ -293,13 +293,8 @@ static const ht_venue_ops fix_ops = {
     .set_mark = fix_set_mark,
     .set_clock = fix_set_clock,
     .limits = fix_limits,
-#ifdef HT_VENUE_FIX_ARM
     .arm = fix_arm,
     .fire = fix_fire,
-#else
-    .arm = NULL, /* see fix_arm */
-    .fire = NULL,
-#endif
     .set_book = NULL,
     .destroy = fix_destroy,
 };

@@ -232,6 +232,9 @@ typedef enum ht_engine_arm_fallback {
     HT_ENGINE_ARM_FALLBACK_RATE,          /* the optimizer's rate limits hold the hedge back now */
     HT_ENGINE_ARM_FALLBACK_REFUSED,       /* the venue's final gate refused it */
     HT_ENGINE_ARM_FALLBACK_SPOT,          /* the spot moved too far since it was armed */
+    HT_ENGINE_ARM_FALLBACK_EDGE,          /* the breach lies too near a point where the decision changes (the rule's
+                                             edge at the breach's spot, the minimum trade, a rounding step of the
+                                             size): only the decision can say which side it falls */
 } ht_engine_arm_fallback;
 
 /* The name of a fallback reason ("not_armed", ...). */
@@ -265,7 +268,7 @@ typedef struct ht_engine_report {
      * decision instead (by reason: HT_ENGINE_ARM_FALLBACK_*), fired orders the decision taken right after differed
      * from (venue, side, contracts or limit), and fired orders whose size was adjusted by the slope. */
     uint64_t arms, armed_fired, armed_fallbacks, armed_mismatches, armed_adjusted;
-    uint64_t armed_fallback_by_reason[6];
+    uint64_t armed_fallback_by_reason[7];
     uint64_t suppressed_index;     /* of which: the breach's index price was not trusted */
     uint64_t suppressed_venue;     /* of which: a hedge instrument's ticker or book was not trusted */
     bool armed;

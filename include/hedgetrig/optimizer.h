@@ -323,6 +323,27 @@ int ht_opt_decide_preview(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book
  * time-dependent part of a decision previewed earlier, checked at the moment it fires. */
 bool ht_opt_rate_allows(const ht_opt *opt, uint32_t u, int64_t now_ns, uint32_t n_orders);
 
+/* For a hedge armed ahead of its breach and sized at the breach without a decision (the engine's pre-armed
+ * hedges): where the rule's target sits in its band for a net delta outside it, centre + side x fraction x
+ * half-width (1: the edge, 0: the centre, the inner fraction). NAN when a breach's decision does not follow the band
+ * that way: MOVE (its due test is the spot's move) and the timed rules (their timer decides), or u has no strategy. */
+double ht_opt_target_fraction(const ht_opt *opt, uint32_t u);
+
+/* What the decision gives a trade the rule wants of want_coin (> 0) on the side (+1 buy) of an underlying hedged
+ * on one venue v, with q's levels and the reference price ref_px, without deciding: decide_size's minimum (a trade
+ * under it raised to it when the centre lies centre_dist_coin away, at least that far, else none), the split (all of
+ * it to the one venue, which must hold cap_coin, at most, in its collar) and the rounding to whole lots. 0 with *amount (venue units) and *margin_coin: how far
+ * want_coin and centre_dist_coin lie from a change of that amount; -1 when the venue alone does not decide it (more
+ * venues, no trade, the trade and a lot more beyond the position room, or inputs out of range). */
+int ht_opt_size_alone(const ht_opt *opt, uint32_t u, uint32_t v, const ht_opt_quote *q, double ref_px, int side,
+                      double want_coin, double centre_dist_coin, double cap_coin, double *amount, double *margin_coin);
+
+/* Whether a decision reads q the same with the reference price (the collar's centre) ref1 instead of ref0: the
+ * same levels inside the collar on both sides (none between the two bounds), ref1 passing the quote's sanity test
+ * against spot. The conversion to coins does move with it (ht_opt_size_alone takes ref_px). */
+bool ht_opt_ref_keeps_view(const ht_opt *opt, uint32_t u, uint32_t v, const ht_opt_quote *q, double ref0, double ref1,
+                           double spot);
+
 /* Forgets every underlying's last hedge and rate-limit state (start of a new backtest path). */
 void ht_opt_reset(ht_opt *opt);
 
