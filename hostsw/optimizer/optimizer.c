@@ -992,18 +992,18 @@ int ht_opt_size_alone(const ht_opt *opt, uint32_t u, uint32_t v, const ht_opt_qu
         return -1;
     /* round_split with one venue: whole lots below x (none under the minimum), then one more step when it lands
      * closer to x than stopping does; from the first amount on that is x to the nearest lot, half down, and below
-     * it the first amount when x is over half of it. The margin keeps clear of each test's tolerance. */
+     * it the first amount when x is over half of it. The result changes only at those halves: near a whole lot
+     * (or the first amount) the floor's tolerance and the step that follows it give the same amount either way. */
     double a, boundary;
     if (x >= first) {
         const double k = floor(x / lot);
         a = (x - k * lot > 0.5 * lot ? k + 1.0 : k) * lot;
-        boundary = min_d(fabs(x - (k + 0.5) * lot), min_d(x - k * lot, (k + 1.0) * lot - x));
-        boundary = min_d(boundary, x - first);
+        boundary = min_d(fabs(x - (k + 0.5) * lot), fabs(x - (k - 0.5) * lot));
         if (a < first)
             a = first;
     } else {
         a = x > 0.5 * first ? first : 0.0;
-        boundary = min_d(fabs(x - 0.5 * first), first - x);
+        boundary = fabs(x - 0.5 * first);
     }
     if (!(a > 0.0) || !(max_d(trade, a / conv) <= cap_coin))
         return -1; /* the split would cap it, or the last step would not fit */
