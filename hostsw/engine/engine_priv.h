@@ -205,7 +205,6 @@ typedef struct armed_hedge {
      * spot); the decision's target is centre + side x fraction x half_width */
     double centre, dcentre_per_usd, half_width, dhalf_per_usd, fraction;
     double err_coin, err_per_usd; /* the error allowed the band's first-order estimate: err + err_per_usd |S - spot| */
-    double max_coin;         /* coins the levels up to the armed limit's hold (the split's cap counts coins) */
     ht_opt_decision decision; /* its orders (decision.n_orders, 1..HT_ENGINE_MAX_VENUES) and band */
     unsigned venue[HT_ENGINE_MAX_VENUES];        /* each order's slot in slow_half.venues */
     double max_contracts[HT_ENGINE_MAX_VENUES];  /* the most each order's limit can take on the book it was armed on */

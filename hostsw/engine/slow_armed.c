@@ -46,12 +46,11 @@ void slow_arm_dirty(slow_half *s, int u)
 /* The contracts a limit takes on a quote's side (buy: asks at or below it; sell: bids at or above it): all of
  * them (*upto) and those strictly better than the limit (*before). Unlimited depth: any size, one level. */
 static void depth_at_limit(const ht_opt_quote *q, const ht_contract *contract, int side, double limit, double *upto,
-                           double *before, double *coin)
+                           double *before)
 {
     double amount = 0.0, better = 0.0;
-    *coin = 0.0;
     if (q->unlimited_depth) {
-        *upto = *coin = INFINITY;
+        *upto = INFINITY;
         *before = 0.0;
         return;
     }
@@ -60,9 +59,7 @@ static void depth_at_limit(const ht_opt_quote *q, const ht_contract *contract, i
         const double px = side > 0 ? q->ask_px[l] : q->bid_px[l];
         if (!(px > 0) || (side > 0 ? px > limit : px < limit))
             break;
-        const double at = side > 0 ? q->ask_amount[l] : q->bid_amount[l];
-        amount += at;
-        *coin += contract->kind == HT_CONTRACT_INVERSE ? at / px : at; /* as the optimizer counts depth */
+        amount += side > 0 ? q->ask_amount[l] : q->bid_amount[l];
         if (px != limit)
             better = amount;
     }
@@ -182,8 +179,7 @@ static void arm_side(slow_half *s, unsigned u, int side)
             return;
         a->venue[i] = (unsigned)v;
         a->quote[i] = quotes[o->venue];
-        depth_at_limit(&a->quote[i], &vs->contract, o->side, o->limit_px, &a->max_contracts[i], &a->min_contracts[i],
-                       &a->max_coin);
+        depth_at_limit(&a->quote[i], &vs->contract, o->side, o->limit_px, &a->max_contracts[i], &a->min_contracts[i]);
     }
     a->nd_coin = ev.net_delta_coin;
     a->spot = ev.spot;
@@ -196,7 +192,7 @@ static void arm_side(slow_half *s, unsigned u, int side)
     const double out = side * (a->nd_coin - a->centre);
     double amount, margin;
     if (ht_opt_size_alone(s->opt, u, o->venue, &quotes[o->venue], quotes[o->venue].reference_px, o->side,
-                          out - a->fraction * a->half_width, out, a->max_coin, &amount, &margin) != 0 ||
+                          out - a->fraction * a->half_width, out, &amount, &margin) != 0 ||
         amount != o->amount)
         return;
     a->valid = true;
@@ -252,8 +248,8 @@ static bool size_at(const slow_half *s, const armed_hedge *a, unsigned u, int si
         return false; /* the decision may not be due, or its cost term (the sign of the net delta) may differ */
     double amount, margin;
     ht_opt_order *o = &d->orders[0];
-    if (ht_opt_size_alone(s->opt, u, o->venue, &a->quote[0], ref, o->side, out - a->fraction * half, out, a->max_coin,
-                          &amount, &margin) != 0 ||
+    if (ht_opt_size_alone(s->opt, u, o->venue, &a->quote[0], ref, o->side, out - a->fraction * half, out, &amount,
+                          &margin) != 0 ||
         margin <= err)
         return false;
     const double c = ht_units_amount_to_contracts(&s->venues[a->venue[0]].contract, amount);

@@ -956,7 +956,7 @@ double ht_opt_target_fraction(const ht_opt *opt, uint32_t u)
 }
 
 int ht_opt_size_alone(const ht_opt *opt, uint32_t u, uint32_t v, const ht_opt_quote *q, double ref_px, int side,
-                      double want_coin, double centre_dist_coin, double cap_coin, double *amount, double *margin_coin)
+                      double want_coin, double centre_dist_coin, double *amount, double *margin_coin)
 {
     *amount = 0.0;
     *margin_coin = 0.0;
@@ -1005,8 +1005,11 @@ int ht_opt_size_alone(const ht_opt *opt, uint32_t u, uint32_t v, const ht_opt_qu
         a = x > 0.5 * first ? first : 0.0;
         boundary = fabs(x - 0.5 * first);
     }
+    /* the split's cap (view_venue: the depth inside the collar, the room) must hold the trade and the last step */
+    const double bound = side > 0 ? ref_px * (1.0 + ven->collar_frac) : ref_px * (1.0 - ven->collar_frac);
+    const double cap_coin = min_d(depth_in_collar(ven, q, side, bound), room / conv);
     if (!(a > 0.0) || !(max_d(trade, a / conv) <= cap_coin))
-        return -1; /* the split would cap it, or the last step would not fit */
+        return -1;
     *amount = a;
     *margin_coin = min_d(margin, boundary / conv);
     return 0;

@@ -332,11 +332,11 @@ double ht_opt_target_fraction(const ht_opt *opt, uint32_t u);
 /* What the decision gives a trade the rule wants of want_coin (> 0) on the side (+1 buy) of an underlying hedged
  * on one venue v, with q's levels and the reference price ref_px, without deciding: decide_size's minimum (a trade
  * under it raised to it when the centre lies centre_dist_coin away, at least that far, else none), the split (all of
- * it to the one venue, which must hold cap_coin, at most, in its collar) and the rounding to whole lots. 0 with *amount (venue units) and *margin_coin: how far
+ * it to the one venue, within its depth inside the collar and its room) and the rounding to whole lots. 0 with *amount (venue units) and *margin_coin: how far
  * want_coin and centre_dist_coin lie from a change of that amount; -1 when the venue alone does not decide it (more
  * venues, no trade, the trade and a lot more beyond the position room, or inputs out of range). */
 int ht_opt_size_alone(const ht_opt *opt, uint32_t u, uint32_t v, const ht_opt_quote *q, double ref_px, int side,
-                      double want_coin, double centre_dist_coin, double cap_coin, double *amount, double *margin_coin);
+                      double want_coin, double centre_dist_coin, double *amount, double *margin_coin);
 
 /* Whether a decision reads q the same with the reference price (the collar's centre) ref1 instead of ref0: the
  * same levels inside the collar on both sides (none between the two bounds), ref1 passing the quote's sanity test
