@@ -273,10 +273,7 @@ bool slow_arm_fire(slow_half *s, unsigned u, const msg_breach *b, armed_fire *ou
     under_state *us = &s->under[u];
     const int side = (b->ev.side & HT_PIPE_SIDE_DELTA_HI) ? 1 : -1;
     armed_hedge *a = &us->arm[side > 0];
-    unsigned free_slots = 0;
-    for (unsigned k = 0; k < ENGINE_MAX_PENDING; k++)
-        free_slots += !s->pending[k].used;
-    if (us->arm_dirty || !a->valid || free_slots < a->decision.n_orders)
+    if (us->arm_dirty || !a->valid || !slow_pending_free(s)) /* one order: one slot */
         return fallback(s, HT_ENGINE_ARM_FALLBACK_NOT_ARMED, &out->why);
     /* the hedge book it was armed on: the same levels, and a collar centre (the mark, as slow_quotes_of gives it)
      * that leaves the same levels inside the collar (the conversion to coins moves with it: size_at) */
@@ -339,14 +336,13 @@ void slow_arm_fire_early(slow_half *s, const msg_breach *b)
     s->early.valid = true;
 }
 
-bool slow_arm_take_early(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out, bool *fired)
+bool slow_arm_at_breach(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out)
 {
     if (!s->early.valid || s->early.u != u || s->early.seq != b->ev.seq)
-        return false;
+        return slow_arm_fire(s, u, b, out); /* live: the slow half fires at its first look at the breach */
     s->early.valid = false;
     *out = s->early.fire;
-    *fired = s->early.fired;
-    return true;
+    return s->early.fired;
 }
 
 bool slow_arm_matches(const armed_fire *f, const ht_opt_decision *d)

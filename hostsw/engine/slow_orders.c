@@ -319,6 +319,20 @@ static unsigned take_fired(slow_half *s, unsigned u, const armed_fire *f, int rc
     return sent;
 }
 
+/* Sends a decision's orders, unless the venue's final gate refused this very order a moment ago when it was fired
+ * armed (the same rules at the same clock): its answer is then the send's, and the order is not offered twice (a
+ * rate hold counted twice, say). Returns how many went out. */
+static unsigned send_or_refused(slow_half *s, unsigned u, const ht_opt_decision *d, const msg_breach *b, ht_stamps *st,
+                                const armed_fire *fire, order_result *res)
+{
+    if (fire && fire->why == HT_ENGINE_ARM_FALLBACK_REFUSED && d->n_orders == 1 && slow_arm_matches(fire, d)) {
+        res[0].venue = fire->venue[0];
+        res[0].res = fire->res[0];
+        return 0;
+    }
+    return send_orders(s, u, d, b, st, res);
+}
+
 /* Logs a decision's orders and counts them. */
 static void log_orders(slow_half *s, unsigned u, const ht_opt_decision *d, const order_result *res)
 {
@@ -461,9 +475,7 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
     armed_fire fire;
     fire.why = HT_ENGINE_ARM_FALLBACK_NOT_ARMED;
     const bool arming = slow_arm_enabled(s);
-    bool fired = false;
-    if (b && arming && !slow_arm_take_early(s, u, b, &fire, &fired))
-        fired = slow_arm_fire(s, u, b, &fire); /* live: the slow half fires at its first look at the breach */
+    const bool fired = b && arming && slow_arm_at_breach(s, u, b, &fire);
     slow_arm_dirty(s, (int)u); /* the decision moves the optimizer's state */
     ht_opt_event ev = {0};
     ev.underlying = u;
@@ -505,14 +517,7 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
         us->decision = d;
     } else if (rc == 0 && d.n_orders > 0 && !slow_stopped(s)) {
         us->decision = d;
-        if (arming && fire.why == HT_ENGINE_ARM_FALLBACK_REFUSED && d.n_orders == 1 && slow_arm_matches(&fire, &d)) {
-            /* The venue's final gate refused this very order a moment ago (the same rules at the same clock): its
-             * answer is the send's, and the order is not offered twice (a rate hold counted twice, say). */
-            res[0].venue = fire.venue[0];
-            res[0].res = fire.res[0];
-        } else {
-            sent = send_orders(s, u, &d, b, b ? &st : NULL, res);
-        }
+        sent = send_or_refused(s, u, &d, b, b ? &st : NULL, arming ? &fire : NULL, res);
     }
     /* Off the order path from here on. */
     if (b && sent > 0) {

@@ -76,10 +76,11 @@ void slow_arm_update(slow_half *s);
 bool slow_arm_fire(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out);
 /* One thread (replay, bench): the fast half fires u's armed hedge for breach b itself, before it posts the breach,
  * when the breach's decision will be taken (hedging started, not stopped, nothing pending, not held for the rate,
- * trusted data): the outcome waits in s->early for slow_decide, which takes it (slow_arm_take_early). */
+ * trusted data): the outcome waits in s->early for slow_decide, which takes it (slow_arm_at_breach). */
 void slow_arm_fire_early(slow_half *s, const msg_breach *b);
-/* The early outcome for breach b of u, if there is one: true with *out (fired or not, why), consumed. */
-bool slow_arm_take_early(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out, bool *fired);
+/* The armed hedge at breach b of u: the fast half's early outcome when there is one (consumed), else fired here
+ * (live: the slow half's first look at the breach). True when it went out, else out->why. */
+bool slow_arm_at_breach(slow_half *s, unsigned u, const msg_breach *b, armed_fire *out);
 /* The full decision taken after a fire sends the same order (venue, side, contracts, limit). */
 bool slow_arm_matches(const armed_fire *f, const ht_opt_decision *d);
 /* "prearm":{...} of the JSON report. */

@@ -7,6 +7,7 @@
 #include "hedgetrig/optimizer.h"
 #include "hedgetrig/units.h"
 #include "quote_top.h"
+#include "opt_priv.h"
 
 /* What the code needs to know about each rule, indexed by ht_opt_rule (ht_opt_rule_traits_of); the flags not
  * named are false. */
@@ -29,33 +30,6 @@ const ht_opt_rule_traits *ht_opt_rule_traits_of(ht_opt_rule rule)
 /* Smallest margin by which a widened band clears the net delta (the pipeline's delta resolution is 2^-32). */
 #define BAND_MARGIN_COIN 1e-9
 
-/* Per-underlying configuration and state. */
-typedef struct ht_opt_underlying {
-    bool has_strategy;
-    ht_opt_strategy strategy;
-    uint32_t n_venues;
-    ht_opt_venue venues[HT_OPT_MAX_VENUES];
-    double first_amount[HT_OPT_MAX_VENUES]; /* smallest order: a lot, or the minimum rounded up to lots */
-    double inv_lot[HT_OPT_MAX_VENUES];      /* 1 / lot_amount, 0 for any amount */
-    double inv_tick[HT_OPT_MAX_VENUES];     /* 1 / tick_size */
-    double tick[HT_OPT_MAX_VENUES];         /* 1 / inv_tick: the grid the limit is rounded to (as the division gives) */
-    /* state */
-    double last_half_width; /* the previous decision's band: the trade size of k_eff's impact term */
-    bool hedged_once;
-    int64_t last_hedge_ns;
-    double ref_spot;        /* spot at the last hedge (MOVE) */
-    double tokens;          /* rate-limit bucket */
-    int64_t tokens_ns;
-    bool tokens_valid;
-} ht_opt_underlying;
-
-struct ht_opt {
-    ht_opt_config cfg;
-    double sqrt_horizon_years;  /* sqrt(impact_horizon_s / year) */
-    double sqrt_latency_years;  /* sqrt(latency_s / year) */
-    double ul_sqrt_interval_years[HT_OPT_MAX_UNDERLYINGS]; /* TIME / LELAND: sqrt(interval / year) */
-    ht_opt_underlying ul[HT_OPT_MAX_UNDERLYINGS];
-};
 
 /* One venue seen from one side at decision time. */
 typedef struct venue_view {
@@ -252,30 +226,6 @@ int ht_opt_add_venue(ht_opt *opt, uint32_t underlying, const ht_opt_venue *v, ht
     return (int)ul->n_venues++;
 }
 
-/* Smaller and larger of two numbers, inlined (fmin and fmax are library calls for their NaN rules). */
-static inline double min_d(double a, double b)
-{
-    return a < b ? a : b;
-}
-static inline double max_d(double a, double b)
-{
-    return a > b ? a : b;
-}
-
-/* floor and ceil of a non-negative number, inlined (the libm calls cost more than the rest of a step); from 2^52
- * on every double is a whole number already, and anything else (negative, NaN) goes to libm. */
-static inline double floor_pos(double x)
-{
-    return x >= 0.0 && x < 0x1p52 ? (double)(int64_t)x : floor(x);
-}
-static inline double ceil_pos(double x)
-{
-    if (!(x >= 0.0 && x < 0x1p52))
-        return ceil(x);
-    double f = (double)(int64_t)x;
-    return f < x ? f + 1.0 : f;
-}
-
 /* Reads the top of a venue's book (prepared, or from its levels): best bid and ask when present, the mid (the average when the book is not
  * crossed, else the side that is there) and the collar's reference price. A venue whose mid or reference is
  * not within a factor 2 of the spot is taken as a bad or stale quote: nothing there is usable. */
@@ -300,43 +250,6 @@ static void read_top(const ht_opt_quote *q, double spot, venue_top *t)
     }
 }
 
-/* Coins a venue can take from one side of its book inside the collar bound (INFINITY for unlimited depth):
- * the levels from the best one on, up to the first that is empty or beyond the bound. A prepared quote gives the
- * same sum from its running sums: the monotone case with one comparison, otherwise by scanning prices only. */
-static inline __attribute__((always_inline)) double depth_in_collar(const ht_opt_venue *v, const ht_opt_quote *q, int side, double bound)
-{
-    if (q->unlimited_depth)
-        return INFINITY;
-    unsigned n = side > 0 ? q->n_ask : q->n_bid;
-    if (n > HT_OPT_BOOK_LEVELS)
-        n = HT_OPT_BOOK_LEVELS;
-    if (HT_LIKELY(q->prepared == 1u + (unsigned)v->contract && bound > 0.0)) {
-        const double *px = side > 0 ? q->ask_px : q->bid_px;
-        const double *cum = side > 0 ? q->cum_ask_coin : q->cum_bid_coin;
-        unsigned m = side > 0 ? q->n_ask_valid : q->n_bid_valid;
-        if (m > n)
-            m = n;
-        if (m == 0)
-            return 0.0;
-        bool monotone = side > 0 ? q->asks_rising : q->bids_falling;
-        if (monotone && (side > 0 ? px[m - 1] <= bound : px[m - 1] >= bound))
-            return cum[m - 1];
-        unsigned l = 0;
-        while (l < m && (side > 0 ? px[l] <= bound : px[l] >= bound))
-            l++;
-        return l > 0 ? cum[l - 1] : 0.0;
-    }
-    double depth = 0.0;
-    unsigned l = 0;
-    if (side > 0) {
-        for (; l < n && q->ask_px[l] <= bound && q->ask_px[l] > 0.0 && q->ask_amount[l] > 0.0; l++)
-            depth += v->contract == HT_OPT_INVERSE ? q->ask_amount[l] / q->ask_px[l] : q->ask_amount[l];
-    } else {
-        for (; l < n && q->bid_px[l] >= bound && q->bid_amount[l] > 0.0; l++)
-            depth += v->contract == HT_OPT_INVERSE ? q->bid_amount[l] / q->bid_px[l] : q->bid_amount[l];
-    }
-    return depth;
-}
 
 /* Builds the view of one venue from one side (side +1: we buy and lift asks; -1: we sell and hit bids).
  * known_depth >= 0 is that side's depth inside the collar when already measured. */
@@ -910,137 +823,6 @@ static void finish_with_trade(decision_ctx *c, double placed, ht_opt_decision *o
         out->next_timer_ns = ev->now_ns + s->interval_ns;
     if (partial)
         out->next_timer_ns = ev->now_ns + cfg->retry_ns;
-}
-
-int ht_opt_decide_preview(ht_opt *opt, const ht_opt_event *ev, const ht_opt_book *book, const ht_opt_quote *quotes,
-                          ht_opt_decision *out, ht_error *err)
-{
-    if (!opt || !ev || ev->underlying >= HT_OPT_MAX_UNDERLYINGS)
-        return ht_opt_decide(opt, ev, book, quotes, out, err);
-    const ht_opt_underlying saved = opt->ul[ev->underlying];
-    int rc = ht_opt_decide(opt, ev, book, quotes, out, err);
-    opt->ul[ev->underlying] = saved;
-    return rc;
-}
-
-bool ht_opt_rate_allows(const ht_opt *opt, uint32_t u, int64_t now_ns, uint32_t n_orders)
-{
-    if (!opt || u >= HT_OPT_MAX_UNDERLYINGS)
-        return false;
-    const ht_opt_config *cfg = &opt->cfg;
-    const ht_opt_underlying *ul = &opt->ul[u];
-    if (cfg->min_interval_ns > 0 && ul->hedged_once && now_ns - ul->last_hedge_ns < cfg->min_interval_ns)
-        return false;
-    if (cfg->max_orders_per_s > 0.0) {
-        double tokens = ul->tokens;
-        if (ul->tokens_valid && now_ns > ul->tokens_ns)
-            tokens = min_d(cfg->burst_orders, tokens + (double)(now_ns - ul->tokens_ns) * 1e-9 * cfg->max_orders_per_s);
-        else if (!ul->tokens_valid)
-            tokens = cfg->burst_orders;
-        return tokens >= (double)n_orders;
-    }
-    return true;
-}
-
-double ht_opt_target_fraction(const ht_opt *opt, uint32_t u)
-{
-    if (!opt || u >= HT_OPT_MAX_UNDERLYINGS || !opt->ul[u].has_strategy)
-        return NAN;
-    const ht_opt_strategy *s = &opt->ul[u].strategy;
-    if (g_rule_traits[s->rule].timed || s->rule == HT_OPT_RULE_MOVE)
-        return NAN;
-    ht_opt_target kind = s->target;
-    if (kind == HT_OPT_TARGET_AUTO) /* as decide_target */
-        kind = opt->cfg.fixed_cost_usd > 0.0 ? HT_OPT_TARGET_CENTRE : HT_OPT_TARGET_EDGE;
-    return kind == HT_OPT_TARGET_EDGE ? 1.0 : kind == HT_OPT_TARGET_INNER ? s->inner_fraction : 0.0;
-}
-
-int ht_opt_size_alone(const ht_opt *opt, uint32_t u, uint32_t v, const ht_opt_quote *q, double ref_px, int side,
-                      double want_coin, double centre_dist_coin, double *amount, double *margin_coin)
-{
-    *amount = 0.0;
-    *margin_coin = 0.0;
-    if (!opt || u >= HT_OPT_MAX_UNDERLYINGS || v >= opt->ul[u].n_venues || opt->ul[u].n_venues != 1 || !q ||
-        !(ref_px > 0.0 && ref_px < INFINITY) || !(want_coin > 0.0 && want_coin < 1e12) || !(centre_dist_coin >= 0.0))
-        return -1;
-    const ht_opt_underlying *ul = &opt->ul[u];
-    const ht_opt_venue *ven = &ul->venues[v];
-    const double lot = ven->lot_amount, first = ul->first_amount[v];
-    if (!(lot > 0.0) || !(first >= lot))
-        return -1;
-    ht_contract contract = {ven->contract == HT_OPT_INVERSE ? HT_CONTRACT_INVERSE : HT_CONTRACT_LINEAR,
-                            ven->contract_size};
-    const double conv = ht_units_amount_per_coin(&contract, ref_px); /* as view_venue */
-    /* decide_size: a trade under the minimum is raised to it when the centre is that far, else none */
-    const double min_trade = max_d(first / conv, opt->cfg.min_hedge_coin);
-    double trade = want_coin, margin = fabs(want_coin - min_trade);
-    if (want_coin < min_trade) {
-        if (centre_dist_coin < min_trade)
-            return -1;
-        trade = min_trade;
-        margin = min_d(margin, centre_dist_coin - min_trade);
-    }
-    /* view_venue's room on the side; the trade and a lot more must fit it (the split then takes all of it) */
-    const double pos = q->position_amount > -INFINITY && q->position_amount < INFINITY ? q->position_amount : 0.0;
-    double room = INFINITY;
-    if (side > 0 && ven->max_long_amount > 0.0)
-        room = max_d(ven->max_long_amount - pos, 0.0);
-    if (side < 0 && ven->max_short_amount > 0.0)
-        room = max_d(ven->max_short_amount + pos, 0.0);
-    const double x = trade * conv;
-    if (!(x + lot <= room))
-        return -1;
-    /* round_split with one venue: whole lots below x (none under the minimum), then one more step when it lands
-     * closer to x than stopping does; from the first amount on that is x to the nearest lot, half down, and below
-     * it the first amount when x is over half of it. The result changes only at those halves: near a whole lot
-     * (or the first amount) the floor's tolerance and the step that follows it give the same amount either way. */
-    double a, boundary;
-    if (x >= first) {
-        const double k = floor(x / lot);
-        a = (x - k * lot > 0.5 * lot ? k + 1.0 : k) * lot;
-        boundary = min_d(fabs(x - (k + 0.5) * lot), fabs(x - (k - 0.5) * lot));
-        if (a < first)
-            a = first;
-    } else {
-        a = x > 0.5 * first ? first : 0.0;
-        boundary = fabs(x - 0.5 * first);
-    }
-    /* the split's cap (view_venue: the depth inside the collar, the room) must hold the trade and the last step */
-    const double bound = side > 0 ? ref_px * (1.0 + ven->collar_frac) : ref_px * (1.0 - ven->collar_frac);
-    const double cap_coin = min_d(depth_in_collar(ven, q, side, bound), room / conv);
-    if (!(a > 0.0) || !(max_d(trade, a / conv) <= cap_coin))
-        return -1;
-    *amount = a;
-    *margin_coin = min_d(margin, boundary / conv);
-    return 0;
-}
-
-/* Whether a level of one side of q lies between two collar bounds (either way round, the farther one included). */
-static bool level_between(const ht_opt_quote *q, int side, double b0, double b1)
-{
-    const double lo = min_d(b0, b1), hi = max_d(b0, b1);
-    const double *px = side > 0 ? q->ask_px : q->bid_px;
-    unsigned n = side > 0 ? q->n_ask : q->n_bid;
-    if (n > HT_OPT_BOOK_LEVELS)
-        n = HT_OPT_BOOK_LEVELS;
-    for (unsigned l = 0; l < n; l++)
-        if (side > 0 ? px[l] > lo && px[l] <= hi : px[l] >= lo && px[l] < hi)
-            return true;
-    return false;
-}
-
-bool ht_opt_ref_keeps_view(const ht_opt *opt, uint32_t u, uint32_t v, const ht_opt_quote *q, double ref0, double ref1,
-                           double spot)
-{
-    if (!opt || u >= HT_OPT_MAX_UNDERLYINGS || v >= opt->ul[u].n_venues || !q || !(ref0 > 0.0) || !(ref1 > 0.0))
-        return false;
-    if (ref0 == ref1)
-        return true;
-    if (q->unlimited_depth || !(ref1 >= 0.5 * spot && ref1 <= 2.0 * spot)) /* read_top's sanity test */
-        return false;
-    const double c = opt->ul[u].venues[v].collar_frac;
-    return !level_between(q, 1, ref0 * (1.0 + c), ref1 * (1.0 + c)) &&
-           !level_between(q, -1, ref0 * (1.0 - c), ref1 * (1.0 - c));
 }
 
 /* Clears a decision to "bad input, nothing known" before the steps fill it. */
