@@ -124,8 +124,7 @@ static void sim_limits(void *ctx, ht_venue_limits *out)
     v->fix->ops->limits(v->fix->ctx, out);
 }
 
-/* Armed orders are the gateway's (the simulator sees the order when it is fired). Wired in with venue_fix's
- * (HT_VENUE_FIX_ARM, see fix_arm there). */
+/* Armed orders are the gateway's (the simulator sees the order when it is fired). */
 static int sim_arm(void *ctx, const ht_venue_order *order, ht_venue_armed *out)
 {
     const venue_sim *v = ctx;

@@ -44,9 +44,8 @@ static int fix_send(void *ctx, const ht_venue_order *order, ht_venue_send_result
 _Static_assert(sizeof(ht_gw_armed) <= HT_VENUE_ARMED_BYTES, "an armed gateway order must fit ht_venue_armed.impl");
 _Static_assert(_Alignof(ht_gw_armed) <= 8, "ht_venue_armed.impl is aligned to 8");
 
-/* Arms an order in the gateway (ht_gw_arm_order): its state lives in out->impl. Not in fix_ops yet: with it, the
- * engine's prearm (default on where the venue can arm) changes what its e2e tests see (test_engine, test_fast_market,
- * cli_demo_hedges, cli_replay_fresh_journals); the engine side wires it in (HT_VENUE_FIX_ARM below) once they agree. */
+/* Arms an order in the gateway (ht_gw_arm_order): its state lives in out->impl. The engine's pre-armed hedges fire
+ * it (docs/deployment.md "Pre-armed hedges"); test_prearm checks they send what the decision would. */
 static int fix_arm(void *ctx, const ht_venue_order *order, ht_venue_armed *out)
 {
     venue_fix *f = ctx;

@@ -225,9 +225,10 @@ typedef struct ht_engine_delta_stats {
 /* What a run did. */
 /* Why a breach took the full decision instead of its armed hedge (ht_engine_report.armed_fallback_by_reason). */
 typedef enum ht_engine_arm_fallback {
-    HT_ENGINE_ARM_FALLBACK_NOT_ARMED = 0, /* none armed (the venue cannot arm, the decision had no single order, or
-                                             an input changed since) */
-    HT_ENGINE_ARM_FALLBACK_QUOTES,        /* the hedge instrument's book at the breach is not the one it was armed on */
+    HT_ENGINE_ARM_FALLBACK_NOT_ARMED = 0, /* none armed: an input changed since, the decision at the edge sends
+                                             nothing, or it is not one the engine sizes alone (docs/deployment.md) */
+    HT_ENGINE_ARM_FALLBACK_QUOTES,        /* the hedge instrument's book at the breach is not the one it was armed on
+                                             (a level, or a mark that moves the collar across a level) */
     HT_ENGINE_ARM_FALLBACK_BEYOND,        /* the breach lies further beyond the band than the armed limit can take */
     HT_ENGINE_ARM_FALLBACK_RATE,          /* the optimizer's rate limits hold the hedge back now */
     HT_ENGINE_ARM_FALLBACK_REFUSED,       /* the venue's final gate refused it */
