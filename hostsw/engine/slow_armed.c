@@ -165,6 +165,9 @@ static void arm_side(slow_half *s, unsigned u, int side)
     ht_opt_quote quotes[HT_OPT_MAX_VENUES];
     memset(quotes, 0, sizeof quotes);
     slow_quotes_of(s, u, NULL, quotes);
+    for (unsigned v = 0; v < s->n_venues; v++) /* the mark now, as the fast half's quote of a breach has it */
+        if (s->venues[v].u == u && s->venues[v].opt_index >= 0 && s->venues[v].mark > 0)
+            quotes[s->venues[v].opt_index].reference_px = s->venues[v].mark;
     ht_opt_decision *d = &a->decision;
     if (venues_of(s, u) != 1 || !decide_edge(s, u, side, &ev, quotes, d) || d->n_orders != 1)
         return; /* more venues: the split reads each one's book (not armed yet) */

@@ -619,6 +619,8 @@ void slow_on_ticker(slow_half *s, const msg_ticker *m)
     int v = slow_venue_of(s, m->id);
     if (v >= 0 && isfinite(m->mark) && m->mark > 0) {
         venue_state *vs = &s->venues[v];
+        if (vs->mark != m->mark)
+            slow_arm_dirty(s, (int)vs->u); /* the collar's centre and the coins of a contract: armed on the mark */
         vs->mark = m->mark;
         if (s->venue)
             s->venue->ops->set_mark(s->venue->ctx, vs->name, m->mark);
