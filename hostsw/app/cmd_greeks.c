@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "book_market.h"
 #include "cli.h"
 #include "commands.h"
 #include "hedgetrig/feed.h"
@@ -328,38 +329,6 @@ static void print_text(const ht_greeks *g, const greeks_opts *o, const ht_captur
     }
 }
 
-/* Pass 1: the instrument registry of the whole capture, to check the book against; the book, and the greeks object
- * with the registry's forwards and smiles. Returns HT_EXIT_OK with *book_out and *g_out, or HT_EXIT_FAIL (message
- * printed, nothing left to free). */
-static int load_book_greeks(const greeks_opts *o, ht_capture_info *info, ht_positions **book_out, ht_greeks **g_out)
-{
-    ht_error err;
-    ht_feed *registry = ht_feed_create(NULL, &err);
-    if (!registry)
-        return ht_cli_fail("greeks", "%s", err.msg);
-    if (ht_feed_replay_capture(o->pcap, registry, -1.0, info, &err) != 0) {
-        ht_feed_destroy(registry);
-        return ht_cli_fail("greeks", "%s", err.msg);
-    }
-    ht_positions *book = ht_positions_load(o->book, o->max_book_qty_contracts, ht_greeks_feed_lookup, registry, &err);
-    if (!book) {
-        ht_feed_destroy(registry);
-        return ht_cli_fail("greeks", "%s", err.msg);
-    }
-    ht_greeks *g = ht_greeks_create(&o->cfg, book, &err);
-    if (!g) {
-        ht_positions_destroy(book);
-        ht_feed_destroy(registry);
-        return ht_cli_fail("greeks", "%s", err.msg);
-    }
-    ht_greeks_add_feed_forwards(g, registry);
-    ht_greeks_add_feed_smile(g, registry);
-    ht_feed_destroy(registry);
-    *book_out = book;
-    *g_out = g;
-    return HT_EXIT_OK;
-}
-
 /* Warns on stderr about each position priced at a fallback vol or excluded from the totals, then the counts. */
 static void warn_excluded(const ht_greeks *g, const greeks_opts *o)
 {
@@ -403,7 +372,7 @@ int cmd_greeks(int argc, char **argv)
     ht_capture_info info;
     ht_positions *book = NULL;
     ht_greeks *g = NULL;
-    rc = load_book_greeks(&o, &info, &book, &g);
+    rc = ht_app_load_book_greeks("greeks", o.pcap, o.book, o.max_book_qty_contracts, &o.cfg, &info, &book, &g);
     if (rc != HT_EXIT_OK)
         return rc;
 
