@@ -18,6 +18,8 @@ void ht_engine_config_default(ht_engine_config *cfg)
     cfg->order_timeout_ms = 2000;
     cfg->check = true;
     cfg->prearm = true;
+    cfg->margin_on = true;
+    cfg->margin_model = HT_MARGIN_STANDARD;
     cfg->backend = HT_PIPE_BACKEND_SW;
     cfg->clock_mhz = 250.0;
     snprintf(cfg->strategy, sizeof cfg->strategy, "%s", HT_ENGINE_DEFAULT_STRATEGY);
@@ -417,6 +419,32 @@ static bool book_key(ht_engine_config *c, const char *k, const char *v, bool *kn
     return false;
 }
 
+/* [margin] keys: the model of the book's margin, and the equity its ratio is over when the venue gives none. */
+static bool margin_key(ht_engine_config *c, const char *k, const char *v, bool *known, const char **expected)
+{
+    if (!strcmp(k, "model")) {
+        *expected = "standard, portfolio or off";
+        c->margin_on = strcmp(v, "off") != 0;
+        if (!strcmp(v, "standard") || !strcmp(v, "off"))
+            c->margin_model = HT_MARGIN_STANDARD;
+        else if (!strcmp(v, "portfolio"))
+            c->margin_model = HT_MARGIN_PORTFOLIO;
+        else
+            return false;
+        return true;
+    }
+    if (!strcmp(k, "equity_coin")) {
+        double x;
+        *expected = "a number of coins > 0 (at most 1e12)";
+        if (!num(v, &x) || !(x > 0.0 && x <= 1e12))
+            return false;
+        c->margin_equity_coin = x;
+        return true;
+    }
+    *known = false;
+    return false;
+}
+
 /* Dispatches one key of the engine's sections. */
 bool ht_engine_config_apply(void *user, const char *section, const char *key, const char *value, bool *known,
                             const char **expected)
@@ -441,12 +469,14 @@ bool ht_engine_config_apply(void *user, const char *section, const char *key, co
         return status_key(c, key, value, known, expected);
     if (!strcmp(section, "book"))
         return book_key(c, key, value, known, expected);
+    if (!strcmp(section, "margin"))
+        return margin_key(c, key, value, known, expected);
     *known = false;
     return false;
 }
 
 const char *const ht_engine_config_sections[] = {"engine", "pipeline", "hedge", "greeks", "venue",
-                                                  "source", "threads", "status", "book", NULL};
+                                                  "source", "threads", "status", "book", "margin", NULL};
 
 int ht_engine_config_load(ht_engine_config *cfg, const char *path, ht_error *err)
 {

@@ -636,6 +636,10 @@ void ht_engine_print_report(const ht_engine *e, FILE *out)
     if (r.have_account)
         fprintf(out, "account: %s equity %.8g, initial margin %.8g, maintenance margin %.8g\n", r.account.currency,
                 r.account.equity, r.account.initial_margin, r.account.maintenance_margin);
+    for (unsigned u = 0; u < r.margin_underlyings; u++)
+        fprintf(out, "margin (%s, hedgetrig's): %s initial %.8g, maintenance %.8g coin, equity %.8g, ratio %.4g\n",
+                e->cfg.margin_model == HT_MARGIN_PORTFOLIO ? "portfolio" : "standard", r.margin[u].base,
+                r.margin[u].initial_coin, r.margin[u].maintenance_coin, r.margin[u].equity_coin, r.margin[u].ratio);
     fprintf(out, "trust: %" PRIu64 " decisions sent nothing on untrusted data (%" PRIu64 " untrusted index, %" PRIu64
             " hedge instrument stale after a gap)\n",
             r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);

@@ -351,6 +351,8 @@ typedef struct slow_half {
     uint64_t series_ticks;
     ht_profile *prof;
     ht_engine_report rep;
+    ht_margin_position *margin_pos; /* the positions the margin is computed on (slow_margin.c) */
+    size_t margin_cap;
     live_book live;
     unsigned venue_poll_depth; /* > 0 while the venue's events are handled (slow_poll_venue) */
     char last_order_problem[200]; /* why the last order was refused or rejected (a run where all were fails) */

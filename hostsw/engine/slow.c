@@ -344,6 +344,7 @@ void engine_slow_destroy(slow_half *s)
     free(s->reg_trusted);
     free(s->pos_flags);
     free(s->book_text);
+    free(s->margin_pos);
     free(s->live.pos);
     if (s->event_log)
         fclose(s->event_log);

@@ -188,6 +188,7 @@ void slow_refresh(slow_half *s, unsigned why)
             return;
     ht_greeks_recompute(s->greeks, s->now_ms);
     note_greeks(s);
+    slow_margin_update(s);
     if (!load_table(s))
         return;
     slow_arm_dirty(s, -1);

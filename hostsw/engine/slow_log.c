@@ -279,6 +279,9 @@ static void write_counters(slow_half *s)
     if (r->have_account)
         fprintf(f, "equity = %.10g\ninitial_margin = %.10g\nmaintenance_margin = %.10g\n", r->account.equity,
                 r->account.initial_margin, r->account.maintenance_margin);
+    if (r->margin_underlyings)
+        fprintf(f, "margin_initial_coin = %.10g\nmargin_maintenance_coin = %.10g\nmargin_ratio = %.10g\n",
+                r->margin[0].initial_coin, r->margin[0].maintenance_coin, r->margin[0].ratio);
     slow_replace_end(f, tmp, path);
 }
 
@@ -297,6 +300,10 @@ static void status_live(const slow_half *s)
     if (r->have_account)
         fprintf(stderr, " equity %.6g %s IM %.6g MM %.6g", r->account.equity, r->account.currency,
                 r->account.initial_margin, r->account.maintenance_margin);
+    for (unsigned u = 0; u < r->margin_underlyings; u++)
+        if (isfinite(r->margin[u].maintenance_coin))
+            fprintf(stderr, " margin %s MM %.6g ratio %.4g", r->margin[u].base, r->margin[u].maintenance_coin,
+                    r->margin[u].ratio);
     if (r->liquidation_alerts + r->unexplained_alerts)
         fprintf(stderr, " ALERTS: %" PRIu64 " liquidations, %" PRIu64 " unexplained changes", r->liquidation_alerts,
                 r->unexplained_alerts);

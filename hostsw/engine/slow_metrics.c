@@ -132,6 +132,34 @@ static void json_account(FILE *out, const ht_engine_report *r)
     fprintf(out, ",\"updated_s\":%.3f},", (double)r->account.wall_ms / 1000.0);
 }
 
+/* "margin": the book's margin per underlying as hedgetrig computes it ([margin]), or null before the first. */
+static void json_margin(FILE *out, const ht_engine_report *r)
+{
+    fputs("\"margin\":", out);
+    if (!r->margin_underlyings) {
+        fprintf(out, "null,\"margin_computes\":%" PRIu64 ",", r->margin_computes);
+        return;
+    }
+    fputc('[', out);
+    for (unsigned u = 0; u < r->margin_underlyings; u++) {
+        const ht_engine_margin *m = &r->margin[u];
+        fputs(u ? ",{\"underlying\":" : "{\"underlying\":", out);
+        json_text(out, m->base);
+        const struct {
+            const char *key;
+            double x;
+        } nums[] = {{"initial_margin_coin", m->initial_coin},   {"maintenance_margin_coin", m->maintenance_coin},
+                    {"equity_coin", m->equity_coin},            {"margin_ratio", m->ratio},
+                    {"venue_difference_coin", m->venue_difference_coin}};
+        for (size_t k = 0; k < HT_ARRAY_LEN(nums); k++) {
+            fprintf(out, ",\"%s\":", nums[k].key);
+            json_num(out, nums[k].x);
+        }
+        fprintf(out, ",\"positions\":%" PRIu64 ",\"excluded\":%" PRIu64 "}", m->positions, m->excluded);
+    }
+    fprintf(out, "],\"margin_computes\":%" PRIu64 ",", r->margin_computes);
+}
+
 /* The venue's mirrored rate limits now (known false when it mirrors none). */
 static void limits_now(const slow_half *s, ht_venue_limits *l)
 {
@@ -200,6 +228,7 @@ void slow_live_write_json(const slow_half *s, FILE *out)
     json_text(out, s->live.halt_reason);
     fputc(',', out);
     json_account(out, r);
+    json_margin(out, r);
     fprintf(out, "\"hedges_held_for_rate\":%" PRIu64 ",\"hedges_merged\":%" PRIu64 ",", r->hedges_held_for_rate,
             r->hedges_merged);
     json_limits(out, s);
@@ -324,6 +353,35 @@ static void prom_account(FILE *f, const ht_engine_report *r)
              (double)r->account.wall_ms / 1000.0);
 }
 
+/* The book's margin per underlying (nothing before it is computed; a ratio or difference only when known). */
+static void prom_margin(FILE *f, const ht_engine_report *r)
+{
+    if (!r->margin_underlyings)
+        return;
+    static const char *const names[] = {"hedgetrig_margin_initial_coin", "hedgetrig_margin_maintenance_coin",
+                                        "hedgetrig_margin_ratio", "hedgetrig_margin_venue_difference_coin"};
+    static const char *const helps[] = {
+        "The book's initial margin as hedgetrig computes it ([margin] model), in coins of the underlying.",
+        "The book's maintenance margin as hedgetrig computes it, in coins of the underlying.",
+        "The maintenance margin over the equity (the venue's, else [margin] equity_coin); 1 is liquidation.",
+        "The maintenance margin computed minus the venue's, in coins (when the venue reports in that coin)."};
+    for (int k = 0; k < 4; k++) {
+        bool head = false;
+        for (unsigned u = 0; u < r->margin_underlyings; u++) {
+            const ht_engine_margin *m = &r->margin[u];
+            const double x[] = {m->initial_coin, m->maintenance_coin, m->ratio, m->venue_difference_coin};
+            if (!isfinite(x[k]))
+                continue;
+            if (!head)
+                prom_head(f, names[k], "gauge", helps[k]);
+            head = true;
+            prom_sample(f, names[k], "underlying", m->base, x[k]);
+        }
+    }
+    prom_one(f, "hedgetrig_margin_computes_total", "counter", "Margin computations (after refreshes and fills).",
+             (double)r->margin_computes);
+}
+
 /* Orders, the rate limits and the feed. */
 static void prom_orders(FILE *f, const slow_half *s)
 {
@@ -371,6 +429,7 @@ static void prom_write(FILE *f, const slow_half *s)
     prom_delta(f, s);
     prom_positions(f, s);
     prom_account(f, r);
+    prom_margin(f, r);
     prom_orders(f, s);
 }
 

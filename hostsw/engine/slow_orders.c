@@ -37,6 +37,7 @@ static void apply_fill(slow_half *s, pending_order *p, double contracts, double 
     ht_error err;
     if (ht_positions_set_qty(s->book, v->book_index, v->position_contracts, &err) == 0)
         ht_greeks_book_changed(s->greeks);
+    slow_margin_update(s);
     slow_live_note_hedge_fill(s, v->name, p->side * contracts);
     slow_log_order(s, "fill", (int)p->u, v->name, p->side, contracts, px, p->clordid, NAN,
                    "delta %.15g coin fee %.4f USD slippage %.4f USD", delta, fee, slip);

@@ -118,6 +118,11 @@ void slow_write_prometheus(slow_half *s);
 /* The report's live-book keys ("positions", "venue_positions", ..., each followed by a comma). */
 void slow_live_write_json(const slow_half *s, FILE *out);
 
+/* ---- slow_margin.c: the book's margin ------------------------------------------------------------------- */
+
+/* Computes the book's margin now (after a refresh or a fill) into the report ([margin]; nothing when off). */
+void slow_margin_update(slow_half *s);
+
 /* ---- slow_log.c: event log, series, statistics ----------------------------------------------------------- */
 
 /* Event-log rows (nothing without an event log). A market row: spot, net delta, band, breach side, decision

@@ -42,6 +42,7 @@ static const char *const k_source[] = {"kind", "path", "groups", "ports", "derib
 static const char *const k_threads[] = {"enabled", "hot_cpu", "slow_cpu", "ring_bytes", "slow_idle_us", NULL};
 static const char *const k_status[] = {"interval_s", "counters_file", "prometheus_file", NULL};
 static const char *const k_book[] = {"reconcile", "on_liquidation", NULL};
+static const char *const k_margin[] = {"model", "equity_coin", NULL};
 /* [market]: sim/market/market_config.c (its ht_mkt_config_keys, which the tests compare with this list). */
 static const char *const k_market[] = {
     "seed", "start_ms", "step_ms", "steps", "spot_usd", "vol", "jumps_per_day", "jump_stdev", "atm_iv",
@@ -57,7 +58,7 @@ const ht_conf_section ht_conf_sections[] = {
     {"greeks", k_greeks, "docs/deployment.md"},        {"venue", k_venue, "docs/deployment.md"},
     {"source", k_source, "docs/deployment.md"},        {"market", k_market, "docs/deployment.md"},
     {"threads", k_threads, "docs/deployment.md"},      {"status", k_status, "docs/deployment.md"},
-    {"book", k_book, "docs/deployment.md"},
+    {"book", k_book, "docs/deployment.md"},           {"margin", k_margin, "docs/deployment.md"},
     {NULL, NULL, NULL},
 };
 

@@ -44,6 +44,7 @@
 #include "hedgetrig/common.h"
 #include "hedgetrig/gateway.h"
 #include "hedgetrig/greeks.h"
+#include "hedgetrig/margin.h"
 #include "hedgetrig/nic.h"
 #include "hedgetrig/optimizer.h"
 #include "hedgetrig/pipe.h"
@@ -161,6 +162,11 @@ typedef struct ht_engine_config {
     ht_engine_reconcile reconcile;       /* a snapshot that differs from the book: adopt (default) or halt */
     ht_engine_on_liquidation on_liquidation; /* after a liquidation or an unexplained change: hedge (default) or
                                                 halt */
+    /* [margin] (docs/margin.md): the book's margin after every refresh and fill, and the ratio over the equity */
+    bool margin_on;                      /* model = off: none (default standard) */
+    ht_margin_model margin_model;        /* standard (default) or portfolio */
+    double margin_equity_coin;           /* the equity of the book's first underlying in coin when the venue
+                                            reports none in that coin (0: none, the default) */
     /* Not a config key: when set and non-zero, ht_engine_attach_venue stops waiting for the logon (a signal
      * during startup ends the wait at once instead of after connect_timeout_ms). */
     volatile sig_atomic_t *stop_waiting;
@@ -170,7 +176,7 @@ typedef struct ht_engine_config {
 void ht_engine_config_default(ht_engine_config *cfg);
 
 /* Reads a config file over cfg: [engine], [pipeline], [hedge], [greeks], [venue], [source], [threads],
- * [status], and the gateway's [gateway] and [risk] (the simulators' [market] and [exchange_sim]:
+ * [status], [book], [margin], and the gateway's [gateway] and [risk] (the simulators' [market] and [exchange_sim]:
  * ht_setup_config_load). An unknown key or a bad value is an error naming the file, the line and what was
  * expected. Keys: docs/deployment.md. */
 int ht_engine_config_load(ht_engine_config *cfg, const char *path, ht_error *err);
@@ -241,6 +247,19 @@ typedef enum ht_engine_arm_fallback {
 /* The name of a fallback reason ("not_armed", ...). */
 const char *ht_engine_arm_fallback_name(ht_engine_arm_fallback r);
 
+/* The book's margin for one underlying as hedgetrig computes it ([margin], docs/margin.md), in its coin (the USDC
+ * side converted at the index). */
+typedef struct ht_engine_margin {
+    char base[9];                 /* "BTC" */
+    double initial_coin, maintenance_coin;
+    double equity_coin;           /* the equity the ratio is over: the venue's in this coin, else [margin]
+                                     equity_coin (first underlying); NaN when neither */
+    double ratio;                 /* maintenance_coin / equity_coin; NaN without an equity */
+    double venue_difference_coin; /* maintenance_coin minus the venue's maintenance margin when the venue reports
+                                     in this coin; NaN otherwise */
+    uint64_t positions, excluded; /* margined, and left out (no usable price at the latest recompute) */
+} ht_engine_margin;
+
 typedef struct ht_engine_report {
     uint64_t packets, messages, malformed, gaps;
     uint64_t ticks;            /* index ticks pushed into the pipeline while armed (as the slow half saw them) */
@@ -291,6 +310,9 @@ typedef struct ht_engine_report {
     bool halted;                         /* no more orders: [book] reconcile or on_liquidation said halt */
     bool have_account;                   /* account figures arrived */
     ht_venue_account account;            /* the latest */
+    uint64_t margin_computes;            /* the book's margin computed (after refreshes and fills) */
+    unsigned margin_underlyings;         /* entries of margin[] in use (0 before the first computation) */
+    ht_engine_margin margin[HT_GREEKS_MAX_UNDERLYINGS];
     double wall_s;             /* wall time of the run */
     double ticks_per_s;        /* ticks over the time spent processing packets (replay: both halves) */
     double fast_ticks_per_s;   /* ticks over the fast half's own share of it (replay: the slow half's time taken

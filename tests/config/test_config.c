@@ -442,6 +442,8 @@ static const key_case k_keys[] = {
     TXT("status", "prometheus_file", "hedgetrig.prom", prometheus_path),
     NUM("book", "reconcile", "halt", INT, reconcile, HT_ENGINE_RECONCILE_HALT),
     NUM("book", "on_liquidation", "halt", INT, on_liquidation, HT_ENGINE_LIQUIDATION_HALT),
+    NUM("margin", "model", "portfolio", INT, margin_model, HT_MARGIN_PORTFOLIO),
+    NUM("margin", "equity_coin", "12.5", F64, margin_equity_coin, 12.5),
 };
 
 /* True when c holds what key case kc expects. */
