@@ -472,9 +472,11 @@ void ht_pipe_idle(ht_pipe *pipe, uint64_t cycles)
 /* Checks a raw register address. */
 static int check_addr(const char *where, uint32_t addr, ht_error *err)
 {
-    if ((addr & 3u) || addr >= HT_PIPE_REG_SPACE)
-        return ht_error_set(err, "%s: address 0x%x is not a 4-byte aligned address below 0x%x", where, addr,
-                            HT_PIPE_REG_SPACE);
+    bool wire = addr >= HT_PIPE_WIRE_REG_BASE && addr < HT_PIPE_WIRE_REG_END;
+    if ((addr & 3u) || (addr >= HT_PIPE_REG_SPACE && !wire))
+        return ht_error_set(err, "%s: address 0x%x is not a 4-byte aligned address below 0x%x or in the wire "
+                                 "ingest's 0x%x..0x%x", where, addr, HT_PIPE_REG_SPACE, HT_PIPE_WIRE_REG_BASE,
+                            HT_PIPE_WIRE_REG_END - 4);
     return 0;
 }
 
@@ -551,4 +553,161 @@ int ht_pipe_read_underlying(ht_pipe *pipe, unsigned underlying, ht_pipe_underlyi
     out->inventory = (int64_t)read64(pipe, ureg(underlying, HT_PIPE_UREG_INVENTORY));
     out->vol_move = (int64_t)read64(pipe, ureg(underlying, HT_PIPE_UREG_VOL_MOVE));
     return backend_ok(pipe, "read underlying", err);
+}
+
+/* ---- The wire ingest ----------------------------------------------------------------------------------------- */
+
+static const char *const g_wire_counter_names[HT_PIPE_WIRE_COUNTERS] = {
+    "frames",      "frames_ok",   "ticks",          "disabled",         "mac_error",      "too_long",
+    "overrun",     "short",       "not_ipv4",       "ip_header",        "ip_checksum",    "fragment",
+    "not_udp",     "filter",      "length",         "channel",          "old_seq",        "stale",
+    "sbe",         "gaps",        "messages",       "unknown_template", "unknown_schema", "index",
+    "unmapped",    "bad_price",   "tick_overflow",
+};
+
+const char *ht_pipe_wire_counter_name(unsigned counter)
+{
+    return counter < HT_PIPE_WIRE_COUNTERS ? g_wire_counter_names[counter] : NULL;
+}
+
+bool ht_pipe_wire_pushable(const ht_pipe *pipe)
+{
+    return pipe->ops->push_beat != NULL;
+}
+
+/* An index name as the name table holds it (NUL-padded to 16 bytes); -1 naming the underlying when it does
+ * not fit or is not printable ASCII. */
+static int wire_name(const char *name, unsigned u, uint8_t out[HT_PIPE_WIRE_NAME_BYTES], ht_error *err)
+{
+    memset(out, 0, HT_PIPE_WIRE_NAME_BYTES);
+    size_t n = strlen(name);
+    if (n > HT_PIPE_WIRE_NAME_BYTES)
+        return ht_error_set(err, "wire: index name of underlying %u has %zu characters (at most %d)", u, n,
+                            HT_PIPE_WIRE_NAME_BYTES);
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] < 0x21 || name[i] > 0x7E)
+            return ht_error_set(err, "wire: index name of underlying %u has a byte 0x%02x at %zu that is not "
+                                     "printable ASCII", u, (unsigned)(unsigned char)name[i], i);
+        out[i] = (uint8_t)name[i];
+    }
+    return 0;
+}
+
+static int wire_check_config(const ht_pipe_wire_config *cfg, ht_error *err)
+{
+    for (unsigned k = 0; k < HT_PIPE_WIRE_CHANNELS; k++)
+        for (unsigned j = 0; j < k; j++)
+            if (cfg->channel_on[k] && cfg->channel_on[j] && cfg->channel[k] == cfg->channel[j])
+                return ht_error_set(err, "wire: channel %u is in the channel table twice (entries %u and %u)",
+                                    cfg->channel[k], j, k);
+    for (unsigned i = 0; i < HT_PIPE_WIRE_FILTERS; i++)
+        for (unsigned j = 0; j < i; j++)
+            if (cfg->filter_port[i] != 0 && cfg->filter_port[i] == cfg->filter_port[j] &&
+                cfg->filter_addr[i] == cfg->filter_addr[j])
+                return ht_error_set(err, "wire: filter entries %u and %u are the same group and port", j, i);
+    for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++)
+        for (unsigned v = 0; v < u; v++)
+            if (cfg->index_name[u] && cfg->index_name[v] && cfg->index_name[u][0] &&
+                strcmp(cfg->index_name[u], cfg->index_name[v]) == 0)
+                return ht_error_set(err, "wire: index name \"%s\" is given to underlyings %u and %u",
+                                    cfg->index_name[u], v, u);
+    return 0;
+}
+
+int ht_pipe_wire_configure(ht_pipe *pipe, const ht_pipe_wire_config *cfg, ht_error *err)
+{
+    uint8_t names[HT_PIPE_UNDERLYINGS][HT_PIPE_WIRE_NAME_BYTES];
+    uint32_t name_mask = 0, chan_mask = 0;
+    if (wire_check_config(cfg, err) != 0)
+        return -1;
+    for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++) {
+        const char *name = cfg->index_name[u] ? cfg->index_name[u] : "";
+        if (wire_name(name, u, names[u], err) != 0)
+            return -1;
+        if (name[0])
+            name_mask |= 1u << u;
+    }
+    quiesce(pipe);
+    pipe->ops->reg_write(pipe->be, HT_PIPE_WIRE_REG_CTRL, 0);
+    for (unsigned i = 0; i < HT_PIPE_WIRE_FILTERS; i++) {
+        pipe->ops->reg_write(pipe->be, HT_PIPE_WIRE_REG_FILTER + 8 * i, cfg->filter_addr[i]);
+        pipe->ops->reg_write(pipe->be, HT_PIPE_WIRE_REG_FILTER + 8 * i + 4, cfg->filter_port[i]);
+    }
+    for (unsigned k = 0; k < HT_PIPE_WIRE_CHANNELS; k++) {
+        pipe->ops->reg_write(pipe->be, HT_PIPE_WIRE_REG_CHAN_ID + 4 * k, cfg->channel[k]);
+        chan_mask |= cfg->channel_on[k] ? 1u << k : 0u;
+    }
+    for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++)
+        for (unsigned j = 0; j < HT_PIPE_WIRE_NAME_BYTES; j += 4)
+            pipe->ops->reg_write(pipe->be, HT_PIPE_WIRE_REG_NAME + HT_PIPE_WIRE_NAME_BYTES * u + j,
+                                 (uint32_t)names[u][j] | (uint32_t)names[u][j + 1] << 8 |
+                                     (uint32_t)names[u][j + 2] << 16 | (uint32_t)names[u][j + 3] << 24);
+    pipe->ops->reg_write(pipe->be, HT_PIPE_WIRE_REG_NAME_ENABLE, name_mask);
+    pipe->ops->reg_write(pipe->be, HT_PIPE_WIRE_REG_CHAN_ENABLE, chan_mask); /* re-arms every channel */
+    pipe->ops->reg_write(pipe->be, HT_PIPE_WIRE_REG_CTRL, 1);
+    if (backend_ok(pipe, "wire configure", err) != 0)
+        return -1;
+    /* A card without the ingest answers 0 here: say so rather than wait for ticks that never come. */
+    if (pipe->ops->reg_read(pipe->be, HT_PIPE_WIRE_REG_ID) != HT_PIPE_WIRE_ID_MAGIC)
+        return ht_error_set(err, "wire configure: the %s backend has no wire ingest (ID register 0x%x reads 0x%x)",
+                            pipe->ops->name, HT_PIPE_WIRE_REG_ID,
+                            pipe->ops->reg_read(pipe->be, HT_PIPE_WIRE_REG_ID));
+    return backend_ok(pipe, "wire configure", err);
+}
+
+int ht_pipe_push_beat(ht_pipe *pipe, const ht_wire_beat *beat)
+{
+    if (HT_UNLIKELY(pipe->ops->push_beat == NULL))
+        return -1;
+    pipe->ops->push_beat(pipe->be, beat);
+    return 0;
+}
+
+int ht_pipe_push_frame(ht_pipe *pipe, const uint8_t *frame, size_t len, bool mac_error)
+{
+    if (HT_UNLIKELY(pipe->ops->push_beat == NULL))
+        return -1;
+    ht_wire_beat b;
+    size_t off = 0;
+    do {
+        size_t n = len - off < HT_PIPE_WIRE_BEAT_BYTES ? len - off : HT_PIPE_WIRE_BEAT_BYTES;
+        memset(b.data, 0, sizeof b.data);
+        if (n)
+            memcpy(b.data, frame + off, n);
+        b.keep = (uint8_t)((1u << n) - 1u);
+        off += n;
+        b.last = off == len;
+        b.user = b.last && mac_error;
+        pipe->ops->push_beat(pipe->be, &b);
+    } while (off < len);
+    return 0;
+}
+
+int ht_pipe_wire_read_counters(ht_pipe *pipe, uint32_t counters[HT_PIPE_WIRE_COUNTERS], ht_error *err)
+{
+    quiesce(pipe);
+    for (unsigned r = 0; r < HT_PIPE_WIRE_COUNTERS; r++)
+        counters[r] = pipe->ops->reg_read(pipe->be, HT_PIPE_WIRE_REG_COUNTER + 4 * r);
+    return backend_ok(pipe, "wire counters", err);
+}
+
+int ht_pipe_wire_stale(ht_pipe *pipe, uint32_t *stale_mask, ht_error *err)
+{
+    return ht_pipe_reg_read(pipe, HT_PIPE_WIRE_REG_CHAN_STALE, stale_mask, err);
+}
+
+int ht_pipe_wire_rearm(ht_pipe *pipe, uint32_t channel_mask, ht_error *err)
+{
+    if (channel_mask >> HT_PIPE_WIRE_CHANNELS)
+        return ht_error_set(err, "wire re-arm: mask 0x%x names channel entries beyond %d", channel_mask,
+                            HT_PIPE_WIRE_CHANNELS - 1);
+    return ht_pipe_reg_write(pipe, HT_PIPE_WIRE_REG_CHAN_REARM, channel_mask, err);
+}
+
+int ht_pipe_set_wire_tap(ht_pipe *pipe, ht_pipe_wire_tap fn, void *ctx)
+{
+    if (pipe->ops->set_wire_tap == NULL)
+        return -1;
+    pipe->ops->set_wire_tap(pipe->be, fn, ctx);
+    return 0;
 }

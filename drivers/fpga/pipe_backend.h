@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hedgetrig/pipe.h"
+#include "wire_model.h"
 
 /* An event as it leaves m_axis (the raw words of the stream layout in pipe_regs.h). */
 typedef struct ht_fx_event {
@@ -33,9 +34,15 @@ typedef struct ht_pipe_backend_ops {
     /* Takes the oldest event that has left the pipeline. When there is none and ticks are in flight, runs
      * the clock until they are out and looks again. Returns false when there is no event. */
     bool (*poll_event)(void *be, ht_fx_event *ev);
-    /* True while a tick is inside the pipeline (its event, if any, not yet out). */
+    /* One beat of the MAC's stream into the wire ingest: one cycle. NULL where the card reads the wire itself
+     * (xrt). */
+    void (*push_beat)(void *be, const ht_wire_beat *beat);
+    /* Watches the ticks the ingest hands to the pipeline (NULL where it cannot). */
+    void (*set_wire_tap)(void *be, ht_pipe_wire_tap fn, void *ctx);
+    /* True while a tick is inside the pipeline (its event, if any, not yet out), or the wire ingest can move
+     * without a beat (a frame to walk or decide, a tick to send). */
     bool (*in_flight)(void *be);
-    /* Runs the clock until no tick is in flight. */
+    /* Runs the clock until no tick is in flight and the ingest is at rest. */
     void (*drain)(void *be);
     /* Runs the clock until no fold is running. */
     void (*wait_fold)(void *be);

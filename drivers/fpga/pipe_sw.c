@@ -59,6 +59,42 @@ static void observe(sw_pipe *s, uint64_t cycle)
     ht_sw_observe(s, cycle);
 }
 
+void ht_sw_wire_cycle(sw_pipe *s, const ht_wire_beat *beat)
+{
+    ht_wire_tick t;
+    if (ht_wire_model_cycle(s->wire, beat, &t)) {
+        ht_fx_tick fx = {.underlying = t.underlying, .seq = t.seq, .price = t.price};
+        if (s->tap)
+            s->tap(s->tap_ctx, s->now, &fx);
+        ht_sw_push_tick(s, &fx);
+    } else {
+        ht_sw_advance(s, 1);
+    }
+}
+
+/* Runs the clock to `cycle`: one cycle at a time while the ingest moves, then at once. */
+static void run_to(sw_pipe *s, uint64_t cycle)
+{
+    while (s->now < cycle && ht_sw_wire_active(s))
+        ht_sw_wire_cycle(s, NULL);
+    if (s->now < cycle)
+        ht_sw_advance(s, cycle - s->now);
+}
+
+static void sw_push_beat(void *be, const ht_wire_beat *beat)
+{
+    sw_pipe *s = be;
+    s->wire_used = true;
+    ht_sw_wire_cycle(s, beat);
+}
+
+static void sw_set_wire_tap(void *be, ht_pipe_wire_tap fn, void *ctx)
+{
+    sw_pipe *s = be;
+    s->tap = fn;
+    s->tap_ctx = ctx;
+}
+
 static void sw_push_tick(void *be, const ht_fx_tick *tick)
 {
     ht_sw_push_tick(be, tick);
@@ -71,12 +107,12 @@ static bool sw_poll_event(void *be, ht_fx_event *ev)
 
 static bool sw_in_flight(void *be)
 {
-    return ht_sw_in_flight(be);
+    return ht_sw_in_flight(be) || ht_sw_wire_active(be);
 }
 
 static void sw_drain(void *be)
 {
-    ht_sw_drain(be);
+    ht_sw_drain_all(be);
 }
 
 static void *sw_open(const ht_pipe_config *cfg, ht_error *err)
@@ -87,7 +123,9 @@ static void *sw_open(const ht_pipe_config *cfg, ht_error *err)
         return NULL;
     }
     s->table = calloc(HT_PIPE_TABLE_DEPTH, sizeof *s->table);
-    if (!s->table || ht_event_queue_init(&s->queue, cfg->event_capacity) != 0) {
+    s->wire = malloc(sizeof *s->wire);
+    if (!s->table || !s->wire || ht_event_queue_init(&s->queue, cfg->event_capacity) != 0) {
+        free(s->wire);
         free(s->table);
         free(s);
         ht_error_set(err, "sw backend: out of memory for the %d-entry table", HT_PIPE_TABLE_DEPTH);
@@ -95,6 +133,7 @@ static void *sw_open(const ht_pipe_config *cfg, ht_error *err)
     }
     for (unsigned u = 0; u < HT_PIPE_UNDERLYINGS; u++)
         reset_underlying(&s->und[u]);
+    ht_wire_model_reset(s->wire);
     s->next_retire = UINT64_MAX;
     return s;
 }
@@ -105,6 +144,7 @@ static void sw_close(void *be)
     if (!s)
         return;
     ht_event_queue_free(&s->queue);
+    free(s->wire);
     free(s->table);
     free(s);
 }
@@ -113,13 +153,14 @@ static void sw_wait_fold(void *be)
 {
     sw_pipe *s = be;
     if (s->fold_pending && s->now < s->fold_activate_cycle)
-        advance(s, s->fold_activate_cycle - s->now);
+        run_to(s, s->fold_activate_cycle);
     observe(s, s->now);
 }
 
 static void sw_idle(void *be, uint64_t cycles)
 {
-    advance(be, cycles);
+    sw_pipe *s = be;
+    run_to(s, s->now + cycles);
 }
 
 /* The register an underlying-block offset names, or NULL for a read-only / unmapped one. */
@@ -221,7 +262,10 @@ static void sw_reg_write(void *be, uint32_t addr, uint32_t value)
     sw_pipe *s = be;
     uint64_t w = s->now;
     observe(s, w);
-    write_register(s, w, addr, value);
+    if (addr >= HT_PIPE_WIRE_REG_BASE && addr < HT_PIPE_KREG_BASE) /* the ingest is at rest (pipe.c drains) */
+        ht_wire_model_write(s->wire, addr, value);
+    else
+        write_register(s, w, addr, value);
     advance(s, HT_PIPE_AXIL_CYCLES);
 }
 
@@ -295,7 +339,8 @@ static uint32_t sw_reg_read(void *be, uint32_t addr)
     sw_pipe *s = be;
     uint64_t r = s->now;
     observe(s, r);
-    uint32_t value = read_register(s, r, addr);
+    uint32_t value = addr >= HT_PIPE_WIRE_REG_BASE && addr < HT_PIPE_KREG_BASE ? ht_wire_model_read(s->wire, addr)
+                                                                                : read_register(s, r, addr);
     advance(s, HT_PIPE_AXIL_CYCLES);
     return value;
 }
@@ -308,7 +353,10 @@ static void sw_table_write(void *be, uint32_t index, const ht_fx_entry *entry)
         s->flags |= HT_PIPE_FLAG_TABLE_BUSY;
     else
         s->table[index & (HT_PIPE_TABLE_DEPTH - 1)] = *entry;
-    advance(s, 1);
+    if (ht_sw_wire_active(s))
+        ht_sw_wire_cycle(s, NULL); /* a tick the ingest sends in this cycle reads the active book, not the table */
+    else
+        advance(s, 1);
 }
 
 static uint64_t sw_now(void *be)
@@ -326,6 +374,8 @@ const ht_pipe_backend_ops ht_pipe_sw_ops = {
     .open = sw_open,
     .close = sw_close,
     .push_tick = sw_push_tick,
+    .push_beat = sw_push_beat,
+    .set_wire_tap = sw_set_wire_tap,
     .poll_event = sw_poll_event,
     .in_flight = sw_in_flight,
     .drain = sw_drain,

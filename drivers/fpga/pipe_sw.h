@@ -5,6 +5,7 @@
 
 #include "pipe_backend.h"
 #include "pipe_model.h"
+#include "wire_model.h"
 
 /* Every register of one underlying, and its filter state. */
 typedef struct sw_underlying {
@@ -39,6 +40,11 @@ typedef struct sw_pipe {
     uint64_t next_retire; /* output cycle of the oldest event in flight (UINT64_MAX: none) */
     uint64_t flight_end;  /* no tick is in flight from this cycle on */
     ht_event_queue queue;
+    /* The wire ingest's C model, in front of the pipeline (wire_used: a beat has been pushed). */
+    ht_wire_model *wire;
+    bool wire_used;
+    ht_pipe_wire_tap tap;
+    void *tap_ctx;
 } sw_pipe;
 
 _Static_assert(HT_PIPE_LATENCY_CYCLES < 32, "the in-flight ring holds one event per cycle of latency");
@@ -109,14 +115,31 @@ static inline void ht_sw_drain(sw_pipe *s)
         ht_sw_advance(s, s->flight_end - s->now);
 }
 
-/* The oldest event out of the pipeline, draining in-flight ticks first when there is none. */
+/* One cycle of the wire ingest with a beat or without, and of the pipeline behind it (pipe_sw.c). */
+void ht_sw_wire_cycle(sw_pipe *s, const ht_wire_beat *beat);
+
+/* True while the wire ingest can move without a beat. */
+static inline bool ht_sw_wire_active(const sw_pipe *s)
+{
+    return HT_UNLIKELY(s->wire_used) && ht_wire_model_active(s->wire);
+}
+
+/* Runs the ingest to rest, then lets in-flight ticks leave. */
+static inline void ht_sw_drain_all(sw_pipe *s)
+{
+    while (ht_sw_wire_active(s))
+        ht_sw_wire_cycle(s, NULL);
+    ht_sw_drain(s);
+}
+
+/* The oldest event out of the pipeline, draining in-flight ticks (and the ingest) first when there is none. */
 static inline bool ht_sw_poll_event(sw_pipe *s, ht_fx_event *ev)
 {
     if (HT_LIKELY(ht_event_queue_pop(&s->queue, ev)))
         return true;
-    if (!ht_sw_in_flight(s))
+    if (!ht_sw_in_flight(s) && !ht_sw_wire_active(s))
         return false;
-    ht_sw_drain(s);
+    ht_sw_drain_all(s);
     return ht_event_queue_pop(&s->queue, ev);
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The verilator backend: the RTL (fpga/rtl/ht_pipe_top.sv) driven port by port, one clock at a time.
+// The verilator backend: the RTL (fpga/rtl/ht_wire_top.sv: the wire ingest and the pipeline) driven port by
+// port, one clock at a time.
 // C++ only because Verilator's model is a C++ class; everything it exposes is the C backend interface.
 #include <math.h>
 #include <stdarg.h>
@@ -10,7 +11,7 @@
 
 #include <new>
 
-#include "Vht_pipe_top.h"
+#include "Vht_wire_top.h"
 #include "verilated.h"
 
 extern "C" {
@@ -22,11 +23,13 @@ namespace {
 // One RTL instance and the host-side state the backend contract needs.
 struct VlPipe {
     VerilatedContext *ctx = nullptr;
-    Vht_pipe_top *top = nullptr;
+    Vht_wire_top *top = nullptr;
     uint64_t now = 0;        // cycles since reset: the value of the RTL's cycle counter in the current cycle
     uint64_t last_tick = 0;  // cycle the last tick was accepted
     bool any_tick = false;
     ht_event_queue queue{};
+    ht_pipe_wire_tap tap = nullptr;
+    void *tap_ctx = nullptr;
 };
 
 // Copies n 32-bit words of a Verilator wide signal into 64-bit words.
@@ -45,7 +48,7 @@ template <typename W> void set_word64(W &w, unsigned index, uint64_t value)
 // Takes the event on m_axis (tready is always high, so each valid cycle carries a new one).
 void capture_event(VlPipe *p)
 {
-    Vht_pipe_top *t = p->top;
+    Vht_wire_top *t = p->top;
     if (!t->m_axis_event_tvalid)
         return;
     const auto &d = t->m_axis_event_tdata;
@@ -65,6 +68,18 @@ void capture_event(VlPipe *p)
 // One clock cycle: the inputs set now are sampled at the rising edge; outputs are then those of the next cycle.
 void step(VlPipe *p)
 {
+    if (p->top->wire_tick_o) { // the ingest hands a tick to the pipeline at this edge
+        p->last_tick = p->now;
+        p->any_tick = true;
+        if (p->tap) {
+            const auto &d = p->top->wire_tick_data_o;
+            ht_fx_tick tick;
+            tick.underlying = (uint8_t)(word64(d, 0) & 0xFF);
+            tick.seq = word64(d, 1);
+            tick.price = (int64_t)word64(d, 2);
+            p->tap(p->tap_ctx, p->now, &tick);
+        }
+    }
     p->top->clk = 1;
     p->top->eval();
     p->top->clk = 0;
@@ -82,11 +97,12 @@ void *vl_open(const ht_pipe_config *cfg, ht_error *err)
         return nullptr;
     }
     p->ctx = new VerilatedContext;
-    p->top = new Vht_pipe_top{p->ctx, "ht_pipe_top"};
-    Vht_pipe_top *t = p->top;
+    p->top = new Vht_wire_top{p->ctx, "ht_wire_top"};
+    Vht_wire_top *t = p->top;
     t->clk = 0;
     t->rst_ni = 0;
     t->s_axis_tick_tvalid = 0;
+    t->s_axis_rx_tvalid = 0;
     t->m_axis_event_tready = 1;
     t->s_axil_awvalid = 0;
     t->s_axil_wvalid = 0;
@@ -123,7 +139,7 @@ void vl_close(void *be)
 void vl_push_tick(void *be, const ht_fx_tick *tick)
 {
     VlPipe *p = static_cast<VlPipe *>(be);
-    Vht_pipe_top *t = p->top;
+    Vht_wire_top *t = p->top;
     t->s_axis_tick_tvalid = 1;
     set_word64(t->s_axis_tick_tdata, 0, tick->underlying);
     set_word64(t->s_axis_tick_tdata, 1, tick->seq);
@@ -134,10 +150,33 @@ void vl_push_tick(void *be, const ht_fx_tick *tick)
     t->s_axis_tick_tvalid = 0;
 }
 
+void vl_push_beat(void *be, const ht_wire_beat *beat)
+{
+    VlPipe *p = static_cast<VlPipe *>(be);
+    Vht_wire_top *t = p->top;
+    uint64_t data = 0;
+    for (unsigned i = 0; i < HT_PIPE_WIRE_BEAT_BYTES; i++)
+        data |= (uint64_t)beat->data[i] << (8 * i);
+    t->s_axis_rx_tvalid = 1;
+    t->s_axis_rx_tdata = data;
+    t->s_axis_rx_tkeep = beat->keep;
+    t->s_axis_rx_tlast = beat->last;
+    t->s_axis_rx_tuser = beat->user;
+    step(p);
+    t->s_axis_rx_tvalid = 0;
+}
+
+void vl_set_wire_tap(void *be, ht_pipe_wire_tap fn, void *ctx)
+{
+    VlPipe *p = static_cast<VlPipe *>(be);
+    p->tap = fn;
+    p->tap_ctx = ctx;
+}
+
 bool vl_in_flight(void *be)
 {
     VlPipe *p = static_cast<VlPipe *>(be);
-    return p->any_tick && p->now < p->last_tick + HT_PIPE_LATENCY_CYCLES;
+    return (p->any_tick && p->now < p->last_tick + HT_PIPE_LATENCY_CYCLES) || p->top->wire_active_o;
 }
 
 void vl_drain(void *be)
@@ -175,7 +214,7 @@ void vl_idle(void *be, uint64_t cycles)
 void vl_reg_write(void *be, uint32_t addr, uint32_t value)
 {
     VlPipe *p = static_cast<VlPipe *>(be);
-    Vht_pipe_top *t = p->top;
+    Vht_wire_top *t = p->top;
     t->s_axil_awvalid = 1;
     t->s_axil_wvalid = 1;
     t->s_axil_awaddr = (uint16_t)addr;
@@ -191,7 +230,7 @@ void vl_reg_write(void *be, uint32_t addr, uint32_t value)
 uint32_t vl_reg_read(void *be, uint32_t addr)
 {
     VlPipe *p = static_cast<VlPipe *>(be);
-    Vht_pipe_top *t = p->top;
+    Vht_wire_top *t = p->top;
     t->s_axil_arvalid = 1;
     t->s_axil_araddr = (uint16_t)addr;
     step(p); // accepted at this edge; RDATA holds the register's value of the cycle before
@@ -206,7 +245,7 @@ uint32_t vl_reg_read(void *be, uint32_t addr)
 void vl_table_write(void *be, uint32_t index, const ht_fx_entry *entry)
 {
     VlPipe *p = static_cast<VlPipe *>(be);
-    Vht_pipe_top *t = p->top;
+    Vht_wire_top *t = p->top;
     t->tbl_we_i = 1;
     t->tbl_addr_i = (uint16_t)index;
     set_word64(t->tbl_data_i, 0, (uint64_t)entry->delta);
@@ -232,7 +271,7 @@ uint64_t vl_events_dropped(void *be)
 } // namespace
 
 extern "C" const ht_pipe_backend_ops ht_pipe_verilator_ops = {
-    "verilator",      vl_open,       vl_close, vl_push_tick,   vl_poll_event,  vl_in_flight,
+    "verilator",      vl_open,       vl_close, vl_push_tick,   vl_poll_event, vl_push_beat, vl_set_wire_tap, vl_in_flight,
     vl_drain,         vl_wait_fold,  vl_idle,  vl_reg_write,   vl_reg_read,    vl_table_write,
     vl_now,           vl_events_dropped, nullptr, /* the model cannot fail after open */
 };

@@ -8,13 +8,14 @@
 #include "cli.h"
 #include "hedgetrig/pipe.h"
 #include "hedgetrig/pipe_synth.h"
+#include "hedgetrig/sbe.h"
 #include "hedgetrig/tsc.h"
 
 static void pipeline_usage(FILE *out)
 {
     fprintf(out,
             "usage: hedgetrig bench pipeline [--backend sw|verilator|xrt] [--positions N] [--ticks T]\n"
-            "                                [--poll-every K] [--xclbin FILE] [--json]\n\n"
+            "                                [--poll-every K] [--wire] [--xclbin FILE] [--json]\n\n"
             "Loads a synthetic BTC book of N positions (Black-Scholes greeks, S0 30000 USD) into the pipeline and\n"
             "pushes T ticks of a random walk, polling for events after every K ticks (1: after each, as a host\n"
             "does; larger: ticks stream back to back, one per cycle on the RTL). Prints ticks per second, the\n"
@@ -24,6 +25,11 @@ static void pipeline_usage(FILE *out)
             "  --positions N   book size, 1..%d (default 4096)\n"
             "  --ticks T       ticks to push, 1000..1e9 (default 1000000 for sw, 100000 otherwise)\n"
             "  --poll-every K  poll after every K ticks, 1..256 (default 1)\n"
+            "  --wire          also feed the pipeline from the wire (sw, verilator): 1000 Ethernet frames, each a\n"
+            "                  Deribit price index (SBE 1008) in IPv4/UDP multicast, pushed one beat of 64 bits per\n"
+            "                  cycle; reports the cycles from the frame's last beat on the stream to the tick\n"
+            "                  entering the pipeline and to its event leaving it (cycles_frame_to_tick,\n"
+            "                  cycles_frame_to_event)\n"
             "  --xclbin FILE   the xclbin to load (xrt)\n"
             "  --json          one JSON object instead of text\n",
             HT_PIPE_TABLE_DEPTH);
@@ -70,6 +76,8 @@ typedef struct pipeline_result {
     double ns_median, ns_p90, ns_p99, ns_max;
     uint64_t cyc_min, cyc_median, cyc_max, cyc_samples;
     double ref_cycle_ns;
+    /* --wire: cycles from a frame's last beat to its tick entering the pipeline and to its event. */
+    uint64_t wire_tick[3], wire_event[3], wire_samples;
 } pipeline_result;
 
 /* Ticks per timed batch (the per-tick figures are medians over batches) and length of the precomputed path. */
@@ -191,11 +199,107 @@ static int measure_event_cycles(ht_pipe *pipe, const ht_pipe_tick *path, uint64_
     return rc;
 }
 
+/* ---- --wire: frames into the ingest --------------------------------------------------------------------------- */
+
+enum { WIRE_SAMPLES = 1000, WIRE_PORT = 6100 };
+#define WIRE_GROUP 0xEF6F6F00u /* 239.111.111.0 */
+
+/* One Ethernet II / IPv4 / UDP frame carrying one 1008 message of index "btc_usd" at `usd`; returns its length. */
+static size_t wire_frame(uint8_t *f, size_t cap, uint32_t seq, double usd)
+{
+    uint8_t payload[256];
+    ht_sbe_writer w;
+    ht_sbe_writer_init(&w, payload, sizeof payload, 0, seq);
+    ht_sbe_price_index pi = {.index_name = "btc_usd", .price = usd, .timestamp_ms = 1700000000000ull + seq};
+    ht_sbe_put_price_index(&w, &pi);
+    size_t plen = ht_sbe_writer_finish(&w);
+    size_t len = 14 + 20 + 8 + plen;
+    if (plen == 0 || len > cap)
+        return 0;
+    static const uint8_t eth[14] = {0x01, 0x00, 0x5E, 0x6F, 0x6F, 0x00, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00};
+    memcpy(f, eth, sizeof eth);
+    uint8_t *ip = f + 14;
+    size_t ip_len = 20 + 8 + plen;
+    uint8_t hdr[20] = {0x45, 0, (uint8_t)(ip_len >> 8), (uint8_t)ip_len, 0, 0, 0x40, 0, 16, 17, 0, 0,
+                       10, 0, 0, 1, 239, 111, 111, 0};
+    uint32_t sum = 0;
+    for (int i = 0; i < 20; i += 2)
+        sum += (uint32_t)hdr[i] << 8 | hdr[i + 1];
+    while (sum >> 16)
+        sum = (sum & 0xFFFFu) + (sum >> 16);
+    hdr[10] = (uint8_t)(~sum >> 8);
+    hdr[11] = (uint8_t)~sum;
+    memcpy(ip, hdr, sizeof hdr);
+    uint8_t *udp = ip + 20;
+    size_t udp_len = 8 + plen;
+    uint8_t u[8] = {0x17, 0x70, WIRE_PORT >> 8, WIRE_PORT & 0xFF, (uint8_t)(udp_len >> 8), (uint8_t)udp_len, 0, 0};
+    memcpy(udp, u, sizeof u);
+    memcpy(udp + 8, payload, plen);
+    return len;
+}
+
+static void wire_tap(void *ctx, uint64_t cycle, const ht_fx_tick *tick)
+{
+    (void)tick;
+    *(uint64_t *)ctx = cycle;
+}
+
+static void min_median_max(uint64_t *v, uint64_t n, uint64_t out[3])
+{
+    qsort(v, n, sizeof *v, cmp_u64);
+    out[0] = v[0];
+    out[1] = v[n / 2];
+    out[2] = v[n - 1];
+}
+
+/* Frame to tick and frame to event, in cycles, under a band every tick breaches (re-armed after each event).
+ * The count starts at the cycle the frame's last beat is on the stream. Returns 0 or -1 with a message. */
+static int measure_wire_cycles(ht_pipe *pipe, const ht_pipe_tick *path, pipeline_result *r, ht_error *err)
+{
+    if (!ht_pipe_wire_pushable(pipe))
+        return ht_error_set(err, "--wire: the %s backend takes no frames from the host (its card reads the wire)",
+                            ht_pipe_backend_name(ht_pipe_get_backend(pipe)));
+    ht_pipe_wire_config wc = {.filter_addr = {WIRE_GROUP}, .filter_port = {WIRE_PORT}, .channel = {0},
+                              .channel_on = {true}, .index_name = {"btc_usd"}};
+    uint64_t *to_tick = malloc(WIRE_SAMPLES * sizeof *to_tick), *to_event = malloc(WIRE_SAMPLES * sizeof *to_event);
+    uint64_t tick_cycle = 0;
+    int rc = (!to_tick || !to_event) ? ht_error_set(err, "out of memory") : 0;
+    if (rc == 0)
+        rc = ht_pipe_wire_configure(pipe, &wc, err);
+    if (rc == 0)
+        rc = ht_pipe_set_band(pipe, 0, -2.0e9, -2.0e9, err);
+    if (rc == 0 && ht_pipe_set_wire_tap(pipe, wire_tap, &tick_cycle) != 0)
+        rc = ht_error_set(err, "--wire: this backend cannot watch the ingest's ticks");
+    uint8_t f[512];
+    for (uint32_t i = 0; rc == 0 && i < WIRE_SAMPLES; i++) {
+        size_t len = wire_frame(f, sizeof f, i + 1, path[i & (PATH_TICKS - 1)].spot_usd);
+        ht_pipe_push_frame(pipe, f, len, false);
+        uint64_t last_beat = ht_pipe_now(pipe) - 1;
+        ht_pipe_event ev;
+        if (ht_pipe_poll_event(pipe, &ev) != 1) {
+            rc = ht_error_set(err, "--wire: frame %u produced no event under an always-breached band", i);
+            break;
+        }
+        to_tick[i] = tick_cycle - last_beat;
+        to_event[i] = ev.cycle_out - last_beat;
+        r->wire_samples++;
+        rc = ht_pipe_rearm(pipe, 0, err);
+    }
+    if (rc == 0) {
+        min_median_max(to_tick, r->wire_samples, r->wire_tick);
+        min_median_max(to_event, r->wire_samples, r->wire_event);
+    }
+    ht_pipe_set_wire_tap(pipe, NULL, NULL);
+    free(to_tick);
+    free(to_event);
+    return rc;
+}
+
 /* Runs the scenario on an open pipe: the book, a precomputed random walk of +-0.02% steps (so the loop times the
  * pipeline only), a band it rarely leaves, the timed ticks, then the cycles from tick to event. Fills r. Returns 0
  * or -1 with a message. */
-static int run_pipeline(ht_pipe *pipe, size_t positions, uint64_t ticks, uint64_t poll_every, pipeline_result *r,
-                        ht_error *err)
+static int run_pipeline(ht_pipe *pipe, size_t positions, uint64_t ticks, uint64_t poll_every, bool wire,
+                        pipeline_result *r, ht_error *err)
 {
     const double s0_usd = 30000.0;
     ht_pipe_position *book = calloc(positions, sizeof *book);
@@ -223,6 +327,8 @@ static int run_pipeline(ht_pipe *pipe, size_t positions, uint64_t ticks, uint64_
         time_ticks(pipe, path, ticks, poll_every, batch_ns, r);
     if (rc == 0)
         rc = measure_event_cycles(pipe, path, ticks, r, err);
+    if (rc == 0 && wire)
+        rc = measure_wire_cycles(pipe, path, r, err);
     free(book);
     free(path);
     free(batch_ns);
@@ -242,12 +348,14 @@ int ht_bench_pipeline(int argc, char **argv)
     ht_pipe_config cfg;
     ht_pipe_config_default(&cfg);
     uint64_t positions = 4096, ticks = 0, poll_every = 1;
-    bool json = false;
+    bool json = false, wire = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {
             json = true;
+        } else if (strcmp(a, "--wire") == 0) {
+            wire = true;
         } else if (strcmp(a, "--backend") == 0) {
             ht_error err;
             if (!v)
@@ -283,7 +391,7 @@ int ht_bench_pipeline(int argc, char **argv)
     if (!pipe)
         return ht_cli_fail(cmd, "%s", err.msg);
     pipeline_result r;
-    int rc = run_pipeline(pipe, positions, ticks, poll_every, &r, &err);
+    int rc = run_pipeline(pipe, positions, ticks, poll_every, wire, &r, &err);
     ht_pipe_destroy(pipe);
     if (rc != 0)
         return ht_cli_fail(cmd, "%s", err.msg);
@@ -293,10 +401,18 @@ int ht_bench_pipeline(int argc, char **argv)
                ",\"poll_every\":%" PRIu64 ",\"events\":%" PRIu64 ",\"seconds\":%.6f,\"ticks_per_s\":%.1f,"
                "\"ns_per_tick\":{\"median\":%.2f,\"p90\":%.2f,\"p99\":%.2f,\"max\":%.2f},"
                "\"cycles_tick_to_event\":{\"min\":%" PRIu64 ",\"median\":%" PRIu64 ",\"max\":%" PRIu64
-               ",\"samples\":%" PRIu64 "},\"latency_cycles_spec\":%d,\"reference_cycle_ns\":%.3f}\n",
+               ",\"samples\":%" PRIu64 "},\"latency_cycles_spec\":%d,\"reference_cycle_ns\":%.3f",
                backend, positions, r.ticks, poll_every, r.events, r.seconds, r.ticks_per_s, r.ns_median, r.ns_p90, r.ns_p99,
                r.ns_max, r.cyc_min, r.cyc_median, r.cyc_max, r.cyc_samples, HT_PIPE_LATENCY_CYCLES,
                r.ref_cycle_ns);
+        if (wire)
+            printf(",\"wire\":true,\"cycles_frame_to_tick\":{\"min\":%" PRIu64 ",\"median\":%" PRIu64
+                   ",\"max\":%" PRIu64 "},\"cycles_frame_to_event\":{\"min\":%" PRIu64 ",\"median\":%" PRIu64
+                   ",\"max\":%" PRIu64 ",\"samples\":%" PRIu64 ",\"from\":\"last beat on s_axis_rx\",\"to\":"
+                   "\"event on m_axis_event\"}",
+                   r.wire_tick[0], r.wire_tick[1], r.wire_tick[2], r.wire_event[0], r.wire_event[1], r.wire_event[2],
+                   r.wire_samples);
+        printf("}\n");
     } else {
         printf("pipeline bench: backend %s, %" PRIu64 " positions, %" PRIu64 " ticks (%" PRIu64
                " breaches), polling every %" PRIu64 " ticks\n",
@@ -307,6 +423,10 @@ int ht_bench_pipeline(int argc, char **argv)
         printf("  cycles tick->event   min %" PRIu64 ", median %" PRIu64 ", max %" PRIu64 " (%" PRIu64
                " ticks; the RTL's budget is %d)\n",
                r.cyc_min, r.cyc_median, r.cyc_max, r.cyc_samples, HT_PIPE_LATENCY_CYCLES);
+        if (wire)
+            printf("  cycles frame->event  min %" PRIu64 ", median %" PRIu64 ", max %" PRIu64 " (%" PRIu64
+                   " frames, from the last beat on the stream; frame->tick min %" PRIu64 ", median %" PRIu64 ")\n",
+                   r.wire_event[0], r.wire_event[1], r.wire_event[2], r.wire_samples, r.wire_tick[0], r.wire_tick[1]);
         printf("  this CPU now         %.3f ns per iteration of a loop-carried add (one cycle when unshared)\n",
                r.ref_cycle_ns);
     }

@@ -44,6 +44,7 @@
 #include "hedgetrig/common.h"
 #include "hedgetrig/fixed.h"
 #include "hedgetrig/pipe_regs.h"
+#include "hedgetrig/wire_regs.h"
 
 /* ---- Backends and configuration -------------------------------------------------------------------------- */
 
@@ -266,5 +267,66 @@ int ht_pipe_reg_read64(ht_pipe *pipe, uint32_t addr, uint64_t *value, ht_error *
 
 /* The simulated clock (sw, verilator): cycles elapsed since reset, without running it. */
 uint64_t ht_pipe_now(const ht_pipe *pipe);
+
+/* ---- The wire ingest (fpga/rtl/ht_wire.sv; its contract in hedgetrig/wire_regs.h) --------------------------
+ *
+ * In wire mode the pipeline reads Ethernet frames as they come off the MAC and makes its own ticks from
+ * Deribit's price-index messages (template 1008): the host gives it frames (sw, verilator) or the card reads
+ * the wire itself (xrt, with a network kernel), and only reads events. Frames and host ticks are not mixed
+ * while a frame is inside the ingest. */
+
+/* One beat of the MAC's AXI4-Stream (64 bits). */
+typedef struct ht_wire_beat {
+    uint8_t data[HT_PIPE_WIRE_BEAT_BYTES]; /* byte i = TDATA[8i+7:8i]; the frame's first byte in data[0] */
+    uint8_t keep;                          /* TKEEP: 0xFF, or a run of ones from bit 0 on the last beat */
+    bool last;                             /* TLAST */
+    bool user;                             /* TUSER on the last beat: the MAC's bad-frame flag */
+} ht_wire_beat;
+
+/* What the ingest accepts and how it maps index names to underlyings. */
+typedef struct ht_pipe_wire_config {
+    /* (IPv4 destination, UDP destination port) pairs; port 0 leaves an entry off. The address in host
+     * order (239.111.111.0 is 0xEF6F6F00). */
+    uint32_t filter_addr[HT_PIPE_WIRE_FILTERS];
+    uint16_t filter_port[HT_PIPE_WIRE_FILTERS];
+    /* Deribit channelIds whose sequence is tracked; channel_on[k] enables entry k. */
+    uint16_t channel[HT_PIPE_WIRE_CHANNELS];
+    bool channel_on[HT_PIPE_WIRE_CHANNELS];
+    /* Index name of each underlying as in template 1008 ("btc_usd"), NULL or "" for none; at most 16
+     * printable ASCII characters. */
+    const char *index_name[HT_PIPE_UNDERLYINGS];
+} ht_pipe_wire_config;
+
+/* Names of the ingest's counters (HT_PIPE_WIRE_CNT_*): "frames", "frames_ok", ..., "mac_error", ... */
+const char *ht_pipe_wire_counter_name(unsigned counter);
+
+/* True when this backend takes frames from the host (sw, verilator); false for xrt (its card reads the wire). */
+bool ht_pipe_wire_pushable(const ht_pipe *pipe);
+
+/* Writes the tables (every entry: unused ones are turned off), re-arms every channel and enables the ingest.
+ * Returns 0, or -1 with a message naming the entry (an index name too long or not printable ASCII, a
+ * channel or filter given twice). */
+int ht_pipe_wire_configure(ht_pipe *pipe, const ht_pipe_wire_config *cfg, ht_error *err);
+
+/* One beat (one cycle). Returns 0, or -1 when the backend takes no frames from the host. */
+int ht_pipe_push_beat(ht_pipe *pipe, const ht_wire_beat *beat);
+
+/* A whole frame, back to back: ceil(len / 8) beats (one empty beat when len is 0), TUSER on the last when
+ * mac_error. Returns 0, or -1 when the backend takes no frames from the host. */
+int ht_pipe_push_frame(ht_pipe *pipe, const uint8_t *frame, size_t len, bool mac_error);
+
+/* Reads the ingest's counters (after it has come to rest). Returns 0 or -1 with a message. */
+int ht_pipe_wire_read_counters(ht_pipe *pipe, uint32_t counters[HT_PIPE_WIRE_COUNTERS], ht_error *err);
+
+/* Channels (bit k: entry k) that are stale after a gap, in *stale_mask. Returns 0 or -1. */
+int ht_pipe_wire_stale(ht_pipe *pipe, uint32_t *stale_mask, ht_error *err);
+
+/* Re-arms the channels of the mask (after the host has recovered them): their next frame sets the sequence. */
+int ht_pipe_wire_rearm(ht_pipe *pipe, uint32_t channel_mask, ht_error *err);
+
+/* Calls fn for every tick the ingest hands to the pipeline, with the cycle it enters (tests, benches; sw and
+ * verilator). fn NULL removes it. Returns 0, or -1 when the backend cannot watch its ticks. */
+typedef void (*ht_pipe_wire_tap)(void *ctx, uint64_t cycle, const ht_fx_tick *tick);
+int ht_pipe_set_wire_tap(ht_pipe *pipe, ht_pipe_wire_tap fn, void *ctx);
 
 #endif
