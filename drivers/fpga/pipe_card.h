@@ -51,7 +51,7 @@ const char *ht_card_failure(void *be);
 /* An ops table for a carrier: the protocol's operations with the given open. */
 #define HT_CARD_OPS(carrier_name, open_fn)                                                                       \
     {.name = (carrier_name), .open = (open_fn), .close = ht_card_close, .push_tick = ht_card_push_tick,          \
-     .poll_event = ht_card_poll_event, .in_flight = ht_card_in_flight, .drain = ht_card_drain,                  \
+     .poll_event = ht_card_poll_event, .push_beat = NULL, .set_wire_tap = NULL, .in_flight = ht_card_in_flight, .drain = ht_card_drain,                  \
      .wait_fold = ht_card_wait_fold, .idle = ht_card_idle, .reg_write = ht_card_reg_write,                       \
      .reg_read = ht_card_reg_read, .table_write = ht_card_table_write, .now = ht_card_now,                       \
      .events_dropped = ht_card_events_dropped, .failure = ht_card_failure}

@@ -3,7 +3,7 @@
 # Synthesises the pipeline with yosys for AMD UltraScale+ (synth_xilinx -family xcup) and prints its LUT, FF,
 # DSP, BRAM and URAM counts. A yosys netlist count, not a Vivado place-and-route result: use it to compare RTL
 # versions with each other and to see what dominates, never as a timing or utilisation sign-off.
-#   fpga/synth/yosys_report.sh [--top ht_pipe_top|ht_pipe_kernel_mm] [--depth ENTRIES] [--uram] [--json] [--keep DIR]
+#   fpga/synth/yosys_report.sh [--top ht_pipe_top|ht_pipe_kernel_mm|ht_wire|ht_wire_top] [--depth ENTRIES] [--uram] [--json] [--keep DIR]
 # --depth sets the greek table's entries (a power of two; default 65536, the production size); --uram lets
 # yosys map large memories to URAM288 (synth_xilinx -uram) instead of block RAM. About 10 minutes, 2.3 GB.
 set -euo pipefail
@@ -27,7 +27,7 @@ while [ $# -gt 0 ]; do
     *) echo "yosys_report.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-case "$top" in ht_pipe_top|ht_pipe_kernel|ht_pipe_kernel_mm) ;; *) echo "yosys_report.sh: unknown top '$top'" >&2; exit 2 ;; esac
+case "$top" in ht_pipe_top|ht_pipe_kernel|ht_pipe_kernel_mm|ht_wire|ht_wire_top) ;; *) echo "yosys_report.sh: unknown top '$top'" >&2; exit 2 ;; esac
 case "$depth" in ''|*[!0-9]*) echo "yosys_report.sh: --depth must be a number, got '$depth'" >&2; exit 2 ;; esac
 bits=0
 while [ $((1 << bits)) -lt "$depth" ]; do bits=$((bits + 1)); done
@@ -41,7 +41,10 @@ work="${keep:-$(mktemp -d)}"
 mkdir -p "$work"
 [ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
 srcs="$rtl/ht_pkg.sv $rtl/ht_fold.sv $rtl/ht_tick.sv $rtl/ht_pipe_top.sv $rtl/ht_pipe_kernel.sv $rtl/ht_pipe_kernel_mm.sv"
+srcs="$srcs $rtl/ht_wire.sv $rtl/ht_wire_top.sv"
 params="-chparam TABLE_DEPTH $depth -chparam TABLE_ADDR_BITS $bits"
+# The ingest alone has no table.
+[ "$top" != ht_wire ] || params=""
 start=$(date +%s)
 yosys -q -l "$work/yosys.log" -p "read_verilog -sv $srcs; hierarchy -check -top $top $params; \
   synth_xilinx -family xcup $uram_flag -top $top -flatten; tee -q -o $work/stat.txt stat" >/dev/null 2>"$work/yosys.stderr"
