@@ -20,8 +20,8 @@ module ht_wire_top #(
   parameter int TABLE_DEPTH = ht_pkg::HT_PIPE_TABLE_DEPTH,
   parameter int TABLE_ADDR_BITS = ht_pkg::HT_PIPE_TABLE_ADDR_BITS
 ) (
-  input  wire                                    clk,
-  input  wire                                    rst_ni,
+`include "ht_pipe_top_ports.svh"
+  ,   // (the shared ports end without a comma)
 
   // ---- AXI4-Stream from the Ethernet MAC ----
   input  wire                                    s_axis_rx_tvalid,
@@ -30,42 +30,6 @@ module ht_wire_top #(
   input  wire                                    s_axis_rx_tlast,
   input  wire                                    s_axis_rx_tuser,
 
-  // ---- AXI4-Stream: ticks from the host ----
-  input  wire                                    s_axis_tick_tvalid,
-  output logic                                   s_axis_tick_tready,
-  input  wire [ht_pkg::HT_PIPE_TICK_BITS-1:0]    s_axis_tick_tdata,
-
-  // ---- AXI4-Stream: events out ----
-  output logic                                   m_axis_event_tvalid,
-  input  wire                                    m_axis_event_tready,
-  output logic [ht_pkg::HT_PIPE_EVENT_BITS-1:0]  m_axis_event_tdata,
-
-  // ---- AXI4-Lite: registers ----
-  input  wire                                    s_axil_awvalid,
-  output logic                                   s_axil_awready,
-  input  wire [12:0]                             s_axil_awaddr,
-  input  wire                                    s_axil_wvalid,
-  output logic                                   s_axil_wready,
-  input  wire [31:0]                             s_axil_wdata,
-  input  wire [3:0]                              s_axil_wstrb,
-  output logic                                   s_axil_bvalid,
-  input  wire                                    s_axil_bready,
-  output logic [1:0]                             s_axil_bresp,
-  input  wire                                    s_axil_arvalid,
-  output logic                                   s_axil_arready,
-  input  wire [12:0]                             s_axil_araddr,
-  output logic                                   s_axil_rvalid,
-  input  wire                                    s_axil_rready,
-  output logic [31:0]                            s_axil_rdata,
-  output logic [1:0]                             s_axil_rresp,
-
-  // ---- Greek table write port ----
-  input  wire                                    tbl_we_i,
-  input  wire [TABLE_ADDR_BITS-1:0]              tbl_addr_i,
-  input  wire [ht_pkg::ENTRY_PORT_BITS-1:0]      tbl_data_i,
-
-  // ---- Status ----
-  output logic                                   busy_o,         // a fold is running
   output logic                                   wire_active_o,  // the ingest can move without a beat
   output logic                                   wire_tick_o,    // the ingest hands a tick to the pipeline
   output logic [ht_pkg::HT_PIPE_TICK_BITS-1:0]   wire_tick_data_o  // ... this one

@@ -14,9 +14,11 @@ set ip [file join $work ip_$kernel]
 
 create_project -force pack_$kernel [file join $work proj_$kernel] -part $part
 add_files -norecurse [list $rtl/ht_pkg.sv $rtl/ht_fold.sv $rtl/ht_tick.sv $rtl/ht_pipe_top.sv \
-                           $rtl/ht_pipe_kernel.sv $rtl/ht_pipe_kernel_mm.sv $rtl/ht_pipe_kernel_ports.svh]
-# The kernels' shared port list, `included by both: a header, not a compilation unit (and copied into the IP).
+                           $rtl/ht_pipe_kernel.sv $rtl/ht_pipe_kernel_mm.sv $rtl/ht_pipe_kernel_ports.svh \
+                           $rtl/ht_pipe_top_ports.svh]
+# The shared port lists, `included: headers, not compilation units (and copied into the IP).
 set_property file_type {Verilog Header} [get_files $rtl/ht_pipe_kernel_ports.svh]
+set_property file_type {Verilog Header} [get_files $rtl/ht_pipe_top_ports.svh]
 set_property top $kernel [current_fileset]
 update_compile_order -fileset sources_1
 
