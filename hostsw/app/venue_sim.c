@@ -74,6 +74,13 @@ static void sim_logout(void *ctx, const char *text)
     v->fix->ops->logout(v->fix->ctx, text);
 }
 
+static void sim_kill(void *ctx, const char *text)
+{
+    const venue_sim *v = ctx;
+    if (v->fix->ops->kill)
+        v->fix->ops->kill(v->fix->ctx, text);
+}
+
 /* The gateway's notional rule and the simulator's 854 conversion and Commission read the same contract. */
 static int sim_set_contract(void *ctx, const char *instrument, const ht_contract *contract, ht_error *err)
 {
@@ -171,6 +178,7 @@ static const ht_venue_ops sim_ops = {
     .limits = sim_limits,
     .arm = sim_arm,
     .fire = sim_fire,
+    .kill = sim_kill,
     .destroy = sim_destroy,
 };
 

@@ -2,6 +2,7 @@
 /* The engine's configuration: defaults, the config file's sections, and the checks (keys in docs/deployment.md). */
 #include <arpa/inet.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ void ht_engine_config_default(ht_engine_config *cfg)
     cfg->prearm = true;
     cfg->margin_on = true;
     cfg->margin_model = HT_MARGIN_STANDARD;
+    cfg->margin_band_min_fraction = 0.25;
     cfg->backend = HT_PIPE_BACKEND_SW;
     cfg->clock_mhz = 250.0;
     snprintf(cfg->strategy, sizeof cfg->strategy, "%s", HT_ENGINE_DEFAULT_STRATEGY);
@@ -433,6 +435,37 @@ static bool margin_key(ht_engine_config *c, const char *k, const char *v, bool *
             return false;
         return true;
     }
+    /* the margin's levels: ratios of maintenance margin over equity */
+    static const struct {
+        const char *key;
+        size_t off;
+        double lo, hi;
+        bool lo_open;
+        const char *expected;
+    } levels[] = {
+        {"band_narrow_from", offsetof(ht_engine_config, margin_band_narrow_from), 0.0, 100.0, false,
+         "a margin ratio >= 0 (at most 100)"},
+        {"band_narrow_to", offsetof(ht_engine_config, margin_band_narrow_to), 0.0, 100.0, true,
+         "a margin ratio > 0 (at most 100)"},
+        {"band_min_fraction", offsetof(ht_engine_config, margin_band_min_fraction), 0.0, 1.0, true,
+         "a fraction of the band in (0, 1]"},
+        {"flatten_ratio", offsetof(ht_engine_config, margin_flatten_ratio), 0.0, 100.0, true,
+         "a margin ratio > 0 (at most 100)"},
+        {"kill_ratio", offsetof(ht_engine_config, margin_kill_ratio), 0.0, 100.0, true,
+         "a margin ratio > 0 (at most 100)"},
+    };
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        if (strcmp(k, levels[i].key) != 0)
+            continue;
+        double x;
+        *expected = levels[i].expected;
+        if (!num(v, &x) || !(x >= levels[i].lo && x <= levels[i].hi) || (levels[i].lo_open && x == levels[i].lo))
+            return false;
+        memcpy((char *)c + levels[i].off, &x, sizeof x);
+        return true;
+    }
+    if (!strcmp(k, "prefer_lower_margin"))
+        return *expected = "yes or no", ht_conf_bool(v, &c->opt.prefer_lower_margin);
     if (!strcmp(k, "equity_coin")) {
         double x;
         *expected = "a number of coins > 0 (at most 1e12)";
@@ -493,6 +526,12 @@ int ht_engine_config_check(const ht_engine_config *c, ht_error *err)
         return ht_error_set(err, "pipeline: the %s backend is not in this build", ht_pipe_backend_name(c->backend));
     if (c->backend == HT_PIPE_BACKEND_XRT && !c->xclbin[0])
         return ht_error_set(err, "pipeline: the xrt backend needs an xclbin ([pipeline] xclbin)");
+    if (c->margin_band_narrow_to > 0.0 && !(c->margin_band_narrow_to > c->margin_band_narrow_from))
+        return ht_error_set(err, "margin: band_narrow_to %g must be above band_narrow_from %g",
+                            c->margin_band_narrow_to, c->margin_band_narrow_from);
+    if (c->margin_kill_ratio > 0.0 && c->margin_flatten_ratio > c->margin_kill_ratio)
+        return ht_error_set(err, "margin: kill_ratio %g must not be below flatten_ratio %g", c->margin_kill_ratio,
+                            c->margin_flatten_ratio);
     if (!(c->clock_mhz >= 1 && c->clock_mhz <= 2000))
         return ht_error_set(err, "pipeline: clock_mhz must be 1..2000, got %g", c->clock_mhz);
     if (c->n_venues < 1 || c->n_venues > HT_ENGINE_MAX_VENUES)

@@ -353,6 +353,18 @@ typedef struct slow_half {
     ht_engine_report rep;
     ht_margin_position *margin_pos; /* the positions the margin is computed on (slow_margin.c) */
     size_t margin_cap;
+    /* per underlying, what the per-tick estimate moves from (slow_margin.c) */
+    struct margin_live {
+        bool have;               /* a computation gave a maintenance margin */
+        double s0;               /* the spot at the computation */
+        double mm0, mm_slope, mm_curve; /* maintenance and its first and second derivative in the relative move */
+        double mm_per_vol, pnl_per_vol; /* the same and the book's P&L per unit of parallel vol rise */
+        double equity_base;      /* the equity when it was last known (the venue's report, or the config's) */
+        double pnl_coin;         /* the P&L of the net delta since then, integrated tick by tick */
+        double last_spot, last_nd_per_usd; /* the previous tick: spot and net delta / spot */
+        bool have_last;
+        bool flattening;         /* the ratio is at or above flatten_ratio */
+    } mlive[ENGINE_MAX_UNDERLYINGS];
     live_book live;
     unsigned venue_poll_depth; /* > 0 while the venue's events are handled (slow_poll_venue) */
     char last_order_problem[200]; /* why the last order was refused or rejected (a run where all were fails) */

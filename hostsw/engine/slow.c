@@ -79,9 +79,11 @@ static void on_index(slow_half *s, const msg_index *m)
     us->spot = m->price;
     us->index_trusted = m->trusted;
     slow_tick_stats(s, u, m);
+    if (!m->rejected)
+        slow_margin_tick(s, u, m->price);
     if (m->breached)
         return; /* the breach message follows */
-    if (us->pending > 0)
+    if (us->pending > 0 || slow_margin_act(s, u))
         return;
     if (us->rate_held && slow_rate_fits(s, u)) {
         slow_decide(s, u, HT_OPT_TRIGGER_REFRESH, NULL);
@@ -292,6 +294,22 @@ int engine_slow_init(ht_engine *e, ht_error *err)
     return 0;
 }
 
+void slow_cancel_pending(slow_half *s, const char *why)
+{
+    const ht_venue *v = s->venue;
+    for (unsigned i = 0; v && i < ENGINE_MAX_PENDING; i++) {
+        if (!s->pending[i].used)
+            continue;
+        ht_error err;
+        if (v->ops->cancel(v->ctx, s->pending[i].clordid, &err) != 0)
+            slow_log_order(s, "cancel_failed", (int)s->pending[i].u, NULL, 0, NAN, NAN, s->pending[i].clordid, NAN,
+                           "%s", err.msg);
+        else
+            slow_log_order(s, "cancel", (int)s->pending[i].u, NULL, 0, NAN, NAN, s->pending[i].clordid, NAN, "%s",
+                           why);
+    }
+}
+
 void engine_slow_shutdown(slow_half *s)
 {
     const ht_venue *v = s->venue;
@@ -309,17 +327,7 @@ void engine_slow_shutdown(slow_half *s)
             slow_poll_venue(s);
         }
     }
-    for (unsigned i = 0; i < ENGINE_MAX_PENDING; i++) {
-        if (!s->pending[i].used)
-            continue;
-        ht_error err;
-        if (v->ops->cancel(v->ctx, s->pending[i].clordid, &err) != 0)
-            slow_log_order(s, "cancel_failed", (int)s->pending[i].u, NULL, 0, NAN, NAN, s->pending[i].clordid, NAN,
-                           "%s", err.msg);
-        else
-            slow_log_order(s, "cancel", (int)s->pending[i].u, NULL, 0, NAN, NAN, s->pending[i].clordid, NAN,
-                           "shutdown");
-    }
+    slow_cancel_pending(s, "shutdown");
     if (v->ops->state(v->ctx) == HT_VENUE_ACTIVE) {
         v->ops->logout(v->ctx, "hedgetrig shutting down");
         uint64_t until = ht_mono_ns() + 2000000000ull;

@@ -331,8 +331,8 @@ void slow_arm_fire_early(slow_half *s, const msg_breach *b)
     if (!slow_arm_enabled(s) || !s->armed || u >= s->n_under || slow_stopped(s))
         return;
     const under_state *us = &s->under[u];
-    if (us->pending > 0 || us->rate_held || slow_untrusted_for(s, u, b) != 0)
-        return; /* slow_decide sends nothing, or decides anew (rate_gate, suppressed) */
+    if (us->pending > 0 || us->rate_held || slow_untrusted_for(s, u, b) != 0 || s->mlive[u].flattening)
+        return; /* slow_decide sends nothing, or decides anew (rate_gate, suppressed, the margin's flatten level) */
     s->early.u = u;
     s->early.seq = b->ev.seq;
     s->early.fired = slow_arm_fire(s, u, b, &s->early.fire);

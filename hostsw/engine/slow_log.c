@@ -282,6 +282,13 @@ static void write_counters(slow_half *s)
     if (r->margin_underlyings)
         fprintf(f, "margin_initial_coin = %.10g\nmargin_maintenance_coin = %.10g\nmargin_ratio = %.10g\n",
                 r->margin[0].initial_coin, r->margin[0].maintenance_coin, r->margin[0].ratio);
+    if (r->margin_underlyings && r->margin[0].live_updates)
+        fprintf(f, "margin_live_ratio = %.10g\nliquidation_spot_up = %.10g\nliquidation_spot_down = %.10g\n"
+                   "liquidation_vol_up = %.10g\nmargin_band_fraction = %.10g\nmargin_flattens = %" PRIu64 "\n"
+                   "margin_refused = %" PRIu64 "\nmargin_killed = %d\n",
+                r->margin[0].live_ratio, r->margin[0].liquidation_spot_up, r->margin[0].liquidation_spot_down,
+                r->margin[0].liquidation_vol_up, r->margin[0].band_fraction, r->margin_flattens, r->margin_refused,
+                r->margin_killed ? 1 : 0);
     slow_replace_end(f, tmp, path);
 }
 
@@ -302,8 +309,14 @@ static void status_live(const slow_half *s)
                 r->account.initial_margin, r->account.maintenance_margin);
     for (unsigned u = 0; u < r->margin_underlyings; u++)
         if (isfinite(r->margin[u].maintenance_coin))
-            fprintf(stderr, " margin %s MM %.6g ratio %.4g", r->margin[u].base, r->margin[u].maintenance_coin,
-                    r->margin[u].ratio);
+        {
+            const ht_engine_margin *m = &r->margin[u];
+            fprintf(stderr, " margin %s MM %.6g ratio %.4g", m->base, m->maintenance_coin, m->ratio);
+            if (m->live_updates)
+                fprintf(stderr, " live %.4g liq %+.1f%%/%+.1f%% vol %+.0fpt", m->live_ratio,
+                        100.0 * m->liquidation_spot_down, 100.0 * m->liquidation_spot_up,
+                        100.0 * m->liquidation_vol_up);
+        }
     if (r->liquidation_alerts + r->unexplained_alerts)
         fprintf(stderr, " ALERTS: %" PRIu64 " liquidations, %" PRIu64 " unexplained changes", r->liquidation_alerts,
                 r->unexplained_alerts);

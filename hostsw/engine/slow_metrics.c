@@ -150,14 +150,25 @@ static void json_margin(FILE *out, const ht_engine_report *r)
             double x;
         } nums[] = {{"initial_margin_coin", m->initial_coin},   {"maintenance_margin_coin", m->maintenance_coin},
                     {"equity_coin", m->equity_coin},            {"margin_ratio", m->ratio},
-                    {"venue_difference_coin", m->venue_difference_coin}};
+                    {"venue_difference_coin", m->venue_difference_coin},
+                    {"live_maintenance_margin_coin", m->live_maintenance_coin},
+                    {"live_equity_coin", m->live_equity_coin},
+                    {"live_margin_ratio", m->live_ratio},
+                    {"live_venue_difference_coin", m->live_venue_difference_coin},
+                    {"liquidation_spot_up", m->liquidation_spot_up},
+                    {"liquidation_spot_down", m->liquidation_spot_down},
+                    {"liquidation_vol_up", m->liquidation_vol_up},
+                    {"band_fraction", m->band_fraction}};
         for (size_t k = 0; k < HT_ARRAY_LEN(nums); k++) {
             fprintf(out, ",\"%s\":", nums[k].key);
             json_num(out, nums[k].x);
         }
-        fprintf(out, ",\"positions\":%" PRIu64 ",\"excluded\":%" PRIu64 "}", m->positions, m->excluded);
+        fprintf(out, ",\"positions\":%" PRIu64 ",\"excluded\":%" PRIu64 ",\"live_updates\":%" PRIu64 "}",
+                m->positions, m->excluded, m->live_updates);
     }
-    fprintf(out, "],\"margin_computes\":%" PRIu64 ",", r->margin_computes);
+    fprintf(out, "],\"margin_computes\":%" PRIu64 ",\"margin_flattens\":%" PRIu64 ",\"margin_refused\":%" PRIu64
+                 ",\"margin_killed\":%s,",
+            r->margin_computes, r->margin_flattens, r->margin_refused, r->margin_killed ? "true" : "false");
 }
 
 /* The venue's mirrored rate limits now (known false when it mirrors none). */
@@ -359,17 +370,36 @@ static void prom_margin(FILE *f, const ht_engine_report *r)
     if (!r->margin_underlyings)
         return;
     static const char *const names[] = {"hedgetrig_margin_initial_coin", "hedgetrig_margin_maintenance_coin",
-                                        "hedgetrig_margin_ratio", "hedgetrig_margin_venue_difference_coin"};
+                                        "hedgetrig_margin_ratio", "hedgetrig_margin_venue_difference_coin",
+                                        "hedgetrig_margin_live_ratio", "hedgetrig_margin_live_maintenance_coin",
+                                        "hedgetrig_liquidation_spot_up_ratio", "hedgetrig_liquidation_spot_down_ratio",
+                                        "hedgetrig_liquidation_vol_up", "hedgetrig_margin_band_fraction"};
     static const char *const helps[] = {
         "The book's initial margin as hedgetrig computes it ([margin] model), in coins of the underlying.",
         "The book's maintenance margin as hedgetrig computes it, in coins of the underlying.",
         "The maintenance margin over the equity (the venue's, else [margin] equity_coin); 1 is liquidation.",
-        "The maintenance margin computed minus the venue's, in coins (when the venue reports in that coin)."};
-    for (int k = 0; k < 4; k++) {
+        "The maintenance margin computed minus the venue's, in coins (when the venue reports in that coin).",
+        "The margin ratio estimated at the latest tick (docs/margin.md, between refreshes).",
+        "The maintenance margin estimated at the latest tick, in coins of the underlying.",
+        "The relative rise of the spot at which maintenance margin would reach equity (0.12 = +12 %).",
+        "The relative fall of the spot at which maintenance margin would reach equity (-0.12 = -12 %).",
+        "The parallel rise of implied vol at which maintenance margin would reach equity (0.3 = 30 vol points).",
+        "The margin-aware band's fraction of the rule's band (1: not narrowed)."};
+    for (int k = 0; k < (int)HT_ARRAY_LEN(names); k++) {
         bool head = false;
         for (unsigned u = 0; u < r->margin_underlyings; u++) {
             const ht_engine_margin *m = &r->margin[u];
-            const double x[] = {m->initial_coin, m->maintenance_coin, m->ratio, m->venue_difference_coin};
+            const bool live = m->live_updates > 0;
+            const double x[] = {m->initial_coin,
+                                m->maintenance_coin,
+                                m->ratio,
+                                m->venue_difference_coin,
+                                live ? m->live_ratio : NAN,
+                                live ? m->live_maintenance_coin : NAN,
+                                live ? m->liquidation_spot_up : NAN,
+                                live ? m->liquidation_spot_down : NAN,
+                                live ? m->liquidation_vol_up : NAN,
+                                live ? m->band_fraction : NAN};
             if (!isfinite(x[k]))
                 continue;
             if (!head)
@@ -380,6 +410,13 @@ static void prom_margin(FILE *f, const ht_engine_report *r)
     }
     prom_one(f, "hedgetrig_margin_computes_total", "counter", "Margin computations (after refreshes and fills).",
              (double)r->margin_computes);
+    prom_one(f, "hedgetrig_margin_flattens_total", "counter", "Times the margin ratio reached [margin] flatten_ratio.",
+             (double)r->margin_flattens);
+    prom_one(f, "hedgetrig_margin_refused_orders_total", "counter",
+             "Orders refused at the flatten level because they would have raised the margin.",
+             (double)r->margin_refused);
+    prom_one(f, "hedgetrig_margin_killed", "gauge", "1 once the margin ratio reached [margin] kill_ratio.",
+             r->margin_killed ? 1.0 : 0.0);
 }
 
 /* Orders, the rate limits and the feed. */

@@ -245,6 +245,7 @@ static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, 
                             order_result *out)
 {
     unsigned sent = 0;
+    double nd_run = s->under[u].decision_nd; /* the net delta before each order ([margin] flatten_ratio) */
     if (!s->e->cfg.threads)
         s->venue->ops->set_clock(s->venue->ctx, s->now_ms * 1000000u + 1);
     for (uint32_t i = 0; i < d->n_orders; i++) {
@@ -263,6 +264,11 @@ static unsigned send_orders(slow_half *s, unsigned u, const ht_opt_decision *d, 
         const ht_venue_order vo = {v->name, o->side, o->contracts, o->limit_px, b ? b->channel : 0,
                                    b ? b->ev.seq : 0};
         memset(&r->res, 0, sizeof r->res);
+        if (HT_UNLIKELY(slow_margin_refuses(s, u, nd_run, o->delta_coin, r->res.reason, sizeof r->res.reason))) {
+            s->rep.margin_refused++;
+            continue;
+        }
+        nd_run += o->delta_coin;
         s->venue->ops->send(s->venue->ctx, &vo, &r->res);
         if (sent == 0 && st && r->res.ready_tsc) {
             st->tsc[HT_STAGE_ORDER_ENCODED] = r->res.ready_tsc;
@@ -475,7 +481,7 @@ void slow_decide(slow_half *s, unsigned u, ht_opt_trigger trigger, const msg_bre
     /* The armed hedge first: the order goes out before anything is decided, the decision follows. */
     armed_fire fire;
     fire.why = HT_ENGINE_ARM_FALLBACK_NOT_ARMED;
-    const bool arming = slow_arm_enabled(s);
+    const bool arming = slow_arm_enabled(s) && !s->mlive[u].flattening; /* flatten: every order checked */
     const bool fired = b && arming && slow_arm_at_breach(s, u, b, &fire);
     slow_arm_dirty(s, (int)u); /* the decision moves the optimizer's state */
     ht_opt_event ev = {0};

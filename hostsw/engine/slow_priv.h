@@ -11,6 +11,8 @@
 
 /* Sends a pipeline command to the fast half. */
 void slow_command(slow_half *s, cmd_type type, unsigned u, double a, double b);
+/* Asks the venue to cancel every order of ours in flight (a cancel or cancel_failed row each, with why). */
+void slow_cancel_pending(slow_half *s, const char *why);
 /* Sets an underlying's band on the pipeline (which re-arms it); an empty or non-finite band is ignored. */
 void slow_set_band(slow_half *s, unsigned u, double lo, double hi);
 
@@ -122,6 +124,15 @@ void slow_live_write_json(const slow_half *s, FILE *out);
 
 /* Computes the book's margin now (after a refresh or a fill) into the report ([margin]; nothing when off). */
 void slow_margin_update(slow_half *s);
+/* A pipeline tick of u at spot: the estimate between computations (docs/margin.md), and the kill switch at
+ * [margin] kill_ratio, the flatten level at flatten_ratio (logged as they are crossed). No allocation. */
+void slow_margin_tick(slow_half *s, unsigned u, double spot);
+/* Where u may decide: when the band's fraction the margin asks for changed (the margin-aware band, or flatten), the
+ * optimizer gets it and decides again (the band re-placed, a hedge when outside). True when orders are pending. */
+bool slow_margin_act(slow_half *s, unsigned u);
+/* At the flatten level, whether an order of delta_coin on net delta nd_before raises it (|net delta| grows): true
+ * with why (the order is refused). */
+bool slow_margin_refuses(const slow_half *s, unsigned u, double nd_before, double delta_coin, char *why, size_t len);
 
 /* ---- slow_log.c: event log, series, statistics ----------------------------------------------------------- */
 

@@ -247,6 +247,12 @@ static void fix_logout(void *ctx, const char *text)
     ht_gw_logout(f->gw, text);
 }
 
+static void fix_kill(void *ctx, const char *text)
+{
+    venue_fix *f = ctx;
+    ht_gw_kill(f->gw, text);
+}
+
 static int fix_set_contract(void *ctx, const char *instrument, const ht_contract *contract, ht_error *err)
 {
     venue_fix *f = ctx;
@@ -295,6 +301,7 @@ static const ht_venue_ops fix_ops = {
     .arm = fix_arm,
     .fire = fix_fire,
     .set_book = NULL,
+    .kill = fix_kill,
     .destroy = fix_destroy,
 };
 

@@ -318,6 +318,8 @@ static void rule_band(const ht_opt_strategy *s, const ht_opt_event *ev, const ht
         h = s->min_half_width_coin;
     if (s->max_half_width_coin > 0.0 && h > s->max_half_width_coin)
         h = s->max_half_width_coin;
+    if (HT_UNLIKELY(book->band_scale > 0.0 && book->band_scale < 1.0))
+        h *= book->band_scale;
     *centre = hv != book->vol ? -book->vanna * (hv - book->vol) : 0.0;
     *half_width = h;
     *hedge_vol = hv;
@@ -704,6 +706,17 @@ static bool decide_rate_limit(decision_ctx *c, ht_opt_decision *out)
     return false;
 }
 
+/* The margin a coin of the trade adds on venue i, as a rank ([ht_opt_config] prefer_lower_margin): -1 when the
+ * trade reduces the venue's position (it frees margin), else Deribit's maintenance rate of a future (inverse 1.5 %,
+ * linear 1 %: docs/margin.md). */
+static double margin_rank(const decision_ctx *c, uint32_t i)
+{
+    const double pos = c->quotes[i].position_amount;
+    if ((c->side > 0 && pos < 0.0) || (c->side < 0 && pos > 0.0))
+        return -1.0;
+    return c->ul->venues[i].contract == HT_OPT_INVERSE ? 0.015 : 0.01;
+}
+
 /* Split step: the trade over the venues at equal marginal cost; when that uses more venues than max_orders, the
  * smallest shares are dropped (their caps set to 0 in the views too, for the rounding) and the rest split again;
  * then whole lots and minimums. Writes each venue's amount (venue units) and coins; returns the coins placed, or 0
@@ -714,10 +727,14 @@ static double decide_split(decision_ctx *c, venue_view *w, ht_opt_decision *out,
     const uint32_t nv = c->nv;
     ht_opt_venue_cost costs[HT_OPT_MAX_VENUES];
     double q[HT_OPT_MAX_VENUES];
-    for (uint32_t i = 0; i < nv; i++)
+    double rank[HT_OPT_MAX_VENUES];
+    const double *ranks = c->cfg->prefer_lower_margin ? rank : NULL;
+    for (uint32_t i = 0; i < nv; i++) {
         costs[i] = w[i].cost;
+        rank[i] = ranks ? margin_rank(c, i) : 0.0;
+    }
     double want = fabs(c->trade);
-    ht_opt_split(costs, nv, want, q);
+    ht_opt_split_ranked(costs, ranks, nv, want, q);
     uint32_t used = 0;
     for (uint32_t i = 0; i < nv; i++)
         used += q[i] > 0.0;
@@ -725,12 +742,13 @@ static double decide_split(decision_ctx *c, venue_view *w, ht_opt_decision *out,
         for (uint32_t drop = used - c->max_orders; drop > 0; drop--) {
             uint32_t smallest = nv;
             for (uint32_t i = 0; i < nv; i++)
-                if (q[i] > 0.0 && costs[i].cap_coin > 0.0 && (smallest == nv || q[i] < q[smallest]))
+                if (q[i] > 0.0 && costs[i].cap_coin > 0.0 &&
+                    (smallest == nv || q[i] < q[smallest] || (q[i] == q[smallest] && rank[i] > rank[smallest])))
                     smallest = i;
             costs[smallest].cap_coin = 0.0;
             q[smallest] = 0.0;
         }
-        ht_opt_split(costs, nv, want, q);
+        ht_opt_split_ranked(costs, ranks, nv, want, q);
         for (uint32_t i = 0; i < nv; i++)
             w[i].cost.cap_coin = costs[i].cap_coin;
     }

@@ -14,16 +14,17 @@ static inline double max_d(double a, double b)
     return a > b ? a : b;
 }
 
-/* Sorts the indices of the venues in the mask by their flat cost a (insertion sort: a handful of venues; a tie keeps
- * the index order). */
-static size_t sort_by_flat_cost(const ht_opt_venue_cost *v, uint32_t mask, uint8_t *order)
+/* Sorts the indices of the venues in the mask by their flat cost a, a tie by margin_rank (insertion sort: a handful
+ * of venues; a full tie keeps the index order). */
+static size_t sort_by_flat_cost(const ht_opt_venue_cost *v, const double *rank, uint32_t mask, uint8_t *order)
 {
     size_t m = 0;
     for (; mask; mask &= mask - 1) {
         uint8_t i = (uint8_t)__builtin_ctz(mask);
         double a = v[i].a_usd_per_coin;
         size_t j = m++;
-        while (j > 0 && v[order[j - 1]].a_usd_per_coin > a) {
+        while (j > 0 && (v[order[j - 1]].a_usd_per_coin > a ||
+                         (rank && v[order[j - 1]].a_usd_per_coin == a && rank[order[j - 1]] > rank[i]))) {
             order[j] = order[j - 1];
             j--;
         }
@@ -81,11 +82,11 @@ static double interior_lambda(const ht_opt_venue_cost *v, uint32_t interior, dou
  * cap at lambda = a. Between events the venues trading below their cap (interior) are fixed, and what they place,
  * sum ((lambda - a)/b)^2, is a quadratic in lambda (interior_lambda). Writes the shares of the venues at their cap
  * and of a flat venue into q, the interior venues into *interior; returns lambda. */
-static double sweep_marginal_cost(const ht_opt_venue_cost *v, size_t n, double target_coin, uint32_t with_room,
-                                  double *q, uint32_t *interior_out)
+static double sweep_marginal_cost(const ht_opt_venue_cost *v, const double *rank, size_t n, double target_coin,
+                                  uint32_t with_room, double *q, uint32_t *interior_out)
 {
     uint8_t order[HT_OPT_MAX_VENUES];
-    size_t m = sort_by_flat_cost(v, with_room, order);
+    size_t m = sort_by_flat_cost(v, rank, with_room, order);
     uint32_t interior = 0;             /* bit i: venue i trades below its cap */
     double full_at[HT_OPT_MAX_VENUES]; /* marginal cost at which an interior venue fills its cap */
     double full = 0.0, lambda = 0.0;
@@ -169,6 +170,11 @@ static void place_interior(const ht_opt_venue_cost *v, size_t n, uint32_t interi
  * of the marginal cost to the target, then the interior venues' shares at it. */
 double ht_opt_split(const ht_opt_venue_cost *v, size_t n, double target_coin, double *q)
 {
+    return ht_opt_split_ranked(v, NULL, n, target_coin, q);
+}
+
+double ht_opt_split_ranked(const ht_opt_venue_cost *v, const double *rank, size_t n, double target_coin, double *q)
+{
     uint32_t with_room;
     double total_cap = venues_with_room(v, n, q, &with_room);
     if (!(target_coin > 0.0) || total_cap <= 0.0)
@@ -183,7 +189,7 @@ double ht_opt_split(const ht_opt_venue_cost *v, size_t n, double target_coin, do
         return target_coin;
     }
     uint32_t interior;
-    double lambda = sweep_marginal_cost(v, n, target_coin, with_room, q, &interior);
+    double lambda = sweep_marginal_cost(v, rank, n, target_coin, with_room, q, &interior);
     place_interior(v, n, interior, lambda, target_coin, q);
     return target_coin;
 }

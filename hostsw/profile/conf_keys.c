@@ -42,7 +42,9 @@ static const char *const k_source[] = {"kind", "path", "groups", "ports", "derib
 static const char *const k_threads[] = {"enabled", "hot_cpu", "slow_cpu", "ring_bytes", "slow_idle_us", NULL};
 static const char *const k_status[] = {"interval_s", "counters_file", "prometheus_file", NULL};
 static const char *const k_book[] = {"reconcile", "on_liquidation", NULL};
-static const char *const k_margin[] = {"model", "equity_coin", NULL};
+static const char *const k_margin[] = {"model",         "equity_coin",         "band_narrow_from",
+                                       "band_narrow_to", "band_min_fraction",  "prefer_lower_margin",
+                                       "flatten_ratio",  "kill_ratio",         NULL};
 /* [market]: sim/market/market_config.c (its ht_mkt_config_keys, which the tests compare with this list). */
 static const char *const k_market[] = {
     "seed", "start_ms", "step_ms", "steps", "spot_usd", "vol", "jumps_per_day", "jump_stdev", "atm_iv",

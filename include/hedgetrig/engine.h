@@ -167,6 +167,13 @@ typedef struct ht_engine_config {
     ht_margin_model margin_model;        /* standard (default) or portfolio */
     double margin_equity_coin;           /* the equity of the book's first underlying in coin when the venue
                                             reports none in that coin (0: none, the default) */
+    /* the margin-aware band: the band's half-width times a fraction that falls linearly from 1 at a margin ratio
+     * of band_narrow_from to band_min_fraction at band_narrow_to and beyond (band_narrow_to 0: off, the default) */
+    double margin_band_narrow_from, margin_band_narrow_to, margin_band_min_fraction;
+    /* [margin] prefer_lower_margin sets opt.prefer_lower_margin (hedgetrig/optimizer.h) */
+    double margin_flatten_ratio;         /* at this ratio: flatten the net delta, refuse orders that raise it (0:
+                                            off) */
+    double margin_kill_ratio;            /* at this ratio: the kill switch, open orders cancelled (0: off) */
     /* Not a config key: when set and non-zero, ht_engine_attach_venue stops waiting for the logon (a signal
      * during startup ends the wait at once instead of after connect_timeout_ms). */
     volatile sig_atomic_t *stop_waiting;
@@ -258,6 +265,15 @@ typedef struct ht_engine_margin {
     double venue_difference_coin; /* maintenance_coin minus the venue's maintenance margin when the venue reports
                                      in this coin; NaN otherwise */
     uint64_t positions, excluded; /* margined, and left out (no usable price at the latest recompute) */
+    /* Between computations, per tick (docs/margin.md, "Between refreshes"): the maintenance margin moved by its
+     * slope and curvature in the spot found at the latest computation, the equity moved by the P&L the net delta
+     * made since it was known, their ratio, and where maintenance would reach equity: the relative spot moves up
+     * (> 0) and down (< 0) and the parallel vol rise, from the net delta and gamma now (NaN: none found) */
+    double live_maintenance_coin, live_equity_coin, live_ratio;
+    double live_venue_difference_coin; /* live_maintenance_coin minus the venue's latest maintenance margin */
+    double liquidation_spot_up, liquidation_spot_down, liquidation_vol_up;
+    double band_fraction;         /* the margin-aware band's fraction now (1: not narrowed) */
+    uint64_t live_updates;        /* ticks that moved the estimate */
 } ht_engine_margin;
 
 typedef struct ht_engine_report {
@@ -311,6 +327,9 @@ typedef struct ht_engine_report {
     bool have_account;                   /* account figures arrived */
     ht_venue_account account;            /* the latest */
     uint64_t margin_computes;            /* the book's margin computed (after refreshes and fills) */
+    uint64_t margin_flattens;            /* [margin] flatten_ratio reached (each crossing from below) */
+    uint64_t margin_refused;             /* orders refused at or above flatten_ratio: they would have raised it */
+    bool margin_killed;                  /* [margin] kill_ratio reached: the kill switch engaged */
     unsigned margin_underlyings;         /* entries of margin[] in use (0 before the first computation) */
     ht_engine_margin margin[HT_GREEKS_MAX_UNDERLYINGS];
     double wall_s;             /* wall time of the run */

@@ -210,6 +210,9 @@ typedef struct ht_opt_config {
     double burst_orders;        /* token bucket depth (>= 1 when a rate is set; default 5) */
     int64_t min_interval_ns;    /* minimum time between two hedges of one underlying (default 0) */
     int64_t retry_ns;           /* after NO_LIQUIDITY or HEDGED_PARTIAL, next_timer_ns = now + this (100 ms) */
+    bool prefer_lower_margin;   /* of venues equally good on flat cost, the one whose trade lowers margin first
+                                   (reduces its position; else the lower maintenance rate: linear before inverse);
+                                   default false: index order (docs/margin.md) */
 } ht_opt_config;
 
 /* Fills *cfg with the defaults listed above. */
@@ -246,6 +249,8 @@ typedef struct ht_opt_book {
     double vanna;               /* dDelta/dvol of the book, coins per unit of vol (a secant slope between
                                    vol and the hedge vol makes ZAK's and LELAND's centres exact) */
     double gross_delta_coin;    /* sum of |delta| over positions (FIXED_PCT) */
+    double band_scale;          /* in (0, 1): the rule's half-width (after the min/max limits) is multiplied by it
+                                   (the engine's margin-aware band, docs/margin.md); 0, 1 or anything else: as is */
 } ht_opt_book;
 
 /* Why a decision came out as it did. */
@@ -365,5 +370,11 @@ typedef struct ht_opt_venue_cost {
  * marginal cost and no idle venue is cheaper at the margin, within each cap. Writes q_coin[0..n-1] (>= 0).
  * Returns the total placed: target_coin, or the sum of the caps when they are short of it. */
 double ht_opt_split(const ht_opt_venue_cost *venues, size_t n, double target_coin, double *q_coin);
+
+/* ht_opt_split where venues of equal flat cost a are taken in the order of margin_rank[i] (the margin a coin of the
+ * trade adds there: lower first; ht_opt_config.prefer_lower_margin) instead of their index order. margin_rank NULL:
+ * ht_opt_split. With impact (b > 0) venues of equal a share at equal marginal cost whatever their rank. */
+double ht_opt_split_ranked(const ht_opt_venue_cost *venues, const double *margin_rank, size_t n, double target_coin,
+                           double *q_coin);
 
 #endif

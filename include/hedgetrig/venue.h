@@ -189,6 +189,9 @@ typedef struct ht_venue_ops {
     /* Optional (NULL for a real venue): a simulated venue's book, taken from the market data, best first. */
     void (*set_book)(void *ctx, const char *instrument, const ht_venue_level *bids, unsigned n_bids,
                      const ht_venue_level *asks, unsigned n_asks);
+    /* Optional (NULL: the engine stops sending and cancels its own orders): engages the venue's kill switch, which
+     * cancels every open order and refuses new ones (text: why). */
+    void (*kill)(void *ctx, const char *text);
     /* Releases everything (the session is not logged out: logout first). */
     void (*destroy)(void *ctx);
 } ht_venue_ops;

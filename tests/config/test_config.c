@@ -444,6 +444,12 @@ static const key_case k_keys[] = {
     NUM("book", "on_liquidation", "halt", INT, on_liquidation, HT_ENGINE_LIQUIDATION_HALT),
     NUM("margin", "model", "portfolio", INT, margin_model, HT_MARGIN_PORTFOLIO),
     NUM("margin", "equity_coin", "12.5", F64, margin_equity_coin, 12.5),
+    NUM("margin", "band_narrow_from", "0.4", F64, margin_band_narrow_from, 0.4),
+    NUM("margin", "band_narrow_to", "0.8", F64, margin_band_narrow_to, 0.8),
+    NUM("margin", "band_min_fraction", "0.3", F64, margin_band_min_fraction, 0.3),
+    NUM("margin", "prefer_lower_margin", "yes", BOOL, opt.prefer_lower_margin, 1),
+    NUM("margin", "flatten_ratio", "0.85", F64, margin_flatten_ratio, 0.85),
+    NUM("margin", "kill_ratio", "0.95", F64, margin_kill_ratio, 0.95),
 };
 
 /* True when c holds what key case kc expects. */

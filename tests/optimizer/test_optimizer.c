@@ -180,6 +180,28 @@ static void split_by_hand(void **state)
     ASSERT_NEAR(ht_opt_split(flat, 3, 100.0, qf), 58.0, 1e-12);
 }
 
+/* prefer_lower_margin's tie-break: of flat venues at one flat cost, the lower margin_rank fills first; a cheaper
+ * venue still goes first whatever its rank; equal ranks keep the index order. */
+static void split_prefers_lower_margin_on_equal_cost(void **state)
+{
+    (void)state;
+    ht_opt_venue_cost flat[3] = {{11.0, 0.0, 5.0}, {11.0, 0.0, 5.0}, {11.0, 0.0, 5.0}};
+    double rank[3] = {0.015, -1.0, 0.01};
+    double q[3];
+    ht_opt_split_ranked(flat, rank, 3, 7.0, q);
+    ASSERT_NEAR(q[1], 5.0, 0.0);  /* reduces its position: first */
+    ASSERT_NEAR(q[2], 2.0, 1e-15); /* linear (1 %) before inverse (1.5 %) */
+    ASSERT_NEAR(q[0], 0.0, 0.0);
+    ht_opt_split(flat, 3, 7.0, q); /* without ranks: the index order */
+    ASSERT_NEAR(q[0], 5.0, 0.0);
+    ASSERT_NEAR(q[1], 2.0, 1e-15);
+    flat[0].a_usd_per_coin = 10.0; /* cheaper: first, whatever its margin */
+    ht_opt_split_ranked(flat, rank, 3, 7.0, q);
+    ASSERT_NEAR(q[0], 5.0, 0.0);
+    ASSERT_NEAR(q[1], 2.0, 1e-15);
+    ASSERT_NEAR(q[2], 0.0, 0.0);
+}
+
 /* Random venues: the split sums to its target, every trading venue below its cap sits at one marginal cost
  * lambda, idle venues are no cheaper than lambda at the margin, and capped ones are no dearer. */
 static void split_equalises_marginal_cost(void **state)
@@ -326,6 +348,34 @@ static void no_trade_inside_and_trade_lands_on_the_edge(void **state)
     ht_opt_decision d;
     assert_int_equal(ht_opt_decide(opt, &ev, &book, &quote, &d, NULL), 0);
     ASSERT_NEAR(ev.net_delta_coin + d.trade_delta_coin, 0.0, 1e-12);
+    ht_opt_destroy(opt);
+}
+
+/* The margin-aware band's scale: the FIXED rule's half-width times band_scale after the min/max limits (0.25 of a
+ * 2-coin band, floored at 1 coin first: 0.25 coin), and a breach of the narrow band hedges to its edge; 0 and 1
+ * leave it as it is. */
+static void band_scale_narrows_the_band(void **state)
+{
+    (void)state;
+    ht_opt_strategy s;
+    ht_opt_strategy_init(&s, HT_OPT_RULE_FIXED, 2.0);
+    s.target = HT_OPT_TARGET_EDGE;
+    s.min_half_width_coin = 1.0;
+    ht_opt_quote quote;
+    ht_opt *opt = ideal_optimizer(&s, &quote, 30000.0);
+    ht_opt_book book = default_book();
+    ht_opt_event ev = {.trigger = HT_OPT_TRIGGER_BREACH, .spot = 30000.0, .net_delta_coin = 1.5, .net_gamma = 0.0,
+                       .side = 1};
+    ht_opt_decision d;
+    const double scales[] = {0.0, 1.0, 0.125};
+    const double widths[] = {2.0, 2.0, 0.25};
+    for (int k = 0; k < 3; k++) {
+        book.band_scale = scales[k];
+        assert_int_equal(ht_opt_decide(opt, &ev, &book, &quote, &d, NULL), 0);
+        ASSERT_NEAR(d.half_width_coin, widths[k], 1e-15);
+    }
+    assert_int_equal(d.reason, HT_OPT_HEDGED);
+    ASSERT_NEAR(ev.net_delta_coin + d.trade_delta_coin, 0.25, 1e-12);
     ht_opt_destroy(opt);
 }
 
@@ -699,6 +749,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ww_matches_the_hand_check),
+        cmocka_unit_test(split_prefers_lower_margin_on_equal_cost),
+        cmocka_unit_test(band_scale_narrows_the_band),
         cmocka_unit_test(zakamouline_matches_hand_values),
         cmocka_unit_test(leland_matches_hand_values),
         cmocka_unit_test(strategy_specs_parse_and_round_trip),
