@@ -347,6 +347,16 @@ int ht_nic_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
     return n;
 }
 
+int ht_nic_deliver_frames(ht_nic *nic, ht_error *err)
+{
+    if (!nic->ops->frames)
+        return ht_error_set(err, "the %s source gives UDP payloads, not Ethernet frames", ht_nic_kind_name(nic->cfg.kind));
+    if (nic->ops->frames(nic, err) != 0)
+        return -1;
+    nic->frames = true;
+    return 0;
+}
+
 const char *ht_nic_last_error(const ht_nic *nic)
 {
     return nic->last_error;

@@ -171,10 +171,10 @@ static int dpdk_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
         struct rte_mbuf *m = mbufs[i];
         nic->stats.frames++;
         ht_nic_packet *p = &pkts[n];
-        int pr = HT_UNLIKELY(m->nb_segs != 1) ? HT_NIC_PARSE_TRUNCATED
-                                               : ht_nic_parse_ether(rte_pktmbuf_mtod(m, const uint8_t *),
-                                                                    m->data_len, p);
-        if (!ht_nic_keep(nic, pr, p)) {
+        const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+        bool one_seg = m->nb_segs == 1;
+        int pr = HT_UNLIKELY(!one_seg) ? HT_NIC_PARSE_TRUNCATED : ht_nic_parse_ether(frame, m->data_len, p);
+        if (!ht_nic_keep_frame(nic, pr, p, one_seg ? frame : NULL, one_seg ? m->data_len : 0)) {
             rte_pktmbuf_free(m);
             continue;
         }
@@ -184,10 +184,10 @@ static int dpdk_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
                        ? *RTE_MBUF_DYNFIELD(m, s->ts_offset, rte_mbuf_timestamp_t *) * s->ts_ns_per_unit
                        : host_ns;
         nic->stats.bytes += p->len;
+        nic->stats.packets += p->payload != NULL; /* a skipped frame handed on is no datagram */
         s->held[s->n_held++] = m;
         n++;
     }
-    nic->stats.packets += n;
     return (int)n;
 }
 
@@ -204,4 +204,12 @@ static void dpdk_close(ht_nic *nic)
     nic->impl = NULL;
 }
 
-const ht_nic_ops ht_nic_dpdk_ops = {dpdk_open, dpdk_rx_burst, dpdk_close};
+/* Every frame of a port is Ethernet. */
+static int dpdk_frames(ht_nic *nic, ht_error *err)
+{
+    (void)nic;
+    (void)err;
+    return 0;
+}
+
+const ht_nic_ops ht_nic_dpdk_ops = {dpdk_open, dpdk_rx_burst, dpdk_close, dpdk_frames};

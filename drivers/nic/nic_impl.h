@@ -4,6 +4,7 @@
 #define HEDGETRIG_NIC_IMPL_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "hedgetrig/nic.h"
 
@@ -11,6 +12,7 @@ typedef struct ht_nic_ops {
     int (*open)(ht_nic *nic, ht_error *err);
     int (*rx_burst)(ht_nic *nic, ht_nic_packet *pkts, unsigned max);
     void (*close)(ht_nic *nic);
+    int (*frames)(ht_nic *nic, ht_error *err); /* 0 when frames can be handed on whole; NULL: never */
 } ht_nic_ops;
 
 struct ht_nic {
@@ -23,6 +25,7 @@ struct ht_nic {
     char last_error[256];
     uint64_t idle_since_ns; /* monotonic time of the first empty poll since the last packet (0: none) */
     int end;                /* 0 until the source ended, then what rx_burst returns from then on */
+    bool frames;            /* ht_nic_deliver_frames: every frame handed on with its Ethernet bytes */
 };
 
 extern const ht_nic_ops ht_nic_pcap_ops;
@@ -52,6 +55,24 @@ static inline bool ht_nic_keep(ht_nic *nic, int parse_result, const ht_nic_packe
         nic->stats.filtered++;
         return false;
     }
+    return true;
+}
+
+/* Keeps a frame as it arrived (nic->frames): a packet when it is one, else a frame without payload. Counts it
+ * as ht_nic_keep does; true when it is to be handed on (always, once frames are delivered). */
+static inline bool ht_nic_keep_frame(ht_nic *nic, int parse_result, ht_nic_packet *p, const uint8_t *frame,
+                                     uint32_t frame_len)
+{
+    if (ht_nic_keep(nic, parse_result, p)) {
+        p->l2 = nic->frames ? frame : NULL;
+        p->l2_len = nic->frames ? frame_len : 0;
+        return true;
+    }
+    if (!nic->frames)
+        return false;
+    memset(p, 0, sizeof *p);
+    p->l2 = frame;
+    p->l2_len = frame_len;
     return true;
 }
 

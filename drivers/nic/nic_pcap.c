@@ -169,10 +169,18 @@ static int read_next(ht_nic *nic, pcap_state *s, unsigned slot)
         nic->stats.frames++;
         ht_nic_packet p;
         int pr = parse_frame(s->linktype, data, hdr->caplen, &p);
-        if (!ht_nic_keep(nic, pr, &p))
+        /* Delivering frames: the whole frame goes into the slot (the payload points inside it). */
+        bool whole = nic->frames && hdr->caplen <= SLOT_BYTES;
+        if (!ht_nic_keep_frame(nic, pr, &p, whole ? s->slots[slot] : NULL, whole ? hdr->caplen : 0))
             continue;
-        memcpy(s->slots[slot], p.payload, p.len);
-        p.payload = s->slots[slot];
+        if (whole) {
+            memcpy(s->slots[slot], data, hdr->caplen);
+            if (p.payload)
+                p.payload = s->slots[slot] + (p.payload - data);
+        } else if (p.payload) {
+            memcpy(s->slots[slot], p.payload, p.len);
+            p.payload = s->slots[slot];
+        }
         p.ts_ns = (uint64_t)hdr->ts.tv_sec * 1000000000ull + (uint64_t)hdr->ts.tv_usec;
         p.frame = nic->stats.frames;
         s->pending = p;
@@ -252,9 +260,10 @@ static int pcap_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max)
     }
     if (n == 0 && s->eof && !s->have_pending)
         return HT_NIC_EOF;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         nic->stats.bytes += pkts[i].len;
-    nic->stats.packets += n;
+        nic->stats.packets += pkts[i].payload != NULL; /* a skipped frame handed on is no datagram */
+    }
     return (int)n;
 }
 
@@ -270,4 +279,15 @@ static void pcap_close_file(ht_nic *nic)
     nic->impl = NULL;
 }
 
-const ht_nic_ops ht_nic_pcap_ops = {pcap_open_file, pcap_rx_burst, pcap_close_file};
+/* Frames can be handed on whole when the file holds Ethernet frames. */
+static int pcap_frames(ht_nic *nic, ht_error *err)
+{
+    const pcap_state *s = nic->impl;
+    if (s->linktype != DLT_EN10MB) {
+        const char *lt = pcap_datalink_val_to_name(s->linktype);
+        return ht_error_set(err, "%s: link type %s holds no Ethernet frames", nic->cfg.path, lt ? lt : "unnamed");
+    }
+    return 0;
+}
+
+const ht_nic_ops ht_nic_pcap_ops = {pcap_open_file, pcap_rx_burst, pcap_close_file, pcap_frames};

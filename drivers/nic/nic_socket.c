@@ -228,7 +228,7 @@ static void sock_close(ht_nic *nic)
     nic->impl = NULL;
 }
 
-const ht_nic_ops ht_nic_socket_ops = {sock_open, sock_rx_burst, sock_close};
+const ht_nic_ops ht_nic_socket_ops = {sock_open, sock_rx_burst, sock_close, NULL}; /* UDP payloads only */
 
 /* ---- Sender ------------------------------------------------------------------------------------------ */
 

@@ -15,7 +15,7 @@
 
 static const char *const g_usage =
     "usage: hedgetrig replay --pcap FILE --book BOOK.csv [--backend sw|verilator|xrt] [--via file|dpdk]\n"
-    "                        [--speed N|max] [--fix HOST:PORT | --sim-exchange] [--json] [options]\n"
+    "                        [--speed N|max] [--fix HOST:PORT | --sim-exchange] [--wire] [--json] [options]\n"
     "\n"
     "Replays a Deribit multicast capture through the whole path: the feed, the greeks refresh, the pipeline,\n"
     "the hedge optimizer, the FIX gateway and a venue, with the fills back into the hedge inventory. Every\n"
@@ -26,6 +26,8 @@ static const char *const g_usage =
     "\n"
     "  --pcap FILE             the capture (pcap or pcapng)\n"
     "  --speed N|max           pace: max (default) as fast as possible, 1 the capture's own pace, N times it\n"
+    "  --wire                  wire mode ([engine] wire): the pipeline reads the capture's Ethernet frames and\n"
+    "                          makes its own ticks, the feed decoder runs beside it (sw or verilator backend)\n"
     "  --sim-exchange          orders go to the exchange simulator, in-process on loopback, its books driven by\n"
     "                          the capture's (default)\n"
     "  --fix HOST:PORT         orders go to a FIX 4.4 acceptor instead (e.g. hedgetrig exchange-sim); a fresh\n"
@@ -76,6 +78,10 @@ int cmd_replay(int argc, char **argv)
         if (r == 1)
             continue;
         const char *a = argv[i];
+        if (strcmp(a, "--wire") == 0) {
+            cfg->wire = true;
+            continue;
+        }
         if (strcmp(a, "--sim-exchange") == 0) {
             cfg->venue = HT_ENGINE_VENUE_SIM;
             continue;

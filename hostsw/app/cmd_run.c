@@ -14,14 +14,17 @@
 
 static const char *const g_usage =
     "usage: hedgetrig run --config CFG [--book BOOK.csv] [--backend sw|verilator|xrt] [--strategy SPEC]\n"
-    "                     [--duration-s N] [--json]\n"
+    "                     [--duration-s N] [--wire] [--json]\n"
     "\n"
     "The live mode. Receives Deribit multicast through DPDK or a kernel socket ([source]), keeps the book's net\n"
     "delta in the pipeline ([pipeline]), hedges through the FIX gateway to a venue ([venue], [gateway], [risk]).\n"
     "Two threads: the fast half (receive, decode, pipeline) and the slow half (greeks, optimizer, gateway), pinned\n"
     "to [threads] hot_cpu and slow_cpu (default: the last two CPUs), joined by lock-free rings.\n"
     "\n"
-    "  --duration-s N          stop after N seconds (default: run until a signal)\n" HT_ENGINE_USAGE_DEFAULTS
+    "  --duration-s N          stop after N seconds (default: run until a signal)\n"
+    "  --wire                  wire mode ([engine] wire): the pipeline reads the Ethernet frames and makes its own\n"
+    "                          ticks, the feed decoder runs beside it; needs a pcap or dpdk source and the sw or\n"
+    "                          verilator backend\n" HT_ENGINE_USAGE_DEFAULTS
     "\n"
     "Signals: SIGINT or SIGTERM stop cleanly (orders in flight are answered or cancelled, the session logs out,\n"
     "the journal is flushed, the summary is printed); SIGUSR1 engages the kill switch (open orders cancelled, no\n"
@@ -69,7 +72,9 @@ int cmd_run(int argc, char **argv)
             return r;
         if (r == 1)
             continue;
-        if (strcmp(argv[i], "--duration-s") == 0 && i + 1 < argc) {
+        if (strcmp(argv[i], "--wire") == 0) {
+            cfg->wire = true;
+        } else if (strcmp(argv[i], "--duration-s") == 0 && i + 1 < argc) {
             if (!ht_cli_parse_u64("run", "--duration-s", argv[++i], 1, 365ull * 86400, &duration_s))
                 return HT_EXIT_USAGE;
         } else {

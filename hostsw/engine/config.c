@@ -100,6 +100,8 @@ static bool engine_key(ht_engine_config *c, const char *k, const char *v, bool *
         return *expected = "10..600000", ht_conf_u32(v, 10, 600000, &c->order_timeout_ms);
     if (!strcmp(k, "prearm"))
         return *expected = "yes or no", ht_conf_bool(v, &c->prearm);
+    if (!strcmp(k, "wire"))
+        return *expected = "on or off", ht_conf_bool(v, &c->wire);
     if (!strcmp(k, "check"))
         return *expected = "yes or no", ht_conf_bool(v, &c->check);
     if (!strcmp(k, "allow_unpriced"))
@@ -524,6 +526,15 @@ int ht_engine_config_check(const ht_engine_config *c, ht_error *err)
         return ht_error_set(err, "engine: no book file given ([engine] book, or --book)");
     if (!ht_pipe_backend_built(c->backend))
         return ht_error_set(err, "pipeline: the %s backend is not in this build", ht_pipe_backend_name(c->backend));
+    if (c->wire && c->backend == HT_PIPE_BACKEND_XRT)
+        return ht_error_set(err, "engine: wire = on with the xrt backend: its card reads the wire itself and takes no "
+                                 "frames from the host (use sw or verilator)");
+    if (c->wire && c->source == HT_ENGINE_SOURCE_MARKET)
+        return ht_error_set(err, "engine: wire mode needs Ethernet frames: use a pcap or dpdk source (the market "
+                                 "simulator gives UDP payloads)");
+    if (c->wire && c->source == HT_ENGINE_SOURCE_NIC && c->nic.kind == HT_NIC_SOCKET)
+        return ht_error_set(err, "engine: wire mode needs Ethernet frames: use a pcap or dpdk source (a socket gives "
+                                 "UDP payloads)");
     if (c->backend == HT_PIPE_BACKEND_XRT && !c->xclbin[0])
         return ht_error_set(err, "pipeline: the xrt backend needs an xclbin ([pipeline] xclbin)");
     if (c->margin_band_narrow_to > 0.0 && !(c->margin_band_narrow_to > c->margin_band_narrow_from))

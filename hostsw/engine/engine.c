@@ -249,14 +249,17 @@ static void replay_wait_venue(ht_engine *e)
                       (double)(ht_mono_ns() - t0) / 1e6, v->ops->state_name(v->ctx));
 }
 
-int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64_t rx_tsc, uint64_t ts_ns)
+/* One packet of a replay through the fast half (wire mode: its frame too), then the slow half's periodic work. */
+static int replay_packet(ht_engine *e, const ht_nic_packet *p, uint64_t rx_tsc)
 {
-    (void)ts_ns;
     if (e->cfg.threads)
         return -1;
     if (!e->wall_start_ns)
         e->wall_start_ns = ht_mono_ns();
-    engine_fast_packet(&e->fast, payload, len, rx_tsc);
+    if (e->fast.wire.on)
+        engine_fast_frame(&e->fast, p, rx_tsc);
+    else
+        engine_fast_packet(&e->fast, p->payload, p->len, rx_tsc);
     slow_arm_update(&e->slow);
     uint64_t now_ms = e->slow.now_ms;
     if (e->fast.packets % POLL_EVERY_PACKETS == 0 || (now_ms && now_ms >= e->replay_poll_ms + POLL_EVERY_MS)) {
@@ -266,6 +269,20 @@ int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64
         engine_slow_status(&e->slow, false);
     }
     return e->error[0] ? -1 : 0;
+}
+
+int ht_engine_on_packet(ht_engine *e, const uint8_t *payload, size_t len, uint64_t rx_tsc, uint64_t ts_ns)
+{
+    (void)ts_ns;
+    if (e->fast.wire.on) {
+        engine_fail(e, "engine: wire mode needs Ethernet frames: a UDP payload alone cannot be replayed in it");
+        return -1;
+    }
+    ht_nic_packet p;
+    memset(&p, 0, sizeof p);
+    p.payload = payload;
+    p.len = (uint32_t)len;
+    return replay_packet(e, &p, rx_tsc);
 }
 
 /* A run that the live book halted has failed: 0, or -1 with err saying why. */
@@ -368,9 +385,11 @@ static int source_burst(void *ctx, ht_nic_packet *pkts, unsigned n)
     for (unsigned i = 0; i < n; i++) {
         /* Replay times each packet from when the engine takes it; live, from the receive burst. */
         uint64_t rx = e->cfg.threads ? pkts[i].rx_tsc : 0;
-        if (e->cfg.threads) {
+        if (e->cfg.threads && e->fast.wire.on) {
+            engine_fast_frame(&e->fast, &pkts[i], rx);
+        } else if (e->cfg.threads) {
             engine_fast_packet(&e->fast, pkts[i].payload, pkts[i].len, rx);
-        } else if (ht_engine_on_packet(e, pkts[i].payload, pkts[i].len, rx, pkts[i].ts_ns) != 0) {
+        } else if (replay_packet(e, &pkts[i], rx) != 0) {
             break;
         }
     }
@@ -449,6 +468,9 @@ static int run_loop(ht_engine *e, source *src, volatile sig_atomic_t *stop, ht_e
 int ht_engine_run_nic(ht_engine *e, ht_nic *nic, volatile sig_atomic_t *stop, ht_error *err)
 {
     source src = {.nic = nic};
+    ht_error why;
+    if (e->fast.wire.on && ht_nic_deliver_frames(nic, &why) != 0)
+        return ht_error_set(err, "wire mode needs Ethernet frames: use a pcap or dpdk source (%s)", why.msg);
     return run_loop(e, &src, stop, err);
 }
 
@@ -456,6 +478,9 @@ int ht_engine_run_source(ht_engine *e, ht_engine_source_fn next, void *user, vol
                          ht_error *err)
 {
     source src = {.next = next, .user = user};
+    if (e->fast.wire.on)
+        return ht_error_set(err, "wire mode needs Ethernet frames: use a pcap or dpdk source (this source gives UDP "
+                                 "payloads)");
     return run_loop(e, &src, stop, err);
 }
 
@@ -653,6 +678,7 @@ void ht_engine_print_report(const ht_engine *e, FILE *out)
     fprintf(out, "trust: %" PRIu64 " decisions sent nothing on untrusted data (%" PRIu64 " untrusted index, %" PRIu64
             " hedge instrument stale after a gap)\n",
             r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);
+    engine_wire_print((fast_half *)&e->fast, out);
     fprintf(out, "\nlatency, ns (%s backend%s; %s):\n", ht_pipe_backend_name(e->cfg.backend),
             e->fast.model_clock ? ", pipeline time in cycles at the configured clock" : "",
             e->cfg.threads ? "rx is the receive burst" : "rx is when the engine takes the packet");
@@ -710,6 +736,7 @@ void ht_engine_write_json(const ht_engine *e, FILE *out)
             r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);
     slow_live_write_json(&e->slow, out);
     slow_arm_write_json(&e->slow, out);
+    engine_wire_write_json((fast_half *)&e->fast, out);
     fputs("\"latency\":", out);
     ht_profile_write_json(ht_engine_profile(e), out);
     fprintf(out, "}\n");

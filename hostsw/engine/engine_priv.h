@@ -11,6 +11,8 @@
 
 #include "hedgetrig/engine.h"
 #include "hedgetrig/feed.h"
+#include "hedgetrig/nic.h"
+#include "hedgetrig/pipe.h"
 #include "hedgetrig/positions.h"
 #include "hedgetrig/spsc.h"
 #include "hedgetrig/units.h"
@@ -34,6 +36,7 @@ typedef enum msg_type {
     MSG_LOAD_DONE,      /* a table load finished (msg_load_done) */
     MSG_ERROR,          /* the fast half failed (msg_error) */
     MSG_TRUST,          /* which hedge instruments the feed trusts changed (msg_trust) */
+    MSG_WIRE_REARM,     /* wire mode: the ingest went stale on a gap the feed did not see (msg_wire_rearm) */
     MSG_END,            /* the source ended: the slow half shuts down */
 } msg_type;
 
@@ -95,6 +98,11 @@ typedef struct msg_gap {
     uint64_t ts_ms;
 } msg_gap;
 
+typedef struct msg_wire_rearm {
+    uint32_t type;
+    uint16_t channel;
+} msg_wire_rearm;
+
 typedef struct msg_trust {
     uint32_t type;
     uint32_t venues_untrusted; /* UNTRUSTED_VENUE(v) bits: v's ticker or book is not trusted now */
@@ -137,6 +145,52 @@ typedef struct engine_cmd {
 
 /* ---- The fast half ---------------------------------------------------------------------------------------- */
 
+/* ---- Wire mode ([engine] wire, fast_wire.c): the pipeline's ingest reads the frames and makes the ticks ----- */
+
+#define ENGINE_WIRE_TICKS 64 /* ticks of one frame matched to the feed's index messages (more are counted, lost) */
+#define ENGINE_WIRE_KEYS 64  /* (group, port, channel) keys of the source remembered as carrying an index or not */
+
+/* A tick the ingest handed to the pipeline (its wire tap), and the cycle it entered. */
+typedef struct wire_tick {
+    ht_fx_tick tick;
+    uint64_t cycle;
+} wire_tick;
+
+/* What the engine counts about the ingest beside its own counters (the JSON's "wire" object). */
+typedef struct wire_stats {
+    uint64_t frames_pushed;   /* frames handed to the ingest (with or without a datagram the feed saw) */
+    uint64_t rearms;          /* channels re-armed after the ingest turned them stale */
+    uint64_t rearms_feed_gap; /* of which: the feed saw a gap on the same channel in the same packet */
+    uint64_t rearms_unseen;   /* of which: a gap the feed did not see (the ingest dropped a frame the feed took) */
+    uint64_t reconfigures;    /* filter/channel/name tables written (a new index channel, a new name) */
+    uint64_t untracked;       /* index-carrying (group, port, channel) keys with no room left in the tables */
+    uint64_t missing_ticks;   /* index messages of a mapped underlying the feed decoded but the ingest made no tick
+                                 for (a dropped frame, a price out of range) */
+    uint64_t unmatched_ticks; /* ingest ticks no decoded index message took (the feed refused the packet) */
+    uint64_t lost_ticks;      /* ticks beyond ENGINE_WIRE_TICKS in one frame */
+} wire_stats;
+
+typedef struct wire_state {
+    bool on;
+    ht_pipe_wire_config cfg;  /* the tables as written (index_name points into names) */
+    char names[HT_PIPE_UNDERLYINGS][17];
+    unsigned n_filters, n_channels;
+    struct {
+        uint32_t addr;
+        uint16_t port, channel;
+        bool index;           /* carried template 1008 when first seen */
+    } keys[ENGINE_WIRE_KEYS];
+    unsigned n_keys, last_key;
+    /* the frame being handled: its ticks (in order), its events, and which have been taken */
+    wire_tick ticks[ENGINE_WIRE_TICKS];
+    unsigned n_ticks, next_tick;
+    ht_pipe_event events[ENGINE_WIRE_TICKS];
+    unsigned n_events;
+    uint64_t in_tsc, out_tsc, shift_tsc; /* the frame's push, its events out, and the model's time shift */
+    uint32_t rearmed_mask;    /* channel entries re-armed for this frame (a feed gap in it then matches) */
+    wire_stats st;
+} wire_state;
+
 /* The fast half's spans, in TSC ticks: rx->decoded, decoded->pipe_in, pipe, tick->pipe_out. */
 #define ENGINE_FAST_SPANS 4
 
@@ -164,6 +218,7 @@ typedef struct fast_half {
     uint64_t busy_tsc;       /* time inside packet processing */
     uint64_t slow_tsc;       /* replay: the part of it spent in the slow half */
     uint64_t packets, malformed;
+    wire_state wire;         /* [engine] wire */
 } fast_half;
 
 /* ---- The slow half ---------------------------------------------------------------------------------------- */
@@ -396,6 +451,20 @@ void engine_fast_destroy(fast_half *f);
 void engine_fast_packet(fast_half *f, const uint8_t *payload, size_t len, uint64_t rx_tsc);
 void engine_fast_apply(fast_half *f, const engine_cmd *c);
 void engine_fast_drain_commands(fast_half *f);
+
+/* Wire mode (fast_wire.c). init: checks the backend takes frames and enables the ingest with empty tables (0 or
+ * -1 with err); set_names: the name table from the reference names (after CMD_SET_REF); frame: one frame from
+ * the source (with the datagram the feed decodes, or none); take: the ingest's tick for an index message the
+ * feed decoded (true, with *got set when it raised an event), or false when the ingest made none. */
+int engine_wire_init(fast_half *f, ht_error *err);
+void engine_wire_set_names(fast_half *f);
+void engine_fast_frame(fast_half *f, const ht_nic_packet *p, uint64_t rx_tsc);
+bool engine_wire_take(fast_half *f, const ht_feed_event *ev, int u, ht_pipe_event *pev, bool *got);
+/* The feed saw a gap on channel: a re-arm of the same channel for this frame was that gap. */
+void engine_wire_gap(fast_half *f, uint16_t channel);
+/* The "wire" JSON object (with a trailing comma) and the text report's line, in wire mode only. */
+void engine_wire_write_json(fast_half *f, FILE *out);
+void engine_wire_print(fast_half *f, FILE *out);
 
 int engine_slow_init(ht_engine *e, ht_error *err);
 void engine_slow_destroy(slow_half *s);

@@ -73,28 +73,48 @@ static void post_trust(fast_half *f)
     engine_post(f->e, &m, sizeof m);
 }
 
-/* One index tick through the pipeline: push, poll, stamps; posts the tick and its breach. */
+/* verilator: the simulator's run time taken off the event stamp, so that the pipeline's time is its cycles at the
+ * configured clock; returns the shift. */
+static uint64_t pipe_shift(const fast_half *f, uint64_t cycle0, bool rejected, ht_stamps *st)
+{
+    if (!f->model_clock || rejected)
+        return 0;
+    uint64_t cycles = ht_pipe_now(f->pipe) - cycle0;
+    uint64_t model_tsc = (uint64_t)((double)cycles * f->ns_per_cycle * f->tsc_per_ns + 0.5);
+    uint64_t real_tsc = st->tsc[HT_STAGE_EVENT_OUT] - st->tsc[HT_STAGE_PIPE_IN];
+    uint64_t shift = real_tsc > model_tsc ? real_tsc - model_tsc : 0;
+    st->tsc[HT_STAGE_EVENT_OUT] -= shift;
+    return shift;
+}
+
+/* One index tick through the pipeline: push, poll, stamps (wire mode: the ingest's tick for it); posts the tick
+ * and its breach. */
 static void on_tick(fast_half *f, const ht_feed_event *ev, int u)
 {
     const ht_index_price *ix = ev->index;
     ht_stamps st = {{0}};
     st.tsc[HT_STAGE_RX] = f->cur_rx_tsc;
     st.tsc[HT_STAGE_DECODED] = ht_tsc_now();
-    ht_pipe_tick tick = {(unsigned)u, ev->seq, ix->price};
-    uint64_t cycle0 = f->model_clock ? ht_pipe_now(f->pipe) : 0;
-    st.tsc[HT_STAGE_PIPE_IN] = ht_tsc_now();
-    bool rejected = ht_pipe_push_tick(f->pipe, &tick) != 0;
+    bool rejected;
+    int got;
     ht_pipe_event pev;
-    int got = rejected ? 0 : ht_pipe_poll_event(f->pipe, &pev);
-    st.tsc[HT_STAGE_EVENT_OUT] = ht_tsc_now();
     uint64_t shift = 0;
-    if (f->model_clock && !rejected) {
-        /* The RTL's time is its cycles at the configured clock, not the simulator's run time. */
-        uint64_t cycles = ht_pipe_now(f->pipe) - cycle0;
-        uint64_t model_tsc = (uint64_t)((double)cycles * f->ns_per_cycle * f->tsc_per_ns + 0.5);
-        uint64_t real_tsc = st.tsc[HT_STAGE_EVENT_OUT] - st.tsc[HT_STAGE_PIPE_IN];
-        shift = real_tsc > model_tsc ? real_tsc - model_tsc : 0;
-        st.tsc[HT_STAGE_EVENT_OUT] -= shift;
+    if (f->wire.on) {
+        /* The ingest made the tick from the frame: its time is the frame's, from push to events out. */
+        bool wire_got;
+        rejected = !engine_wire_take(f, ev, u, &pev, &wire_got);
+        got = wire_got;
+        st.tsc[HT_STAGE_DECODED] = st.tsc[HT_STAGE_PIPE_IN] = f->wire.in_tsc;
+        st.tsc[HT_STAGE_EVENT_OUT] = f->wire.out_tsc - f->wire.shift_tsc;
+        shift = f->wire.shift_tsc;
+    } else {
+        ht_pipe_tick tick = {(unsigned)u, ev->seq, ix->price};
+        uint64_t cycle0 = f->model_clock ? ht_pipe_now(f->pipe) : 0;
+        st.tsc[HT_STAGE_PIPE_IN] = ht_tsc_now();
+        rejected = ht_pipe_push_tick(f->pipe, &tick) != 0;
+        got = rejected ? 0 : ht_pipe_poll_event(f->pipe, &pev);
+        st.tsc[HT_STAGE_EVENT_OUT] = ht_tsc_now();
+        shift = pipe_shift(f, cycle0, rejected, &st);
     }
     if (!rejected) {
         /* In TSC ticks here (no conversion on the hot path); ht_engine_profile converts them to ns. */
@@ -197,6 +217,7 @@ static void on_feed_event(void *user, const ht_feed_event *ev)
         break;
     }
     case HT_FEED_EV_GAP: {
+        engine_wire_gap(f, ev->channel_id);
         msg_gap m = {MSG_GAP, ev->channel_id, ev->missed, ev->exchange_timestamp_ms};
         engine_post(f->e, &m, sizeof m);
         post_trust(f);
@@ -241,7 +262,7 @@ int engine_fast_init(ht_engine *e, ht_error *err)
     f->max_age_ms = e->cfg.greeks.max_quote_age_ms;
     f->ns_per_cycle = 1000.0 / e->cfg.clock_mhz;
     f->tsc_per_ns = ht_tsc_ticks_per_ns();
-    return 0;
+    return engine_wire_init(f, err);
 }
 
 void engine_fast_destroy(fast_half *f)
@@ -286,6 +307,7 @@ void engine_fast_apply(fast_half *f, const engine_cmd *c)
                 f->n_refs = c->u + 1;
             for (unsigned i = 0; i < ENGINE_MAX_INDEX_SLOTS; i++)
                 f->index_u[i] = ENGINE_NOT_CHECKED;
+            engine_wire_set_names(f);
         }
         break;
     case CMD_SET_VENUES:

@@ -178,6 +178,12 @@ void engine_slow_handle(slow_half *s, const void *msg, size_t len)
         slow_log_info(s, "gap", -1, "channel %u missed %u", m->channel, m->missed);
         break;
     }
+    case MSG_WIRE_REARM: {
+        const msg_wire_rearm *m = msg;
+        slow_log_info(s, "wire_rearm", -1, "the ingest turned channel %u stale on a frame the feed took (no gap of "
+                      "the feed's): re-armed", m->channel);
+        break;
+    }
     case MSG_TRUST: {
         const msg_trust *m = msg;
         if (m->venues_untrusted != s->venues_untrusted)

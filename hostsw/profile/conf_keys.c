@@ -25,7 +25,7 @@ static const char *const k_exchange_sim[] = {
 /* The engine's sections: hostsw/engine/config.c. */
 static const char *const k_engine[] = {"book",           "max_book_qty_contracts", "event_log", "table_log", "series",
                                        "series_every",   "arm_timeout_ms",         "order_timeout_ms",
-                                       "check",          "allow_unpriced",         "prearm", NULL};
+                                       "check",          "allow_unpriced",         "prearm",    "wire",      NULL};
 static const char *const k_pipeline[] = {"backend", "xclbin", "device", "clock_mhz", "event_capacity", NULL};
 static const char *const k_hedge[] = {
     "strategy", "min_half_width", "max_half_width", "venues", "collar", "impact_y", "impact_horizon_s", "latency_s",

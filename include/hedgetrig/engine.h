@@ -114,6 +114,9 @@ typedef struct ht_engine_config {
     bool check;                          /* compare every tick's breach with the net delta in double (default on) */
     bool prearm;                         /* keep each underlying's hedge armed for a breach on either side and fire
                                             it at the breach, deciding after the order is out (default on) */
+    bool wire;                           /* wire mode: the pipeline's ingest reads the raw Ethernet frames and makes
+                                            the ticks, the feed decoder runs beside it for the slow half (default
+                                            off; needs a pcap or dpdk source and the sw or verilator backend) */
     unsigned n_allow_unpriced;           /* positions allowed to have no usable greeks when hedging starts */
     char allow_unpriced[HT_ENGINE_MAX_ALLOW_UNPRICED][48]; /* their instrument names (each must be in the book) */
     /* [pipeline] */

@@ -93,6 +93,11 @@ typedef struct ht_nic_packet {
                                frames the filter skipped (the capture's frame number for files and net_pcap) */
     uint32_t src_addr, dst_addr; /* IPv4, host order */
     uint16_t src_port, dst_port; /* host order */
+    /* The whole Ethernet frame as received (payload points inside it), once ht_nic_deliver_frames was called;
+     * NULL otherwise. With it, frames the parse or the filter skipped come too: payload NULL, len 0 (they are
+     * still counted in ht_nic_stats as skipped, not as packets). Valid as long as payload. */
+    const uint8_t *l2;
+    uint32_t l2_len;
 } ht_nic_packet;
 
 typedef struct ht_nic_stats {
@@ -125,6 +130,12 @@ ht_nic *ht_nic_open(const ht_nic_config *cfg, ht_error *err);
  * its end gives its packets up to the bad frame, then -1; a file or vdev replay that yields no datagram
  * because its frames are truncated ends with -1, not HT_NIC_EOF. Once ended, every call returns the same. */
 int ht_nic_rx_burst(ht_nic *nic, ht_nic_packet *pkts, unsigned max);
+
+/* From now on, hands on every frame with its Ethernet bytes (ht_nic_packet.l2), the frames the parse or the
+ * filter skipped included (payload NULL): for a consumer that parses frames itself (the pipeline's wire ingest).
+ * 0, or -1 with err when the source has no Ethernet frames to give (a socket gives UDP payloads; a capture of
+ * another link type). */
+int ht_nic_deliver_frames(ht_nic *nic, ht_error *err);
 
 /* The message of the last error rx_burst returned. */
 const char *ht_nic_last_error(const ht_nic *nic);
