@@ -678,7 +678,7 @@ void ht_engine_print_report(const ht_engine *e, FILE *out)
     fprintf(out, "trust: %" PRIu64 " decisions sent nothing on untrusted data (%" PRIu64 " untrusted index, %" PRIu64
             " hedge instrument stale after a gap)\n",
             r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);
-    engine_wire_print((fast_half *)&e->fast, out);
+    engine_wire_print((fast_half *)&e->fast, out); /* as above: the counters are read at rest */
     fprintf(out, "\nlatency, ns (%s backend%s; %s):\n", ht_pipe_backend_name(e->cfg.backend),
             e->fast.model_clock ? ", pipeline time in cycles at the configured clock" : "",
             e->cfg.threads ? "rx is the receive burst" : "rx is when the engine takes the packet");
@@ -736,7 +736,7 @@ void ht_engine_write_json(const ht_engine *e, FILE *out)
             r.decisions_suppressed, r.suppressed_index, r.suppressed_venue);
     slow_live_write_json(&e->slow, out);
     slow_arm_write_json(&e->slow, out);
-    engine_wire_write_json((fast_half *)&e->fast, out);
+    engine_wire_write_json((fast_half *)&e->fast, out); /* reading the ingest's counters lets the pipeline rest */
     fputs("\"latency\":", out);
     ht_profile_write_json(ht_engine_profile(e), out);
     fprintf(out, "}\n");

@@ -167,7 +167,7 @@ typedef struct wire_stats {
     uint64_t missing_ticks;   /* index messages of a mapped underlying the feed decoded but the ingest made no tick
                                  for (a dropped frame, a price out of range) */
     uint64_t unmatched_ticks; /* ingest ticks no decoded index message took (the feed refused the packet) */
-    uint64_t lost_ticks;      /* ticks beyond ENGINE_WIRE_TICKS in one frame */
+    uint64_t lost_ticks;      /* ticks (or their events) beyond ENGINE_WIRE_TICKS in one frame */
 } wire_stats;
 
 typedef struct wire_state {

@@ -154,9 +154,12 @@ static void wire_push_once(fast_half *f, const uint8_t *frame, uint32_t len)
     w->n_ticks = w->next_tick = w->n_events = 0;
     ht_pipe_push_frame(f->pipe, frame, len, false);
     ht_pipe_event ev;
-    while (ht_pipe_poll_event(f->pipe, &ev) == 1)
+    while (ht_pipe_poll_event(f->pipe, &ev) == 1) {
         if (HT_LIKELY(w->n_events < ENGINE_WIRE_TICKS))
             w->events[w->n_events++] = ev;
+        else
+            w->st.lost_ticks++; /* the event of a tick beyond the frame's buffer */
+    }
 }
 
 /* Pushes a frame; a channel the ingest turned stale on it (a gap) is re-armed and the frame pushed again, so that
