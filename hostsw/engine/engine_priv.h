@@ -159,9 +159,11 @@ typedef struct wire_tick {
 /* What the engine counts about the ingest beside its own counters (the JSON's "wire" object). */
 typedef struct wire_stats {
     uint64_t frames_pushed;   /* frames handed to the ingest (with or without a datagram the feed saw) */
-    uint64_t rearms;          /* channels re-armed after the ingest turned them stale */
+    uint64_t rearms;          /* channels re-armed (after the ingest turned them stale, or on a gap of the feed's) */
     uint64_t rearms_feed_gap; /* of which: the feed saw a gap on the same channel in the same packet */
     uint64_t rearms_unseen;   /* of which: a gap the feed did not see (the ingest dropped a frame the feed took) */
+    uint64_t rearms_feed_only; /* of which: a gap or reset of the feed's the ingest did not take for one (it drops a
+                                  sequence that went back as old): re-armed to follow the feed */
     uint64_t reconfigures;    /* filter/channel/name tables written (a new index channel, a new name) */
     uint64_t untracked;       /* index-carrying (group, port, channel) keys with no room left in the tables */
     uint64_t missing_ticks;   /* index messages of a mapped underlying the feed decoded but the ingest made no tick

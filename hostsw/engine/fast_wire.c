@@ -275,8 +275,24 @@ bool engine_wire_take(fast_half *f, const ht_feed_event *ev, int u, ht_pipe_even
 
 void engine_wire_gap(fast_half *f, uint16_t channel)
 {
-    if (f->wire.on && f->wire.rearmed_mask)
-        wire_feed_gap(&f->wire, channel);
+    wire_state *w = &f->wire;
+    if (!w->on)
+        return;
+    uint32_t mask = w->rearmed_mask;
+    wire_feed_gap(w, channel);
+    if (mask != w->rearmed_mask)
+        return;
+    /* A gap (or reset) of the feed's that the ingest did not take for one (a sequence that went back, say, which
+     * it drops as old): re-armed, so that it follows the feed's sequence from the next frame on. */
+    for (unsigned k = 0; k < w->n_channels; k++) {
+        if (w->cfg.channel[k] != channel)
+            continue;
+        ht_error err = {{0}};
+        if (ht_pipe_wire_rearm(f->pipe, 1u << k, &err) != 0)
+            engine_fail(f->e, "engine: wire mode: %s", err.msg);
+        w->st.rearms++;
+        w->st.rearms_feed_only++;
+    }
 }
 
 /* Reads the ingest's counters (zeros with a failed read: the JSON says so). */
@@ -299,10 +315,11 @@ void engine_wire_write_json(fast_half *f, FILE *out)
         fprintf(out, "%s\"%s\":%" PRIu32, r ? "," : "", ht_pipe_wire_counter_name(r), c[r]);
     fprintf(out,
             "},\"frames_pushed\":%" PRIu64 ",\"rearms\":%" PRIu64 ",\"rearms_feed_gap\":%" PRIu64
-            ",\"rearms_unseen\":%" PRIu64 ",\"reconfigures\":%" PRIu64 ",\"untracked\":%" PRIu64
+            ",\"rearms_unseen\":%" PRIu64 ",\"rearms_feed_only\":%" PRIu64 ",\"reconfigures\":%" PRIu64 ",\"untracked\":%" PRIu64
             ",\"missing_ticks\":%" PRIu64 ",\"unmatched_ticks\":%" PRIu64 ",\"lost_ticks\":%" PRIu64
             ",\"filters\":%u,\"channels\":%u},",
-            w->st.frames_pushed, w->st.rearms, w->st.rearms_feed_gap, w->st.rearms_unseen, w->st.reconfigures,
+            w->st.frames_pushed, w->st.rearms, w->st.rearms_feed_gap, w->st.rearms_unseen, w->st.rearms_feed_only,
+            w->st.reconfigures,
             w->st.untracked, w->st.missing_ticks, w->st.unmatched_ticks, w->st.lost_ticks, w->n_filters,
             w->n_channels);
 }
@@ -319,7 +336,8 @@ void engine_wire_print(fast_half *f, FILE *out)
     for (unsigned r = HT_PIPE_WIRE_CNT_DROP_FIRST; r <= HT_PIPE_WIRE_CNT_DROP_LAST; r++)
         if (c[r])
             fprintf(out, ", %s %" PRIu32, ht_pipe_wire_counter_name(r), c[r]);
-    fprintf(out, "; re-armed %" PRIu64 " (%" PRIu64 " on the feed's gaps, %" PRIu64 " unseen by the feed); %" PRIu64
-                 " index messages without a tick, %" PRIu64 " ticks without a message\n",
-            w->st.rearms, w->st.rearms_feed_gap, w->st.rearms_unseen, w->st.missing_ticks, w->st.unmatched_ticks);
+    fprintf(out, "; re-armed %" PRIu64 " (%" PRIu64 " on the feed's gaps, %" PRIu64 " unseen by the feed, %" PRIu64
+                 " the feed's alone); %" PRIu64 " index messages without a tick, %" PRIu64 " ticks without a message\n",
+            w->st.rearms, w->st.rearms_feed_gap, w->st.rearms_unseen, w->st.rearms_feed_only, w->st.missing_ticks,
+            w->st.unmatched_ticks);
 }

@@ -15,7 +15,11 @@ Checks, with exit codes:
   - unseen gap: one index frame of a mapped index (btc_usd) given a bad IPv4 checksum in place: the host path
     (which does not check IPv4 checksums) takes it, the ingest drops it and would stay stale on the next frame;
     the engine re-arms the channel (rearms_unseen 1, a wire_rearm line in the event log), the frame's tick is
-    counted missing and every later tick still flows (pipeline ticks + missing ticks = the host path's ticks).
+    counted missing and every later tick still flows (pipeline ticks + missing ticks = the host path's ticks);
+  - feed reset: one btc_usd index frame's sequence set 1000 back: the feed takes it as a reset (a gap), the
+    ingest drops it as old; the engine re-arms the channel on the feed's gap at once (rearms_feed_only), so that
+    the next frame starts the ingest's sequence (no stale frame: without that re-arm it would be dropped as a gap
+    and re-armed after), the frame's tick is missing and every later tick flows.
 Usage: wire_check.py HEDGETRIG CAPTURE BOOK WORK_DIR BACKEND [file|dpdk]  (how the wire runs read the capture)
 """
 import json
@@ -201,6 +205,28 @@ def check_unseen_gap(hedgetrig, header, frames, book, work, backend, ref):
              f"pushed {ref[0]['pipeline_ticks']}")
 
 
+def check_feed_reset(hedgetrig, header, frames, book, work, backend, ref):
+    index_at = [i for i, fr in enumerate(frames) if channel_of(fr[2]) == 0 and b"btc_usd" in fr[2]]
+    victim = index_at[-12]
+    bad = [list(fr) for fr in frames]
+    frame = bytearray(bad[victim][2])
+    udp = 14 + (frame[14] & 15) * 4
+    seq = struct.unpack("<I", frame[udp + 12:udp + 16])[0]
+    if seq < 2000:
+        fail(f"feed reset: the victim frame's sequence is {seq}")
+    frame[udp + 12:udp + 16] = struct.pack("<I", seq - 1000)
+    bad[victim][2] = bytes(frame)
+    path = os.path.join(work, "feed_reset.pcap")
+    write_pcap(path, header, bad)
+    report, _, _ = replay(hedgetrig, path, book, os.path.join(work, f"{backend}_feed_reset"), backend, True)
+    w, c = wire_of(f"{backend} --wire with a feed reset", report)
+    if c["old_seq"] != 1 or w["rearms_feed_only"] < 1 or w["rearms_unseen"] != 0 or c["stale"] != 0:
+        fail(f"feed reset: expected one old frame and a re-arm on the feed's gap: {w}")
+    if w["missing_ticks"] != 1 or report["pipeline_ticks"] + 1 != ref[0]["pipeline_ticks"]:
+        fail(f"feed reset: {report['pipeline_ticks']} pipeline ticks and {w['missing_ticks']} missing; the host path "
+             f"pushed {ref[0]['pipeline_ticks']}")
+
+
 def main():
     if len(sys.argv) not in (6, 7):
         fail("usage: wire_check.py HEDGETRIG CAPTURE BOOK WORK_DIR BACKEND [file|dpdk]")
@@ -213,8 +239,9 @@ def main():
     clean = check_same(hedgetrig, capture, book, work, backend, ref, len(frames))
     check_hostile(hedgetrig, header, frames, book, work, backend, ref, clean)
     check_unseen_gap(hedgetrig, header, frames, book, work, backend, ref)
+    check_feed_reset(hedgetrig, header, frames, book, work, backend, ref)
     print(f"wire_check: ok: {backend} --wire {' '.join(VIA)}: {ref[0]['pipeline_ticks']} ticks, {ref[0]['breaches']} breaches, "
-          f"{ref[1].count(chr(10))} event log lines identical; hostile frames counted; unseen gap re-armed")
+          f"{ref[1].count(chr(10))} event log lines identical; hostile frames counted; unseen gap and feed reset re-armed")
 
 
 if __name__ == "__main__":
