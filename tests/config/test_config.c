@@ -349,6 +349,7 @@ static const key_case k_keys[] = {
     NUM("engine", "order_timeout_ms", "500", U32, order_timeout_ms, 500),
     NUM("engine", "check", "no", BOOL, check, 0),
     NUM("engine", "prearm", "no", BOOL, prearm, 0),
+    NUM("engine", "wire", "on", BOOL, wire, 1),
     FUN("engine", "allow_unpriced", "BTC-16JUN23-24900-C, BTC-16JUN23-25000-P", two_unpriced),
     NUM("pipeline", "backend", "xrt", INT, backend, HT_PIPE_BACKEND_XRT),
     TXT("pipeline", "xclbin", "k.xclbin", xclbin),

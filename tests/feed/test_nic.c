@@ -283,6 +283,62 @@ static void file_reads_link_types_and_counts_other_frames(void **state)
     }
 }
 
+/* ht_nic_deliver_frames: every frame of an Ethernet capture is handed on whole, byte for byte as libpcap reads the
+ * file (the reference), the ARP frames the parse skips included (payload NULL), each datagram's payload inside its
+ * frame after the 42 header bytes; the stats still count only datagrams as packets. A raw-IP capture refuses. */
+static void file_delivers_frames_whole(void **state)
+{
+    (void)state;
+    const char *path = HT_TEST_TMPDIR "/frames.pcap";
+    write_linktype(path, DLT_EN10MB, 200, true);
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *ref = pcap_open_offline(path, errbuf);
+    assert_non_null(ref);
+    ht_nic *nic = open_file(path, 0);
+    ht_error err;
+    assert_int_equal(ht_nic_deliver_frames(nic, &err), 0);
+    ht_nic_packet pkts[HT_NIC_BURST];
+    unsigned frames = 0, datagrams = 0;
+    int n;
+    while ((n = ht_nic_rx_burst(nic, pkts, HT_NIC_BURST)) != HT_NIC_EOF) {
+        assert_true(n >= 0);
+        for (int i = 0; i < n; i++) {
+            struct pcap_pkthdr *h;
+            const u_char *bytes;
+            assert_int_equal(pcap_next_ex(ref, &h, &bytes), 1);
+            frames++;
+            assert_non_null(pkts[i].l2);
+            assert_int_equal(pkts[i].l2_len, h->caplen);
+            assert_memory_equal(pkts[i].l2, bytes, h->caplen);
+            assert_int_equal(pkts[i].frame, frames);
+            bool arp = bytes[12] == 0x08 && bytes[13] == 0x06;
+            if (arp) {
+                assert_null(pkts[i].payload);
+                assert_int_equal(pkts[i].len, 0);
+            } else {
+                datagrams++;
+                assert_ptr_equal(pkts[i].payload, pkts[i].l2 + 42);
+                assert_int_equal(pkts[i].len, h->caplen - 42);
+            }
+        }
+    }
+    struct pcap_pkthdr *h;
+    const u_char *bytes;
+    assert_int_not_equal(pcap_next_ex(ref, &h, &bytes), 1); /* every frame of the file was handed on */
+    pcap_close(ref);
+    assert_int_equal(frames, 400);
+    assert_int_equal(datagrams, 200);
+    assert_int_equal(ht_nic_stats_get(nic)->packets, 200);
+    assert_int_equal(ht_nic_stats_get(nic)->not_udp, 200);
+    ht_nic_close(nic);
+
+    write_linktype(path, DLT_RAW, 10, false);
+    nic = open_file(path, 0);
+    assert_int_equal(ht_nic_deliver_frames(nic, &err), -1);
+    assert_non_null(strstr(err.msg, "no Ethernet frames"));
+    ht_nic_close(nic);
+}
+
 /* Appends a pcapng block of the given type with body[0..len) (padded to 4 bytes) to f. */
 static void pcapng_block(FILE *f, uint32_t type, const void *body, uint32_t len)
 {
@@ -551,6 +607,7 @@ int main(void)
         cmocka_unit_test(filter_parses_groups_ports_and_prefixes),
         cmocka_unit_test(file_reads_link_types_and_counts_other_frames),
         cmocka_unit_test(file_reads_pcapng),
+        cmocka_unit_test(file_delivers_frames_whole),
         cmocka_unit_test(bad_files_give_clear_errors),
         cmocka_unit_test(paced_replay_follows_capture_time),
         cmocka_unit_test(paced_replay_does_not_wait_out_a_jump),
