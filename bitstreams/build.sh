@@ -4,7 +4,9 @@
 # (.xo, Vivado), then link it for the card's platform (v++). Usage: bitstreams/build.sh [CARD...]  (default:
 # every card of the manifest). Needs v++, vivado and platforminfo on PATH (source Vitis' settings64.sh) and
 # the card's platform installed; HT_PLATFORM_<CARD> (e.g. HT_PLATFORM_X3522) names a platform the manifest
-# leaves empty or overrides it. Output: bitstreams/out/<xclbin> and its build logs. AMD Vitis is not
+# leaves empty or overrides it; HT_MAC_XO_<CARD> names the .xo of the MAC kernel (ht_mac) the link config connects
+# to the wire ingest (fpga/vitis/<card>.cfg says what it must provide). Output: bitstreams/out/<xclbin> and its
+# build logs. AMD Vitis is not
 # installed on the machines hedgetrig's CI runs on, so no xclbin has been built there.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -44,12 +46,21 @@ for card in "${cards[@]}"; do
     echo "build.sh: platforminfo does not know $platform (is the platform installed?)" >&2
     exit 1
   fi
+  mac=()
+  if grep -q '^nk=ht_mac:' "$root/$config"; then
+    macvar="HT_MAC_XO_$(echo "$card" | tr '[:lower:]' '[:upper:]')"
+    if [ -z "${!macvar:-}" ] || [ ! -f "${!macvar}" ]; then
+      echo "build.sh: $config links a MAC kernel (ht_mac) into the wire ingest: set $macvar to its .xo" >&2
+      exit 1
+    fi
+    mac=("${!macvar}")
+  fi
   work="$out/work-$card"
   mkdir -p "$work"
   echo "== $card: $kernel for $platform ($part) at $mhz MHz"
   vivado -mode batch -nojournal -log "$work/package_xo.log" -source "$root/fpga/vitis/package_xo.tcl" \
     -tclargs "$kernel" "$part" "$work/$kernel.xo" "$work"
   v++ --link --target hw --platform "$platform" --config "$root/$config" --temp_dir "$work/vpp" \
-    --log_dir "$work/logs" --report_dir "$work/reports" -o "$out/$xclbin" "$work/$kernel.xo"
+    --log_dir "$work/logs" --report_dir "$work/reports" -o "$out/$xclbin" "$work/$kernel.xo" "${mac[@]}"
   echo "== $card: $out/$xclbin"
 done

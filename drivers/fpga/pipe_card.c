@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The card protocol: ticks, events, registers and the greek table through the Vitis kernel's registers. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,16 +8,20 @@
 #include "pipe_card.h"
 
 /*
- * Ticks go through the tick window (five register writes), events come back through the event window
- * (fourteen reads, the last pops), table entries are written into the buffer and copied by the kernel's DMA
- * before the next register access (so before a COMMIT). Time is the card's: idle and drain do nothing, and
- * the cycle stamps and counter come from the card.
+ * Ticks go through the tick window (five register writes) or come from the wire (the kernel's s_axis_rx), events
+ * come back through the ring in host memory when the carrier gives one (the host reads its own memory: no register
+ * on the hot path; it tells the card how far it has read every quarter of the ring, one posted write), else through
+ * the event window (fourteen reads, the last pops). Table entries are written into the buffer and copied by the
+ * kernel's DMA before the next register access (so before a COMMIT). Time is the card's: idle and drain do
+ * nothing, and the cycle stamps and counter come from the card.
  */
 
 typedef struct card {
     ht_card_io io;
     uint32_t dirty_first; /* entries written since the last copy: [dirty_first, dirty_end) */
     uint32_t dirty_end;
+    uint32_t ring_rd;     /* records taken from the ring */
+    uint32_t ring_told;   /* the last RING_RD written */
     bool failed;          /* an access failed: every later call of the API reports it */
     char failure[192];    /* the first failure */
 } card;
@@ -103,7 +108,24 @@ void *ht_card_open(const ht_card_io *io, ht_error *err)
     wr(p, HT_PIPE_KREG_CONTROL, 1u);
     for (int i = 0; i < 1000 && rd(p, HT_PIPE_REG_ID) != HT_PIPE_ID_MAGIC; i++)
         ;
-    wr(p, HT_PIPE_KREG_MODE, 0u);
+    if (p->io.ring) {
+        size_t bytes = (size_t)HT_PIPE_RING_RECORD_BYTES << p->io.ring_log2;
+        if (p->io.ring_log2 < HT_PIPE_RING_LOG2_MIN || p->io.ring_log2 > HT_PIPE_RING_LOG2_MAX ||
+            (p->io.ring_addr & 63u)) {
+            ht_error_set(err, "pipeline card: event ring of 2^%u records at 0x%llx (2^%d..2^%d, 64-byte aligned)",
+                         p->io.ring_log2, (unsigned long long)p->io.ring_addr, HT_PIPE_RING_LOG2_MIN,
+                         HT_PIPE_RING_LOG2_MAX);
+            ht_card_close(p);
+            return NULL;
+        }
+        for (size_t i = 0; i < bytes; i++)
+            p->io.ring[i] = 0;
+        wr(p, HT_PIPE_KREG_RING_ADDR, (uint32_t)p->io.ring_addr);
+        wr(p, HT_PIPE_KREG_RING_ADDR + 4, (uint32_t)(p->io.ring_addr >> 32));
+        wr(p, HT_PIPE_KREG_RING_LOG2, p->io.ring_log2);
+        wr(p, HT_PIPE_KREG_RING_RD, 0);
+    }
+    wr(p, HT_PIPE_KREG_MODE, p->io.ring ? HT_PIPE_KMODE_EVENTS_TO_RING : 0u);
     if (p->failed) {
         ht_error_set(err, "pipeline card: the kernel's registers do not answer");
         ht_card_close(p);
@@ -131,9 +153,69 @@ void ht_card_push_tick(void *be, const ht_fx_tick *tick)
     wr(p, HT_PIPE_KREG_TICK_PUSH, tick->underlying);
 }
 
+void ht_card_push_beat(void *be, const ht_wire_beat *beat)
+{
+    card *p = be;
+    if (p->io.push_beat)
+        p->io.push_beat(p->io.ctx, beat);
+}
+
+static uint64_t ring_word(const volatile uint8_t *r, unsigned w)
+{
+    uint64_t v = 0;
+    for (unsigned b = 0; b < 8; b++)
+        v |= (uint64_t)r[8 * w + b] << (8 * b);
+    return v;
+}
+
+/* The next record of the ring, when it has arrived: its number is the one expected next, read before and after
+ * the copy (a record is one 64-byte write, but the host may look while it lands). */
+static bool ring_take(card *p, ht_fx_event *ev)
+{
+    size_t off = (size_t)(p->ring_rd & ((1u << p->io.ring_log2) - 1u)) * HT_PIPE_RING_RECORD_BYTES;
+    if (p->io.sync_ring && p->io.sync_ring(p->io.ctx, off, HT_PIPE_RING_RECORD_BYTES) != 0) {
+        card_failed(p, "event ring sync", HT_PIPE_KREG_RING_ADDR);
+        return false;
+    }
+    const volatile uint8_t *r = p->io.ring + off;
+    uint32_t want = p->ring_rd + 1;
+    if ((uint32_t)(ring_word(r, 0) >> 32) != want)
+        return false;
+    atomic_thread_fence(memory_order_acquire);
+    uint64_t w[8];
+    for (unsigned i = 0; i < 8; i++)
+        w[i] = ring_word(r, i);
+    atomic_thread_fence(memory_order_acquire);
+    if ((uint32_t)(ring_word(r, 0) >> 32) != want || (uint32_t)(w[0] >> 32) != want)
+        return false;
+    ev->underlying = (uint8_t)(w[0] & 0xFF);
+    ev->side = (uint8_t)((w[0] >> 8) & 0xF);
+    ev->seq = w[1];
+    ev->price = (int64_t)w[2];
+    ev->net_delta = (int64_t)w[3];
+    ev->net_gamma = (int64_t)w[4];
+    ev->cycle_in = w[5];
+    ev->cycle_out = w[6];
+    p->ring_rd++;
+    if (p->ring_rd - p->ring_told >= (1u << p->io.ring_log2) / 4u) { /* a posted write, now and then */
+        wr(p, HT_PIPE_KREG_RING_RD, p->ring_rd);
+        p->ring_told = p->ring_rd;
+    }
+    return true;
+}
+
 bool ht_card_poll_event(void *be, ht_fx_event *ev)
 {
     card *p = be;
+    if (p->io.ring) {
+        if (ring_take(p, ev))
+            return true;
+        if (!p->io.idle)
+            return false;
+        /* A simulated card: let its clock run past the pipeline and the write, then look once more. */
+        p->io.idle(p->io.ctx, 64);
+        return ring_take(p, ev);
+    }
     if ((rd(p, HT_PIPE_KREG_EVENT_STATUS) & 1u) == 0)
         return false;
     uint32_t w[HT_PIPE_EVENT_BITS / 32];
@@ -211,8 +293,10 @@ uint64_t ht_card_now(void *be)
 
 uint64_t ht_card_events_dropped(void *be)
 {
-    (void)be;
-    return 0; /* the card keeps its events (FLAGS.EVENT_LOST says when it could not) */
+    card *p = be;
+    /* The window keeps its events (FLAGS.EVENT_LOST says when it could not); the ring counts what it could not
+     * write because the host had not read 2^n records. */
+    return p->io.ring ? rd(p, HT_PIPE_KREG_RING_DROPS) : 0;
 }
 
 const char *ht_card_failure(void *be)

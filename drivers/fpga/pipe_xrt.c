@@ -24,6 +24,9 @@
  * it over XRT: xrtKernelRead/WriteRegister for the registers, a buffer object for the table.
  */
 
+/* Records in the event ring: 4096 of 64 bytes (256 KB), a quarter read before the card is told. */
+#define XRT_RING_LOG2 12
+
 /* Kernel names the xclbins of bitstreams/ carry: with AXI4-Streams (X3522) or memory-mapped only (U55C). */
 static const char *const g_kernel_names[] = {"ht_pipe_kernel", "ht_pipe_kernel_mm"};
 
@@ -32,6 +35,7 @@ typedef struct xrt_io {
     xrtDeviceHandle dev;
     xrtKernelHandle krn;
     xrtBufferHandle bo;
+    xrtBufferHandle ring; /* the event ring in host memory (kernel arg 1), NULL for a kernel without one */
 } xrt_io;
 
 /* Counts the PCI functions bound to the xocl driver (the user function of each Alveo card). */
@@ -123,6 +127,8 @@ static void xrt_io_close(void *ctx)
     xrt_io *x = ctx;
     if (!x)
         return;
+    if (x->ring)
+        xrtBOFree(x->ring);
     if (x->bo)
         xrtBOFree(x->bo);
     if (x->krn)
@@ -175,7 +181,25 @@ static void *xrt_open(const ht_pipe_config *cfg, ht_error *err)
     }
     ht_card_io io = {.ctx = x, .write_reg = xrt_write_reg, .read_reg = xrt_read_reg, .sync_buffer = xrt_sync_buffer,
                      .close = xrt_io_close, .buffer = map, .buffer_addr = xrtBOAddress(x->bo)};
+    /* The event ring in host memory, which the card writes over PCIe and the host reads without a system call
+     * (a host-only buffer needs no sync). A kernel built before the ring has no arg 1: events then come through
+     * the event window. */
+    int ring_group = xrtKernelArgGroupId(x->krn, 1);
+    if (ring_group >= 0) {
+        x->ring = xrtBOAlloc(x->dev, (size_t)HT_PIPE_RING_RECORD_BYTES << XRT_RING_LOG2, XRT_BO_FLAGS_HOST_ONLY,
+                             (xrtMemoryGroup)ring_group);
+        uint8_t *ring = x->ring ? xrtBOMap(x->ring) : NULL;
+        if (!ring) {
+            ht_error_set(err, "xrt backend: cannot allocate the event ring (%d records in host memory)",
+                         1 << XRT_RING_LOG2);
+            xrt_io_close(x);
+            return NULL;
+        }
+        io.ring = ring;
+        io.ring_addr = xrtBOAddress(x->ring);
+        io.ring_log2 = XRT_RING_LOG2;
+    }
     return ht_card_open(&io, err);
 }
 
-const ht_pipe_backend_ops ht_pipe_xrt_ops = HT_CARD_OPS("xrt", xrt_open);
+const ht_pipe_backend_ops ht_pipe_xrt_ops = HT_CARD_OPS("xrt", xrt_open, NULL);

@@ -4,13 +4,17 @@
 // needs: one s_axi_control with the pipeline's map below 0x2000 and the kernel's registers above
 // (HT_PIPE_KREG_* in pipe_regs.h), a soft reset, a tick window and an event window so the host can drive
 // the pipeline through registers, and a DMA engine that copies the greek table from a buffer object over
-// m_axi_gmem. The AXI4-Streams s_axis_tick / m_axis_event connect to other kernels (a network kernel on
-// the X3522) when MODE says so. ht_pipe_kernel_mm below is the same kernel without stream ports (U55C).
+// m_axi_gmem. The pipeline is fed from the wire too: s_axis_rx takes Ethernet frames from a network kernel into
+// the wire ingest (ht_wire_top), and with MODE bit 2 every event is written into a ring in host memory over
+// m_axi_ring (ht_event_ring), so that the host reads no register on the hot path. The AXI4-Streams
+// s_axis_tick / m_axis_event connect to other kernels when MODE says so. ht_pipe_kernel_mm below is the same
+// kernel without the tick and event streams (U55C).
 //
 // Kernel registers (32-bit words):
 //   0x2000 CONTROL      WO  bit 0: soft reset of the pipeline (16 cycles)
 //   0x2004 MODE         RW  bit 0: events to m_axis_event (1) or to the event window (0)
 //                           bit 1: ticks from s_axis_tick too (1) or only from the tick window (0)
+//                           bit 2: events into the ring (overrides bit 0)
 //   0x2008 TICK_SEQ     RW  64-bit (LO, HI)     0x2010 TICK_PRICE  RW 64-bit (LO, HI)
 //   0x2018 TICK_PUSH    WO  [7:0] underlying: pushes {underlying, TICK_SEQ, TICK_PRICE} (one cycle)
 //   0x201C EVENT_STATUS RO  bit 0: an event waits in the window
@@ -18,6 +22,10 @@
 //   0x2080 DMA_ADDR     RW  64-bit device address of table entry DMA_FIRST in the buffer (kernel arg 0)
 //   0x2088 DMA_FIRST    RW  first table entry       0x208C DMA_COUNT RW entries (64 bytes each)
 //   0x2090 DMA_START    WO  bit 0 starts the copy   0x2094 DMA_STATUS RO bit 0 busy, bit 1 AXI error
+//   0x2098 RING_ADDR    RW  64-bit device address of the event ring (kernel arg 1)
+//   0x20A0 RING_LOG2    RW  2^n records (clamped to 4..20)   0x20A4 RING_RD RW records the host has read
+//   0x20A8 RING_WR      RO  records written    0x20AC RING_DROPS RO    0x20B0 RING_STATUS RO bit 0 busy, bit 1 error
+//   0x2100 + 4u ARMED_SLOT RW [15:0] the armed-order slot written into underlying u's records
 //
 // DMA: INCR bursts of up to 16 beats of 512 bits (one entry per beat), never across a 4 KB boundary, one
 // burst outstanding; each beat is written into the table one cycle later. Reset: ap_rst_n, synchronous,
@@ -64,10 +72,20 @@ module ht_pipe_kernel #(
   localparam logic [13:0] KREG_TICK_SEQ_HI   = KREG_TICK_SEQ + 14'd4;
   localparam logic [13:0] KREG_TICK_PRICE_HI = KREG_TICK_PRICE + 14'd4;
   localparam logic [13:0] KREG_DMA_ADDR_HI   = KREG_DMA_ADDR + 14'd4;
+  localparam logic [13:0] KREG_RING_ADDR     = 14'(ht_pkg::HT_PIPE_KREG_RING_ADDR);
+  localparam logic [13:0] KREG_RING_ADDR_HI  = KREG_RING_ADDR + 14'd4;
+  localparam logic [13:0] KREG_RING_LOG2     = 14'(ht_pkg::HT_PIPE_KREG_RING_LOG2);
+  localparam logic [13:0] KREG_RING_RD       = 14'(ht_pkg::HT_PIPE_KREG_RING_RD);
+  localparam logic [13:0] KREG_RING_WR       = 14'(ht_pkg::HT_PIPE_KREG_RING_WR);
+  localparam logic [13:0] KREG_RING_DROPS    = 14'(ht_pkg::HT_PIPE_KREG_RING_DROPS);
+  localparam logic [13:0] KREG_RING_STATUS   = 14'(ht_pkg::HT_PIPE_KREG_RING_STATUS);
+  localparam logic [13:0] KREG_ARMED_SLOT    = 14'(ht_pkg::HT_PIPE_KREG_ARMED_SLOT);
+  localparam int NU = ht_pkg::HT_PIPE_UNDERLYINGS;
   localparam int EVENT_WORDS = ht_pkg::HT_PIPE_EVENT_BITS / 32;
   // MODE bits.
   localparam int MODE_EVENTS_TO_STREAM = 0;    // events to m_axis_event (1) or to the event window (0)
   localparam int MODE_TICKS_FROM_STREAM = 1;   // ticks from s_axis_tick too (1) or only from the tick window (0)
+  localparam int MODE_EVENTS_TO_RING = 2;      // events into the ring in host memory
   // AXI4 encodings, and the DMA's burst limits.
   localparam logic [1:0] AXI_RESP_OKAY = 2'b00;
   localparam logic [1:0] AXI_BURST_INCR = 2'b01;
@@ -118,7 +136,11 @@ module ht_pipe_kernel #(
   assign unused_wstrb = ^s_axi_control_wstrb;
 
   // ---- Kernel registers -------------------------------------------------------------------------------------
-  logic [1:0]  mode_d, mode_q;
+  logic [2:0]  mode_d, mode_q;
+  logic [63:0] ring_addr_d, ring_addr_q;
+  logic [4:0]  ring_log2_d, ring_log2_q;
+  logic [31:0] ring_rd_d, ring_rd_q;
+  logic [NU*16-1:0] armed_d, armed_q;
   logic [63:0] tick_seq_d, tick_seq_q, tick_price_d, tick_price_q, dma_addr_d, dma_addr_q;
   logic [31:0] dma_first_d, dma_first_q, dma_count_d, dma_count_q;
   logic        push_d, push_q;    // a tick from the window goes into the pipeline this cycle
@@ -137,6 +159,10 @@ module ht_pipe_kernel #(
   always_comb begin
     soft_rst_d   = (soft_rst_q != '0) ? soft_rst_q - 5'd1 : soft_rst_q;
     mode_d       = mode_q;
+    ring_addr_d  = ring_addr_q;
+    ring_log2_d  = ring_log2_q;
+    ring_rd_d    = ring_rd_q;
+    armed_d      = armed_q;
     tick_seq_d   = tick_seq_q;
     tick_price_d = tick_price_q;
     dma_addr_d   = dma_addr_q;
@@ -149,7 +175,13 @@ module ht_pipe_kernel #(
       k_bvalid_d = 1'b1;
       unique case (wa)
         KREG_CONTROL:       if (wd[0]) soft_rst_d = SOFT_RESET_CYCLES;
-        KREG_MODE:          mode_d = wd[1:0];
+        KREG_MODE:          mode_d = wd[2:0];
+        KREG_RING_ADDR:     ring_addr_d[31:0] = wd;
+        KREG_RING_ADDR_HI:  ring_addr_d[63:32] = wd;
+        KREG_RING_LOG2:     ring_log2_d = (wd < 32'(ht_pkg::HT_PIPE_RING_LOG2_MIN)) ? 5'(ht_pkg::HT_PIPE_RING_LOG2_MIN)
+                                        : (wd > 32'(ht_pkg::HT_PIPE_RING_LOG2_MAX)) ? 5'(ht_pkg::HT_PIPE_RING_LOG2_MAX)
+                                        : wd[4:0];
+        KREG_RING_RD:       ring_rd_d = wd;
         KREG_TICK_SEQ:      tick_seq_d[31:0] = wd;
         KREG_TICK_SEQ_HI:   tick_seq_d[63:32] = wd;
         KREG_TICK_PRICE:    tick_price_d[31:0] = wd;
@@ -159,7 +191,10 @@ module ht_pipe_kernel #(
         KREG_DMA_ADDR_HI:   dma_addr_d[63:32] = wd;
         KREG_DMA_FIRST:     dma_first_d = wd;
         KREG_DMA_COUNT:     dma_count_d = wd;
-        default: ;
+        default: begin
+          for (int u = 0; u < NU; u++)
+            if (wa == KREG_ARMED_SLOT + 14'(4 * u)) armed_d[u*16 +: 16] = wd[15:0];
+        end
       endcase
     end else if (s_axi_control_bready) begin
       k_bvalid_d = 1'b0;
@@ -170,6 +205,10 @@ module ht_pipe_kernel #(
     if (!ap_rst_n) begin
       soft_rst_q   <= '0;
       mode_q       <= '0;
+      ring_addr_q  <= '0;
+      ring_log2_q  <= 5'(ht_pkg::HT_PIPE_RING_LOG2_MIN);
+      ring_rd_q    <= '0;
+      armed_q      <= '0;
       tick_seq_q   <= '0;
       tick_price_q <= '0;
       dma_addr_q   <= '0;
@@ -181,6 +220,10 @@ module ht_pipe_kernel #(
     end else begin
       soft_rst_q   <= soft_rst_d;
       mode_q       <= mode_d;
+      ring_addr_q  <= ring_addr_d;
+      ring_log2_q  <= ring_log2_d;
+      ring_rd_q    <= ring_rd_d;
+      armed_q      <= armed_d;
       tick_seq_q   <= tick_seq_d;
       tick_price_q <= tick_price_d;
       dma_addr_q   <= dma_addr_d;
@@ -200,26 +243,49 @@ module ht_pipe_kernel #(
   assign core_tick_tdata = push_q ? ht_pkg::pack_tick(push_und_q, tick_seq_q, tick_price_q) : s_axis_tick_tdata;
   assign s_axis_tick_tready = mode_q[MODE_TICKS_FROM_STREAM] && !push_q && core_tick_tready;
 
-  // ---- Events out: to the stream, or held in the window until the host reads its last word --------------------
-  logic                                  core_event_tvalid, core_event_tready, pop;
+  // ---- Events out: into the ring, to the stream, or held in the window until the host reads its last word --------
+  logic                                  core_event_tvalid, core_event_tready, pop, to_ring, to_window;
   logic [ht_pkg::HT_PIPE_EVENT_BITS-1:0] core_event_tdata;
+  logic                                  ring_ready, ring_error, ring_busy;
+  logic [31:0]                           ring_wr, ring_drops;
 
-  assign pop = k_rd_fire && ra == KREG_EVENT_LAST && !mode_q[MODE_EVENTS_TO_STREAM];
-  assign core_event_tready = mode_q[MODE_EVENTS_TO_STREAM] ? m_axis_event_tready : pop;
-  assign m_axis_event_tvalid = mode_q[MODE_EVENTS_TO_STREAM] && core_event_tvalid;
+  assign to_ring = mode_q[MODE_EVENTS_TO_RING];
+  assign to_window = !to_ring && !mode_q[MODE_EVENTS_TO_STREAM];
+  assign pop = k_rd_fire && ra == KREG_EVENT_LAST && to_window;
+  assign core_event_tready = to_ring ? ring_ready : mode_q[MODE_EVENTS_TO_STREAM] ? m_axis_event_tready : pop;
+  assign m_axis_event_tvalid = !to_ring && mode_q[MODE_EVENTS_TO_STREAM] && core_event_tvalid;
   assign m_axis_event_tdata = core_event_tdata;
+
+  ht_event_ring u_ring (
+    .clk(ap_clk), .rst_ni(pipe_rst_n),
+    .ev_valid_i(to_ring && core_event_tvalid), .ev_ready_o(ring_ready), .ev_data_i(core_event_tdata),
+    .armed_slot_i(armed_q), .base_i(ring_addr_q), .log2_i(ring_log2_q), .host_rd_i(ring_rd_q),
+    .wr_o(ring_wr), .drops_o(ring_drops), .error_o(ring_error), .busy_o(ring_busy),
+    .m_awvalid(m_axi_ring_awvalid), .m_awready(m_axi_ring_awready), .m_awaddr(m_axi_ring_awaddr),
+    .m_awlen(m_axi_ring_awlen), .m_awsize(m_axi_ring_awsize), .m_awburst(m_axi_ring_awburst),
+    .m_wvalid(m_axi_ring_wvalid), .m_wready(m_axi_ring_wready), .m_wdata(m_axi_ring_wdata),
+    .m_wstrb(m_axi_ring_wstrb), .m_wlast(m_axi_ring_wlast),
+    .m_bvalid(m_axi_ring_bvalid), .m_bready(m_axi_ring_bready), .m_bresp(m_axi_ring_bresp)
+  );
 
   // Kernel register reads.
   logic [31:0] k_read;
   always_comb begin
     k_read = '0;
     unique case (ra)
-      KREG_MODE:           k_read = {30'b0, mode_q};
+      KREG_MODE:           k_read = {29'b0, mode_q};
+      KREG_RING_ADDR:      k_read = ring_addr_q[31:0];
+      KREG_RING_ADDR_HI:   k_read = ring_addr_q[63:32];
+      KREG_RING_LOG2:      k_read = {27'b0, ring_log2_q};
+      KREG_RING_RD:        k_read = ring_rd_q;
+      KREG_RING_WR:        k_read = ring_wr;
+      KREG_RING_DROPS:     k_read = ring_drops;
+      KREG_RING_STATUS:    k_read = {30'b0, ring_error, ring_busy};
       KREG_TICK_SEQ:       k_read = tick_seq_q[31:0];
       KREG_TICK_SEQ_HI:   k_read = tick_seq_q[63:32];
       KREG_TICK_PRICE:     k_read = tick_price_q[31:0];
       KREG_TICK_PRICE_HI: k_read = tick_price_q[63:32];
-      KREG_EVENT_STATUS:   k_read = {31'b0, !mode_q[MODE_EVENTS_TO_STREAM] && core_event_tvalid};
+      KREG_EVENT_STATUS:   k_read = {31'b0, to_window && core_event_tvalid};
       KREG_DMA_ADDR:       k_read = dma_addr_q[31:0];
       KREG_DMA_ADDR_HI:   k_read = dma_addr_q[63:32];
       KREG_DMA_FIRST:      k_read = dma_first_q;
@@ -228,6 +294,8 @@ module ht_pipe_kernel #(
       default: begin
         for (int w = 0; w < EVENT_WORDS; w++)
           if (ra == KREG_EVENT_WORDS + 14'(4 * w)) k_read = core_event_tdata[w*32 +: 32];
+        for (int u = 0; u < NU; u++)
+          if (ra == KREG_ARMED_SLOT + 14'(4 * u)) k_read = {16'b0, armed_q[u*16 +: 16]};
       end
     endcase
   end
@@ -353,10 +421,11 @@ module ht_pipe_kernel #(
   assign m_axi_gmem_wlast   = 1'b0;
   assign m_axi_gmem_bready  = 1'b1;
 
-  // ---- The pipeline ----------------------------------------------------------------------------------------------
-  logic unused_busy;
+  // ---- The pipeline, fed from the wire too ---------------------------------------------------------------------------
+  logic unused_busy, unused_wire_active, unused_wire_tick;
+  logic [ht_pkg::HT_PIPE_TICK_BITS-1:0] unused_wire_tick_data;
 
-  ht_pipe_top #(.TABLE_DEPTH(TABLE_DEPTH), .TABLE_ADDR_BITS(TABLE_ADDR_BITS)) u_pipe (
+  ht_wire_top #(.TABLE_DEPTH(TABLE_DEPTH), .TABLE_ADDR_BITS(TABLE_ADDR_BITS)) u_pipe (
     .clk(ap_clk), .rst_ni(pipe_rst_n),
     .s_axis_tick_tvalid(core_tick_tvalid), .s_axis_tick_tready(core_tick_tready),
     .s_axis_tick_tdata(core_tick_tdata),
@@ -369,7 +438,9 @@ module ht_pipe_kernel #(
     .s_axil_rvalid(core_rvalid), .s_axil_rready(s_axi_control_rready), .s_axil_rdata(core_rdata),
     .s_axil_rresp(core_rresp),
     .tbl_we_i(tbl_we_q), .tbl_addr_i(tbl_addr_q), .tbl_data_i(tbl_data_q),
-    .busy_o(unused_busy)
+    .busy_o(unused_busy),
+    .s_axis_rx_tvalid, .s_axis_rx_tdata, .s_axis_rx_tkeep, .s_axis_rx_tlast, .s_axis_rx_tuser(s_axis_rx_tuser[0]),
+    .wire_active_o(unused_wire_active), .wire_tick_o(unused_wire_tick), .wire_tick_data_o(unused_wire_tick_data)
   );
 
 endmodule

@@ -41,7 +41,7 @@ work="${keep:-$(mktemp -d)}"
 mkdir -p "$work"
 [ -n "$keep" ] || trap 'rm -rf "$work"' EXIT
 srcs="$rtl/ht_pkg.sv $rtl/ht_fold.sv $rtl/ht_tick.sv $rtl/ht_pipe_top.sv $rtl/ht_pipe_kernel.sv $rtl/ht_pipe_kernel_mm.sv"
-srcs="$srcs $rtl/ht_wire.sv $rtl/ht_wire_top.sv"
+srcs="$srcs $rtl/ht_wire.sv $rtl/ht_wire_top.sv $rtl/ht_event_ring.sv"
 params="-chparam TABLE_DEPTH $depth -chparam TABLE_ADDR_BITS $bits"
 # The ingest alone has no table.
 [ "$top" != ht_wire ] || params=""

@@ -14,6 +14,7 @@ set ip [file join $work ip_$kernel]
 
 create_project -force pack_$kernel [file join $work proj_$kernel] -part $part
 add_files -norecurse [list $rtl/ht_pkg.sv $rtl/ht_fold.sv $rtl/ht_tick.sv $rtl/ht_pipe_top.sv \
+                           $rtl/ht_wire.sv $rtl/ht_wire_top.sv $rtl/ht_event_ring.sv \
                            $rtl/ht_pipe_kernel.sv $rtl/ht_pipe_kernel_mm.sv $rtl/ht_pipe_kernel_ports.svh \
                            $rtl/ht_pipe_top_ports.svh]
 # The shared port lists, `included: headers, not compilation units (and copied into the IP).
@@ -29,7 +30,7 @@ ipx::unload_core [file join $ip component.xml]
 ipx::edit_ip_in_project -upgrade true -name edit_$kernel -directory $ip [file join $ip component.xml]
 set core [ipx::current_core]
 set_property core_revision 1 $core
-foreach bus {s_axi_control m_axi_gmem s_axis_tick m_axis_event} {
+foreach bus {s_axi_control m_axi_gmem m_axi_ring s_axis_rx s_axis_tick m_axis_event} {
   if {[llength [ipx::get_bus_interfaces $bus -of_objects $core]] > 0} {
     ipx::associate_bus_interfaces -busif $bus -clock ap_clk $core
   }

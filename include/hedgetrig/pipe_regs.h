@@ -95,9 +95,28 @@
 #define HT_PIPE_KREG_DMA_COUNT 0x208Cu    /* RW: entries to copy */
 #define HT_PIPE_KREG_DMA_START 0x2090u    /* WO: bit 0 starts the copy */
 #define HT_PIPE_KREG_DMA_STATUS 0x2094u   /* RO: bit 0 busy, bit 1 an AXI read error (until the next start) */
+#define HT_PIPE_KREG_RING_ADDR 0x2098u    /* RW 64: device address of the event ring (buffer arg 1, 64-byte aligned) */
+#define HT_PIPE_KREG_RING_LOG2 0x20A0u    /* RW: the ring holds 2^n records (clamped to LOG2_MIN..LOG2_MAX) */
+#define HT_PIPE_KREG_RING_RD 0x20A4u      /* RW: records the host has read (it writes this now and then) */
+#define HT_PIPE_KREG_RING_WR 0x20A8u      /* RO: records written */
+#define HT_PIPE_KREG_RING_DROPS 0x20ACu   /* RO: events not written because 2^n records were unread */
+#define HT_PIPE_KREG_RING_STATUS 0x20B0u  /* RO: bit 0 a write still outstanding, bit 1 an AXI write error (sticky) */
+#define HT_PIPE_KREG_ARMED_SLOT 0x2100u   /* RW: + 4u, [15:0] the armed-order slot of underlying u (into records) */
 #define HT_PIPE_KERNEL_REG_SPACE 0x4000u  /* bytes of the kernel's s_axi_control */
 /* A table entry in the buffer object: the HT_PIPE_ENTRY_WORDS words, padded to one 512-bit beat. */
 #define HT_PIPE_BUFFER_ENTRY_BYTES 64
+/* MODE bits. */
+#define HT_PIPE_KMODE_EVENTS_TO_STREAM 0x1u /* events to m_axis_event (else the window or the ring) */
+#define HT_PIPE_KMODE_TICKS_FROM_STREAM 0x2u /* ticks from s_axis_tick too */
+#define HT_PIPE_KMODE_EVENTS_TO_RING 0x4u /* events into the ring in host memory (over m_axi_ring) */
+/* The event ring (fpga/rtl/ht_event_ring.sv): 2^n records of 64 bytes (one 512-bit write each), record i at
+ * RING_ADDR + 64 * (i mod 2^n). Words (64-bit, little endian): 0 [7:0] underlying, [11:8] side, [31:16] armed
+ * slot, [63:32] record number i + 1; 1 sequence; 2 price; 3 net delta; 4 net gamma; 5 cycle in; 6 cycle out;
+ * 7 the cycle the ring took the event (its write is issued in the next cycle). A record whose number is not the
+ * one the host expects has not arrived yet. */
+#define HT_PIPE_RING_RECORD_BYTES 64
+#define HT_PIPE_RING_LOG2_MIN 4
+#define HT_PIPE_RING_LOG2_MAX 20
 
 /* ---- Sticky flags (HT_PIPE_REG_FLAGS) ---------------------------------------------------------------------- */
 #define HT_PIPE_FLAG_FOLD_GAMMA 0x001u  /* a position's re-centred gamma saturated */

@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include "hedgetrig/common.h"
+
 #include "pipe_backend.h"
 
 #ifdef __cplusplus
@@ -20,7 +22,13 @@ typedef struct ht_kernel_model_axi_stats {
     uint64_t bursts;     /* read bursts accepted */
     uint64_t beats;      /* read beats served */
     uint64_t split_4k;   /* bursts shorter than 16 beats that end exactly on a 4 KB boundary */
-    uint64_t violations; /* bursts that broke an AXI4 rule: crossing 4 KB, not 64 bytes per beat, not INCR */
+    uint64_t violations; /* bursts that broke an AXI4 rule: crossing 4 KB, not 64 bytes per beat, not INCR; ring
+                            writes that were not one aligned 64-byte beat inside the ring */
+    uint64_t ring_writes; /* event records written into the ring */
+    /* Cycles from a frame's last beat on s_axis_rx to the write address of the first record after it on m_axi_ring
+     * (the AW handshake), for the first 4096 frames that made an event. */
+    uint64_t frame_to_ring[4096];
+    uint64_t frame_to_ring_samples;
 } ht_kernel_model_axi_stats;
 
 /* Copies the counts so far into *out (not NULL). */
@@ -29,6 +37,10 @@ void ht_kernel_model_get_axi_stats(ht_kernel_model_axi_stats *out);
 /* Makes every later register read at byte offset `offset` fail, as a card that stopped answering would
  * (UINT32_MAX: none, the default). For the tests of failure reporting. */
 void ht_kernel_model_fail_reads_at(uint32_t offset);
+
+/* Models opened from now on give the card protocol an event ring in host memory (2^HT_PIPE_RING_LOG2_MIN records
+ * that m_axi_ring writes), so events come back through memory instead of the event window. */
+void ht_kernel_model_use_ring(bool on);
 
 #ifdef __cplusplus
 }

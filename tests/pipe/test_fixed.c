@@ -12,6 +12,7 @@
 
 #include "hedgetrig/fixed.h"
 #include "hedgetrig/pipe_regs.h"
+#include "hedgetrig/wire_regs.h"
 #include "hedgetrig/pipe_synth.h"
 
 /* Conversion rounds to nearest with ties toward +infinity, in units of one LSB. */
@@ -292,6 +293,13 @@ static void kernel_xml_matches_the_headers(void **state)
         snprintf(want, sizeof want, "port=\"m_axi_gmem\" size=\"0x8\" offset=\"0x%X\"", HT_PIPE_KREG_DMA_ADDR);
         if (!strstr(xml, want))
             fail_msg("%s lacks %s", kernels[k].xml, want);
+        snprintf(want, sizeof want, "port=\"m_axi_ring\" size=\"0x8\" offset=\"0x%X\"", HT_PIPE_KREG_RING_ADDR);
+        if (!strstr(xml, want))
+            fail_msg("%s lacks %s", kernels[k].xml, want);
+        snprintf(want, sizeof want, "name=\"s_axis_rx\" mode=\"read_only\" dataWidth=\"%d\"",
+                 HT_PIPE_WIRE_BEAT_BYTES * 8);
+        if (!strstr(xml, want))
+            fail_msg("%s lacks %s", kernels[k].xml, want);
         snprintf(want, sizeof want, "dataWidth=\"%d\"", HT_PIPE_BUFFER_ENTRY_BYTES * 8);
         assert_non_null(strstr(xml, want));
         snprintf(want, sizeof want, "name=\"s_axis_tick\" mode=\"read_only\" dataWidth=\"%d\"", HT_PIPE_TICK_BITS);
@@ -308,6 +316,50 @@ static void kernel_xml_matches_the_headers(void **state)
     }
 }
 
+/* The v++ link configurations name ports the kernel they link has: every `sp=ht_pipe.PORT:` and every
+ * `stream_connect=...ht_pipe.PORT` is a port of the kernel XML of its `nk=KERNEL:1:ht_pipe` line. */
+static void link_configs_name_the_kernels_ports(void **state)
+{
+    (void)state;
+    static const char *const cfgs[] = {"u55c.cfg", "x3522.cfg"};
+    for (size_t c = 0; c < HT_ARRAY_LEN(cfgs); c++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/fpga/vitis/%s", HT_SOURCE_DIR, cfgs[c]);
+        char *cfg = read_text(path);
+        assert_non_null(cfg);
+        char kernel[64] = "";
+        const char *nk = strstr(cfg, "\nnk=ht_pipe_kernel");
+        assert_non_null(nk);
+        assert_int_equal(sscanf(nk + 4, "%63[^:]", kernel), 1);
+        snprintf(path, sizeof path, "%s/fpga/vitis/%s.xml", HT_SOURCE_DIR, kernel);
+        char *xml = read_text(path);
+        if (!xml)
+            fail_msg("%s links %s, which has no %s", cfgs[c], kernel, path);
+        unsigned ports = 0;
+        for (const char *p = strstr(cfg, "ht_pipe."); p; p = strstr(p + 1, "ht_pipe.")) {
+            const char *line = p;
+            while (line > cfg && line[-1] != '\n')
+                line--;
+            if (*line == '#')
+                continue; /* a comment's example */
+            if (p > cfg && (p[-1] == '=' || p[-1] == ':' || p[-1] == '.')) {
+                char port[64], want[96];
+                if (sscanf(p + 8, "%63[a-z_]", port) != 1)
+                    continue;
+                if (strcmp(port, "ap_clk") == 0)
+                    continue;
+                snprintf(want, sizeof want, "<port name=\"%s\"", port);
+                if (!strstr(xml, want))
+                    fail_msg("%s connects ht_pipe.%s, which %s.xml does not have", cfgs[c], port, kernel);
+                ports++;
+            }
+        }
+        assert_true(ports >= 2);
+        free(xml);
+        free(cfg);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -318,6 +370,7 @@ int main(void)
         cmocka_unit_test(package_constants_equal_header_constants),
         cmocka_unit_test(package_check_detects_a_drift),
         cmocka_unit_test(kernel_xml_matches_the_headers),
+        cmocka_unit_test(link_configs_name_the_kernels_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
