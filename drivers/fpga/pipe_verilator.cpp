@@ -13,6 +13,7 @@
 
 #include "Vht_wire_top.h"
 #include "verilated.h"
+#include "wire_rx.hpp"
 
 extern "C" {
 #include "pipe_backend.h"
@@ -154,14 +155,7 @@ void vl_push_beat(void *be, const ht_wire_beat *beat)
 {
     VlPipe *p = static_cast<VlPipe *>(be);
     Vht_wire_top *t = p->top;
-    uint64_t data = 0;
-    for (unsigned i = 0; i < HT_PIPE_WIRE_BEAT_BYTES; i++)
-        data |= (uint64_t)beat->data[i] << (8 * i);
-    t->s_axis_rx_tvalid = 1;
-    t->s_axis_rx_tdata = data;
-    t->s_axis_rx_tkeep = beat->keep;
-    t->s_axis_rx_tlast = beat->last;
-    t->s_axis_rx_tuser = beat->user;
+    ht_drive_rx_beat(t, beat);
     step(p);
     t->s_axis_rx_tvalid = 0;
 }

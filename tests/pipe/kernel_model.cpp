@@ -16,6 +16,7 @@
 
 #include "Vht_pipe_kernel_mm.h"
 #include "verilated.h"
+#include "wire_rx.hpp"
 
 extern "C" {
 #include "pipe_card.h"
@@ -206,14 +207,7 @@ void model_push_beat(void *ctx, const ht_wire_beat *beat)
 {
     KernelModel *m = static_cast<KernelModel *>(ctx);
     Vht_pipe_kernel_mm *t = m->top;
-    uint64_t data = 0;
-    for (unsigned i = 0; i < HT_PIPE_WIRE_BEAT_BYTES; i++)
-        data |= (uint64_t)beat->data[i] << (8 * i);
-    t->s_axis_rx_tvalid = 1;
-    t->s_axis_rx_tdata = data;
-    t->s_axis_rx_tkeep = beat->keep;
-    t->s_axis_rx_tlast = beat->last;
-    t->s_axis_rx_tuser = beat->user;
+    ht_drive_rx_beat(t, beat);
     if (beat->last) {
         m->last_beat_cycle = m->cycle;
         m->frame_pending = true;
