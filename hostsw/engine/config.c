@@ -466,6 +466,17 @@ static bool margin_key(ht_engine_config *c, const char *k, const char *v, bool *
         memcpy((char *)c + levels[i].off, &x, sizeof x);
         return true;
     }
+    if (!strcmp(k, "series"))
+        return *expected = "a file path or empty",
+               ht_conf_str(c->margin_series_path, sizeof c->margin_series_path, v, true);
+    if (!strcmp(k, "venue_equity")) {
+        bool use;
+        *expected = "yes or no";
+        if (!ht_conf_bool(v, &use))
+            return false;
+        c->margin_venue_equity_off = !use;
+        return true;
+    }
     if (!strcmp(k, "prefer_lower_margin"))
         return *expected = "yes or no", ht_conf_bool(v, &c->opt.prefer_lower_margin);
     if (!strcmp(k, "equity_coin")) {

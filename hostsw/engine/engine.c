@@ -667,10 +667,11 @@ void ht_engine_print_report(const ht_engine *e, FILE *out)
                 r.margin[u].initial_coin, r.margin[u].maintenance_coin, r.margin[u].equity_coin, r.margin[u].ratio);
     for (unsigned u = 0; u < r.margin_underlyings; u++)
         if (r.margin[u].live_updates)
-            fprintf(out, "margin at the last tick: %s maintenance %.8g coin, equity %.8g, ratio %.4g; liquidation at "
-                         "spot %+.4g / %+.4g, vol %+.4g; band fraction %.4g\n",
+            fprintf(out, "margin at the last tick: %s maintenance %.8g coin, equity %.8g, ratio %.4g (highest %.4g); "
+                         "liquidation at spot %+.4g / %+.4g, vol %+.4g; band fraction %.4g\n",
                     r.margin[u].base, r.margin[u].live_maintenance_coin, r.margin[u].live_equity_coin,
-                    r.margin[u].live_ratio, r.margin[u].liquidation_spot_down, r.margin[u].liquidation_spot_up,
+                    r.margin[u].live_ratio, r.margin[u].live_ratio_max, r.margin[u].liquidation_spot_down,
+                    r.margin[u].liquidation_spot_up,
                     r.margin[u].liquidation_vol_up, r.margin[u].band_fraction);
     if (r.margin_flattens || r.margin_refused || r.margin_killed)
         fprintf(out, "margin levels: flatten reached %" PRIu64 " times, %" PRIu64 " orders refused, kill %s\n",

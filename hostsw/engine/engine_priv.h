@@ -405,6 +405,7 @@ typedef struct slow_half {
     FILE *event_log;
     FILE *series;
     FILE *table_log;
+    FILE *margin_series;     /* [margin] series */
     uint64_t series_ticks;
     ht_profile *prof;
     ht_engine_report rep;
@@ -419,6 +420,7 @@ typedef struct slow_half {
         double equity_base;      /* the equity when it was last known (the venue's report, or the config's) */
         double pnl_coin;         /* the P&L of the net delta since then, integrated tick by tick */
         double last_spot, last_nd_per_usd; /* the previous tick: spot and net delta / spot */
+        double vol_move0, last_vol_move; /* the greeks' vol move (d sigma) at the computation and the last tick */
         bool have_last;
         bool flattening;         /* the ratio is at or above flatten_ratio */
     } mlive[ENGINE_MAX_UNDERLYINGS];

@@ -296,6 +296,15 @@ int engine_slow_init(ht_engine *e, ht_error *err)
             return ht_error_set(err, "%s: cannot write the series: %s", cfg->series_path, strerror(errno));
         fprintf(s->series, "time_s,underlying,spot,net_delta,net_delta_after,band_lo,band_hi,unhedged,hedge_coin\n");
     }
+    if (cfg->margin_series_path[0]) {
+        s->margin_series = fopen(cfg->margin_series_path, "w");
+        if (!s->margin_series)
+            return ht_error_set(err, "%s: cannot write the margin series: %s", cfg->margin_series_path,
+                                strerror(errno));
+        fprintf(s->margin_series, "time_s,underlying,spot,net_delta,maintenance_coin,equity_coin,margin_ratio,"
+                                  "liquidation_spot_up,liquidation_spot_down,liquidation_vol_up,band_fraction,"
+                                  "flatten,killed\n");
+    }
     snprintf(s->arm_blocker, sizeof s->arm_blocker, "waiting for the instrument records of the book");
     return 0;
 }
@@ -366,5 +375,7 @@ void engine_slow_destroy(slow_half *s)
         fclose(s->series);
     if (s->table_log)
         fclose(s->table_log);
+    if (s->margin_series)
+        fclose(s->margin_series);
     memset(s, 0, sizeof *s);
 }

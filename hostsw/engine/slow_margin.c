@@ -29,7 +29,7 @@ static double equity_of(const slow_half *s, unsigned u, const char *base, double
 {
     const ht_engine_report *r = &s->rep;
     *venue_mm = NAN;
-    if (r->have_account && strcasecmp(r->account.currency, base) == 0) {
+    if (r->have_account && strcasecmp(r->account.currency, base) == 0 && !s->e->cfg.margin_venue_equity_off) {
         *venue_mm = r->account.maintenance_margin;
         if (isfinite(r->account.equity) && r->account.equity > 0.0)
             return r->account.equity;
@@ -115,11 +115,17 @@ static void live_estimate(slow_half *s, unsigned u, double spot)
     const double nd = slow_net_delta_at(s, u, spot, &gamma);
     if (ml->have_last)
         ml->pnl_coin += 0.5 * (ml->last_nd_per_usd + nd / spot) * (spot - ml->last_spot);
+    const double vol_move = ht_greeks_underlying_at(s->greeks, u)->vol_move;
+    const double dvol = isfinite(vol_move) ? vol_move - ml->vol_move0 : 0.0;
+    if (ml->have_last && isfinite(vol_move))
+        ml->pnl_coin += ml->pnl_per_vol * (vol_move - ml->last_vol_move);
+    ml->last_vol_move = isfinite(vol_move) ? vol_move : ml->last_vol_move;
     ml->last_spot = spot;
     ml->last_nd_per_usd = nd / spot;
     ml->have_last = true;
     const double x = spot / ml->s0 - 1.0, r = spot / ml->s0;
-    const double mm = fmax(ml->mm0 + ml->mm_slope * x + 0.5 * ml->mm_curve * x * x, 0.0);
+    const double mm =
+        fmax(ml->mm0 + ml->mm_slope * x + 0.5 * ml->mm_curve * x * x + ml->mm_per_vol * dvol, 0.0);
     const double equity = ml->equity_base + ml->pnl_coin;
     m->live_maintenance_coin = mm;
     m->live_equity_coin = equity;
@@ -156,6 +162,8 @@ static void live_from_compute(slow_half *s, unsigned u, size_t n, const ht_margi
         return;
     ml->s0 = s0;
     ml->mm0 = m->maintenance_coin;
+    const double vol_move = ht_greeks_underlying_at(s->greeks, u)->vol_move;
+    ml->vol_move0 = ml->last_vol_move = isfinite(vol_move) ? vol_move : 0.0;
     live_slopes(s, n, p, ml);
     if (isfinite(m->equity_coin) && m->equity_coin != ml->equity_base) {
         ml->equity_base = m->equity_coin;
@@ -175,6 +183,7 @@ static void margin_of(slow_half *s, unsigned u, ht_engine_margin *m)
     m->positions = m->excluded = 0; /* the rest is written below; the live figures carry over to the estimate */
     if (!m->live_updates) {
         m->live_maintenance_coin = m->live_equity_coin = m->live_ratio = m->live_venue_difference_coin = NAN;
+        m->live_ratio_max = NAN;
         m->liquidation_spot_up = m->liquidation_spot_down = m->liquidation_vol_up = NAN;
         m->band_fraction = 1.0;
     }
@@ -263,7 +272,14 @@ void slow_margin_tick(slow_half *s, unsigned u, double spot)
         return;
     live_estimate(s, u, spot);
     const ht_engine_config *c = &s->e->cfg;
-    const ht_engine_margin *m = &s->rep.margin[u];
+    ht_engine_margin *m = &s->rep.margin[u];
+    if (isnan(m->live_ratio_max) || m->live_ratio > m->live_ratio_max)
+        m->live_ratio_max = m->live_ratio; /* at ticks, as the series shows it */
+    if (s->margin_series)
+        fprintf(s->margin_series, "%.3f,%u,%.10g,%.10g,%.10g,%.10g,%.10g,%.6g,%.6g,%.6g,%.6g,%d,%d\n",
+                (double)s->now_ms / 1000.0, u, spot, slow_net_delta_at(s, u, spot, NULL), m->live_maintenance_coin,
+                m->live_equity_coin, m->live_ratio, m->liquidation_spot_up, m->liquidation_spot_down,
+                m->liquidation_vol_up, m->band_fraction, s->mlive[u].flattening, s->killed);
     if (c->margin_kill_ratio > 0.0 && m->live_ratio >= c->margin_kill_ratio && !s->rep.margin_killed)
         margin_kill(s, u, m);
     struct margin_live *ml = &s->mlive[u];

@@ -154,6 +154,7 @@ static void json_margin(FILE *out, const ht_engine_report *r)
                     {"live_maintenance_margin_coin", m->live_maintenance_coin},
                     {"live_equity_coin", m->live_equity_coin},
                     {"live_margin_ratio", m->live_ratio},
+                    {"live_margin_ratio_max", m->live_ratio_max},
                     {"live_venue_difference_coin", m->live_venue_difference_coin},
                     {"liquidation_spot_up", m->liquidation_spot_up},
                     {"liquidation_spot_down", m->liquidation_spot_down},

@@ -44,13 +44,15 @@ static const char *const k_status[] = {"interval_s", "counters_file", "prometheu
 static const char *const k_book[] = {"reconcile", "on_liquidation", NULL};
 static const char *const k_margin[] = {"model",         "equity_coin",         "band_narrow_from",
                                        "band_narrow_to", "band_min_fraction",  "prefer_lower_margin",
-                                       "flatten_ratio",  "kill_ratio",         NULL};
+                                       "flatten_ratio",  "kill_ratio",         "series",
+                                       "venue_equity",   NULL};
 /* [market]: sim/market/market_config.c (its ht_mkt_config_keys, which the tests compare with this list). */
 static const char *const k_market[] = {
     "seed", "start_ms", "step_ms", "steps", "spot_usd", "vol", "jumps_per_day", "jump_stdev", "atm_iv",
     "iv_reversion", "iv_vol_of_vol", "skew", "smile", "perp_premium", "future_carry", "expiry_days", "future_days",
     "strikes_per_side", "strike_step_usd", "option_ticker_every", "future_every", "snapshot_every", "book_levels",
-    "level_amount_usd", "level_step_usd", "half_spread_usd", "trade_prob", "loss_prob", "mtu_bytes", NULL};
+    "level_amount_usd", "level_step_usd", "half_spread_usd", "trade_prob", "loss_prob", "mtu_bytes", "crash_start_s",
+    "crash_duration_s", "crash_fall", "crash_iv_rise", NULL};
 
 const ht_conf_section ht_conf_sections[] = {
     {"gateway", k_gateway, "docs/gateway.md"},         {"risk", k_risk, "docs/gateway.md"},

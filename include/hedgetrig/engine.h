@@ -177,6 +177,9 @@ typedef struct ht_engine_config {
     double margin_flatten_ratio;         /* at this ratio: flatten the net delta, refuse orders that raise it (0:
                                             off) */
     double margin_kill_ratio;            /* at this ratio: the kill switch, open orders cancelled (0: off) */
+    char margin_series_path[HT_ENGINE_PATH_MAX]; /* [margin] series: the estimate at every tick, CSV ("": none) */
+    bool margin_venue_equity_off;        /* [margin] venue_equity = no: the equity is equity_coin plus the P&L
+                                            estimated from the net delta and vega, never the venue's */
     /* Not a config key: when set and non-zero, ht_engine_attach_venue stops waiting for the logon (a signal
      * during startup ends the wait at once instead of after connect_timeout_ms). */
     volatile sig_atomic_t *stop_waiting;
@@ -275,6 +278,7 @@ typedef struct ht_engine_margin {
     double live_maintenance_coin, live_equity_coin, live_ratio;
     double live_venue_difference_coin; /* live_maintenance_coin minus the venue's latest maintenance margin */
     double liquidation_spot_up, liquidation_spot_down, liquidation_vol_up;
+    double live_ratio_max;        /* the highest live_ratio of the run */
     double band_fraction;         /* the margin-aware band's fraction now (1: not narrowed) */
     uint64_t live_updates;        /* ticks that moved the estimate */
 } ht_engine_margin;

@@ -78,6 +78,11 @@ typedef struct ht_mkt_config {
     double loss_prob;            /* probability a packet is dropped (a sequence gap), 0..0.5 (default 0); its own
                                     random stream (from seed), so it never changes the market's path */
     uint32_t mtu_bytes;          /* largest UDP payload, 256..65000 (default 1400) */
+    /* A crash on top of the random path (off while crash_fall is 0, the default; the random stream is the same):
+     * from crash_start_s after step 0, over crash_duration_s, the index falls by crash_fall (a fraction, 0..0.9)
+     * at a constant log rate, and the ATM vol rises by crash_iv_rise (absolute, 0..2) linearly, its mean reversion
+     * level raised with it (the vol stays up after the crash). */
+    double crash_start_s, crash_duration_s, crash_fall, crash_iv_rise;
 } ht_mkt_config;
 
 /* Fills cfg with the defaults above. */

@@ -233,8 +233,18 @@ static void evolve(ht_mkt *m)
         log_ret += c->jump_stdev * normal(m) - 0.5 * c->jump_stdev * c->jump_stdev;
         m->stats.jumps++;
     }
+    /* The crash (crash_fall > 0): this step's share of the fall and of the vol's rise, the reversion level with it. */
+    double crash_share = 0.0, iv_level = c->atm_iv;
+    if (c->crash_fall > 0.0 || c->crash_iv_rise > 0.0) {
+        const double step_s = c->step_ms / 1000.0, t_s = (double)(m->step - 1) * step_s; /* from t_s */
+        const double from = c->crash_start_s, to = c->crash_start_s + c->crash_duration_s;
+        crash_share = fmax(0.0, fmin(t_s + step_s, to) - fmax(t_s, from)) / c->crash_duration_s;
+        iv_level += c->crash_iv_rise * fmin(fmax((t_s + step_s - from) / c->crash_duration_s, 0.0), 1.0);
+        log_ret += crash_share * log1p(-c->crash_fall);
+    }
     m->spot = clean(m->spot * exp(log_ret));
-    m->atm_iv += c->iv_reversion * (c->atm_iv - m->atm_iv) * dt + c->iv_vol_of_vol * sqrt(dt) * normal(m);
+    m->atm_iv += crash_share * c->crash_iv_rise + c->iv_reversion * (iv_level - m->atm_iv) * dt +
+                 c->iv_vol_of_vol * sqrt(dt) * normal(m);
     if (m->atm_iv < 0.05)
         m->atm_iv = 0.05;
     if (m->atm_iv > 5.0)

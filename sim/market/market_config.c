@@ -41,6 +41,7 @@ void ht_mkt_config_default(ht_mkt_config *cfg)
     cfg->trade_prob = 0.3;
     cfg->loss_prob = 0.0;
     cfg->mtu_bytes = 1400;
+    cfg->crash_duration_s = 600.0;
 }
 
 /* True when x is finite and lo <= x <= hi. */
@@ -89,6 +90,10 @@ int ht_mkt_config_check(const ht_mkt_config *c, ht_error *err)
         return ht_error_set(err, "market sim: level_amount must be >= 10 USD, level_step > 0, half_spread >= 0");
     if (!in_range(c->trade_prob, 0.0, 1.0) || !in_range(c->loss_prob, 0.0, 0.5))
         return ht_error_set(err, "market sim: trade_prob must be 0..1 and loss_prob 0..0.5");
+    if (!in_range(c->crash_fall, 0.0, 0.9) || !in_range(c->crash_iv_rise, 0.0, 2.0) ||
+        !in_range(c->crash_start_s, 0.0, 1e9) || !in_range(c->crash_duration_s, 1e-3, 1e9))
+        return ht_error_set(err, "market sim: crash_fall must be 0..0.9, crash_iv_rise 0..2, crash_start_s 0..1e9 and "
+                                 "crash_duration_s 0.001..1e9");
     if (c->mtu_bytes < 1200 || c->mtu_bytes > 65000)
         return ht_error_set(err, "market sim: mtu must be 1200..65000 bytes, got %u", c->mtu_bytes);
     return 0;
@@ -98,7 +103,8 @@ const char *const ht_mkt_config_keys[] = {
     "seed", "start_ms", "step_ms", "steps", "spot_usd", "vol", "jumps_per_day", "jump_stdev", "atm_iv",
     "iv_reversion", "iv_vol_of_vol", "skew", "smile", "perp_premium", "future_carry", "expiry_days", "future_days",
     "strikes_per_side", "strike_step_usd", "option_ticker_every", "future_every", "snapshot_every", "book_levels",
-    "level_amount_usd", "level_step_usd", "half_spread_usd", "trade_prob", "loss_prob", "mtu_bytes", NULL};
+    "level_amount_usd", "level_step_usd", "half_spread_usd", "trade_prob", "loss_prob", "mtu_bytes", "crash_start_s",
+    "crash_duration_s", "crash_fall", "crash_iv_rise", NULL};
 
 /* Parses a whole unsigned decimal number (digits only). */
 static bool parse_u64(const char *v, uint64_t *out)
@@ -130,6 +136,9 @@ bool ht_mkt_config_set(ht_mkt_config *c, const char *key, const char *value, boo
         {"level_step_usd", offsetof(ht_mkt_config, level_step_usd)},
         {"half_spread_usd", offsetof(ht_mkt_config, half_spread_usd)},
         {"trade_prob", offsetof(ht_mkt_config, trade_prob)}, {"loss_prob", offsetof(ht_mkt_config, loss_prob)},
+        {"crash_start_s", offsetof(ht_mkt_config, crash_start_s)},
+        {"crash_duration_s", offsetof(ht_mkt_config, crash_duration_s)},
+        {"crash_fall", offsetof(ht_mkt_config, crash_fall)}, {"crash_iv_rise", offsetof(ht_mkt_config, crash_iv_rise)},
     };
     for (size_t i = 0; i < sizeof doubles / sizeof doubles[0]; i++)
         if (strcmp(key, doubles[i].key) == 0) {

@@ -433,6 +433,10 @@ static const key_case k_keys[] = {
     SNUM("market", "trade_prob", "0.5", F64, market.trade_prob, 0.5),
     SNUM("market", "loss_prob", "0.1", F64, market.loss_prob, 0.1),
     SNUM("market", "mtu_bytes", "1200", U32, market.mtu_bytes, 1200),
+    SNUM("market", "crash_start_s", "1200", F64, market.crash_start_s, 1200),
+    SNUM("market", "crash_duration_s", "300", F64, market.crash_duration_s, 300),
+    SNUM("market", "crash_fall", "0.15", F64, market.crash_fall, 0.15),
+    SNUM("market", "crash_iv_rise", "0.3", F64, market.crash_iv_rise, 0.3),
     NUM("threads", "enabled", "yes", BOOL, threads, 1),
     NUM("threads", "hot_cpu", "2", INT, hot_cpu, 2),
     NUM("threads", "slow_cpu", "3", INT, slow_cpu, 3),
@@ -451,6 +455,8 @@ static const key_case k_keys[] = {
     NUM("margin", "prefer_lower_margin", "yes", BOOL, opt.prefer_lower_margin, 1),
     NUM("margin", "flatten_ratio", "0.85", F64, margin_flatten_ratio, 0.85),
     NUM("margin", "kill_ratio", "0.95", F64, margin_kill_ratio, 0.95),
+    TXT("margin", "series", "margin.csv", margin_series_path),
+    NUM("margin", "venue_equity", "no", BOOL, margin_venue_equity_off, 1),
 };
 
 /* True when c holds what key case kc expects. */

@@ -62,7 +62,8 @@ assert isinstance(m, list) and len(m) == 1, m
 m = m[0]
 assert set(m) == {"underlying", "initial_margin_coin", "maintenance_margin_coin", "equity_coin", "margin_ratio",
                   "venue_difference_coin", "positions", "excluded", "live_maintenance_margin_coin", "live_equity_coin",
-                  "live_margin_ratio", "live_venue_difference_coin", "liquidation_spot_up", "liquidation_spot_down",
+                  "live_margin_ratio", "live_margin_ratio_max", "live_venue_difference_coin", "liquidation_spot_up",
+                  "liquidation_spot_down",
                   "liquidation_vol_up", "band_fraction", "live_updates"}, m.keys()
 assert m["underlying"] == "BTC" and m["positions"] + m["excluded"] == 78, m
 assert m["initial_margin_coin"] > m["maintenance_margin_coin"] > 0, m

@@ -8,7 +8,8 @@
 # - levels set above the ratio change nothing: the event log is byte-identical with the run without them;
 # - the margin-aware band: its fraction follows the documented rule from the logged ratio;
 # - flatten_ratio below the ratio: the flatten row, the band collapsed on its centre (0) in every later decision,
-#   and no order after it takes |net delta| up;
+#   and no order after it takes |net delta| up; with Zakamouline's rule (a centre off 0) the orders that would
+#   have are refused, each saying so;
 # - kill_ratio below the ratio: the kill row, the kill switch in the report, no order after it;
 # - the keys' cross-checks name what is wrong.
 # Usage: engine_margin_levels_check.py HEDGETRIG PCAP BOOK SCRATCH_DIR
@@ -24,7 +25,7 @@ os.makedirs(scratch, exist_ok=True)
 EQUITY = 40
 
 
-def replay(name, margin_section):
+def replay(name, margin_section, *extra):
     conf = os.path.join(scratch, name + ".conf")
     prom = os.path.join(scratch, name + ".prom")
     counters = os.path.join(scratch, name + ".counters")
@@ -32,7 +33,8 @@ def replay(name, margin_section):
     with open(conf, "w") as f:
         f.write(f"[status]\nprometheus_file = {prom}\ncounters_file = {counters}\n\n[margin]\n{margin_section}\n")
     p = subprocess.run([hedgetrig, "replay", "--pcap", pcap, "--book", book, "--config", conf, "--json",
-                        "--equity", str(EQUITY), "--event-log", events], capture_output=True, text=True, timeout=240)
+                        "--equity", str(EQUITY), "--event-log", events, *extra], capture_output=True, text=True,
+                       timeout=240)
     if p.returncode != 0:
         sys.exit(f"{name}: replay exited {p.returncode}: {p.stderr[-400:]}")
     with open(events) as f:
@@ -111,6 +113,24 @@ for r in decisions:
     assert abs(nd + trade) <= abs(nd) + 1e-9, f"an order raised |net delta| after flatten: {r}"
     traded += trade != 0
 assert traded > 0, "no hedge after flatten"
+
+# ---- flatten's refusals: Zakamouline's centre is off 0 (its vanna term), so a hedge towards it can take |net
+# delta| up: those orders are refused, each with a reason that says so ----
+rep, _, counters, _, rows = replay("refuse", "flatten_ratio = 0.5", "--strategy", "zak:1")
+refused = [r for r in rows if r["event"] == "refused" and "flatten_ratio" in r["detail"]]
+assert refused and rep["margin_refused"] == len(refused), (rep["margin_refused"], len(refused))
+assert rep["orders_refused"] >= len(refused) and counter(counters, "margin_refused") == len(refused)
+for r in refused:
+    before, after = (float(x) for x in r["detail"].split("from ")[1].split(" coin")[0].split(" to "))
+    assert after > before, f"refused an order that lowers |net delta|: {r}"
+at = next(i for i, r in enumerate(rows) if r["event"] == "margin_flatten")
+last_nd = None
+for r in rows[at:]:
+    if r["event"] == "decision":
+        last_nd = float(r["net_delta"])
+    if r["event"] == "order":
+        delta = float(r["detail"].split("delta ")[1].split()[0])
+        assert abs(last_nd + delta) <= abs(last_nd) + 1e-9, f"an order that raises |net delta| went out: {r}"
 
 # ---- kill ----
 rep, prom, counters, _, rows = replay("kill", "kill_ratio = 0.5")
